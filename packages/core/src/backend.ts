@@ -1,0 +1,62 @@
+import type { HostTensor } from './tensor.js';
+
+/**
+ * Per-group moments of input gradients, reduced where the gradients live.
+ *
+ * For `G` groups of `n` consecutive rows, with `g_{j,i}` the gradient of row
+ * `i` of group `j` (each of shape `S`, the input shape without its batch axis):
+ *
+ *   mean[j] = (1/n) Σ_i g_{j,i}
+ *   m2[j]   = Σ_i (g_{j,i} − mean[j])²        (summed squared deviations)
+ *
+ * Both have shape `[G, ...S]`. `m2` is computed from the deviations, never as
+ * `Σ g² − n·mean²`, which loses all precision in float32.
+ */
+export interface GradientMoments {
+  readonly count: number;
+  readonly mean: HostTensor;
+  readonly m2: HostTensor;
+}
+
+/**
+ * What a backend does: run a model, nothing else. Core owns the methods, the
+ * noise, the targets, the chunking and the moment formulas; a backend owns
+ * only the model and the device it runs on.
+ *
+ * Let `f` map a batch `x` of shape `[R, ...S]` to logits of shape `[R, K]`.
+ *
+ * - `logits(x)` returns `f(x)`.
+ * - `gradients(x, t)` returns, for each row r, `∂ f_{t[r]}(x_r) / ∂ x_r`:
+ *   the input gradient of one chosen logit per row, shape `[R, ...S]`. It is
+ *   the vector–Jacobian product of `f` with one-hot cotangent rows. Rows are
+ *   independent, so a backend runs them all in one forward and backward
+ *   pass; it computes no weight gradients.
+ * - `gradientMoments(x, t, n)`, optional, returns the same gradients reduced
+ *   to per-group moments (see `GradientMoments`) without reading the
+ *   per-row gradients back to the host: a GPU backend keeps them on the
+ *   device and returns `2·G` maps instead of `G·n`. Core merges the groups'
+ *   moments across calls with Chan's formula. Without it, core reduces the
+ *   rows of `gradients` itself.
+ *
+ * Rows passed in one call never exceed the caller's `batchSize`.
+ */
+export interface GradientBackend {
+  /** A short name for messages and reports, e.g. `tfjs-webgl`. */
+  readonly name: string;
+
+  /**
+   * Throws an `AttributionError` with code `INVALID_SHAPE` when the model
+   * cannot take a batch of this shape, naming the shape it accepts. Called
+   * before any work; optional for backends that cannot know.
+   */
+  checkInputShape?(shape: readonly number[]): void;
+
+  logits(x: HostTensor): Promise<HostTensor>;
+
+  gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor>;
+
+  gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments>;
+
+  /** Frees what the backend holds on its device. */
+  dispose?(): void | Promise<void>;
+}

@@ -1,0 +1,11 @@
+import type { Modifiers } from './method-name.js';
+
+/** s_μ(x) = −1 where x < μ, +1 elsewhere (so with μ = 0, s(0) = +1, as SignXAI's SIGN rule). */
+export function signOf(x: number, mu: number): number {
+  return x < mu ? -1 : 1;
+}
+
+/** The factor a modifier puts on element `x`: x for ×input, s_μ(x) for ×sign, both for ×input×sign. */
+export function modifierFactor(x: number, modifiers: Modifiers): number {
+  return (modifiers.input ? x : 1) * (modifiers.sign ? signOf(x, modifiers.mu) : 1);
+}

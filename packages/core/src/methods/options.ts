@@ -1,0 +1,166 @@
+import { AttributionError } from '../errors.js';
+import type { NoiseInput } from '../noise/noise-source.js';
+import type { HostTensor } from '../tensor.js';
+import type { BaseMethod, MethodName } from './method-name.js';
+
+/** Reported after every backend call of a run. */
+export interface Progress {
+  /** Model rows (examples × samples or steps) whose gradients are done. */
+  readonly done: number;
+  readonly total: number;
+}
+
+/**
+ * Options of every method; each method reads the ones that concern it.
+ * A class's constructor takes them as defaults and `attribute` per call;
+ * a per-call value wins.
+ */
+export interface AttributionOptions {
+  /**
+   * The class whose logit is explained: one for all examples, one per
+   * example, or by default the argmax of the clean input's logits.
+   */
+  target?: number | readonly number[];
+  /** Seed of the noise generator (SmoothGrad, VarGrad). Default 0. */
+  seed?: number;
+  /** Most model rows (examples × samples) in one backend call. Default 64. */
+  batchSize?: number;
+  /** Noisy samples per example (SmoothGrad, VarGrad). Default 16. */
+  numSamples?: number;
+  /** Absolute σ of the Gaussian noise. Default 1.0. */
+  noiseScale?: number;
+  /** σ relative to each example's range: σ_b = noiseLevel · (max x_b − min x_b). */
+  noiseLevel?: number;
+  /** Caller-supplied noise ε, used as it is instead of the seeded generator. */
+  noise?: NoiseInput;
+  /** VarGrad divides by N − 1 instead of N. Default false. */
+  unbiased?: boolean;
+  /** Threshold of the sign modifier: s_μ(x) = −1 where x < μ, +1 elsewhere. Default 0. */
+  mu?: number;
+  /** Riemann steps of Integrated Gradients. Default 50. */
+  steps?: number;
+  /** Baseline x' of Integrated Gradients: a number or a tensor shaped like the input or one example. Default 0. */
+  baseline?: number | HostTensor;
+  /** Called after each backend call. */
+  onProgress?: (progress: Progress) => void;
+}
+
+export const DEFAULTS = {
+  seed: 0,
+  batchSize: 64,
+  numSamples: 16,
+  noiseScale: 1.0,
+  unbiased: false,
+  mu: 0,
+  steps: 50,
+} as const;
+
+/** How σ is set for an example: absolute, or relative to the example's range. */
+export type NoiseSigma = { readonly kind: 'scale'; readonly value: number } | { readonly kind: 'level'; readonly value: number };
+
+/** Options after defaults, overrides and checks. */
+export interface ResolvedOptions {
+  readonly target: number | readonly number[] | undefined;
+  readonly seed: number;
+  readonly batchSize: number;
+  readonly numSamples: number;
+  readonly sigma: NoiseSigma;
+  readonly noise: NoiseInput | undefined;
+  readonly unbiased: boolean;
+  readonly mu: number;
+  readonly steps: number;
+  readonly baseline: number | HostTensor;
+  readonly onProgress: ((progress: Progress) => void) | undefined;
+}
+
+function invalid(message: string): AttributionError {
+  return new AttributionError('INVALID_OPTION', message);
+}
+
+function requireInteger(name: string, value: number, min: number, why = ''): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw invalid(`${name} must be an integer ≥ ${min}${why}; got ${String(value)}`);
+  }
+}
+
+function requireFiniteNonNegative(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalid(`${name} must be a finite number ≥ 0; got ${String(value)}`);
+  }
+}
+
+/**
+ * Merges per-call options over defaults and checks every value the method
+ * reads, before any work. Setting one of `noiseScale` and `noiseLevel` in a
+ * call replaces the other from the defaults; setting both in one place is an
+ * error, since they disagree about what σ is.
+ */
+export function resolveOptions(
+  method: MethodName,
+  defaults: AttributionOptions,
+  call: AttributionOptions,
+): ResolvedOptions {
+  const sigmaIn = (o: AttributionOptions) => o.noiseScale !== undefined || o.noiseLevel !== undefined;
+  const sigmaSource = sigmaIn(call) ? call : defaults;
+  if (sigmaSource.noiseScale !== undefined && sigmaSource.noiseLevel !== undefined) {
+    throw invalid(
+      `noiseScale (${sigmaSource.noiseScale}) and noiseLevel (${sigmaSource.noiseLevel}) were both given; ` +
+        'choose an absolute σ (noiseScale) or one relative to the input range (noiseLevel)',
+    );
+  }
+  const merged: AttributionOptions = { ...defaults, ...call };
+  const base: BaseMethod = method.base;
+  const noisy = base === 'smoothgrad' || base === 'smoothgrad_squared' || base === 'vargrad';
+
+  const seed = merged.seed ?? DEFAULTS.seed;
+  requireInteger('seed', seed, 0);
+  const batchSize = merged.batchSize ?? DEFAULTS.batchSize;
+  requireInteger('batchSize', batchSize, 1);
+  const unbiased = merged.unbiased ?? DEFAULTS.unbiased;
+  const numSamples = merged.numSamples ?? DEFAULTS.numSamples;
+  if (noisy) {
+    if (unbiased && base === 'vargrad') {
+      requireInteger('numSamples', numSamples, 2, ' with unbiased: true (it divides by N − 1)');
+    } else {
+      requireInteger('numSamples', numSamples, 1);
+    }
+  }
+  let sigma: NoiseSigma = { kind: 'scale', value: DEFAULTS.noiseScale };
+  if (sigmaSource.noiseLevel !== undefined) {
+    requireFiniteNonNegative('noiseLevel', sigmaSource.noiseLevel);
+    sigma = { kind: 'level', value: sigmaSource.noiseLevel };
+  } else if (sigmaSource.noiseScale !== undefined) {
+    requireFiniteNonNegative('noiseScale', sigmaSource.noiseScale);
+    sigma = { kind: 'scale', value: sigmaSource.noiseScale };
+  }
+  const steps = merged.steps ?? DEFAULTS.steps;
+  if (base === 'integrated_gradients') requireInteger('steps', steps, 1);
+
+  let mu = method.modifiers.mu;
+  if (merged.mu !== undefined) {
+    if (typeof merged.mu !== 'number' || !Number.isFinite(merged.mu)) {
+      throw invalid(`mu must be a finite number; got ${String(merged.mu)}`);
+    }
+    if (mu !== 0 && merged.mu !== mu) {
+      throw invalid(`mu: the method name sets μ = ${mu} but the options set mu = ${merged.mu}; give it once`);
+    }
+    mu = merged.mu;
+  }
+  const baseline = merged.baseline ?? 0;
+  if (typeof baseline === 'number' && !Number.isFinite(baseline)) {
+    throw invalid(`baseline must be finite; got ${baseline}`);
+  }
+  return {
+    target: merged.target,
+    seed,
+    batchSize,
+    numSamples,
+    sigma,
+    noise: merged.noise,
+    unbiased,
+    mu,
+    steps,
+    baseline,
+    onProgress: merged.onProgress,
+  };
+}

@@ -1,0 +1,1 @@
+export { referenceAttribution, centralDifferenceGradient, type ReferenceModel } from './reference-attribution.js';
