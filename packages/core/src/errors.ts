@@ -6,7 +6,9 @@ export type AttributionErrorCode =
   | 'INVALID_INPUT'
   | 'NON_FINITE_INPUT'
   | 'INVALID_SHAPE'
-  | 'BACKEND_OUTPUT';
+  | 'BACKEND_OUTPUT'
+  | 'UNSUPPORTED_MODEL'
+  | 'DISPOSED';
 
 /**
  * The one error type this library throws for bad input. Its message names the
@@ -14,7 +16,7 @@ export type AttributionErrorCode =
  * without reading the source; its `code` lets a caller branch without parsing.
  */
 export class AttributionError extends Error {
-  override readonly name = 'AttributionError';
+  override readonly name: string = 'AttributionError';
   readonly code: AttributionErrorCode;
 
   constructor(code: AttributionErrorCode, message: string) {

@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { firstMaxPoolGradient, type MaxPoolAttrs } from './first-max-pool-gradient.js';
+
+/**
+ * Gradients that settle the ties and kinks of the method contract the same way
+ * on every TF.js backend:
+ *
+ * - `MaxPool`: the whole gradient of a window goes to its first maximal
+ *   element in row-major order (TF.js's webgl and webgpu kernels pick the last
+ *   one; its wasm kernel in 4.22 loses the gradient of most tied windows).
+ * - `Abs`: d|x|/dx = sign(x), so 0 at x = 0 (TF.js's own gives −1 there).
+ */
+const RULES: readonly tf.GradConfig[] = [
+  {
+    kernelName: 'MaxPool',
+    inputsToSave: ['x'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, y] = saved as [tf.Tensor4D, tf.Tensor4D];
+      return { x: () => firstMaxPoolGradient(dy as tf.Tensor4D, x, y, attrs as unknown as MaxPoolAttrs) };
+    },
+  },
+  {
+    kernelName: 'Abs',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as [tf.Tensor];
+      return { x: () => tf.mul(dy as tf.Tensor, tf.sign(tf.cast(x, 'float32'))) };
+    },
+  },
+];
+
+/**
+ * Runs `compute` with the rules above registered, then puts back whatever was
+ * registered before (or nothing), also when it throws. TF.js looks gradients
+ * up while it records the forward pass and calls them in the backward pass,
+ * both inside a synchronous `tf.grad`, so `compute` must be synchronous: the
+ * user's TF.js never sees these rules outside our own gradient calls.
+ */
+export function withGradientRules<T>(compute: () => T): T {
+  const previous = RULES.map((rule) => tf.getGradient(rule.kernelName) as tf.GradConfig | undefined);
+  for (const rule of RULES) tf.registerGradient(rule);
+  try {
+    return compute();
+  } finally {
+    RULES.forEach((rule, index) => {
+      const config = previous[index];
+      if (config !== undefined) tf.registerGradient(config);
+      else tf.unregisterGradient(rule.kernelName);
+    });
+  }
+}

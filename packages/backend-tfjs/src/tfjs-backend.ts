@@ -1,0 +1,224 @@
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  AttributionError,
+  formatShape,
+  hostTensor,
+  sizeOf,
+  type GradientBackend,
+  type GradientMoments,
+  type HostTensor,
+} from '@saliency/core';
+import { withoutFilterGradients } from './discarded-filter-gradients.js';
+import { withGradientRules } from './gradient-rules.js';
+import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
+import { logitsFunction, type LogitsFunction, type SoftmaxHandling } from './logits-function.js';
+import type { TfjsModel } from './model-types.js';
+
+export interface TfjsBackendOptions {
+  /**
+   * What is differentiated when the model ends in a softmax (or log-softmax):
+   * `'strip'` (default) takes gradients of the logits before it, `'keep'` of
+   * the softmax output. A plain function is always taken as it is.
+   */
+  readonly softmax?: SoftmaxHandling;
+}
+
+/**
+ * Creates a `GradientBackend` that runs a TF.js model on whichever TF.js
+ * backend is active when it is called (cpu, wasm, webgl, webgpu).
+ *
+ * `model` is a `tf.LayersModel`, a `tf.GraphModel` (one input, one output,
+ * no control flow) or a function `(x: tf.Tensor) => tf.Tensor` returning
+ * logits `[R, K]`. TF.js's gradients must be registered (see the README).
+ */
+export function createTfjsBackend(model: TfjsModel, options: TfjsBackendOptions = {}): TfjsBackend {
+  return new TfjsBackend(model, options);
+}
+
+/**
+ * The TF.js `GradientBackend`. For a batch `x` of `R` rows and targets `t`,
+ * one forward and one backward pass give every row's input gradient,
+ *
+ *   g_r = ∂/∂x_r Σ_{r'} f_{t_{r'}}(x_{r'}) = ∂ f_{t_r}(x_r) / ∂ x_r,
+ *
+ * since rows do not interact; only input gradients are computed, never the
+ * weights'. See `withGradientRules` for the tie rules it applies.
+ */
+export class TfjsBackend implements GradientBackend {
+  readonly #model: LogitsFunction;
+  /** A LayersModel's or GraphModel's filters are weights; a function's may be computed from its input. */
+  readonly #filtersAreWeights: boolean;
+  #disposed = false;
+
+  constructor(model: TfjsModel, options: TfjsBackendOptions = {}) {
+    const softmax = options.softmax ?? 'strip';
+    if (softmax !== 'strip' && softmax !== 'keep') {
+      throw new AttributionError(
+        'INVALID_OPTION',
+        `createTfjsBackend: option softmax must be 'strip' or 'keep', got ${JSON.stringify(softmax)}`,
+      );
+    }
+    assertGradientsRegistered();
+    this.#model = logitsFunction(model, softmax);
+    this.#filtersAreWeights = typeof model !== 'function';
+  }
+
+  /** `tfjs-` and the TF.js backend active now, e.g. `tfjs-webgl`. */
+  get name(): string {
+    return `tfjs-${tf.getBackend()}`;
+  }
+
+  /** The input shape the model declares (`null`: any size), if it declares one. */
+  get inputShape(): readonly (number | null)[] | undefined {
+    return this.#model.inputShape;
+  }
+
+  /** What is run: the model kind, and the softmax removed if one was. */
+  get description(): string {
+    return this.#model.description;
+  }
+
+  checkInputShape(shape: readonly number[]): void {
+    // Core checks the whole input, whose batch size need not be a call's row
+    // count; a fixed batch size is checked per call instead.
+    this.#checkShape(shape, false);
+  }
+
+  async logits(x: HostTensor): Promise<HostTensor> {
+    this.#checkCall(x);
+    const rows = x.shape[0]!;
+    const logits = tf.tidy(() => {
+      const output = this.#model.run(tf.tensor(x.data, [...x.shape], 'float32'));
+      this.#checkOutput(output, rows);
+      return tf.cast(output, 'float32');
+    });
+    return download(logits, x.data);
+  }
+
+  async gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor> {
+    this.#checkCall(x, targets);
+    return download(this.#computeGradients(x, targets, (g) => g), x.data);
+  }
+
+  /**
+   * With `g` reshaped to `[G, n, D]` on the device (`n = groupSize`):
+   * `mean = (1/n) Σ_i g[:, i]`, `m2 = Σ_i (g[:, i] − mean)²`, two passes on the
+   * device; only `mean` and `m2` are read back.
+   */
+  async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
+    this.#checkCall(x, targets);
+    const rows = x.shape[0]!;
+    if (!Number.isInteger(groupSize) || groupSize < 1 || rows % groupSize !== 0) {
+      throw new AttributionError(
+        'INVALID_OPTION',
+        `gradientMoments: groupSize must be a positive integer dividing the ${rows} rows, got ${groupSize}`,
+      );
+    }
+    const groups = rows / groupSize;
+    const exampleShape = x.shape.slice(1);
+    const [mean, m2] = this.#computeGradients(x, targets, (g) => {
+      const grouped = tf.reshape(g, [groups, groupSize, sizeOf(exampleShape)]);
+      const groupMean = tf.mean(grouped, 1, true);
+      const deviationSquares = tf.square(tf.sub(grouped, groupMean));
+      return [
+        tf.reshape(groupMean, [groups, ...exampleShape]),
+        tf.reshape(tf.sum(deviationSquares, 1), [groups, ...exampleShape]),
+      ];
+    });
+    const [meanHost, m2Host] = await Promise.all([download(mean, x.data), download(m2, x.data)]);
+    return { count: groupSize, mean: meanHost, m2: m2Host };
+  }
+
+  dispose(): void {
+    // The backend owns no tensors: the model's weights stay the caller's.
+    this.#disposed = true;
+  }
+
+  /**
+   * Input gradients of the target logits, passed through `reduce`, all in one
+   * synchronous tidy (so nothing but the returned tensors survives) with the
+   * gradient rules installed only for its duration.
+   */
+  #computeGradients<T extends tf.TensorContainer>(
+    x: HostTensor,
+    targets: Int32Array,
+    reduce: (gradients: tf.Tensor) => T,
+  ): T {
+    const rows = x.shape[0]!;
+    const objective = (input: tf.Tensor): tf.Tensor => {
+      const output = this.#model.run(input);
+      this.#checkOutput(output, rows);
+      const classes = output.shape[1]!;
+      const selection = new Float32Array(rows * classes);
+      targets.forEach((target, row) => {
+        if (!Number.isInteger(target) || target < 0 || target >= classes) {
+          throw new AttributionError(
+            'INVALID_TARGET',
+            `target ${target} of row ${row} is not a class of the model's ${classes} logits (0 to ${classes - 1})`,
+          );
+        }
+        selection[row * classes + target] = 1;
+      });
+      return tf.sum(tf.mul(tf.cast(output, 'float32'), tf.tensor2d(selection, [rows, classes])));
+    };
+    try {
+      const differentiate = () => tf.tidy(() => reduce(tf.grad(objective)(tf.tensor(x.data, [...x.shape], 'float32'))));
+      return withGradientRules(() => (this.#filtersAreWeights ? withoutFilterGradients(differentiate) : differentiate()));
+    } catch (error) {
+      disposeAbandonedTape();
+      throw explainMissingGradient(error);
+    }
+  }
+
+  #checkCall(x: HostTensor, targets?: Int32Array): void {
+    if (this.#disposed) throw new AttributionError('DISPOSED', `${this.name}: the backend was disposed`);
+    if (x.shape.length < 1) {
+      throw new AttributionError('INVALID_SHAPE', `${this.name}: input of shape ${formatShape(x.shape)} has no batch axis`);
+    }
+    this.#checkShape(x.shape, true);
+    if (targets !== undefined && targets.length !== x.shape[0]) {
+      throw new AttributionError(
+        'INVALID_TARGET',
+        `${this.name}: ${targets.length} targets for ${x.shape[0]} rows; expected one target per row`,
+      );
+    }
+  }
+
+  #checkShape(shape: readonly number[], withBatch: boolean): void {
+    const accepted = this.#model.inputShape;
+    if (accepted === undefined) return;
+    const fits =
+      shape.length === accepted.length &&
+      accepted.every((size, axis) => size === null || (axis === 0 && !withBatch) || size === shape[axis]);
+    if (!fits) {
+      throw new AttributionError(
+        'INVALID_SHAPE',
+        `${this.#model.description} takes input of shape [${accepted.map((d) => d ?? 'any').join(', ')}], ` +
+          `got ${formatShape(shape)}`,
+      );
+    }
+  }
+
+  #checkOutput(output: tf.Tensor, rows: number): void {
+    if (output.rank !== 2 || output.shape[0] !== rows) {
+      throw new AttributionError(
+        'BACKEND_OUTPUT',
+        `${this.#model.description} returned a tensor of shape ${formatShape(output.shape)} for ${rows} rows; ` +
+          `expected logits of shape [${rows}, K]`,
+      );
+    }
+  }
+}
+
+/** Reads a tensor back to the host and disposes it, also when reading fails. */
+async function download(tensor: tf.Tensor, input: Float32Array): Promise<HostTensor> {
+  try {
+    const values = await tensor.data<'float32'>();
+    // The cpu backend may hand back the very array it was given (a model that
+    // returns its input): never return the caller's own input array.
+    const data = values instanceof Float32Array && values.buffer !== input.buffer ? values : Float32Array.from(values);
+    return hostTensor(data, tensor.shape);
+  } finally {
+    tensor.dispose();
+  }
+}
