@@ -1,0 +1,301 @@
+import { clone, create, toBinary } from '@bufbuild/protobuf';
+import { AttributionError, formatShape } from '@saliency/core';
+import { describeNode } from '../model/attributes.js';
+import { writeTensorProto } from '../model/const-tensor.js';
+import { DataType, isFloatType } from '../model/data-type.js';
+import { defaultOpset } from '../model/onnx-model.js';
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TensorShapeProtoSchema,
+  TypeProto_TensorSchema,
+  TypeProtoSchema,
+  ValueInfoProtoSchema,
+  type ModelProto,
+  type NodeProto,
+  type ValueInfoProto,
+} from '../proto/onnx_pb.js';
+import type { GradientContext, TensorType } from '../ops/op-definition.js';
+import { OPS } from '../ops/registry.js';
+import { GraphEmitter } from './graph-emitter.js';
+import { inferGraph } from './infer-graph.js';
+import { nodeContext } from './node-context.js';
+
+/** Names of the built model's extra input and its outputs. */
+export const COTANGENT_INPUT = 'saliency/logits_cotangent';
+export const LOGITS_OUTPUT = 'saliency/logits';
+export const GRADIENT_OUTPUT = 'saliency/input_gradient';
+export const MEAN_OUTPUT = 'saliency/gradient_mean';
+export const M2_OUTPUT = 'saliency/gradient_m2';
+
+export interface GradientModelRequest {
+  /** The model's input, shaped as in use, batch axis first. */
+  readonly inputName: string;
+  readonly inputShape: readonly number[];
+  /** The model's output differentiated (after its softmax is left out, unless `keepSoftmax`). */
+  readonly outputName: string;
+  readonly keepSoftmax: boolean;
+  /**
+   * What the model returns besides the logits: `'none'`; `'gradient'`, the
+   * input gradient `x̄ = Jᵀ ȳ` for the cotangent `ȳ` given as an input; or
+   * `'moments'`, the gradient reduced over groups of `groupSize` consecutive
+   * rows to their mean and summed squared deviations, on the device.
+   */
+  readonly result: 'none' | 'gradient' | 'moments';
+  readonly groupSize?: number;
+}
+
+export interface BuiltModel {
+  readonly bytes: Uint8Array;
+  readonly logitsShape: readonly number[];
+  /** What was differentiated, for messages: the output, and the softmax left out if one was. */
+  readonly description: string;
+}
+
+const PASS_THROUGH = new Set(['Identity', 'Dropout']);
+const SOFTMAX = new Set(['Softmax', 'LogSoftmax']);
+
+/**
+ * Builds, for one input shape, a model that returns the logits and (on
+ * request) the input gradient of the cotangent-weighted logits, from standard
+ * ONNX ops with static shapes: the forward nodes on the path from the input
+ * to the logits (values known at build time become initializers, so shape
+ * arithmetic disappears), then each of those nodes' gradient rules in
+ * reverse order. No weight gradient is computed: a rule is asked only for
+ * the inputs that depend on the model input.
+ */
+export function buildGradientModel(model: ModelProto, request: GradientModelRequest): BuiltModel {
+  const graph = model.graph!;
+  const opset = defaultOpset(model);
+  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]));
+  const producers = new Map<string, number>();
+  graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
+
+  const { logits, description } = logitsOf(request, graph.node, producers);
+  const logitsType = facts.types.get(logits)!;
+  if (logitsType.shape.length !== 2 || logitsType.shape[0] !== request.inputShape[0]) {
+    throw new AttributionError(
+      'BACKEND_OUTPUT',
+      `${description} has shape ${formatShape(logitsType.shape)} for an input of shape ${formatShape(request.inputShape)}; ` +
+        `expected logits of shape [${request.inputShape[0]}, K]`,
+    );
+  }
+
+  // The forward nodes the logits need, less those folded to constants.
+  const needed = new Set<number>();
+  const visit = (name: string) => {
+    const index = producers.get(name);
+    if (index === undefined || needed.has(index) || facts.constants.has(name)) return;
+    needed.add(index);
+    for (const input of graph.node[index]!.input) if (input !== '') visit(input);
+  };
+  visit(logits);
+  const forward = [...needed].sort((a, b) => a - b);
+
+  // Values that depend on the model input (and are floats, so carry a gradient).
+  const fromInput = new Set<string>([request.inputName]);
+  for (const index of forward) {
+    const node = graph.node[index]!;
+    if (node.input.some((name) => fromInput.has(name))) {
+      for (const name of node.output) {
+        if (name !== '' && !facts.constants.has(name) && isFloatType(facts.types.get(name)!.dataType)) fromInput.add(name);
+      }
+    }
+  }
+  if (!fromInput.has(logits)) {
+    throw new AttributionError('UNSUPPORTED_MODEL', `${description} does not depend on the input "${request.inputName}"`);
+  }
+
+  const taken = new Set<string>([...producers.keys(), ...facts.types.keys()]);
+  const emitter = new GraphEmitter(taken, facts.types, opset);
+  const forwardNodes = new Map<number, NodeProto>(forward.map((index) => [index, graph.node[index]!]));
+  const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, logitsType)];
+  emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [logits], output: [LOGITS_OUTPUT] }));
+  const inputs: ValueInfoProto[] = [valueInfo(request.inputName, facts.types.get(request.inputName)!)];
+
+  if (request.result !== 'none') {
+    inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: logitsType.shape }));
+    const gradient = backpropagate(graph.node, forward, forwardNodes, fromInput, facts, opset, emitter, logits, request.inputName);
+    const inputType = facts.types.get(request.inputName)!;
+    if (request.result === 'gradient') {
+      emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/gradient', input: [gradient], output: [GRADIENT_OUTPUT] }));
+      outputs.push(valueInfo(GRADIENT_OUTPUT, inputType));
+    } else {
+      const [rows, ...exampleShape] = inputType.shape;
+      const n = request.groupSize ?? rows!;
+      const groups = rows! / n;
+      const size = exampleShape.reduce((a, b) => a * b, 1);
+      const grouped = emitter.reshape(gradient, [groups, n, size]);
+      const mean = emitter.reduce('ReduceMean', grouped, [1], true);
+      const deviation = emitter.node('Sub', [grouped, mean], 1)[0]!;
+      const squares = emitter.node('Mul', [deviation, deviation], 1)[0]!;
+      const m2 = emitter.reduce('ReduceSum', squares, [1], false);
+      const momentType = { dataType: DataType.FLOAT, shape: [groups, ...exampleShape] };
+      emitter.nodes.push(
+        create(NodeProtoSchema, { opType: 'Reshape', name: 'saliency/mean', input: [mean, emitter.literal(momentType.shape, [momentType.shape.length], DataType.INT64)], output: [MEAN_OUTPUT] }),
+        create(NodeProtoSchema, { opType: 'Reshape', name: 'saliency/m2', input: [m2, emitter.literal(momentType.shape, [momentType.shape.length], DataType.INT64)], output: [M2_OUTPUT] }),
+      );
+      outputs.push(valueInfo(MEAN_OUTPUT, momentType), valueInfo(M2_OUTPUT, momentType));
+    }
+  }
+
+  // Constants that the kept nodes read: the model's initializers they use, and folded values.
+  const keptNodes = [...forwardNodes.values(), ...emitter.nodes];
+  const produced = new Set(keptNodes.flatMap((node) => node.output));
+  const read = new Set(keptNodes.flatMap((node) => node.input));
+  const initializers = graph.initializer.filter((tensor) => read.has(tensor.name));
+  const present = new Set([...initializers, ...emitter.initializers].map((t) => t.name));
+  for (const name of read) {
+    if (name === '' || present.has(name) || produced.has(name) || name === request.inputName || name === COTANGENT_INPUT) continue;
+    const value = facts.constants.get(name);
+    if (value === undefined) throw new Error(`unreachable: value "${name}" is neither produced nor known`);
+    initializers.push(writeTensorProto(name, value));
+  }
+  initializers.push(...emitter.initializers);
+
+  const built = create(ModelProtoSchema, {
+    irVersion: model.irVersion,
+    opsetImport: model.opsetImport,
+    producerName: 'saliency',
+    graph: create(GraphProtoSchema, { name: `${graph.name || 'model'}_gradient`, node: keptNodes, initializer: initializers, input: inputs, output: outputs }),
+  });
+  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: logitsType.shape, description };
+}
+
+function logitsOf(request: GradientModelRequest, nodes: readonly NodeProto[], producers: ReadonlyMap<string, number>) {
+  const output = request.outputName;
+  if (request.keepSoftmax) return { logits: output, description: `output "${output}"` };
+  let name = output;
+  for (;;) {
+    const index = producers.get(name);
+    const node = index === undefined ? undefined : nodes[index];
+    if (node === undefined) break;
+    if (PASS_THROUGH.has(node.opType)) {
+      name = node.input[0]!;
+      continue;
+    }
+    if (SOFTMAX.has(node.opType)) {
+      return { logits: node.input[0]!, description: `output "${output}" without its final ${describeNode(node, index)}` };
+    }
+    break;
+  }
+  return { logits: output, description: `output "${output}"` };
+}
+
+/** Reverse-mode accumulation over the forward nodes; returns the name of the input's cotangent. */
+function backpropagate(
+  nodes: readonly NodeProto[],
+  forward: readonly number[],
+  forwardNodes: Map<number, NodeProto>,
+  fromInput: ReadonlySet<string>,
+  facts: ReturnType<typeof inferGraph>,
+  opset: number,
+  emitter: GraphEmitter,
+  logits: string,
+  inputName: string,
+): string {
+  const contributions = new Map<string, string[]>([[logits, [COTANGENT_INPUT]]]);
+  facts.types.set(COTANGENT_INPUT, facts.types.get(logits)!);
+  const total = (name: string): string | undefined => {
+    const parts = contributions.get(name);
+    if (parts === undefined || parts.length === 0) return undefined;
+    if (parts.length > 1) {
+      const sum = emitter.node('Sum', parts, 1)[0]!;
+      emitter.setType(sum, facts.types.get(name)!);
+      contributions.set(name, [sum]);
+    }
+    return contributions.get(name)![0];
+  };
+
+  const onPath = forward.filter((index) => nodes[index]!.output.some((name) => fromInput.has(name)));
+  const missing = onPath.filter((index) => OPS.get(nodes[index]!.opType)!.gradient === 'none' && nodes[index]!.output.some((n) => fromInput.has(n)));
+  if (missing.length > 0) {
+    const index = missing[0]!;
+    throw new AttributionError('UNSUPPORTED_MODEL', `${describeNode(nodes[index]!, index)} carries the input's gradient but its op has no gradient rule`);
+  }
+  for (const index of [...onPath].reverse()) {
+    const node = forwardNodes.get(index)!;
+    const dys = node.output.map((name) => (name === '' ? undefined : total(name)));
+    if (dys.every((d) => d === undefined)) continue;
+    const rule = OPS.get(node.opType)!.gradient;
+    if (rule === 'none') continue;
+    const ctx = gradientContext(node, index, forwardNodes, fromInput, facts, opset, emitter, dys);
+    const grads = rule(ctx);
+    node.input.forEach((name, i) => {
+      if (!ctx.needsGradient(i)) return;
+      const grad = grads[i];
+      if (grad === undefined) return;
+      const list = contributions.get(name) ?? [];
+      list.push(grad);
+      contributions.set(name, list);
+    });
+  }
+  const gradient = total(inputName);
+  if (gradient === undefined) throw new AttributionError('UNSUPPORTED_MODEL', `no gradient reaches the input "${inputName}"`);
+  return gradient;
+}
+
+function gradientContext(
+  original: NodeProto,
+  index: number,
+  forwardNodes: Map<number, NodeProto>,
+  fromInput: ReadonlySet<string>,
+  facts: ReturnType<typeof inferGraph>,
+  opset: number,
+  emitter: GraphEmitter,
+  dys: ReadonlyArray<string | undefined>,
+): GradientContext {
+  const base = nodeContext(original, facts, opset, index);
+  return {
+    ...base,
+    output: (i) => {
+      const name = forwardNodes.get(index)!.output[i];
+      const type = name === undefined || name === '' ? undefined : facts.types.get(name);
+      if (type === undefined) base.fail(`output ${i} has no known type`);
+      return type!;
+    },
+    inputName: (i) => original.input[i] ?? base.fail(`has no input ${i}`),
+    outputName: (i) => original.output[i] ?? base.fail(`has no output ${i}`),
+    forwardOutput: (i) => {
+      const current = forwardNodes.get(index)!;
+      const existing = current.output[i];
+      if (existing !== undefined && existing !== '') return existing;
+      const extended = clone(NodeProtoSchema, current);
+      while (extended.output.length <= i) extended.output.push('');
+      const name = emitter.freshName('forward');
+      extended.output[i] = name;
+      forwardNodes.set(index, extended);
+      return name;
+    },
+    dy: (i) => dys[i],
+    needsGradient: (i) => {
+      const name = original.input[i];
+      return name !== undefined && name !== '' && fromInput.has(name);
+    },
+    op: (opType, inputs, attributes) => emitter.node(opType, inputs, 1, attributes)[0]!,
+    ops: (opType, inputs, outputs, attributes) => emitter.node(opType, inputs, outputs, attributes),
+    literal: (values, dims, dataType) => emitter.literal(values, dims, dataType),
+    unbroadcast: (gradient, from, to) => emitter.unbroadcast(gradient, from, to),
+    reduce: (opType, input, axes, keepdims) => emitter.reduce(opType, input, axes, keepdims),
+    reshape: (input, shape) => emitter.reshape(input, shape),
+  };
+}
+
+function valueInfo(name: string, type: TensorType): ValueInfoProto {
+  return create(ValueInfoProtoSchema, {
+    name,
+    type: create(TypeProtoSchema, {
+      value: {
+        case: 'tensorType',
+        value: create(TypeProto_TensorSchema, {
+          elemType: type.dataType,
+          shape: create(TensorShapeProtoSchema, {
+            dim: type.shape.map((d) => create(TensorShapeProto_DimensionSchema, { value: { case: 'dimValue', value: BigInt(d) } })),
+          }),
+        }),
+      },
+    }),
+  });
+}

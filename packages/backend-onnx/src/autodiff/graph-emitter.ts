@@ -1,0 +1,93 @@
+import { create } from '@bufbuild/protobuf';
+import { constTensor, writeTensorProto } from '../model/const-tensor.js';
+import { DataType } from '../model/data-type.js';
+import { NodeProtoSchema, type NodeProto, type TensorProto } from '../proto/onnx_pb.js';
+import type { TensorType } from '../ops/op-definition.js';
+import { attributeProto, type AttributeValue } from './attribute-value.js';
+
+/**
+ * Appends nodes and initializers to a graph under fresh names, and knows the
+ * static type of everything it emits, so that the gradient rules can be
+ * written with shapes known at build time.
+ */
+export class GraphEmitter {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  readonly #taken: ReadonlySet<string>;
+  readonly #types: Map<string, TensorType>;
+  readonly #opset: number;
+  #counter = 0;
+
+  constructor(taken: ReadonlySet<string>, types: Map<string, TensorType>, opset: number) {
+    this.#taken = taken;
+    this.#types = types;
+    this.#opset = opset;
+  }
+
+  /** A value name used nowhere in the model. */
+  freshName(hint = 'v'): string {
+    for (;;) {
+      const name = `saliency/${hint}${this.#counter++}`;
+      if (!this.#taken.has(name)) return name;
+    }
+  }
+
+  node(opType: string, inputs: readonly string[], outputCount: number, attributes: Readonly<Record<string, AttributeValue>> = {}): string[] {
+    const outputs = Array.from({ length: outputCount }, () => this.freshName());
+    this.nodes.push(
+      create(NodeProtoSchema, {
+        opType,
+        name: this.freshName(`${opType}_`),
+        input: [...inputs],
+        output: outputs,
+        attribute: Object.entries(attributes).map(([name, value]) => attributeProto(name, value)),
+      }),
+    );
+    return outputs;
+  }
+
+  literal(values: ArrayLike<number>, dims: readonly number[], dataType: DataType = DataType.FLOAT): string {
+    const name = this.freshName('c');
+    this.initializers.push(writeTensorProto(name, constTensor(dataType, dims, values)));
+    this.#types.set(name, { dataType, shape: [...dims] });
+    return name;
+  }
+
+  /** Records the type of an emitted value (the rules know their shapes; this lets later rules read them). */
+  setType(name: string, type: TensorType): void {
+    this.#types.set(name, type);
+  }
+
+  /**
+   * ReduceSum/ReduceMean over `axes`: as an attribute before opset 13 (Sum) or
+   * 18 (the others), as an input after.
+   */
+  reduce(opType: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', input: string, axes: readonly number[], keepdims: boolean): string {
+    const axesAsInput = opType === 'ReduceSum' ? this.#opset >= 13 : this.#opset >= 18;
+    if (axesAsInput) {
+      const axesName = this.literal(axes, [axes.length], DataType.INT64);
+      return this.node(opType, [input, axesName], 1, { keepdims: { int: keepdims ? 1 : 0 } })[0]!;
+    }
+    return this.node(opType, [input], 1, { axes: { ints: axes }, keepdims: { int: keepdims ? 1 : 0 } })[0]!;
+  }
+
+  /** Reshape to a static shape. */
+  reshape(input: string, shape: readonly number[]): string {
+    return this.node('Reshape', [input, this.literal(shape, [shape.length], DataType.INT64)], 1)[0]!;
+  }
+
+  /**
+   * Sums a cotangent of the broadcast shape `from` back to the operand's shape
+   * `to`: over the leading axes `to` lacks and the axes where `to` is 1.
+   */
+  unbroadcast(gradient: string, from: readonly number[], to: readonly number[]): string {
+    if (from.length === to.length && from.every((d, i) => d === to[i])) return gradient;
+    const lead = from.length - to.length;
+    const axes: number[] = [];
+    for (let axis = 0; axis < from.length; axis++) {
+      if (axis < lead || (to[axis - lead] === 1 && from[axis] !== 1)) axes.push(axis);
+    }
+    const summed = axes.length > 0 ? this.reduce('ReduceSum', gradient, axes, true) : gradient;
+    return this.reshape(summed, to);
+  }
+}

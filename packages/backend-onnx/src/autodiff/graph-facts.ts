@@ -1,0 +1,8 @@
+import type { ConstTensor } from '../model/const-tensor.js';
+import type { TensorType } from '../ops/op-definition.js';
+
+/** What shape inference learned of a graph for one input shape: every value's type, and the values known at build time. */
+export interface GraphFacts {
+  readonly types: Map<string, TensorType>;
+  readonly constants: Map<string, ConstTensor>;
+}

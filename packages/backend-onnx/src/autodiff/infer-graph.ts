@@ -1,0 +1,72 @@
+import { AttributionError, formatShape } from '@saliency/core';
+import { describeNode } from '../model/attributes.js';
+import { readTensorProto } from '../model/const-tensor.js';
+import type { DataType } from '../model/data-type.js';
+import type { GraphProto } from '../proto/onnx_pb.js';
+import { OPS, supportedOps } from '../ops/registry.js';
+import type { GraphFacts } from './graph-facts.js';
+import { nodeContext } from './node-context.js';
+
+/** Largest folded tensor: folding is for shape arithmetic and small constants, not for computing activations at build time. */
+const MAX_FOLDED_ELEMENTS = 1 << 16;
+
+/**
+ * Static shape inference for the given input shapes: every value's type, from
+ * the graph inputs through each node's `inferTypes` in order, folding to a
+ * constant each node whose op can evaluate it from constant inputs (shape
+ * arithmetic: Shape → Gather → Concat → Reshape). Refuses, before anything
+ * runs, a node whose op it does not know.
+ */
+export function inferGraph(graph: GraphProto, opset: number, inputShapes: ReadonlyMap<string, readonly number[]>): GraphFacts {
+  const facts: GraphFacts = { types: new Map(), constants: new Map() };
+  for (const tensor of graph.initializer) {
+    const value = readTensorProto(tensor, `initializer "${tensor.name}"`);
+    facts.constants.set(tensor.name, value);
+    facts.types.set(tensor.name, { dataType: value.dataType, shape: value.dims });
+  }
+  for (const input of graph.input) {
+    if (facts.types.has(input.name)) continue;
+    const shape = inputShapes.get(input.name);
+    const tensorType = input.type?.value.case === 'tensorType' ? input.type.value.value : undefined;
+    if (shape === undefined || tensorType === undefined) {
+      throw new AttributionError('UNSUPPORTED_MODEL', `graph input "${input.name}" has no shape given for it`);
+    }
+    facts.types.set(input.name, { dataType: tensorType.elemType as DataType, shape: [...shape] });
+  }
+  const unknown = graph.node.map((node, index) => ({ node, index })).filter(({ node }) => !OPS.has(node.opType) || (node.domain !== '' && node.domain !== 'ai.onnx'));
+  if (unknown.length > 0) {
+    const listed = unknown.slice(0, 5).map(({ node, index }) => `${node.domain ? `${node.domain}.` : ''}${describeNode(node, index)}`);
+    throw new AttributionError(
+      'UNSUPPORTED_MODEL',
+      `the model uses ${unknown.length === 1 ? 'an op' : 'ops'} this package cannot differentiate: ${listed.join(', ')}` +
+        `${unknown.length > 5 ? `, and ${unknown.length - 5} more` : ''}. Supported ops: ${supportedOps().join(', ')}`,
+    );
+  }
+  graph.node.forEach((node, index) => {
+    const op = OPS.get(node.opType)!;
+    const ctx = nodeContext(node, facts, opset, index);
+    const types = op.inferTypes(ctx);
+    node.output.forEach((name, i) => {
+      if (name === '') return;
+      const type = types[i];
+      if (type === undefined) ctx.fail(`output ${i} has no inferred type`);
+      if (!type!.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+        ctx.fail(`inferred shape ${formatShape(type!.shape)} of output ${i} is not static`);
+      }
+      facts.types.set(name, type!);
+    });
+    if (op.evaluate === undefined) return;
+    const folded = node.output.every((name) => name === '' || sizeLimit(facts.types.get(name)!.shape));
+    if (!folded) return;
+    const values = op.evaluate(ctx);
+    values?.forEach((value, i) => {
+      const name = node.output[i];
+      if (name !== undefined && name !== '') facts.constants.set(name, value);
+    });
+  });
+  return facts;
+}
+
+function sizeLimit(shape: readonly number[]): boolean {
+  return shape.reduce((n, d) => n * d, 1) <= MAX_FOLDED_ELEMENTS;
+}
