@@ -4,19 +4,8 @@ import { describeNode } from '../model/attributes.js';
 import { writeTensorProto } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
-import {
-  GraphProtoSchema,
-  ModelProtoSchema,
-  NodeProtoSchema,
-  TensorShapeProto_DimensionSchema,
-  TensorShapeProtoSchema,
-  TypeProto_TensorSchema,
-  TypeProtoSchema,
-  ValueInfoProtoSchema,
-  type ModelProto,
-  type NodeProto,
-  type ValueInfoProto,
-} from '../proto/onnx_pb.js';
+import { valueInfo as tensorValueInfo } from '../model/value-info.js';
+import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type ValueInfoProto } from '../proto/onnx_pb.js';
 import type { GradientContext, TensorType } from '../ops/op-definition.js';
 import { OPS } from '../ops/registry.js';
 import { GraphEmitter } from './graph-emitter.js';
@@ -196,8 +185,12 @@ function backpropagate(
   logits: string,
   inputName: string,
 ): string {
-  const contributions = new Map<string, string[]>([[logits, [COTANGENT_INPUT]]]);
-  facts.types.set(COTANGENT_INPUT, facts.types.get(logits)!);
+  // The cotangent comes in as float32; a model computing in another float type gets it cast once.
+  const logitsType = facts.types.get(logits)!;
+  const seed = logitsType.dataType === DataType.FLOAT ? COTANGENT_INPUT : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
+  facts.types.set(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: logitsType.shape });
+  facts.types.set(seed, logitsType);
+  const contributions = new Map<string, string[]>([[logits, [seed]]]);
   const total = (name: string): string | undefined => {
     const parts = contributions.get(name);
     if (parts === undefined || parts.length === 0) return undefined;
@@ -232,9 +225,9 @@ function backpropagate(
       contributions.set(name, list);
     });
   }
-  const gradient = total(inputName);
-  if (gradient === undefined) throw new AttributionError('UNSUPPORTED_MODEL', `no gradient reaches the input "${inputName}"`);
-  return gradient;
+  // Every path may be piecewise constant (Floor, Round, a cast through integers): the gradient is then 0.
+  const inputType = facts.types.get(inputName)!;
+  return total(inputName) ?? emitter.literal(new Float32Array(inputType.shape.reduce((n, d) => n * d, 1)), inputType.shape, inputType.dataType);
 }
 
 function gradientContext(
@@ -279,23 +272,10 @@ function gradientContext(
     literal: (values, dims, dataType) => emitter.literal(values, dims, dataType),
     unbroadcast: (gradient, from, to) => emitter.unbroadcast(gradient, from, to),
     reduce: (opType, input, axes, keepdims) => emitter.reduce(opType, input, axes, keepdims),
-    reshape: (input, shape) => emitter.reshape(input, shape),
+    reshape: (input, shape, from) => emitter.reshape(input, shape, from),
   };
 }
 
 function valueInfo(name: string, type: TensorType): ValueInfoProto {
-  return create(ValueInfoProtoSchema, {
-    name,
-    type: create(TypeProtoSchema, {
-      value: {
-        case: 'tensorType',
-        value: create(TypeProto_TensorSchema, {
-          elemType: type.dataType,
-          shape: create(TensorShapeProtoSchema, {
-            dim: type.shape.map((d) => create(TensorShapeProto_DimensionSchema, { value: { case: 'dimValue', value: BigInt(d) } })),
-          }),
-        }),
-      },
-    }),
-  });
+  return tensorValueInfo(name, type.shape, type.dataType);
 }

@@ -3,6 +3,7 @@ import { constTensor, writeTensorProto } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
 import { NodeProtoSchema, type NodeProto, type TensorProto } from '../proto/onnx_pb.js';
 import type { TensorType } from '../ops/op-definition.js';
+import { reduceAxesAsInput, sameShape } from '../ops/tensor-math.js';
 import { attributeProto, type AttributeValue } from './attribute-value.js';
 
 /**
@@ -58,21 +59,18 @@ export class GraphEmitter {
     this.#types.set(name, type);
   }
 
-  /**
-   * ReduceSum/ReduceMean over `axes`: as an attribute before opset 13 (Sum) or
-   * 18 (the others), as an input after.
-   */
-  reduce(opType: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', input: string, axes: readonly number[], keepdims: boolean): string {
-    const axesAsInput = opType === 'ReduceSum' ? this.#opset >= 13 : this.#opset >= 18;
-    if (axesAsInput) {
+  /** A Reduce* op over `axes`, written as an attribute or an input as the opset wants. */
+  reduce(opType: string, input: string, axes: readonly number[], keepdims: boolean): string {
+    if (reduceAxesAsInput(opType, this.#opset)) {
       const axesName = this.literal(axes, [axes.length], DataType.INT64);
       return this.node(opType, [input, axesName], 1, { keepdims: { int: keepdims ? 1 : 0 } })[0]!;
     }
     return this.node(opType, [input], 1, { axes: { ints: axes }, keepdims: { int: keepdims ? 1 : 0 } })[0]!;
   }
 
-  /** Reshape to a static shape. */
-  reshape(input: string, shape: readonly number[]): string {
+  /** Reshape to a static shape; a no-op when the input's shape `from` is given and already equal. */
+  reshape(input: string, shape: readonly number[], from?: readonly number[]): string {
+    if (from !== undefined && sameShape(from, shape)) return input;
     return this.node('Reshape', [input, this.literal(shape, [shape.length], DataType.INT64)], 1)[0]!;
   }
 
@@ -81,7 +79,7 @@ export class GraphEmitter {
    * `to`: over the leading axes `to` lacks and the axes where `to` is 1.
    */
   unbroadcast(gradient: string, from: readonly number[], to: readonly number[]): string {
-    if (from.length === to.length && from.every((d, i) => d === to[i])) return gradient;
+    if (sameShape(from, to)) return gradient;
     const lead = from.length - to.length;
     const axes: number[] = [];
     for (let axis = 0; axis < from.length; axis++) {

@@ -1,3 +1,365 @@
-import type { OpDefinition } from './op-definition.js';
+import { constTensor, type ConstTensor } from '../model/const-tensor.js';
+import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
+import { sizeOf, stridesOf } from './tensor-math.js';
 
-export const CONVOLUTION_OPS: readonly OpDefinition[] = [];
+/**
+ * Geometry of a sliding window over the spatial axes (Conv, ConvTranspose's
+ * transpose, the pools): output position o reads input positions
+ * o·s + k·d − padsBegin for the kernel offsets k.
+ */
+export interface Window {
+  readonly inSizes: readonly number[];
+  readonly kernel: readonly number[];
+  readonly strides: readonly number[];
+  readonly dilations: readonly number[];
+  readonly padsBegin: readonly number[];
+  readonly padsEnd: readonly number[];
+  readonly outSizes: readonly number[];
+}
+
+function spatialInts(ctx: NodeContext, name: string, rank: number, fallback: number): number[] {
+  const values = ctx.attributes.ints(name, new Array<number>(rank).fill(fallback));
+  if (values.length !== rank) ctx.fail(`attribute ${name} has ${values.length} values for ${rank} spatial axes`);
+  return values;
+}
+
+/**
+ * Window geometry of a Conv (`kind` 'conv') or a pool ('pool', which also
+ * reads ceil_mode): auto_pad NOTSET (explicit pads), VALID, SAME_UPPER and
+ * SAME_LOWER, as ONNX Runtime computes them. A ceil_mode window that would
+ * start in the end padding is dropped (ONNX Runtime's and PyTorch's rule).
+ */
+export function windowOf(ctx: NodeContext, inSizes: readonly number[], kernel: readonly number[], kind: 'conv' | 'pool'): Window {
+  const rank = inSizes.length;
+  if (kernel.length !== rank) ctx.fail(`kernel_shape has ${kernel.length} values for ${rank} spatial axes`);
+  const strides = spatialInts(ctx, 'strides', rank, 1);
+  const dilations = spatialInts(ctx, 'dilations', rank, 1);
+  const pads = ctx.attributes.ints('pads', new Array<number>(2 * rank).fill(0));
+  if (pads.length !== 2 * rank) ctx.fail(`attribute pads has ${pads.length} values for ${rank} spatial axes`);
+  if (![...strides, ...dilations, ...kernel].every((v) => Number.isInteger(v) && v >= 1)) {
+    ctx.fail(`strides, dilations and kernel_shape must be positive integers (got [${strides}], [${dilations}], [${kernel}])`);
+  }
+  const ceilMode = kind === 'pool' ? ctx.attributes.int('ceil_mode', 0) : 0;
+  if (ceilMode !== 0 && ceilMode !== 1) ctx.fail(`ceil_mode ${ceilMode} is not supported; allowed: 0, 1`);
+  const autoPad = ctx.attributes.string('auto_pad', 'NOTSET') || 'NOTSET';
+  const padsBegin: number[] = [];
+  const padsEnd: number[] = [];
+  const outSizes: number[] = [];
+  for (let a = 0; a < rank; a++) {
+    const input = inSizes[a]!;
+    const s = strides[a]!;
+    const extent = (kernel[a]! - 1) * dilations[a]! + 1;
+    let begin: number;
+    let end: number;
+    switch (autoPad) {
+      case 'NOTSET':
+        begin = pads[a]!;
+        end = pads[a + rank]!;
+        if (begin < 0 || end < 0) ctx.fail(`negative pads [${pads}] are not supported`);
+        break;
+      case 'VALID':
+        begin = 0;
+        end = 0;
+        break;
+      case 'SAME_UPPER':
+      case 'SAME_LOWER': {
+        // ONNX Runtime refuses it for Conv and ignores the dilation in the padding of pools.
+        if (dilations[a] !== 1) ctx.fail(`auto_pad ${autoPad} with dilations [${dilations}] is not supported; allowed with dilations of 1`);
+        const target = Math.ceil(input / s);
+        const total = (target - 1) * s + extent - input;
+        if (total < 0) ctx.fail(`auto_pad ${autoPad} would need negative padding (stride ${s} larger than the kernel's extent ${extent}); this is not supported`);
+        begin = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
+        end = total - begin;
+        break;
+      }
+      default:
+        ctx.fail(`auto_pad "${autoPad}" is not supported; allowed: NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
+    }
+    const span = input + begin! + end! - extent;
+    let out = (ceilMode === 1 ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
+    if (ceilMode === 1 && (out - 1) * s >= input + begin!) out--;
+    if (span < 0 || out < 1) ctx.fail(`the window (extent ${extent}) does not fit the padded input of size ${input + begin! + end!} on spatial axis ${a}`);
+    padsBegin.push(begin!);
+    padsEnd.push(end!);
+    outSizes.push(out);
+  }
+  return { inSizes: [...inSizes], kernel: [...kernel], strides, dilations, padsBegin, padsEnd, outSizes };
+}
+
+/** Calls `fn` with every multi-index of `shape`, in row-major order. */
+export function forEachIndex(shape: readonly number[], fn: (index: readonly number[], flat: number) => void): void {
+  const count = sizeOf(shape);
+  const index = new Array<number>(shape.length).fill(0);
+  for (let flat = 0; flat < count; flat++) {
+    fn(index, flat);
+    for (let a = shape.length - 1; a >= 0; a--) {
+      if (++index[a]! < shape[a]!) break;
+      index[a] = 0;
+    }
+  }
+}
+
+/**
+ * For each output position and kernel offset (both flat, row-major), the flat
+ * spatial input position the window reads there, or −1 in the padding.
+ */
+export function windowTaps(w: Window): Int32Array[] {
+  const inStrides = stridesOf(w.inSizes);
+  const taps: Int32Array[] = [];
+  forEachIndex(w.outSizes, (o) => {
+    const row = new Int32Array(sizeOf(w.kernel));
+    forEachIndex(w.kernel, (k, flat) => {
+      let position = 0;
+      for (let a = 0; a < o.length; a++) {
+        const i = o[a]! * w.strides[a]! + k[a]! * w.dilations[a]! - w.padsBegin[a]!;
+        if (i < 0 || i >= w.inSizes[a]! || position < 0) position = -1;
+        else position += i * inStrides[a]!;
+      }
+      row[flat] = position;
+    });
+    taps.push(row);
+  });
+  return taps;
+}
+
+/**
+ * Emits ConvTranspose(dy, weight) over the window `w`: it sends each output
+ * position's values back to the input positions of its window, and gives
+ * exactly the input's spatial shape. The end pads and output_padding are
+ * chosen from the static shapes: positions past the last window get zeros.
+ */
+export function transposeWindow(g: GradientContext, dy: string, weight: string, w: Window, group: number): string {
+  const padsEnd: number[] = [];
+  const outputPadding: number[] = [];
+  w.inSizes.forEach((input, a) => {
+    const s = w.strides[a]!;
+    const d = w.dilations[a]!;
+    const covered = s * (w.outSizes[a]! - 1) + (w.kernel[a]! - 1) * d + 1 - w.padsBegin[a]!;
+    const end = Math.max(covered - input, 0);
+    const padding = end - (covered - input);
+    if (padding > 0 && padding >= s && padding >= d) {
+      g.fail(`the gradient needs a ConvTranspose output_padding of ${padding} on spatial axis ${a}, not less than its stride ${s} or dilation ${d}`);
+    }
+    padsEnd.push(end);
+    outputPadding.push(padding);
+  });
+  return g.op('ConvTranspose', [dy, weight], {
+    group: { int: group },
+    kernel_shape: { ints: w.kernel },
+    strides: { ints: w.strides },
+    dilations: { ints: w.dilations },
+    pads: { ints: [...w.padsBegin, ...padsEnd] },
+    ...(outputPadding.some((p) => p > 0) ? { output_padding: { ints: outputPadding } } : {}),
+  });
+}
+
+/** Conv's operands: X [N, C, spatial…], W [M, C/group, kernel…], optional B [M]. */
+function convShapes(ctx: NodeContext) {
+  const x = ctx.input(0).shape;
+  const weight = ctx.input(1).shape;
+  if (x.length < 3) ctx.fail(`input X of rank ${x.length} has no spatial axis`);
+  if (weight.length !== x.length) ctx.fail(`W has rank ${weight.length}, X rank ${x.length}`);
+  const group = ctx.attributes.int('group', 1);
+  const [n, c] = [x[0]!, x[1]!];
+  const m = weight[0]!;
+  if (!(group >= 1) || c % group !== 0 || m % group !== 0 || weight[1]! * group !== c) {
+    ctx.fail(`group ${group} does not fit X with ${c} channels and W of shape [${weight.join(', ')}]`);
+  }
+  const kernel = weight.slice(2);
+  const declared = ctx.attributes.ints('kernel_shape');
+  if (declared !== undefined && declared.join() !== kernel.join()) ctx.fail(`kernel_shape [${declared}] differs from W's [${kernel}]`);
+  if (ctx.hasInput(2) && (ctx.input(2).shape.length !== 1 || ctx.input(2).shape[0] !== m)) ctx.fail(`B must have shape [${m}]`);
+  const window = windowOf(ctx, x.slice(2), kernel, 'conv');
+  return { n, c, m, group, window, outShape: [n, m, ...window.outSizes] };
+}
+
+/** y[n, m, o] = B[m] + Σ_{c in m's group, k} X[n, c, o·s + k·d − pb] · W[m, c, k], in float64. */
+function evaluateConv(ctx: NodeContext): ConstTensor[] | undefined {
+  const x = ctx.constant(0);
+  const weight = ctx.constant(1);
+  const bias = ctx.hasInput(2) ? ctx.constant(2) : undefined;
+  if (x === undefined || weight === undefined || (ctx.hasInput(2) && bias === undefined)) return undefined;
+  const { n, c, m, group, window, outShape } = convShapes(ctx);
+  const taps = windowTaps(window);
+  const inSize = sizeOf(window.inSizes);
+  const outSize = taps.length;
+  const kSize = sizeOf(window.kernel);
+  const [cg, mg] = [c / group, m / group];
+  const y = new Float64Array(sizeOf(outShape));
+  for (let b = 0; b < n; b++) {
+    for (let oc = 0; oc < m; oc++) {
+      const g = Math.floor(oc / mg);
+      for (let o = 0; o < outSize; o++) {
+        let sum = bias?.values[oc] ?? 0;
+        for (let ci = 0; ci < cg; ci++) {
+          const xBase = (b * c + g * cg + ci) * inSize;
+          const wBase = (oc * cg + ci) * kSize;
+          const row = taps[o]!;
+          for (let k = 0; k < kSize; k++) {
+            const p = row[k]!;
+            if (p >= 0) sum += x.values[xBase + p]! * weight.values[wBase + k]!;
+          }
+        }
+        y[(b * m + oc) * outSize + o] = sum;
+      }
+    }
+  }
+  return [constTensor(x.dataType, outShape, y)];
+}
+
+/** ConvTranspose's operands: X [N, C, spatial…], W [C, M/group, kernel…], optional B [M]. */
+function convTransposeShapes(ctx: NodeContext) {
+  const x = ctx.input(0).shape;
+  const weight = ctx.input(1).shape;
+  if (x.length < 3) ctx.fail(`input X of rank ${x.length} has no spatial axis`);
+  if (weight.length !== x.length) ctx.fail(`W has rank ${weight.length}, X rank ${x.length}`);
+  const rank = x.length - 2;
+  const group = ctx.attributes.int('group', 1);
+  const [n, c] = [x[0]!, x[1]!];
+  if (!(group >= 1) || weight[0] !== c || c % group !== 0) ctx.fail(`group ${group} does not fit X with ${c} channels and W of shape [${weight.join(', ')}]`);
+  const m = weight[1]! * group;
+  const kernel = weight.slice(2);
+  const declared = ctx.attributes.ints('kernel_shape');
+  if (declared !== undefined && declared.join() !== kernel.join()) ctx.fail(`kernel_shape [${declared}] differs from W's [${kernel}]`);
+  if (ctx.hasInput(2) && (ctx.input(2).shape.length !== 1 || ctx.input(2).shape[0] !== m)) ctx.fail(`B must have shape [${m}]`);
+  const inSizes = x.slice(2);
+  const strides = spatialInts(ctx, 'strides', rank, 1);
+  const dilations = spatialInts(ctx, 'dilations', rank, 1);
+  const outputPadding = spatialInts(ctx, 'output_padding', rank, 0);
+  const pads = ctx.attributes.ints('pads', new Array<number>(2 * rank).fill(0));
+  if (pads.length !== 2 * rank) ctx.fail(`attribute pads has ${pads.length} values for ${rank} spatial axes`);
+  const autoPad = ctx.attributes.string('auto_pad', 'NOTSET') || 'NOTSET';
+  if (!['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'].includes(autoPad)) {
+    ctx.fail(`auto_pad "${autoPad}" is not supported; allowed: NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
+  }
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    ctx.fail(`auto_pad ${autoPad} is not supported (runtimes disagree on where its padding goes); allowed: NOTSET, VALID, or explicit output_shape`);
+  }
+  const outputShape = ctx.attributes.ints('output_shape');
+  if (outputShape !== undefined && outputShape.length !== rank) ctx.fail(`output_shape [${outputShape}] must give the ${rank} spatial sizes`);
+  const padsBegin: number[] = [];
+  const padsEnd: number[] = [];
+  const outSizes: number[] = [];
+  for (let a = 0; a < rank; a++) {
+    const s = strides[a]!;
+    const d = dilations[a]!;
+    const full = s * (inSizes[a]! - 1) + outputPadding[a]! + (kernel[a]! - 1) * d + 1;
+    if (outputShape !== undefined) {
+      const target = outputShape[a]!;
+      const total = full - target;
+      if (total < 0) ctx.fail(`output_shape [${outputShape}] is larger than the full transposed output on spatial axis ${a}`);
+      // The spec's split for NOTSET and SAME_LOWER: the odd unit of padding goes first.
+      padsBegin.push(total - Math.floor(total / 2));
+      padsEnd.push(Math.floor(total / 2));
+    } else {
+      const [begin, end] = autoPad === 'VALID' ? [0, 0] : [pads[a]!, pads[a + rank]!];
+      if (begin < 0 || end < 0) ctx.fail(`negative pads [${pads}] are not supported`);
+      padsBegin.push(begin);
+      padsEnd.push(end);
+    }
+    const out = full - padsBegin[a]! - padsEnd[a]!;
+    if (out < 1) ctx.fail(`the output would be empty on spatial axis ${a}`);
+    if (outputPadding[a]! >= s) ctx.fail(`output_padding [${outputPadding}] must be less than strides [${strides}]`);
+    outSizes.push(out);
+  }
+  // As a Conv over the output, the window reads the output positions o·s + k·d − pb for input o.
+  const window: Window = { inSizes: outSizes, kernel, strides, dilations, padsBegin, padsEnd, outSizes: inSizes };
+  return { n, c, m, group, window, outShape: [n, m, ...outSizes] };
+}
+
+/** y[n, m, i·s + k·d − pb] += X[n, c, i] · W[c, m − group offset, k] for c in m's group, plus B[m], in float64. */
+function evaluateConvTranspose(ctx: NodeContext): ConstTensor[] | undefined {
+  const x = ctx.constant(0);
+  const weight = ctx.constant(1);
+  const bias = ctx.hasInput(2) ? ctx.constant(2) : undefined;
+  if (x === undefined || weight === undefined || (ctx.hasInput(2) && bias === undefined)) return undefined;
+  const { n, c, m, group, window, outShape } = convTransposeShapes(ctx);
+  const taps = windowTaps(window);
+  const outSize = sizeOf(window.inSizes);
+  const inSize = taps.length;
+  const kSize = sizeOf(window.kernel);
+  const [cg, mg] = [c / group, m / group];
+  const y = new Float64Array(sizeOf(outShape));
+  for (let b = 0; b < n; b++) {
+    for (let oc = 0; oc < m; oc++) {
+      const g = Math.floor(oc / mg);
+      const yBase = (b * m + oc) * outSize;
+      y.fill(bias?.values[oc] ?? 0, yBase, yBase + outSize);
+      for (let ci = 0; ci < cg; ci++) {
+        const ic = g * cg + ci;
+        const xBase = (b * c + ic) * inSize;
+        const wBase = (ic * mg + (oc - g * mg)) * kSize;
+        for (let i = 0; i < inSize; i++) {
+          const row = taps[i]!;
+          for (let k = 0; k < kSize; k++) {
+            const p = row[k]!;
+            if (p >= 0) y[yBase + p]! += x.values[xBase + i]! * weight.values[wBase + k]!;
+          }
+        }
+      }
+    }
+  }
+  return [constTensor(x.dataType, outShape, y)];
+}
+
+function weightGradientUnsupported(g: GradientContext): void {
+  if (g.needsGradient(1)) g.fail('W depends on the model input; the gradient of convolution weights is not supported');
+}
+
+/** B̄[m] = Σ_{n, o} ȳ[n, m, o]. */
+function biasGradient(g: GradientContext, dy: string): string | undefined {
+  if (!g.hasInput(2) || !g.needsGradient(2)) return undefined;
+  const rank = g.output(0).shape.length;
+  return g.reduce('ReduceSum', dy, [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)], false);
+}
+
+const outputType = (ctx: NodeContext, shape: number[]): TensorType[] => [{ dataType: ctx.input(0).dataType, shape }];
+
+export const CONVOLUTION_OPS: readonly OpDefinition[] = [
+  {
+    opType: 'Conv',
+    inferTypes: (ctx) => outputType(ctx, convShapes(ctx).outShape),
+    evaluate: evaluateConv,
+    /**
+     * X̄ = ConvTranspose(ȳ, W) with Conv's group, strides, dilations and pads
+     * (the adjoint of the windowed sum), output_padding making it X's shape;
+     * B̄ = Σ_{n, spatial} ȳ; W̄ is not supported (weights are constants).
+     */
+    gradient: (g) => {
+      weightGradientUnsupported(g);
+      const dy = g.dy(0)!;
+      let dx: string | undefined;
+      if (g.needsGradient(0)) {
+        const { window, group } = convShapes(g);
+        dx = transposeWindow(g, dy, g.inputName(1), window, group);
+      }
+      return [dx, undefined, biasGradient(g, dy)];
+    },
+  },
+  {
+    opType: 'ConvTranspose',
+    inferTypes: (ctx) => outputType(ctx, convTransposeShapes(ctx).outShape),
+    evaluate: evaluateConvTranspose,
+    /**
+     * X̄ = Conv(ȳ, W) with the same group, strides, dilations and pads: the
+     * adjoint of ConvTranspose (output_padding < stride, so the sizes match);
+     * B̄ = Σ_{n, spatial} ȳ; W̄ is not supported.
+     */
+    gradient: (g) => {
+      weightGradientUnsupported(g);
+      const dy = g.dy(0)!;
+      let dx: string | undefined;
+      if (g.needsGradient(0)) {
+        const { window, group } = convTransposeShapes(g);
+        dx = g.op('Conv', [dy, g.inputName(1)], {
+          group: { int: group },
+          kernel_shape: { ints: window.kernel },
+          strides: { ints: window.strides },
+          dilations: { ints: window.dilations },
+          pads: { ints: [...window.padsBegin, ...window.padsEnd] },
+        });
+      }
+      return [dx, undefined, biasGradient(g, dy)];
+    },
+  },
+];

@@ -56,10 +56,10 @@ export interface GradientContext extends NodeContext {
   literal(values: ArrayLike<number>, dims: readonly number[], dataType?: DataType): string;
   /** Sums `gradient` of shape `from` over broadcast axes down to shape `to` (NumPy broadcasting). */
   unbroadcast(gradient: string, from: readonly number[], to: readonly number[]): string;
-  /** ReduceSum/ReduceMean/ReduceMax over `axes`, written the way the model's opset wants (attribute or input). */
-  reduce(opType: 'ReduceSum' | 'ReduceMean' | 'ReduceMax', input: string, axes: readonly number[], keepdims: boolean): string;
-  /** Reshape to a static shape. */
-  reshape(input: string, shape: readonly number[]): string;
+  /** A Reduce* op over `axes`, written the way the model's opset wants (attribute or input). */
+  reduce(opType: string, input: string, axes: readonly number[], keepdims: boolean): string;
+  /** Reshape to a static shape; a no-op when the input's shape `from` is given and already equal. */
+  reshape(input: string, shape: readonly number[], from?: readonly number[]): string;
 }
 
 /** Returns, per input, the name of its cotangent, or undefined where none is needed. */

@@ -7,6 +7,15 @@ export function sizeOf(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
 
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** Reduce* ops take their axes as an input from opset 13 (ReduceSum) or 18 (the others), as an attribute before. */
+export function reduceAxesAsInput(opType: string, opset: number): boolean {
+  return opType === 'ReduceSum' ? opset >= 13 : opset >= 18;
+}
+
 /** Row-major strides. */
 export function stridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length).fill(1);

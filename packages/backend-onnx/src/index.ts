@@ -1,0 +1,3 @@
+export { createOnnxBackend, OnnxBackend, type OnnxBackendOptions } from './runtime/onnx-backend.js';
+export type { OnnxRuntimeModule } from './runtime/onnx-runtime-module.js';
+export { supportedOps } from './ops/registry.js';

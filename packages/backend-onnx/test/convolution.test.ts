@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import type { AttributeValue } from '../src/autodiff/attribute-value.js';
+import { checkGradient, type Operand } from './helpers/check-gradient.js';
+
+const ints = (values: number[]): AttributeValue => ({ ints: values });
+const weight = (shape: number[]): Operand => ({ shape, constant: true });
+
+interface ConvCase {
+  readonly name: string;
+  readonly x: number[];
+  readonly w: number[];
+  readonly bias?: boolean;
+  readonly attributes?: Record<string, AttributeValue>;
+  readonly opset?: number;
+}
+
+const convCases: ConvCase[] = [
+  { name: '1-D, pads', x: [1, 2, 7], w: [3, 2, 3], attributes: { pads: ints([1, 1]) } },
+  { name: '1-D, stride 2, dilation 2, uneven pads', x: [2, 2, 9], w: [2, 2, 3], attributes: { strides: ints([2]), dilations: ints([2]), pads: ints([2, 1]) } },
+  { name: '2-D, stride 2, pads, bias', x: [1, 2, 5, 5], w: [4, 2, 3, 3], bias: true, attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+  { name: '2-D, stride 2 leaving a tail', x: [1, 2, 6, 7], w: [3, 2, 3, 3], attributes: { strides: ints([2, 3]) } },
+  { name: '2-D, group 2, dilations, strides', x: [2, 4, 6, 5], w: [4, 2, 3, 2], attributes: { group: { int: 2 }, dilations: ints([2, 1]), strides: ints([1, 2]), pads: ints([0, 1, 2, 0]) } },
+  { name: 'depthwise, SAME_UPPER, stride 2', x: [1, 3, 6, 6], w: [3, 1, 3, 3], bias: true, attributes: { group: { int: 3 }, strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } } },
+  { name: 'depthwise multiplier 2, SAME_LOWER, even kernel', x: [1, 2, 5, 6], w: [4, 1, 2, 2], attributes: { group: { int: 2 }, strides: ints([2, 2]), auto_pad: { string: 'SAME_LOWER' } } },
+  { name: 'VALID, stride 3', x: [1, 1, 8, 7], w: [2, 1, 2, 3], attributes: { strides: ints([3, 3]), auto_pad: { string: 'VALID' } } },
+  { name: 'kernel_shape given, opset 7', x: [1, 2, 5, 4], w: [2, 2, 3, 3], opset: 7, attributes: { kernel_shape: ints([3, 3]), pads: ints([1, 1, 1, 1]) } },
+  { name: '1×1, opset 11', x: [1, 3, 4, 4], w: [5, 3, 1, 1], bias: true, opset: 11 },
+  { name: 'opset 22', x: [1, 2, 5, 5], w: [2, 2, 3, 3], opset: 22, attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+  { name: '3-D, stride 2, pads', x: [1, 2, 4, 5, 3], w: [2, 2, 2, 3, 2], attributes: { strides: ints([2, 2, 1]), pads: ints([1, 0, 1, 0, 1, 0]) } },
+];
+
+describe('Conv', () => {
+  it.each(convCases)('$name', ({ x, w, bias, attributes, opset }) =>
+    checkGradient({
+      opType: 'Conv',
+      ...(attributes === undefined ? {} : { attributes }),
+      ...(opset === undefined ? {} : { opset }),
+      inputs: [{ shape: x }, weight(w), ...(bias ? [weight([w[0]!])] : [])],
+    }),
+  );
+
+  it('differentiates the bias when it depends on the input', () =>
+    checkGradient({
+      opType: 'Conv',
+      attributes: { strides: ints([2, 2]), pads: ints([1, 0, 1, 0]) },
+      inputs: [{ shape: [2, 2, 5, 5], constant: true }, weight([3, 2, 3, 3]), { shape: [3] }],
+    }));
+
+  it('refuses the gradient of weights that depend on the input', async () => {
+    await expect(checkGradient({ opType: 'Conv', inputs: [{ shape: [1, 2, 4, 4], constant: true }, { shape: [2, 2, 3, 3] }] })).rejects.toThrow(
+      /gradient of convolution weights is not supported/,
+    );
+  });
+
+  it('refuses SAME padding with dilations (ONNX Runtime does too)', async () => {
+    await expect(
+      checkGradient({
+        opType: 'Conv',
+        attributes: { dilations: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } },
+        inputs: [{ shape: [1, 2, 7, 6] }, weight([2, 2, 3, 3])],
+      }),
+    ).rejects.toThrow(/auto_pad SAME_UPPER with dilations \[2,2\] is not supported/);
+  });
+
+  it('refuses an unknown auto_pad', async () => {
+    await expect(
+      checkGradient({ opType: 'Conv', attributes: { auto_pad: { string: 'SAME' } }, inputs: [{ shape: [1, 1, 4, 4] }, weight([1, 1, 3, 3])] }),
+    ).rejects.toThrow(/auto_pad "SAME" is not supported; allowed: NOTSET, VALID, SAME_UPPER, SAME_LOWER/);
+  });
+});
+
+const convTransposeCases: ConvCase[] = [
+  { name: '1-D, stride 2', x: [1, 2, 5], w: [2, 3, 3], attributes: { strides: ints([2]) } },
+  { name: '2-D, stride 2, pads, output_padding, bias', x: [1, 3, 4, 4], w: [3, 2, 3, 3], bias: true, attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), output_padding: ints([1, 1]) } },
+  { name: '2-D, group 2, dilations', x: [2, 4, 3, 4], w: [4, 1, 2, 3], attributes: { group: { int: 2 }, dilations: ints([2, 1]), strides: ints([1, 2]), pads: ints([1, 0, 0, 1]) } },
+  { name: 'output_shape, even total padding', x: [1, 2, 3, 3], w: [2, 2, 3, 3], attributes: { strides: ints([2, 2]), output_shape: ints([5, 5]) } },
+  { name: 'output_shape, odd total padding', x: [1, 2, 3, 3], w: [2, 2, 3, 3], attributes: { strides: ints([2, 2]), output_shape: ints([6, 6]) } },
+  { name: 'VALID, opset 11', x: [1, 2, 3, 2], w: [2, 1, 2, 2], opset: 11, attributes: { strides: ints([2, 2]), auto_pad: { string: 'VALID' } } },
+];
+
+describe('ConvTranspose', () => {
+  it.each(convTransposeCases)('$name', ({ x, w, bias, attributes, opset }) =>
+    checkGradient({
+      opType: 'ConvTranspose',
+      ...(attributes === undefined ? {} : { attributes }),
+      ...(opset === undefined ? {} : { opset }),
+      inputs: [{ shape: x }, weight(w), ...(bias ? [weight([w[1]! * ((attributes?.group as { int: number } | undefined)?.int ?? 1)])] : [])],
+    }),
+  );
+});
