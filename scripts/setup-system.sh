@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need besides npm's: PyTorch, torchvision
 # and onnx for Python, which export the ONNX test models and compute their
-# reference gradients. Skips what is already there. Needs root (or sudo).
+# reference gradients, and Chromium (with its SwiftShader WebGL/WebGPU), which
+# runs the browser tests. Skips what is already there. Needs root (or sudo).
 set -euo pipefail
-packages=(python3-torch python3-torchvision python3-onnx)
+packages=(python3-torch python3-torchvision python3-onnx chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
