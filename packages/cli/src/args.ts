@@ -1,0 +1,162 @@
+import { parseArgs } from 'node:util';
+import { AGGREGATIONS, type Aggregation } from '@saliency/core/visualize';
+import { CliError } from './errors.js';
+import { BACKEND_KINDS, type BackendKind } from './load-model.js';
+import type { PreprocessFlags } from './preset.js';
+import type { RunOptions } from './run.js';
+
+export const USAGE = `Usage: saliency --model MODEL --input INPUT [options]
+
+Computes an attribution map of a model's output for one input and writes it
+as a heatmap PNG, an overlay on the input, and/or the raw map.
+
+Model and input:
+  --model PATH           model.onnx, or a TF.js model.json or its directory
+  --backend NAME         onnx-node (default for .onnx), onnx-wasm, tfjs-wasm (default for TF.js), tfjs-cpu
+  --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
+                         shape as the model takes it without the batch axis, e.g. [12, 128])
+
+Method (see @saliency/core):
+  --method NAME          e.g. vargrad (default), vargrad_x_sign, smoothgrad_x_input, integrated_gradients
+  --target K             class explained (default: the model's top class)
+  --samples N            noisy samples (SmoothGrad, VarGrad; default 16)
+  --noise-scale S        absolute noise σ (default 1)
+  --noise-level L        σ relative to the input's range, instead of --noise-scale
+  --noise PATH           noise samples as .npy, shape [N, ...input shape], instead of the seeded generator
+  --seed N               seed of the noise (default 0)
+  --steps N              Integrated Gradients steps (default 50)
+  --batch-size N         most model rows per call (default 64)
+
+Image preprocessing (a --preset JSON file, flags win over it):
+  --preset PATH          JSON with width, height, channels, scale, mean, std, layout, channelOrder
+  --width W --height H   resize to this size (bilinear; default: the image's size)
+  --grayscale            one channel (luma); default RGB
+  --scale S              pixel (0–255) × S first (default 1/255)
+  --mean M --std S       then (x − M) / S; one number or one per channel, comma-separated
+  --layout L             NCHW (default for ONNX) or NHWC (default for TF.js)
+  --channel-order O      RGB (default) or BGR
+
+Output:
+  --out PATH             heatmap PNG
+  --overlay PATH         heatmap over the input image, PNG
+  --alpha A              heatmap strength in the overlay, 0–1 (default 0.5)
+  --raw PATH             the raw map, .npy or .json
+  --colormap C           auto (default: sequential for vargrad and smoothgrad_squared, diverging
+                         otherwise), diverging, sequential
+  --aggregate A          channels to one value per pixel: sum (default), mean, max-abs
+
+  -h, --help             this text
+`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  input: { type: 'string' },
+  backend: { type: 'string' },
+  method: { type: 'string' },
+  target: { type: 'string' },
+  samples: { type: 'string' },
+  'noise-scale': { type: 'string' },
+  'noise-level': { type: 'string' },
+  noise: { type: 'string' },
+  seed: { type: 'string' },
+  steps: { type: 'string' },
+  'batch-size': { type: 'string' },
+  preset: { type: 'string' },
+  width: { type: 'string' },
+  height: { type: 'string' },
+  grayscale: { type: 'boolean' },
+  scale: { type: 'string' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
+  layout: { type: 'string' },
+  'channel-order': { type: 'string' },
+  out: { type: 'string' },
+  overlay: { type: 'string' },
+  alpha: { type: 'string' },
+  raw: { type: 'string' },
+  colormap: { type: 'string' },
+  aggregate: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function number(flag: string, text: string): number {
+  if (!NUMBER.test(text.trim())) throw new CliError(`--${flag} must be a number; got "${text}"`);
+  return Number(text);
+}
+
+function integer(flag: string, text: string, min: number): number {
+  const value = number(flag, text);
+  if (!Number.isSafeInteger(value) || value < min) throw new CliError(`--${flag} must be an integer ≥ ${min}; got "${text}"`);
+  return value;
+}
+
+function positive(flag: string, text: string): number {
+  const value = number(flag, text);
+  if (!(value >= 0) || !Number.isFinite(value)) throw new CliError(`--${flag} must be a finite number ≥ 0; got "${text}"`);
+  return value;
+}
+
+function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+  if (!allowed.includes(text as T)) throw new CliError(`--${flag} must be one of ${allowed.join(', ')}; got "${text}"`);
+  return text as T;
+}
+
+function list(flag: string, text: string): number[] {
+  return text.split(',').map((part) => number(flag, part));
+}
+
+/**
+ * Parses the command line into `RunOptions`, or `'help'`. Unknown flags,
+ * missing values and bad values throw a `CliError` naming the flag.
+ */
+export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
+  try {
+    ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new CliError(`${(error as Error).message.split('\n')[0]} (see saliency --help)`);
+  }
+  if (values.help) return 'help';
+  if (values.model === undefined) throw new CliError('--model is required (an .onnx file or a TF.js model.json); see saliency --help');
+  if (values.input === undefined) throw new CliError('--input is required (a PNG/JPEG image or a .npy tensor); see saliency --help');
+  const v = values;
+  const preprocess: { -readonly [K in keyof PreprocessFlags]: PreprocessFlags[K] } = {};
+  if (v.width !== undefined) preprocess.width = integer('width', v.width, 1);
+  if (v.height !== undefined) preprocess.height = integer('height', v.height, 1);
+  if (v.grayscale !== undefined) preprocess.grayscale = v.grayscale;
+  if (v.scale !== undefined) preprocess.scale = number('scale', v.scale);
+  if (v.mean !== undefined) preprocess.mean = list('mean', v.mean);
+  if (v.std !== undefined) preprocess.std = list('std', v.std);
+  if (v.layout !== undefined) preprocess.layout = oneOf('layout', v.layout, ['NCHW', 'NHWC'] as const);
+  if (v['channel-order'] !== undefined) preprocess.channelOrder = oneOf('channel-order', v['channel-order'], ['RGB', 'BGR'] as const);
+  if (v['noise-scale'] !== undefined && v['noise-level'] !== undefined) {
+    throw new CliError('--noise-scale and --noise-level were both given; choose an absolute σ or one relative to the input range');
+  }
+  const alpha = v.alpha === undefined ? undefined : number('alpha', v.alpha);
+  if (alpha !== undefined && !(alpha >= 0 && alpha <= 1)) throw new CliError(`--alpha must be in [0, 1]; got "${v.alpha}"`);
+  const optional = <K extends string, T>(key: K, value: T | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: T }));
+  return {
+    model: v.model!,
+    input: v.input!,
+    method: v.method ?? 'vargrad',
+    preprocess,
+    ...optional('target', v.target === undefined ? undefined : integer('target', v.target, 0)),
+    ...optional('samples', v.samples === undefined ? undefined : integer('samples', v.samples, 1)),
+    ...optional('noiseScale', v['noise-scale'] === undefined ? undefined : positive('noise-scale', v['noise-scale'])),
+    ...optional('noiseLevel', v['noise-level'] === undefined ? undefined : positive('noise-level', v['noise-level'])),
+    ...optional('seed', v.seed === undefined ? undefined : integer('seed', v.seed, 0)),
+    ...optional('steps', v.steps === undefined ? undefined : integer('steps', v.steps, 1)),
+    ...optional('batchSize', v['batch-size'] === undefined ? undefined : integer('batch-size', v['batch-size'], 1)),
+    ...optional('backend', v.backend === undefined ? undefined : oneOf<BackendKind>('backend', v.backend, BACKEND_KINDS)),
+    ...optional('noise', v.noise),
+    ...optional('out', v.out),
+    ...optional('overlay', v.overlay),
+    ...optional('raw', v.raw),
+    ...optional('preset', v.preset),
+    ...optional('alpha', alpha),
+    ...optional('colormap', v.colormap === undefined ? undefined : oneOf('colormap', v.colormap, ['auto', 'diverging', 'sequential'] as const)),
+    ...optional('aggregate', v.aggregate === undefined ? undefined : oneOf<Aggregation>('aggregate', v.aggregate, AGGREGATIONS)),
+  };
+}

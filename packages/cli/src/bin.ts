@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import { parseCommandLine, USAGE } from './args.js';
+import { CliError } from './errors.js';
+import { run } from './run.js';
+
+/**
+ * The `saliency` command. Exit codes: 0 done; 2 refused input (bad flag,
+ * missing file, unknown method, target out of range, input the model does not
+ * take); 1 a failure while working.
+ */
+async function main(args: readonly string[]): Promise<number> {
+  const options = parseCommandLine(args);
+  if (options === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const result = await run(options, { stderr: process.stderr });
+  const written = [options.out, options.overlay, options.raw].filter((p) => p !== undefined).join(', ');
+  process.stderr.write(`${options.method} on ${result.backend}: map ${JSON.stringify(result.map.shape)} written to ${written}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof CliError) {
+      process.stderr.write(`saliency: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+    } else {
+      process.stderr.write(`saliency: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

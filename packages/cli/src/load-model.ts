@@ -1,0 +1,113 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { GradientBackend } from '@saliency/core';
+import { CliError } from './errors.js';
+import type { ModelFormat } from './preset.js';
+
+/** Where a model runs: ONNX Runtime (native or wasm) or TF.js (wasm or cpu). */
+export type BackendKind = 'onnx-node' | 'onnx-wasm' | 'tfjs-wasm' | 'tfjs-cpu';
+export const BACKEND_KINDS: readonly BackendKind[] = ['onnx-node', 'onnx-wasm', 'tfjs-wasm', 'tfjs-cpu'];
+
+/** A model ready to explain. */
+export interface LoadedModel {
+  readonly backend: GradientBackend;
+  readonly format: ModelFormat;
+  /** The declared input shape, `null` for a free dimension; undefined when unknown. */
+  readonly inputShape: ReadonlyArray<number | null> | undefined;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Tells the format from the path: a `.onnx` file is ONNX; a directory or a
+ * `.json` file is TF.js (`model.json` in the directory).
+ */
+export async function modelFormatOf(path: string): Promise<{ format: ModelFormat; file: string }> {
+  const info = await stat(path).catch(() => undefined);
+  if (info === undefined) throw new CliError(`--model: ${path} does not exist`);
+  if (info.isDirectory()) {
+    const file = join(path, 'model.json');
+    if (!(await stat(file).catch(() => undefined))?.isFile()) throw new CliError(`--model: the directory ${path} holds no model.json`);
+    return { format: 'tfjs', file };
+  }
+  if (path.endsWith('.onnx')) return { format: 'onnx', file: path };
+  if (path.endsWith('.json')) return { format: 'tfjs', file: path };
+  throw new CliError(`--model: ${path} is neither an ONNX model (.onnx) nor a TF.js model (model.json or its directory)`);
+}
+
+/** The backend used when `--backend` is not given. */
+export function defaultBackend(format: ModelFormat): BackendKind {
+  return format === 'onnx' ? 'onnx-node' : 'tfjs-wasm';
+}
+
+/**
+ * Loads the model at `file` onto the backend `kind`. Runtimes are imported
+ * only when used, so an ONNX run never loads TF.js and the other way round.
+ */
+export async function loadModel(file: string, format: ModelFormat, kind: BackendKind): Promise<LoadedModel> {
+  if (!kind.startsWith(format)) {
+    throw new CliError(`--backend ${kind} cannot run a${format === 'onnx' ? 'n ONNX' : ' TF.js'} model; use ${BACKEND_KINDS.filter((k) => k.startsWith(format)).join(' or ')}`);
+  }
+  return format === 'onnx' ? loadOnnx(file, kind) : loadTfjs(file, kind);
+}
+
+async function loadOnnx(file: string, kind: BackendKind): Promise<LoadedModel> {
+  const bytes = await readFile(file);
+  const { createOnnxBackend } = await import('@saliency/backend-onnx');
+  const ort = kind === 'onnx-node' ? await import('onnxruntime-node') : await import('onnxruntime-web');
+  const sessionOptions = kind === 'onnx-wasm' ? { executionProviders: ['wasm'] } : {};
+  const backend = createOnnxBackend(ort, bytes, { sessionOptions });
+  return { backend, format: 'onnx', inputShape: backend.inputShape, dispose: () => backend.dispose() };
+}
+
+async function loadTfjs(file: string, kind: BackendKind): Promise<LoadedModel> {
+  // The Node build of @tensorflow/tfjs registers every gradient.
+  const tf = await import('@tensorflow/tfjs');
+  // Production mode: no per-op NaN checks, and no console banner suggesting tfjs-node.
+  tf.enableProdMode();
+  if (kind === 'tfjs-wasm') await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend(kind === 'tfjs-wasm' ? 'wasm' : 'cpu');
+  await tf.ready();
+  const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  const handler = fileHandler(tf, file, json);
+  const isGraph = json.format === 'graph-model' || (json.modelTopology as { node?: unknown } | undefined)?.node !== undefined;
+  const model = isGraph ? await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler);
+  const { createTfjsBackend } = await import('@saliency/backend-tfjs');
+  const backend = createTfjsBackend(model);
+  const declared = isGraph ? (model as import('@tensorflow/tfjs').GraphModel).inputs[0]?.shape : (model as import('@tensorflow/tfjs').LayersModel).inputs[0]?.shape;
+  return {
+    backend,
+    format: 'tfjs',
+    inputShape: declared?.map((d) => (d === -1 ? null : d)),
+    dispose: async () => {
+      await backend.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/**
+ * A TF.js IO handler that reads `model.json` and its weight files from disk
+ * (the paths of the weights manifest are relative to model.json's folder),
+ * as `tf.io.browserFiles` does in a browser; `@tensorflow/tfjs` has no file
+ * handler without tfjs-node.
+ */
+function fileHandler(tf: typeof import('@tensorflow/tfjs'), file: string, json: Record<string, unknown>) {
+  const folder = dirname(file);
+  return {
+    load: () =>
+      tf.io.getModelArtifactsForJSON(json as unknown as import('@tensorflow/tfjs').io.ModelJSON, async (manifest) => {
+        const specs = manifest.flatMap((group) => group.weights);
+        const buffers = await Promise.all(
+          manifest.flatMap((group) =>
+            group.paths.map(async (path) => {
+              const bytes = await readFile(join(folder, path)).catch(() => {
+                throw new CliError(`--model: weight file ${path} named by ${basename(file)} is missing from ${folder}`);
+              });
+              return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+            }),
+          ),
+        );
+        return [specs, tf.io.concatenateArrayBuffers(buffers)];
+      }),
+  };
+}

@@ -1,0 +1,28 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const cliRoot = fileURLToPath(new URL('..', import.meta.url));
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+/** The built command; the package's test script builds it first. */
+export const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+export const mnist = {
+  onnx: `${repoRoot}examples/mnist/model/mnist.onnx`,
+  tfjs: `${repoRoot}examples/mnist/model/tfjs/model.json`,
+  tfjsDir: `${repoRoot}examples/mnist/model/tfjs`,
+  preset: `${repoRoot}examples/mnist/preprocess.json`,
+  digit: (name: string) => `${repoRoot}examples/mnist/digits/${name}.png`,
+};
+
+/** Runs `node dist/bin.js ...args` with stdout and stderr as pipes. */
+export function saliency(args: readonly string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: cliRoot });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs NumPy code with Debian's python3 (the one that has NumPy) and returns its stdout. */
+export function python(code: string): string {
+  const result = spawnSync('/usr/bin/python3', ['-c', code], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`python3 failed: ${result.stderr}`);
+  return result.stdout;
+}

@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createProgressBar, formatDuration, formatProgressLine } from '../src/progress.js';
+import { bin, cliRoot, mnist, saliency } from './helpers.js';
+
+const args = ['--model', mnist.onnx, '--input', mnist.digit('7-3'), '--preset', mnist.preset, '--samples', '16', '--batch-size', '4', '--raw'];
+
+describe('progress bar', () => {
+  it('formats done/total, percent and the extrapolated time left', () => {
+    // 4 of 16 rows in 3 s → 3 · 12 / 4 = 9 s left; 6 of 24 cells filled
+    expect(formatProgressLine('vargrad', 4, 16, 3)).toBe('vargrad [######------------------] 4/16 rows  25%  eta 9s');
+    expect(formatDuration(125)).toBe('2m05s');
+    expect(formatDuration(Number.NaN)).toBe('--');
+  });
+
+  it('draws only on a terminal', () => {
+    const written: string[] = [];
+    const tty = createProgressBar({ isTTY: true, write: (t) => written.push(t) }, 'm', () => 0);
+    tty.update({ done: 1, total: 2 });
+    tty.finish();
+    expect(written).toEqual(['\rm [############------------] 1/2 rows  50%  eta 0s', '\n']);
+    const silent: string[] = [];
+    const pipe = createProgressBar({ isTTY: false, write: (t) => silent.push(t) }, 'm');
+    pipe.update({ done: 1, total: 2 });
+    pipe.finish();
+    expect(silent).toEqual([]);
+  });
+
+  it('appears when the CLI runs under a pseudo-terminal', () => {
+    const out = join(tmpdir(), `saliency-progress-${process.pid}.npy`);
+    const command = [process.execPath, bin, ...args, out].map((a) => `'${a}'`).join(' ');
+    // script(1) from util-linux gives the command a pseudo-terminal; -e passes its exit code on.
+    const result = spawnSync('script', ['-qfec', command, '/dev/null'], { encoding: 'utf8', cwd: cliRoot });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/vargrad \[#{6}-{18}\] 4\/16 rows/);
+    expect(result.stdout).toMatch(/vargrad \[#{24}\] 16\/16 rows 100%/);
+  });
+
+  it('is absent when stderr is a pipe', () => {
+    const result = saliency([...args, join(tmpdir(), `saliency-progress-pipe-${process.pid}.npy`)]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).not.toMatch(/rows|#|\r/);
+    expect(result.stderr).toMatch(/^vargrad on onnx-\w+: map \[1,1,28,28\] written to /);
+  });
+});
