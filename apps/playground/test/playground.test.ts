@@ -1,0 +1,160 @@
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type Browser } from './browser.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const OUTPUT = fileURLToPath(new URL('./output/', import.meta.url));
+/**
+ * VarGrad × input: signed, and on MNIST concentrated on the strokes (plain
+ * VarGrad with σ = 1 spreads over the digit's whole neighbourhood).
+ */
+const METHOD = 'vargrad_x_input';
+/** A bundled digit, named `<label>-<index>.png` by examples/mnist/train.py. */
+const DIGIT = 'digits/3-0.png';
+const LABEL = 3;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Luminance (BT.709) of each RGBA pixel, 0..255. */
+function luminance(rgba: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < rgba.length; i += 4) out.push(0.2126 * rgba[i]! + 0.7152 * rgba[i + 1]! + 0.0722 * rgba[i + 2]!);
+  return out;
+}
+
+/**
+ * How far each RGBA pixel is from white (#f7f7f7), the colour of 0 on the
+ * diverging colormap a signed map is drawn with: its attribution's magnitude.
+ */
+function intensity(rgba: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < rgba.length; i += 4) out.push(Math.hypot(rgba[i]! - 247, rgba[i + 1]! - 247, rgba[i + 2]! - 247));
+  return out;
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function correlation(a: readonly number[], b: readonly number[]): number {
+  const ma = mean(a);
+  const mb = mean(b);
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  a.forEach((x, i) => {
+    const y = b[i]! - mb;
+    ab += (x - ma) * y;
+    aa += (x - ma) ** 2;
+    bb += y * y;
+  });
+  return ab / Math.sqrt(aa * bb);
+}
+
+interface Explained {
+  readonly status: string;
+  /** The heatmap canvas's intensity (distance from the colour of 0) per pixel. */
+  readonly heat: number[];
+  /** The digit, decoded by the test itself from the served PNG, in grey levels. */
+  readonly digit: number[];
+  readonly distinctColours: number;
+}
+
+/** Clicks through one explanation and reads back the drawn heatmap and the digit it explains. */
+async function explainOnce(page: Page, runtime: string): Promise<Explained> {
+  await page.selectOption('#model', 'bundled');
+  await page.selectOption('#image', DIGIT);
+  await page.selectOption('#method', METHOD);
+  await page.selectOption('#runtime', runtime);
+  await page.click('#explain');
+  await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 90_000 });
+  const status = (await page.textContent('#status')) ?? '';
+  expect(await page.getAttribute('#status', 'data-state'), status).toBe('done');
+  await page.screenshot({ path: `${OUTPUT}playground-${runtime}.png` });
+  const read = await page.evaluate(async (digitUrl) => {
+    const canvas = document.getElementById('heatmap-canvas') as HTMLCanvasElement;
+    const heat = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    const bitmap = await createImageBitmap(await (await fetch(digitUrl)).blob());
+    const digitCanvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const context = digitCanvas.getContext('2d')!;
+    context.drawImage(bitmap, 0, 0);
+    const digit = context.getImageData(0, 0, bitmap.width, bitmap.height);
+    return {
+      heat: Array.from(heat.data),
+      heatSize: [heat.width, heat.height],
+      digit: Array.from(digit.data),
+      digitSize: [digit.width, digit.height],
+    };
+  }, `/mnist/${DIGIT}`);
+  expect(read.heatSize).toEqual(read.digitSize);
+  const colours = new Set<number>();
+  for (let i = 0; i < read.heat.length; i += 4) colours.add((read.heat[i]! << 16) | (read.heat[i + 1]! << 8) | read.heat[i + 2]!);
+  return { status, heat: intensity(read.heat), digit: luminance(read.digit), distinctColours: colours.size };
+}
+
+/** The map must be drawn, and brighter on the digit's strokes than on the background. */
+function expectMapOnStrokes({ status, heat, digit, distinctColours }: Explained): void {
+  expect(status).toContain(`predicted ${LABEL} · ${METHOD}`);
+  expect(distinctColours, 'a heatmap, not a blank canvas').toBeGreaterThan(20);
+  expect(Math.max(...heat), 'the largest magnitudes are drawn intense').toBeGreaterThan(200);
+  const strokes = heat.filter((_, i) => digit[i]! > 127);
+  const background = heat.filter((_, i) => digit[i]! <= 127);
+  expect(strokes.length).toBeGreaterThan(30);
+  expect(mean(strokes), 'mean intensity on strokes vs background').toBeGreaterThan(3 * mean(background));
+  // The most intense tenth of the pixels lies mostly on strokes, which cover about a fifth of the image.
+  const threshold = [...heat].sort((a, b) => b - a)[Math.floor(heat.length / 10)]!;
+  const top = heat.flatMap((h, i) => (h > threshold ? [digit[i]! > 127] : []));
+  expect(top.filter(Boolean).length / top.length, 'share of the most intense pixels on strokes').toBeGreaterThan(0.6);
+}
+
+describe('the playground page', () => {
+  let server: PreviewServer;
+  let browser: Browser;
+  let page: Page;
+  const explained = new Map<string, Explained>();
+
+  beforeAll(async () => {
+    await mkdir(OUTPUT, { recursive: true });
+    await build({ root: ROOT, logLevel: 'warn' });
+    server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: await freePort(), strictPort: true } });
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error') console.error(`[page] ${message.text()}`);
+    });
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error('vite preview reports no URL');
+    await page.goto(url);
+    await page.waitForSelector('#status[data-state="ready"]');
+    expect(await page.evaluate(() => crossOriginIsolated), 'COOP/COEP headers served').toBe(true);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('explains a digit on ONNX Runtime wasm: the map lies on its strokes', async () => {
+    const result = await explainOnce(page, 'ort-wasm');
+    explained.set('ort-wasm', result);
+    expectMapOnStrokes(result);
+  });
+
+  it('explains it on TF.js WebGL (SwiftShader) with the TF.js model: the same map as ONNX Runtime', async () => {
+    const result = await explainOnce(page, 'tfjs-webgl');
+    expectMapOnStrokes(result);
+    const onnx = explained.get('ort-wasm');
+    if (onnx) expect(correlation(result.heat, onnx.heat), 'pixel correlation with the ONNX map').toBeGreaterThan(0.98);
+  });
+});
