@@ -26,6 +26,18 @@ const RUNTIMES: Array<[string, OnnxRuntimeModule, object]> = [
 ];
 
 /**
+ * The one cell measured beyond 1e-4, and why: MobileNetV2 takes about 10⁶
+ * ReLU6 decisions per sample, and every draw leaves tens of them within float32
+ * rounding of their kink (scripts/README.md, "Kink margins"). onnxruntime-web's
+ * wasm kernels round differently from PyTorch's and flip one of them in a noisy
+ * sample, which moves that sample's gradient (measured 1.1e-3 of VarGrad's scale);
+ * onnxruntime-node and every kink-free or shallower model stay within 1e-4.
+ */
+function vargradTolerance(model: string, runtime: string): number {
+  return model === 'mobilenet_v2' && runtime === 'onnxruntime-web wasm' ? 2e-3 : 1e-4;
+}
+
+/**
  * PyTorch-exported models (random weights) against PyTorch autograd: the input
  * gradient of the target logit and VarGrad from the same noise, within 1e-4 of
  * the reference's largest magnitude.
@@ -37,7 +49,7 @@ describe.each(names)('%s exported from PyTorch', (name) => {
   const exampleShape = reference.inputShape.slice(1);
   const noise = hostTensor(Float32Array.from(reference.noise.values), [reference.inputShape[0]!, reference.noise.numSamples, ...exampleShape]);
 
-  describe.each(RUNTIMES)('on %s', (_, ort, sessionOptions) => {
+  describe.each(RUNTIMES)('on %s', (runtime, ort, sessionOptions) => {
     it('gives the logits and the input gradient of the target logit', async () => {
       const backend = createOnnxBackend(ort, bytes, { sessionOptions });
       try {
@@ -57,7 +69,7 @@ describe.each(names)('%s exported from PyTorch', (name) => {
         expect(vargrad.shape).toEqual(reference.inputShape);
         // The spec sets VarGrad values below 1e-10 to exactly 0; PyTorch's reference keeps them.
         const expected = reference.vargrad.map((v) => (Math.abs(v) < VARIANCE_ZERO_THRESHOLD ? 0 : v));
-        expectClose(vargrad.data, expected, 1e-4, 'vargrad');
+        expectClose(vargrad.data, expected, vargradTolerance(name, runtime), 'vargrad');
       } finally {
         await backend.dispose();
       }
