@@ -1,6 +1,10 @@
+import { fromBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '../src/autodiff/attribute-value.js';
-import { checkGradient, type Operand } from './helpers/check-gradient.js';
+import { buildGradientModel } from '../src/autodiff/build-gradient-model.js';
+import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
+import { checkGradient, uniformValues, type Operand } from './helpers/check-gradient.js';
+import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 
 const ints = (values: number[]): AttributeValue => ({ ints: values });
 const weight = (shape: number[]): Operand => ({ shape, constant: true });
@@ -27,6 +31,17 @@ const convCases: ConvCase[] = [
   { name: '1×1, opset 11', x: [1, 3, 4, 4], w: [5, 3, 1, 1], bias: true, opset: 11 },
   { name: 'opset 22', x: [1, 2, 5, 5], w: [2, 2, 3, 3], opset: 22, attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
   { name: '3-D, stride 2, pads', x: [1, 2, 4, 5, 3], w: [2, 2, 2, 3, 2], attributes: { strides: ints([2, 2, 1]), pads: ints([1, 0, 1, 0, 1, 0]) } },
+  // Stride 1 with constant weights: X̄ is a Conv with the flipped, channel-transposed kernel.
+  { name: 'stride 1: 1-D, dilation 2, uneven pads, bias', x: [2, 3, 9], w: [2, 3, 3], bias: true, attributes: { dilations: ints([2]), pads: ints([3, 1]) } },
+  { name: 'stride 1: 2-D, uneven pads, no pads on one axis', x: [2, 2, 6, 5], w: [3, 2, 3, 2], attributes: { pads: ints([2, 0, 1, 0]) } },
+  { name: 'stride 1: 2-D, group 2, dilations, explicit strides 1', x: [1, 4, 7, 6], w: [6, 2, 3, 2], attributes: { group: { int: 2 }, dilations: ints([2, 3]), strides: ints([1, 1]), pads: ints([1, 3, 4, 0]) } },
+  { name: 'stride 1: 2-D, group 3, M ≠ C', x: [1, 6, 5, 5], w: [9, 2, 3, 3], bias: true, attributes: { group: { int: 3 }, pads: ints([1, 1, 1, 1]) } },
+  { name: 'stride 1: depthwise, SAME_UPPER, even kernel', x: [2, 3, 6, 5], w: [3, 1, 2, 4], bias: true, attributes: { group: { int: 3 }, auto_pad: { string: 'SAME_UPPER' } } },
+  { name: 'stride 1: depthwise multiplier 2, SAME_LOWER', x: [1, 2, 5, 6], w: [4, 1, 3, 2], attributes: { group: { int: 2 }, auto_pad: { string: 'SAME_LOWER' } } },
+  { name: 'stride 1: 1-D depthwise, dilation 3, VALID', x: [1, 4, 10], w: [4, 1, 3], attributes: { group: { int: 4 }, dilations: ints([3]), auto_pad: { string: 'VALID' } } },
+  { name: 'stride 1: 3-D', x: [1, 2, 4, 3, 5], w: [2, 2, 2, 3, 3], attributes: { pads: ints([1, 0, 2, 0, 1, 1]) } },
+  // Stride 1 but a pad beyond the kernel's extent would need a negative pad: ConvTranspose.
+  { name: 'stride 1: pads beyond the kernel extent fall back', x: [1, 2, 4, 4], w: [3, 2, 2, 1], attributes: { pads: ints([2, 1, 0, 0]) } },
 ];
 
 describe('Conv', () => {
@@ -66,6 +81,40 @@ describe('Conv', () => {
     await expect(
       checkGradient({ opType: 'Conv', attributes: { auto_pad: { string: 'SAME' } }, inputs: [{ shape: [1, 1, 4, 4] }, weight([1, 1, 3, 3])] }),
     ).rejects.toThrow(/auto_pad "SAME" is not supported; allowed: NOTSET, VALID, SAME_UPPER, SAME_LOWER/);
+  });
+});
+
+/** The op types of the gradient model built for one Conv from `x` to `logits` with the given initializers. */
+function builtOpTypes(x: number[], w: number[], attributes: Record<string, AttributeValue>): string[] {
+  const model = onnxModel({
+    nodes: [node('Conv', ['x', 'w'], ['y'], attributes), node('Flatten', ['y'], ['logits'])],
+    initializers: { w: { dims: w, values: uniformValues(w.reduce((n, d) => n * d, 1), 5) } },
+    inputs: [valueInfo('x', x)],
+    outputs: [valueInfo('logits', [x[0]!, 0])],
+  });
+  const built = buildGradientModel(model, { inputName: 'x', inputShape: x, outputName: 'logits', keepSoftmax: true, result: 'gradient' });
+  return fromBinary(ModelProtoSchema, built.bytes).graph!.node.map((n) => n.opType);
+}
+
+describe('Conv input gradient formulation', () => {
+  const count = (types: string[], opType: string) => types.filter((t) => t === opType).length;
+
+  it.each([
+    { name: 'a dense stride-1 Conv', w: [4, 3, 3, 3], attributes: { pads: ints([1, 1, 1, 1]) } },
+    { name: 'a depthwise stride-1 Conv', w: [3, 1, 3, 3], attributes: { group: { int: 3 }, pads: ints([1, 1, 1, 1]) } },
+  ])('differentiates $name with weights known at build time by a Conv, not a ConvTranspose', ({ w, attributes }) => {
+    const types = builtOpTypes([2, 3, 6, 6], w, attributes);
+    expect(count(types, 'Conv')).toBe(2);
+    expect(count(types, 'ConvTranspose')).toBe(0);
+  });
+
+  it.each([
+    { name: 'a stride above 1', attributes: { strides: ints([2, 1]), pads: ints([1, 1, 1, 1]) } },
+    { name: 'a pad beyond the kernel extent', attributes: { pads: ints([3, 0, 0, 0]) } },
+  ])('falls back to ConvTranspose for $name', ({ attributes }) => {
+    const types = builtOpTypes([2, 3, 6, 6], [4, 3, 3, 3], attributes);
+    expect(count(types, 'Conv')).toBe(1);
+    expect(count(types, 'ConvTranspose')).toBe(1);
   });
 });
 
