@@ -87,11 +87,16 @@ export class TfjsBackend implements GradientBackend {
   async logits(x: HostTensor): Promise<HostTensor> {
     this.#checkCall(x);
     const rows = x.shape[0]!;
-    const logits = tf.tidy(() => {
-      const output = this.#model.run(tf.tensor(x.data, [...x.shape], 'float32'));
-      this.#checkOutput(output, rows);
-      return tf.cast(output, 'float32');
-    });
+    let logits: tf.Tensor;
+    try {
+      logits = tf.tidy(() => {
+        const output = this.#model.run(tf.tensor(x.data, [...x.shape], 'float32'));
+        this.#checkOutput(output, rows);
+        return tf.cast(output, 'float32');
+      });
+    } catch (error) {
+      throw this.#modelFailed(error, 'the logits', x.shape);
+    }
     return download(logits, x.data);
   }
 
@@ -166,8 +171,22 @@ export class TfjsBackend implements GradientBackend {
       return withGradientRules(() => (this.#filtersAreWeights ? withoutFilterGradients(differentiate) : differentiate()));
     } catch (error) {
       disposeAbandonedTape();
-      throw explainMissingGradient(error);
+      throw this.#modelFailed(explainMissingGradient(error), 'the input gradients', x.shape);
     }
+  }
+
+  /**
+   * The model's own exception (not one of ours), wrapped with what was being
+   * computed and on which shape; the original stays as `cause`.
+   */
+  #modelFailed(error: unknown, what: string, shape: readonly number[]): unknown {
+    if (error instanceof AttributionError) return error;
+    return new AttributionError(
+      'MODEL_FAILED',
+      `${this.name}: ${this.#model.description} threw while computing ${what} of a batch of shape ${formatShape(shape)}: ` +
+        `${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 
   #checkCall(x: HostTensor, targets?: Int32Array): void {

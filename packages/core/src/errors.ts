@@ -8,7 +8,11 @@ export type AttributionErrorCode =
   | 'INVALID_SHAPE'
   | 'BACKEND_OUTPUT'
   | 'UNSUPPORTED_MODEL'
-  | 'DISPOSED';
+  /** The model itself threw while a backend ran it; `cause` holds its error. */
+  | 'MODEL_FAILED'
+  | 'DISPOSED'
+  /** The caller's AbortSignal fired; `cause` holds `signal.reason`. */
+  | 'ABORTED';
 
 /**
  * The one error type this library throws for bad input. Its message names the
@@ -19,8 +23,10 @@ export class AttributionError extends Error {
   override readonly name: string = 'AttributionError';
   readonly code: AttributionErrorCode;
 
-  constructor(code: AttributionErrorCode, message: string) {
+  /** `cause`: the error this one wraps (a model's own exception, an abort reason). */
+  constructor(code: AttributionErrorCode, message: string, options?: { cause?: unknown }) {
     super(message);
     this.code = code;
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }

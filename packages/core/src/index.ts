@@ -19,7 +19,7 @@ export {
   IntegratedGradientsXInputXSign,
 } from './methods/integrated-gradients.js';
 export { parseMethodName, METHOD_NAMES, BASE_METHODS, type BaseMethod, type MethodName, type Modifiers } from './methods/method-name.js';
-export { DEFAULTS, type AttributionOptions, type Progress } from './methods/options.js';
+export { DEFAULTS, MAX_NUM_SAMPLES, type AttributionOptions, type Progress } from './methods/options.js';
 export { VARIANCE_ZERO_THRESHOLD } from './methods/attribute.js';
 export { fillStandardNormal } from './noise/gaussian-noise.js';
 export { philox4x32 } from './noise/philox.js';

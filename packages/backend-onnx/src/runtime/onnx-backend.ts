@@ -54,6 +54,8 @@ export class OnnxBackend implements GradientBackend {
   readonly #keepSoftmax: boolean;
   readonly #sessionOptions: InferenceSession.SessionOptions | undefined;
   readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[] }>>();
+  /** Calls in progress, which `dispose` waits for before releasing their sessions. */
+  readonly #running = new Set<Promise<unknown>>();
   #disposed = false;
 
   constructor(ort: OnnxRuntimeModule, bytes: Uint8Array, options: OnnxBackendOptions = {}) {
@@ -102,15 +104,15 @@ export class OnnxBackend implements GradientBackend {
   }
 
   async logits(x: HostTensor): Promise<HostTensor> {
-    const { session } = await this.#session(x.shape, 'none');
-    const result = await session.run({ [this.#input.name]: this.#tensor(x.data, x.shape) });
-    return readOutput(result, LOGITS_OUTPUT);
+    return this.#run(x.shape, 'none', undefined, () => ({ [this.#input.name]: this.#tensor(x.data, x.shape) }), (result) =>
+      readOutput(result, LOGITS_OUTPUT),
+    );
   }
 
   async gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor> {
-    const { session, logitsShape } = await this.#session(x.shape, 'gradient');
-    const result = await session.run(this.#feeds(x, targets, logitsShape));
-    return readOutput(result, GRADIENT_OUTPUT);
+    return this.#run(x.shape, 'gradient', undefined, (logitsShape) => this.#feeds(x, targets, logitsShape), (result) =>
+      readOutput(result, GRADIENT_OUTPUT),
+    );
   }
 
   async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
@@ -118,17 +120,65 @@ export class OnnxBackend implements GradientBackend {
     if (!Number.isInteger(groupSize) || groupSize < 1 || rows % groupSize !== 0) {
       throw new AttributionError('INVALID_OPTION', `gradientMoments: groupSize must divide the ${rows} rows, got ${groupSize}`);
     }
-    const { session, logitsShape } = await this.#session(x.shape, 'moments', groupSize);
-    const result = await session.run(this.#feeds(x, targets, logitsShape));
-    return { count: groupSize, mean: readOutput(result, MEAN_OUTPUT), m2: readOutput(result, M2_OUTPUT) };
+    return this.#run(x.shape, 'moments', groupSize, (logitsShape) => this.#feeds(x, targets, logitsShape), (result) => ({
+      count: groupSize,
+      mean: readOutput(result, MEAN_OUTPUT),
+      m2: readOutput(result, M2_OUTPUT),
+    }));
   }
 
-  /** Releases every session this backend created. */
+  /**
+   * Releases every session this backend created, once the calls already
+   * running have finished (a session is never released under a run); calls
+   * made from now on are refused.
+   */
   async dispose(): Promise<void> {
     this.#disposed = true;
+    await Promise.allSettled([...this.#running]);
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
     await Promise.all(sessions.map(async (entry) => (await entry.catch(() => undefined))?.session.release()));
+  }
+
+  /**
+   * One call: the cached session for this shape, its feeds, one run, and the
+   * outputs read. Tracked while it runs, so that `dispose` waits for it; an
+   * error ONNX Runtime raises while running is wrapped with what was run.
+   */
+  async #run<T>(
+    shape: readonly number[],
+    result: GradientModelRequest['result'],
+    groupSize: number | undefined,
+    feeds: (logitsShape: readonly number[]) => Record<string, Tensor>,
+    read: (outputs: InferenceSession.OnnxValueMapType) => T,
+  ): Promise<T> {
+    if (this.#disposed) throw this.#disposedError();
+    const call = (async () => {
+      const { session, logitsShape } = await this.#session(shape, result, groupSize);
+      const inputs = feeds(logitsShape);
+      let outputs: InferenceSession.OnnxValueMapType;
+      try {
+        outputs = await session.run(inputs);
+      } catch (error) {
+        throw new AttributionError(
+          'MODEL_FAILED',
+          `${this.name}: ONNX Runtime failed to run the ${result === 'none' ? 'forward' : result} model for an input of shape ` +
+            `${formatShape(shape)}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }
+      return read(outputs);
+    })();
+    this.#running.add(call);
+    try {
+      return await call;
+    } finally {
+      this.#running.delete(call);
+    }
+  }
+
+  #disposedError(): AttributionError {
+    return new AttributionError('DISPOSED', `${this.name}: the backend was disposed`);
   }
 
   #feeds(x: HostTensor, targets: Int32Array, logitsShape: readonly number[]): Record<string, Tensor> {
@@ -151,7 +201,7 @@ export class OnnxBackend implements GradientBackend {
   }
 
   #session(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number) {
-    if (this.#disposed) throw new AttributionError('DISPOSED', `${this.name}: the backend was disposed`);
+    if (this.#disposed) throw this.#disposedError();
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
     let entry = this.#sessions.get(key);
     if (entry === undefined) {

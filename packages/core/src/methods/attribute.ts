@@ -3,7 +3,8 @@ import { seededNoise, suppliedNoise, type NoiseFunction } from '../noise/noise-s
 import { AttributionError } from '../errors.js';
 import { formatShape, sizeOf, type HostTensor } from '../tensor.js';
 import { expectShape, gradientMomentsOfRows, type RowWriter } from './gradient-moments.js';
-import { checkInput } from './input.js';
+import { throwIfAborted } from './abort.js';
+import { checkInput, countNonFinite } from './input.js';
 import type { MethodName, Modifiers } from './method-name.js';
 import { modifierFactor } from './modifiers.js';
 import type { ResolvedOptions } from './options.js';
@@ -29,9 +30,24 @@ export function sigmaOfExample(options: ResolvedOptions, x: { data: ArrayLike<nu
 /** The noise ε added to the samples: the caller's, or the seeded generator's scaled by σ. */
 export function noiseOf(options: ResolvedOptions, x: HostTensor): NoiseFunction {
   const exampleSize = sizeOf(x.shape.slice(1));
-  return options.noise !== undefined
-    ? suppliedNoise(options.noise, x.shape, options.numSamples)
-    : seededNoise(options.seed, sigmaOfExample(options, x, exampleSize));
+  if (options.noise === undefined) return seededNoise(options.seed, sigmaOfExample(options, x, exampleSize));
+  const supplied = suppliedNoise(options.noise, x.shape, options.numSamples);
+  // A tensor is checked whole before any work; a function's output as it comes.
+  if (typeof options.noise !== 'function') {
+    checkInput(options.noise, 'noise');
+    return supplied;
+  }
+  return (example, sample, out) => {
+    supplied(example, sample, out);
+    const bad = countNonFinite(out, [out.length]);
+    if (bad.count > 0) {
+      throw new AttributionError(
+        'NON_FINITE_INPUT',
+        `noise function returned ${bad.count} non-finite value${bad.count === 1 ? '' : 's'} (NaN or ±Infinity) ` +
+          `for example ${example}, sample ${sample}: ${bad.shown}`,
+      );
+    }
+  };
 }
 
 /** The baseline of Integrated Gradients as one value per element of the input. */
@@ -62,6 +78,7 @@ export async function attribute(
 ): Promise<HostTensor> {
   checkInput(x);
   backend.checkInputShape?.(x.shape);
+  const { signal } = options;
   const batch = x.shape[0]!;
   const exampleShape = x.shape.slice(1);
   const size = sizeOf(exampleShape);
@@ -69,6 +86,7 @@ export async function attribute(
   const noise = base === 'smoothgrad' || base === 'smoothgrad_squared' || base === 'vargrad' ? noiseOf(options, x) : undefined;
   const baseline = base === 'integrated_gradients' ? baselineOf(options, x) : undefined;
 
+  throwIfAborted(signal, undefined);
   const logits = await backend.logits(x);
   const classes = numClasses(logits, batch, backend.name);
   const targets = resolveTargets(options.target, batch, classes, () => logits);
@@ -76,6 +94,7 @@ export async function attribute(
   const map = new Float32Array(x.data.length);
   if (base === 'gradient') {
     for (let first = 0; first < batch; first += options.batchSize) {
+      throwIfAborted(signal, { done: first, total: batch });
       const rows = Math.min(options.batchSize, batch - first);
       const chunk: HostTensor = { data: x.data.subarray(first * size, (first + rows) * size), shape: [rows, ...exampleShape] };
       const gradients = await backend.gradients(chunk, targets.subarray(first, first + rows));
@@ -104,7 +123,7 @@ export async function attribute(
       };
     }
     const moments = await gradientMomentsOfRows(
-      backend, exampleShape, targets, rowsPerExample, options.batchSize, writeRow, options.onProgress,
+      backend, exampleShape, targets, rowsPerExample, options.batchSize, writeRow, options.onProgress, signal,
     );
     moments.forEach((m, example) => {
       const values =

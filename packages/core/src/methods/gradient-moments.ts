@@ -4,6 +4,7 @@ import { AttributionError } from '../errors.js';
 import { formatShape, sizeOf, type HostTensor } from '../tensor.js';
 import type { Progress } from './options.js';
 import { planRowCalls } from './row-plan.js';
+import { throwIfAborted } from './abort.js';
 
 /** Writes model row `row` of example `example` (a noisy sample, a path point) into `out`. */
 export type RowWriter = (example: number, row: number, out: Float32Array) => void;
@@ -12,7 +13,8 @@ export type RowWriter = (example: number, row: number, out: Float32Array) => voi
  * Runs `rowsPerExample` model rows per example through the backend, in calls
  * of at most `batchSize` rows, and returns each example's running moments of
  * the input gradients. Uses the backend's on-device reduction when it has
- * one; otherwise reduces the returned gradients here.
+ * one; otherwise reduces the returned gradients here. `signal` is checked
+ * before each call.
  */
 export async function gradientMomentsOfRows(
   backend: GradientBackend,
@@ -22,6 +24,7 @@ export async function gradientMomentsOfRows(
   batchSize: number,
   writeRow: RowWriter,
   onProgress?: (progress: Progress) => void,
+  signal?: AbortSignal,
 ): Promise<MomentAccumulator[]> {
   const examples = targets.length;
   const size = sizeOf(exampleShape);
@@ -29,6 +32,7 @@ export async function gradientMomentsOfRows(
   const total = examples * rowsPerExample;
   let done = 0;
   for (const call of planRowCalls(examples, rowsPerExample, batchSize)) {
+    throwIfAborted(signal, { done, total });
     const rows = call.groups * call.groupSize;
     const data = new Float32Array(rows * size);
     const rowTargets = new Int32Array(rows);

@@ -26,6 +26,17 @@ export function checkInput(x: HostTensor, what = 'input'): void {
       `${what} shape ${formatShape(shape)} holds ${sizeOf(shape)} elements but its data has ${data.length}`,
     );
   }
+  const { count, shown } = countNonFinite(data, shape);
+  if (count > 0) {
+    throw new AttributionError(
+      'NON_FINITE_INPUT',
+      `${what} holds ${count} non-finite value${count === 1 ? '' : 's'} (NaN or ±Infinity): ${shown}`,
+    );
+  }
+}
+
+/** How many values are NaN or ±∞, and the first few of them with their positions in `shape`. */
+export function countNonFinite(data: ArrayLike<number>, shape: readonly number[]): { count: number; shown: string } {
   let count = 0;
   const shown: string[] = [];
   for (let i = 0; i < data.length; i++) {
@@ -35,11 +46,5 @@ export function checkInput(x: HostTensor, what = 'input'): void {
       if (shown.length < SHOWN_POSITIONS) shown.push(`${String(v)} at ${formatShape(unravelIndex(i, shape))}`);
     }
   }
-  if (count > 0) {
-    throw new AttributionError(
-      'NON_FINITE_INPUT',
-      `${what} holds ${count} non-finite value${count === 1 ? '' : 's'} (NaN or ±Infinity): ` +
-        `${shown.join(', ')}${count > shown.length ? ', …' : ''}`,
-    );
-  }
+  return { count, shown: `${shown.join(', ')}${count > shown.length ? ', …' : ''}` };
 }

@@ -43,6 +43,13 @@ export interface AttributionOptions {
   baseline?: number | HostTensor;
   /** Called after each backend call. */
   onProgress?: (progress: Progress) => void;
+  /**
+   * Stops the run: checked before any work and between backend calls (a call
+   * already running finishes first), then the run rejects with an
+   * `AttributionError` of code `ABORTED` whose `cause` is `signal.reason`.
+   * Nothing the run allocated is kept: backends hold nothing between calls.
+   */
+  signal?: AbortSignal;
 }
 
 export const DEFAULTS = {
@@ -54,6 +61,16 @@ export const DEFAULTS = {
   mu: 0,
   steps: 50,
 } as const;
+
+/**
+ * The most noisy samples (and Integrated Gradients steps) per example. The
+ * Monte-Carlo error of SmoothGrad and VarGrad falls as 1/√N, so 10⁶ samples
+ * already put it at 0.1 % of the spread, below what a float32 map resolves
+ * when accumulated; more only costs time (10⁶ model rows per example are
+ * hours on a small CNN) and soon overflows what a caller meant. A larger
+ * value is almost always a typo or a unit mistake, so it is refused.
+ */
+export const MAX_NUM_SAMPLES = 1_000_000;
 
 /** How σ is set for an example: absolute, or relative to the example's range. */
 export type NoiseSigma = { readonly kind: 'scale'; readonly value: number } | { readonly kind: 'level'; readonly value: number };
@@ -71,6 +88,7 @@ export interface ResolvedOptions {
   readonly steps: number;
   readonly baseline: number | HostTensor;
   readonly onProgress: ((progress: Progress) => void) | undefined;
+  readonly signal: AbortSignal | undefined;
 }
 
 function invalid(message: string): AttributionError {
@@ -80,6 +98,12 @@ function invalid(message: string): AttributionError {
 function requireInteger(name: string, value: number, min: number, why = ''): void {
   if (!Number.isSafeInteger(value) || value < min) {
     throw invalid(`${name} must be an integer ≥ ${min}${why}; got ${String(value)}`);
+  }
+}
+
+function requireAtMost(name: string, value: number, max: number): void {
+  if (value > max) {
+    throw invalid(`${name} must be at most ${max.toLocaleString('en-US')} (MAX_NUM_SAMPLES); got ${String(value)}`);
   }
 }
 
@@ -124,6 +148,7 @@ export function resolveOptions(
     } else {
       requireInteger('numSamples', numSamples, 1);
     }
+    requireAtMost('numSamples', numSamples, MAX_NUM_SAMPLES);
   }
   let sigma: NoiseSigma = { kind: 'scale', value: DEFAULTS.noiseScale };
   if (sigmaSource.noiseLevel !== undefined) {
@@ -134,7 +159,14 @@ export function resolveOptions(
     sigma = { kind: 'scale', value: sigmaSource.noiseScale };
   }
   const steps = merged.steps ?? DEFAULTS.steps;
-  if (base === 'integrated_gradients') requireInteger('steps', steps, 1);
+  if (base === 'integrated_gradients') {
+    requireInteger('steps', steps, 1);
+    requireAtMost('steps', steps, MAX_NUM_SAMPLES);
+  }
+  const signal = merged.signal;
+  if (signal !== undefined && !isAbortSignal(signal)) {
+    throw invalid(`signal must be an AbortSignal (from an AbortController); got ${String(signal)}`);
+  }
 
   let mu = method.modifiers.mu;
   if (merged.mu !== undefined) {
@@ -162,5 +194,11 @@ export function resolveOptions(
     steps,
     baseline,
     onProgress: merged.onProgress,
+    signal,
   };
+}
+
+/** An AbortSignal by its shape, so that a polyfilled or another realm's signal is taken too. */
+function isAbortSignal(value: unknown): value is AbortSignal {
+  return typeof value === 'object' && value !== null && typeof (value as AbortSignal).aborted === 'boolean' && 'reason' in value;
 }
