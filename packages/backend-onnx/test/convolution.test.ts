@@ -42,6 +42,16 @@ const convCases: ConvCase[] = [
   { name: 'stride 1: 3-D', x: [1, 2, 4, 3, 5], w: [2, 2, 2, 3, 3], attributes: { pads: ints([1, 0, 2, 0, 1, 1]) } },
   // Stride 1 but a pad beyond the kernel's extent would need a negative pad: ConvTranspose.
   { name: 'stride 1: pads beyond the kernel extent fall back', x: [1, 2, 4, 4], w: [3, 2, 2, 1], attributes: { pads: ints([2, 1, 0, 0]) } },
+  // Equal strides above 1 on a small 2-D ȳ: s² sub-pixel Convs interleaved by DepthToSpace.
+  { name: 'sub-pixel: 3×3 stride 2 pad 1, odd size (cropped)', x: [2, 3, 7, 7], w: [4, 3, 3, 3], bias: true, attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+  { name: 'sub-pixel: depthwise 5×5 stride 2 pad 2', x: [2, 4, 8, 8], w: [4, 1, 5, 5], attributes: { group: { int: 4 }, strides: ints([2, 2]), pads: ints([2, 2, 2, 2]) } },
+  { name: 'sub-pixel: stride 3, uneven pads, group 2', x: [1, 4, 10, 11], w: [6, 2, 4, 5], attributes: { group: { int: 2 }, strides: ints([3, 3]), pads: ints([1, 0, 2, 2]) } },
+  { name: 'sub-pixel: an end pad giving ȳ a row past X (more blocks, cropped)', x: [1, 2, 6, 7], w: [3, 2, 3, 3], attributes: { strides: ints([2, 2]), pads: ints([1, 1, 2, 1]) } },
+  { name: 'sub-pixel: 2×2 stride 2, no pads', x: [1, 3, 6, 5], w: [2, 3, 2, 2], attributes: { strides: ints([2, 2]) } },
+  // Beyond the sub-pixel form's reach: ConvTranspose.
+  { name: 'stride 2 with a 9×9 ȳ falls back', x: [1, 2, 18, 17], w: [2, 2, 3, 3], attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+  { name: 'stride 2 at opset 10 falls back', x: [1, 2, 6, 6], w: [3, 2, 3, 3], opset: 10, attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+  { name: '1×1 stride 2 falls back', x: [1, 3, 6, 5], w: [4, 3, 1, 1], attributes: { strides: ints([2, 2]) } },
 ];
 
 describe('Conv', () => {
@@ -85,8 +95,9 @@ describe('Conv', () => {
 });
 
 /** The op types of the gradient model built for one Conv from `x` to `logits` with the given initializers. */
-function builtOpTypes(x: number[], w: number[], attributes: Record<string, AttributeValue>): string[] {
+function builtOpTypes(x: number[], w: number[], attributes: Record<string, AttributeValue>, opset?: number): string[] {
   const model = onnxModel({
+    ...(opset === undefined ? {} : { opset }),
     nodes: [node('Conv', ['x', 'w'], ['y'], attributes), node('Flatten', ['y'], ['logits'])],
     initializers: { w: { dims: w, values: uniformValues(w.reduce((n, d) => n * d, 1), 5) } },
     inputs: [valueInfo('x', x)],
@@ -109,10 +120,27 @@ describe('Conv input gradient formulation', () => {
   });
 
   it.each([
-    { name: 'a stride above 1', attributes: { strides: ints([2, 1]), pads: ints([1, 1, 1, 1]) } },
+    { name: 'stride 2', x: [2, 3, 7, 7], w: [4, 3, 3, 3], attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }, phases: 4 },
+    { name: 'depthwise stride 2', x: [2, 3, 14, 14], w: [3, 1, 5, 5], attributes: { group: { int: 3 }, strides: ints([2, 2]), pads: ints([2, 2, 2, 2]) }, phases: 4 },
+    { name: 'stride 3', x: [1, 4, 10, 11], w: [6, 2, 4, 5], attributes: { group: { int: 2 }, strides: ints([3, 3]), pads: ints([1, 0, 2, 2]) }, phases: 9 },
+    { name: 'padded-past-X', x: [1, 2, 6, 7], w: [3, 2, 3, 3], attributes: { strides: ints([2, 2]), pads: ints([1, 1, 2, 1]) }, phases: 4 },
+  ])('differentiates a $name Conv with a small ȳ by sub-pixel Convs and DepthToSpace', ({ x, w, attributes, phases }) => {
+    const types = builtOpTypes(x, w, attributes);
+    expect(count(types, 'Conv')).toBe(1 + phases);
+    expect(count(types, 'DepthToSpace')).toBe(1);
+    expect(count(types, 'ConvTranspose')).toBe(0);
+  });
+
+  it.each([
+    { name: 'unequal strides', attributes: { strides: ints([2, 1]), pads: ints([1, 1, 1, 1]) } },
     { name: 'a pad beyond the kernel extent', attributes: { pads: ints([3, 0, 0, 0]) } },
-  ])('falls back to ConvTranspose for $name', ({ attributes }) => {
-    const types = builtOpTypes([2, 3, 6, 6], [4, 3, 3, 3], attributes);
+    { name: 'a stride above the kernel', w: [4, 3, 1, 1], attributes: { strides: ints([2, 2]) } },
+    { name: 'dilations with stride 2', attributes: { strides: ints([2, 2]), dilations: ints([2, 2]), pads: ints([2, 2, 2, 2]) } },
+    { name: 'a ȳ of 8×8 positions', x: [2, 3, 16, 16], attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+    { name: 'a phase reading ȳ ahead (3×3 stride 3 pad 1)', attributes: { strides: ints([3, 3]), pads: ints([1, 1, 1, 1]) } },
+    { name: 'stride 2 at opset 10', attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }, opset: 10 },
+  ])('falls back to ConvTranspose for $name', ({ x = [2, 3, 6, 6], w = [4, 3, 3, 3], attributes, opset }) => {
+    const types = builtOpTypes(x, w, attributes, opset);
     expect(count(types, 'Conv')).toBe(1);
     expect(count(types, 'ConvTranspose')).toBe(1);
   });

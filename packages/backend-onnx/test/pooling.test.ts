@@ -36,6 +36,11 @@ describe('MaxPool', () => {
     { name: 'opset 8 (Slice without steps, Pad attributes)', opset: 8, x: [1, 2, 7, 7], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
     { name: 'opset 11 (Pad inputs)', opset: 11, x: [1, 2, 6, 5], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 1]), pads: ints([1, 0, 1, 1]) } },
     { name: '3-D', x: [1, 1, 4, 5, 4], attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) } },
+    // Below opset 16 (no ScatterElements reduction): the construction from comparisons.
+    { name: 'opset 15, 3×3 stride 2 pad 1', opset: 15, x: [2, 2, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+    { name: 'opset 15, ceil_mode, dilations', opset: 15, x: [1, 2, 7, 8], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } } },
+    { name: 'opset 15, 3-D', opset: 15, x: [1, 1, 4, 5, 4], attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) } },
+    { name: 'opset 16, 1-D', opset: 16, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } },
   ]);
 
   it('refuses storage_order 1', async () => {
@@ -147,7 +152,8 @@ function tiedValues(count: number, seed: number, levels: number): Float64Array {
 
 const stem: Pool2d = { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], ceil: false };
 
-describe('MaxPool ties', () => {
+// Each case at opset 15 (comparisons) and 17 (Indices and ScatterElements), unless it names its opset.
+describe.each([15, 17])('MaxPool ties (opset %i unless given)', (defaultOpset) => {
   const cases: Array<{ name: string; shape: number[]; pool: Pool2d; levels: number; opset?: number }> = [
     { name: 'all zeros, 3×3 stride 2 pad 1', shape: [1, 2, 7, 7], pool: stem, levels: 1 },
     { name: 'all zeros, 2×2 stride 1', shape: [1, 1, 5, 6], pool: { ...stem, kernel: [2, 2], strides: [1, 1], pads: [0, 0, 0, 0] }, levels: 1 },
@@ -158,7 +164,7 @@ describe('MaxPool ties', () => {
     { name: 'repeated maxima, dilations', shape: [1, 2, 7, 7], pool: { ...stem, strides: [1, 2], dilations: [2, 1] }, levels: 2 },
     { name: '1-D as one row, repeated maxima', shape: [1, 2, 1, 11], pool: { ...stem, kernel: [1, 3], pads: [0, 1, 0, 1] }, levels: 2 },
   ];
-  it.each(cases)('$name', async ({ shape, pool, levels, opset }) => {
+  it.each(cases)('$name', async ({ shape, pool, levels, opset = defaultOpset }) => {
     const x = tiedValues(shape.reduce((a, b) => a * b, 1), shape.length + levels, levels);
     const probe = routeFirstMax(x, shape, pool, new Float64Array(0));
     const cotangent = uniformValues(probe.outputs, 5, 0.5, 1.5);
@@ -171,7 +177,7 @@ describe('MaxPool ties', () => {
     // The stem's window at output (0, 0) reads rows 0..1 and columns 0..1 of the input: its 5 at (0, 1)
     // comes before its 5 at (1, 0). Output (0, 1) also takes (0, 1); output (1, 0) takes (1, 0); output (1, 1) its max 1 at (1, 1).
     const x = [0, 5, 0, 5, 1, 0, 0, 0, 0];
-    const actual = await gradientOf('MaxPool', attributesOf(stem), [1, 1, 3, 3], x, [1, 10, 100, 1000]);
+    const actual = await gradientOf('MaxPool', attributesOf(stem), [1, 1, 3, 3], x, [1, 10, 100, 1000], defaultOpset);
     expect(Array.from(actual)).toEqual([0, 1 + 10, 0, 100, 1000, 0, 0, 0, 0]);
   });
 
@@ -179,7 +185,7 @@ describe('MaxPool ties', () => {
     const shape = [2, 2, 7, 6];
     const x = tiedValues(2 * 2 * 7 * 6, 3, 2);
     const attributes = attributesOf(stem);
-    const c = { opType: 'MaxPool', attributes, outputs: 2, inputs: [{ shape, values: x }] };
+    const c = { opType: 'MaxPool', attributes, outputs: 2, opset: defaultOpset, inputs: [{ shape, values: x }] };
     const [y, indices] = evaluateOp(c, [constTensor(DataType.FLOAT, shape, x)]);
     const [ortY, ortIndices] = await runForward(c);
     expect(ortY).toEqual(Array.from(y!.values));

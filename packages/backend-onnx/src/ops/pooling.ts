@@ -109,9 +109,9 @@ function scatterPlanes(g: GradientContext, planes: string, weight: string, w: Wi
 /**
  * MaxPool: X̄[p] = Σ_{o : p is the first maximal element of window o} ȳ[o].
  *
- * Written without Indices and without a scatter, so that it is exact for
- * overlapping windows at every opset (ScatterElements' reduction='add' needs
- * opset 16) and does not depend on a runtime's tie choice for Indices: for
+ * From opset 16 (`scatterToIndices`), ȳ is added at the forward node's
+ * Indices; before it, ScatterElements has no reduction='add', which
+ * overlapping windows need, and the rule is built from comparisons: for
  * each kernel offset k (row-major), S_k = the strided slice of X padded with
  * −∞ that window o reads at k; eq_k = ¬(S_k < Y) marks the maxima; the count
  * of earlier maxima is a matrix product with a strictly lower-triangular
@@ -122,6 +122,7 @@ function scatterPlanes(g: GradientContext, planes: string, weight: string, w: Wi
 function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> {
   if (!g.needsGradient(0)) return [undefined];
   const w = maxPoolWindow(g);
+  if (g.opset >= 16) return [scatterToIndices(g)];
   const { dataType, shape: xShape } = g.input(0);
   const [n, c] = [xShape[0]!, xShape[1]!];
   const positions = sizeOf(w.outSizes);
@@ -159,6 +160,26 @@ function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> 
   for (let k = 0; k < taps; k++) oneHot[k * taps + k] = 1;
   const weight = g.literal(oneHot, [taps, 1, ...w.kernel], dataType);
   return [scatterPlanes(g, g.reshape(routed, [n * c, taps, ...w.outSizes]), weight, w)];
+}
+
+/**
+ * X̄ = ScatterElements(0, Indices, ȳ, reduction='add') over X flattened:
+ * Indices are flat over all of X (batch and channel included, row-major,
+ * storage_order 0), so windows that share their maximum add up. It relies on
+ * ONNX Runtime's Indices being the first maximum of each window in row-major
+ * order, the choice `evaluateMaxPool` makes (compared with ONNX Runtime's on
+ * ties in the tests). The zeros are an Expand of a scalar to the static size:
+ * a tiny model where a literal would weigh X's size, exact where Mul(X, 0)
+ * would give NaN for infinite inputs, and folded by ONNX Runtime once at load.
+ */
+function scatterToIndices(g: GradientContext): string {
+  const { dataType, shape: xShape } = g.input(0);
+  const count = sizeOf(g.output(0).shape);
+  const indices = g.reshape(g.forwardOutput(1), [count]);
+  const updates = g.reshape(g.dy(0)!, [count]);
+  const zeros = g.op('Expand', [g.literal([0], [], dataType), g.literal([sizeOf(xShape)], [1], DataType.INT64)]);
+  const summed = g.op('ScatterElements', [zeros, indices, updates], { axis: { int: 0 }, reduction: { string: 'add' } });
+  return g.reshape(summed, xShape);
 }
 
 /** Pads the spatial axes of `input` with a constant, in the Pad form of the model's opset. */
