@@ -1,0 +1,65 @@
+// Our ONNX backend on each ONNX Runtime it runs on, set up as fast as it goes.
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { createOnnxBackend } from '@saliency/backend-onnx';
+import { FIXTURE_MODELS } from '../cases.mjs';
+import { installWebGpu } from './webgpu-node.mjs';
+import { runOnlyBackend } from './run-only-backend.mjs';
+
+/**
+ * The ONNX Runtime module and session options of an engine.
+ *
+ * - onnx-node: onnxruntime-node, `intraOpNumThreads` = threads, one inter-op
+ *   thread.
+ * - onnx-wasm: onnxruntime-web's wasm EP. Its default thread count is
+ *   min(4, ⌈cores / 2⌉), so 1 on a 2-core machine: set `numThreads` to the
+ *   cores wanted (Node has SharedArrayBuffer and worker threads, so the
+ *   threaded build runs its pthreads there). The CPU memory arena and the
+ *   memory pattern are off unless asked for in onnxruntime-web (it passes
+ *   `!!options.enableCpuMemArena`), on by default in onnxruntime-node.
+ * - onnx-webgpu: the native WebGPU EP ('onnxruntime-web/webgpu');
+ *   onnx-webgpu-jsep: the older JS-kernel WebGPU EP ('onnxruntime-web/all').
+ *   Both need `navigator.gpu`, which Dawn gives Node (webgpu-node.mjs).
+ */
+async function runtime(engine, threads) {
+  switch (engine) {
+    case 'onnx-node':
+      return { ort: await import('onnxruntime-node'), sessionOptions: { intraOpNumThreads: threads, interOpNumThreads: 1 } };
+    case 'onnx-wasm': {
+      const ort = await import('onnxruntime-web');
+      ort.env.wasm.numThreads = threads;
+      return { ort, sessionOptions: { executionProviders: ['wasm'], enableCpuMemArena: true, enableMemPattern: true } };
+    }
+    case 'onnx-webgpu':
+    case 'onnx-webgpu-jsep': {
+      const adapter = await installWebGpu();
+      const native = engine === 'onnx-webgpu';
+      const ort = await import(native ? 'onnxruntime-web/webgpu' : 'onnxruntime-web/all');
+      // These browser bundles fetch their .wasm by URL, which Node's fetch
+      // cannot do for a file: hand them the bytes. One thread: the work is
+      // on the GPU, and their worker threads need a browser's script URL.
+      const wasm = native ? 'ort-wasm-simd-threaded.asyncify.wasm' : 'ort-wasm-simd-threaded.jsep.wasm';
+      ort.env.wasm.wasmBinary = await readFile(fileURLToPath(import.meta.resolve(`onnxruntime-web/${wasm}`)));
+      ort.env.wasm.numThreads = 1;
+      return { ort, sessionOptions: { executionProviders: ['webgpu'] }, adapter };
+    }
+    default:
+      throw new Error(`unknown ONNX engine "${engine}"`);
+  }
+}
+
+/**
+ * Our backend for a fixture model on an engine. The fixture's declared input
+ * size is the one it was traced at (48×48 for ResNet-18); the backend builds
+ * its graphs for the shape it is given, so the declared-size check is left
+ * out to run the same network at 224×224.
+ */
+export async function createOnnxEngine(engine, model, threads) {
+  const { ort, sessionOptions, adapter } = await runtime(engine, threads);
+  const bytes = await readFile(`${FIXTURE_MODELS}${model}.onnx`);
+  const backend = createOnnxBackend(ort, bytes, { sessionOptions });
+  const info = { runtime: engine === 'onnx-node' ? `onnxruntime-node ${ort.env.versions?.node ?? ''}` : `onnxruntime-web ${ort.env.versions?.web ?? ''}` };
+  if (adapter) info.adapter = adapter;
+  if (engine !== 'onnx-node') info.wasm = { numThreads: ort.env.wasm.numThreads, simd: ort.env.wasm.simd ?? 'default (required)' };
+  return { backend: runOnlyBackend(backend), layout: 'onnx', info };
+}

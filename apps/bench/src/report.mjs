@@ -1,0 +1,73 @@
+// Turns the cases' results into Markdown tables (printed, and pasted into
+// BENCHMARKS.md). Ratios: below 1 means the first named is faster.
+
+const ms = (v) => (v === undefined ? '–' : v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ms`);
+const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
+const mib = (v) => (v === undefined ? '–' : `${v.toFixed(0)}`);
+
+function table(header, rows) {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** Speed: per model, one row per engine and N. */
+export function speedTables(results) {
+  const timed = results.filter((r) => r.kind === 'time');
+  const models = [...new Set(timed.map((r) => r.model))];
+  return models
+    .map((model) => {
+      const torch = timed.find((r) => r.model === model && r.engine === 'pytorch' && !r.error);
+      const rows = [];
+      for (const r of timed.filter((t) => t.model === model)) {
+        if (r.error) {
+          rows.push([r.engine, '–', `not run: ${r.error.slice(0, 160)}`, '', '', '', '', '', '']);
+          continue;
+        }
+        for (const c of r.cases) {
+          if (c.error || !c.vargrad) {
+            rows.push([r.engine, c.n, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, '', '', '', '', '', '']);
+            continue;
+          }
+          const t = torch?.cases.find((tc) => tc.n === c.n);
+          const v = c.vargrad.medianMs;
+          if (r.engine === 'pytorch') {
+            rows.push(['PyTorch loop', c.n, ms(c.loop.medianMs), ms(c.loop.medianMs / c.n), ratio(c.loop.medianMs, c.vargrad.medianMs), '1.00×', '–', '–', '–']);
+            rows.push(['PyTorch batched', c.n, ms(v), ms(v / c.n), '1.00×', ratio(v, c.loop.medianMs), '–', ratio(c.gradient.medianMs, c.forward.medianMs), ms(c.forward.medianMs)]);
+          } else {
+            rows.push([
+              r.engine,
+              c.n,
+              ms(v),
+              ms(v / c.n),
+              ratio(v, t?.vargrad.medianMs),
+              ratio(v, t?.loop.medianMs),
+              ratio(v, c.vargradBatch1?.medianMs),
+              ratio(c.gradient?.medianMs, c.forward?.medianMs),
+              ms(c.forward?.medianMs),
+            ]);
+          }
+        }
+      }
+      const header = ['engine', 'N', 'VarGrad per call', 'per sample', '÷ PyTorch batched', '÷ PyTorch loop', '÷ own batchSize 1', 'gradient ÷ forward (N rows)', 'forward of N rows'];
+      return `#### ${model}\n\n${table(header, rows)}`;
+    })
+    .join('\n\n');
+}
+
+/** Peak memory: per model and engine, peak RSS for each N at the fixed batchSize. */
+export function memoryTable(results) {
+  const memory = results.filter((r) => r.kind === 'memory');
+  if (memory.length === 0) return '';
+  const ns = [...new Set(memory.map((r) => r.n))].sort((a, b) => a - b);
+  const keys = [...new Set(memory.map((r) => `${r.model}|${r.engine}`))];
+  const rows = keys.map((key) => {
+    const [model, engine] = key.split('|');
+    const cells = ns.map((n) => memory.find((r) => r.model === model && r.engine === engine && r.n === n));
+    const peaks = cells.map((c) => (c?.error ? undefined : c?.peakMiB));
+    const first = peaks[0];
+    const last = peaks[peaks.length - 1];
+    const failed = cells.find((c) => c?.error);
+    return [model, engine, mib(cells[0]?.setupPeakMiB), ...peaks.map(mib), first && last ? `${(((last - first) / first) * 100).toFixed(1)} %` : failed ? failed.error.slice(0, 100) : '–'];
+  });
+  const batch = memory[0].batchSize;
+  return table(['model', 'engine', 'after setup (MiB)', ...ns.map((n) => `N = ${n} (MiB)`), `N = ${ns.at(-1)} vs N = ${ns[0]}`], rows) + `\n\nPeak resident set size of a fresh process per cell (VmHWM / ru_maxrss), batchSize ${batch}.`;
+}

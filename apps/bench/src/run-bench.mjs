@@ -1,0 +1,133 @@
+// npm run bench [-- --quick | --full | --profile=gpu] [--models=mlp,cnn1d]
+//   [--engines=onnx-node,onnx-wasm] [--threads=2] [--no-torch] [--no-memory]
+//   [--budget-ms=3000] [--torch-device=cuda] [--out=results/cpu-default.json]
+//
+// Times VarGrad on the fixture models on our engines and on PyTorch (the
+// Python reference's loop and a batched run), each case in a fresh child
+// process, and sweeps the peak memory over N at a fixed batchSize. Prints
+// Markdown tables and writes the raw results and the tables to results/.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { MEMORY_BATCH_SIZE, MEMORY_N, PROFILES } from './cases.mjs';
+import { memoryTable, speedTables } from './report.mjs';
+
+const APP = fileURLToPath(new URL('../', import.meta.url));
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const CASE_TIMEOUT_MS = 20 * 60_000;
+
+function parseArgs(argv) {
+  const args = { profile: 'default', threads: 2, torch: true, memory: true, budgetMs: 3000, torchDevice: 'cpu' };
+  for (const arg of argv) {
+    const [key, value] = arg.replace(/^--/, '').split('=');
+    if (key === 'quick' || key === 'full') args.profile = key;
+    else if (key === 'profile') args.profile = value;
+    else if (key === 'models' || key === 'engines') args[key] = value.split(',');
+    else if (key === 'threads') args.threads = Number(value);
+    else if (key === 'budget-ms') args.budgetMs = Number(value);
+    else if (key === 'no-torch') args.torch = false;
+    else if (key === 'no-memory') args.memory = false;
+    else if (key === 'out') args.out = value;
+    else if (key === 'torch-device') args.torchDevice = value;
+    else throw new Error(`unknown option ${arg}; see the comment at the top of src/run-bench.mjs`);
+  }
+  if (!(args.profile in PROFILES)) throw new Error(`unknown profile "${args.profile}"; one of ${Object.keys(PROFILES).join(', ')}`);
+  if (!Number.isInteger(args.threads) || args.threads < 1) throw new Error(`--threads must be a positive integer, got ${args.threads}`);
+  return args;
+}
+
+/** Runs one case in a child process and returns its RESULT object (or one with `error`). */
+function runChild(command, argv, label) {
+  return new Promise((resolve) => {
+    const child = spawn(command, argv, { cwd: APP, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CASE_TIMEOUT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+      if (line) return resolve(JSON.parse(line.slice('RESULT '.length)));
+      resolve({ ...label, error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}` });
+    });
+  });
+}
+
+function torchAvailable(device) {
+  const check = device === 'cpu' ? '' : '; assert torch.cuda.is_available(), "no CUDA"';
+  const probe = spawnSync(PYTHON, ['-c', `import torch, torchvision${check}; print(torch.__version__)`], { encoding: 'utf8' });
+  return probe.status === 0 ? probe.stdout.trim() : null;
+}
+
+function machine() {
+  const cpus = os.cpus();
+  const lscpu = spawnSync('lscpu', [], { encoding: 'utf8' }).stdout ?? '';
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: os.availableParallelism?.() ?? cpus.length,
+    avx512: /avx512f/.test(lscpu),
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    load: os.loadavg().map((l) => Number(l.toFixed(2))),
+  };
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const profile = PROFILES[args.profile];
+  const pick = (table) =>
+    Object.entries(table)
+      .filter(([model]) => !args.models || args.models.includes(model))
+      .map(([model, engines]) => [model, engines.filter((e) => !args.engines || args.engines.includes(e))]);
+  const torch = args.torch ? torchAvailable(args.torchDevice) : null;
+  const info = { profile: args.profile, threads: args.threads, torchDevice: args.torchDevice, startedAt: new Date().toISOString(), machine: machine(), torch };
+  console.log(`VarGrad benchmark, profile ${args.profile}, ${args.threads} threads, on ${info.machine.cpu} (${info.machine.cores} cores), load ${info.machine.load.join(' ')}`);
+  if (!torch) console.log(args.torch ? `PyTorch${args.torchDevice === 'cpu' ? '' : ` with ${args.torchDevice}`} is not installed for ${PYTHON} (python3-torch, python3-torchvision): running ours alone.` : 'PyTorch left out (--no-torch).');
+
+  const timing = { budgetMs: args.budgetMs };
+  const results = [];
+  const run = async (label, command, argv) => {
+    const started = performance.now();
+    const result = await runChild(command, argv, label);
+    console.log(`  ${label.kind} ${label.model} ${label.engine}${label.n ? ` N=${label.n}` : ''}: ${result.error ? `FAILED ${result.error}` : 'done'} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    results.push(result);
+  };
+  const node = (spec) => run(spec, process.execPath, ['src/run-case.mjs', JSON.stringify(spec)]);
+  const python = (spec) => run({ engine: 'pytorch', ...spec }, PYTHON, ['src/torch/vargrad_torch.py', JSON.stringify({ ...spec, device: args.torchDevice })]);
+
+  for (const [model, engines] of pick(profile.timed)) {
+    if (torch) await python({ model, kind: 'time', n: profile.timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
+    for (const engine of engines) await node({ engine, model, kind: 'time', n: profile.timedN, threads: args.threads, timing });
+  }
+  if (args.memory) {
+    for (const [model, engines] of pick(profile.memory)) {
+      for (const n of MEMORY_N) {
+        if (torch) await python({ model, kind: 'memory', n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
+        for (const engine of engines) await node({ engine, model, kind: 'memory', n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
+      }
+    }
+  }
+  info.finishedAt = new Date().toISOString();
+  info.loadAtEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
+
+  const markdown = [
+    `### Speed (median; ${args.threads} threads; profile ${args.profile})`,
+    speedTables(results),
+    '### Peak memory',
+    memoryTable(results),
+  ].join('\n\n');
+  console.log(`\n${markdown}\n`);
+  const out = args.out ?? `results/cpu-${args.profile}.json`;
+  mkdirSync(new URL('.', new URL(out, `file://${APP}`)), { recursive: true });
+  writeFileSync(`${APP}${out}`, `${JSON.stringify({ ...info, results }, null, 1)}\n`);
+  writeFileSync(`${APP}${out.replace(/\.json$/, '.md')}`, `${markdown}\n`);
+  console.log(`wrote ${out} and ${out.replace(/\.json$/, '.md')}; load average at the end ${info.loadAtEnd.join(' ')}`);
+}
+
+main().catch((error) => {
+  console.error(error.message);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+// One case in its own process, so that its peak memory is its own:
+//   node src/run-case.mjs '{"engine":"onnx-node","model":"resnet18","kind":"time","n":[16,64],"threads":2}'
+//   node src/run-case.mjs '{"engine":"onnx-node","model":"mlp","kind":"memory","n":1024,"batchSize":16,"threads":2}'
+// Prints one line "RESULT <json>" on stdout.
+import { VarGrad } from '@saliency/core';
+import { MODELS } from './cases.mjs';
+import { createOnnxEngine } from './engines/onnx-engines.mjs';
+import { createTfjsEngine } from './engines/tfjs-engines.mjs';
+import { peakRssMiB, time } from './timing.mjs';
+
+const spec = JSON.parse(process.argv[2] ?? '{}');
+const { engine, model, kind, threads = 2 } = spec;
+const timing = spec.timing ?? {};
+
+/** A deterministic input example (values in [-1, 1]), batch axis first. */
+function example(shape, rows = 1) {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(rows * size);
+  for (let i = 0; i < data.length; i++) data[i] = Math.sin(0.37 * (i % size) + 0.1);
+  return { data, shape: [rows, ...shape] };
+}
+
+async function main() {
+  const started = engine.startsWith('onnx-') ? createOnnxEngine(engine, model, threads) : createTfjsEngine(engine, model, threads);
+  const { backend, layout, info } = await started;
+  const shape = layout === 'onnx' ? MODELS[model].onnxShape : MODELS[model].tfjsShape;
+  const x = example(shape);
+  const result = { engine, model, kind, threads, backend: backend.name, ...info, exampleShape: shape };
+  try {
+    if (kind === 'memory') {
+      const rssBefore = await peakRssMiB();
+      const vargrad = new VarGrad(backend, { numSamples: spec.n, batchSize: spec.batchSize, seed: 1 });
+      const start = performance.now();
+      await vargrad.attribute(x);
+      Object.assign(result, { n: spec.n, batchSize: spec.batchSize, ms: performance.now() - start, setupPeakMiB: rssBefore, peakMiB: await peakRssMiB() });
+    } else {
+      result.cases = [];
+      for (const n of spec.n) {
+        const rows = example(shape, n);
+        const targets = new Int32Array(n);
+        const batched = new VarGrad(backend, { numSamples: n, batchSize: n, seed: 1 });
+        const single = new VarGrad(backend, { numSamples: n, batchSize: 1, seed: 1 });
+        const entry = { n };
+        try {
+          entry.vargrad = await time(() => batched.attribute(x), timing);
+          if (!spec.skipSingle) entry.vargradBatch1 = await time(() => single.attribute(x), { ...timing, maxRepeats: Math.min(3, timing.maxRepeats ?? 3) });
+          entry.forward = await time(() => backend.logits(rows), timing);
+          entry.gradient = await time(() => backend.gradients(rows, targets), timing);
+        } catch (error) {
+          entry.error = String(error?.message ?? error).split('\n')[0]; // one N failing (memory) leaves the others
+        }
+        result.cases.push(entry);
+      }
+      result.peakMiB = await peakRssMiB();
+    }
+  } finally {
+    await backend.dispose();
+  }
+  console.log(`RESULT ${JSON.stringify(result)}`);
+}
+
+main().then(
+  () => process.exit(0), // onnxruntime-web's wasm threads would keep the process alive
+  (error) => {
+    console.log(`RESULT ${JSON.stringify({ engine, model, kind, error: String(error?.stack ?? error).split('\n').slice(0, 4).join(' | ') })}`);
+    process.exit(1);
+  },
+);
