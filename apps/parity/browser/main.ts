@@ -1,0 +1,35 @@
+import { loadFixture, type FixtureFiles } from '../src/suite/fixture.js';
+import type { ParityPage } from '../src/suite/page-api.js';
+import { runSuite } from '../src/suite/run-suite.js';
+import { browserTarget } from './browser-targets.js';
+
+/** The fixtures, served by the static server under /fixtures/. */
+const files: FixtureFiles = {
+  async text(path) {
+    const response = await fetch(`/fixtures/${path}`);
+    if (!response.ok) throw new Error(`GET /fixtures/${path}: ${response.status}`);
+    return response.text();
+  },
+  async bytes(path) {
+    const response = await fetch(`/fixtures/${path}`);
+    if (!response.ok) throw new Error(`GET /fixtures/${path}: ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  },
+};
+
+const log = document.getElementById('log')!;
+
+const page = window as unknown as ParityPage;
+
+/** The same suite as in Node, on one target, in this page. */
+page.runParity = async (targetId, fixtureNames) => {
+  const fixtures = await Promise.all(fixtureNames.map((name) => loadFixture(name, files)));
+  const target = await browserTarget(targetId);
+  return runSuite(fixtures, [target], {
+    onCell(cell) {
+      log.textContent += `${cell.fixture} ${cell.row} ${cell.status}\n`;
+      const { map: _, ...withoutMap } = cell;
+      void page.parityCell?.(withoutMap);
+    },
+  });
+};

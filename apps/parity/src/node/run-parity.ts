@@ -1,0 +1,123 @@
+/**
+ * The parity run: every method on every backend and device, against the
+ * fixtures' PyTorch references. Node targets first, then the same suite in
+ * headless Chromium; writes out/parity.json and out/parity.html, checks a
+ * screenshot of the report, prints the matrix, and exits 1 when a cell is past
+ * tolerance, a cell fails with an error that is not a known runtime limit, or
+ * the report does not show its heatmaps.
+ *
+ *   node dist/node/run-parity.js [--fixtures mlp,cnn1d] [--no-browser] [--no-node]
+ *     [--browser-targets tfjs-webgl,ort-webgpu] [--node-webgpu] [--out DIR]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { failures, formatMatrix } from '../suite/matrix.js';
+import type { CellResult, SuiteResult } from '../suite/results.js';
+import { fixtureInfo } from '../suite/run-suite.js';
+import { withChromium } from './chromium.js';
+import { FIXTURE_NAMES, loadFixtures, presentFixtures } from './fixture-files.js';
+import { reportHtml } from './report-html.js';
+import { BROWSER_TARGETS, buildPage, runBrowserSuite } from './run-browser-suite.js';
+import { runNodeSuite } from './run-node-suite.js';
+import { checkReportScreenshot } from './screenshot-check.js';
+
+const { values: args } = parseArgs({
+  options: {
+    fixtures: { type: 'string' },
+    'no-browser': { type: 'boolean', default: false },
+    'no-node': { type: 'boolean', default: false },
+    'node-webgpu': { type: 'boolean', default: false },
+    'browser-targets': { type: 'string' },
+    out: { type: 'string', default: 'out' },
+  },
+});
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** Logs each cell that is not a pass, each gap reason once per target. */
+const seenGaps = new Set<string>();
+const progress = (cell: CellResult) => {
+  if (cell.status === 'pass') return;
+  const key = `${cell.target} ${cell.gapName ?? ''}`;
+  if (cell.status === 'gap' && seenGaps.has(key)) return;
+  seenGaps.add(key);
+  const what = cell.status === 'gap' ? `gap (${cell.gapName})` : cell.status === 'fail' ? `FAIL ${cell.relativeMaxError!.toExponential(2)}` : `ERROR ${cell.reason ?? ''}`;
+  process.stderr.write(`  ${cell.target} ${cell.fixture}/${cell.row}: ${what}\n`);
+};
+
+async function versions(): Promise<Record<string, string>> {
+  const tf = await import('@tensorflow/tfjs');
+  const ortWeb = await import('onnxruntime-web');
+  const ortNode = await import('onnxruntime-node');
+  return {
+    node: process.version,
+    '@tensorflow/tfjs': tf.version.tfjs,
+    'onnxruntime-web': ortWeb.env.versions.web ?? '?',
+    'onnxruntime-node': ortNode.env.versions.node ?? '?',
+  };
+}
+
+async function main(): Promise<number> {
+  const start = performance.now();
+  const present = await presentFixtures();
+  const names = args.fixtures ? args.fixtures.split(',') : [...FIXTURE_NAMES.filter((n) => present.includes(n)), ...present.filter((n) => !(FIXTURE_NAMES as readonly string[]).includes(n))];
+  const unknown = names.filter((n) => !present.includes(n));
+  if (unknown.length) throw new Error(`no fixture ${unknown.join(', ')}; present: ${present.join(', ')}`);
+  const missing = FIXTURE_NAMES.filter((n) => !present.includes(n));
+  if (missing.length) process.stderr.write(`warning: fixtures ${missing.join(', ')} are missing; run the fixture script\n`);
+  const fixtures = await loadFixtures(names);
+
+  const parts: SuiteResult[] = [];
+  if (!args['no-node']) {
+    process.stderr.write(`Node: ${names.join(', ')}\n`);
+    const node = await runNodeSuite(names, { webgpu: args['node-webgpu'], onCell: progress });
+    process.stderr.write(`Node done in ${seconds(node.ms)}\n`);
+    parts.push(node);
+  }
+  if (!args['no-browser']) {
+    const built = performance.now();
+    await buildPage();
+    process.stderr.write(`page built in ${seconds(performance.now() - built)}; Chromium: ${(args['browser-targets'] ?? BROWSER_TARGETS.join(',')).replaceAll(',', ', ')}\n`);
+    const browserTargets = args['browser-targets']?.split(',');
+    const browser = await runBrowserSuite(names, { ...(browserTargets ? { targets: browserTargets } : {}), onCell: progress });
+    process.stderr.write(`Chromium done in ${seconds(browser.ms)}\n`);
+    parts.push(browser);
+  }
+  const result: SuiteResult = {
+    targets: parts.flatMap((p) => p.targets),
+    fixtures: fixtures.map(fixtureInfo),
+    cells: parts.flatMap((p) => p.cells),
+    ms: performance.now() - start,
+  };
+
+  const out = resolve(args.out);
+  await mkdir(out, { recursive: true });
+  const meta = { generated: new Date().toISOString(), versions: await versions() };
+  await writeFile(`${out}/parity.json`, JSON.stringify({ ...meta, ...result }));
+  await writeFile(`${out}/parity.html`, reportHtml(result, meta));
+  console.log(formatMatrix(result));
+
+  let problems: string[] = [];
+  if (!args['no-browser']) {
+    const check = await withChromium((context) => checkReportScreenshot(context, pathToFileURL(`${out}/parity.html`).href, `${out}/parity.png`));
+    console.log(`\nReport ${out}/parity.html: ${check.heatmaps} heatmaps, ${check.decoded} decoded, ${check.visible} visible in the screenshot ${out}/parity.png`);
+    problems = check.problems;
+  }
+  const bad = failures(result);
+  console.log(`Wrote ${out}/parity.json and ${out}/parity.html in ${seconds(performance.now() - start)}.`);
+  for (const problem of problems) console.log(`report: ${problem}`);
+  if (bad.length || problems.length) {
+    console.log(`FAILED: ${bad.length} cells past tolerance or in error${problems.length ? `, ${problems.length} report problems` : ''}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(2);
+  },
+);

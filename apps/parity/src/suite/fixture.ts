@@ -1,0 +1,161 @@
+import { fillStandardNormal, hostTensor, sizeOf, type HostTensor } from '@saliency/core';
+import { channelsFirst, channelsLast, checkLayouts, type Layouts } from './layout.js';
+
+/** A reference map of a noisy method, from the noise described in `ReferenceJson.noise`. */
+export interface NoisyReference {
+  readonly numSamples: number;
+  readonly sigma: number;
+  readonly seed: number;
+  readonly values: number[];
+}
+
+/**
+ * The reference data the fixture script writes (fixtures/reference/<name>.json),
+ * float64 PyTorch autograd results, every array flat and in the ONNX layout.
+ */
+export interface ReferenceJson {
+  readonly name: string;
+  readonly inputShape: number[];
+  readonly layout: Layouts;
+  /** The noise: ε[b, i] = σ · fillStandardNormal(seed, b, i) over one example in the ONNX layout, rounded to float32. */
+  readonly noise: { seed: number; numSamples: number; sigma: number; shape: number[]; sha256: string };
+  readonly input: number[];
+  readonly targets: number[];
+  readonly logits: number[];
+  readonly gradient: number[];
+  /** Population variance over the samples. */
+  readonly vargrad: NoisyReference;
+  readonly smoothgrad: NoisyReference;
+  /** Right Riemann sum, k = 1..steps, zero baseline. */
+  readonly integrated_gradients: { steps: number; baseline: string; values: number[] };
+}
+
+/** The TF.js layers model as `tf.io.fromMemory` takes it. */
+export interface TfjsArtifacts {
+  readonly modelTopology: object;
+  readonly weightSpecs: object[];
+  readonly weightData: ArrayBuffer;
+}
+
+/** Reads a fixture's files by path relative to the fixtures folder (fs in Node, fetch in a page). */
+export interface FixtureFiles {
+  text(path: string): Promise<string>;
+  bytes(path: string): Promise<Uint8Array>;
+}
+
+/** A fixture with its models in memory and its data as typed arrays. */
+export interface LoadedFixture {
+  readonly name: string;
+  readonly layouts: Layouts;
+  readonly reference: ReferenceJson;
+  /** The input in the ONNX layout. */
+  readonly input: HostTensor;
+  readonly numSamples: number;
+  /** `[B, N, ...S]` in the ONNX layout. */
+  readonly noise: HostTensor;
+  readonly steps: number;
+  readonly onnx: Uint8Array;
+  readonly tfjs: TfjsArtifacts;
+}
+
+function requireArray(json: ReferenceJson, field: string, value: unknown, length: number): number[] {
+  if (!Array.isArray(value) || value.length !== length) {
+    const got = Array.isArray(value) ? `${value.length} values` : typeof value;
+    throw new Error(`fixture ${json.name}: ${field} must hold ${length} numbers; got ${got}`);
+  }
+  return value as number[];
+}
+
+/**
+ * The fixture's noise `[B, N, ...S]` in the ONNX layout, rebuilt from its seed
+ * with core's generator and checked against the recorded SHA-256 of its
+ * float32 bytes, so that a change to the generator cannot pass unnoticed.
+ */
+export async function fixtureNoise(json: ReferenceJson): Promise<HostTensor> {
+  const { seed, numSamples, sigma, shape, sha256 } = json.noise;
+  const [batch = 0, samples, ...example] = shape;
+  if (batch !== json.inputShape[0] || samples !== numSamples || sizeOf(example) !== sizeOf(json.inputShape.slice(1))) {
+    throw new Error(`fixture ${json.name}: noise shape [${shape.join(', ')}] does not fit input [${json.inputShape.join(', ')}] with ${numSamples} samples`);
+  }
+  const size = sizeOf(example);
+  const data = new Float32Array(batch * numSamples * size);
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < numSamples; i++) {
+      const out = data.subarray((b * numSamples + i) * size, (b * numSamples + i + 1) * size);
+      fillStandardNormal(out, seed, b, i);
+      for (let e = 0; e < size; e++) out[e] = out[e]! * sigma;
+    }
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new Uint8Array(data.buffer)));
+  const hex = Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
+  if (hex !== sha256) throw new Error(`fixture ${json.name}: noise from seed ${seed} hashes to ${hex}, not the recorded ${sha256}`);
+  return hostTensor(data, shape);
+}
+
+export async function loadFixture(name: string, files: FixtureFiles): Promise<LoadedFixture> {
+  const reference = JSON.parse(await files.text(`reference/${name}.json`)) as ReferenceJson;
+  checkLayouts(reference.layout);
+  const size = sizeOf(reference.inputShape);
+  const batch = reference.inputShape[0]!;
+  requireArray(reference, 'input', reference.input, size);
+  requireArray(reference, 'targets', reference.targets, batch);
+  requireArray(reference, 'gradient', reference.gradient, size);
+  for (const noisy of [reference.smoothgrad, reference.vargrad]) {
+    if (noisy.seed !== reference.noise.seed || noisy.numSamples !== reference.noise.numSamples) {
+      throw new Error(`fixture ${name}: a noisy reference was made from other noise (seed ${noisy.seed}, ${noisy.numSamples} samples) than noise (seed ${reference.noise.seed}, ${reference.noise.numSamples} samples)`);
+    }
+  }
+  requireArray(reference, 'smoothgrad.values', reference.smoothgrad.values, size);
+  requireArray(reference, 'vargrad.values', reference.vargrad.values, size);
+  requireArray(reference, 'integrated_gradients.values', reference.integrated_gradients.values, size);
+  if (reference.integrated_gradients.baseline !== 'zeros') {
+    throw new Error(`fixture ${name}: integrated_gradients.baseline must be 'zeros'; got ${reference.integrated_gradients.baseline}`);
+  }
+
+  const modelJson = JSON.parse(await files.text(`models/${name}-tfjs/model.json`)) as {
+    modelTopology: object;
+    weightsManifest: Array<{ paths: string[]; weights: object[] }>;
+  };
+  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
+  const shards = await Promise.all(
+    modelJson.weightsManifest.flatMap((group) => group.paths).map((path) => files.bytes(`models/${name}-tfjs/${path}`)),
+  );
+  const weightData = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
+  let offset = 0;
+  for (const shard of shards) {
+    weightData.set(shard, offset);
+    offset += shard.length;
+  }
+
+  return {
+    name,
+    layouts: reference.layout,
+    reference,
+    input: hostTensor(Float32Array.from(reference.input), reference.inputShape),
+    numSamples: reference.noise.numSamples,
+    noise: await fixtureNoise(reference),
+    steps: reference.integrated_gradients.steps,
+    onnx: await files.bytes(`models/${name}.onnx`),
+    tfjs: { modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer },
+  };
+}
+
+/** The input and noise in the layout a model takes, and a way back for its maps. */
+export interface ModelView {
+  readonly input: HostTensor;
+  readonly noise: HostTensor;
+  /** Turns a map in this model's layout into the ONNX layout. */
+  toOnnxLayout(map: HostTensor): Float32Array;
+}
+
+export function viewFor(fixture: LoadedFixture, model: 'onnx' | 'tfjs'): ModelView {
+  if (model === 'onnx') return { input: fixture.input, noise: fixture.noise, toOnnxLayout: (map) => map.data };
+  const layout = fixture.layouts.onnx;
+  const input = channelsLast(fixture.input.data, fixture.input.shape, layout, 1);
+  const noise = channelsLast(fixture.noise.data, fixture.noise.shape, layout, 2);
+  return {
+    input: hostTensor(input.data, input.shape),
+    noise: hostTensor(noise.data, noise.shape),
+    toOnnxLayout: (map) => channelsFirst(map.data, map.shape, layout, 1).data,
+  };
+}

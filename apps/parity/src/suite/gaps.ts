@@ -1,0 +1,56 @@
+/**
+ * Errors that are known limits of a runtime, not of this project's code. A
+ * cell that throws one is a named gap; any other error fails the run, so a
+ * bug never hides as a gap. Each entry says what the limit means for a user.
+ */
+export interface KnownLimit {
+  /** Short name shown in the matrix. */
+  readonly name: string;
+  readonly matches: (message: string, targetId: string) => boolean;
+  /** Why, in terms of the runtime. */
+  readonly reason: (message: string) => string;
+}
+
+const kernelOf = (message: string) => /Kernel '([^']+)' not registered for backend '([^']+)'/.exec(message);
+const opOf = (message: string) => /(?:op|operator)[^A-Za-z]*'?([A-Z][A-Za-z0-9]*)'?/.exec(message);
+
+export const KNOWN_LIMITS: readonly KnownLimit[] = [
+  {
+    name: 'tfjs kernel missing',
+    matches: (message) => kernelOf(message) !== null,
+    reason: (message) => {
+      const [, kernel, backend] = kernelOf(message)!;
+      return `TF.js ${backend} has no ${kernel} kernel (TF.js 4.22; no fallback between TF.js backends)`;
+    },
+  },
+  {
+    name: 'ort-webgl Gemm without C',
+    matches: (message, target) => target === 'ort-webgl' && /Uniform beta not found/.test(message),
+    reason: () =>
+      "onnxruntime-web's WebGL EP fails on a Gemm without its optional C input (valid ONNX since opset 11): " +
+      "its shader declares the uniform beta but never reads it, so WebGL drops it and binding it throws 'Uniform beta not found'",
+  },
+  {
+    name: 'ort-webgl no 1-D Conv',
+    matches: (message, target) => target === 'ort-webgl' && /only support 2-dimensional conv/.test(message),
+    reason: () => "onnxruntime-web's WebGL EP implements Conv for 2-D images only ('currently only support 2-dimensional conv'): a 1-D convolution model cannot run there at all, not even its forward pass",
+  },
+  {
+    name: 'ort-webgpu MaxPool indices',
+    matches: (message, target) => target === 'ort-webgpu' && /Indices output is not supported/.test(message),
+    reason: () =>
+      "onnxruntime-web's WebGPU EP has MaxPool without its optional Indices output ('The Indices output is not supported yet'), which the input gradient of a max pool is routed with",
+  },
+  {
+    name: 'ort-webgl op missing',
+    matches: (message, target) => target === 'ort-webgl' && /cannot resolve operator|unsupported|not supported/i.test(message),
+    reason: (message) =>
+      `onnxruntime-web's WebGL EP (maintenance mode, no CPU fallback) lacks an op of the gradient graph: ${opOf(message)?.[1] ?? message}`,
+  },
+];
+
+/** The gap a message stands for, or undefined when it is not a known runtime limit. */
+export function knownGap(message: string, targetId: string): { name: string; reason: string } | undefined {
+  const limit = KNOWN_LIMITS.find((l) => l.matches(message, targetId));
+  return limit && { name: limit.name, reason: limit.reason(message) };
+}

@@ -1,0 +1,56 @@
+import type { CellResult, SuiteResult } from './results.js';
+import { ROWS } from './run-suite.js';
+
+/** How a cell reads in the text matrix: the relative error, or why it has none. */
+export function cellText(cell: CellResult | undefined): string {
+  if (!cell) return '—';
+  switch (cell.status) {
+    case 'pass':
+      return cell.relativeMaxError!.toExponential(1);
+    case 'fail':
+      return `${cell.relativeMaxError!.toExponential(1)} FAIL`;
+    case 'gap':
+      return 'GAP';
+    case 'error':
+      return 'ERROR';
+  }
+}
+
+/** Every cell that failed or errored: the run's exit status depends on these. */
+export const failures = (result: SuiteResult) => result.cells.filter((c) => c.status === 'fail' || c.status === 'error');
+
+/**
+ * The matrix as text, one table per fixture: rows are methods, columns
+ * targets, each cell the max abs error relative to the reference's largest
+ * magnitude (tolerance per column in its header); then the gaps and errors
+ * with their reasons, each reason once.
+ */
+export function formatMatrix(result: SuiteResult): string {
+  const lines: string[] = [];
+  const ids = result.targets.map((t) => t.id);
+  const width = Math.max(...ids.map((id) => id.length), 12) + 2;
+  const pad = (text: string, w = width) => text.padEnd(w);
+  for (const fixture of result.fixtures) {
+    lines.push('', `${fixture.name}  input [${fixture.inputShape.join(', ')}] ${fixture.layouts.onnx}, ${fixture.numSamples} samples, ${fixture.steps} IG steps`);
+    lines.push(pad('', 26) + ids.map((id) => pad(id)).join(''));
+    lines.push(pad('  (tolerance)', 26) + result.targets.map((t) => pad(t.tolerance.toExponential(0))).join(''));
+    for (const row of ROWS) {
+      const cells = ids.map((id) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.target === id));
+      lines.push(pad(`  ${row}`, 26) + cells.map((c) => pad(cellText(c))).join(''));
+    }
+  }
+  const stopped = result.cells.filter((c) => c.status === 'gap' || c.status === 'error');
+  const reasons = new Map<string, CellResult[]>();
+  for (const cell of stopped) {
+    const key = `${cell.status === 'gap' ? `GAP (${cell.gapName})` : 'ERROR'} ${cell.target}: ${cell.reason}`;
+    reasons.set(key, [...(reasons.get(key) ?? []), cell]);
+  }
+  if (reasons.size > 0) lines.push('', 'Cells that did not run:');
+  for (const [key, cells] of reasons) {
+    const where = [...new Set(cells.map((c) => `${c.fixture}/${c.row}`))];
+    lines.push(`  ${key}`, `      in ${where.length > 6 ? `${where.slice(0, 6).join(', ')} and ${where.length - 6} more` : where.join(', ')}`);
+  }
+  const count = (status: CellResult['status']) => result.cells.filter((c) => c.status === status).length;
+  lines.push('', `${result.cells.length} cells: ${count('pass')} within tolerance, ${count('fail')} past it, ${count('gap')} gaps, ${count('error')} errors`);
+  return lines.join('\n');
+}

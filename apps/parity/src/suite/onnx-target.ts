@@ -1,0 +1,41 @@
+import type { GradientBackend } from '@saliency/core';
+import { createOnnxBackend, type OnnxRuntimeModule } from '@saliency/backend-onnx';
+import type { ParityTarget } from './targets.js';
+
+/**
+ * An ONNX Runtime module on one execution provider as a parity target:
+ * `id` e.g. `ort-webgl`, `executionProvider` e.g. `webgl` (`undefined` for
+ * onnxruntime-node's default CPU provider).
+ */
+export function onnxTarget(
+  ort: unknown,
+  id: string,
+  device: string,
+  executionProvider: string | undefined,
+  environment: 'node' | 'chromium',
+): ParityTarget {
+  const sessionOptions = executionProvider ? { executionProviders: [executionProvider] } : {};
+  const gpu = executionProvider === 'webgl' || executionProvider === 'webgpu';
+  return {
+    id,
+    runtime: 'ONNX Runtime',
+    device,
+    environment,
+    deviceClass: gpu ? 'gpu' : 'float32-exact',
+    model: 'onnx',
+    open: async (fixture): Promise<GradientBackend> => createOnnxBackend(ort as OnnxRuntimeModule, fixture.onnx, { sessionOptions }),
+    async runtimeLogits(fixture) {
+      const runtime = ort as typeof import('onnxruntime-common');
+      const session = await runtime.InferenceSession.create(fixture.onnx, sessionOptions);
+      try {
+        const input = new runtime.Tensor('float32', fixture.input.data, fixture.input.shape);
+        const outputs = await session.run({ [session.inputNames[0]!]: input });
+        const logits = outputs[session.outputNames[0]!]!;
+        const data = (await logits.getData()) as Float32Array;
+        return Float32Array.from(data);
+      } finally {
+        await session.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import type { Layouts } from './layout.js';
+import type { ParityMethod } from './methods.js';
+import type { DeviceClass } from './tolerance.js';
+
+/** Rows of the matrix: the model's logits (a check of the model itself), then every method. */
+export type ParityRow = 'logits' | ParityMethod;
+
+/**
+ * One cell: a row on one target for one fixture.
+ * - `pass`/`fail`: it ran; `fail` is past tolerance.
+ * - `gap`: a known limit of the runtime stopped it (`gapName`, `reason`).
+ * - `error`: anything else stopped it: a bug until shown otherwise.
+ */
+export interface CellResult {
+  readonly fixture: string;
+  readonly row: ParityRow;
+  readonly target: string;
+  readonly status: 'pass' | 'fail' | 'gap' | 'error';
+  readonly tolerance: number;
+  readonly relativeMaxError?: number;
+  readonly cosine?: number;
+  readonly top5Agreement?: number;
+  readonly gapName?: string;
+  readonly reason?: string;
+  readonly ms?: number;
+  /** The map in the ONNX layout, for the heatmap methods only. */
+  readonly map?: number[];
+}
+
+export interface TargetInfo {
+  readonly id: string;
+  readonly runtime: string;
+  readonly device: string;
+  readonly environment: 'node' | 'chromium';
+  readonly deviceClass: DeviceClass;
+  readonly tolerance: number;
+}
+
+export interface FixtureInfo {
+  readonly name: string;
+  readonly inputShape: number[];
+  readonly layouts: Layouts;
+  readonly numSamples: number;
+  readonly steps: number;
+  /** Where each row's reference comes from. */
+  readonly referenceSources: Record<string, string>;
+  /** Reference maps (ONNX layout) of the heatmap methods. */
+  readonly referenceMaps: Record<string, number[]>;
+}
+
+export interface SuiteResult {
+  readonly targets: TargetInfo[];
+  readonly fixtures: FixtureInfo[];
+  readonly cells: CellResult[];
+  /** Wall time of the run, ms. */
+  readonly ms: number;
+}

@@ -1,0 +1,131 @@
+import { explain, type GradientBackend, type HostTensor } from '@saliency/core';
+import { viewFor, type LoadedFixture } from './fixture.js';
+import { knownGap } from './gaps.js';
+import { agreement } from './metrics.js';
+import { HEATMAP_METHODS, METHODS, optionsFor, referenceMaps, type ParityMethod } from './methods.js';
+import type { CellResult, FixtureInfo, ParityRow, SuiteResult, TargetInfo } from './results.js';
+import { isUnavailable, type ParityTarget, type TargetEntry } from './targets.js';
+import { TOLERANCE } from './tolerance.js';
+
+export const ROWS: readonly ParityRow[] = ['logits', ...METHODS];
+
+export interface SuiteOptions {
+  /** Called after every cell, e.g. to log progress. */
+  readonly onCell?: (cell: CellResult) => void;
+}
+
+export function targetInfo(target: TargetEntry): TargetInfo {
+  const { id, runtime, device, environment, deviceClass } = target;
+  return { id, runtime, device, environment, deviceClass, tolerance: TOLERANCE[deviceClass] };
+}
+
+export function fixtureInfo(fixture: LoadedFixture): FixtureInfo {
+  const references = referenceMaps(fixture);
+  return {
+    name: fixture.name,
+    inputShape: fixture.reference.inputShape,
+    layouts: fixture.layouts,
+    numSamples: fixture.numSamples,
+    steps: fixture.steps,
+    referenceSources: { logits: 'PyTorch', ...Object.fromEntries(METHODS.map((m) => [m, references[m].source])) },
+    referenceMaps: Object.fromEntries(HEATMAP_METHODS.map((m) => [m, Array.from(references[m].values)])),
+  };
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error));
+
+/** A gap when the error is a known runtime limit, else an error cell. */
+function stoppedCell(base: Omit<CellResult, 'status'>, error: unknown, targetId: string): CellResult {
+  const message = messageOf(error);
+  const gap = knownGap(message, targetId);
+  return gap ? { ...base, status: 'gap', gapName: gap.name, reason: gap.reason } : { ...base, status: 'error', reason: message };
+}
+
+/**
+ * A logits cell past tolerance is the runtime's own error when the runtime,
+ * given the unmodified model and none of this project's code, is just as far
+ * off: then it is a gap naming the numbers; else it stays a failure.
+ */
+async function runtimeVerdict(cell: CellResult, target: ParityTarget, fixture: LoadedFixture): Promise<CellResult> {
+  if (!target.runtimeLogits) return cell;
+  let own;
+  try {
+    own = agreement(await target.runtimeLogits(fixture), fixture.reference.logits);
+  } catch (error) {
+    return { ...cell, reason: `the runtime alone could not run the unmodified model to compare: ${messageOf(error)}` };
+  }
+  if (own.relativeMaxError <= cell.tolerance) return cell;
+  return {
+    ...cell,
+    status: 'gap',
+    gapName: 'runtime forward pass wrong',
+    reason:
+      `${target.runtime} ${target.device} itself, running the unmodified ${fixture.name}.onnx in a plain session, gives logits ` +
+      `${own.relativeMaxError.toExponential(2)} off PyTorch's (cosine ${own.cosine.toFixed(4)}); through the backend ${cell.relativeMaxError!.toExponential(2)}`,
+  };
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const start = performance.now();
+  const value = await work();
+  return { value, ms: performance.now() - start };
+}
+
+async function runRow(row: ParityRow, backend: GradientBackend, fixture: LoadedFixture, model: 'onnx' | 'tfjs'): Promise<{ map: Float32Array; ms: number }> {
+  const view = viewFor(fixture, model);
+  if (row === 'logits') {
+    const { value, ms } = await timed(() => backend.logits(view.input));
+    return { map: value.data, ms }; // [B, K]: the same in every layout
+  }
+  const { value, ms } = await timed<HostTensor>(() => explain(backend, row, view.input, optionsFor(row, fixture, view)));
+  return { map: view.toOnnxLayout(value), ms };
+}
+
+/**
+ * Runs every row on every target for every fixture, one cell at a time, and
+ * scores each map against the fixture's reference (see `metrics.ts`). A cell
+ * that cannot run becomes a gap or an error cell; nothing is skipped.
+ */
+export async function runSuite(fixtures: readonly LoadedFixture[], targets: readonly TargetEntry[], options: SuiteOptions = {}): Promise<SuiteResult> {
+  const start = performance.now();
+  const cells: CellResult[] = [];
+  const record = (cell: CellResult) => {
+    cells.push(cell);
+    options.onCell?.(cell);
+  };
+  for (const target of targets) {
+    const tolerance = TOLERANCE[target.deviceClass];
+    for (const fixture of fixtures) {
+      const references = referenceMaps(fixture);
+      const base = (row: ParityRow) => ({ fixture: fixture.name, row, target: target.id, tolerance });
+      if (isUnavailable(target)) {
+        for (const row of ROWS) record({ ...base(row), status: 'gap', gapName: 'target unavailable', reason: target.unavailable });
+        continue;
+      }
+      let backend: GradientBackend;
+      try {
+        backend = await target.open(fixture);
+      } catch (error) {
+        for (const row of ROWS) record(stoppedCell(base(row), error, target.id));
+        continue;
+      }
+      try {
+        for (const row of ROWS) {
+          try {
+            const { map, ms } = await runRow(row, backend, fixture, target.model);
+            const expected = row === 'logits' ? fixture.reference.logits : references[row].values;
+            const score = agreement(map, expected);
+            const heatmap = HEATMAP_METHODS.includes(row as ParityMethod) ? { map: Array.from(map) } : {};
+            const cell: CellResult = { ...base(row), status: score.relativeMaxError <= tolerance ? 'pass' : 'fail', ...score, ms, ...heatmap };
+            record(cell.status === 'fail' && row === 'logits' ? await runtimeVerdict(cell, target, fixture) : cell);
+          } catch (error) {
+            record(stoppedCell(base(row), error, target.id));
+          }
+        }
+      } finally {
+        await backend.dispose?.();
+      }
+    }
+  }
+  return { targets: targets.map(targetInfo), fixtures: fixtures.map(fixtureInfo), cells, ms: performance.now() - start };
+}

@@ -1,0 +1,49 @@
+import type * as tfjs from '@tensorflow/tfjs';
+import type { GradientBackend } from '@saliency/core';
+import { createTfjsBackend } from '@saliency/backend-tfjs';
+import type { ParityTarget } from './targets.js';
+
+type Tf = typeof tfjs;
+
+/**
+ * A TF.js backend (`cpu`, `wasm`, `webgl`, `webgpu`) as a parity target. The
+ * fixture's layers model is loaded from memory after switching backends, so
+ * its weights live on that backend, and disposed with the gradient backend.
+ */
+export function tfjsTarget(tf: Tf, backendName: string, environment: 'node' | 'chromium'): ParityTarget {
+  const gpu = backendName === 'webgl' || backendName === 'webgpu';
+  return {
+    id: environment === 'node' ? `tfjs-${backendName}-node` : `tfjs-${backendName}`,
+    runtime: 'TF.js',
+    device: backendName,
+    environment,
+    deviceClass: gpu ? 'gpu' : 'float32-exact',
+    model: 'tfjs',
+    async open(fixture): Promise<GradientBackend> {
+      if (!(await tf.setBackend(backendName))) throw new Error(`TF.js backend ${backendName} failed to initialise`);
+      await tf.ready();
+      const { modelTopology, weightSpecs, weightData } = fixture.tfjs;
+      const model = await tf.loadLayersModel(
+        tf.io.fromMemory({ modelTopology, weightSpecs: weightSpecs as tfjs.io.WeightsManifestEntry[], weightData }),
+      );
+      const backend = createTfjsBackend(model);
+      return withModelDisposal(backend, () => model.dispose());
+    },
+  };
+}
+
+/** The backend's calls, with a `dispose` that also frees the model it was made for. */
+function withModelDisposal(backend: GradientBackend, disposeModel: () => void): GradientBackend {
+  const wrapped: GradientBackend = {
+    name: backend.name,
+    logits: (x) => backend.logits(x),
+    gradients: (x, targets) => backend.gradients(x, targets),
+    async dispose() {
+      await backend.dispose?.();
+      disposeModel();
+    },
+  };
+  const moments = backend.gradientMoments?.bind(backend);
+  const check = backend.checkInputShape?.bind(backend);
+  return { ...wrapped, ...(moments ? { gradientMoments: moments } : {}), ...(check ? { checkInputShape: check } : {}) };
+}
