@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Browser } from './browser.js';
+import { launchChromium, type Browser } from '@saliency/dev-support/chromium';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUT = fileURLToPath(new URL('./output/', import.meta.url));
@@ -128,7 +128,7 @@ describe('the playground page', () => {
     await mkdir(OUTPUT, { recursive: true });
     await build({ root: ROOT, logLevel: 'warn' });
     server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: await freePort(), strictPort: true } });
-    browser = await launchChromium();
+    browser = await launchChromium({ viewport: { width: 1000, height: 800 } });
     page = await browser.context.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error') console.error(`[page] ${message.text()}`);

@@ -5,7 +5,7 @@ import { explain, hostTensor } from '@saliency/core';
 import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
 import { uniformValues } from './helpers/check-gradient.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
-import { memoryAfterGc, MiB } from '../../../test-support/process-memory.js';
+import { memoryAfterGc, MiB } from '@saliency/dev-support/process-memory';
 
 /*
  * VarGrad with N samples runs them in calls of batchSize rows and keeps only

@@ -6,7 +6,7 @@ import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
 import { uniformValues } from './helpers/check-gradient.js';
 import { countingOrt } from './helpers/counting-ort.js';
 import { mlpFixture } from './helpers/mlp-model.js';
-import { memoryAfterGc, MiB } from '../../../test-support/process-memory.js';
+import { memoryAfterGc, MiB } from '@saliency/dev-support/process-memory';
 
 /*
  * 1000 calls leave the process as they found it: sessions are created once

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { explain } from '@saliency/core';
 import { createTfjsBackend } from '../src/index.js';
 import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
-import { memoryAfterGc, MiB } from '../../../test-support/process-memory.js';
+import { memoryAfterGc, MiB } from '@saliency/dev-support/process-memory';
 import { cnnSpec, layersModel, randomInput } from './helpers/test-models.js';
 
 /*

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { ParityPage } from '../suite/page-api.js';
 import type { CellResult, SuiteResult } from '../suite/results.js';
 import { targetInfo } from '../suite/run-suite.js';
-import { withChromium } from './chromium.js';
+import { withChromium } from '@saliency/dev-support/chromium';
 import { FIXTURES_DIR } from './fixture-files.js';
 import { servedFolders, startStaticServer } from './static-server.js';
 

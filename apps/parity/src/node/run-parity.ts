@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { failures, formatMatrix } from '../suite/matrix.js';
 import type { CellResult, SuiteResult } from '../suite/results.js';
 import { fixtureInfo } from '../suite/run-suite.js';
-import { withChromium } from './chromium.js';
+import { withChromium } from '@saliency/dev-support/chromium';
 import { FIXTURE_NAMES, loadFixtures, presentFixtures } from './fixture-files.js';
 import { reportHtml } from './report-html.js';
 import { BROWSER_TARGETS, buildPage, runBrowserSuite } from './run-browser-suite.js';
