@@ -24,22 +24,9 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
     },
   },
   {
-    name: 'ort-webgl Gemm without C',
-    matches: (message, target) => target === 'ort-webgl' && /Uniform beta not found/.test(message),
-    reason: () =>
-      "onnxruntime-web's WebGL EP fails on a Gemm without its optional C input (valid ONNX since opset 11): " +
-      "its shader declares the uniform beta but never reads it, so WebGL drops it and binding it throws 'Uniform beta not found'",
-  },
-  {
     name: 'ort-webgl no 1-D Conv',
     matches: (message, target) => target === 'ort-webgl' && /only support 2-dimensional conv/.test(message),
     reason: () => "onnxruntime-web's WebGL EP implements Conv for 2-D images only ('currently only support 2-dimensional conv'): a 1-D convolution model cannot run there at all, not even its forward pass",
-  },
-  {
-    name: 'ort-webgpu MaxPool indices',
-    matches: (message, target) => target === 'ort-webgpu' && /Indices output is not supported/.test(message),
-    reason: () =>
-      "onnxruntime-web's WebGPU EP has MaxPool without its optional Indices output ('The Indices output is not supported yet'), which the input gradient of a max pool is routed with",
   },
   {
     name: 'ort-webgl op missing',

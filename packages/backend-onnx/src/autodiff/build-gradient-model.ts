@@ -8,9 +8,11 @@ import { valueInfo as tensorValueInfo } from '../model/value-info.js';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type ValueInfoProto } from '../proto/onnx_pb.js';
 import type { GradientContext, TensorType } from '../ops/op-definition.js';
 import { OPS } from '../ops/registry.js';
+import { supports, type ExecutionTarget } from './execution-target.js';
 import { GraphEmitter } from './graph-emitter.js';
 import { inferGraph } from './infer-graph.js';
 import { nodeContext } from './node-context.js';
+import { checkRunsOnWebgl } from './webgl-ops.js';
 
 /** Names of the built model's extra input and its outputs. */
 export const COTANGENT_INPUT = 'saliency/logits_cotangent';
@@ -34,6 +36,13 @@ export interface GradientModelRequest {
    */
   readonly result: 'none' | 'gradient' | 'moments';
   readonly groupSize?: number;
+  /**
+   * The execution provider the model is built for (default `'cpu'`): the
+   * rules emit only op forms it runs (`execution-target.ts`), and for
+   * `'webgl'` the built graph is checked op by op and refused, naming the op
+   * and node, if the WebGL EP still lacks one (e.g. a 1-D Conv of the model).
+   */
+  readonly target?: ExecutionTarget;
 }
 
 export interface BuiltModel {
@@ -98,7 +107,8 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   }
 
   const taken = new Set<string>([...producers.keys(), ...facts.types.keys()]);
-  const emitter = new GraphEmitter(taken, facts.types, opset);
+  const target = request.target ?? 'cpu';
+  const emitter = new GraphEmitter(taken, facts.types, opset, target);
   const forwardNodes = new Map<number, NodeProto>(forward.map((index) => [index, graph.node[index]!]));
   const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, logitsType)];
   emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [logits], output: [LOGITS_OUTPUT] }));
@@ -117,10 +127,10 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
       const groups = rows! / n;
       const size = exampleShape.reduce((a, b) => a * b, 1);
       const grouped = emitter.reshape(gradient, [groups, n, size]);
-      const mean = emitter.reduce('ReduceMean', grouped, [1], true);
+      const mean = emitter.reduce('ReduceMean', grouped, [groups, n, size], [1], true);
       const deviation = emitter.node('Sub', [grouped, mean], 1)[0]!;
       const squares = emitter.node('Mul', [deviation, deviation], 1)[0]!;
-      const m2 = emitter.reduce('ReduceSum', squares, [1], false);
+      const m2 = emitter.reduce('ReduceSum', squares, [groups, n, size], [1], false);
       const momentType = { dataType: DataType.FLOAT, shape: [groups, ...exampleShape] };
       emitter.nodes.push(
         create(NodeProtoSchema, { opType: 'Reshape', name: 'saliency/mean', input: [mean, emitter.literal(momentType.shape, [momentType.shape.length], DataType.INT64)], output: [MEAN_OUTPUT] }),
@@ -131,7 +141,7 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   }
 
   // Constants that the kept nodes read: the model's initializers they use, and folded values.
-  const keptNodes = [...forwardNodes.values(), ...emitter.nodes];
+  const keptNodes = [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes];
   const produced = new Set(keptNodes.flatMap((node) => node.output));
   const read = new Set(keptNodes.flatMap((node) => node.input));
   const initializers = graph.initializer.filter((tensor) => read.has(tensor.name));
@@ -150,6 +160,10 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
     producerName: 'saliency',
     graph: create(GraphProtoSchema, { name: `${graph.name || 'model'}_gradient`, node: keptNodes, initializer: initializers, input: inputs, output: outputs }),
   });
+  if (target === 'webgl') {
+    const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
+    checkRunsOnWebgl(built.graph!, opset, what);
+  }
   return { bytes: toBinary(ModelProtoSchema, built), logitsShape: logitsType.shape, description };
 }
 
@@ -271,9 +285,23 @@ function gradientContext(
     ops: (opType, inputs, outputs, attributes) => emitter.node(opType, inputs, outputs, attributes),
     literal: (values, dims, dataType) => emitter.literal(values, dims, dataType),
     unbroadcast: (gradient, from, to) => emitter.unbroadcast(gradient, from, to),
-    reduce: (opType, input, axes, keepdims) => emitter.reduce(opType, input, axes, keepdims),
+    reduce: (opType, input, shape, axes, keepdims) => emitter.reduce(opType, input, shape, axes, keepdims),
+    target: emitter.target,
+    supports: (capability) => supports(emitter.target, capability),
     reshape: (input, shape, from) => emitter.reshape(input, shape, from),
   };
+}
+
+/**
+ * A forward node in a form the target runs: a Gemm without C gets a zero C
+ * where the target fails without one (WebGL). Other forms it lacks are
+ * refused by the target's check, naming the node.
+ */
+function legalizeForward(node: NodeProto, emitter: GraphEmitter): NodeProto {
+  if (node.opType !== 'Gemm' || (node.input[2] ?? '') !== '' || supports(emitter.target, 'gemmWithoutC')) return node;
+  const withC = clone(NodeProtoSchema, node);
+  withC.input = [node.input[0]!, node.input[1]!, emitter.literal([0], [1])];
+  return withC;
 }
 
 function valueInfo(name: string, type: TensorType): ValueInfoProto {

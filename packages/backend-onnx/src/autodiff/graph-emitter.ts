@@ -3,8 +3,9 @@ import { constTensor, writeTensorProto } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
 import { NodeProtoSchema, type NodeProto, type TensorProto } from '../proto/onnx_pb.js';
 import type { TensorType } from '../ops/op-definition.js';
-import { reduceAxesAsInput, sameShape } from '../ops/tensor-math.js';
+import { reduceAxesAsInput, sameShape, sizeOf } from '../ops/tensor-math.js';
 import { attributeProto, type AttributeValue } from './attribute-value.js';
+import { supports, type ExecutionTarget } from './execution-target.js';
 
 /**
  * Appends nodes and initializers to a graph under fresh names, and knows the
@@ -17,12 +18,14 @@ export class GraphEmitter {
   readonly #taken: ReadonlySet<string>;
   readonly #types: Map<string, TensorType>;
   readonly #opset: number;
+  readonly target: ExecutionTarget;
   #counter = 0;
 
-  constructor(taken: ReadonlySet<string>, types: Map<string, TensorType>, opset: number) {
+  constructor(taken: ReadonlySet<string>, types: Map<string, TensorType>, opset: number, target: ExecutionTarget = 'cpu') {
     this.#taken = taken;
     this.#types = types;
     this.#opset = opset;
+    this.target = target;
   }
 
   /** A value name used nowhere in the model. */
@@ -59,13 +62,45 @@ export class GraphEmitter {
     this.#types.set(name, type);
   }
 
-  /** A Reduce* op over `axes`, written as an attribute or an input as the opset wants. */
-  reduce(opType: string, input: string, axes: readonly number[], keepdims: boolean): string {
+  /**
+   * A Reduce* op over `axes` of `input` (of shape `shape`), its axes written
+   * as an attribute or an input as the opset wants. Where the target reads no
+   * axes input (WebGL), ReduceSum and ReduceMean at such an opset become a
+   * MatMul with a constant vector w (ones, or 1/m for the mean over m values):
+   * the reduced axes moved last and flattened to X [k, m] (a Transpose unless
+   * they are already last), y = X·w [k, 1]; or, when the reduced axes lead,
+   * y = wᵀ·X for X [m, k] with no Transpose. Other Reduce* ops keep the input
+   * form, and the WebGL check refuses them by name.
+   */
+  reduce(opType: string, input: string, shape: readonly number[], axes: readonly number[], keepdims: boolean): string {
     if (reduceAxesAsInput(opType, this.#opset)) {
+      if (!supports(this.target, 'reduceAxesInput') && (opType === 'ReduceSum' || opType === 'ReduceMean')) {
+        return this.#reduceByMatMul(opType, input, shape, axes, keepdims);
+      }
       const axesName = this.literal(axes, [axes.length], DataType.INT64);
       return this.node(opType, [input, axesName], 1, { keepdims: { int: keepdims ? 1 : 0 } })[0]!;
     }
     return this.node(opType, [input], 1, { axes: { ints: axes }, keepdims: { int: keepdims ? 1 : 0 } })[0]!;
+  }
+
+  #reduceByMatMul(opType: 'ReduceSum' | 'ReduceMean', input: string, shape: readonly number[], axes: readonly number[], keepdims: boolean): string {
+    const rank = shape.length;
+    const reduced = [...new Set(axes.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+    const kept = shape.map((_, a) => a).filter((a) => !reduced.includes(a));
+    const m = sizeOf(reduced.map((a) => shape[a]!));
+    const k = sizeOf(kept.map((a) => shape[a]!));
+    const dataType = this.#types.get(input)?.dataType ?? DataType.FLOAT;
+    const weights = new Float64Array(m).fill(opType === 'ReduceSum' ? 1 : 1 / m);
+    let product: string;
+    if (reduced.every((a, i) => a === i)) {
+      product = this.node('MatMul', [this.literal(weights, [1, m], dataType), this.reshape(input, [m, k])], 1)[0]!;
+    } else {
+      const order = [...kept, ...reduced];
+      const moved = order.every((a, i) => a === i) ? input : this.node('Transpose', [input], 1, { perm: { ints: order } })[0]!;
+      product = this.node('MatMul', [this.reshape(moved, [k, m]), this.literal(weights, [m, 1], dataType)], 1)[0]!;
+    }
+    const outShape = keepdims ? shape.map((d, a) => (reduced.includes(a) ? 1 : d)) : kept.map((a) => shape[a]!);
+    return this.reshape(product, outShape);
   }
 
   /** Reshape to a static shape; a no-op when the input's shape `from` is given and already equal. */
@@ -85,7 +120,7 @@ export class GraphEmitter {
     for (let axis = 0; axis < from.length; axis++) {
       if (axis < lead || (to[axis - lead] === 1 && from[axis] !== 1)) axes.push(axis);
     }
-    const summed = axes.length > 0 ? this.reduce('ReduceSum', gradient, axes, true) : gradient;
+    const summed = axes.length > 0 ? this.reduce('ReduceSum', gradient, from, axes, true) : gradient;
     return this.reshape(summed, to);
   }
 }

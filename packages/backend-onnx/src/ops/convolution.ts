@@ -313,7 +313,7 @@ function weightGradientUnsupported(g: GradientContext): void {
 function biasGradient(g: GradientContext, dy: string): string | undefined {
   if (!g.hasInput(2) || !g.needsGradient(2)) return undefined;
   const rank = g.output(0).shape.length;
-  return g.reduce('ReduceSum', dy, [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)], false);
+  return g.reduce('ReduceSum', dy, g.output(0).shape, [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)], false);
 }
 
 /** W when it is known at build time and float32/float64 (the kernels below are rearranged at build time), else undefined. */
@@ -452,6 +452,17 @@ function subPixelConv(g: GradientContext, dy: string, shapes: ReturnType<typeof 
   return g.op('Slice', [interleaved, int64([0, 0]), int64(w.inSizes), int64([2, 3])]);
 }
 
+/**
+ * W for the ConvTranspose of X̄: the forward node's own weight, or, where the
+ * target cannot share a Conv's weight with another kernel (WebGL, whose Conv
+ * keeps W's texture in its own [M, C·k] layout, which ConvTranspose's shader
+ * then reads wrongly), a copy of it when it is known at build time.
+ */
+function transposeWeight(g: GradientContext): string {
+  const weight = g.supports('sharedConvWeight') ? undefined : g.constant(1);
+  return weight === undefined ? g.inputName(1) : g.literal(weight.values, weight.dims, weight.dataType);
+}
+
 const outputType = (ctx: NodeContext, shape: number[]): TensorType[] => [{ dataType: ctx.input(0).dataType, shape }];
 
 export const CONVOLUTION_OPS: readonly OpDefinition[] = [
@@ -473,7 +484,7 @@ export const CONVOLUTION_OPS: readonly OpDefinition[] = [
       let dx: string | undefined;
       if (g.needsGradient(0)) {
         const shapes = convShapes(g);
-        dx = flippedKernelConv(g, dy, shapes) ?? subPixelConv(g, dy, shapes) ?? transposeWindow(g, dy, g.inputName(1), shapes.window, shapes.group);
+        dx = flippedKernelConv(g, dy, shapes) ?? subPixelConv(g, dy, shapes) ?? transposeWindow(g, dy, transposeWeight(g), shapes.window, shapes.group);
       }
       return [dx, undefined, biasGradient(g, dy)];
     },

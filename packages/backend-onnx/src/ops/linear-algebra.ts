@@ -100,9 +100,10 @@ function evaluateGemm(ctx: NodeContext): ConstTensor[] | undefined {
   return [constTensor(a.dataType, [M, N], values)];
 }
 
-/** Gemm(x, y) = alpha · op(x) · op(y), with the zero C that opsets before 11 require. */
+/** Gemm(x, y) = alpha · op(x) · op(y), with a zero C where opsets before 11 require one or the target fails without it (WebGL). */
 function gemm(g: GradientContext, x: string, y: string, alpha: number, transX: boolean, transY: boolean): string {
-  const inputs = g.opset >= 11 ? [x, y] : [x, y, g.literal([0], [1], g.input(0).dataType)];
+  const withoutC = g.opset >= 11 && g.supports('gemmWithoutC');
+  const inputs = withoutC ? [x, y] : [x, y, g.literal([0], [1], g.input(0).dataType)];
   return g.op('Gemm', inputs, { alpha: { float: alpha }, transA: { int: transX ? 1 : 0 }, transB: { int: transY ? 1 : 0 } });
 }
 

@@ -26,8 +26,10 @@ function mapGroups(x: ConstTensor, axes: readonly number[], fn: (group: number[]
  * for ĝ = ∂L/∂x̂, with the means over the normalized `axes`.
  */
 function throughStandardization(g: GradientContext, gHat: string, xHat: string, invStd: string, axes: readonly number[]): string {
-  const meanG = g.reduce('ReduceMean', gHat, axes, true);
-  const meanGX = g.reduce('ReduceMean', g.op('Mul', [gHat, xHat]), axes, true);
+  // ĝ and x̂ have x's shape.
+  const shape = g.input(0).shape;
+  const meanG = g.reduce('ReduceMean', gHat, shape, axes, true);
+  const meanGX = g.reduce('ReduceMean', g.op('Mul', [gHat, xHat]), shape, axes, true);
   const centered = g.op('Sub', [g.op('Sub', [gHat, meanG]), g.op('Mul', [xHat, meanGX])]);
   return g.op('Mul', [centered, invStd]);
 }
@@ -91,7 +93,8 @@ const batchNormGradient: GradientRule = (g) => {
   const invStd = once(() => {
     const variance = g.constant(4);
     if (variance !== undefined) return g.literal(variance.values.map((v) => 1 / Math.sqrt(v + eps)), aligned[3]!, dtype);
-    return g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [param(4), g.literal([eps], [], dtype)])])]);
+    // 1 / √(var + ε) as a Div rather than Reciprocal, which the WebGL EP lacks (both round 1/x once).
+    return g.op('Div', [g.literal([1], [], dtype), g.op('Sqrt', [g.op('Add', [param(4), g.literal([eps], [], dtype)])])]);
   });
   // γ·s: folded to one constant when γ and σ² are constants (the usual case).
   const slope = once(() => {
@@ -202,10 +205,10 @@ const instanceNormGradient: GradientRule = (g) => {
   const grads: Array<string | undefined> = [undefined, undefined, undefined];
   if (g.needsGradient(0) || g.needsGradient(1)) {
     const x = g.inputName(0);
-    const centered = g.op('Sub', [x, g.reduce('ReduceMean', x, axes, true)]);
-    const variance = g.reduce('ReduceMean', g.op('Mul', [centered, centered]), axes, true);
+    const centered = g.op('Sub', [x, g.reduce('ReduceMean', x, xShape, axes, true)]);
+    const variance = g.reduce('ReduceMean', g.op('Mul', [centered, centered]), xShape, axes, true);
     const eps = g.literal([g.attributes.float('epsilon', 1e-5)], [], dtype);
-    const invStd = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, eps])])]);
+    const invStd = g.op('Div', [g.literal([1], [], dtype), g.op('Sqrt', [g.op('Add', [variance, eps])])]);
     const xHat = g.op('Mul', [centered, invStd]);
     if (g.needsGradient(0)) grads[0] = throughStandardization(g, g.op('Mul', [dy, g.reshape(g.inputName(1), aligned)]), xHat, invStd, axes);
     if (g.needsGradient(1)) grads[1] = paramGradient(g, g.op('Mul', [dy, xHat]), xShape, aligned, g.input(1).shape);
@@ -309,7 +312,7 @@ export const NORMALIZATION_OPS: readonly OpDefinition[] = [
     gradient: (g) => {
       const y = g.outputName(0);
       const dy = g.dy(0)!;
-      const dot = g.reduce('ReduceSum', g.op('Mul', [dy, y]), softmaxAxes(g), true);
+      const dot = g.reduce('ReduceSum', g.op('Mul', [dy, y]), g.output(0).shape, softmaxAxes(g), true);
       return [g.op('Mul', [y, g.op('Sub', [dy, dot])])];
     },
   },
@@ -319,7 +322,7 @@ export const NORMALIZATION_OPS: readonly OpDefinition[] = [
     evaluate: evaluateSoftmax(true),
     gradient: (g) => {
       const dy = g.dy(0)!;
-      const total = g.reduce('ReduceSum', dy, softmaxAxes(g), true);
+      const total = g.reduce('ReduceSum', dy, g.output(0).shape, softmaxAxes(g), true);
       return [g.op('Sub', [dy, g.op('Mul', [g.op('Exp', [g.outputName(0)]), total])])];
     },
   },

@@ -3,6 +3,7 @@ import type { Attributes } from '../model/attributes.js';
 import type { ConstTensor } from '../model/const-tensor.js';
 import type { DataType } from '../model/data-type.js';
 import type { AttributeValue } from '../autodiff/attribute-value.js';
+import type { Capability, ExecutionTarget } from '../autodiff/execution-target.js';
 
 /** A value's element type and static shape, for the input shape in use. */
 export interface TensorType {
@@ -34,6 +35,10 @@ export interface NodeContext {
  * with standard ONNX ops and static shapes.
  */
 export interface GradientContext extends NodeContext {
+  /** The execution provider the graph is built for. */
+  readonly target: ExecutionTarget;
+  /** Whether the target runs an op form (its table is `execution-target.ts`); rules emit another construction where not. */
+  supports(capability: Capability): boolean;
   /** Static type of output `i`. */
   output(i: number): TensorType;
   /** Names of the forward node's inputs and outputs. */
@@ -56,8 +61,11 @@ export interface GradientContext extends NodeContext {
   literal(values: ArrayLike<number>, dims: readonly number[], dataType?: DataType): string;
   /** Sums `gradient` of shape `from` over broadcast axes down to shape `to` (NumPy broadcasting). */
   unbroadcast(gradient: string, from: readonly number[], to: readonly number[]): string;
-  /** A Reduce* op over `axes`, written the way the model's opset wants (attribute or input). */
-  reduce(opType: string, input: string, axes: readonly number[], keepdims: boolean): string;
+  /**
+   * A Reduce* op over `axes` of `input` (of shape `shape`), written the way
+   * the model's opset and the target want (see `GraphEmitter.reduce`).
+   */
+  reduce(opType: string, input: string, shape: readonly number[], axes: readonly number[], keepdims: boolean): string;
   /** Reshape to a static shape; a no-op when the input's shape `from` is given and already equal. */
   reshape(input: string, shape: readonly number[], from?: readonly number[]): string;
 }

@@ -98,8 +98,8 @@ export const PAD_OP: OpDefinition = {
     if (g.needsGradient(0)) grads[0] = dx;
     if (needsValue) {
       const all = (r: number) => Array.from({ length: r }, (_, a) => a);
-      const total = g.reduce('ReduceSum', g.dy(0)!, all(rank), false);
-      const inner = g.reduce('ReduceSum', dx, all(rank), false);
+      const total = g.reduce('ReduceSum', g.dy(0)!, g.output(0).shape, all(rank), false);
+      const inner = g.reduce('ReduceSum', dx, g.input(0).shape, all(rank), false);
       grads[2] = g.reshape(g.op('Sub', [total, inner]), g.input(2).shape);
     }
     return grads;

@@ -110,27 +110,29 @@ function scatterPlanes(g: GradientContext, planes: string, weight: string, w: Wi
  * MaxPool: X̄[p] = Σ_{o : p is the first maximal element of window o} ȳ[o].
  *
  * From opset 16 (`scatterToIndices`), ȳ is added at the forward node's
- * Indices; before it, ScatterElements has no reduction='add', which
- * overlapping windows need, and the rule is built from comparisons: for
+ * Indices. Before it, ScatterElements has no reduction='add', which
+ * overlapping windows need, and on targets without MaxPool's Indices output
+ * or ScatterElements (WebGPU, WebGL), the rule is built from comparisons: for
  * each kernel offset k (row-major), S_k = the strided slice of X padded with
- * −∞ that window o reads at k; eq_k = ¬(S_k < Y) marks the maxima; the count
- * of earlier maxima is a matrix product with a strictly lower-triangular
- * matrix over k, and first_k = relu(eq_k − earlier_k) keeps the first one
- * (all small integers, so exact). first ⊙ ȳ is sent back by a ConvTranspose
- * whose kernel is one-hot at k on input channel k.
+ * zeros that window o reads at k; eq_k = ¬(S_k < Y) ∧ valid_k marks the
+ * maxima, valid_k (a constant) leaving out the taps that fall in the padding;
+ * the count of earlier maxima is a matrix product with a strictly
+ * lower-triangular matrix over k, and first_k = relu(eq_k − earlier_k) keeps
+ * the first one (all small integers, so exact). first ⊙ ȳ is sent back by a
+ * ConvTranspose whose kernel is one-hot at k on input channel k.
  */
 function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> {
   if (!g.needsGradient(0)) return [undefined];
   const w = maxPoolWindow(g);
-  if (g.opset >= 16) return [scatterToIndices(g)];
+  if (g.opset >= 16 && g.supports('maxPoolIndices') && g.supports('scatterAdd') && g.supports('expand')) return [scatterToIndices(g)];
   const { dataType, shape: xShape } = g.input(0);
   const [n, c] = [xShape[0]!, xShape[1]!];
   const positions = sizeOf(w.outSizes);
   const taps = sizeOf(w.kernel);
 
-  // Pad with −∞ so that every strided slice stays in range and padding never equals a maximum.
+  // Pad (with zeros, which `valid` masks out) so that every strided slice stays in range.
   const padsEnd = w.inSizes.map((input, a) => Math.max(w.padsEnd[a]!, (w.kernel[a]! - 1) * w.dilations[a]! + w.outSizes[a]! * w.strides[a]! - w.padsBegin[a]! - input));
-  const padded = padWith(g, g.inputName(0), w.padsBegin, padsEnd, -Infinity);
+  const padded = padWithZeros(g, g.inputName(0), w.padsBegin, padsEnd);
   const paddedShape = xShape.map((d, i) => (i < 2 ? d : d + w.padsBegin[i - 2]! + padsEnd[i - 2]!));
 
   const slices: string[] = [];
@@ -147,7 +149,9 @@ function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> 
   });
   const windows = slices.length === 1 ? slices[0]! : g.op('Concat', slices, { axis: { int: 2 } });
   const y = g.reshape(g.outputName(0), [n, c, 1, positions]);
-  const isMax = g.op('Cast', [g.op('Not', [g.op('Less', [windows, y])])], { to: { int: dataType } });
+  const atMax = g.op('Cast', [g.op('Not', [g.op('Less', [windows, y])])], { to: { int: dataType } });
+  const valid = tapValidity(w);
+  const isMax = valid === undefined ? atMax : g.op('Mul', [atMax, g.literal(valid, [1, 1, taps, positions], dataType)]);
   let first = isMax;
   if (taps > 1) {
     const earlier = new Float64Array(taps * taps);
@@ -182,20 +186,40 @@ function scatterToIndices(g: GradientContext): string {
   return g.reshape(summed, xShape);
 }
 
-/** Pads the spatial axes of `input` with a constant, in the Pad form of the model's opset. */
-function padWith(g: GradientContext, input: string, begin: readonly number[], end: readonly number[], value: number): string {
+/**
+ * valid[k, o] = 1 where kernel tap k (row-major) of window o (row-major)
+ * lies inside the input, 0 where in the padding; undefined when every tap does.
+ */
+function tapValidity(w: Window): Float64Array | undefined {
+  const positions = sizeOf(w.outSizes);
+  const valid = new Float64Array(sizeOf(w.kernel) * positions);
+  let allValid = true;
+  forEachIndex(w.kernel, (k, tap) => {
+    forEachIndex(w.outSizes, (o, position) => {
+      const inside = o.every((oa, a) => {
+        const i = oa * w.strides[a]! + k[a]! * w.dilations[a]! - w.padsBegin[a]!;
+        return i >= 0 && i < w.inSizes[a]!;
+      });
+      valid[tap * positions + position] = inside ? 1 : 0;
+      allValid &&= inside;
+    });
+  });
+  return allValid ? undefined : valid;
+}
+
+/** Pads the spatial axes of `input` with zeros, in the Pad form of the model's opset. */
+function padWithZeros(g: GradientContext, input: string, begin: readonly number[], end: readonly number[]): string {
   if ([...begin, ...end].every((p) => p === 0)) return input;
   const pads = [0, 0, ...begin, 0, 0, ...end];
-  if (g.opset < 11) return g.op('Pad', [input], { mode: { string: 'constant' }, pads: { ints: pads }, value: { float: value } });
-  return g.op('Pad', [input, g.literal(pads, [pads.length], DataType.INT64), g.literal([value], [], g.input(0).dataType)], {
-    mode: { string: 'constant' },
-  });
+  if (g.opset < 11) return g.op('Pad', [input], { mode: { string: 'constant' }, pads: { ints: pads } });
+  return g.op('Pad', [input, g.literal(pads, [pads.length], DataType.INT64)], { mode: { string: 'constant' } });
 }
 
 /**
  * input[..., start + i·step, ...] for i < count on each spatial axis: Slice
- * with steps from opset 10; before it, a Slice of count·step elements split
- * into [count, step] whose first column is kept (the input must reach that far).
+ * with steps from opset 10 where the target has them; else (before opset 10,
+ * or on WebGL) a Slice of count·step elements split into [count, step] whose
+ * first column is kept (the input must reach that far).
  */
 function stridedSlice(
   g: GradientContext,
@@ -206,21 +230,26 @@ function stridedSlice(
   steps: readonly number[],
 ): string {
   const axes = starts.map((_, a) => a + 2);
-  if (g.opset >= 10) {
+  if (g.opset >= 10 && (g.supports('sliceSteps') || steps.every((s) => s === 1))) {
     const int64 = (v: readonly number[]) => g.literal(v, [v.length], DataType.INT64);
     const ends = starts.map((s, a) => s + (counts[a]! - 1) * steps[a]! + 1);
     return g.op('Slice', [input, int64(starts), int64(ends), int64(axes), int64(steps)]);
   }
+  const sliceAxis = (value: string, start: number, end: number, axis: number): string => {
+    if (g.opset < 10) return g.op('Slice', [value], { starts: { ints: [start] }, ends: { ints: [end] }, axes: { ints: [axis] } });
+    const int64 = (v: number) => g.literal([v], [1], DataType.INT64);
+    return g.op('Slice', [value, int64(start), int64(end), int64(axis)]);
+  };
   let current = input;
   const currentShape = [...shape];
   starts.forEach((start, a) => {
     const axis = a + 2;
     const [count, step] = [counts[a]!, steps[a]!];
-    current = g.op('Slice', [current], { starts: { ints: [start] }, ends: { ints: [start + count * step] }, axes: { ints: [axis] } });
+    current = sliceAxis(current, start, start + count * step, axis);
     currentShape[axis] = count * step;
     if (step > 1) {
       const split = [...currentShape.slice(0, axis), count, step, ...currentShape.slice(axis + 1)];
-      current = g.op('Slice', [g.reshape(current, split)], { starts: { ints: [0] }, ends: { ints: [1] }, axes: { ints: [axis + 1] } });
+      current = sliceAxis(g.reshape(current, split), 0, 1, axis + 1);
       currentShape[axis] = count;
       current = g.reshape(current, currentShape);
     }

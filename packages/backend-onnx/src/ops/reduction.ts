@@ -186,7 +186,7 @@ const prodGradient: GradientRule = (g) => {
   for (let i = 0; i < R; i++) eye[i * R + i] = 1;
   const dtype = g.input(0).dataType;
   const masked = g.op('Mul', [g.reshape(rows, [K, 1, R]), g.literal(eye.map((v) => 1 - v), [R, R], dtype)]);
-  const others = g.reduce('ReduceProd', g.op('Add', [masked, g.literal(eye, [R, R], dtype)]), [2], false);
+  const others = g.reduce('ReduceProd', g.op('Add', [masked, g.literal(eye, [R, R], dtype)]), [K, R, R], [2], false);
   return [back(g.op('Mul', [others, g.reshape(g.dy(0)!, [K, 1])]))];
 };
 

@@ -197,7 +197,7 @@ export const SHAPE_OPS: readonly OpDefinition[] = [
         split.push(d);
       });
       if (axes.length === 0) return [g.dy(0)];
-      return [g.reduce('ReduceSum', g.reshape(g.dy(0)!, split), axes, false)];
+      return [g.reduce('ReduceSum', g.reshape(g.dy(0)!, split), split, axes, false)];
     },
   },
   blockOp('DepthToSpace'),

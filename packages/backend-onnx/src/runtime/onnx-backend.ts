@@ -9,6 +9,7 @@ import {
   MEAN_OUTPUT,
   type GradientModelRequest,
 } from '../autodiff/build-gradient-model.js';
+import { executionTargetOf, type ExecutionTarget } from '../autodiff/execution-target.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
@@ -23,7 +24,11 @@ export interface OnnxBackendOptions {
    * gradients are of the logits; `'keep'`: the output is differentiated as it is.
    */
   readonly softmax?: 'strip' | 'keep';
-  /** Passed to every `InferenceSession.create`, e.g. `{ executionProviders: ['webgpu'] }`. */
+  /**
+   * Passed to every `InferenceSession.create`, e.g. `{ executionProviders: ['webgpu'] }`.
+   * The first provider also decides which op forms the gradient graph uses
+   * (`'webgl'`, `'webgpu'`, or anything else: every op).
+   */
   readonly sessionOptions?: InferenceSession.SessionOptions;
   /** The bytes of external data files, by the file name the model gives. */
   readonly externalData?: ReadonlyMap<string, Uint8Array>;
@@ -53,6 +58,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #outputName: string;
   readonly #keepSoftmax: boolean;
   readonly #sessionOptions: InferenceSession.SessionOptions | undefined;
+  readonly #target: ExecutionTarget;
   readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[] }>>();
   /** Calls in progress, which `dispose` waits for before releasing their sessions. */
   readonly #running = new Set<Promise<unknown>>();
@@ -77,6 +83,7 @@ export class OnnxBackend implements GradientBackend {
     this.#outputName = choose(graph.output, options.outputName, 'output', 'outputName').name;
     this.#keepSoftmax = options.softmax === 'keep';
     this.#sessionOptions = options.sessionOptions;
+    this.#target = executionTargetOf(options.sessionOptions?.executionProviders);
   }
 
   get name(): string {
@@ -212,6 +219,7 @@ export class OnnxBackend implements GradientBackend {
           outputName: this.#outputName,
           keepSoftmax: this.#keepSoftmax,
           result,
+          target: this.#target,
           ...(groupSize === undefined ? {} : { groupSize }),
         });
         const session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);

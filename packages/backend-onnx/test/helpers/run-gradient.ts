@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import type { AttributeValue } from '../../src/autodiff/attribute-value.js';
 import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../../src/autodiff/build-gradient-model.js';
+import type { ExecutionTarget } from '../../src/autodiff/execution-target.js';
 import { constTensor, type ConstTensor } from '../../src/model/const-tensor.js';
 import { DataType } from '../../src/model/data-type.js';
 import { evaluateOp, nodeOf, operandValues, type GradientCase } from './op-case.js';
@@ -28,6 +29,12 @@ export interface GraphCase {
   readonly output: string;
   readonly outputSize: number;
   readonly opset?: number;
+  /**
+   * The execution target the gradient graph is built for (default 'cpu'). Its
+   * graph is made of standard ops, so onnxruntime-node runs it as well: this
+   * checks the alternatives a target gets against the same references.
+   */
+  readonly target?: ExecutionTarget;
 }
 
 /** The gradient of Σ ȳ ⊙ output with respect to `x`, through our gradient graph on onnxruntime-node (ȳ all ones by default). */
@@ -48,7 +55,14 @@ export async function runGraphGradient(c: GraphCase, cotangent?: ArrayLike<numbe
     inputs: [valueInfo('x', [1, ...x.shape])],
     outputs: [valueInfo('logits', [1, outputSize])],
   });
-  const built = buildGradientModel(model, { inputName: 'x', inputShape: [1, ...x.shape], outputName: 'logits', keepSoftmax: true, result: 'gradient' });
+  const built = buildGradientModel(model, {
+    inputName: 'x',
+    inputShape: [1, ...x.shape],
+    outputName: 'logits',
+    keepSoftmax: true,
+    result: 'gradient',
+    ...(c.target === undefined ? {} : { target: c.target }),
+  });
   const session = await ort.InferenceSession.create(built.bytes);
   try {
     const result = await session.run({
@@ -82,6 +96,7 @@ export async function runGradient(c: GradientCase, variable: number, cotangent?:
       output: `y${c.output ?? 0}`,
       outputSize: y.values.length,
       ...(c.opset === undefined ? {} : { opset: c.opset }),
+      ...(c.target === undefined ? {} : { target: c.target }),
     },
     cotangent,
   );

@@ -1,0 +1,64 @@
+/**
+ * The ONNX Runtime execution provider a gradient graph is built for, and what
+ * each can run: the one home of that knowledge. The rules ask
+ * `g.supports(capability)` and emit another construction where the answer is
+ * no; `checkRunsOn` (webgl-ops.ts) refuses a built graph that still holds an
+ * op the target lacks.
+ *
+ * - `'cpu'`: onnxruntime-node's providers and onnxruntime-web's wasm EP — every
+ *   standard op at every opset this package emits;
+ * - `'webgpu'`: onnxruntime-web's WebGPU EPs, which fall back to the CPU node
+ *   by node for ops they lack, but register MaxPool without its Indices
+ *   output (it throws "The Indices output is not supported yet" at run time);
+ * - `'webgl'`: onnxruntime-web's WebGL EP (maintenance mode, no fallback),
+ *   which has only the ops of `WEBGL_OPS`, some with restrictions.
+ */
+export type ExecutionTarget = 'cpu' | 'webgpu' | 'webgl';
+
+export const EXECUTION_TARGETS: readonly ExecutionTarget[] = ['cpu', 'webgpu', 'webgl'];
+
+/** Forms of standard ops that some execution providers lack. */
+export type Capability =
+  /** MaxPool's optional second output, Indices. */
+  | 'maxPoolIndices'
+  /** ScatterElements with reduction 'add' (opset 16). */
+  | 'scatterAdd'
+  /** Expand. */
+  | 'expand'
+  /** Reduce* with the axes given as an input (ReduceSum from opset 13, the others from 18). */
+  | 'reduceAxesInput'
+  /** Slice with steps other than 1. */
+  | 'sliceSteps'
+  /** Gemm without its optional C input (the WebGL EP's shader then fails: "Uniform beta not found"). */
+  | 'gemmWithoutC'
+  /**
+   * A Conv's weight read by another kernel too (the WebGL EP keeps one
+   * texture per tensor, in Conv's [M, C·k] layout, and ConvTranspose's
+   * shader then fails to compile: "'getW' : no matching overloaded function").
+   */
+  | 'sharedConvWeight';
+
+const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight'];
+
+const CAPABILITIES: Readonly<Record<ExecutionTarget, ReadonlySet<Capability>>> = {
+  cpu: new Set(ALL),
+  webgpu: new Set(ALL.filter((c) => c !== 'maxPoolIndices')),
+  webgl: new Set<Capability>([]),
+};
+
+/** Whether `target` runs the op form `capability`. */
+export function supports(target: ExecutionTarget, capability: Capability): boolean {
+  return CAPABILITIES[target].has(capability);
+}
+
+/**
+ * The target of a session made with these execution providers: the first
+ * one decides (ONNX Runtime places nodes on the first provider that takes
+ * them); `'webgl'` and `'webgpu'` by name, anything else (cpu, wasm, cuda, the
+ * default) is `'cpu'`.
+ */
+export function executionTargetOf(providers: ReadonlyArray<string | { readonly name: string }> | undefined): ExecutionTarget {
+  const first = providers?.[0];
+  const name = typeof first === 'string' ? first : first?.name;
+  return name === 'webgl' || name === 'webgpu' ? name : 'cpu';
+}

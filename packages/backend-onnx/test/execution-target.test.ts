@@ -1,0 +1,210 @@
+import { fromBinary } from '@bufbuild/protobuf';
+import { AttributionError, hostTensor } from '@saliency/core';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import type { AttributeValue } from '../src/autodiff/attribute-value.js';
+import { buildGradientModel, type GradientModelRequest } from '../src/autodiff/build-gradient-model.js';
+import { executionTargetOf, type ExecutionTarget } from '../src/autodiff/execution-target.js';
+import { readTensorProto } from '../src/model/const-tensor.js';
+import { DataType } from '../src/model/data-type.js';
+import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
+import { createOnnxBackend } from '../src/index.js';
+import { checkGradient, uniformValues, type Operand } from './helpers/check-gradient.js';
+import { countingOrt } from './helpers/counting-ort.js';
+import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
+
+/*
+ * The graphs built for the WebGPU and WebGL execution providers: the op forms
+ * each lacks are absent, the constructions used instead are exact (the same
+ * float64 central-difference references as every rule, run on
+ * onnxruntime-node, since they are standard ops), and WebGL refuses a graph
+ * with an op it cannot run before any session, naming the op and node.
+ */
+
+const ints = (values: number[]): AttributeValue => ({ ints: values });
+const weight = (shape: number[], seed: number): Operand => ({ shape, values: uniformValues(shape.reduce((n, d) => n * d, 1), seed), constant: true });
+const GPU_TARGETS: readonly ExecutionTarget[] = ['webgpu', 'webgl'];
+
+describe('executionTargetOf', () => {
+  it.each([
+    [undefined, 'cpu'],
+    [[], 'cpu'],
+    [['wasm'], 'cpu'],
+    [['cpu'], 'cpu'],
+    [['webgpu', 'wasm'], 'webgpu'],
+    [[{ name: 'webgpu' }], 'webgpu'],
+    [['webgl'], 'webgl'],
+    [['wasm', 'webgl'], 'cpu'],
+  ] as const)('%j → %s', (providers, target) => expect(executionTargetOf(providers)).toBe(target));
+});
+
+describe.each(GPU_TARGETS)('gradients built for %s are exact', (target) => {
+  it.each([
+    { name: '3×3 stride 2 pad 1, opset 17', opset: 17, x: [2, 2, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+    { name: '2×2 stride 2, opset 22', opset: 22, x: [1, 3, 6, 4], attributes: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
+    { name: 'ceil_mode, dilations, opset 17', opset: 17, x: [1, 2, 7, 8], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } } },
+    { name: 'SAME_UPPER, opset 17', opset: 17, x: [1, 2, 5, 6], attributes: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } } },
+    // 1-D: WebGPU only; WebGL has 2-D ConvTranspose only (refused below).
+    ...(target === 'webgpu' ? [{ name: '1-D, opset 17', opset: 17, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } }] : []),
+  ])('MaxPool $name', ({ opset, x, attributes }) => checkGradient({ opType: 'MaxPool', opset, attributes, target, inputs: [{ shape: x }] }));
+
+  it('MaxPool over all-negative windows that reach into the padding (padding never wins)', () =>
+    checkGradient({
+      opType: 'MaxPool',
+      opset: 17,
+      target,
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+      inputs: [{ shape: [1, 1, 5, 5], values: uniformValues(25, 9, -2, -1) }],
+    }));
+});
+
+describe('gradients built for webgl are exact', () => {
+  const target = 'webgl';
+  it.each([
+    [[2, 3, 4], 1, 13],
+    [[2, 3, 4], -1, 13],
+    [[2, 3, 4], 0, 18],
+    [[6], 0, 13],
+  ])('Softmax of %j at axis %i, opset %i (ReduceSum as a MatMul)', (shape, axis, opset) =>
+    checkGradient({ opType: 'Softmax', opset, target, attributes: { axis: { int: axis } }, inputs: [{ shape }] }));
+  it('Tile (ReduceSum over interleaved axes)', () =>
+    checkGradient({ opType: 'Tile', opset: 13, target, inputs: [{ shape: [2, 1, 3] }, { shape: [3], values: [2, 3, 2], dataType: DataType.INT64, constant: true }] }));
+  it('InstanceNormalization at opset 18 (ReduceMean as a MatMul)', () =>
+    checkGradient({ opType: 'InstanceNormalization', opset: 18, target, inputs: [{ shape: [2, 3, 4] }, weight([3], 2), weight([3], 3)] }));
+  it('Conv with stride 2 and a bias (a copy of W, the bias gradient as a MatMul)', () =>
+    checkGradient({
+      opType: 'Conv',
+      opset: 17,
+      target,
+      attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+      inputs: [{ shape: [2, 3, 9, 9] }, weight([4, 3, 3, 3], 4), { shape: [4] }],
+    }));
+  it('Gemm (with a zero C in its gradient)', () =>
+    checkGradient({ opType: 'Gemm', opset: 17, target, attributes: { transB: { int: 1 } }, inputs: [{ shape: [3, 4] }, { shape: [5, 4] }] }));
+});
+
+/** A model with the forms some targets lack in its gradient: MaxPool, a Conv bias, Softmax (ReduceSum), Gemm (C omitted). */
+function poolingModel(opset: number): ModelProto {
+  return onnxModel({
+    opset,
+    nodes: [
+      node('Conv', ['x', 'w', 'b'], ['c'], { pads: ints([1, 1, 1, 1]) }),
+      node('MaxPool', ['c'], ['p'], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) }),
+      node('Flatten', ['p'], ['f']),
+      node('Softmax', ['f'], ['s'], { axis: { int: 1 } }),
+      node('Gemm', ['s', 'g'], ['logits']),
+    ],
+    initializers: {
+      w: { dims: [2, 3, 3, 3], values: uniformValues(54, 1) },
+      b: { dims: [2], values: [0.1, -0.2] },
+      g: { dims: [32, 4], values: uniformValues(128, 2) },
+    },
+    inputs: [valueInfo('x', [2, 3, 8, 8])],
+    outputs: [valueInfo('logits', [2, 4])],
+  });
+}
+
+const request = (target: ExecutionTarget, result: GradientModelRequest['result'] = 'gradient'): GradientModelRequest => ({
+  inputName: 'x',
+  inputShape: [2, 3, 8, 8],
+  outputName: 'logits',
+  keepSoftmax: true,
+  result,
+  target,
+  ...(result === 'moments' ? { groupSize: 2 } : {}),
+});
+
+describe('what a target lacks is not emitted', () => {
+  it.each([
+    ['webgpu', 17],
+    ['webgl', 17],
+    ['webgl', 22],
+  ] as const)('%s at opset %i: no MaxPool Indices, ScatterElements or Expand', (target, opset) => {
+    for (const result of ['gradient', 'moments'] as const) {
+      const graph = fromBinary(ModelProtoSchema, buildGradientModel(poolingModel(opset), request(target, result)).bytes).graph!;
+      const types = graph.node.map((n) => n.opType);
+      expect(types).not.toContain('ScatterElements');
+      expect(types).not.toContain('Expand');
+      const pools = graph.node.filter((n) => n.opType === 'MaxPool');
+      expect(pools).toHaveLength(1);
+      expect(pools[0]!.output.filter((name) => name !== '')).toHaveLength(1);
+      if (target !== 'webgl') continue;
+      const initializers = new Map(graph.initializer.map((t) => [t.name, readTensorProto(t, 'test')]));
+      for (const n of graph.node) {
+        if (n.opType.startsWith('Reduce')) expect(n.input.filter((name) => name !== ''), `${n.opType} axes input`).toHaveLength(1);
+        if (n.opType === 'Gemm') expect(n.input[2] ?? '', 'Gemm C').not.toBe('');
+        if (n.opType === 'Slice' && (n.input[4] ?? '') !== '') expect([...initializers.get(n.input[4]!)!.values].every((s) => s === 1)).toBe(true);
+      }
+    }
+  });
+
+  it('the cpu target keeps the scatter at opset 17 (the reference the others are compared with)', () => {
+    const types = fromBinary(ModelProtoSchema, buildGradientModel(poolingModel(17), request('cpu')).bytes).graph!.node.map((n) => n.opType);
+    expect(types).toContain('ScatterElements');
+  });
+
+  it.each(['webgpu', 'webgl'] as const)('the %s graph computes what the cpu graph computes, on onnxruntime-node', async (target) => {
+    const run = async (t: ExecutionTarget) => {
+      const session = await ort.InferenceSession.create(buildGradientModel(poolingModel(17), request(t)).bytes);
+      try {
+        const result = await session.run({
+          x: new ort.Tensor('float32', Float32Array.from(uniformValues(384, 3)), [2, 3, 8, 8]),
+          'saliency/logits_cotangent': new ort.Tensor('float32', Float32Array.from([1, 0, 0, 0, 0, 0, 1, 0]), [2, 4]),
+        });
+        return result['saliency/input_gradient']!.data as Float32Array;
+      } finally {
+        await session.release();
+      }
+    };
+    const [reference, ours] = [await run('cpu'), await run(target)];
+    const scale = reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(scale).toBeGreaterThan(0);
+    reference.forEach((v, i) => expect(Math.abs(ours[i]! - v)).toBeLessThanOrEqual(1e-6 * scale));
+  });
+});
+
+describe('webgl refuses what its EP cannot run, naming the op and node', () => {
+  const conv1d = {
+    nodes: [node('Conv', ['x', 'w'], ['c'], { pads: ints([1, 1]) }, 'conv1d'), node('Flatten', ['c'], ['logits'])],
+    initializers: { w: { dims: [2, 2, 3], values: uniformValues(12, 4) } },
+    inputs: [valueInfo('x', [1, 2, 5])],
+    outputs: [valueInfo('logits', [1, 10])],
+  };
+
+  it('a 1-D Conv of the model, even in the forward model', () => {
+    for (const result of ['none', 'gradient'] as const) {
+      const build = () => buildGradientModel(onnxModel(conv1d), { inputName: 'x', inputShape: [1, 2, 5], outputName: 'logits', keepSoftmax: true, result, target: 'webgl' });
+      expect(build).toThrow(AttributionError);
+      expect(build).toThrow(/WebGL EP cannot run .*op 'Conv' of Conv node "conv1d" over 1 spatial axes is not supported.*only support 2-dimensional conv/);
+    }
+  });
+
+  it('a 1-D MaxPool gradient (its ConvTranspose is 1-D)', () =>
+    expect(checkGradient({ opType: 'MaxPool', opset: 17, target: 'webgl', attributes: { kernel_shape: ints([3]), strides: ints([2]) }, inputs: [{ shape: [1, 2, 9] }] })).rejects.toThrow(
+      /op 'ConvTranspose' of ConvTranspose node "saliency\/ConvTranspose_\d+" over 1 spatial axes is not supported/,
+    ));
+
+  it('a ReduceProd with its axes as an input (opset 18)', () => {
+    const model = onnxModel({
+      opset: 18,
+      nodes: [node('ReduceProd', ['x', 'axes'], ['logits'], { keepdims: { int: 0 } }, 'prod')],
+      initializers: { axes: { dims: [1], values: [2], dataType: DataType.INT64 } },
+      inputs: [valueInfo('x', [1, 2, 3])],
+      outputs: [valueInfo('logits', [1, 2])],
+    });
+    expect(() =>
+      buildGradientModel(model, { inputName: 'x', inputShape: [1, 2, 3], outputName: 'logits', keepSoftmax: true, result: 'gradient', target: 'webgl' }),
+    ).toThrow(/op 'ReduceProd' of ReduceProd node "prod" with its axes as an input is not supported/);
+  });
+
+  it('the backend refuses before creating a session when its providers start with webgl', async () => {
+    const counting = countingOrt(ort);
+    const backend = createOnnxBackend(counting.module, onnxBytes(conv1d), { sessionOptions: { executionProviders: ['webgl'] } });
+    await expect(backend.gradients(hostTensor(new Float32Array(10), [1, 2, 5]), new Int32Array([0]))).rejects.toMatchObject({
+      code: 'UNSUPPORTED_MODEL',
+      message: expect.stringMatching(/op 'Conv' of Conv node "conv1d"/),
+    });
+    expect(counting.created()).toBe(0);
+    await backend.dispose();
+  });
+});
