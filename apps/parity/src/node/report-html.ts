@@ -23,7 +23,7 @@ function cellTag(cell: CellResult | undefined): string {
   const title =
     cell.status === 'gap' || cell.status === 'error'
       ? cell.reason ?? ''
-      : `max |a−r| / max |r| = ${cell.relativeMaxError!.toExponential(2)}; cosine ${cell.cosine!.toFixed(7)}; top-5% Jaccard ${cell.top5Agreement!.toFixed(3)}; ${cell.ms!.toFixed(0)} ms`;
+      : `max |a−r| / max |r| = ${cell.relativeMaxError!.toExponential(2)}; cosine ${cell.cosine!.toFixed(7)}; top-5% Jaccard ${cell.top5Agreement!.toFixed(3)}; ${cell.ms!.toFixed(0)} ms${cell.reason ? `; ${cell.reason}` : ''}`;
   const detail = cell.status === 'pass' || cell.status === 'fail' ? `<small>cos ${cell.cosine!.toFixed(6)} · top5 ${cell.top5Agreement!.toFixed(2)}</small>` : `<small>${escape(cell.gapName ?? 'see below')}</small>`;
   return `<td class="${cell.status}" title="${escape(title)}">${escape(cellText(cell))}<br>${detail}</td>`;
 }

@@ -55,6 +55,12 @@ export interface LoadedFixture {
   readonly noise: HostTensor;
   readonly steps: number;
   readonly onnx: Uint8Array;
+  /**
+   * The same ONNX model with its batch dimension fixed to the input's batch
+   * (`models/<name>.static-b<B>.onnx`): ONNX Runtime Web's WebGL EP refuses a
+   * symbolic input dimension, and the plain-session check needs to run there.
+   */
+  readonly onnxStaticBatch: Uint8Array;
   readonly tfjs: TfjsArtifacts;
 }
 
@@ -136,6 +142,7 @@ export async function loadFixture(name: string, files: FixtureFiles): Promise<Lo
     noise: await fixtureNoise(reference),
     steps: reference.integrated_gradients.steps,
     onnx: await files.bytes(`models/${name}.onnx`),
+    onnxStaticBatch: await files.bytes(`models/${name}.static-b${batch}.onnx`),
     tfjs: { modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer },
   };
 }

@@ -23,7 +23,8 @@ export const failures = (result: SuiteResult) => result.cells.filter((c) => c.st
  * The matrix as text, one table per fixture: rows are methods, columns
  * targets, each cell the max abs error relative to the reference's largest
  * magnitude (tolerance per column in its header); then the gaps and errors
- * with their reasons, each reason once.
+ * with their reasons, each reason once, and the cells past tolerance with
+ * what the plain-session check found (see `runtime-verdict.ts`).
  */
 export function formatMatrix(result: SuiteResult): string {
   const lines: string[] = [];
@@ -50,6 +51,9 @@ export function formatMatrix(result: SuiteResult): string {
     const where = [...new Set(cells.map((c) => `${c.fixture}/${c.row}`))];
     lines.push(`  ${key}`, `      in ${where.length > 6 ? `${where.slice(0, 6).join(', ')} and ${where.length - 6} more` : where.join(', ')}`);
   }
+  const past = result.cells.filter((c) => c.status === 'fail');
+  if (past.length > 0) lines.push('', 'Cells past tolerance:');
+  for (const cell of past) lines.push(`  FAIL ${cell.target} ${cell.fixture}/${cell.row} ${cell.relativeMaxError!.toExponential(2)}${cell.reason ? `: ${cell.reason}` : ''}`);
   const count = (status: CellResult['status']) => result.cells.filter((c) => c.status === status).length;
   lines.push('', `${result.cells.length} cells: ${count('pass')} within tolerance, ${count('fail')} past it, ${count('gap')} gaps, ${count('error')} errors`);
   return lines.join('\n');

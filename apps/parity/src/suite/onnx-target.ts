@@ -26,7 +26,8 @@ export function onnxTarget(
     open: async (fixture): Promise<GradientBackend> => createOnnxBackend(ort as OnnxRuntimeModule, fixture.onnx, { sessionOptions }),
     async runtimeLogits(fixture) {
       const runtime = ort as typeof import('onnxruntime-common');
-      const session = await runtime.InferenceSession.create(fixture.onnx, sessionOptions);
+      // The static-batch copy: the WebGL EP rejects an input with a symbolic dimension.
+      const session = await runtime.InferenceSession.create(fixture.onnxStaticBatch, sessionOptions);
       try {
         const input = new runtime.Tensor('float32', fixture.input.data, fixture.input.shape);
         const outputs = await session.run({ [session.inputNames[0]!]: input });

@@ -4,6 +4,7 @@ import { knownGap } from './gaps.js';
 import { agreement } from './metrics.js';
 import { HEATMAP_METHODS, METHODS, optionsFor, referenceMaps, type ParityMethod } from './methods.js';
 import type { CellResult, FixtureInfo, ParityRow, SuiteResult, TargetInfo } from './results.js';
+import { runtimeVerdict, type PlainSessionCheck } from './runtime-verdict.js';
 import { isUnavailable, type ParityTarget, type TargetEntry } from './targets.js';
 import { TOLERANCE } from './tolerance.js';
 
@@ -42,27 +43,21 @@ function stoppedCell(base: Omit<CellResult, 'status'>, error: unknown, targetId:
 }
 
 /**
- * A logits cell past tolerance is the runtime's own error when the runtime,
- * given the unmodified model and none of this project's code, is just as far
- * off: then it is a gap naming the numbers; else it stays a failure.
+ * The target's plain-session check of the fixture (see `runtime-verdict.ts`),
+ * run at most once per fixture and target, and only when a cell needs it.
  */
-async function runtimeVerdict(cell: CellResult, target: ParityTarget, fixture: LoadedFixture): Promise<CellResult> {
-  if (!target.runtimeLogits) return cell;
-  let own;
-  try {
-    own = agreement(await target.runtimeLogits(fixture), fixture.reference.logits);
-  } catch (error) {
-    return { ...cell, reason: `the runtime alone could not run the unmodified model to compare: ${messageOf(error)}` };
-  }
-  if (own.relativeMaxError <= cell.tolerance) return cell;
-  return {
-    ...cell,
-    status: 'gap',
-    gapName: 'runtime forward pass wrong',
-    reason:
-      `${target.runtime} ${target.device} itself, running the unmodified ${fixture.name}.onnx in a plain session, gives logits ` +
-      `${own.relativeMaxError.toExponential(2)} off PyTorch's (cosine ${own.cosine.toFixed(4)}); through the backend ${cell.relativeMaxError!.toExponential(2)}`,
+function plainSessionCheck(target: ParityTarget, fixture: LoadedFixture): () => Promise<PlainSessionCheck | undefined> {
+  let check: Promise<PlainSessionCheck | undefined> | undefined;
+  const run = async (): Promise<PlainSessionCheck | undefined> => {
+    if (!target.runtimeLogits) return undefined;
+    try {
+      const score = agreement(await target.runtimeLogits(fixture), fixture.reference.logits);
+      return { ran: true, relativeMaxError: score.relativeMaxError, cosine: score.cosine };
+    } catch (error) {
+      return { ran: false, error: messageOf(error) };
+    }
   };
+  return () => (check ??= run());
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -102,6 +97,7 @@ export async function runSuite(fixtures: readonly LoadedFixture[], targets: read
         for (const row of ROWS) record({ ...base(row), status: 'gap', gapName: 'target unavailable', reason: target.unavailable });
         continue;
       }
+      const plainCheck = plainSessionCheck(target, fixture);
       let backend: GradientBackend;
       try {
         backend = await target.open(fixture);
@@ -117,7 +113,7 @@ export async function runSuite(fixtures: readonly LoadedFixture[], targets: read
             const score = agreement(map, expected);
             const heatmap = HEATMAP_METHODS.includes(row as ParityMethod) ? { map: Array.from(map) } : {};
             const cell: CellResult = { ...base(row), status: score.relativeMaxError <= tolerance ? 'pass' : 'fail', ...score, ms, ...heatmap };
-            record(cell.status === 'fail' && row === 'logits' ? await runtimeVerdict(cell, target, fixture) : cell);
+            record(cell.status === 'fail' ? runtimeVerdict(cell, await plainCheck(), target) : cell);
           } catch (error) {
             record(stoppedCell(base(row), error, target.id));
           }

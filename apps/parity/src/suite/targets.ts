@@ -16,9 +16,10 @@ export interface ParityTarget {
   /** Opens the fixture's model on this target; the caller disposes it. */
   open(fixture: LoadedFixture): Promise<GradientBackend>;
   /**
-   * The logits of the fixture's unmodified model run by the runtime alone,
-   * with none of this project's code in between: when the backend's logits
-   * are wrong, this tells a runtime's own error from ours.
+   * The logits of the fixture's unmodified model (its static-batch copy) run
+   * by the runtime alone in a plain session on the same device, with none of
+   * this project's code in between: when a cell is past tolerance, this tells
+   * a runtime's own error from ours (see `runtime-verdict.ts`).
    */
   runtimeLogits?(fixture: LoadedFixture): Promise<Float32Array>;
 }
