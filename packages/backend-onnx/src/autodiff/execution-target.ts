@@ -62,3 +62,16 @@ export function executionTargetOf(providers: ReadonlyArray<string | { readonly n
   const name = typeof first === 'string' ? first : first?.name;
   return name === 'webgl' || name === 'webgpu' ? name : 'cpu';
 }
+
+/**
+ * The default texture-row limit of a target, or undefined where it has none.
+ * The WebGL EP stores a tensor of shape [d₀, …, dₖ] as a texture of
+ * d₀·…·dₖ₋₁ rows and dₖ columns while both fit under the GPU's maximum
+ * texture size; past it, it falls back to other layouts, and some of its
+ * kernels then compute wrong values with no error (see `row-splitting.ts`).
+ * WebGL2 guarantees only 2048, but every desktop GPU and SwiftShader offer at
+ * least 8192 (many GPUs 16384).
+ */
+export function defaultTextureRowLimit(target: ExecutionTarget): number | undefined {
+  return target === 'webgl' ? 8192 : undefined;
+}

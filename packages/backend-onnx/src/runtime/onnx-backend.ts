@@ -1,4 +1,4 @@
-import { AttributionError, formatShape, hostTensor, type GradientBackend, type GradientMoments, type HostTensor } from '@saliency/core';
+import { AttributionError, formatShape, hostTensor, MomentAccumulator, type GradientBackend, type GradientMoments, type HostTensor } from '@saliency/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import {
   buildGradientModel,
@@ -9,10 +9,11 @@ import {
   MEAN_OUTPUT,
   type GradientModelRequest,
 } from '../autodiff/build-gradient-model.js';
-import { executionTargetOf, type ExecutionTarget } from '../autodiff/execution-target.js';
+import { defaultTextureRowLimit, executionTargetOf, type ExecutionTarget } from '../autodiff/execution-target.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
+import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several. */
@@ -32,6 +33,21 @@ export interface OnnxBackendOptions {
   readonly sessionOptions?: InferenceSession.SessionOptions;
   /** The bytes of external data files, by the file name the model gives. */
   readonly externalData?: ReadonlyMap<string, Uint8Array>;
+  /**
+   * WebGL only: the GPU's maximum texture size (default 8192). A call whose
+   * gradient graph would hold a tensor of more texture rows than this (the
+   * product of all its dimensions but the last), which the WebGL EP then
+   * computes wrong, runs as several calls of fewer rows. WebGL2 guarantees
+   * only 2048, but desktop GPUs and SwiftShader offer at least 8192; read
+   * yours with `gl.getParameter(gl.MAX_TEXTURE_SIZE)` on a WebGL2 context.
+   */
+  readonly maxTextureSize?: number;
+  /**
+   * For tests and advanced use: the execution target the graphs are built
+   * (and, on `'webgl'`, split) for, instead of the one the first of
+   * `sessionOptions.executionProviders` implies.
+   */
+  readonly target?: ExecutionTarget;
 }
 
 /**
@@ -59,6 +75,10 @@ export class OnnxBackend implements GradientBackend {
   readonly #keepSoftmax: boolean;
   readonly #sessionOptions: InferenceSession.SessionOptions | undefined;
   readonly #target: ExecutionTarget;
+  /** The most texture rows a call's graph may hold (WebGL), or undefined: never split. */
+  readonly #textureRowLimit: number | undefined;
+  /** Per call kind and shape: how many rows (groups, for moments) one run takes; 0: not even one group. */
+  readonly #fittingCounts = new Map<string, number>();
   readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[] }>>();
   /** Calls in progress, which `dispose` waits for before releasing their sessions. */
   readonly #running = new Set<Promise<unknown>>();
@@ -83,7 +103,13 @@ export class OnnxBackend implements GradientBackend {
     this.#outputName = choose(graph.output, options.outputName, 'output', 'outputName').name;
     this.#keepSoftmax = options.softmax === 'keep';
     this.#sessionOptions = options.sessionOptions;
-    this.#target = executionTargetOf(options.sessionOptions?.executionProviders);
+    this.#target = options.target ?? executionTargetOf(options.sessionOptions?.executionProviders);
+    const { maxTextureSize } = options;
+    if (maxTextureSize !== undefined && !(Number.isInteger(maxTextureSize) && maxTextureSize >= 1)) {
+      throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option maxTextureSize must be a positive integer, got ${String(maxTextureSize)}`);
+    }
+    const defaultLimit = defaultTextureRowLimit(this.#target);
+    this.#textureRowLimit = defaultLimit === undefined ? undefined : (maxTextureSize ?? defaultLimit);
   }
 
   get name(): string {
@@ -111,15 +137,32 @@ export class OnnxBackend implements GradientBackend {
   }
 
   async logits(x: HostTensor): Promise<HostTensor> {
-    return this.#run(x.shape, 'none', undefined, () => ({ [this.#input.name]: this.#tensor(x.data, x.shape) }), (result) =>
-      readOutput(result, LOGITS_OUTPUT),
-    );
+    const perRun = this.#fittingCount(x.shape, 'none') || 1;
+    const parts: HostTensor[] = [];
+    for (const { start, count } of pieces(x.shape[0]!, perRun)) {
+      const part = count === x.shape[0] ? x : sliceRows(x, start, count);
+      parts.push(
+        await this.#run(part.shape, 'none', undefined, () => ({ [this.#input.name]: this.#tensor(part.data, part.shape) }), (result) =>
+          readOutput(result, LOGITS_OUTPUT),
+        ),
+      );
+    }
+    return concatRows(parts);
   }
 
   async gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor> {
-    return this.#run(x.shape, 'gradient', undefined, (logitsShape) => this.#feeds(x, targets, logitsShape), (result) =>
-      readOutput(result, GRADIENT_OUTPUT),
-    );
+    const perRun = this.#fittingCount(x.shape, 'gradient') || 1;
+    const parts: HostTensor[] = [];
+    for (const { start, count } of pieces(x.shape[0]!, perRun)) {
+      const part = count === x.shape[0] ? x : sliceRows(x, start, count);
+      const partTargets = targets.subarray(start, start + count);
+      parts.push(
+        await this.#run(part.shape, 'gradient', undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), (result) =>
+          readOutput(result, GRADIENT_OUTPUT),
+        ),
+      );
+    }
+    return concatRows(parts);
   }
 
   async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
@@ -127,11 +170,68 @@ export class OnnxBackend implements GradientBackend {
     if (!Number.isInteger(groupSize) || groupSize < 1 || rows % groupSize !== 0) {
       throw new AttributionError('INVALID_OPTION', `gradientMoments: groupSize must divide the ${rows} rows, got ${groupSize}`);
     }
-    return this.#run(x.shape, 'moments', groupSize, (logitsShape) => this.#feeds(x, targets, logitsShape), (result) => ({
-      count: groupSize,
-      mean: readOutput(result, MEAN_OUTPUT),
-      m2: readOutput(result, M2_OUTPUT),
-    }));
+    const groupsPerRun = this.#fittingCount(x.shape, 'moments', groupSize);
+    if (groupsPerRun === 0 && rows > 0) return this.#hostMoments(x, targets, groupSize);
+    const means: HostTensor[] = [];
+    const m2s: HostTensor[] = [];
+    for (const { start, count } of pieces(rows / groupSize, groupsPerRun)) {
+      const [first, length] = [start * groupSize, count * groupSize];
+      const part = length === rows ? x : sliceRows(x, first, length);
+      const partTargets = targets.subarray(first, first + length);
+      const moments = await this.#run(part.shape, 'moments', groupSize, (logitsShape) => this.#feeds(part, partTargets, logitsShape, first), (result) => ({
+        mean: readOutput(result, MEAN_OUTPUT),
+        m2: readOutput(result, M2_OUTPUT),
+      }));
+      means.push(moments.mean);
+      m2s.push(moments.m2);
+    }
+    return { count: groupSize, mean: concatRows(means), m2: concatRows(m2s) };
+  }
+
+  /**
+   * The moments of groups too large for one run under the texture limit: the
+   * gradients, in as many runs as they need, reduced here per group in
+   * float64 (Welford), then rounded to float32 like the device's.
+   */
+  async #hostMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
+    const [rows, ...exampleShape] = x.shape;
+    const size = exampleShape.reduce((a, b) => a * b, 1);
+    const gradients = await this.gradients(x, targets);
+    const groups = rows! / groupSize;
+    const mean = new Float32Array(groups * size);
+    const m2 = new Float32Array(groups * size);
+    for (let g = 0; g < groups; g++) {
+      const accumulator = new MomentAccumulator(size);
+      for (let r = g * groupSize; r < (g + 1) * groupSize; r++) accumulator.add(gradients.data, r * size);
+      mean.set(accumulator.mean, g * size);
+      m2.set(accumulator.m2, g * size);
+    }
+    return { count: groupSize, mean: hostTensor(mean, [groups, ...exampleShape]), m2: hostTensor(m2, [groups, ...exampleShape]) };
+  }
+
+  /**
+   * How many rows (for moments: groups of `groupSize` rows) one run of this
+   * call may take so that no tensor of its graph exceeds the texture-row
+   * limit (`row-splitting.ts`): all of them where there is no limit; 0 where
+   * not even one group fits. Measured by building the graphs, once per shape.
+   */
+  #fittingCount(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): number {
+    const unit = groupSize ?? 1;
+    const total = shape[0]! / unit;
+    const limit = this.#textureRowLimit;
+    if (limit === undefined || total === 0) return total;
+    if (this.#disposed) throw this.#disposedError();
+    const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
+    let count = this.#fittingCounts.get(key);
+    if (count === undefined) {
+      count = largestFittingCount(total, limit, (n) => {
+        const rowShape = [n * unit, ...shape.slice(1)];
+        const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize));
+        return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
+      });
+      this.#fittingCounts.set(key, count);
+    }
+    return count;
   }
 
   /**
@@ -188,12 +288,13 @@ export class OnnxBackend implements GradientBackend {
     return new AttributionError('DISPOSED', `${this.name}: the backend was disposed`);
   }
 
-  #feeds(x: HostTensor, targets: Int32Array, logitsShape: readonly number[]): Record<string, Tensor> {
+  /** The input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
+  #feeds(x: HostTensor, targets: Int32Array, logitsShape: readonly number[], firstRow = 0): Record<string, Tensor> {
     const [rows, classes] = logitsShape as [number, number];
     const cotangent = new Float32Array(rows * classes);
     targets.forEach((target, row) => {
       if (!Number.isInteger(target) || target < 0 || target >= classes) {
-        throw new AttributionError('INVALID_TARGET', `target ${target} of row ${row} is not a class of the model's ${classes} logits (0 to ${classes - 1})`);
+        throw new AttributionError('INVALID_TARGET', `target ${target} of row ${firstRow + row} is not a class of the model's ${classes} logits (0 to ${classes - 1})`);
       }
       cotangent[row * classes + target] = 1;
     });
@@ -207,21 +308,25 @@ export class OnnxBackend implements GradientBackend {
     return new this.#ort.Tensor('float32', data, [...shape]);
   }
 
+  #request(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): GradientModelRequest {
+    return {
+      inputName: this.#input.name,
+      inputShape: shape,
+      outputName: this.#outputName,
+      keepSoftmax: this.#keepSoftmax,
+      result,
+      target: this.#target,
+      ...(groupSize === undefined ? {} : { groupSize }),
+    };
+  }
+
   #session(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number) {
     if (this.#disposed) throw this.#disposedError();
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
     let entry = this.#sessions.get(key);
     if (entry === undefined) {
       entry = (async () => {
-        const built = buildGradientModel(this.#model, {
-          inputName: this.#input.name,
-          inputShape: shape,
-          outputName: this.#outputName,
-          keepSoftmax: this.#keepSoftmax,
-          result,
-          target: this.#target,
-          ...(groupSize === undefined ? {} : { groupSize }),
-        });
+        const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize));
         const session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
         return { session, logitsShape: built.logitsShape };
       })();
