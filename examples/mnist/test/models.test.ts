@@ -1,3 +1,4 @@
+import { modelArtifacts } from '@saliency/backend-tfjs';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
@@ -65,24 +66,7 @@ function fileHandler(modelJson: URL): tf.io.IOHandler {
     load: async () => {
       const json = JSON.parse(await readFile(modelJson, 'utf8')) as tf.io.ModelJSON;
       if (json.format !== 'layers-model') throw new Error(`${modelJson.pathname}: format ${json.format}, expected layers-model`);
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      const shards: Uint8Array[] = [];
-      for (const group of json.weightsManifest) {
-        specs.push(...group.weights);
-        for (const path of group.paths) shards.push(await readFile(new URL(path, modelJson)));
-      }
-      const weightData = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
-      let offset = 0;
-      for (const shard of shards) {
-        weightData.set(shard, offset);
-        offset += shard.length;
-      }
-      return {
-        modelTopology: json.modelTopology,
-        weightSpecs: specs,
-        weightData: weightData.buffer,
-        format: json.format,
-      };
+      return modelArtifacts(json, (path) => readFile(new URL(path, modelJson)));
     },
   };
 }

@@ -12,3 +12,4 @@ export type {
 export { MissingGradientError } from './gradient-registration.js';
 export { firstMaxPoolGradient, type MaxPoolAttrs } from './first-max-pool-gradient.js';
 export { withGradientRules } from './gradient-rules.js';
+export { modelArtifacts } from './model-artifacts.js';

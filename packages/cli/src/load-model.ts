@@ -68,7 +68,8 @@ async function loadTfjs(file: string, kind: BackendKind): Promise<LoadedModel> {
   await tf.setBackend(kind === 'tfjs-wasm' ? 'wasm' : 'cpu');
   await tf.ready();
   const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  const handler = fileHandler(tf, file, json);
+  const { modelArtifacts } = await import('@saliency/backend-tfjs');
+  const handler = fileHandler(file, json, modelArtifacts);
   const isGraph = json.format === 'graph-model' || (json.modelTopology as { node?: unknown } | undefined)?.node !== undefined;
   const model = isGraph ? await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler);
   const { createTfjsBackend } = await import('@saliency/backend-tfjs');
@@ -91,23 +92,15 @@ async function loadTfjs(file: string, kind: BackendKind): Promise<LoadedModel> {
  * as `tf.io.browserFiles` does in a browser; `@tensorflow/tfjs` has no file
  * handler without tfjs-node.
  */
-function fileHandler(tf: typeof import('@tensorflow/tfjs'), file: string, json: Record<string, unknown>) {
+function fileHandler(
+  file: string,
+  json: Record<string, unknown>,
+  modelArtifacts: typeof import('@saliency/backend-tfjs').modelArtifacts,
+) {
   const folder = dirname(file);
-  return {
-    load: () =>
-      tf.io.getModelArtifactsForJSON(json as unknown as import('@tensorflow/tfjs').io.ModelJSON, async (manifest) => {
-        const specs = manifest.flatMap((group) => group.weights);
-        const buffers = await Promise.all(
-          manifest.flatMap((group) =>
-            group.paths.map(async (path) => {
-              const bytes = await readFile(join(folder, path)).catch(() => {
-                throw new CliError(`--model: weight file ${path} named by ${basename(file)} is missing from ${folder}`);
-              });
-              return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-            }),
-          ),
-        );
-        return [specs, tf.io.concatenateArrayBuffers(buffers)];
-      }),
-  };
+  const readWeightFile = (path: string) =>
+    readFile(join(folder, path)).catch(() => {
+      throw new CliError(`--model: weight file ${path} named by ${basename(file)} is missing from ${folder}`);
+    });
+  return { load: () => modelArtifacts(json as unknown as import('@tensorflow/tfjs').io.ModelJSON, readWeightFile) };
 }

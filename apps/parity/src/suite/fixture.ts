@@ -1,3 +1,5 @@
+import { modelArtifacts } from '@saliency/backend-tfjs';
+import type { io } from '@tensorflow/tfjs';
 import { fillStandardNormal, hostTensor, sizeOf, type HostTensor } from '@saliency/core';
 import { channelsFirst, channelsLast, checkLayouts, type Layouts } from './layout.js';
 
@@ -31,11 +33,7 @@ export interface ReferenceJson {
 }
 
 /** The TF.js layers model as `tf.io.fromMemory` takes it. */
-export interface TfjsArtifacts {
-  readonly modelTopology: object;
-  readonly weightSpecs: object[];
-  readonly weightData: ArrayBuffer;
-}
+export type TfjsArtifacts = io.ModelArtifacts;
 
 /** Reads a fixture's files by path relative to the fixtures folder (fs in Node, fetch in a page). */
 export interface FixtureFiles {
@@ -118,20 +116,8 @@ export async function loadFixture(name: string, files: FixtureFiles): Promise<Lo
     throw new Error(`fixture ${name}: integrated_gradients.baseline must be 'zeros'; got ${reference.integrated_gradients.baseline}`);
   }
 
-  const modelJson = JSON.parse(await files.text(`models/${name}-tfjs/model.json`)) as {
-    modelTopology: object;
-    weightsManifest: Array<{ paths: string[]; weights: object[] }>;
-  };
-  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
-  const shards = await Promise.all(
-    modelJson.weightsManifest.flatMap((group) => group.paths).map((path) => files.bytes(`models/${name}-tfjs/${path}`)),
-  );
-  const weightData = new Uint8Array(shards.reduce((n, s) => n + s.length, 0));
-  let offset = 0;
-  for (const shard of shards) {
-    weightData.set(shard, offset);
-    offset += shard.length;
-  }
+  const modelJson = JSON.parse(await files.text(`models/${name}-tfjs/model.json`)) as io.ModelJSON;
+  const tfjs = await modelArtifacts(modelJson, (path) => files.bytes(`models/${name}-tfjs/${path}`));
 
   return {
     name,
@@ -143,7 +129,7 @@ export async function loadFixture(name: string, files: FixtureFiles): Promise<Lo
     steps: reference.integrated_gradients.steps,
     onnx: await files.bytes(`models/${name}.onnx`),
     onnxStaticBatch: await files.bytes(`models/${name}.static-b${batch}.onnx`),
-    tfjs: { modelTopology: modelJson.modelTopology, weightSpecs, weightData: weightData.buffer },
+    tfjs,
   };
 }
 

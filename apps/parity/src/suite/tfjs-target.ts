@@ -22,10 +22,7 @@ export function tfjsTarget(tf: Tf, backendName: string, environment: 'node' | 'c
     async open(fixture): Promise<GradientBackend> {
       if (!(await tf.setBackend(backendName))) throw new Error(`TF.js backend ${backendName} failed to initialise`);
       await tf.ready();
-      const { modelTopology, weightSpecs, weightData } = fixture.tfjs;
-      const model = await tf.loadLayersModel(
-        tf.io.fromMemory({ modelTopology, weightSpecs: weightSpecs as tfjs.io.WeightsManifestEntry[], weightData }),
-      );
+      const model = await tf.loadLayersModel(tf.io.fromMemory(fixture.tfjs));
       const backend = createTfjsBackend(model);
       return withModelDisposal(backend, () => model.dispose());
     },
