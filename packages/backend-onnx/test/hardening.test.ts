@@ -1,3 +1,4 @@
+import { rejection } from '@saliency/dev-support/rejection';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
@@ -31,14 +32,8 @@ function thrown(run: () => unknown): AttributionError {
   throw new Error('no error');
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AttributionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AttributionError);
-  return error as AttributionError;
-}
+/** The AttributionError `promise` rejects with. */
+const rejectionOf = (promise: Promise<unknown>) => rejection(promise, AttributionError);
 
 /** A one-node model importing `opset`. */
 function withOpset(opset: number): Uint8Array {
@@ -125,7 +120,7 @@ describe('models the backend refuses, naming the problem', () => {
       outputs: [valueInfo('output', ['batch', 2, 3])],
     });
     const backend = createOnnxBackend(node_, bytes);
-    const error = await rejection(explain(backend, 'vargrad', x));
+    const error = await rejectionOf(explain(backend, 'vargrad', x));
     expect(error.code).toBe('BACKEND_OUTPUT');
     expect(error.message).toBe('output "output" has shape [3, 2, 3] for an input of shape [3, 6]; expected logits of shape [3, K]');
     await backend.dispose();
@@ -145,7 +140,7 @@ describe.each(RUNTIMES)('use of one backend on %s', (_, ort, sessionOptions) => 
       backend.gradientMoments(x, Int32Array.from([0, 1, 2]), 3),
       explain(backend, 'vargrad', x),
     ]) {
-      const error = await rejection(call);
+      const error = await rejectionOf(call);
       expect(error.code).toBe('DISPOSED');
       expect(error.message).toMatch(/^onnx-.*: the backend was disposed$/);
     }
@@ -162,7 +157,7 @@ describe.each(RUNTIMES)('use of one backend on %s', (_, ort, sessionOptions) => 
         disposing ??= backend.dispose();
       },
     });
-    const error = await rejection(run);
+    const error = await rejectionOf(run);
     expect(error.code).toBe('DISPOSED');
     await disposing;
     expect(counting.created()).toBeGreaterThan(0);
@@ -198,7 +193,7 @@ describe.each(RUNTIMES)('use of one backend on %s', (_, ort, sessionOptions) => 
     const backend = createOnnxBackend(counting.module, bytes, { sessionOptions });
     const controller = new AbortController();
     let calls = 0;
-    const error = await rejection(
+    const error = await rejectionOf(
       explain(backend, 'vargrad', x, {
         numSamples: 4096,
         batchSize: 64,

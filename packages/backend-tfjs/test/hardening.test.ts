@@ -1,3 +1,4 @@
+import { rejection } from '@saliency/dev-support/rejection';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AttributionError, explain, type HostTensor } from '@saliency/core';
 import { referenceAttribution } from '@saliency/core/reference';
@@ -9,14 +10,8 @@ import { layersModel, mlpSpec, randomInput } from './helpers/test-models.js';
 
 /* Bad use of a TfjsBackend: a model that throws, calls after dispose, concurrent calls, aborts. */
 
-async function rejection(promise: Promise<unknown>): Promise<AttributionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AttributionError);
-  return error as AttributionError;
-}
+/** The AttributionError `promise` rejects with. */
+const rejectionOf = (promise: Promise<unknown>) => rejection(promise, AttributionError);
 
 describe.each(BACKENDS)('TfjsBackend hardening on %s', (backendName) => {
   beforeAll(() => useBackend(backendName));
@@ -34,7 +29,7 @@ describe.each(BACKENDS)('TfjsBackend hardening on %s', (backendName) => {
       [backend.gradients(x, Int32Array.from([0, 1, 2])), 'the input gradients'],
       [explain(backend, 'vargrad', x, { target: 0 }), 'the logits'],
     ] as const) {
-      const error = await rejection(call);
+      const error = await rejectionOf(call);
       expect(error.code).toBe('MODEL_FAILED');
       expect(error.message).toBe(`tfjs-${backendName}: function threw while computing ${what} of a batch of shape [3, 6]: weights not loaded`);
       expect(error.cause).toBe(original);
@@ -46,7 +41,7 @@ describe.each(BACKENDS)('TfjsBackend hardening on %s', (backendName) => {
     const model = layersModel(mlpSpec());
     const backend = createTfjsBackend(model);
     model.layers[1]!.dispose(); // its weights are gone: running it throws inside TF.js
-    const error = await rejection(backend.gradients(x, Int32Array.from([0, 1, 2])));
+    const error = await rejectionOf(backend.gradients(x, Int32Array.from([0, 1, 2])));
     expect(error.code).toBe('MODEL_FAILED');
     expect(error.message).toMatch(new RegExp(`^tfjs-${backendName}: LayersModel .*threw while computing the input gradients of a batch of shape \\[3, 6\\]: `));
     expect(error.cause).toBeInstanceOf(Error);
@@ -61,7 +56,7 @@ describe.each(BACKENDS)('TfjsBackend hardening on %s', (backendName) => {
       backend.gradientMoments(x, Int32Array.from([0, 1, 2]), 3),
       explain(backend, 'smoothgrad', x),
     ]) {
-      const error = await rejection(call);
+      const error = await rejectionOf(call);
       expect(error.code).toBe('DISPOSED');
       expect(error.message).toBe(`tfjs-${backendName}: the backend was disposed`);
     }
@@ -91,7 +86,7 @@ describe.each(BACKENDS)('TfjsBackend hardening on %s', (backendName) => {
     const controller = new AbortController();
     const before = tf.memory().numTensors;
     let calls = 0;
-    const error = await rejection(
+    const error = await rejectionOf(
       explain(backend, 'vargrad', x, {
         numSamples: 4096,
         batchSize: 64,

@@ -1,3 +1,4 @@
+import { rejection } from '@saliency/dev-support/rejection';
 import { describe, expect, it } from 'vitest';
 import { AttributionError, explain, hostTensor, METHOD_NAMES, VarGrad, type GradientBackend, type HostTensor } from '../src/index.js';
 import { MAX_NUM_SAMPLES } from '../src/methods/options.js';
@@ -9,14 +10,7 @@ import { closedFormBackend, logisticModel, quadraticModel, relativeError } from 
 const x = hostTensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [2, 3]);
 
 /** The AttributionError `promise` rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<AttributionError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AttributionError);
-  return error as AttributionError;
-}
+const rejectionOf = (promise: Promise<unknown>) => rejection(promise, AttributionError);
 
 describe('absurd sizes are refused before any work', () => {
   it.each([
@@ -26,7 +20,7 @@ describe('absurd sizes are refused before any work', () => {
     ['integrated_gradients', { steps: 5e6 }, 'steps must be at most 1,000,000 (MAX_NUM_SAMPLES); got 5000000'],
   ])('%s with %j', async (method, options, message) => {
     const backend = closedFormBackend(quadraticModel(3, 4));
-    const error = await rejection(explain(backend, method, x, options));
+    const error = await rejectionOf(explain(backend, method, x, options));
     expect(error.code).toBe('INVALID_OPTION');
     expect(error.message).toBe(message);
     expect(backend.calls.logits + backend.calls.gradients + backend.calls.moments).toBe(0);
@@ -43,7 +37,7 @@ describe('caller-supplied noise with NaN or ∞', () => {
     noise.data[4] = Number.NaN;
     noise.data[11] = Number.POSITIVE_INFINITY;
     const backend = closedFormBackend(quadraticModel(3, 4));
-    const error = await rejection(explain(backend, 'vargrad', x, { noise, numSamples: 4 }));
+    const error = await rejectionOf(explain(backend, 'vargrad', x, { noise, numSamples: 4 }));
     expect(error.code).toBe('NON_FINITE_INPUT');
     expect(error.message).toBe('noise holds 2 non-finite values (NaN or ±Infinity): NaN at [1, 1], Infinity at [3, 2]');
     expect(backend.calls.logits + backend.calls.gradients + backend.calls.moments).toBe(0);
@@ -51,7 +45,7 @@ describe('caller-supplied noise with NaN or ∞', () => {
 
   it('a function: refused at the first sample it spoils, naming example, sample and element', async () => {
     const backend = closedFormBackend(quadraticModel(3, 4));
-    const error = await rejection(
+    const error = await rejectionOf(
       explain(backend, 'smoothgrad', x, {
         numSamples: 4,
         noise: (example, sample, out) => {
@@ -72,7 +66,7 @@ describe('AbortSignal', () => {
     const reason = new Error('user left the page');
     controller.abort(reason);
     const backend = closedFormBackend(quadraticModel(3, 4));
-    const error = await rejection(explain(backend, 'vargrad', x, { signal: controller.signal }));
+    const error = await rejectionOf(explain(backend, 'vargrad', x, { signal: controller.signal }));
     expect(error.code).toBe('ABORTED');
     expect(error.message).toBe('the run was aborted before any model work: user left the page');
     expect(error.cause).toBe(reason);
@@ -89,7 +83,7 @@ describe('AbortSignal', () => {
     const controller = new AbortController();
     const many = hostTensor(Float32Array.from({ length: 12 * 3 }, (_, i) => Math.sin(i)), [12, 3]);
     const seen: number[] = [];
-    const error = await rejection(
+    const error = await rejectionOf(
       explain(backend, method, many, {
         numSamples: 8,
         steps: 8,
@@ -117,7 +111,7 @@ describe('AbortSignal', () => {
   });
 
   it('something that is not an AbortSignal is refused', async () => {
-    const error = await rejection(explain(closedFormBackend(quadraticModel(3, 4)), 'vargrad', x, { signal: 'stop' as unknown as AbortSignal }));
+    const error = await rejectionOf(explain(closedFormBackend(quadraticModel(3, 4)), 'vargrad', x, { signal: 'stop' as unknown as AbortSignal }));
     expect(error.code).toBe('INVALID_OPTION');
     expect(error.message).toBe('signal must be an AbortSignal (from an AbortController); got stop');
   });
