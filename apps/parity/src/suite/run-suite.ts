@@ -4,6 +4,7 @@ import { knownGap } from './gaps.js';
 import { agreement } from './metrics.js';
 import { HEATMAP_METHODS, METHODS, optionsFor, referenceMaps, type ParityMethod } from './methods.js';
 import type { CellResult, FixtureInfo, ParityRow, SuiteResult, TargetInfo } from './results.js';
+import { kinkFlipVerdict } from './kink-flips.js';
 import { runtimeVerdict, type PlainSessionCheck } from './runtime-verdict.js';
 import { isUnavailable, type ParityTarget, type TargetEntry } from './targets.js';
 import { TOLERANCE } from './tolerance.js';
@@ -113,7 +114,7 @@ export async function runSuite(fixtures: readonly LoadedFixture[], targets: read
             const score = agreement(map, expected);
             const heatmap = HEATMAP_METHODS.includes(row as ParityMethod) ? { map: Array.from(map) } : {};
             const cell: CellResult = { ...base(row), status: score.relativeMaxError <= tolerance ? 'pass' : 'fail', ...score, ms, ...heatmap };
-            record(cell.status === 'fail' ? runtimeVerdict(cell, await plainCheck(), target) : cell);
+            record(cell.status === 'fail' ? kinkFlipVerdict(runtimeVerdict(cell, await plainCheck(), target)) : cell);
           } catch (error) {
             record(stoppedCell(base(row), error, target.id));
           }
