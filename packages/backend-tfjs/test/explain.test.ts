@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { explain, VarGrad, type AttributionOptions, type GradientBackend } from '@saliency/core';
+import { explain, METHOD_NAMES, VarGrad, type AttributionOptions, type GradientBackend } from '@saliency/core';
 import { referenceAttribution } from '@saliency/core/reference';
 import { createTfjsBackend, type TfjsBackend } from '../src/index.js';
 import { BACKENDS, useBackend } from './helpers/tfjs-setup.js';
@@ -7,28 +7,8 @@ import { float64Model, type ModelSpec } from './helpers/float64-model.js';
 import { cnnSpec, layersModel, mlpSpec, randomInput } from './helpers/test-models.js';
 import { expectClose } from './helpers/compare.js';
 
-const METHODS = [
-  'gradient',
-  'gradient_x_input',
-  'gradient_x_sign',
-  'gradient_x_input_x_sign',
-  'smoothgrad',
-  'smoothgrad_x_input',
-  'smoothgrad_x_sign',
-  'smoothgrad_x_input_x_sign',
-  'smoothgrad_squared',
-  'vargrad',
-  'vargrad_x_input',
-  'vargrad_x_sign',
-  'vargrad_x_input_x_sign',
-  'integrated_gradients',
-  'integrated_gradients_x_input',
-  'integrated_gradients_x_sign',
-  'integrated_gradients_x_input_x_sign',
-  'gradient_x_sign_mu_0_25',
-  'vargrad_x_sign_mu_neg_0_5',
-  'smoothgrad_x_input_x_sign_mu_neg_0_1',
-] as const;
+// Every method of the spec, and μ variants of the sign modifier.
+const METHODS = [...METHOD_NAMES, 'gradient_x_sign_mu_0_25', 'vargrad_x_sign_mu_neg_0_5', 'smoothgrad_x_input_x_sign_mu_neg_0_1'];
 
 const MODELS: ReadonlyArray<readonly [string, ModelSpec]> = [
   ['MLP', mlpSpec()],
