@@ -1,6 +1,7 @@
-import { philox4x32 } from './philox.js';
+import { philox4x32Words } from './philox.js';
 
 const TWO_POW_32 = 4294967296;
+const TWO_PI = 2 * Math.PI;
 
 /**
  * Standard normal noise `z(seed, example, sample, e)` for element `e` of
@@ -21,20 +22,33 @@ export function fillStandardNormal(
   example: number,
   sample: number,
 ): void {
-  const key: [number, number] = [seed % TWO_POW_32 >>> 0, Math.floor(seed / TWO_POW_32) >>> 0];
+  const k0 = seed % TWO_POW_32 >>> 0;
+  const k1 = Math.floor(seed / TWO_POW_32) >>> 0;
+  const c1 = sample >>> 0;
+  const c2 = example >>> 0;
   const words = new Uint32Array(4);
-  const counter: [number, number, number, number] = [0, sample >>> 0, example >>> 0, 0];
-  for (let base = 0; base < out.length; base += 4) {
-    counter[0] = base / 4;
-    philox4x32(counter, key, words);
-    for (let pair = 0; pair < 2; pair++) {
-      const a = (words[2 * pair]! + 0.5) / TWO_POW_32;
-      const b = (words[2 * pair + 1]! + 0.5) / TWO_POW_32;
-      const radius = Math.sqrt(-2 * Math.log(a));
-      const angle = 2 * Math.PI * b;
-      const e = base + 2 * pair;
-      if (e < out.length) out[e] = radius * Math.cos(angle);
-      if (e + 1 < out.length) out[e + 1] = radius * Math.sin(angle);
-    }
+  const length = out.length;
+  const whole = length - (length % 4);
+  for (let base = 0; base < whole; base += 4) {
+    philox4x32Words(base / 4, c1, c2, 0, k0, k1, words);
+    let radius = Math.sqrt(-2 * Math.log((words[0]! + 0.5) / TWO_POW_32));
+    let angle = TWO_PI * ((words[1]! + 0.5) / TWO_POW_32);
+    out[base] = radius * Math.cos(angle);
+    out[base + 1] = radius * Math.sin(angle);
+    radius = Math.sqrt(-2 * Math.log((words[2]! + 0.5) / TWO_POW_32));
+    angle = TWO_PI * ((words[3]! + 0.5) / TWO_POW_32);
+    out[base + 2] = radius * Math.cos(angle);
+    out[base + 3] = radius * Math.sin(angle);
+  }
+  if (whole === length) return;
+  // The last block, of which only the first 1 to 3 elements are in `out`.
+  philox4x32Words(whole / 4, c1, c2, 0, k0, k1, words);
+  for (let pair = 0; pair < 2; pair++) {
+    const e = whole + 2 * pair;
+    if (e >= length) break;
+    const radius = Math.sqrt(-2 * Math.log((words[2 * pair]! + 0.5) / TWO_POW_32));
+    const angle = TWO_PI * ((words[2 * pair + 1]! + 0.5) / TWO_POW_32);
+    out[e] = radius * Math.cos(angle);
+    if (e + 1 < length) out[e + 1] = radius * Math.sin(angle);
   }
 }

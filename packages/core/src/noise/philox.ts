@@ -9,15 +9,52 @@ const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
+// The multipliers in 16-bit halves, for the high words of the products.
+const M0_HI = M0 >>> 16;
+const M0_LO = M0 & 0xffff;
+const M1_HI = M1 >>> 16;
+const M1_LO = M1 & 0xffff;
+const TWO_POW_16 = 65536;
 
-/** High and low 32 bits of the 64-bit product of two uint32 words. */
-function mulhilo(a: number, b: number): [hi: number, lo: number] {
-  const lo = Math.imul(a, b) >>> 0;
-  // a·b = a·bHi·2^16 + a·bLo; regroup so every intermediate stays exact below 2^53.
-  const t = a * (b >>> 16);
-  const s = (t % 65536) * 65536 + a * (b & 0xffff);
-  const hi = (Math.floor(t / 65536) + Math.floor(s / 4294967296)) >>> 0;
-  return [hi, lo];
+/**
+ * The high 32 bits of the 64-bit product `a · (mHi·2¹⁶ + mLo)` of a uint32
+ * `a`: ⌊(a·mHi + ⌊a·mLo / 2¹⁶⌋) / 2¹⁶⌋, in which every intermediate is an
+ * integer below 2⁴⁹, exact in float64; `>>> 0` floors the quotients, both
+ * below 2³². No arrays, so the rounds allocate nothing.
+ */
+function mulhi(a: number, mHi: number, mLo: number): number {
+  return ((a * mHi + ((a * mLo) / TWO_POW_16 >>> 0)) / TWO_POW_16) >>> 0;
+}
+
+/**
+ * Writes the four uint32 words of Philox4x32-10 for the counter words
+ * `c0..c3` and the key words `k0, k1` into `out[0..3]`.
+ */
+export function philox4x32Words(
+  c0: number,
+  c1: number,
+  c2: number,
+  c3: number,
+  k0: number,
+  k1: number,
+  out: Uint32Array,
+): void {
+  for (let round = 0; round < 10; round++) {
+    const hi0 = mulhi(c0, M0_HI, M0_LO);
+    const lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi(c2, M1_HI, M1_LO);
+    const lo1 = Math.imul(M1, c2) >>> 0;
+    c0 = (hi1 ^ c1 ^ k0) >>> 0;
+    c1 = lo1;
+    c2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c3 = lo0;
+    k0 = (k0 + W0) >>> 0;
+    k1 = (k1 + W1) >>> 0;
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
 }
 
 /**
@@ -29,22 +66,5 @@ export function philox4x32(
   key: readonly [number, number],
   out: Uint32Array,
 ): void {
-  let [c0, c1, c2, c3] = counter;
-  let [k0, k1] = key;
-  for (let round = 0; round < 10; round++) {
-    const [hi0, lo0] = mulhilo(M0, c0);
-    const [hi1, lo1] = mulhilo(M1, c2);
-    const n0 = (hi1 ^ c1 ^ k0) >>> 0;
-    const n2 = (hi0 ^ c3 ^ k1) >>> 0;
-    c0 = n0;
-    c1 = lo1;
-    c2 = n2;
-    c3 = lo0;
-    k0 = (k0 + W0) >>> 0;
-    k1 = (k1 + W1) >>> 0;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
+  philox4x32Words(counter[0], counter[1], counter[2], counter[3], key[0], key[1], out);
 }
