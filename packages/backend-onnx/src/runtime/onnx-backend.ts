@@ -14,6 +14,7 @@ import { readOnnxModel } from '../model/onnx-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
+import { sessionOptionsWithDefaults } from './session-defaults.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several. */
@@ -26,8 +27,9 @@ export interface OnnxBackendOptions {
    */
   readonly softmax?: 'strip' | 'keep';
   /**
-   * Passed to every `InferenceSession.create`, e.g. `{ executionProviders: ['webgpu'] }`.
-   * The first provider also decides which op forms the gradient graph uses
+   * Passed to every `InferenceSession.create`, e.g. `{ executionProviders: ['webgpu'] }`,
+   * over the backend's defaults (no memory pattern, no spinning intra-op
+   * threads: see `session-defaults.ts`), which these override. The first provider also decides which op forms the gradient graph uses
    * (`'webgl'`, `'webgpu'`, or anything else: every op).
    */
   readonly sessionOptions?: InferenceSession.SessionOptions;
@@ -73,7 +75,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #input: ValueInfoProto;
   readonly #outputName: string;
   readonly #keepSoftmax: boolean;
-  readonly #sessionOptions: InferenceSession.SessionOptions | undefined;
+  readonly #sessionOptions: InferenceSession.SessionOptions;
   readonly #target: ExecutionTarget;
   /** The most texture rows a call's graph may hold (WebGL), or undefined: never split. */
   readonly #textureRowLimit: number | undefined;
@@ -102,7 +104,7 @@ export class OnnxBackend implements GradientBackend {
     this.#input = choose(inputs, options.inputName, 'input', 'inputName');
     this.#outputName = choose(graph.output, options.outputName, 'output', 'outputName').name;
     this.#keepSoftmax = options.softmax === 'keep';
-    this.#sessionOptions = options.sessionOptions;
+    this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
     this.#target = options.target ?? executionTargetOf(options.sessionOptions?.executionProviders);
     const { maxTextureSize } = options;
     if (maxTextureSize !== undefined && !(Number.isInteger(maxTextureSize) && maxTextureSize >= 1)) {
@@ -113,7 +115,7 @@ export class OnnxBackend implements GradientBackend {
   }
 
   get name(): string {
-    const providers = this.#sessionOptions?.executionProviders ?? ['default'];
+    const providers = this.#sessionOptions.executionProviders ?? ['default'];
     const first = providers[0];
     return `onnx-${typeof first === 'string' ? first : (first?.name ?? 'default')}`;
   }
