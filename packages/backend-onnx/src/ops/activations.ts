@@ -160,8 +160,12 @@ const SELU_GAMMA = 1.05070102214813232421875;
 const hardSigmoid = (x: number, alpha: number, beta: number): number => Math.max(0, Math.min(1, alpha * x + beta));
 
 export const ACTIVATION_OPS: readonly OpDefinition[] = [
-  /** ȳ·[x > 0]: ReLU'(0) = 0. */
-  unary('Relu', (x) => Math.max(x, 0), (g) => [times(g, positive(g, g.inputName(0)))]),
+  /**
+   * ȳ·[x > 0]: ReLU'(0) = 0. Read as [y > 0] on the output y = ReLU(x), the
+   * same mask: then x has ReLU as its only consumer, and ONNX Runtime fuses
+   * the Conv (or Conv + Add) before it with it, as in the forward model.
+   */
+  unary('Relu', (x) => Math.max(x, 0), (g) => [times(g, positive(g, g.outputName(0)))]),
   {
     /** ȳ·(x > 0 ? 1 : α), written ȳ·(α + [x > 0]·(1 − α)); α at 0, as PyTorch. */
     opType: 'LeakyRelu',
