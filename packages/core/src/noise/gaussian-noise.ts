@@ -1,4 +1,4 @@
-import { philox4x32Words } from './philox.js';
+import { philoxBlocks } from './philox-blocks.js';
 
 const TWO_POW_32 = 4294967296;
 const TWO_PI = 2 * Math.PI;
@@ -26,29 +26,34 @@ export function fillStandardNormal(
   const k1 = Math.floor(seed / TWO_POW_32) >>> 0;
   const c1 = sample >>> 0;
   const c2 = example >>> 0;
-  const words = new Uint32Array(4);
+  const generator = philoxBlocks();
+  const { words } = generator;
   const length = out.length;
-  const whole = length - (length % 4);
-  for (let base = 0; base < whole; base += 4) {
-    philox4x32Words(base / 4, c1, c2, 0, k0, k1, words);
-    let radius = Math.sqrt(-2 * Math.log((words[0]! + 0.5) / TWO_POW_32));
-    let angle = TWO_PI * ((words[1]! + 0.5) / TWO_POW_32);
-    out[base] = radius * Math.cos(angle);
-    out[base + 1] = radius * Math.sin(angle);
-    radius = Math.sqrt(-2 * Math.log((words[2]! + 0.5) / TWO_POW_32));
-    angle = TWO_PI * ((words[3]! + 0.5) / TWO_POW_32);
-    out[base + 2] = radius * Math.cos(angle);
-    out[base + 3] = radius * Math.sin(angle);
-  }
-  if (whole === length) return;
-  // The last block, of which only the first 1 to 3 elements are in `out`.
-  philox4x32Words(whole / 4, c1, c2, 0, k0, k1, words);
-  for (let pair = 0; pair < 2; pair++) {
-    const e = whole + 2 * pair;
-    if (e >= length) break;
-    const radius = Math.sqrt(-2 * Math.log((words[2 * pair]! + 0.5) / TWO_POW_32));
-    const angle = TWO_PI * ((words[2 * pair + 1]! + 0.5) / TWO_POW_32);
-    out[e] = radius * Math.cos(angle);
-    if (e + 1 < length) out[e + 1] = radius * Math.sin(angle);
+  const blocks = Math.ceil(length / 4);
+  for (let first = 0; first < blocks; first += generator.capacity) {
+    const count = Math.min(generator.capacity, blocks - first);
+    generator.fill(first, count, c1, c2, k0, k1);
+    // Whole blocks; the last one may hold only 1 to 3 elements of `out`.
+    const whole = Math.min(count, Math.floor(length / 4) - first);
+    for (let q = 0; q < whole; q++) {
+      const e = 4 * (first + q);
+      let radius = Math.sqrt(-2 * Math.log((words[4 * q]! + 0.5) / TWO_POW_32));
+      let angle = TWO_PI * ((words[4 * q + 1]! + 0.5) / TWO_POW_32);
+      out[e] = radius * Math.cos(angle);
+      out[e + 1] = radius * Math.sin(angle);
+      radius = Math.sqrt(-2 * Math.log((words[4 * q + 2]! + 0.5) / TWO_POW_32));
+      angle = TWO_PI * ((words[4 * q + 3]! + 0.5) / TWO_POW_32);
+      out[e + 2] = radius * Math.cos(angle);
+      out[e + 3] = radius * Math.sin(angle);
+    }
+    if (whole === count) continue;
+    for (let pair = 0; pair < 2; pair++) {
+      const e = 4 * (first + whole) + 2 * pair;
+      if (e >= length) break;
+      const radius = Math.sqrt(-2 * Math.log((words[4 * whole + 2 * pair]! + 0.5) / TWO_POW_32));
+      const angle = TWO_PI * ((words[4 * whole + 2 * pair + 1]! + 0.5) / TWO_POW_32);
+      out[e] = radius * Math.cos(angle);
+      if (e + 1 < length) out[e + 1] = radius * Math.sin(angle);
+    }
   }
 }
