@@ -10,13 +10,14 @@ import { runOnlyBackend } from './run-only-backend.mjs';
  * The ONNX Runtime module and session options of an engine.
  *
  * - onnx-node: onnxruntime-node, `intraOpNumThreads` = threads, one inter-op
- *   thread.
+ *   thread, and the backend's own defaults (no memory pattern, no spinning
+ *   intra-op threads: packages/backend-onnx/src/runtime/session-defaults.ts).
  * - onnx-wasm: onnxruntime-web's wasm EP. Its default thread count is
  *   min(4, ⌈cores / 2⌉), so 1 on a 2-core machine: set `numThreads` to the
  *   cores wanted (Node has SharedArrayBuffer and worker threads, so the
- *   threaded build runs its pthreads there). The CPU memory arena and the
- *   memory pattern are off unless asked for in onnxruntime-web (it passes
- *   `!!options.enableCpuMemArena`), on by default in onnxruntime-node.
+ *   threaded build runs its pthreads there). onnxruntime-web leaves the CPU
+ *   memory arena off unless asked for (it passes `!!options.enableCpuMemArena`);
+ *   both it and the memory pattern are asked for here.
  * - onnx-webgpu: the native WebGPU EP ('onnxruntime-web/webgpu');
  *   onnx-webgpu-jsep: the older JS-kernel WebGPU EP ('onnxruntime-web/all').
  *   Both need `navigator.gpu`, which Dawn gives Node (webgpu-node.mjs).
