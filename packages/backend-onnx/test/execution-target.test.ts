@@ -48,6 +48,16 @@ describe.each(GPU_TARGETS)('gradients built for %s are exact', (target) => {
     ...(target === 'webgpu' ? [{ name: '1-D, opset 17', opset: 17, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } }] : []),
   ])('MaxPool $name', ({ opset, x, attributes }) => checkGradient({ opType: 'MaxPool', opset, attributes, target, inputs: [{ shape: x }] }));
 
+  // Masks of two conditions: the product of the two masks on webgpu (no And there); WebGL lacks these ops.
+  if (target === 'webgpu') {
+    it('Clip with both bounds', () =>
+      checkGradient({ opType: 'Clip', opset: 13, target, inputs: [{ shape: [2, 3, 4] }, { shape: [], values: [-0.4], constant: true }, { shape: [], values: [0.5], constant: true }] }));
+    it('HardSigmoid', () => checkGradient({ opType: 'HardSigmoid', opset: 13, target, attributes: { alpha: { float: 0.6 } }, inputs: [{ shape: [3, 5] }] }));
+    it('HardSwish', () => checkGradient({ opType: 'HardSwish', opset: 14, target, inputs: [{ shape: [3, 5], values: uniformValues(15, 5, -4, 4) }] }));
+    it('Max of three operands', () =>
+      checkGradient({ opType: 'Max', opset: 13, target, inputs: [{ shape: [2, 3], values: [0.9, -0.5, 0.1, -0.9, 0.8, 0.2] }, { shape: [3], values: [0.3, 0.6, -0.2] }, { shape: [2, 1], values: [0.5, -0.1] }] }));
+  }
+
   it('MaxPool over all-negative windows that reach into the padding (padding never wins)', () =>
     checkGradient({
       opType: 'MaxPool',
@@ -136,6 +146,31 @@ describe('what a target lacks is not emitted', () => {
         if (n.opType === 'Slice' && (n.input[4] ?? '') !== '') expect([...initializers.get(n.input[4]!)!.values].every((s) => s === 1)).toBe(true);
       }
     }
+  });
+
+  it.each(['cpu', 'webgpu', 'webgl'] as const)('%s: cotangents summed with Add (no Sum: the WebGPU EPs run it on the CPU); And only where the target has it', (target) => {
+    const residual = onnxModel({
+      opset: 13,
+      nodes: [
+        node('Conv', ['x', 'w'], ['c'], { pads: ints([1, 1, 1, 1]) }),
+        node('Clip', ['c', 'lo', 'hi'], ['r']),
+        node('Add', ['r', 'c'], ['s']),
+        node('Flatten', ['s'], ['f']),
+        node('Gemm', ['f', 'g'], ['logits']),
+      ],
+      initializers: {
+        w: { dims: [3, 3, 3, 3], values: uniformValues(81, 1) },
+        lo: { dims: [], values: [0] },
+        hi: { dims: [], values: [0.5] },
+        g: { dims: [192, 4], values: uniformValues(768, 2) },
+      },
+      inputs: [valueInfo('x', [2, 3, 8, 8])],
+      outputs: [valueInfo('logits', [2, 4])],
+    });
+    const types = fromBinary(ModelProtoSchema, buildGradientModel(residual, request(target)).bytes).graph!.node.map((n) => n.opType);
+    expect(types).not.toContain('Sum');
+    if (target === 'webgpu') expect(types).not.toContain('And');
+    else expect(types).toContain('And');
   });
 
   it('the cpu target keeps the scatter at opset 17 (the reference the others are compared with)', () => {

@@ -209,8 +209,15 @@ function backpropagate(
     const parts = contributions.get(name);
     if (parts === undefined || parts.length === 0) return undefined;
     if (parts.length > 1) {
-      const sum = emitter.node('Sum', parts, 1)[0]!;
-      emitter.setType(sum, facts.types.get(name)!);
+      // A chain of Add, not one Sum: onnxruntime-web's WebGPU EPs have no Sum
+      // kernel and would run it on the CPU, copying every contribution (a
+      // residual block's activation gradient) off the GPU and back.
+      const type = facts.types.get(name)!;
+      const sum = parts.slice(1).reduce((acc, part) => {
+        const added = emitter.node('Add', [acc, part], 1)[0]!;
+        emitter.setType(added, type);
+        return added;
+      }, parts[0]!);
       contributions.set(name, [sum]);
     }
     return contributions.get(name)![0];

@@ -8,8 +8,10 @@
  * - `'cpu'`: onnxruntime-node's providers and onnxruntime-web's wasm EP — every
  *   standard op at every opset this package emits;
  * - `'webgpu'`: onnxruntime-web's WebGPU EPs, which fall back to the CPU node
- *   by node for ops they lack, but register MaxPool without its Indices
- *   output (it throws "The Indices output is not supported yet" at run time);
+ *   by node for ops they lack (each fallback copies its tensors off the GPU
+ *   and back: the graphs built for them avoid those ops), but register
+ *   MaxPool without its Indices output (it throws "The Indices output is not
+ *   supported yet" at run time);
  * - `'webgl'`: onnxruntime-web's WebGL EP (maintenance mode, no fallback),
  *   which has only the ops of `WEBGL_OPS`, some with restrictions.
  */
@@ -25,6 +27,8 @@ export type Capability =
   | 'scatterAdd'
   /** Expand. */
   | 'expand'
+  /** And (the JSEP WebGPU EP of onnxruntime-web's default bundle has no kernel for it). */
+  | 'logicalAnd'
   /** Reduce* with the axes given as an input (ReduceSum from opset 13, the others from 18). */
   | 'reduceAxesInput'
   /** Slice with steps other than 1. */
@@ -38,12 +42,12 @@ export type Capability =
    */
   | 'sharedConvWeight';
 
-const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight'];
+const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight'];
 
 const CAPABILITIES: Readonly<Record<ExecutionTarget, ReadonlySet<Capability>>> = {
   cpu: new Set(ALL),
-  webgpu: new Set(ALL.filter((c) => c !== 'maxPoolIndices')),
-  webgl: new Set<Capability>([]),
+  webgpu: new Set(ALL.filter((c) => c !== 'maxPoolIndices' && c !== 'logicalAnd')),
+  webgl: new Set<Capability>(['logicalAnd']),
 };
 
 /** Whether `target` runs the op form `capability`. */

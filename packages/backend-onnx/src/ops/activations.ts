@@ -1,6 +1,6 @@
 import { constTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
-import { evaluateElementwise, maskOf, requireOpset, scalar, toInput, unary } from './elementwise.js';
+import { evaluateElementwise, maskOf, maskOfAll, requireOpset, scalar, toInput, unary } from './elementwise.js';
 import type { GradientContext, GradientRule, NodeContext, OpDefinition } from './op-definition.js';
 import { broadcastShapes } from './tensor-math.js';
 
@@ -92,7 +92,7 @@ const clipGradient: GradientRule = (g) => {
     const conditions: string[] = [];
     if (lo !== undefined) conditions.push(g.op('Greater', [x, boundName(lo)]));
     if (hi !== undefined) conditions.push(g.op('Less', [x, boundName(hi)]));
-    gx = conditions.length === 0 ? dy : times(g, maskOf(g, conditions.reduce((a, b) => g.op('And', [a, b])), type));
+    gx = conditions.length === 0 ? dy : times(g, maskOfAll(g, conditions, type));
   }
   const boundGradient = (b: Bound | undefined, outside: 'Less' | 'Greater'): string | undefined => {
     if (b?.input === undefined || !g.needsGradient(b.input)) return undefined;
@@ -243,8 +243,8 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     gradient: (g) => {
       const type = typeOf(g);
       const y = g.forwardOutput(0);
-      const inside = g.op('And', [g.op('Greater', [y, scalar(g, 0, type)]), g.op('Less', [y, scalar(g, 1, type)])]);
-      return [times(g, g.op('Mul', [maskOf(g, inside, type), scalar(g, g.attributes.float('alpha', 0.2), type)]))];
+      const inside = maskOfAll(g, [g.op('Greater', [y, scalar(g, 0, type)]), g.op('Less', [y, scalar(g, 1, type)])], type);
+      return [times(g, g.op('Mul', [inside, scalar(g, g.attributes.float('alpha', 0.2), type)]))];
     },
   },
   {
@@ -263,8 +263,8 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
       const type = typeOf(g);
       const x = g.inputName(0);
       const h = g.op('HardSigmoid', [x], { alpha: { float: 1 / 6 }, beta: { float: 0.5 } });
-      const inside = g.op('And', [g.op('Greater', [x, scalar(g, -3, type)]), g.op('Less', [x, scalar(g, 3, type)])]);
-      const slope = g.op('Mul', [g.op('Mul', [x, scalar(g, 1 / 6, type)]), maskOf(g, inside, type)]);
+      const inside = maskOfAll(g, [g.op('Greater', [x, scalar(g, -3, type)]), g.op('Less', [x, scalar(g, 3, type)])], type);
+      const slope = g.op('Mul', [g.op('Mul', [x, scalar(g, 1 / 6, type)]), inside]);
       return [times(g, g.op('Add', [h, slope]))];
     },
   },

@@ -35,6 +35,12 @@ export function maskOf(g: GradientContext, condition: string, dataType: DataType
   return g.op('Cast', [condition], { to: { int: dataType } });
 }
 
+/** Where every one of `conditions` (boolean tensors, at least one) holds, as 0/1 of `dataType`: their And, or the product of their masks on a target without And. */
+export function maskOfAll(g: GradientContext, conditions: readonly string[], dataType: DataType): string {
+  if (g.supports('logicalAnd')) return maskOf(g, conditions.reduce((a, b) => g.op('And', [a, b])), dataType);
+  return conditions.map((c) => maskOf(g, c, dataType)).reduce((a, b) => g.op('Mul', [a, b]));
+}
+
 /** A value stored in `dataType`: integer types wrap to their width, as ONNX Runtime's arithmetic does. */
 export function storeAs(dataType: DataType, v: number): number {
   switch (dataType) {
@@ -209,8 +215,7 @@ function extremumGradient(beats: 'Greater' | 'Less'): GradientRule {
           if (j < i) conditions.push(g.op(beats, [xi, g.inputName(j)]));
           else if (j > i) conditions.push(g.op('Not', [g.op(beats, [g.inputName(j), xi])]));
         }
-        const condition = conditions.reduce((a, b) => g.op('And', [a, b]));
-        full = g.op('Mul', [dy, maskOf(g, condition, type)]);
+        full = g.op('Mul', [dy, maskOfAll(g, conditions, type)]);
       }
       if (i === 0) first = full;
       grads.push(toInput(g, i, full));
