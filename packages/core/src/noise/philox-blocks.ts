@@ -18,7 +18,7 @@ const CAPACITY = 4096;
 
 /**
  * The rounds in WebAssembly, where a 32×32 → 64-bit product is one i64.mul:
- * about ten times the speed of the float64 arithmetic JavaScript needs for
+ * about six times the speed of the float64 arithmetic JavaScript needs for
  * the high word (philox.ts). The module is a few hundred bytes, assembled
  * here; the JavaScript rounds are used where WebAssembly is missing or may
  * not be compiled (a Content-Security-Policy without 'wasm-unsafe-eval').
