@@ -52,7 +52,12 @@ The reference JSON (one object per model):
                batchRedraws, noiseRedraws; batchSeed (the pool's seed); and
                what "Kink margins" measured: kinkNear, kinkMarginInput,
                kinkMarginNoisy (null: no kinked op), kinkMarginLayer,
-               nearKinkInput, nearKinkNoisy
+               nearKinkInput, nearKinkNoisy; and what "Single-flip effects"
+               measured: flipReach, flipCandidatesInput, flipCandidatesNoisy
+  flipAllowance  only where some decision is within float32 reach of its
+               kink (see "Single-flip effects"): { gradient, vargrad }, the
+               largest change one such flipped decision makes to that map,
+               relative to its max |value|, rounded up to 2 digits
 
 The float32 arrays (input, noise.values) are written as the shortest decimal
 that reads back as the same float32 (Math.fround(v) / Float32Array give the
@@ -97,8 +102,42 @@ It is not used to redraw because no draw can pass it for the large models:
 PyTorch's float32 moves the kink inputs by 2e-6 to 2e-5 of max |z|, while
 resnet18, vgg11_bn, mobilenet_v2 and mobilenet_v3_small take 10^5 to 10^6
 decisions per sample, so every draw has tens to hundreds of them within
-1e-5 (smallest margins 1e-8 to 1e-6), and giving those the other side's
-derivative moves the float64 gradient by 2e-2 to 1e-1 of its largest value.
+1e-5 (smallest margins 1e-9 to 1e-6). What a draw is chosen by, and what the
+tests allow for, is what flipping such a decision does: next section.
+
+Single-flip effects
+-------------------
+float32_reach measures, per call of a piecewise module, how far PyTorch's
+float32 moves that module's input z: the largest |z32 - z64| / max |z64| over
+the samples and the three evaluation orders. It grows with depth (mobilenet_v2:
+2.5e-7 at the first ReLU6, 1.5e-5 at the last), so one margin for all layers
+would be 60 times too wide at the bottom or too narrow at the top. A
+candidate is a decision whose kink margin is below FLIP_REACH (3) times its
+layer's reach (a MaxPool gap: twice that, being a difference of two rounded
+inputs). 3, because other kernels round differently from PyTorch's: the
+mobilenet_v2 ReLU6 flips seen in onnxruntime-node and -web's wasm had margins
+of 0.01 to 0.19 of their layer's reach, and PyTorch's orders flipped none.
+
+For each candidate, DerivativeFlips gives that decision alone the derivative
+of the other side of its kink (a MaxPool window: routes it to the runner-up),
+keeping every forward value, and autograd gives that sample's float64 input
+gradient again; the candidates are the rows of one batch. The largest change
+of the gradient map (clean inputs), and of the VarGrad map (recomputed with
+one noisy sample's gradient changed), relative to the map's max |value|, is
+the draw's largest single-flip effect. This single-flip model reproduces what
+was seen: where a runtime's mobilenet_v2 VarGrad was off the reference by
+1.2e-4 to 1.1e-3 of its max, flipping one ReLU6 in float64 left under 2e-6.
+
+With --search-flip-free the batch, then the noise, is redrawn (in the order
+of the float32-stability redraws) until the largest single-flip effect is at
+most FLIP_FREE (3e-5 of the map's max, which leaves float32 rounding room in
+the tests' 1e-4); if none of MAX_DRAWS draws is flip-free, the one with the
+smallest effect is kept. The kept draws go into SEARCHED_DRAWS by hand, so an
+ordinary run (and CI's, when the models are missing) starts there and only
+recomputes them. Where the kept draw still has candidates, the reference
+records its largest single-flip effects as flipAllowance, and the tests allow
+that much beyond 1e-4 on that map: a float32 runtime that takes one of those
+decisions the other way is not wrong.
 
 How to run
 ----------
@@ -107,7 +146,12 @@ From the repository root (or anywhere):
     /usr/bin/python3 packages/backend-onnx/scripts/make-fixtures.py [name ...]
 
 With names, only those models are (re)made (the manifest then keeps the other
-models' entries). All eight take about 30 s on 2 CPU cores. Afterwards
+models' entries). All eight take about 65 s on 2 CPU cores (shared, load 3).
+
+    /usr/bin/python3 packages/backend-onnx/scripts/make-fixtures.py --search-flip-free name ...
+
+searches for flip-free draws (see "Single-flip effects"; minutes per large
+model) and prints the SEARCHED_DRAWS entry to keep. Afterwards
 
     node packages/backend-onnx/scripts/check-fixtures.mjs
 
@@ -132,6 +176,7 @@ the same PyTorch version writes the same JSON.
 import copy
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -161,6 +206,20 @@ MAX_DRAWS = 50  # draws of the batch, and of the noise, before giving up
 # kink are within reach of float32 rounding (2e-6 to 2e-5 of max |z| at the
 # kink inputs, measured with PyTorch float32).
 KINK_NEAR = 1e-5
+# Single-flip effects (see the docstring): a decision is a candidate when its
+# kink margin is below FLIP_REACH times how far PyTorch's float32 moves that
+# layer's input (the largest over its three evaluation orders). 3, because
+# other float32 kernels round differently: onnxruntime-node and -web's wasm
+# flipped mobilenet_v2 ReLU6s at 0.01 to 0.19 of that reach, PyTorch none.
+FLIP_REACH = 3
+# --search-flip-free keeps the first draw whose largest single-flip effect is
+# at most this fraction of the map's max |value|: with float32 rounding (up to
+# 4e-5 on efficientnet_b0's VarGrad) it stays inside the tests' 1e-4.
+FLIP_FREE = 3e-5
+# name -> (batch draw, noise draw) that --search-flip-free kept (flip-free, or
+# else the smallest largest single-flip effect of MAX_DRAWS draws), so that an
+# ordinary run recomputes only those. A model not listed starts at draw 0.
+SEARCHED_DRAWS = {'resnet18': (35, 43), 'vgg11_bn': (45, 44), 'mobilenet_v2': (21, 43), 'mobilenet_v3_small': (0, 4)}
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(os.path.dirname(HERE), 'test', 'fixtures')
@@ -436,6 +495,11 @@ def max_pool_gaps(module, z):
     return gap
 
 
+def is_piecewise(module):
+    """Whether `module` takes piecewise decisions that decision_margins measures."""
+    return kinks_of(module) is not None or isinstance(module, (nn.MaxPool1d, nn.MaxPool2d))
+
+
 def decision_margins(module, z):
     """|distance to the nearest kink| of every decision `module` takes on its
     input z, per example: [B, decisions]; None if the module takes none."""
@@ -451,7 +515,7 @@ def decision_margins(module, z):
 class KinkRecorder:
     """Forward pre-hooks on every piecewise module of a model: on each forward
     it records, per call, (module path, decision margins [B, decisions], input
-    scale max|z| [B]). Pre-hooks, because ReLU(inplace=True)
+    scale max|z| [B], the module). Pre-hooks, because ReLU(inplace=True)
     overwrites its input before a forward hook sees it. Only modules are seen:
     a functional F.relu / torch.clamp / F.max_pool2d call would go unchecked;
     none of the models here has one (torchvision 0.14's ResNet, VGG,
@@ -465,7 +529,7 @@ class KinkRecorder:
         for path, module in model.named_modules():
             if isinstance(module, UNHANDLED_KINKED):
                 sys.exit('%s (%s): no kink-margin rule for this module type' % (path, type(module).__name__))
-            if kinks_of(module) is not None or isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)):
+            if is_piecewise(module):
                 self.handles.append(module.register_forward_pre_hook(self._hook(path)))
 
     def _hook(self, path):
@@ -473,7 +537,7 @@ class KinkRecorder:
             z = inputs[0].detach()
             margins = decision_margins(module, z)
             scale = z.reshape(z.shape[0], -1).abs().max(dim=1).values
-            self.calls.append((path, margins, scale))
+            self.calls.append((path, margins, scale, module))
         return hook
 
     def close(self):
@@ -496,7 +560,7 @@ def kink_margins(model64, x64):
     best = torch.full([len(x64)], float('inf'), dtype=torch.float64)
     where = [''] * len(x64)
     near = torch.zeros(len(x64), dtype=torch.long)
-    for path, margins, scale in rec.calls:
+    for path, margins, scale, _ in rec.calls:
         near += (margins < KINK_NEAR * scale.unsqueeze(1)).sum(dim=1)
         rel = margins.min(dim=1).values / scale
         for b in range(len(x64)):
@@ -519,25 +583,207 @@ def float32_instability(model32, model64, x32, x64, targets):
     g64, _ = input_gradient(model64, x64, targets)
     g64 = g64.reshape(len(x64), -1)
     scale = g64.abs().max(dim=1).values
-    variants = [input_gradient(model32, x32, targets)[0],
-                torch.cat([input_gradient(model32, x32[i:i + 1], targets[i:i + 1])[0]
-                           for i in range(len(x32))])]
-    if x32.dim() == 4:
-        model_cl = copy.deepcopy(model32).to(memory_format=torch.channels_last)
-        variants.append(input_gradient(model_cl, x32.contiguous(memory_format=torch.channels_last), targets)[0])
+    variants = in_float32_orders(model32, x32, lambda m, x, rows: [input_gradient(m, x, targets[rows])[0]])
     ratio = torch.stack([(g32.double().reshape(len(x32), -1) - g64).abs().max(dim=1).values
-                         for g32 in variants]).max(dim=0).values / scale
+                         for (g32,) in variants]).max(dim=0).values / scale
     return torch.where(scale > 0, ratio, torch.full_like(ratio, float('inf')))
 
 
-def stable_draw(what, name, tolerance, draw):
-    """Calls draw(k) for k = 0, 1, ... until its samples are float32-stable
-    (every ratio from float32_instability at most tolerance), at most
-    MAX_DRAWS times. draw(k) returns (result, per-sample ratios). Returns the
-    first stable result, its worst ratio and the number of redraws; exits if
-    none of the MAX_DRAWS draws is stable."""
+def in_float32_orders(model32, x32, run):
+    """run(model, x, rows) -> a list of tensors, batch axis first, for the
+    examples x = x32[rows]; evaluated in the three float32 orders of the
+    stability check: the whole batch at once, one sample at a time (results
+    concatenated), and (images) channels-last. One such list per order."""
+    results = [run(model32, x32, slice(None)),
+               [torch.cat(parts) for parts in zip(*[run(model32, x32[i:i + 1], slice(i, i + 1))
+                                                    for i in range(len(x32))])]]
+    if x32.dim() == 4:
+        model_cl = copy.deepcopy(model32).to(memory_format=torch.channels_last)
+        results.append(run(model_cl, x32.contiguous(memory_format=torch.channels_last), slice(None)))
+    return results
+
+
+# ---------------------------------------------------------------------------
+# Single-flip effects
+# ---------------------------------------------------------------------------
+
+def piecewise_inputs(model, x):
+    """The input z of every call of a piecewise module in one forward pass of
+    x, in call order (a module called twice, like ResNet's BasicBlock.relu,
+    gives two entries)."""
+    zs = []
+    handles = [m.register_forward_pre_hook(lambda module, inputs: zs.append(inputs[0].detach().clone()))
+               for m in model.modules() if is_piecewise(m)]
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    return zs
+
+
+def float32_reach(model32, model64, x32, x64):
+    """Per call of a piecewise module, how far float32 rounding moves its input:
+    the largest |z32 - z64| / max |z64| over the samples (max |z64| per sample)
+    and the three float32 orders of the stability check. It grows with depth
+    (mobilenet_v2: 2.5e-7 at the first ReLU6, 1.5e-5 at the last)."""
+    z64 = piecewise_inputs(model64, x64)
+    orders = in_float32_orders(model32, x32, lambda m, x, rows: piecewise_inputs(m, x))
+    reach = []
+    for call, z in enumerate(z64):
+        flat = z.reshape(len(z), -1)
+        scale = flat.abs().max(dim=1).values.clamp(min=torch.finfo(z.dtype).tiny)
+        reach.append(max(((zs[call].double().reshape(len(z), -1) - flat).abs().max(dim=1).values / scale)
+                         .max().item() for zs in orders))
+    return reach
+
+
+def flip_candidates(model64, x64, reach):
+    """The decisions a float32 implementation could take the other way: (sample,
+    call, decision) whose kink margin is below FLIP_REACH times that call's
+    float32 reach (relative to the sample's max |z|, as the reach is). A
+    MaxPool gap is a difference of two rounded inputs, so its reach is twice."""
+    rec = KinkRecorder(model64)
+    try:
+        with torch.no_grad():
+            model64(x64)
+    finally:
+        rec.close()
+    found = []
+    for call, (_, margins, scale, module) in enumerate(rec.calls):
+        pool = 2 if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)) else 1
+        limit = FLIP_REACH * pool * reach[call] * scale
+        found += [(sample, call, decision)
+                  for sample, decision in (margins < limit.unsqueeze(1)).nonzero().tolist()]
+    return found
+
+
+def elementwise_derivative(module, v):
+    """d module(v) / d v, elementwise, by autograd of the module itself."""
+    v = v.detach().requires_grad_(True)
+    with torch.enable_grad():
+        (d,) = torch.autograd.grad(module.forward(v).sum(), v)
+    return d
+
+
+class DerivativeFlips:
+    """Forward hooks on every piecewise module of a float64 model (no in-place
+    modules) that give chosen decisions the derivative of the other side of
+    their kink, leaving every forward value as it is: picks[call] lists (row,
+    decision) pairs. For an elementwise module the output gains (d_other -
+    d_here) * (z - z.detach()) at the decision, which is 0 but has that
+    derivative; for a MaxPool window the derivative moves from its top cell to
+    the runner-up. Flipping one decision per row of a batch gives, row by row,
+    the input gradient a float32 run that took that one decision the other way
+    would approach."""
+
+    def __init__(self, model):
+        self.picks = {}
+        self.calls = 0
+        self.handles = [m.register_forward_hook(self._hook) for m in model.modules() if is_piecewise(m)]
+
+    def _hook(self, module, inputs, output):
+        call = self.calls
+        self.calls += 1
+        picks = self.picks.get(call)
+        if not picks:
+            return None
+        z = inputs[0]
+        if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)):
+            windows = max_pool_windows(module, z)
+            order = windows.detach().topk(2, dim=-1).indices
+            top = windows.gather(-1, order[..., :1]).squeeze(-1)
+            second = windows.gather(-1, order[..., 1:]).squeeze(-1)
+            shift = (second - second.detach()) - (top - top.detach())
+        else:
+            flat = z.detach().reshape(len(z), -1)
+            kinks = torch.tensor(kinks_of(module), dtype=z.dtype)
+            kink = kinks[(flat.unsqueeze(-1) - kinks).abs().argmin(dim=-1)]
+            step = 1e-9 * kink.abs().clamp(min=1)
+            here = elementwise_derivative(module, flat)
+            below = elementwise_derivative(module, kink - step)
+            above = elementwise_derivative(module, kink + step)
+            other = torch.where(flat < kink, above,
+                                torch.where(flat > kink, below, torch.where(here == below, above, below)))
+            shift = (other - here) * (z - z.detach()).reshape(len(z), -1)
+        mask = torch.zeros(shift.shape, dtype=torch.bool)
+        rows, decisions = zip(*picks)
+        mask[list(rows), list(decisions)] = True
+        return output + torch.where(mask, shift, torch.zeros_like(shift)).reshape(output.shape)
+
+    def close(self):
+        for h in self.handles:
+            h.remove()
+
+
+def single_flip_changes(model_flip, x64, targets, candidates, chunk=32):
+    """The float64 input gradients of x64 (target logits), and for each
+    candidate (sample, call, decision) how that sample's gradient changes when
+    that decision alone takes the other side's derivative: [candidates, ...].
+    The candidates are the rows of batches of `chunk`."""
+    base, _ = input_gradient(model_flip, x64, targets)
+    changes = [torch.zeros((0,) + tuple(x64.shape[1:]), dtype=x64.dtype)]
+    for start in range(0, len(candidates), chunk):
+        part = candidates[start:start + chunk]
+        rows = torch.tensor([sample for sample, _, _ in part])
+        flips = DerivativeFlips(model_flip)
+        for row, (_, call, decision) in enumerate(part):
+            flips.picks.setdefault(call, []).append((row, decision))
+        try:
+            flipped, _ = input_gradient(model_flip, x64[rows], targets[rows])
+        finally:
+            flips.close()
+        changes.append(flipped - base[rows])
+    return base, torch.cat(changes)
+
+
+def flip_effect_on_gradient(model32, model64, model_flip, x32, x64, targets):
+    """(the largest single-flip change of the gradient map of x64, relative to
+    the map's max |value|; the number of candidate decisions)."""
+    candidates = flip_candidates(model64, x64, float32_reach(model32, model64, x32, x64))
+    if not candidates:
+        return 0.0, 0
+    base, changes = single_flip_changes(model_flip, x64, targets, candidates)
+    return (changes.abs().max() / base.abs().max()).item(), len(candidates)
+
+
+def flip_effect_on_vargrad(model32, model64, model_flip, noisy32, noisy64, targets):
+    """(the largest change of the VarGrad map that one flipped decision in one
+    noisy sample makes, relative to the map's max |value|; the number of
+    candidate decisions). noisy* are [B * N, ...], targets per sample."""
+    candidates = flip_candidates(model64, noisy64, float32_reach(model32, model64, noisy32, noisy64))
+    base, changes = single_flip_changes(model_flip, noisy64, targets, candidates)
+    grads = base.reshape((-1, NUM_SAMPLES) + tuple(noisy64.shape[1:]))
+    vargrad = grads.var(dim=1, unbiased=False)
+    scale = vargrad.abs().max()
+    largest = 0.0
+    for (sample, _, _), change in zip(candidates, changes):
+        example, n = divmod(sample, NUM_SAMPLES)
+        flipped = grads[example].clone()
+        flipped[n] += change
+        largest = max(largest, ((flipped.var(dim=0, unbiased=False) - vargrad[example]).abs().max() / scale).item())
+    return largest, len(candidates)
+
+
+def without_inplace(model64):
+    """A copy of model64 whose modules do not overwrite their inputs (the same
+    values; DerivativeFlips' forward hooks need each module's input)."""
+    model = copy.deepcopy(model64)
+    for m in model.modules():
+        if getattr(m, 'inplace', False):
+            m.inplace = False
+    return model
+
+
+def stable_draw(what, name, tolerance, draw, first=0):
+    """Calls draw(k) for k = first, first + 1, ... until its samples are
+    float32-stable (every ratio from float32_instability at most tolerance),
+    up to k = MAX_DRAWS - 1. draw(k) returns (result, per-sample ratios).
+    Returns the first stable result, its worst ratio and its k (the number of
+    redraws); exits if none of those draws is stable."""
     seen = []
-    for k in range(MAX_DRAWS):
+    for k in range(first, MAX_DRAWS):
         result, ratios = draw(k)
         worst = ratios.max().item()
         if worst <= tolerance:
@@ -545,6 +791,42 @@ def stable_draw(what, name, tolerance, draw):
         seen.append(worst)
     sys.exit('%s: no float32-stable %s in %d draws (worst ratio per draw, tolerance %g: %s)'
              % (name, what, MAX_DRAWS, tolerance, ' '.join('%.2g' % w for w in seen)))
+
+
+def search_flip_free(what, name, tolerance, draw, effect_of):
+    """The --search-flip-free mode: draws k = 0, 1, ... as stable_draw does and,
+    for each float32-stable one, effect_of(result) -> (largest single-flip
+    effect, candidates); prints them and returns (k, True) for the first k
+    whose effect is at most FLIP_FREE. If none of the MAX_DRAWS draws is,
+    prints the distribution of the effects and returns (k, False) for the
+    stable draw with the smallest effect (the smallest flipAllowance)."""
+    effects = {}
+    for k in range(MAX_DRAWS):
+        result, ratios = draw(k)
+        if ratios.max().item() > tolerance:
+            print('  %s %s draw %2d: not float32-stable' % (name, what, k), flush=True)
+            continue
+        effect, candidates = effect_of(result)
+        effects[k] = effect
+        print('  %s %s draw %2d: %3d candidates, largest single-flip effect %.2g'
+              % (name, what, k, candidates, effect), flush=True)
+        if effect <= FLIP_FREE:
+            return k, True
+    if not effects:
+        sys.exit('%s: no float32-stable %s in %d draws' % (name, what, MAX_DRAWS))
+    q = np.quantile(list(effects.values()), [0, 0.25, 0.5, 0.75, 1])
+    print('  %s: no flip-free %s in %d draws; largest single-flip effect over the %d stable ones: '
+          'min %.2g, quartiles %s, max %.2g' % (name, what, MAX_DRAWS, len(effects), q[0],
+                                                  '/'.join('%.2g' % v for v in q[1:4]), q[4]), flush=True)
+    return min(effects, key=effects.get), False
+
+
+def _round_up(v):
+    """v rounded up to 2 significant digits (an allowance must not shrink)."""
+    if v <= 0:
+        return 0.0
+    unit = 10.0 ** (math.floor(math.log10(v)) - 1)
+    return float('%.2g' % (math.ceil(v / unit - 1e-9) * unit))
 
 
 def _finite(v):
@@ -607,7 +889,7 @@ def onnx_summary(path):
 # One model
 # ---------------------------------------------------------------------------
 
-def make(index, name):
+def make(index, name, search=False):
     make_model, example_shape, notes = MODELS[name]
     seed = SEED + 1000 * index
     torch.manual_seed(seed)
@@ -620,10 +902,13 @@ def make(index, name):
 
     # The batch (float32), and the VarGrad noise (float32), from their own
     # seeds; each redrawn with its next seed (batch: seed + 2, + 4, ...; noise:
-    # seed + 3, + 5, ...) until all its samples are float32-stable.
+    # seed + 3, + 5, ...) until all its samples are float32-stable, starting
+    # at the draws SEARCHED_DRAWS lists for the model.
     shape = [BATCH] + example_shape
     tolerance = STABILITY_TOLERANCES.get(name, STABILITY_TOLERANCE)
     model64 = copy.deepcopy(model).double().eval()
+    model_flip = without_inplace(model64)
+    first_batch, first_noise = SEARCHED_DRAWS.get(name, (0, 0))
 
     def draw_batch(k):
         x32 = pick_batch(model, example_shape, torch.Generator().manual_seed(seed + 2 + 2 * k))
@@ -632,7 +917,15 @@ def make(index, name):
             targets = model64(x64).argmax(dim=1)
         return x32, float32_instability(model, model64, x32, x64, targets)
 
-    x32, batch_worst, batch_redraws = stable_draw('batch', name, tolerance, draw_batch)
+    def batch_flip_effect(x32):
+        x64 = x32.double()
+        with torch.no_grad():
+            targets = model64(x64).argmax(dim=1)
+        return flip_effect_on_gradient(model, model64, model_flip, x32, x64, targets)
+
+    if search:
+        first_batch, batch_flip_free = search_flip_free('batch', name, tolerance, draw_batch, batch_flip_effect)
+    x32, batch_worst, batch_redraws = stable_draw('batch', name, tolerance, draw_batch, first_batch)
     x64 = x32.double()
     with torch.no_grad():
         targets = model64(x64).argmax(dim=1)
@@ -648,7 +941,24 @@ def make(index, name):
         ratios = float32_instability(model, model64, noisy32, noisy64, sample_targets)
         return (noise_seed, noise32), ratios
 
-    (noise_seed, noise32), noise_worst, noise_redraws = stable_draw('noise', name, tolerance, draw_noise)
+    def noise_flip_effect(drawn):
+        noise32 = drawn[1]
+        return flip_effect_on_vargrad(model, model64, model_flip,
+                                      (x32.unsqueeze(1) + noise32).reshape(sample_shape),
+                                      (x64.unsqueeze(1) + noise32.double()).reshape(sample_shape), sample_targets)
+
+    if search:
+        first_noise, noise_flip_free = search_flip_free('noise', name, tolerance, draw_noise, noise_flip_effect)
+        print('%s: batch %s, noise %s; SEARCHED_DRAWS entry %r' % (
+            name, *('flip-free' if free else 'not flip-free (smallest allowance kept)'
+                    for free in (batch_flip_free, noise_flip_free)), (first_batch, first_noise)), flush=True)
+    (noise_seed, noise32), noise_worst, noise_redraws = stable_draw('noise', name, tolerance, draw_noise,
+                                                                    first_noise)
+
+    # What one decision taken the other way by float32 rounding could change
+    # (see "Single-flip effects" above): the test's allowance beyond 1e-4.
+    gradient_flip, flip_candidates_input = batch_flip_effect(x32)
+    vargrad_flip, flip_candidates_noisy = noise_flip_effect((noise_seed, noise32))
 
     # Kink margins of the kept draw, recorded for the reader (not a criterion:
     # see "Kink margins" above).
@@ -708,7 +1018,12 @@ def make(index, name):
             'kinkMarginLayer': where_noisy[margin_noisy.argmin().item()] or None,
             'nearKinkInput': int(near_input.sum()),
             'nearKinkNoisy': int(near_noisy.sum()),
+            'flipReach': FLIP_REACH,
+            'flipCandidatesInput': flip_candidates_input,
+            'flipCandidatesNoisy': flip_candidates_noisy,
         },
+        **({'flipAllowance': {'gradient': _round_up(gradient_flip), 'vargrad': _round_up(vargrad_flip)}}
+           if flip_candidates_input + flip_candidates_noisy else {}),
         'input': '[' + float32_text(x32.numpy()) + ']',
         'targets': targets.tolist(),
         'logits': '[' + float64_text(logits.numpy()) + ']',
@@ -734,11 +1049,13 @@ def make(index, name):
     print('%-20s export %5.1fs  reference %5.1fs  onnx %9d B  json %8d B  ops %2d  '
           'top-2 margin %.3g  torch float32 vs float64 logits rel %.2g  '
           'float32-stable: worst %.2g, redraws batch %d noise %d  '
-          'kink margin input %.2g noisy %.2g, near-kink decisions %d / %d'
+          'kink margin input %.2g noisy %.2g, near-kink decisions %d / %d, '
+          'flip candidates %d / %d, largest single-flip effect gradient %.2g vargrad %.2g'
           % (name, export_s, reference_s, summary['bytes'], json_bytes, len(summary['opTypes']),
              margin, f32_rel, max(batch_worst, noise_worst), batch_redraws, noise_redraws,
              margin_input.min().item(), margin_noisy.min().item(), int(near_input.sum()),
-             int(near_noisy.sum())), flush=True)
+             int(near_noisy.sum()), flip_candidates_input, flip_candidates_noisy, gradient_flip,
+             vargrad_flip), flush=True)
     if json_bytes > MAX_JSON_BYTES:
         print('WARNING: %s is %d bytes (over %d)' % (ref_path, json_bytes, MAX_JSON_BYTES), file=sys.stderr)
     summary['referenceBytes'] = json_bytes
@@ -746,7 +1063,8 @@ def make(index, name):
 
 
 def main(argv):
-    names = argv or list(MODELS)
+    search = '--search-flip-free' in argv
+    names = [a for a in argv if a != '--search-flip-free'] or list(MODELS)
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         sys.exit('unknown model(s): %s; known: %s' % (', '.join(unknown), ', '.join(MODELS)))
@@ -762,7 +1080,7 @@ def main(argv):
 
     start = time.time()
     for name in names:
-        models[name] = make(list(MODELS).index(name), name)
+        models[name] = make(list(MODELS).index(name), name, search)
     models = {n: models[n] for n in MODELS if n in models}
 
     manifest = {

@@ -16,6 +16,8 @@ interface Reference {
   gradient: number[];
   noise: { numSamples: number; sigma: number; values: number[] };
   vargrad: number[];
+  /** Present where some decision lies within float32 reach of its kink: see tolerance(). */
+  flipAllowance?: { gradient: number; vargrad: number };
 }
 
 const fixtures = new URL('./fixtures/', import.meta.url);
@@ -26,21 +28,25 @@ const RUNTIMES: Array<[string, OnnxRuntimeModule, object]> = [
 ];
 
 /**
- * The one cell measured beyond 1e-4, and why: MobileNetV2 takes about 10⁶
- * ReLU6 decisions per sample, and every draw leaves tens of them within float32
- * rounding of their kink (scripts/README.md, "Kink margins"). onnxruntime-web's
- * wasm kernels round differently from PyTorch's and flip one of them in a noisy
- * sample, which moves that sample's gradient (measured 1.1e-3 of VarGrad's scale);
- * onnxruntime-node and every kink-free or shallower model stay within 1e-4.
+ * 1e-4 of the map's largest magnitude, plus the reference's flipAllowance for
+ * that map where it has one. A float32 runtime may legitimately take a
+ * ReLU / ReLU6 / Hardswish / MaxPool decision the other way when rounding
+ * reaches its kink, and one such flip moves a map by far more than 1e-4.
+ * make-fixtures.py searches for draws with no decision within float32 reach
+ * that matters; where none of 50 has that (mobilenet_v2, resnet18 and vgg11_bn
+ * take 10⁵–10⁶ decisions per sample), it records the largest change one
+ * flipped decision makes to the map, computed in float64 (scripts/README.md,
+ * "Single-flip effects"). Both runtimes flip one in a mobilenet_v2 noisy
+ * sample, each explained by one flip to within 1e-6 of VarGrad's scale.
  */
-function vargradTolerance(model: string, runtime: string): number {
-  return model === 'mobilenet_v2' && runtime === 'onnxruntime-web wasm' ? 2e-3 : 1e-4;
+function tolerance(reference: Reference, map: 'gradient' | 'vargrad'): number {
+  return 1e-4 + (reference.flipAllowance?.[map] ?? 0);
 }
 
 /**
  * PyTorch-exported models (random weights) against PyTorch autograd: the input
- * gradient of the target logit and VarGrad from the same noise, within 1e-4 of
- * the reference's largest magnitude.
+ * gradient of the target logit and VarGrad from the same noise, within
+ * tolerance() of the reference's largest magnitude.
  */
 describe.each(names)('%s exported from PyTorch', (name) => {
   const reference: Reference = JSON.parse(readFileSync(new URL(`reference/${name}.json`, fixtures), 'utf8'));
@@ -49,14 +55,14 @@ describe.each(names)('%s exported from PyTorch', (name) => {
   const exampleShape = reference.inputShape.slice(1);
   const noise = hostTensor(Float32Array.from(reference.noise.values), [reference.inputShape[0]!, reference.noise.numSamples, ...exampleShape]);
 
-  describe.each(RUNTIMES)('on %s', (runtime, ort, sessionOptions) => {
+  describe.each(RUNTIMES)('on %s', (_runtime, ort, sessionOptions) => {
     it('gives the logits and the input gradient of the target logit', async () => {
       const backend = createOnnxBackend(ort, bytes, { sessionOptions });
       try {
         const logits = await backend.logits(x);
         expectClose(logits.data, reference.logits, 1e-4, 'logits');
         const gradient = await explain(backend, 'gradient', x, { target: reference.targets });
-        expectClose(gradient.data, reference.gradient, 1e-4, 'gradient');
+        expectClose(gradient.data, reference.gradient, tolerance(reference, 'gradient'), 'gradient');
       } finally {
         await backend.dispose();
       }
@@ -69,7 +75,7 @@ describe.each(names)('%s exported from PyTorch', (name) => {
         expect(vargrad.shape).toEqual(reference.inputShape);
         // The spec sets VarGrad values below 1e-10 to exactly 0; PyTorch's reference keeps them.
         const expected = reference.vargrad.map((v) => (Math.abs(v) < VARIANCE_ZERO_THRESHOLD ? 0 : v));
-        expectClose(vargrad.data, expected, vargradTolerance(name, runtime), 'vargrad');
+        expectClose(vargrad.data, expected, tolerance(reference, 'vargrad'), 'vargrad');
       } finally {
         await backend.dispose();
       }
