@@ -5,7 +5,9 @@
 #
 # For a Linux machine with an NVIDIA driver, Node ≥ 20.19 and this
 # repository with `npm ci` done and the packages built
-# (`npx turbo run build --filter=./packages/*`). Run from anywhere:
+# (`npx turbo run build --filter=./packages/*`), or the folder that
+# pack-offline.mjs makes for a machine without a registry (run-offline.sh).
+# Run from anywhere:
 #
 #   bash apps/bench/gpu/run-gpu-bench.sh            # sets up Vulkan/glvnd (apt, needs root) and runs
 #   SKIP_APT=1 bash apps/bench/gpu/run-gpu-bench.sh # the libraries are already there
@@ -19,7 +21,14 @@ ROOT="$(cd "$APP/../.." && pwd)"
 
 # 1. Dawn needs the Vulkan loader and glvnd (without glvnd the loader fails
 #    with VK_ERROR_INCOMPATIBLE_DRIVER), and the driver's Vulkan ICD file.
-if [[ "${SKIP_APT:-0}" != 1 ]]; then
+#    OFFLINE_DEBS: a folder of their .deb files (pack-offline.mjs), unpacked
+#    with dpkg -x where the loader is missing, for a machine without a registry.
+if [[ -n "${OFFLINE_DEBS:-}" ]]; then
+  if ! ldconfig -p | grep -q 'libvulkan\.so\.1 ' || ! ldconfig -p | grep -q 'libGLX\.so\.0 '; then
+    for deb in "$OFFLINE_DEBS"/*.deb; do dpkg -x "$deb" /; done
+    ldconfig
+  fi
+elif [[ "${SKIP_APT:-0}" != 1 ]]; then
   if command -v apt-get >/dev/null; then
     SUDO=""; [[ $(id -u) == 0 ]] || SUDO=sudo
     $SUDO apt-get update -qq
@@ -43,8 +52,13 @@ mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 echo "Vulkan ICD: ${VK_DRIVER_FILES:-$VK_ICD_FILENAMES}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
-# 2. The fixture models (PyTorch-exported ONNX files; needs torch + onnx for the python used).
-(cd "$ROOT" && node packages/backend-onnx/scripts/ensure-fixtures.mjs)
+# 2. The benchmark's ONNX models, exported by this machine's PyTorch where
+#    missing (the networks of the test fixtures, without their references).
+#    BENCH_PYTHON: a python3 with a CUDA build of torch and torchvision;
+#    without CUDA the PyTorch rows are left out and the run says so.
+export BENCH_PYTHON="${BENCH_PYTHON:-python3}"
+"$BENCH_PYTHON" "$APP/src/torch/export_models.py" "$ROOT/packages/backend-onnx/test/fixtures/models" mlp cnn1d resnet18 ||
+  echo "could not export every model with $BENCH_PYTHON: the cases of a missing model will fail and the others run" >&2
 
 # 3. Is Dawn there and does it see the card?
 (cd "$APP" && node --input-type=module -e "
@@ -53,8 +67,4 @@ console.log('WebGPU adapter:', await installWebGpu());
 process.exit(0);")
 
 # 4. PyTorch CUDA on the same card, then ours through WebGPU, one run.
-#    BENCH_PYTHON: a python3 with a CUDA build of torch and torchvision (and
-#    numpy, onnx: the model builders come from make-fixtures.py); without
-#    CUDA the PyTorch rows are left out and the run says so.
-export BENCH_PYTHON="${BENCH_PYTHON:-python3}"
-cd "$APP" && node src/run-bench.mjs --profile=gpu --torch-device=cuda --no-memory --out=results/gpu.json "$@"
+cd "$APP" && node src/run-bench.mjs --profile=gpu --torch-device=cuda --no-memory --case-timeout-s=180 --out=results/gpu.json "$@"

@@ -1,6 +1,6 @@
 // npm run bench [-- --quick | --full | --profile=gpu] [--models=mlp,cnn1d]
 //   [--engines=onnx-node,onnx-wasm] [--threads=2] [--no-torch] [--no-memory]
-//   [--budget-ms=3000] [--torch-device=cuda] [--out=results/cpu-default.json]
+//   [--budget-ms=3000] [--case-timeout-s=1200] [--torch-device=cuda] [--out=results/cpu-default.json]
 //
 // Times VarGrad on the fixture models on our engines and on PyTorch (the
 // Python reference's loop and a batched run), each case in a fresh child
@@ -15,10 +15,9 @@ import { memoryTable, speedTables } from './report.mjs';
 
 const APP = fileURLToPath(new URL('../', import.meta.url));
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
-const CASE_TIMEOUT_MS = 20 * 60_000;
 
 function parseArgs(argv) {
-  const args = { profile: 'default', threads: 2, torch: true, memory: true, budgetMs: 3000, torchDevice: 'cpu' };
+  const args = { profile: 'default', threads: 2, torch: true, memory: true, budgetMs: 3000, caseTimeoutS: 1200, torchDevice: 'cpu' };
   for (const arg of argv) {
     const [key, value] = arg.replace(/^--/, '').split('=');
     if (key === 'quick' || key === 'full') args.profile = key;
@@ -26,6 +25,7 @@ function parseArgs(argv) {
     else if (key === 'models' || key === 'engines') args[key] = value.split(',');
     else if (key === 'threads') args.threads = Number(value);
     else if (key === 'budget-ms') args.budgetMs = Number(value);
+    else if (key === 'case-timeout-s') args.caseTimeoutS = Number(value);
     else if (key === 'no-torch') args.torch = false;
     else if (key === 'no-memory') args.memory = false;
     else if (key === 'out') args.out = value;
@@ -38,18 +38,23 @@ function parseArgs(argv) {
 }
 
 /** Runs one case in a child process and returns its RESULT object (or one with `error`). */
-function runChild(command, argv, label) {
+function runChild(command, argv, label, timeoutMs) {
   return new Promise((resolve) => {
     const child = spawn(command, argv, { cwd: APP, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), CASE_TIMEOUT_MS);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       const line = out.split('\n').find((l) => l.startsWith('RESULT '));
       if (line) return resolve(JSON.parse(line.slice('RESULT '.length)));
+      if (timedOut) return resolve({ ...label, error: `stopped after the case time limit (${timeoutMs / 1000} s, --case-timeout-s)` });
       resolve({ ...label, error: `exit ${code}: ${(err || out).trim().split('\n').slice(-3).join(' | ')}` });
     });
   });
@@ -89,11 +94,26 @@ async function main() {
 
   const timing = { budgetMs: args.budgetMs };
   const results = [];
+  const out = args.out ?? `results/cpu-${args.profile}.json`;
+  mkdirSync(new URL('.', new URL(out, `file://${APP}`)), { recursive: true });
+  // Written after every case too, so that a run cut short keeps what it measured.
+  const save = () => {
+    const markdown = [
+      `### Speed (median; ${args.threads} threads; profile ${args.profile})`,
+      speedTables(results),
+      '### Peak memory',
+      memoryTable(results),
+    ].join('\n\n');
+    writeFileSync(`${APP}${out}`, `${JSON.stringify({ ...info, results }, null, 1)}\n`);
+    writeFileSync(`${APP}${out.replace(/\.json$/, '.md')}`, `${markdown}\n`);
+    return markdown;
+  };
   const run = async (label, command, argv) => {
     const started = performance.now();
-    const result = await runChild(command, argv, label);
+    const result = await runChild(command, argv, label, args.caseTimeoutS * 1000);
     console.log(`  ${label.kind} ${label.model} ${label.engine}${label.n ? ` N=${label.n}` : ''}: ${result.error ? `FAILED ${result.error}` : 'done'} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     results.push(result);
+    save();
   };
   const node = (spec) => run(spec, process.execPath, ['src/run-case.mjs', JSON.stringify(spec)]);
   const python = (spec) => run({ engine: 'pytorch', ...spec }, PYTHON, ['src/torch/vargrad_torch.py', JSON.stringify({ ...spec, device: args.torchDevice })]);
@@ -112,18 +132,8 @@ async function main() {
   }
   info.finishedAt = new Date().toISOString();
   info.loadAtEnd = os.loadavg().map((l) => Number(l.toFixed(2)));
-
-  const markdown = [
-    `### Speed (median; ${args.threads} threads; profile ${args.profile})`,
-    speedTables(results),
-    '### Peak memory',
-    memoryTable(results),
-  ].join('\n\n');
+  const markdown = save();
   console.log(`\n${markdown}\n`);
-  const out = args.out ?? `results/cpu-${args.profile}.json`;
-  mkdirSync(new URL('.', new URL(out, `file://${APP}`)), { recursive: true });
-  writeFileSync(`${APP}${out}`, `${JSON.stringify({ ...info, results }, null, 1)}\n`);
-  writeFileSync(`${APP}${out.replace(/\.json$/, '.md')}`, `${markdown}\n`);
   console.log(`wrote ${out} and ${out.replace(/\.json$/, '.md')}; load average at the end ${info.loadAtEnd.join(' ')}`);
 }
 

@@ -545,18 +545,24 @@ class KinkRecorder:
             h.remove()
 
 
-def kink_margins(model64, x64):
-    """Per example of x64: the smallest relative kink margin over every piecewise
-    decision of the float64 forward pass, min |z - kink| / max |z| (MaxPool:
-    top-2 gap / max |z|), z being that layer's input for that example; inf if
-    the model takes no such decision. Also the layer where it occurs, and how
-    many decisions have a relative margin below KINK_NEAR."""
+
+def recorded_forward(model64, x64):
+    """A KinkRecorder holding every piecewise decision of one float64 forward pass of x64."""
     rec = KinkRecorder(model64)
     try:
         with torch.no_grad():
             model64(x64)
     finally:
         rec.close()
+    return rec
+
+def kink_margins(model64, x64):
+    """Per example of x64: the smallest relative kink margin over every piecewise
+    decision of the float64 forward pass, min |z - kink| / max |z| (MaxPool:
+    top-2 gap / max |z|), z being that layer's input for that example; inf if
+    the model takes no such decision. Also the layer where it occurs, and how
+    many decisions have a relative margin below KINK_NEAR."""
+    rec = recorded_forward(model64, x64)
     best = torch.full([len(x64)], float('inf'), dtype=torch.float64)
     where = [''] * len(x64)
     near = torch.zeros(len(x64), dtype=torch.long)
@@ -644,12 +650,7 @@ def flip_candidates(model64, x64, reach):
     call, decision) whose kink margin is below FLIP_REACH times that call's
     float32 reach (relative to the sample's max |z|, as the reach is). A
     MaxPool gap is a difference of two rounded inputs, so its reach is twice."""
-    rec = KinkRecorder(model64)
-    try:
-        with torch.no_grad():
-            model64(x64)
-    finally:
-        rec.close()
+    rec = recorded_forward(model64, x64)
     found = []
     for call, (_, margins, scale, module) in enumerate(rec.calls):
         pool = 2 if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)) else 1
