@@ -749,10 +749,13 @@ def flip_effect_on_gradient(model32, model64, model_flip, x32, x64, targets):
     return (changes.abs().max() / base.abs().max()).item(), len(candidates)
 
 
-def flip_effect_on_vargrad(model32, model64, model_flip, noisy32, noisy64, targets):
+def flip_effect_on_vargrad(model32, model64, model_flip, noisy32, noisy64, targets, sample_gradient=False):
     """(the largest change of the VarGrad map that one flipped decision in one
     noisy sample makes, relative to the map's max |value|; the number of
-    candidate decisions). noisy* are [B * N, ...], targets per sample."""
+    candidate decisions). noisy* are [B * N, ...], targets per sample. With
+    sample_gradient, also the largest change of that sample's gradient,
+    relative to the max |value| of the noisy gradients' mean (the bound the
+    test puts on a one-sample correction)."""
     candidates = flip_candidates(model64, noisy64, float32_reach(model32, model64, noisy32, noisy64))
     base, changes = single_flip_changes(model_flip, noisy64, targets, candidates)
     grads = base.reshape((-1, NUM_SAMPLES) + tuple(noisy64.shape[1:]))
@@ -764,7 +767,10 @@ def flip_effect_on_vargrad(model32, model64, model_flip, noisy32, noisy64, targe
         flipped = grads[example].clone()
         flipped[n] += change
         largest = max(largest, ((flipped.var(dim=0, unbiased=False) - vargrad[example]).abs().max() / scale).item())
-    return largest, len(candidates)
+    if not sample_gradient:
+        return largest, len(candidates)
+    gradient_change = (changes.abs().max() / grads.mean(dim=1).abs().max()).item() if candidates else 0.0
+    return largest, len(candidates), gradient_change
 
 
 def without_inplace(model64):
@@ -856,7 +862,7 @@ def write_reference(path, ref):
             inner = ', '.join('%s: %s' % (json.dumps(k), v if k == 'values' else json.dumps(v))
                               for k, v in value.items())
             text = '{ %s }' % inner
-        elif key in ('input', 'logits', 'gradient', 'vargrad'):
+        elif key in ('input', 'logits', 'gradient', 'vargrad', 'noisyMean'):
             text = value
         else:
             text = json.dumps(value)
@@ -942,11 +948,12 @@ def make(index, name, search=False):
         ratios = float32_instability(model, model64, noisy32, noisy64, sample_targets)
         return (noise_seed, noise32), ratios
 
-    def noise_flip_effect(drawn):
+    def noise_flip_effect(drawn, sample_gradient=False):
         noise32 = drawn[1]
         return flip_effect_on_vargrad(model, model64, model_flip,
                                       (x32.unsqueeze(1) + noise32).reshape(sample_shape),
-                                      (x64.unsqueeze(1) + noise32.double()).reshape(sample_shape), sample_targets)
+                                      (x64.unsqueeze(1) + noise32.double()).reshape(sample_shape), sample_targets,
+                                      sample_gradient)
 
     if search:
         first_noise, noise_flip_free = search_flip_free('noise', name, tolerance, draw_noise, noise_flip_effect)
@@ -959,7 +966,7 @@ def make(index, name, search=False):
     # What one decision taken the other way by float32 rounding could change
     # (see "Single-flip effects" above): the test's allowance beyond 1e-4.
     gradient_flip, flip_candidates_input = batch_flip_effect(x32)
-    vargrad_flip, flip_candidates_noisy = noise_flip_effect((noise_seed, noise32))
+    vargrad_flip, flip_candidates_noisy, noisy_gradient_flip = noise_flip_effect((noise_seed, noise32), True)
 
     # Kink margins of the kept draw, recorded for the reader (not a criterion:
     # see "Kink margins" above).
@@ -1023,7 +1030,8 @@ def make(index, name, search=False):
             'flipCandidatesInput': flip_candidates_input,
             'flipCandidatesNoisy': flip_candidates_noisy,
         },
-        **({'flipAllowance': {'gradient': _round_up(gradient_flip), 'vargrad': _round_up(vargrad_flip)}}
+        **({'flipAllowance': {'gradient': _round_up(gradient_flip), 'vargrad': _round_up(vargrad_flip),
+                              'noisyGradient': _round_up(noisy_gradient_flip)}}
            if flip_candidates_input + flip_candidates_noisy else {}),
         'input': '[' + float32_text(x32.numpy()) + ']',
         'targets': targets.tolist(),
@@ -1036,6 +1044,7 @@ def make(index, name, search=False):
             'values': '[' + float32_text(noise32.numpy()) + ']',
         },
         'vargrad': '[' + float64_text(vargrad.numpy()) + ']',
+        'noisyMean': '[' + float64_text(noisy_grads.mean(dim=1).numpy()) + ']',
     }
     ref_path = os.path.join(REFERENCE_DIR, name + '.json')
     write_reference(ref_path, ref)
