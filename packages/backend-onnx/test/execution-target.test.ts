@@ -173,6 +173,22 @@ describe('what a target lacks is not emitted', () => {
     else expect(types).toContain('And');
   });
 
+  it.each([
+    ['cpu', 'r'],
+    ['webgpu', 'r'],
+    ['webgl', 'c'],
+  ] as const)('%s: the ReLU mask is read from %s (the output, so Conv + ReLU stay fused; the input on WebGL)', (target, masked) => {
+    const model = onnxModel({
+      opset: 13,
+      nodes: [node('Conv', ['x', 'w'], ['c'], { pads: ints([1, 1, 1, 1]) }), node('Relu', ['c'], ['r']), node('Flatten', ['r'], ['f']), node('Gemm', ['f', 'g', 'b'], ['logits'])],
+      initializers: { w: { dims: [3, 3, 3, 3], values: uniformValues(81, 1) }, g: { dims: [192, 4], values: uniformValues(768, 2) }, b: { dims: [4], values: [0, 0, 0, 0] } },
+      inputs: [valueInfo('x', [2, 3, 8, 8])],
+      outputs: [valueInfo('logits', [2, 4])],
+    });
+    const comparisons = fromBinary(ModelProtoSchema, buildGradientModel(model, request(target)).bytes).graph!.node.filter((n) => n.opType === 'Greater');
+    expect(comparisons.map((n) => n.input[0])).toEqual([masked]);
+  });
+
   it('the cpu target keeps the scatter at opset 17 (the reference the others are compared with)', () => {
     const types = fromBinary(ModelProtoSchema, buildGradientModel(poolingModel(17), request('cpu')).bytes).graph!.node.map((n) => n.opType);
     expect(types).toContain('ScatterElements');

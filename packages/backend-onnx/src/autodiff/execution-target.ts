@@ -40,9 +40,16 @@ export type Capability =
    * texture per tensor, in Conv's [M, C·k] layout, and ConvTranspose's
    * shader then fails to compile: "'getW' : no matching overloaded function").
    */
-  | 'sharedConvWeight';
+  | 'sharedConvWeight'
+  /**
+   * ReLU's gradient mask read from its output (so that ONNX Runtime keeps the
+   * Conv before it fused with it). The WebGL EP computes a residual block's
+   * ReLU outputs wrong (apps/parity's resnet_block: its plain forward is off
+   * by 0.32) while the ReLU inputs it computes give the right mask.
+   */
+  | 'reluMaskFromOutput';
 
-const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight'];
+const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput'];
 
 const CAPABILITIES: Readonly<Record<ExecutionTarget, ReadonlySet<Capability>>> = {
   cpu: new Set(ALL),

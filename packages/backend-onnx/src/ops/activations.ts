@@ -164,8 +164,9 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
    * ȳ·[x > 0]: ReLU'(0) = 0. Read as [y > 0] on the output y = ReLU(x), the
    * same mask: then x has ReLU as its only consumer, and ONNX Runtime fuses
    * the Conv (or Conv + Add) before it with it, as in the forward model.
+   * Not on WebGL (see the capability `reluMaskFromOutput`).
    */
-  unary('Relu', (x) => Math.max(x, 0), (g) => [times(g, positive(g, g.outputName(0)))]),
+  unary('Relu', (x) => Math.max(x, 0), (g) => [times(g, positive(g, g.supports('reluMaskFromOutput') ? g.outputName(0) : g.inputName(0)))]),
   {
     /** ȳ·(x > 0 ? 1 : α), written ȳ·(α + [x > 0]·(1 − α)); α at 0, as PyTorch. */
     opType: 'LeakyRelu',
