@@ -27,6 +27,9 @@ function moments(gradients: ArrayLike<number>): { mean: Float64Array; variance: 
 
 const reference = Float64Array.from(uniformValues(EXAMPLES * SAMPLES * SIZE, 11));
 const { mean, variance } = moments(reference);
+const move = (g: Float64Array, index: number, by: number): void => {
+  g[index] = g[index]! + by;
+};
 const changed = (edit: (g: Float64Array) => void): Float64Array => {
   const g = reference.slice();
   edit(g);
@@ -43,8 +46,8 @@ describe('oneFlipCheck', () => {
 
   it('one sample moved (example 1, sample 3): corrected exactly, the correction is the move', () => {
     const ours = changed((g) => {
-      g[(1 * SAMPLES + 3) * SIZE + 2] += 0.05;
-      g[(1 * SAMPLES + 3) * SIZE + 4] -= 0.02;
+      move(g, (1 * SAMPLES + 3) * SIZE + 2, 0.05);
+      move(g, (1 * SAMPLES + 3) * SIZE + 4, -0.02);
     });
     const check = oneFlipCheck(ours, mean, variance, EXAMPLES, SAMPLES);
     const meanScale = Math.max(...mean.map(Math.abs));
@@ -55,8 +58,8 @@ describe('oneFlipCheck', () => {
 
   it('two samples moved: not explained', () => {
     const ours = changed((g) => {
-      g[(0 * SAMPLES + 1) * SIZE + 2] += 0.05;
-      g[(0 * SAMPLES + 4) * SIZE + 2] -= 0.05;
+      move(g, (0 * SAMPLES + 1) * SIZE + 2, 0.05);
+      move(g, (0 * SAMPLES + 4) * SIZE + 2, -0.05);
     });
     expect(oneFlipCheck(ours, mean, variance, EXAMPLES, SAMPLES).residual).toBeGreaterThan(1e-3);
   });
