@@ -28,32 +28,22 @@ export function fillStandardNormal(
   const c2 = example >>> 0;
   const generator = philoxBlocks();
   const { words } = generator;
-  const length = out.length;
-  const blocks = Math.ceil(length / 4);
+  const blocks = Math.ceil(out.length / 4);
   for (let first = 0; first < blocks; first += generator.capacity) {
     const count = Math.min(generator.capacity, blocks - first);
     generator.fill(first, count, c1, c2, k0, k1);
-    // Whole blocks; the last one may hold only 1 to 3 elements of `out`.
-    const whole = Math.min(count, Math.floor(length / 4) - first);
-    for (let q = 0; q < whole; q++) {
-      const e = 4 * (first + q);
-      let radius = Math.sqrt(-2 * Math.log((words[4 * q]! + 0.5) / TWO_POW_32));
-      let angle = TWO_PI * ((words[4 * q + 1]! + 0.5) / TWO_POW_32);
-      out[e] = radius * Math.cos(angle);
-      out[e + 1] = radius * Math.sin(angle);
-      radius = Math.sqrt(-2 * Math.log((words[4 * q + 2]! + 0.5) / TWO_POW_32));
-      angle = TWO_PI * ((words[4 * q + 3]! + 0.5) / TWO_POW_32);
-      out[e + 2] = radius * Math.cos(angle);
-      out[e + 3] = radius * Math.sin(angle);
-    }
-    if (whole === count) continue;
-    for (let pair = 0; pair < 2; pair++) {
-      const e = 4 * (first + whole) + 2 * pair;
-      if (e >= length) break;
-      const radius = Math.sqrt(-2 * Math.log((words[4 * whole + 2 * pair]! + 0.5) / TWO_POW_32));
-      const angle = TWO_PI * ((words[4 * whole + 2 * pair + 1]! + 0.5) / TWO_POW_32);
-      out[e] = radius * Math.cos(angle);
-      if (e + 1 < length) out[e + 1] = radius * Math.sin(angle);
+    for (let w = 0; w < 4 * count; w += 2) {
+      const e = 4 * first + w;
+      if (e >= out.length) break; // the last block may hold only 1 to 3 elements of `out`
+      boxMuller(out, e, words[w]!, words[w + 1]!);
     }
   }
+}
+
+/** Box–Muller of the words a, b into out[e] and, where there is one, out[e + 1]. */
+function boxMuller(out: Float32Array | Float64Array, e: number, a: number, b: number): void {
+  const radius = Math.sqrt(-2 * Math.log((a + 0.5) / TWO_POW_32));
+  const angle = TWO_PI * ((b + 0.5) / TWO_POW_32);
+  out[e] = radius * Math.cos(angle);
+  if (e + 1 < out.length) out[e + 1] = radius * Math.sin(angle);
 }
