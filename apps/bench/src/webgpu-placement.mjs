@@ -13,22 +13,20 @@
 //   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json XDG_RUNTIME_DIR=/tmp/xdg node src/webgpu-placement.mjs
 // Placement does not depend on the adapter, so SwiftShader answers for every GPU.
 import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createOnnxBackend } from '@saliency/backend-onnx';
 import { FIXTURE_MODELS } from './cases.mjs';
 import { installWebGpu } from './engines/webgpu-node.mjs';
 
-const EXAMPLE_SHAPES = {
-  mlp: [20],
-  cnn1d: [12, 128],
-  resnet18: [3, 48, 48],
-  vgg11_bn: [3, 48, 48],
-  mobilenet_v2: [3, 48, 48],
-  mobilenet_v3_small: [3, 48, 48],
-  efficientnet_b0: [3, 48, 48],
-  vit_tiny: [3, 32, 32],
-};
+const REFERENCES = `${FIXTURE_MODELS}../reference/`;
+
+/** A fixture model's example shape: the one it was traced at, from its reference file. */
+function exampleShape(model) {
+  return JSON.parse(readFileSync(`${REFERENCES}${model}.json`, 'utf8')).inputShape.slice(1);
+}
+
 const EPS = { native: ['onnxruntime-web/webgpu', 'ort-wasm-simd-threaded.asyncify.wasm'], jsep: ['onnxruntime-web/all', 'ort-wasm-simd-threaded.jsep.wasm'] };
 
 /** The child: runs the graphs of `models` on one EP with ONNX Runtime's verbose log on stdout. */
@@ -44,7 +42,7 @@ async function runGraphs(ep, models) {
     const backend = createOnnxBackend(ort, await readFile(`${FIXTURE_MODELS}${model}.onnx`), {
       sessionOptions: { executionProviders: ['webgpu'], logSeverityLevel: 0, logVerbosityLevel: 0 },
     });
-    const example = EXAMPLE_SHAPES[model];
+    const example = exampleShape(model);
     const rows = (n) => {
       const shape = [n, ...example];
       return { data: new Float32Array(shape.reduce((a, b) => a * b)).map((_, i) => Math.sin(0.37 * i)), shape };
@@ -79,7 +77,7 @@ function cpuNodes(log) {
 async function main() {
   const [role, ep, ...rest] = process.argv.slice(2);
   if (role === '--child') return runGraphs(ep, rest);
-  const models = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(EXAMPLE_SHAPES);
+  const models = process.argv.slice(2).length > 0 ? process.argv.slice(2) : readdirSync(REFERENCES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
   let clean = true;
   for (const ep of Object.keys(EPS)) {
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ep, ...models], { encoding: 'utf8', maxBuffer: 1 << 30 });
