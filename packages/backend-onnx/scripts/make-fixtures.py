@@ -175,6 +175,7 @@ the same PyTorch version writes the same JSON.
 
 import copy
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -896,6 +897,20 @@ def onnx_summary(path):
 # One model
 # ---------------------------------------------------------------------------
 
+def export_onnx(model, x32, path):
+    """The float32 model to ONNX as every fixture is: opset OPSET, input
+    "input", output "logits", a dynamic batch axis, constant folding on, and
+    the TorchScript exporter (PyTorch 2.9 and later default to the dynamo
+    exporter, whose graphs differ; 1.13 has only this one)."""
+    options = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
+    torch.onnx.export(
+        model, (x32,), path,
+        export_params=True, opset_version=OPSET, do_constant_folding=True,
+        input_names=['input'], output_names=['logits'],
+        dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, **options,
+    )
+
+
 def make(index, name, search=False):
     make_model, example_shape, notes = MODELS[name]
     seed = SEED + 1000 * index
@@ -977,12 +992,7 @@ def make(index, name, search=False):
     # 1. ONNX export of the float32 model.
     onnx_path = os.path.join(MODELS_DIR, name + '.onnx')
     t0 = time.time()
-    torch.onnx.export(
-        model, (x32,), onnx_path,
-        export_params=True, opset_version=OPSET, do_constant_folding=True,
-        input_names=['input'], output_names=['logits'],
-        dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}},
-    )
+    export_onnx(model, x32, onnx_path)
     export_s = time.time() - t0
     summary = onnx_summary(onnx_path)
     summary['parameters'] = params

@@ -6,31 +6,17 @@ same networks, but also search float32-stable draws and compute float64
 references: minutes of work a GPU machine does not need, and tied to the
 PyTorch release that made the committed references. This writes only the
 ONNX files the benchmark loads, from the same models (vargrad_torch.py's
-fixture_model: same code, seeds and BatchNorm calibration), opset 17,
-TorchScript exporter (newer PyTorch releases default to the dynamo exporter,
-whose graphs differ).
+fixture_model: same code, seeds and BatchNorm calibration), exported by
+make-fixtures.py's export_onnx (opset 17, TorchScript exporter).
 
 Usage: python3 export_models.py OUT_DIR MODEL [MODEL ...]   (skips files already there)
 """
-import inspect
 import os
 import sys
 
 import torch
 
-from vargrad_torch import SHAPES, example, fixture_model
-
-OPSET = 17
-
-
-def export(name, path):
-    model = fixture_model(name)
-    options = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
-    torch.onnx.export(
-        model, (example(SHAPES[name], 'cpu'),), path,
-        export_params=True, opset_version=OPSET, do_constant_folding=True,
-        input_names=['input'], output_names=['logits'],
-        dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, **options)
+from vargrad_torch import SHAPES, example, fixture_model, fixture_script
 
 
 def main(out_dir, names):
@@ -41,7 +27,7 @@ def main(out_dir, names):
         path = os.path.join(out_dir, name + '.onnx')
         if os.path.exists(path):
             continue
-        export(name, path)
+        fixture_script().export_onnx(fixture_model(name), example(SHAPES[name], 'cpu'), path)
         print('exported %s (%.1f MB) with PyTorch %s' % (path, os.path.getsize(path) / 1e6, torch.__version__))
 
 

@@ -37,11 +37,17 @@ FIXTURE_SCRIPT = os.path.join(HERE, '..', '..', '..', '..', 'packages', 'backend
 SHAPES = {'mlp': [20], 'cnn1d': [12, 128], 'resnet18': [3, 224, 224]}
 
 
-def fixture_model(name):
-    """The fixture model `name`, made as make-fixtures.py makes it (same seed, same BatchNorm calibration)."""
+def fixture_script():
+    """packages/backend-onnx/scripts/make-fixtures.py as a module."""
     spec = importlib.util.spec_from_file_location('make_fixtures', FIXTURE_SCRIPT)
     fixtures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fixtures)
+    return fixtures
+
+
+def fixture_model(name):
+    """The fixture model `name`, made as make-fixtures.py makes it (same seed, same BatchNorm calibration)."""
+    fixtures = fixture_script()
     make_model, example_shape, _ = fixtures.MODELS[name]
     seed = fixtures.SEED + 1000 * list(fixtures.MODELS).index(name)
     torch.manual_seed(seed)
