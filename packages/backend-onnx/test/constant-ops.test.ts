@@ -5,7 +5,7 @@ import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../src/aut
 import { inferGraph } from '../src/autodiff/infer-graph.js';
 import { constTensor } from '../src/model/const-tensor.js';
 import { DataType } from '../src/model/data-type.js';
-import { sizeOf } from '../src/ops/tensor-math.js';
+import { sizeOf } from '@saliency/core';
 import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
 import { evaluateOp, expectClose, uniformValues, type GradientCase } from './helpers/check-gradient.js';
 import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';

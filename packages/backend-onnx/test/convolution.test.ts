@@ -1,6 +1,6 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import type { AttributeValue } from '../src/autodiff/attribute-value.js';
+import type { AttributeValue } from '../src/model/attribute-value.js';
 import { buildGradientModel } from '../src/autodiff/build-gradient-model.js';
 import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
 import { checkGradient, uniformValues, type Operand } from './helpers/check-gradient.js';

@@ -5,7 +5,7 @@ import type { GraphFacts } from '../src/autodiff/graph-facts.js';
 import { nodeContext } from '../src/autodiff/node-context.js';
 import { constTensor } from '../src/model/const-tensor.js';
 import { DataType } from '../src/model/data-type.js';
-import { sizeOf } from '../src/ops/tensor-math.js';
+import { sizeOf } from '@saliency/core';
 import type { GradientContext } from '../src/ops/op-definition.js';
 import { OPS } from '../src/ops/registry.js';
 import { checkGradient, evaluateOp, expectClose, uniformValues, type GradientCase } from './helpers/check-gradient.js';

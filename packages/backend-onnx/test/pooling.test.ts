@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttributeValue } from '../src/autodiff/attribute-value.js';
+import type { AttributeValue } from '../src/model/attribute-value.js';
 import { constTensor } from '../src/model/const-tensor.js';
 import { DataType } from '../src/model/data-type.js';
 import { runForward, runGraphGradient } from './helpers/run-gradient.js';

@@ -1,7 +1,7 @@
 import { toBinary } from '@bufbuild/protobuf';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import type { AttributeValue } from '../src/autodiff/attribute-value.js';
+import type { AttributeValue } from '../src/model/attribute-value.js';
 import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../src/autodiff/build-gradient-model.js';
 import { constTensor } from '../src/model/const-tensor.js';
 import { ModelProtoSchema } from '../src/proto/onnx_pb.js';

@@ -13,7 +13,7 @@ import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
 /*
  * On WebGL, a call whose graph would hold a tensor of more texture rows (all
  * dimensions but the last, multiplied) than the maximum texture size runs as
- * several calls of fewer rows. The WebGL-target graphs are standard ops, so
+ * several calls of fewer rows. The graphs built for WebGL are standard ops, so
  * onnxruntime-node runs them: split results must equal those of one run of
  * the same graph form with no limit.
  *
@@ -85,7 +85,7 @@ async function withBackend<T>(options: OnnxBackendOptions, use: (backend: Return
 }
 
 /** The same WebGL-form graph, run in one call per request. */
-const UNSPLIT: OnnxBackendOptions = { target: 'webgl', maxTextureSize: 1 << 30 };
+const UNSPLIT: OnnxBackendOptions = { executionProvider: 'webgl', maxTextureSize: 1 << 30 };
 
 function expectSameMoments(actual: GradientMoments, expected: GradientMoments, tolerance: number, label: string): void {
   expect(actual.count).toBe(expected.count);
@@ -101,7 +101,7 @@ describe('texture rows of a built graph', () => {
     for (const rows of [1, 4]) {
       const inputShape = [rows, ...EXAMPLE];
       for (const result of ['none', 'gradient'] as const) {
-        const built = buildGradientModel(fromBinary(ModelProtoSchema, modelBytes), { inputName: 'input', inputShape, outputName: 'logits', keepSoftmax: false, result, target: 'webgl' });
+        const built = buildGradientModel(fromBinary(ModelProtoSchema, modelBytes), { inputName: 'input', inputShape, outputName: 'logits', keepSoftmax: false, result, executionProvider: 'webgl' });
         // The [5, 9216] Gemm weight alone would give 5 rows; the [16, 3, 3, 3] Conv weight 144.
         expect(batchTextureRows(built.bytes, 'input', inputShape, built.logitsShape)).toBe(rows * ROWS_PER_EXAMPLE);
       }
@@ -113,7 +113,7 @@ describe('texture rows of a built graph', () => {
     const rowsAt = (rows: number) => {
       measured.push(rows);
       const inputShape = [rows, ...EXAMPLE];
-      const built = buildGradientModel(fromBinary(ModelProtoSchema, modelBytes), { inputName: 'input', inputShape, outputName: 'logits', keepSoftmax: false, result: 'gradient', target: 'webgl' });
+      const built = buildGradientModel(fromBinary(ModelProtoSchema, modelBytes), { inputName: 'input', inputShape, outputName: 'logits', keepSoftmax: false, result: 'gradient', executionProvider: 'webgl' });
       return batchTextureRows(built.bytes, 'input', inputShape, built.logitsShape);
     };
     expect(largestFittingCount(40, 8192, rowsAt)).toBe(21);
@@ -129,7 +129,7 @@ describe('texture rows of a built graph', () => {
   });
 });
 
-describe('OnnxBackend on the WebGL target splits rows under the texture limit (onnxruntime-node)', () => {
+describe('OnnxBackend on the WebGL EP splits rows under the texture limit (onnxruntime-node)', () => {
   it('default limit 8192: 22 rows run as 21 + 1, with the logits and gradients of one run', async () => {
     const { x, targets } = batch(22, 1);
     const [logits, gradients] = await withBackend(UNSPLIT, async (backend, runRows) => {
@@ -137,7 +137,7 @@ describe('OnnxBackend on the WebGL target splits rows under the texture limit (o
       expect(runRows).toEqual([22, 22]);
       return result;
     });
-    await withBackend({ target: 'webgl' }, async (backend, runRows) => {
+    await withBackend({ executionProvider: 'webgl' }, async (backend, runRows) => {
       const splitLogits = await backend.logits(x);
       const splitGradients = await backend.gradients(x, targets);
       expect(runRows).toEqual([21, 1, 21, 1]);
@@ -148,7 +148,7 @@ describe('OnnxBackend on the WebGL target splits rows under the texture limit (o
     });
   });
 
-  it('the WebGL EP in sessionOptions sets the target too', async () => {
+  it('the WebGL EP in sessionOptions sets the execution provider too', async () => {
     // onnxruntime-node has no WebGL EP: the session fails, after the graph was measured and split.
     const { x } = batch(22, 2);
     await withBackend({ sessionOptions: { executionProviders: ['webgl'] } }, async (backend, _, sessionRows) => {
@@ -167,7 +167,7 @@ describe('OnnxBackend on the WebGL target splits rows under the texture limit (o
       [6, [2, 2, 2]],
     ] as const) {
       const unsplit = await withBackend(UNSPLIT, (backend) => backend.gradientMoments(x, targets, groupSize));
-      await withBackend({ target: 'webgl', maxTextureSize: 1000 }, async (backend, runRows) => {
+      await withBackend({ executionProvider: 'webgl', maxTextureSize: 1000 }, async (backend, runRows) => {
         const split = await backend.gradientMoments(x, targets, groupSize);
         expect(runRows, `groupSize ${groupSize}`).toEqual(expectedRuns);
         expectSameMoments(split, unsplit, 1e-6, `groupSize ${groupSize}`);
@@ -178,7 +178,7 @@ describe('OnnxBackend on the WebGL target splits rows under the texture limit (o
   it('moments of groups that fit in pairs run two groups at a time', async () => {
     const { x, targets } = batch(6, 4);
     const unsplit = await withBackend(UNSPLIT, (backend) => backend.gradientMoments(x, targets, 1));
-    await withBackend({ target: 'webgl', maxTextureSize: 800 }, async (backend, runRows) => {
+    await withBackend({ executionProvider: 'webgl', maxTextureSize: 800 }, async (backend, runRows) => {
       const split = await backend.gradientMoments(x, targets, 1);
       expect(runRows).toEqual([2, 2, 2]);
       expectSameMoments(split, unsplit, 1e-6, 'groupSize 1');
@@ -188,13 +188,13 @@ describe('OnnxBackend on the WebGL target splits rows under the texture limit (o
   it('logits and gradients at a limit below one row run one row at a time', async () => {
     const { x, targets } = batch(3, 5);
     const gradients = await withBackend(UNSPLIT, (backend) => backend.gradients(x, targets));
-    await withBackend({ target: 'webgl', maxTextureSize: 100 }, async (backend, runRows) => {
+    await withBackend({ executionProvider: 'webgl', maxTextureSize: 100 }, async (backend, runRows) => {
       expectClose((await backend.gradients(x, targets)).data, gradients.data, 1e-6, 'gradients');
       expect(runRows).toEqual([1, 1, 1]);
     });
   });
 
-  it('other targets never split', async () => {
+  it('other execution providers never split', async () => {
     const { x, targets } = batch(22, 6);
     await withBackend({ maxTextureSize: 100 }, async (backend, runRows) => {
       await backend.gradients(x, targets);
@@ -204,8 +204,8 @@ describe('OnnxBackend on the WebGL target splits rows under the texture limit (o
 
   it('refuses a maxTextureSize that is not a positive integer', () => {
     for (const maxTextureSize of [0, -5, 1.5, Number.NaN]) {
-      expect(() => createOnnxBackend(ort as unknown as OnnxRuntimeModule, modelBytes, { target: 'webgl', maxTextureSize })).toThrow(AttributionError);
-      expect(() => createOnnxBackend(ort as unknown as OnnxRuntimeModule, modelBytes, { target: 'webgl', maxTextureSize })).toThrow(/maxTextureSize must be a positive integer/);
+      expect(() => createOnnxBackend(ort as unknown as OnnxRuntimeModule, modelBytes, { executionProvider: 'webgl', maxTextureSize })).toThrow(AttributionError);
+      expect(() => createOnnxBackend(ort as unknown as OnnxRuntimeModule, modelBytes, { executionProvider: 'webgl', maxTextureSize })).toThrow(/maxTextureSize must be a positive integer/);
     }
   });
 });

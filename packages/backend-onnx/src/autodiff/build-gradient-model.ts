@@ -1,5 +1,7 @@
 import { clone, create, toBinary } from '@bufbuild/protobuf';
-import { AttributionError, formatShape } from '@saliency/core';
+import { AttributionError, formatShape, sizeOf } from '@saliency/core';
+import { supports, type ExecutionProvider } from '../execution-provider/execution-provider.js';
+import { checkRunsOnWebgl } from '../execution-provider/webgl-ops.js';
 import { describeNode } from '../model/attributes.js';
 import { writeTensorProto } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
@@ -8,11 +10,10 @@ import { valueInfo as tensorValueInfo } from '../model/value-info.js';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type ValueInfoProto } from '../proto/onnx_pb.js';
 import type { GradientContext, TensorType } from '../ops/op-definition.js';
 import { OPS } from '../ops/registry.js';
-import { supports, type ExecutionTarget } from './execution-target.js';
+import type { GraphFacts } from './graph-facts.js';
 import { GraphEmitter } from './graph-emitter.js';
 import { inferGraph } from './infer-graph.js';
 import { nodeContext } from './node-context.js';
-import { checkRunsOnWebgl } from './webgl-ops.js';
 
 /** Names of the built model's extra input and its outputs. */
 export const COTANGENT_INPUT = 'saliency/logits_cotangent';
@@ -38,11 +39,11 @@ export interface GradientModelRequest {
   readonly groupSize?: number;
   /**
    * The execution provider the model is built for (default `'cpu'`): the
-   * rules emit only op forms it runs (`execution-target.ts`), and for
+   * rules emit only op forms it runs (`execution-provider/execution-provider.ts`), and for
    * `'webgl'` the built graph is checked op by op and refused, naming the op
    * and node, if the WebGL EP still lacks one (e.g. a 1-D Conv of the model).
    */
-  readonly target?: ExecutionTarget;
+  readonly executionProvider?: ExecutionProvider;
 }
 
 export interface BuiltModel {
@@ -107,8 +108,8 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   }
 
   const taken = new Set<string>([...producers.keys(), ...facts.types.keys()]);
-  const target = request.target ?? 'cpu';
-  const emitter = new GraphEmitter(taken, facts.types, opset, target);
+  const executionProvider = request.executionProvider ?? 'cpu';
+  const emitter = new GraphEmitter(taken, facts.types, opset, executionProvider);
   const forwardNodes = new Map<number, NodeProto>(forward.map((index) => [index, graph.node[index]!]));
   const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, logitsType)];
   emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [logits], output: [LOGITS_OUTPUT] }));
@@ -116,7 +117,7 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
 
   if (request.result !== 'none') {
     inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: logitsType.shape }));
-    const gradient = backpropagate(graph.node, forward, forwardNodes, fromInput, facts, opset, emitter, logits, request.inputName);
+    const gradient = backpropagate({ nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter }, logits, request.inputName);
     const inputType = facts.types.get(request.inputName)!;
     if (request.result === 'gradient') {
       emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/gradient', input: [gradient], output: [GRADIENT_OUTPUT] }));
@@ -160,7 +161,7 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
     producerName: 'saliency',
     graph: create(GraphProtoSchema, { name: `${graph.name || 'model'}_gradient`, node: keptNodes, initializer: initializers, input: inputs, output: outputs }),
   });
-  if (target === 'webgl') {
+  if (executionProvider === 'webgl') {
     const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
     checkRunsOnWebgl(built.graph!, opset, what);
   }
@@ -187,18 +188,24 @@ function logitsOf(request: GradientModelRequest, nodes: readonly NodeProto[], pr
   return { logits: output, description: `output "${output}"` };
 }
 
+/** What the reverse pass reads, and extends, while it builds one gradient graph. */
+interface BuildState {
+  /** The model's nodes, by index. */
+  readonly nodes: readonly NodeProto[];
+  /** Indices of the forward nodes the logits need, in order. */
+  readonly forward: readonly number[];
+  /** Those nodes as they will be emitted: a rule may ask one for another output (`forwardOutput`). */
+  readonly forwardNodes: Map<number, NodeProto>;
+  /** Values that depend on the model input and are floats, so carry a gradient. */
+  readonly fromInput: ReadonlySet<string>;
+  readonly facts: GraphFacts;
+  readonly opset: number;
+  readonly emitter: GraphEmitter;
+}
+
 /** Reverse-mode accumulation over the forward nodes; returns the name of the input's cotangent. */
-function backpropagate(
-  nodes: readonly NodeProto[],
-  forward: readonly number[],
-  forwardNodes: Map<number, NodeProto>,
-  fromInput: ReadonlySet<string>,
-  facts: ReturnType<typeof inferGraph>,
-  opset: number,
-  emitter: GraphEmitter,
-  logits: string,
-  inputName: string,
-): string {
+function backpropagate(state: BuildState, logits: string, inputName: string): string {
+  const { nodes, forward, forwardNodes, fromInput, facts, emitter } = state;
   // The cotangent comes in as float32; a model computing in another float type gets it cast once.
   const logitsType = facts.types.get(logits)!;
   const seed = logitsType.dataType === DataType.FLOAT ? COTANGENT_INPUT : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
@@ -235,7 +242,7 @@ function backpropagate(
     if (dys.every((d) => d === undefined)) continue;
     const rule = OPS.get(node.opType)!.gradient;
     if (rule === 'none') continue;
-    const ctx = gradientContext(node, index, forwardNodes, fromInput, facts, opset, emitter, dys);
+    const ctx = gradientContext(state, node, index, dys);
     const grads = rule(ctx);
     node.input.forEach((name, i) => {
       if (!ctx.needsGradient(i)) return;
@@ -248,20 +255,13 @@ function backpropagate(
   }
   // Every path may be piecewise constant (Floor, Round, a cast through integers): the gradient is then 0.
   const inputType = facts.types.get(inputName)!;
-  return total(inputName) ?? emitter.literal(new Float32Array(inputType.shape.reduce((n, d) => n * d, 1)), inputType.shape, inputType.dataType);
+  return total(inputName) ?? emitter.literal(new Float32Array(sizeOf(inputType.shape)), inputType.shape, inputType.dataType);
 }
 
-function gradientContext(
-  original: NodeProto,
-  index: number,
-  forwardNodes: Map<number, NodeProto>,
-  fromInput: ReadonlySet<string>,
-  facts: ReturnType<typeof inferGraph>,
-  opset: number,
-  emitter: GraphEmitter,
-  dys: ReadonlyArray<string | undefined>,
-): GradientContext {
-  const base = nodeContext(original, facts, opset, index);
+/** What the rule of forward node `index` (`original`, as the model has it) sees, with `dys` its outputs' cotangents. */
+function gradientContext(state: BuildState, original: NodeProto, index: number, dys: ReadonlyArray<string | undefined>): GradientContext {
+  const { forwardNodes, fromInput, facts, emitter } = state;
+  const base = nodeContext(original, facts, state.opset, index);
   return {
     ...base,
     output: (i) => {
@@ -293,19 +293,19 @@ function gradientContext(
     literal: (values, dims, dataType) => emitter.literal(values, dims, dataType),
     unbroadcast: (gradient, from, to) => emitter.unbroadcast(gradient, from, to),
     reduce: (opType, input, shape, axes, keepdims) => emitter.reduce(opType, input, shape, axes, keepdims),
-    target: emitter.target,
-    supports: (capability) => supports(emitter.target, capability),
+    executionProvider: emitter.executionProvider,
+    supports: (capability) => supports(emitter.executionProvider, capability),
     reshape: (input, shape, from) => emitter.reshape(input, shape, from),
   };
 }
 
 /**
- * A forward node in a form the target runs: a Gemm without C gets a zero C
- * where the target fails without one (WebGL). Other forms it lacks are
- * refused by the target's check, naming the node.
+ * A forward node in a form the execution provider runs: a Gemm without C gets
+ * a zero C where the provider fails without one (WebGL). Other forms it lacks
+ * are refused by the provider's check, naming the node.
  */
 function legalizeForward(node: NodeProto, emitter: GraphEmitter): NodeProto {
-  if (node.opType !== 'Gemm' || (node.input[2] ?? '') !== '' || supports(emitter.target, 'gemmWithoutC')) return node;
+  if (node.opType !== 'Gemm' || (node.input[2] ?? '') !== '' || supports(emitter.executionProvider, 'gemmWithoutC')) return node;
   const withC = clone(NodeProtoSchema, node);
   withC.input = [node.input[0]!, node.input[1]!, emitter.literal([0], [1])];
   return withC;

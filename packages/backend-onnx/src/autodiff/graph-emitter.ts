@@ -1,11 +1,13 @@
 import { create } from '@bufbuild/protobuf';
+import { sizeOf } from '@saliency/core';
 import { constTensor, writeTensorProto } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
 import { NodeProtoSchema, type NodeProto, type TensorProto } from '../proto/onnx_pb.js';
+import { supports, type ExecutionProvider } from '../execution-provider/execution-provider.js';
+import { attributeProto, type AttributeValue } from '../model/attribute-value.js';
+import { reduceAxesAsInput } from '../model/operand-forms.js';
 import type { TensorType } from '../ops/op-definition.js';
-import { reduceAxesAsInput, sameShape, sizeOf } from '../ops/tensor-math.js';
-import { attributeProto, type AttributeValue } from './attribute-value.js';
-import { supports, type ExecutionTarget } from './execution-target.js';
+import { sameShape } from '../ops/tensor-math.js';
 
 /**
  * Appends nodes and initializers to a graph under fresh names, and knows the
@@ -18,14 +20,14 @@ export class GraphEmitter {
   readonly #taken: ReadonlySet<string>;
   readonly #types: Map<string, TensorType>;
   readonly #opset: number;
-  readonly target: ExecutionTarget;
+  readonly executionProvider: ExecutionProvider;
   #counter = 0;
 
-  constructor(taken: ReadonlySet<string>, types: Map<string, TensorType>, opset: number, target: ExecutionTarget = 'cpu') {
+  constructor(taken: ReadonlySet<string>, types: Map<string, TensorType>, opset: number, executionProvider: ExecutionProvider = 'cpu') {
     this.#taken = taken;
     this.#types = types;
     this.#opset = opset;
-    this.target = target;
+    this.executionProvider = executionProvider;
   }
 
   /** A value name used nowhere in the model. */
@@ -64,7 +66,7 @@ export class GraphEmitter {
 
   /**
    * A Reduce* op over `axes` of `input` (of shape `shape`), its axes written
-   * as an attribute or an input as the opset wants. Where the target reads no
+   * as an attribute or an input as the opset wants. Where the execution provider reads no
    * axes input (WebGL), ReduceSum and ReduceMean at such an opset become a
    * MatMul with a constant vector w (ones, or 1/m for the mean over m values):
    * the reduced axes moved last and flattened to X [k, m] (a Transpose unless
@@ -74,7 +76,7 @@ export class GraphEmitter {
    */
   reduce(opType: string, input: string, shape: readonly number[], axes: readonly number[], keepdims: boolean): string {
     if (reduceAxesAsInput(opType, this.#opset)) {
-      if (!supports(this.target, 'reduceAxesInput') && (opType === 'ReduceSum' || opType === 'ReduceMean')) {
+      if (!supports(this.executionProvider, 'reduceAxesInput') && (opType === 'ReduceSum' || opType === 'ReduceMean')) {
         return this.#reduceByMatMul(opType, input, shape, axes, keepdims);
       }
       const axesName = this.literal(axes, [axes.length], DataType.INT64);

@@ -1,7 +1,7 @@
 import { constTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
-import { evaluateElementwise, maskOf, maskOfAll, requireOpset, scalar, toInput, unary } from './elementwise.js';
 import type { GradientContext, GradientRule, NodeContext, OpDefinition } from './op-definition.js';
+import { evaluateElementwise, maskOf, maskOfAll, requireOpset, scalar, toInput, unary } from './rule-helpers.js';
 import { broadcastShapes } from './tensor-math.js';
 
 /*
@@ -29,11 +29,11 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const GELU_CUBIC = 0.044715;
 
 /** The input's float type, for literals. */
-const typeOf = (g: GradientContext): DataType => g.input(0).dataType;
+const inputDataType = (g: GradientContext): DataType => g.input(0).dataType;
 
 /** ȳ·factor, or ȳ·[x > 0] computed as a cast mask. */
 const times = (g: GradientContext, factor: string): string => g.op('Mul', [g.dy(0)!, factor]);
-const positive = (g: GradientContext, x: string): string => maskOf(g, g.op('Greater', [x, scalar(g, 0, typeOf(g))]), typeOf(g));
+const positive = (g: GradientContext, x: string): string => maskOf(g, g.op('Greater', [x, scalar(g, 0, inputDataType(g))]), inputDataType(g));
 
 /**
  * The derivative of a function that is x for x > 0 and has derivative
@@ -41,7 +41,7 @@ const positive = (g: GradientContext, x: string): string => maskOf(g, g.op('Grea
  * written negative + m·(scale − negative).
  */
 function piecewise(g: GradientContext, scale: number, negative: string): string {
-  const type = typeOf(g);
+  const type = inputDataType(g);
   const m = positive(g, g.inputName(0));
   return g.op('Add', [negative, g.op('Mul', [m, g.op('Sub', [scalar(g, scale, type), negative])])]);
 }
@@ -82,7 +82,7 @@ function clipBounds(ctx: NodeContext): { lo: Bound | undefined; hi: Bound | unde
  * A computed bound (opset ≥ 11) gets l̄o = Σ ȳ·[x < lo], h̄i = Σ ȳ·[x > hi].
  */
 const clipGradient: GradientRule = (g) => {
-  const type = typeOf(g);
+  const type = inputDataType(g);
   const x = g.inputName(0);
   const dy = g.dy(0)!;
   const { lo, hi } = clipBounds(g);
@@ -116,7 +116,7 @@ function geluApproximation(ctx: NodeContext): 'none' | 'tanh' {
  * x̄ = ȳ·(½(1 + t) + ½x(1 − t²)·c·(1 + 3·0.044715x²)).
  */
 const geluGradient: GradientRule = (g) => {
-  const type = typeOf(g);
+  const type = inputDataType(g);
   const x = g.inputName(0);
   const k = (v: number) => scalar(g, v, type);
   const x2 = g.op('Mul', [x, x]);
@@ -177,7 +177,7 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     },
     gradient: (g) => {
       const alpha = g.attributes.float('alpha', 0.01);
-      const type = typeOf(g);
+      const type = inputDataType(g);
       const m = positive(g, g.inputName(0));
       return [times(g, g.op('Add', [g.op('Mul', [m, scalar(g, 1 - alpha, type)]), scalar(g, alpha, type)]))];
     },
@@ -199,7 +199,7 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     },
     evaluate: (ctx) => evaluateElementwise(ctx, ctx.input(0).dataType, (x, s) => (x < 0 ? s * x : x)),
     gradient: (g) => {
-      const type = typeOf(g);
+      const type = inputDataType(g);
       const x = g.inputName(0);
       const slope = g.inputName(1);
       let gx: string | undefined;
@@ -230,7 +230,7 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
   /** ȳ·y·(1 − y). */
   unary('Sigmoid', (x) => 1 / (1 + Math.exp(-x)), (g) => {
     const y = g.forwardOutput(0);
-    return [times(g, g.op('Mul', [y, g.op('Sub', [scalar(g, 1, typeOf(g)), y])]))];
+    return [times(g, g.op('Mul', [y, g.op('Sub', [scalar(g, 1, inputDataType(g)), y])]))];
   }),
   {
     /** y = max(0, min(1, αx + β)); x̄ = ȳ·α·[0 < y < 1], strictly inside, as PyTorch's hardsigmoid backward. */
@@ -242,7 +242,7 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
       return evaluateElementwise(ctx, ctx.input(0).dataType, (x) => hardSigmoid(x, alpha, beta));
     },
     gradient: (g) => {
-      const type = typeOf(g);
+      const type = inputDataType(g);
       const y = g.forwardOutput(0);
       const inside = maskOfAll(g, [g.op('Greater', [y, scalar(g, 0, type)]), g.op('Less', [y, scalar(g, 1, type)])], type);
       return [times(g, g.op('Mul', [inside, scalar(g, g.attributes.float('alpha', 0.2), type)]))];
@@ -261,7 +261,7 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     },
     evaluate: (ctx) => evaluateElementwise(ctx, ctx.input(0).dataType, (x) => x * hardSigmoid(x, 1 / 6, 0.5)),
     gradient: (g) => {
-      const type = typeOf(g);
+      const type = inputDataType(g);
       const x = g.inputName(0);
       const h = g.op('HardSigmoid', [x], { alpha: { float: 1 / 6 }, beta: { float: 0.5 } });
       const inside = maskOfAll(g, [g.op('Greater', [x, scalar(g, -3, type)]), g.op('Less', [x, scalar(g, 3, type)])], type);
@@ -272,13 +272,13 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
   /** ȳ·(1 − y²). */
   unary('Tanh', Math.tanh, (g) => {
     const y = g.forwardOutput(0);
-    return [times(g, g.op('Sub', [scalar(g, 1, typeOf(g)), g.op('Mul', [y, y])]))];
+    return [times(g, g.op('Sub', [scalar(g, 1, inputDataType(g)), g.op('Mul', [y, y])]))];
   }),
   /** ȳ·2/√π·e^(−x²). */
   unary('Erf', erf, (g) => {
     const x = g.inputName(0);
     const gaussian = g.op('Exp', [g.op('Neg', [g.op('Mul', [x, x])])]);
-    return [times(g, g.op('Mul', [gaussian, scalar(g, 2 / Math.sqrt(Math.PI), typeOf(g))]))];
+    return [times(g, g.op('Mul', [gaussian, scalar(g, 2 / Math.sqrt(Math.PI), inputDataType(g))]))];
   }, 9),
   {
     opType: 'Gelu',
@@ -305,7 +305,7 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     },
     gradient: (g) => {
       const alpha = g.attributes.float('alpha', 1);
-      return [times(g, piecewise(g, 1, g.op('Add', [g.forwardOutput(0), scalar(g, alpha, typeOf(g))])))];
+      return [times(g, piecewise(g, 1, g.op('Add', [g.forwardOutput(0), scalar(g, alpha, inputDataType(g))])))];
     },
   },
   {
@@ -320,7 +320,7 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     gradient: (g) => {
       const alpha = g.attributes.float('alpha', SELU_ALPHA);
       const gamma = g.attributes.float('gamma', SELU_GAMMA);
-      return [times(g, piecewise(g, gamma, g.op('Add', [g.forwardOutput(0), scalar(g, gamma * alpha, typeOf(g))])))];
+      return [times(g, piecewise(g, gamma, g.op('Add', [g.forwardOutput(0), scalar(g, gamma * alpha, inputDataType(g))])))];
     },
   },
   {
@@ -345,7 +345,7 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
   },
   /** y = x/(1 + |x|); x̄ = ȳ/(1 + |x|)². */
   unary('Softsign', (x) => x / (1 + Math.abs(x)), (g) => {
-    const d = g.op('Add', [g.op('Abs', [g.inputName(0)]), scalar(g, 1, typeOf(g))]);
+    const d = g.op('Add', [g.op('Abs', [g.inputName(0)]), scalar(g, 1, inputDataType(g))]);
     return [g.op('Div', [g.dy(0)!, g.op('Mul', [d, d])])];
   }),
 ];

@@ -7,11 +7,11 @@ import type { NodeContext, OpDefinition, TensorType } from './op-definition.js';
  * constant inputs): they fold away and carry no gradient.
  */
 
-const typeOf = (t: ConstTensor): TensorType => ({ dataType: t.dataType, shape: t.dims });
+const tensorTypeOf = (t: ConstTensor): TensorType => ({ dataType: t.dataType, shape: t.dims });
 
 /** An op whose output is always a constant: its type is that of its value. */
 function constantOp(opType: string, value: (ctx: NodeContext) => ConstTensor): OpDefinition {
-  return { opType, inferTypes: (ctx) => [typeOf(value(ctx))], evaluate: (ctx) => [value(ctx)], gradient: 'none' };
+  return { opType, inferTypes: (ctx) => [tensorTypeOf(value(ctx))], evaluate: (ctx) => [value(ctx)], gradient: 'none' };
 }
 
 /** Shape's dimensions start … end (opset 15; negative from the end, clamped to [0, rank]). */

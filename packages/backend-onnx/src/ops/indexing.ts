@@ -1,8 +1,8 @@
+import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { emitPad, emitSlice, emitSplit, intsOperand, normalizeAxes, stridedView, zeros } from './layout.js';
 import type { GradientContext, NodeContext, OpDefinition } from './op-definition.js';
-import { PAD_OP } from './pad.js';
-import { normalizeAxis, sizeOf, stridesOf } from './tensor-math.js';
+import { normalizeAxis, stridesOf } from './tensor-math.js';
 
 /** Concat: every input has the first one's shape except along `axis`. */
 function concatGeometry(ctx: NodeContext): { axis: number; sizes: number[]; shape: number[] } {
@@ -281,5 +281,4 @@ export const INDEXING_OPS: readonly OpDefinition[] = [
       return [g.reshape(dx, data), undefined];
     },
   },
-  PAD_OP,
 ];

@@ -1,7 +1,8 @@
+import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
 import type { GradientContext, NodeContext } from './op-definition.js';
-import { normalizeAxis, sizeOf, stridesOf } from './tensor-math.js';
+import { forEachIndex, normalizeAxis, stridesOf } from './tensor-math.js';
 
 /**
  * Host-side layout arithmetic shared by the shape and indexing ops, and the
@@ -34,26 +35,13 @@ export function inversePermutation(perm: readonly number[]): number[] {
   return inverse;
 }
 
-/** Calls `visit(flat, coordinates)` over a shape in row-major order, without divisions. */
-function forEachCoordinate(shape: readonly number[], visit: (flat: number, coordinates: readonly number[]) => void): void {
-  const count = sizeOf(shape);
-  const coordinates = new Array<number>(shape.length).fill(0);
-  for (let flat = 0; flat < count; flat++) {
-    visit(flat, coordinates);
-    for (let axis = shape.length - 1; axis >= 0; axis--) {
-      if (++coordinates[axis]! < shape[axis]!) break;
-      coordinates[axis] = 0;
-    }
-  }
-}
-
 /**
  * A strided view of `x` materialized: element o of the result is
  * x.values[offset + Σ o_a · strides[a]] (Transpose, Expand with stride 0, Slice).
  */
 export function stridedView(x: ConstTensor, outShape: readonly number[], strides: readonly number[], offset = 0): ConstTensor {
   const values = new Float64Array(sizeOf(outShape));
-  forEachCoordinate(outShape, (flat, o) => {
+  forEachIndex(outShape, (o, flat) => {
     let source = offset;
     for (let axis = 0; axis < o.length; axis++) source += o[axis]! * strides[axis]!;
     values[flat] = x.values[source]!;
@@ -68,7 +56,7 @@ export function stridedView(x: ConstTensor, outShape: readonly number[], strides
 export function remapAxes(x: ConstTensor, outShape: readonly number[], tables: ReadonlyArray<ArrayLike<number>>, fill = 0): ConstTensor {
   const strides = stridesOf(x.dims);
   const values = new Float64Array(sizeOf(outShape));
-  forEachCoordinate(outShape, (flat, o) => {
+  forEachIndex(outShape, (o, flat) => {
     let source = 0;
     for (let axis = 0; axis < o.length; axis++) {
       const c = tables[axis]![o[axis]!]!;

@@ -1,6 +1,7 @@
+import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import type { GradientContext, NodeContext, OpDefinition } from './op-definition.js';
-import { broadcastIndex, broadcastShapes, sameShape, sizeOf } from './tensor-math.js';
+import { broadcastIndex, broadcastShapes, sameShape } from './tensor-math.js';
 
 
 

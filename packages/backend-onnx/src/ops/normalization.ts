@@ -1,8 +1,7 @@
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType, dataTypeName } from '../model/data-type.js';
 import type { GradientContext, GradientRule, NodeContext, OpDefinition, TensorType } from './op-definition.js';
-import { groupsOf } from './reduction.js';
-import { broadcastIndex, broadcastShapes, normalizeAxis, sameShape } from './tensor-math.js';
+import { broadcastIndex, broadcastShapes, groupsOf, normalizeAxis, sameShape } from './tensor-math.js';
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 

@@ -1,9 +1,9 @@
-import type { NodeProto } from '../proto/onnx_pb.js';
+import type { Capability, ExecutionProvider } from '../execution-provider/execution-provider.js';
+import type { AttributeValue } from '../model/attribute-value.js';
 import type { Attributes } from '../model/attributes.js';
 import type { ConstTensor } from '../model/const-tensor.js';
 import type { DataType } from '../model/data-type.js';
-import type { AttributeValue } from '../autodiff/attribute-value.js';
-import type { Capability, ExecutionTarget } from '../autodiff/execution-target.js';
+import type { NodeProto } from '../proto/onnx_pb.js';
 
 /** A value's element type and static shape, for the input shape in use. */
 export interface TensorType {
@@ -36,8 +36,8 @@ export interface NodeContext {
  */
 export interface GradientContext extends NodeContext {
   /** The execution provider the graph is built for. */
-  readonly target: ExecutionTarget;
-  /** Whether the target runs an op form (its table is `execution-target.ts`); rules emit another construction where not. */
+  readonly executionProvider: ExecutionProvider;
+  /** Whether the execution provider runs an op form (its table is `execution-provider/execution-provider.ts`); rules emit another construction where not. */
   supports(capability: Capability): boolean;
   /** Static type of output `i`. */
   output(i: number): TensorType;
@@ -63,7 +63,7 @@ export interface GradientContext extends NodeContext {
   unbroadcast(gradient: string, from: readonly number[], to: readonly number[]): string;
   /**
    * A Reduce* op over `axes` of `input` (of shape `shape`), written the way
-   * the model's opset and the target want (see `GraphEmitter.reduce`).
+   * the model's opset and the execution provider want (see `GraphEmitter.reduce`).
    */
   reduce(opType: string, input: string, shape: readonly number[], axes: readonly number[], keepdims: boolean): string;
   /** Reshape to a static shape; a no-op when the input's shape `from` is given and already equal. */

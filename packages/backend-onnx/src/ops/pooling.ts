@@ -1,8 +1,9 @@
+import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
-import { forEachIndex, transposeWindow, windowOf, windowTaps, type Window } from './convolution.js';
 import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
-import { sizeOf } from './tensor-math.js';
+import { forEachIndex } from './tensor-math.js';
+import { transposeWindow, windowOf, windowTaps, type Window } from './window.js';
 
 /** A pool's window over X [N, C, spatial…], from its kernel_shape. */
 function poolWindow(ctx: NodeContext): Window {

@@ -1,7 +1,10 @@
+import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
+import { reduceAxesAsInput } from '../model/operand-forms.js';
 import type { GradientContext, GradientRule, NodeContext, OpDefinition, TensorType } from './op-definition.js';
-import { normalizeAxis, reduceAxesAsInput, sizeOf, stridesOf } from './tensor-math.js';
+import { scalar } from './rule-helpers.js';
+import { groupsOf, normalizeAxis } from './tensor-math.js';
 
 /** What a Reduce* node reduces, resolved against its input's static shape. */
 export interface Reduction {
@@ -46,30 +49,6 @@ export function reductionOf(ctx: NodeContext): Reduction {
   const keepShape = inShape.map((d, i) => (axes.includes(i) ? 1 : d));
   const outShape = noop || keepdims ? (noop ? [...inShape] : keepShape) : inShape.filter((_, i) => !axes.includes(i));
   return { axes, noop, inShape, keepShape, outShape };
-}
-
-/** For each flat index of `shape`, the flat index of its group in the keepdims shape (reduced axes set to 1). */
-function groupIndex(shape: readonly number[], axes: readonly number[]): { keepShape: number[]; index: Int32Array } {
-  const keepShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const strides = stridesOf(shape);
-  const keepStrides = stridesOf(keepShape);
-  const index = new Int32Array(sizeOf(shape));
-  for (let flat = 0; flat < index.length; flat++) {
-    let group = 0;
-    for (let axis = 0; axis < shape.length; axis++) {
-      if (!axes.includes(axis)) group += (Math.floor(flat / strides[axis]!) % shape[axis]!) * keepStrides[axis]!;
-    }
-    index[flat] = group;
-  }
-  return { keepShape, index };
-}
-
-/** The values of `x` gathered per group of the reduction over `axes`, each group in row-major order. */
-export function groupsOf(x: ConstTensor, axes: readonly number[]): { keepShape: number[]; groups: number[][]; index: Int32Array } {
-  const { keepShape, index } = groupIndex(x.dims, axes);
-  const groups = Array.from({ length: sizeOf(keepShape) }, (): number[] => []);
-  x.values.forEach((v, flat) => groups[index[flat]!]!.push(v));
-  return { keepShape, groups, index };
 }
 
 const sum = (v: readonly number[]) => v.reduce((s, x) => s + x, 0);
@@ -122,11 +101,6 @@ function dyKept(g: GradientContext, r: Reduction): string {
 /** The forward output in the keepdims shape. */
 function yKept(g: GradientContext, r: Reduction): string {
   return g.reshape(g.outputName(0), r.keepShape);
-}
-
-/** A scalar float literal of the input's type. */
-function scalar(g: GradientContext, value: number): string {
-  return g.literal([value], [], g.input(0).dataType);
 }
 
 /**
@@ -255,12 +229,12 @@ export const REDUCTION_OPS: readonly OpDefinition[] = [
     'ReduceMean',
     pointwise((g, r) => {
       const count = sizeOf(r.axes.map((a) => r.inShape[a]!));
-      return tileTo(g, g.op('Mul', [dyKept(g, r), scalar(g, 1 / count)]), r.keepShape, r.inShape);
+      return tileTo(g, g.op('Mul', [dyKept(g, r), scalar(g, 1 / count, g.input(0).dataType)]), r.keepShape, r.inShape);
     }),
   ),
   reduction(
     'ReduceSumSquare',
-    pointwise((g, r) => g.op('Mul', [g.op('Mul', [g.inputName(0), scalar(g, 2)]), dyKept(g, r)])),
+    pointwise((g, r) => g.op('Mul', [g.op('Mul', [g.inputName(0), scalar(g, 2, g.input(0).dataType)]), dyKept(g, r)])),
   ),
   reduction(
     'ReduceL2',
@@ -269,7 +243,7 @@ export const REDUCTION_OPS: readonly OpDefinition[] = [
       // normal float32 gives 0 there instead of 0/0, and changes nothing else.
       // Max broadcasts from opset 8; before, the floor is a literal of the norm's shape.
       const tiny = 2 ** -126;
-      const floor = g.opset >= 8 ? scalar(g, tiny) : g.literal(new Array<number>(sizeOf(r.keepShape)).fill(tiny), r.keepShape, g.input(0).dataType);
+      const floor = g.opset >= 8 ? scalar(g, tiny, g.input(0).dataType) : g.literal(new Array<number>(sizeOf(r.keepShape)).fill(tiny), r.keepShape, g.input(0).dataType);
       const norm = g.op('Max', [yKept(g, r), floor]);
       return g.op('Mul', [g.inputName(0), g.op('Div', [dyKept(g, r), norm])]);
     }),

@@ -1,29 +1,48 @@
-import type { OpDefinition } from './op-definition.js';
 import { ACTIVATION_OPS } from './activations.js';
+import { CONSTANT_OPS } from './constant-ops.js';
 import { CONVOLUTION_OPS } from './convolution.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
+import { INDEXING_OPS } from './indexing.js';
 import { LINEAR_ALGEBRA_OPS } from './linear-algebra.js';
 import { NORMALIZATION_OPS } from './normalization.js';
+import type { OpDefinition } from './op-definition.js';
+import { PAD_OP } from './pad.js';
 import { POOLING_OPS } from './pooling.js';
 import { REDUCTION_OPS } from './reduction.js';
 import { SHAPE_OPS } from './shape.js';
 
 /**
  * Every op of the default ONNX domain that the package can infer, fold and
- * differentiate, by op type: one table, as PyTorch's derivatives.yaml.
+ * differentiate: one table, as PyTorch's derivatives.yaml, one entry per op
+ * type. Each family file (one per line here) holds its ops' definitions and
+ * imports only the shared helpers (rule-helpers.ts, window.ts, layout.ts,
+ * tensor-math.ts), never another family.
  */
-export const OPS: ReadonlyMap<string, OpDefinition> = new Map(
-  [
-    ...ELEMENTWISE_OPS,
-    ...ACTIVATION_OPS,
-    ...LINEAR_ALGEBRA_OPS,
-    ...NORMALIZATION_OPS,
-    ...REDUCTION_OPS,
-    ...CONVOLUTION_OPS,
-    ...POOLING_OPS,
-    ...SHAPE_OPS,
-  ].map((op) => [op.opType, op]),
-);
+const DEFINITIONS: readonly OpDefinition[] = [
+  ...ELEMENTWISE_OPS,
+  ...ACTIVATION_OPS,
+  ...LINEAR_ALGEBRA_OPS,
+  ...NORMALIZATION_OPS,
+  ...REDUCTION_OPS,
+  ...CONVOLUTION_OPS,
+  ...POOLING_OPS,
+  ...INDEXING_OPS,
+  PAD_OP,
+  ...CONSTANT_OPS,
+  ...SHAPE_OPS,
+];
+
+/** The definitions by op type; an op type defined twice is a programming error, caught when the package loads. */
+export const OPS: ReadonlyMap<string, OpDefinition> = tableOf(DEFINITIONS);
+
+function tableOf(definitions: readonly OpDefinition[]): Map<string, OpDefinition> {
+  const table = new Map<string, OpDefinition>();
+  for (const op of definitions) {
+    if (table.has(op.opType)) throw new Error(`unreachable: op ${op.opType} is defined twice`);
+    table.set(op.opType, op);
+  }
+  return table;
+}
 
 /** The supported op types, sorted, for messages. */
 export function supportedOps(): string[] {

@@ -1,9 +1,8 @@
+import { sizeOf } from '@saliency/core';
 import { constTensor } from '../model/const-tensor.js';
-import { CONSTANT_OPS } from './constant-ops.js';
-import { INDEXING_OPS } from './indexing.js';
 import { intsOperand, inversePermutation, normalizeAxes, remapAxes, stridedView, transposePerm, transposeTensor } from './layout.js';
 import type { GradientRule, NodeContext, OpDefinition, TensorType } from './op-definition.js';
-import { broadcastShapes, sizeOf, stridesOf } from './tensor-math.js';
+import { broadcastShapes, stridesOf } from './tensor-math.js';
 
 /** Reshape's target: 0 copies the input's dimension (unless allowzero), −1 takes what is left. */
 function reshapeTarget(ctx: NodeContext): number[] {
@@ -131,8 +130,6 @@ function blockOp(opType: string): OpDefinition {
 }
 
 export const SHAPE_OPS: readonly OpDefinition[] = [
-  ...INDEXING_OPS,
-  ...CONSTANT_OPS,
   {
     opType: 'Identity',
     inferTypes: sameType,

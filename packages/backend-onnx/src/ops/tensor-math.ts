@@ -1,19 +1,11 @@
+import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import type { DataType } from '../model/data-type.js';
 
 /** Shared arithmetic on shapes and host tensors, for the op definitions. */
 
-export function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
-}
-
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Reduce* ops take their axes as an input from opset 13 (ReduceSum) or 18 (the others), as an attribute before. */
-export function reduceAxesAsInput(opType: string, opset: number): boolean {
-  return opType === 'ReduceSum' ? opset >= 13 : opset >= 18;
 }
 
 /** Row-major strides. */
@@ -21,6 +13,19 @@ export function stridesOf(shape: readonly number[]): number[] {
   const strides = new Array<number>(shape.length).fill(1);
   for (let axis = shape.length - 2; axis >= 0; axis--) strides[axis] = strides[axis + 1]! * shape[axis + 1]!;
   return strides;
+}
+
+/** Calls `visit(index, flat)` with every multi-index of `shape`, in row-major order, without divisions. */
+export function forEachIndex(shape: readonly number[], visit: (index: readonly number[], flat: number) => void): void {
+  const count = sizeOf(shape);
+  const index = new Array<number>(shape.length).fill(0);
+  for (let flat = 0; flat < count; flat++) {
+    visit(index, flat);
+    for (let a = shape.length - 1; a >= 0; a--) {
+      if (++index[a]! < shape[a]!) break;
+      index[a] = 0;
+    }
+  }
 }
 
 /** A possibly negative axis in [−rank, rank) as a non-negative one; throws out of range. */
@@ -78,4 +83,14 @@ export function broadcastMap(
     values[i] = fn(...args);
   }
   return constTensor(dataType, outShape, values);
+}
+
+/** The values of `x` gathered per group of the reduction over `axes`, each group in row-major order. */
+export function groupsOf(x: ConstTensor, axes: readonly number[]): { keepShape: number[]; groups: number[][]; index: Int32Array } {
+  // Each element's group: its flat index in the keepdims shape, which the element broadcasts from.
+  const keepShape = x.dims.map((d, i) => (axes.includes(i) ? 1 : d));
+  const index = broadcastIndex(keepShape, x.dims);
+  const groups = Array.from({ length: sizeOf(keepShape) }, (): number[] => []);
+  x.values.forEach((v, flat) => groups[index[flat]!]!.push(v));
+  return { keepShape, groups, index };
 }

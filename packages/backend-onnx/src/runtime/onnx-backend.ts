@@ -9,7 +9,7 @@ import {
   MEAN_OUTPUT,
   type GradientModelRequest,
 } from '../autodiff/build-gradient-model.js';
-import { defaultTextureRowLimit, executionTargetOf, type ExecutionTarget } from '../autodiff/execution-target.js';
+import { defaultTextureRowLimit, EXECUTION_PROVIDERS, executionProviderOf, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
@@ -45,11 +45,11 @@ export interface OnnxBackendOptions {
    */
   readonly maxTextureSize?: number;
   /**
-   * For tests and advanced use: the execution target the graphs are built
+   * For tests and advanced use: the execution provider the graphs are built
    * (and, on `'webgl'`, split) for, instead of the one the first of
    * `sessionOptions.executionProviders` implies.
    */
-  readonly target?: ExecutionTarget;
+  readonly executionProvider?: ExecutionProvider;
 }
 
 /**
@@ -76,7 +76,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #outputName: string;
   readonly #keepSoftmax: boolean;
   readonly #sessionOptions: InferenceSession.SessionOptions;
-  readonly #target: ExecutionTarget;
+  readonly #executionProvider: ExecutionProvider;
   /** The most texture rows a call's graph may hold (WebGL), or undefined: never split. */
   readonly #textureRowLimit: number | undefined;
   /** Per call kind and shape: how many rows (groups, for moments) one run takes; 0: not even one group. */
@@ -96,6 +96,16 @@ export class OnnxBackend implements GradientBackend {
     if (options.softmax !== undefined && options.softmax !== 'strip' && options.softmax !== 'keep') {
       throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option softmax must be 'strip' or 'keep', got ${JSON.stringify(options.softmax)}`);
     }
+    if ('target' in options) {
+      // The option's old name: a JavaScript caller would otherwise silently get the provider its sessionOptions imply.
+      throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option target was renamed executionProvider (one of ${EXECUTION_PROVIDERS.join(', ')})`);
+    }
+    if (options.executionProvider !== undefined && !EXECUTION_PROVIDERS.includes(options.executionProvider)) {
+      throw new AttributionError(
+        'INVALID_OPTION',
+        `createOnnxBackend: option executionProvider must be one of ${EXECUTION_PROVIDERS.join(', ')}, got ${JSON.stringify(options.executionProvider)}`,
+      );
+    }
     this.#ort = ort;
     this.#model = readOnnxModel(bytes, options.externalData);
     const graph = this.#model.graph!;
@@ -105,12 +115,12 @@ export class OnnxBackend implements GradientBackend {
     this.#outputName = choose(graph.output, options.outputName, 'output', 'outputName').name;
     this.#keepSoftmax = options.softmax === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
-    this.#target = options.target ?? executionTargetOf(options.sessionOptions?.executionProviders);
+    this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
     const { maxTextureSize } = options;
     if (maxTextureSize !== undefined && !(Number.isInteger(maxTextureSize) && maxTextureSize >= 1)) {
       throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option maxTextureSize must be a positive integer, got ${String(maxTextureSize)}`);
     }
-    const defaultLimit = defaultTextureRowLimit(this.#target);
+    const defaultLimit = defaultTextureRowLimit(this.#executionProvider);
     this.#textureRowLimit = defaultLimit === undefined ? undefined : (maxTextureSize ?? defaultLimit);
   }
 
@@ -317,7 +327,7 @@ export class OnnxBackend implements GradientBackend {
       outputName: this.#outputName,
       keepSoftmax: this.#keepSoftmax,
       result,
-      target: this.#target,
+      executionProvider: this.#executionProvider,
       ...(groupSize === undefined ? {} : { groupSize }),
     };
   }

@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import { attributeProto, type AttributeValue } from '../../src/autodiff/attribute-value.js';
+import { attributeProto, type AttributeValue } from '../../src/model/attribute-value.js';
 import { constTensor, writeTensorProto } from '../../src/model/const-tensor.js';
 import { DataType } from '../../src/model/data-type.js';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, type ModelProto, type NodeProto, type ValueInfoProto } from '../../src/proto/onnx_pb.js';

@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { expect } from 'vitest';
-import { attributeProto, type AttributeValue } from '../../src/autodiff/attribute-value.js';
-import type { ExecutionTarget } from '../../src/autodiff/execution-target.js';
+import { attributeProto, type AttributeValue } from '../../src/model/attribute-value.js';
+import type { ExecutionProvider } from '../../src/execution-provider/execution-provider.js';
 import type { GraphFacts } from '../../src/autodiff/graph-facts.js';
 import { nodeContext } from '../../src/autodiff/node-context.js';
 import { constTensor, type ConstTensor } from '../../src/model/const-tensor.js';
@@ -33,8 +33,8 @@ export interface GradientCase {
   readonly output?: number;
   readonly opset?: number;
   readonly seed?: number;
-  /** The execution target the gradient graph is built for (default 'cpu'); run on onnxruntime-node all the same. */
-  readonly target?: ExecutionTarget;
+  /** The execution provider the gradient graph is built for (default 'cpu'); run on onnxruntime-node all the same. */
+  readonly executionProvider?: ExecutionProvider;
 }
 
 /** Deterministic uniform values in [lo, hi), rounded to float32. */

@@ -1,4 +1,4 @@
-import type { AttributeValue } from '../../src/autodiff/attribute-value.js';
+import type { AttributeValue } from '../../src/model/attribute-value.js';
 import type { GraphFacts } from '../../src/autodiff/graph-facts.js';
 import { nodeContext } from '../../src/autodiff/node-context.js';
 import { constTensor, type ConstTensor } from '../../src/model/const-tensor.js';

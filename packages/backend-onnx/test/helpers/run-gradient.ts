@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
-import type { AttributeValue } from '../../src/autodiff/attribute-value.js';
+import type { AttributeValue } from '../../src/model/attribute-value.js';
 import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../../src/autodiff/build-gradient-model.js';
-import type { ExecutionTarget } from '../../src/autodiff/execution-target.js';
+import type { ExecutionProvider } from '../../src/execution-provider/execution-provider.js';
 import { constTensor, type ConstTensor } from '../../src/model/const-tensor.js';
 import { DataType } from '../../src/model/data-type.js';
 import { evaluateOp, nodeOf, operandValues, type GradientCase } from './op-case.js';
@@ -30,11 +30,11 @@ export interface GraphCase {
   readonly outputSize: number;
   readonly opset?: number;
   /**
-   * The execution target the gradient graph is built for (default 'cpu'). Its
+   * The execution provider the gradient graph is built for (default 'cpu'). Its
    * graph is made of standard ops, so onnxruntime-node runs it as well: this
-   * checks the alternatives a target gets against the same references.
+   * checks the alternatives a provider gets against the same references.
    */
-  readonly target?: ExecutionTarget;
+  readonly executionProvider?: ExecutionProvider;
 }
 
 /** The gradient of Σ ȳ ⊙ output with respect to `x`, through our gradient graph on onnxruntime-node (ȳ all ones by default). */
@@ -61,7 +61,7 @@ export async function runGraphGradient(c: GraphCase, cotangent?: ArrayLike<numbe
     outputName: 'logits',
     keepSoftmax: true,
     result: 'gradient',
-    ...(c.target === undefined ? {} : { target: c.target }),
+    ...(c.executionProvider === undefined ? {} : { executionProvider: c.executionProvider }),
   });
   const session = await ort.InferenceSession.create(built.bytes);
   try {
@@ -96,7 +96,7 @@ export async function runGradient(c: GradientCase, variable: number, cotangent?:
       output: `y${c.output ?? 0}`,
       outputSize: y.values.length,
       ...(c.opset === undefined ? {} : { opset: c.opset }),
-      ...(c.target === undefined ? {} : { target: c.target }),
+      ...(c.executionProvider === undefined ? {} : { executionProvider: c.executionProvider }),
     },
     cotangent,
   );

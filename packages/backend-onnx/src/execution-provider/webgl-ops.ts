@@ -1,8 +1,8 @@
 import { AttributionError } from '@saliency/core';
 import { Attributes, describeNode } from '../model/attributes.js';
 import { readTensorProto } from '../model/const-tensor.js';
+import { reduceAxesAsInput } from '../model/operand-forms.js';
 import type { GraphProto, NodeProto } from '../proto/onnx_pb.js';
-import { reduceAxesAsInput } from '../ops/tensor-math.js';
 
 /**
  * The ops onnxruntime-web's WebGL EP resolves, with the opset ranges it takes

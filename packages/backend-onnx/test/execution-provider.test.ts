@@ -2,9 +2,9 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { AttributionError, hostTensor } from '@saliency/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import type { AttributeValue } from '../src/autodiff/attribute-value.js';
+import type { AttributeValue } from '../src/model/attribute-value.js';
 import { buildGradientModel, type GradientModelRequest } from '../src/autodiff/build-gradient-model.js';
-import { executionTargetOf, type ExecutionTarget } from '../src/autodiff/execution-target.js';
+import { executionProviderOf, type ExecutionProvider } from '../src/execution-provider/execution-provider.js';
 import { readTensorProto } from '../src/model/const-tensor.js';
 import { DataType } from '../src/model/data-type.js';
 import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
@@ -23,9 +23,9 @@ import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-buil
 
 const ints = (values: number[]): AttributeValue => ({ ints: values });
 const weight = (shape: number[], seed: number): Operand => ({ shape, values: uniformValues(shape.reduce((n, d) => n * d, 1), seed), constant: true });
-const GPU_TARGETS: readonly ExecutionTarget[] = ['webgpu', 'webgl'];
+const GPU_PROVIDERS: readonly ExecutionProvider[] = ['webgpu', 'webgl'];
 
-describe('executionTargetOf', () => {
+describe('executionProviderOf', () => {
   it.each([
     [undefined, 'cpu'],
     [[], 'cpu'],
@@ -35,65 +35,65 @@ describe('executionTargetOf', () => {
     [[{ name: 'webgpu' }], 'webgpu'],
     [['webgl'], 'webgl'],
     [['wasm', 'webgl'], 'cpu'],
-  ] as const)('%j → %s', (providers, target) => expect(executionTargetOf(providers)).toBe(target));
+  ] as const)('%j → %s', (providers, provider) => expect(executionProviderOf(providers)).toBe(provider));
 });
 
-describe.each(GPU_TARGETS)('gradients built for %s are exact', (target) => {
+describe.each(GPU_PROVIDERS)('gradients built for %s are exact', (provider) => {
   it.each([
     { name: '3×3 stride 2 pad 1, opset 17', opset: 17, x: [2, 2, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
     { name: '2×2 stride 2, opset 22', opset: 22, x: [1, 3, 6, 4], attributes: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
     { name: 'ceil_mode, dilations, opset 17', opset: 17, x: [1, 2, 7, 8], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } } },
     { name: 'SAME_UPPER, opset 17', opset: 17, x: [1, 2, 5, 6], attributes: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } } },
     // 1-D: WebGPU only; WebGL has 2-D ConvTranspose only (refused below).
-    ...(target === 'webgpu' ? [{ name: '1-D, opset 17', opset: 17, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } }] : []),
-  ])('MaxPool $name', ({ opset, x, attributes }) => checkGradient({ opType: 'MaxPool', opset, attributes, target, inputs: [{ shape: x }] }));
+    ...(provider === 'webgpu' ? [{ name: '1-D, opset 17', opset: 17, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } }] : []),
+  ])('MaxPool $name', ({ opset, x, attributes }) => checkGradient({ opType: 'MaxPool', opset, attributes, executionProvider: provider, inputs: [{ shape: x }] }));
 
   // Masks of two conditions: the product of the two masks on webgpu (no And there); WebGL lacks these ops.
-  if (target === 'webgpu') {
+  if (provider === 'webgpu') {
     it('Clip with both bounds', () =>
-      checkGradient({ opType: 'Clip', opset: 13, target, inputs: [{ shape: [2, 3, 4] }, { shape: [], values: [-0.4], constant: true }, { shape: [], values: [0.5], constant: true }] }));
-    it('HardSigmoid', () => checkGradient({ opType: 'HardSigmoid', opset: 13, target, attributes: { alpha: { float: 0.6 } }, inputs: [{ shape: [3, 5] }] }));
-    it('HardSwish', () => checkGradient({ opType: 'HardSwish', opset: 14, target, inputs: [{ shape: [3, 5], values: uniformValues(15, 5, -4, 4) }] }));
+      checkGradient({ opType: 'Clip', opset: 13, executionProvider: provider, inputs: [{ shape: [2, 3, 4] }, { shape: [], values: [-0.4], constant: true }, { shape: [], values: [0.5], constant: true }] }));
+    it('HardSigmoid', () => checkGradient({ opType: 'HardSigmoid', opset: 13, executionProvider: provider, attributes: { alpha: { float: 0.6 } }, inputs: [{ shape: [3, 5] }] }));
+    it('HardSwish', () => checkGradient({ opType: 'HardSwish', opset: 14, executionProvider: provider, inputs: [{ shape: [3, 5], values: uniformValues(15, 5, -4, 4) }] }));
     it('Max of three operands', () =>
-      checkGradient({ opType: 'Max', opset: 13, target, inputs: [{ shape: [2, 3], values: [0.9, -0.5, 0.1, -0.9, 0.8, 0.2] }, { shape: [3], values: [0.3, 0.6, -0.2] }, { shape: [2, 1], values: [0.5, -0.1] }] }));
+      checkGradient({ opType: 'Max', opset: 13, executionProvider: provider, inputs: [{ shape: [2, 3], values: [0.9, -0.5, 0.1, -0.9, 0.8, 0.2] }, { shape: [3], values: [0.3, 0.6, -0.2] }, { shape: [2, 1], values: [0.5, -0.1] }] }));
   }
 
   it('MaxPool over all-negative windows that reach into the padding (padding never wins)', () =>
     checkGradient({
       opType: 'MaxPool',
       opset: 17,
-      target,
+      executionProvider: provider,
       attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
       inputs: [{ shape: [1, 1, 5, 5], values: uniformValues(25, 9, -2, -1) }],
     }));
 });
 
 describe('gradients built for webgl are exact', () => {
-  const target = 'webgl';
+  const provider = 'webgl';
   it.each([
     [[2, 3, 4], 1, 13],
     [[2, 3, 4], -1, 13],
     [[2, 3, 4], 0, 18],
     [[6], 0, 13],
   ])('Softmax of %j at axis %i, opset %i (ReduceSum as a MatMul)', (shape, axis, opset) =>
-    checkGradient({ opType: 'Softmax', opset, target, attributes: { axis: { int: axis } }, inputs: [{ shape }] }));
+    checkGradient({ opType: 'Softmax', opset, executionProvider: provider, attributes: { axis: { int: axis } }, inputs: [{ shape }] }));
   it('Tile (ReduceSum over interleaved axes)', () =>
-    checkGradient({ opType: 'Tile', opset: 13, target, inputs: [{ shape: [2, 1, 3] }, { shape: [3], values: [2, 3, 2], dataType: DataType.INT64, constant: true }] }));
+    checkGradient({ opType: 'Tile', opset: 13, executionProvider: provider, inputs: [{ shape: [2, 1, 3] }, { shape: [3], values: [2, 3, 2], dataType: DataType.INT64, constant: true }] }));
   it('InstanceNormalization at opset 18 (ReduceMean as a MatMul)', () =>
-    checkGradient({ opType: 'InstanceNormalization', opset: 18, target, inputs: [{ shape: [2, 3, 4] }, weight([3], 2), weight([3], 3)] }));
+    checkGradient({ opType: 'InstanceNormalization', opset: 18, executionProvider: provider, inputs: [{ shape: [2, 3, 4] }, weight([3], 2), weight([3], 3)] }));
   it('Conv with stride 2 and a bias (a copy of W, the bias gradient as a MatMul)', () =>
     checkGradient({
       opType: 'Conv',
       opset: 17,
-      target,
+      executionProvider: provider,
       attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
       inputs: [{ shape: [2, 3, 9, 9] }, weight([4, 3, 3, 3], 4), { shape: [4] }],
     }));
   it('Gemm (with a zero C in its gradient)', () =>
-    checkGradient({ opType: 'Gemm', opset: 17, target, attributes: { transB: { int: 1 } }, inputs: [{ shape: [3, 4] }, { shape: [5, 4] }] }));
+    checkGradient({ opType: 'Gemm', opset: 17, executionProvider: provider, attributes: { transB: { int: 1 } }, inputs: [{ shape: [3, 4] }, { shape: [5, 4] }] }));
 });
 
-/** A model with the forms some targets lack in its gradient: MaxPool, a Conv bias, Softmax (ReduceSum), Gemm (C omitted). */
+/** A model with the forms some providers lack in its gradient: MaxPool, a Conv bias, Softmax (ReduceSum), Gemm (C omitted). */
 function poolingModel(opset: number): ModelProto {
   return onnxModel({
     opset,
@@ -114,31 +114,31 @@ function poolingModel(opset: number): ModelProto {
   });
 }
 
-const request = (target: ExecutionTarget, result: GradientModelRequest['result'] = 'gradient'): GradientModelRequest => ({
+const request = (provider: ExecutionProvider, result: GradientModelRequest['result'] = 'gradient'): GradientModelRequest => ({
   inputName: 'x',
   inputShape: [2, 3, 8, 8],
   outputName: 'logits',
   keepSoftmax: true,
   result,
-  target,
+  executionProvider: provider,
   ...(result === 'moments' ? { groupSize: 2 } : {}),
 });
 
-describe('what a target lacks is not emitted', () => {
+describe('what a provider lacks is not emitted', () => {
   it.each([
     ['webgpu', 17],
     ['webgl', 17],
     ['webgl', 22],
-  ] as const)('%s at opset %i: no MaxPool Indices, ScatterElements or Expand', (target, opset) => {
+  ] as const)('%s at opset %i: no MaxPool Indices, ScatterElements or Expand', (provider, opset) => {
     for (const result of ['gradient', 'moments'] as const) {
-      const graph = fromBinary(ModelProtoSchema, buildGradientModel(poolingModel(opset), request(target, result)).bytes).graph!;
+      const graph = fromBinary(ModelProtoSchema, buildGradientModel(poolingModel(opset), request(provider, result)).bytes).graph!;
       const types = graph.node.map((n) => n.opType);
       expect(types).not.toContain('ScatterElements');
       expect(types).not.toContain('Expand');
       const pools = graph.node.filter((n) => n.opType === 'MaxPool');
       expect(pools).toHaveLength(1);
       expect(pools[0]!.output.filter((name) => name !== '')).toHaveLength(1);
-      if (target !== 'webgl') continue;
+      if (provider !== 'webgl') continue;
       const initializers = new Map(graph.initializer.map((t) => [t.name, readTensorProto(t, 'test')]));
       for (const n of graph.node) {
         if (n.opType.startsWith('Reduce')) expect(n.input.filter((name) => name !== ''), `${n.opType} axes input`).toHaveLength(1);
@@ -148,7 +148,7 @@ describe('what a target lacks is not emitted', () => {
     }
   });
 
-  it.each(['cpu', 'webgpu', 'webgl'] as const)('%s: cotangents summed with Add (no Sum: the WebGPU EPs run it on the CPU); And only where the target has it', (target) => {
+  it.each(['cpu', 'webgpu', 'webgl'] as const)('%s: cotangents summed with Add (no Sum: the WebGPU EPs run it on the CPU); And only where the provider has it', (provider) => {
     const residual = onnxModel({
       opset: 13,
       nodes: [
@@ -167,9 +167,9 @@ describe('what a target lacks is not emitted', () => {
       inputs: [valueInfo('x', [2, 3, 8, 8])],
       outputs: [valueInfo('logits', [2, 4])],
     });
-    const types = fromBinary(ModelProtoSchema, buildGradientModel(residual, request(target)).bytes).graph!.node.map((n) => n.opType);
+    const types = fromBinary(ModelProtoSchema, buildGradientModel(residual, request(provider)).bytes).graph!.node.map((n) => n.opType);
     expect(types).not.toContain('Sum');
-    if (target === 'webgpu') expect(types).not.toContain('And');
+    if (provider === 'webgpu') expect(types).not.toContain('And');
     else expect(types).toContain('And');
   });
 
@@ -177,7 +177,7 @@ describe('what a target lacks is not emitted', () => {
     ['cpu', 'r'],
     ['webgpu', 'r'],
     ['webgl', 'c'],
-  ] as const)('%s: the ReLU mask is read from %s (the output, so Conv + ReLU stay fused; the input on WebGL)', (target, masked) => {
+  ] as const)('%s: the ReLU mask is read from %s (the output, so Conv + ReLU stay fused; the input on WebGL)', (provider, masked) => {
     const model = onnxModel({
       opset: 13,
       nodes: [node('Conv', ['x', 'w'], ['c'], { pads: ints([1, 1, 1, 1]) }), node('Relu', ['c'], ['r']), node('Flatten', ['r'], ['f']), node('Gemm', ['f', 'g', 'b'], ['logits'])],
@@ -185,17 +185,17 @@ describe('what a target lacks is not emitted', () => {
       inputs: [valueInfo('x', [2, 3, 8, 8])],
       outputs: [valueInfo('logits', [2, 4])],
     });
-    const comparisons = fromBinary(ModelProtoSchema, buildGradientModel(model, request(target)).bytes).graph!.node.filter((n) => n.opType === 'Greater');
+    const comparisons = fromBinary(ModelProtoSchema, buildGradientModel(model, request(provider)).bytes).graph!.node.filter((n) => n.opType === 'Greater');
     expect(comparisons.map((n) => n.input[0])).toEqual([masked]);
   });
 
-  it('the cpu target keeps the scatter at opset 17 (the reference the others are compared with)', () => {
+  it('the cpu provider keeps the scatter at opset 17 (the reference the others are compared with)', () => {
     const types = fromBinary(ModelProtoSchema, buildGradientModel(poolingModel(17), request('cpu')).bytes).graph!.node.map((n) => n.opType);
     expect(types).toContain('ScatterElements');
   });
 
-  it.each(['webgpu', 'webgl'] as const)('the %s graph computes what the cpu graph computes, on onnxruntime-node', async (target) => {
-    const run = async (t: ExecutionTarget) => {
+  it.each(['webgpu', 'webgl'] as const)('the %s graph computes what the cpu graph computes, on onnxruntime-node', async (provider) => {
+    const run = async (t: ExecutionProvider) => {
       const session = await ort.InferenceSession.create(buildGradientModel(poolingModel(17), request(t)).bytes);
       try {
         const result = await session.run({
@@ -207,7 +207,7 @@ describe('what a target lacks is not emitted', () => {
         await session.release();
       }
     };
-    const [reference, ours] = [await run('cpu'), await run(target)];
+    const [reference, ours] = [await run('cpu'), await run(provider)];
     const scale = reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(scale).toBeGreaterThan(0);
     reference.forEach((v, i) => expect(Math.abs(ours[i]! - v)).toBeLessThanOrEqual(1e-6 * scale));
@@ -224,14 +224,14 @@ describe('webgl refuses what its EP cannot run, naming the op and node', () => {
 
   it('a 1-D Conv of the model, even in the forward model', () => {
     for (const result of ['none', 'gradient'] as const) {
-      const build = () => buildGradientModel(onnxModel(conv1d), { inputName: 'x', inputShape: [1, 2, 5], outputName: 'logits', keepSoftmax: true, result, target: 'webgl' });
+      const build = () => buildGradientModel(onnxModel(conv1d), { inputName: 'x', inputShape: [1, 2, 5], outputName: 'logits', keepSoftmax: true, result, executionProvider: 'webgl' });
       expect(build).toThrow(AttributionError);
       expect(build).toThrow(/WebGL EP cannot run .*op 'Conv' of Conv node "conv1d" over 1 spatial axes is not supported.*only support 2-dimensional conv/);
     }
   });
 
   it('a 1-D MaxPool gradient (its ConvTranspose is 1-D)', () =>
-    expect(checkGradient({ opType: 'MaxPool', opset: 17, target: 'webgl', attributes: { kernel_shape: ints([3]), strides: ints([2]) }, inputs: [{ shape: [1, 2, 9] }] })).rejects.toThrow(
+    expect(checkGradient({ opType: 'MaxPool', opset: 17, executionProvider: 'webgl', attributes: { kernel_shape: ints([3]), strides: ints([2]) }, inputs: [{ shape: [1, 2, 9] }] })).rejects.toThrow(
       /op 'ConvTranspose' of ConvTranspose node "saliency\/ConvTranspose_\d+" over 1 spatial axes is not supported/,
     ));
 
@@ -244,7 +244,7 @@ describe('webgl refuses what its EP cannot run, naming the op and node', () => {
       outputs: [valueInfo('logits', [1, 2])],
     });
     expect(() =>
-      buildGradientModel(model, { inputName: 'x', inputShape: [1, 2, 3], outputName: 'logits', keepSoftmax: true, result: 'gradient', target: 'webgl' }),
+      buildGradientModel(model, { inputName: 'x', inputShape: [1, 2, 3], outputName: 'logits', keepSoftmax: true, result: 'gradient', executionProvider: 'webgl' }),
     ).toThrow(/op 'ReduceProd' of ReduceProd node "prod" with its axes as an input is not supported/);
   });
 

@@ -1,9 +1,10 @@
 /**
  * The ONNX Runtime execution provider a gradient graph is built for, and what
- * each can run: the one home of that knowledge. The rules ask
- * `g.supports(capability)` and emit another construction where the answer is
- * no; `checkRunsOn` (webgl-ops.ts) refuses a built graph that still holds an
- * op the target lacks.
+ * each can run: the one home of that knowledge, below the op rules and the
+ * graph builder that both use it. The rules ask `g.supports(capability)` and
+ * emit another construction where the answer is no; `checkRunsOnWebgl`
+ * (webgl-ops.ts) refuses a built graph that still holds an op the WebGL EP
+ * lacks.
  *
  * - `'cpu'`: onnxruntime-node's providers and onnxruntime-web's wasm EP — every
  *   standard op at every opset this package emits;
@@ -15,9 +16,9 @@
  * - `'webgl'`: onnxruntime-web's WebGL EP (maintenance mode, no fallback),
  *   which has only the ops of `WEBGL_OPS`, some with restrictions.
  */
-export type ExecutionTarget = 'cpu' | 'webgpu' | 'webgl';
+export type ExecutionProvider = 'cpu' | 'webgpu' | 'webgl';
 
-export const EXECUTION_TARGETS: readonly ExecutionTarget[] = ['cpu', 'webgpu', 'webgl'];
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = ['cpu', 'webgpu', 'webgl'];
 
 /** Forms of standard ops that some execution providers lack. */
 export type Capability =
@@ -51,38 +52,38 @@ export type Capability =
 
 const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput'];
 
-const CAPABILITIES: Readonly<Record<ExecutionTarget, ReadonlySet<Capability>>> = {
+const CAPABILITIES: Readonly<Record<ExecutionProvider, ReadonlySet<Capability>>> = {
   cpu: new Set(ALL),
   webgpu: new Set(ALL.filter((c) => c !== 'maxPoolIndices' && c !== 'logicalAnd')),
   webgl: new Set<Capability>(['logicalAnd']),
 };
 
-/** Whether `target` runs the op form `capability`. */
-export function supports(target: ExecutionTarget, capability: Capability): boolean {
-  return CAPABILITIES[target].has(capability);
+/** Whether `executionProvider` runs the op form `capability`. */
+export function supports(executionProvider: ExecutionProvider, capability: Capability): boolean {
+  return CAPABILITIES[executionProvider].has(capability);
 }
 
 /**
- * The target of a session made with these execution providers: the first
+ * The execution provider a session made with these providers builds for: the first
  * one decides (ONNX Runtime places nodes on the first provider that takes
  * them); `'webgl'` and `'webgpu'` by name, anything else (cpu, wasm, cuda, the
  * default) is `'cpu'`.
  */
-export function executionTargetOf(providers: ReadonlyArray<string | { readonly name: string }> | undefined): ExecutionTarget {
+export function executionProviderOf(providers: ReadonlyArray<string | { readonly name: string }> | undefined): ExecutionProvider {
   const first = providers?.[0];
   const name = typeof first === 'string' ? first : first?.name;
   return name === 'webgl' || name === 'webgpu' ? name : 'cpu';
 }
 
 /**
- * The default texture-row limit of a target, or undefined where it has none.
+ * The default texture-row limit of an execution provider, or undefined where it has none.
  * The WebGL EP stores a tensor of shape [d₀, …, dₖ] as a texture of
  * d₀·…·dₖ₋₁ rows and dₖ columns while both fit under the GPU's maximum
  * texture size; past it, it falls back to other layouts, and some of its
- * kernels then compute wrong values with no error (see `row-splitting.ts`).
+ * kernels then compute wrong values with no error (see `runtime/row-splitting.ts`).
  * WebGL2 guarantees only 2048, but every desktop GPU and SwiftShader offer at
  * least 8192 (many GPUs 16384).
  */
-export function defaultTextureRowLimit(target: ExecutionTarget): number | undefined {
-  return target === 'webgl' ? 8192 : undefined;
+export function defaultTextureRowLimit(executionProvider: ExecutionProvider): number | undefined {
+  return executionProvider === 'webgl' ? 8192 : undefined;
 }
