@@ -8,9 +8,10 @@ import { executionProviderOf, type ExecutionProvider } from '../src/execution-pr
 import { readTensorProto } from '../src/model/const-tensor.js';
 import { DataType } from '../src/model/data-type.js';
 import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
-import { createOnnxBackend } from '../src/index.js';
+import { createOnnxBackend, type OnnxBackendOptions, type OnnxRuntimeModule } from '../src/index.js';
 import { checkGradient, uniformValues, type Operand } from './helpers/check-gradient.js';
 import { countingOrt } from './helpers/counting-ort.js';
+import { mlpFixture } from './helpers/mlp-model.js';
 import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 
 /*
@@ -36,6 +37,28 @@ describe('executionProviderOf', () => {
     [['webgl'], 'webgl'],
     [['wasm', 'webgl'], 'cpu'],
   ] as const)('%j → %s', (providers, provider) => expect(executionProviderOf(providers)).toBe(provider));
+});
+
+describe('the executionProvider option of createOnnxBackend', () => {
+  const { bytes, reference } = mlpFixture();
+  const options = (value: object) => value as OnnxBackendOptions;
+
+  it('builds for the provider it names, over the one sessionOptions implies', async () => {
+    // Built for WebGL, the gradient's Gemms get a zero C and ReLU's mask is read from its input; onnxruntime-node runs that graph too.
+    const backend = createOnnxBackend(ort as unknown as OnnxRuntimeModule, bytes, { executionProvider: 'webgl', sessionOptions: { executionProviders: ['cpu'] } });
+    const x = Float64Array.from({ length: 6 }, (_, i) => Math.sin(i + 1));
+    const gradients = await backend.gradients(hostTensor(Float32Array.from(x), [1, 6]), new Int32Array([2]));
+    reference.gradient(x, 2).forEach((v, i) => expect(gradients.data[i]).toBeCloseTo(v, 5));
+    await backend.dispose();
+  });
+
+  it.each([
+    [{ target: 'webgl' }, /option target was renamed executionProvider \(one of cpu, webgpu, webgl\)/],
+    [{ executionProvider: 'wasm' }, /option executionProvider must be one of cpu, webgpu, webgl, got "wasm"/],
+  ])('refuses %j with INVALID_OPTION', (value, message) => {
+    expect(() => createOnnxBackend(ort as unknown as OnnxRuntimeModule, bytes, options(value))).toThrow(message);
+    expect(() => createOnnxBackend(ort as unknown as OnnxRuntimeModule, bytes, options(value))).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  });
 });
 
 describe.each(GPU_PROVIDERS)('gradients built for %s are exact', (provider) => {

@@ -1,7 +1,6 @@
 import { clone, create, toBinary } from '@bufbuild/protobuf';
 import { AttributionError, formatShape, sizeOf } from '@saliency/core';
-import { supports, type ExecutionProvider } from '../execution-provider/execution-provider.js';
-import { checkRunsOnWebgl } from '../execution-provider/webgl-ops.js';
+import { checkRunsOn, supports, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { describeNode } from '../model/attributes.js';
 import { writeTensorProto } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
@@ -161,10 +160,8 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
     producerName: 'saliency',
     graph: create(GraphProtoSchema, { name: `${graph.name || 'model'}_gradient`, node: keptNodes, initializer: initializers, input: inputs, output: outputs }),
   });
-  if (executionProvider === 'webgl') {
-    const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
-    checkRunsOnWebgl(built.graph!, opset, what);
-  }
+  const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
+  checkRunsOn(executionProvider, built.graph!, opset, what);
   return { bytes: toBinary(ModelProtoSchema, built), logitsShape: logitsType.shape, description };
 }
 

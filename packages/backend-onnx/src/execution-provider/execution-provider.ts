@@ -1,10 +1,12 @@
+import type { GraphProto } from '../proto/onnx_pb.js';
+import { checkRunsOnWebgl } from './webgl-ops.js';
+
 /**
  * The ONNX Runtime execution provider a gradient graph is built for, and what
  * each can run: the one home of that knowledge, below the op rules and the
  * graph builder that both use it. The rules ask `g.supports(capability)` and
- * emit another construction where the answer is no; `checkRunsOnWebgl`
- * (webgl-ops.ts) refuses a built graph that still holds an op the WebGL EP
- * lacks.
+ * emit another construction where the answer is no; `checkRunsOn` refuses
+ * a built graph that still holds an op the provider lacks.
  *
  * - `'cpu'`: onnxruntime-node's providers and onnxruntime-web's wasm EP — every
  *   standard op at every opset this package emits;
@@ -86,4 +88,14 @@ export function executionProviderOf(providers: ReadonlyArray<string | { readonly
  */
 export function defaultTextureRowLimit(executionProvider: ExecutionProvider): number | undefined {
   return executionProvider === 'webgl' ? 8192 : undefined;
+}
+
+/**
+ * Refuses, before any session is made, a built graph that `executionProvider`
+ * cannot run, naming the op and node. Only the WebGL EP is checked
+ * (`webgl-ops.ts`): it has no fallback, and fails later, some forms only at
+ * run time; the others run every op, the WebGPU EPs by falling back to the CPU.
+ */
+export function checkRunsOn(executionProvider: ExecutionProvider, graph: GraphProto, opset: number, what: string): void {
+  if (executionProvider === 'webgl') checkRunsOnWebgl(graph, opset, what);
 }

@@ -1,79 +1,46 @@
 import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
-import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
+import type { GradientContext, GradientRule, NodeContext, OpDefinition, TensorType } from './op-definition.js';
 import { forEachIndex, stridesOf } from './tensor-math.js';
-import { spatialInts, transposeWindow, windowOf, windowTaps, type Window } from './window.js';
+import { spatialInts, transposeWindow, windowAttributes, windowOf, windowTaps, type Window } from './window.js';
 
-/** Conv's operands: X [N, C, spatial…], W [M, C/group, kernel…], optional B [M]. */
-function convShapes(ctx: NodeContext) {
+/** X [N, C, spatial…] and W of the same rank, as both convolutions take them, and the group. */
+function convOperands(ctx: NodeContext) {
   const x = ctx.input(0).shape;
   const weight = ctx.input(1).shape;
   if (x.length < 3) ctx.fail(`input X of rank ${x.length} has no spatial axis`);
   if (weight.length !== x.length) ctx.fail(`W has rank ${weight.length}, X rank ${x.length}`);
-  const group = ctx.attributes.int('group', 1);
-  const [n, c] = [x[0]!, x[1]!];
+  return { x, weight, n: x[0]!, c: x[1]!, group: ctx.attributes.int('group', 1) };
+}
+
+/** W's kernel, checked against the kernel_shape attribute, and B checked to be [m]. */
+function kernelOf(ctx: NodeContext, weight: readonly number[], m: number): number[] {
+  const kernel = weight.slice(2);
+  const declared = ctx.attributes.ints('kernel_shape');
+  if (declared !== undefined && declared.join() !== kernel.join()) ctx.fail(`kernel_shape [${declared}] differs from W's [${kernel}]`);
+  if (ctx.hasInput(2) && (ctx.input(2).shape.length !== 1 || ctx.input(2).shape[0] !== m)) ctx.fail(`B must have shape [${m}]`);
+  return kernel;
+}
+
+/** Conv's operands: X [N, C, spatial…], W [M, C/group, kernel…], optional B [M]. */
+function convShapes(ctx: NodeContext) {
+  const { x, weight, n, c, group } = convOperands(ctx);
   const m = weight[0]!;
   if (!(group >= 1) || c % group !== 0 || m % group !== 0 || weight[1]! * group !== c) {
     ctx.fail(`group ${group} does not fit X with ${c} channels and W of shape [${weight.join(', ')}]`);
   }
-  const kernel = weight.slice(2);
-  const declared = ctx.attributes.ints('kernel_shape');
-  if (declared !== undefined && declared.join() !== kernel.join()) ctx.fail(`kernel_shape [${declared}] differs from W's [${kernel}]`);
-  if (ctx.hasInput(2) && (ctx.input(2).shape.length !== 1 || ctx.input(2).shape[0] !== m)) ctx.fail(`B must have shape [${m}]`);
-  const window = windowOf(ctx, x.slice(2), kernel, 'conv');
+  const window = windowOf(ctx, x.slice(2), kernelOf(ctx, weight, m), 'conv');
   return { n, c, m, group, window, outShape: [n, m, ...window.outSizes] };
-}
-
-/** y[n, m, o] = B[m] + Σ_{c in m's group, k} X[n, c, o·s + k·d − pb] · W[m, c, k], in float64. */
-function evaluateConv(ctx: NodeContext): ConstTensor[] | undefined {
-  const x = ctx.constant(0);
-  const weight = ctx.constant(1);
-  const bias = ctx.hasInput(2) ? ctx.constant(2) : undefined;
-  if (x === undefined || weight === undefined || (ctx.hasInput(2) && bias === undefined)) return undefined;
-  const { n, c, m, group, window, outShape } = convShapes(ctx);
-  const taps = windowTaps(window);
-  const inSize = sizeOf(window.inSizes);
-  const outSize = taps.length;
-  const kSize = sizeOf(window.kernel);
-  const [cg, mg] = [c / group, m / group];
-  const y = new Float64Array(sizeOf(outShape));
-  for (let b = 0; b < n; b++) {
-    for (let oc = 0; oc < m; oc++) {
-      const g = Math.floor(oc / mg);
-      for (let o = 0; o < outSize; o++) {
-        let sum = bias?.values[oc] ?? 0;
-        for (let ci = 0; ci < cg; ci++) {
-          const xBase = (b * c + g * cg + ci) * inSize;
-          const wBase = (oc * cg + ci) * kSize;
-          const row = taps[o]!;
-          for (let k = 0; k < kSize; k++) {
-            const p = row[k]!;
-            if (p >= 0) sum += x.values[xBase + p]! * weight.values[wBase + k]!;
-          }
-        }
-        y[(b * m + oc) * outSize + o] = sum;
-      }
-    }
-  }
-  return [constTensor(x.dataType, outShape, y)];
 }
 
 /** ConvTranspose's operands: X [N, C, spatial…], W [C, M/group, kernel…], optional B [M]. */
 function convTransposeShapes(ctx: NodeContext) {
-  const x = ctx.input(0).shape;
-  const weight = ctx.input(1).shape;
-  if (x.length < 3) ctx.fail(`input X of rank ${x.length} has no spatial axis`);
-  if (weight.length !== x.length) ctx.fail(`W has rank ${weight.length}, X rank ${x.length}`);
+  const { x, weight, n, c, group } = convOperands(ctx);
   const rank = x.length - 2;
-  const group = ctx.attributes.int('group', 1);
-  const [n, c] = [x[0]!, x[1]!];
   if (!(group >= 1) || weight[0] !== c || c % group !== 0) ctx.fail(`group ${group} does not fit X with ${c} channels and W of shape [${weight.join(', ')}]`);
   const m = weight[1]! * group;
-  const kernel = weight.slice(2);
-  const declared = ctx.attributes.ints('kernel_shape');
-  if (declared !== undefined && declared.join() !== kernel.join()) ctx.fail(`kernel_shape [${declared}] differs from W's [${kernel}]`);
-  if (ctx.hasInput(2) && (ctx.input(2).shape.length !== 1 || ctx.input(2).shape[0] !== m)) ctx.fail(`B must have shape [${m}]`);
+  const kernel = kernelOf(ctx, weight, m);
   const inSizes = x.slice(2);
   const strides = spatialInts(ctx, 'strides', rank, 1);
   const dilations = spatialInts(ctx, 'dilations', rank, 1);
@@ -119,43 +86,63 @@ function convTransposeShapes(ctx: NodeContext) {
   return { n, c, m, group, window, outShape: [n, m, ...outSizes] };
 }
 
-/** y[n, m, i·s + k·d − pb] += X[n, c, i] · W[c, m − group offset, k] for c in m's group, plus B[m], in float64. */
-function evaluateConvTranspose(ctx: NodeContext): ConstTensor[] | undefined {
-  const x = ctx.constant(0);
-  const weight = ctx.constant(1);
-  const bias = ctx.hasInput(2) ? ctx.constant(2) : undefined;
-  if (x === undefined || weight === undefined || (ctx.hasInput(2) && bias === undefined)) return undefined;
-  const { n, c, m, group, window, outShape } = convTransposeShapes(ctx);
-  const taps = windowTaps(window);
-  const outSize = sizeOf(window.inSizes);
-  const inSize = taps.length;
-  const kSize = sizeOf(window.kernel);
-  const [cg, mg] = [c / group, m / group];
-  const y = new Float64Array(sizeOf(outShape));
+/**
+ * The windowed sum of Conv and of ConvTranspose, each the other's adjoint:
+ * for every image, every channel d of the "dense" tensor D [N, dense, P]
+ * (a position per output position of `w`), every channel t of d's group in
+ * the "tapped" tensor T [N, tapped, `w.inSizes`…], and every position o and
+ * kernel offset k whose tap p = taps[o][k] lies inside, `add(D index, T index,
+ * W index)` (flat), W of shape [dense, tapped/group, kernel…]. Conv: D = Y,
+ * T = X; ConvTranspose: D = X, T = Y.
+ */
+function forEachWindowTerm(n: number, dense: number, tapped: number, group: number, w: Window, add: (d: number, t: number, k: number) => void): void {
+  const taps = windowTaps(w);
+  const tappedSize = sizeOf(w.inSizes);
+  const kSize = sizeOf(w.kernel);
+  const [dg, tg] = [dense / group, tapped / group];
   for (let b = 0; b < n; b++) {
-    for (let oc = 0; oc < m; oc++) {
-      const g = Math.floor(oc / mg);
-      const yBase = (b * m + oc) * outSize;
-      y.fill(bias?.values[oc] ?? 0, yBase, yBase + outSize);
-      for (let ci = 0; ci < cg; ci++) {
-        const ic = g * cg + ci;
-        const xBase = (b * c + ic) * inSize;
-        const wBase = (ic * mg + (oc - g * mg)) * kSize;
-        for (let i = 0; i < inSize; i++) {
-          const row = taps[i]!;
-          for (let k = 0; k < kSize; k++) {
-            const p = row[k]!;
-            if (p >= 0) y[yBase + p]! += x.values[xBase + i]! * weight.values[wBase + k]!;
-          }
+    for (let d = 0; d < dense; d++) {
+      const g = Math.floor(d / dg);
+      for (let t = 0; t < tg; t++) {
+        const dBase = (b * dense + d) * taps.length;
+        const tBase = (b * tapped + g * tg + t) * tappedSize;
+        const wBase = (d * tg + t) * kSize;
+        for (let o = 0; o < taps.length; o++) {
+          const row = taps[o]!;
+          for (let k = 0; k < kSize; k++) if (row[k]! >= 0) add(dBase + o, tBase + row[k]!, wBase + k);
         }
       }
     }
   }
+}
+
+/**
+ * In float64: Conv, y[n, m, o] = B[m] + Σ_{c in m's group, k} X[n, c, o·s + k·d − pb] · W[m, c, k];
+ * ConvTranspose, y[n, m, i·s + k·d − pb] += X[n, c, i] · W[c, m − group offset, k] for c in m's group, plus B[m].
+ */
+function evaluateConvolution(ctx: NodeContext): ConstTensor[] | undefined {
+  const x = ctx.constant(0);
+  const weight = ctx.constant(1);
+  const bias = ctx.hasInput(2) ? ctx.constant(2) : undefined;
+  if (x === undefined || weight === undefined || (ctx.hasInput(2) && bias === undefined)) return undefined;
+  const transpose = ctx.node.opType === 'ConvTranspose';
+  const { n, c, m, group, window, outShape } = transpose ? convTransposeShapes(ctx) : convShapes(ctx);
+  const y = new Float64Array(sizeOf(outShape));
+  const plane = sizeOf(outShape.slice(2));
+  if (bias !== undefined) for (let p = 0; p < n * m; p++) y.fill(bias.values[p % m]!, p * plane, (p + 1) * plane);
+  const [xs, ws] = [x.values, weight.values];
+  if (transpose) forEachWindowTerm(n, c, m, group, window, (i, o, k) => (y[o]! += xs[i]! * ws[k]!));
+  else forEachWindowTerm(n, m, c, group, window, (o, i, k) => (y[o]! += xs[i]! * ws[k]!));
   return [constTensor(x.dataType, outShape, y)];
 }
 
-function weightGradientUnsupported(g: GradientContext): void {
-  if (g.needsGradient(1)) g.fail('W depends on the model input; the gradient of convolution weights is not supported');
+/** A convolution's rule: X̄ = `inputGradient(g, ȳ)` where X needs one, B̄ by `biasGradient`; W̄ is not supported (weights are constants). */
+function convolutionGradient(inputGradient: (g: GradientContext, dy: string) => string): GradientRule {
+  return (g) => {
+    if (g.needsGradient(1)) g.fail('W depends on the model input; the gradient of convolution weights is not supported');
+    const dy = g.dy(0)!;
+    return [g.needsGradient(0) ? inputGradient(g, dy) : undefined, undefined, biasGradient(g, dy)];
+  };
 }
 
 /** B̄[m] = Σ_{n, o} ȳ[n, m, o]. */
@@ -226,13 +213,7 @@ function flippedKernelConv(g: GradientContext, dy: string, shapes: ReturnType<ty
   const dxSizes = w.outSizes.map((o, a) => o + padsBegin[a]! + padsEnd[a]! - extents[a]!);
   if (dxSizes.join() !== w.inSizes.join()) g.fail(`the flipped-kernel Conv gives spatial sizes [${dxSizes}], not X's [${w.inSizes}]`);
   const flipped = adjointKernel(weight, shapes, w.kernel.map((k) => Array.from({ length: k }, (_, t) => k - 1 - t)));
-  return g.op('Conv', [dy, g.literal(flipped, [c, m / group, ...w.kernel], weight.dataType)], {
-    group: { int: group },
-    kernel_shape: { ints: w.kernel },
-    strides: { ints: w.strides },
-    dilations: { ints: w.dilations },
-    pads: { ints: [...padsBegin, ...padsEnd] },
-  });
+  return g.op('Conv', [dy, g.literal(flipped, [c, m / group, ...w.kernel], weight.dataType)], windowAttributes(w, group, [...padsBegin, ...padsEnd]));
 }
 
 /**
@@ -303,7 +284,7 @@ function subPixelConv(g: GradientContext, dy: string, shapes: ReturnType<typeof 
 
 /**
  * W for the ConvTranspose of X̄: the forward node's own weight, or, where the
- * target cannot share a Conv's weight with another kernel (WebGL, whose Conv
+ * execution provider cannot share a Conv's weight with another kernel (WebGL, whose Conv
  * keeps W's texture in its own [M, C·k] layout, which ConvTranspose's shader
  * then reads wrongly), a copy of it when it is known at build time.
  */
@@ -318,7 +299,7 @@ export const CONVOLUTION_OPS: readonly OpDefinition[] = [
   {
     opType: 'Conv',
     inferTypes: (ctx) => outputType(ctx, convShapes(ctx).outShape),
-    evaluate: evaluateConv,
+    evaluate: evaluateConvolution,
     /**
      * X̄ = Conv(ȳ, W') with W' the flipped, channel-transposed kernel when
      * every stride is 1 and W is a constant (`flippedKernelConv`); s² such
@@ -327,41 +308,23 @@ export const CONVOLUTION_OPS: readonly OpDefinition[] = [
      * (the adjoint of the windowed sum), output_padding making it X's shape.
      * B̄ = Σ_{n, spatial} ȳ; W̄ is not supported (weights are constants).
      */
-    gradient: (g) => {
-      weightGradientUnsupported(g);
-      const dy = g.dy(0)!;
-      let dx: string | undefined;
-      if (g.needsGradient(0)) {
-        const shapes = convShapes(g);
-        dx = flippedKernelConv(g, dy, shapes) ?? subPixelConv(g, dy, shapes) ?? transposeWindow(g, dy, transposeWeight(g), shapes.window, shapes.group);
-      }
-      return [dx, undefined, biasGradient(g, dy)];
-    },
+    gradient: convolutionGradient((g, dy) => {
+      const shapes = convShapes(g);
+      return flippedKernelConv(g, dy, shapes) ?? subPixelConv(g, dy, shapes) ?? transposeWindow(g, dy, transposeWeight(g), shapes.window, shapes.group);
+    }),
   },
   {
     opType: 'ConvTranspose',
     inferTypes: (ctx) => outputType(ctx, convTransposeShapes(ctx).outShape),
-    evaluate: evaluateConvTranspose,
+    evaluate: evaluateConvolution,
     /**
      * X̄ = Conv(ȳ, W) with the same group, strides, dilations and pads: the
      * adjoint of ConvTranspose (output_padding < stride, so the sizes match);
      * B̄ = Σ_{n, spatial} ȳ; W̄ is not supported.
      */
-    gradient: (g) => {
-      weightGradientUnsupported(g);
-      const dy = g.dy(0)!;
-      let dx: string | undefined;
-      if (g.needsGradient(0)) {
-        const { window, group } = convTransposeShapes(g);
-        dx = g.op('Conv', [dy, g.inputName(1)], {
-          group: { int: group },
-          kernel_shape: { ints: window.kernel },
-          strides: { ints: window.strides },
-          dilations: { ints: window.dilations },
-          pads: { ints: [...window.padsBegin, ...window.padsEnd] },
-        });
-      }
-      return [dx, undefined, biasGradient(g, dy)];
-    },
+    gradient: convolutionGradient((g, dy) => {
+      const { window, group } = convTransposeShapes(g);
+      return g.op('Conv', [dy, g.inputName(1)], windowAttributes(window, group, [...window.padsBegin, ...window.padsEnd]));
+    }),
   },
 ];

@@ -5,7 +5,7 @@ import type { GradientContext, NodeContext } from './op-definition.js';
 import { forEachIndex, normalizeAxis, stridesOf } from './tensor-math.js';
 
 /**
- * Host-side layout arithmetic shared by the shape and indexing ops, and the
+ * Host-side layout arithmetic shared by the shape, indexing, pad and pooling ops, and the
  * few layout nodes their gradients emit in the form each opset wants.
  */
 

@@ -2,6 +2,7 @@ import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
 import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
+import { emitPad, emitSlice } from './layout.js';
 import { forEachIndex } from './tensor-math.js';
 import { transposeWindow, windowOf, windowTaps, type Window } from './window.js';
 
@@ -112,7 +113,7 @@ function scatterPlanes(g: GradientContext, planes: string, weight: string, w: Wi
  *
  * From opset 16 (`scatterToIndices`), ȳ is added at the forward node's
  * Indices. Before it, ScatterElements has no reduction='add', which
- * overlapping windows need, and on targets without MaxPool's Indices output
+ * overlapping windows need, and on execution providers without MaxPool's Indices output
  * or ScatterElements (WebGPU, WebGL), the rule is built from comparisons: for
  * each kernel offset k (row-major), S_k = the strided slice of X padded with
  * zeros that window o reads at k; eq_k = ¬(S_k < Y) ∧ valid_k marks the
@@ -210,15 +211,12 @@ function tapValidity(w: Window): Float64Array | undefined {
 
 /** Pads the spatial axes of `input` with zeros, in the Pad form of the model's opset. */
 function padWithZeros(g: GradientContext, input: string, begin: readonly number[], end: readonly number[]): string {
-  if ([...begin, ...end].every((p) => p === 0)) return input;
-  const pads = [0, 0, ...begin, 0, 0, ...end];
-  if (g.opset < 11) return g.op('Pad', [input], { mode: { string: 'constant' }, pads: { ints: pads } });
-  return g.op('Pad', [input, g.literal(pads, [pads.length], DataType.INT64)], { mode: { string: 'constant' } });
+  return emitPad(g, input, [0, 0, ...begin, 0, 0, ...end]);
 }
 
 /**
  * input[..., start + i·step, ...] for i < count on each spatial axis: Slice
- * with steps from opset 10 where the target has them; else (before opset 10,
+ * with steps from opset 10 where the execution provider has them; else (before opset 10,
  * or on WebGL) a Slice of count·step elements split into [count, step] whose
  * first column is kept (the input must reach that far).
  */
@@ -232,15 +230,10 @@ function stridedSlice(
 ): string {
   const axes = starts.map((_, a) => a + 2);
   if (g.opset >= 10 && (g.supports('sliceSteps') || steps.every((s) => s === 1))) {
-    const int64 = (v: readonly number[]) => g.literal(v, [v.length], DataType.INT64);
     const ends = starts.map((s, a) => s + (counts[a]! - 1) * steps[a]! + 1);
-    return g.op('Slice', [input, int64(starts), int64(ends), int64(axes), int64(steps)]);
+    return emitSlice(g, input, starts, ends, axes, steps);
   }
-  const sliceAxis = (value: string, start: number, end: number, axis: number): string => {
-    if (g.opset < 10) return g.op('Slice', [value], { starts: { ints: [start] }, ends: { ints: [end] }, axes: { ints: [axis] } });
-    const int64 = (v: number) => g.literal([v], [1], DataType.INT64);
-    return g.op('Slice', [value, int64(start), int64(end), int64(axis)]);
-  };
+  const sliceAxis = (value: string, start: number, end: number, axis: number): string => emitSlice(g, value, [start], [end], [axis]);
   let current = input;
   const currentShape = [...shape];
   starts.forEach((start, a) => {

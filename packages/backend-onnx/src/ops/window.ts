@@ -1,4 +1,5 @@
 import { sizeOf } from '@saliency/core';
+import type { AttributeValue } from '../model/attribute-value.js';
 import type { GradientContext, NodeContext } from './op-definition.js';
 import { forEachIndex, stridesOf } from './tensor-math.js';
 
@@ -134,11 +135,18 @@ export function transposeWindow(g: GradientContext, dy: string, weight: string, 
     if (size !== input) g.fail(`the gradient's ConvTranspose gives size ${size} on spatial axis ${a}, not the input's ${input}`);
   });
   return g.op('ConvTranspose', [dy, weight], {
+    ...windowAttributes(w, group, [...w.padsBegin, ...padsEnd]),
+    ...(outputPadding.some((p) => p > 0) ? { output_padding: { ints: outputPadding } } : {}),
+  });
+}
+
+/** The attributes of a Conv or ConvTranspose node over the window `w`, with `pads` [begin…, end…]. */
+export function windowAttributes(w: Window, group: number, pads: readonly number[]): Record<string, AttributeValue> {
+  return {
     group: { int: group },
     kernel_shape: { ints: w.kernel },
     strides: { ints: w.strides },
     dilations: { ints: w.dilations },
-    pads: { ints: [...w.padsBegin, ...padsEnd] },
-    ...(outputPadding.some((p) => p > 0) ? { output_padding: { ints: outputPadding } } : {}),
-  });
+    pads: { ints: pads },
+  };
 }
