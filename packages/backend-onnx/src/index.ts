@@ -1,3 +1,4 @@
 export { createOnnxBackend, OnnxBackend, type OnnxBackendOptions } from './runtime/onnx-backend.js';
 export type { OnnxRuntimeModule } from './runtime/onnx-runtime-module.js';
+export type { ExecutionProvider } from './execution-provider/execution-provider.js';
 export { supportedOps } from './ops/registry.js';

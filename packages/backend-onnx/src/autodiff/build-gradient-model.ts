@@ -116,7 +116,8 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
 
   if (request.result !== 'none') {
     inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: logitsType.shape }));
-    const gradient = backpropagate({ nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter }, logits, request.inputName);
+    const state: BuildState = { nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter };
+    const gradient = backpropagate(state, logits, request.inputName);
     const inputType = facts.types.get(request.inputName)!;
     if (request.result === 'gradient') {
       emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/gradient', input: [gradient], output: [GRADIENT_OUTPUT] }));

@@ -95,7 +95,14 @@ function convTransposeShapes(ctx: NodeContext) {
  * W index)` (flat), W of shape [dense, tapped/group, kernel…]. Conv: D = Y,
  * T = X; ConvTranspose: D = X, T = Y.
  */
-function forEachWindowTerm(n: number, dense: number, tapped: number, group: number, w: Window, add: (d: number, t: number, k: number) => void): void {
+function forEachWindowTerm(
+  n: number,
+  dense: number,
+  tapped: number,
+  group: number,
+  w: Window,
+  add: (d: number, t: number, k: number) => void,
+): void {
   const taps = windowTaps(w);
   const tappedSize = sizeOf(w.inSizes);
   const kSize = sizeOf(w.kernel);
@@ -136,7 +143,10 @@ function evaluateConvolution(ctx: NodeContext): ConstTensor[] | undefined {
   return [constTensor(x.dataType, outShape, y)];
 }
 
-/** A convolution's rule: X̄ = `inputGradient(g, ȳ)` where X needs one, B̄ by `biasGradient`; W̄ is not supported (weights are constants). */
+/**
+ * A convolution's rule: X̄ = `inputGradient(g, ȳ)` where X needs one, B̄ by
+ * `biasGradient`; W̄ is not supported (weights are constants).
+ */
 function convolutionGradient(inputGradient: (g: GradientContext, dy: string) => string): GradientRule {
   return (g) => {
     if (g.needsGradient(1)) g.fail('W depends on the model input; the gradient of convolution weights is not supported');
@@ -213,7 +223,8 @@ function flippedKernelConv(g: GradientContext, dy: string, shapes: ReturnType<ty
   const dxSizes = w.outSizes.map((o, a) => o + padsBegin[a]! + padsEnd[a]! - extents[a]!);
   if (dxSizes.join() !== w.inSizes.join()) g.fail(`the flipped-kernel Conv gives spatial sizes [${dxSizes}], not X's [${w.inSizes}]`);
   const flipped = adjointKernel(weight, shapes, w.kernel.map((k) => Array.from({ length: k }, (_, t) => k - 1 - t)));
-  return g.op('Conv', [dy, g.literal(flipped, [c, m / group, ...w.kernel], weight.dataType)], windowAttributes(w, group, [...padsBegin, ...padsEnd]));
+  const kernel = g.literal(flipped, [c, m / group, ...w.kernel], weight.dataType);
+  return g.op('Conv', [dy, kernel], windowAttributes(w, group, [...padsBegin, ...padsEnd]));
 }
 
 /**
@@ -310,7 +321,11 @@ export const CONVOLUTION_OPS: readonly OpDefinition[] = [
      */
     gradient: convolutionGradient((g, dy) => {
       const shapes = convShapes(g);
-      return flippedKernelConv(g, dy, shapes) ?? subPixelConv(g, dy, shapes) ?? transposeWindow(g, dy, transposeWeight(g), shapes.window, shapes.group);
+      return (
+        flippedKernelConv(g, dy, shapes) ??
+        subPixelConv(g, dy, shapes) ??
+        transposeWindow(g, dy, transposeWeight(g), shapes.window, shapes.group)
+      );
     }),
   },
   {

@@ -1,6 +1,17 @@
 import { DataType, dataTypeName, isFloatType } from '../model/data-type.js';
 import type { GradientContext, GradientRule, NodeContext, OpDefinition, TensorType } from './op-definition.js';
-import { broadcastType, evaluateElementwise, literalOf, maskOf, maskOfAll, requireOpset, scalar, storeAs, toInput, unary } from './rule-helpers.js';
+import {
+  broadcastType,
+  evaluateElementwise,
+  literalOf,
+  maskOf,
+  maskOfAll,
+  requireOpset,
+  scalar,
+  storeAs,
+  toInput,
+  unary,
+} from './rule-helpers.js';
 
 /*
  * Element-wise arithmetic, comparisons, logic, Where and Cast. Cotangents of

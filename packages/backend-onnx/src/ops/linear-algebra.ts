@@ -101,7 +101,10 @@ function evaluateGemm(ctx: NodeContext): ConstTensor[] | undefined {
   return [constTensor(a.dataType, [M, N], values)];
 }
 
-/** Gemm(x, y) = alpha · op(x) · op(y), with a zero C where opsets before 11 require one or the execution provider fails without it (WebGL). */
+/**
+ * Gemm(x, y) = alpha · op(x) · op(y), with a zero C where opsets before 11
+ * require one or the execution provider fails without it (WebGL).
+ */
 function gemm(g: GradientContext, x: string, y: string, alpha: number, transX: boolean, transY: boolean): string {
   const withoutC = g.opset >= 11 && g.supports('gemmWithoutC');
   const inputs = withoutC ? [x, y] : [x, y, g.literal([0], [1], g.input(0).dataType)];

@@ -37,7 +37,10 @@ export interface NodeContext {
 export interface GradientContext extends NodeContext {
   /** The execution provider the graph is built for. */
   readonly executionProvider: ExecutionProvider;
-  /** Whether the execution provider runs an op form (its table is `execution-provider/execution-provider.ts`); rules emit another construction where not. */
+  /**
+   * Whether the execution provider runs an op form (its table is
+   * `execution-provider/execution-provider.ts`); rules emit another construction where not.
+   */
   supports(capability: Capability): boolean;
   /** Static type of output `i`. */
   output(i: number): TensorType;

@@ -30,7 +30,11 @@ export function maskOf(g: GradientContext, condition: string, dataType: DataType
   return g.op('Cast', [condition], { to: { int: dataType } });
 }
 
-/** Where every one of `conditions` (boolean tensors, at least one) holds, as 0/1 of `dataType`: their And, or the product of their masks on an execution provider without And. */
+/**
+ * Where every one of `conditions` (boolean tensors, at least one) holds, as 0/1
+ * of `dataType`: their And, or the product of their masks on an execution
+ * provider without And.
+ */
 export function maskOfAll(g: GradientContext, conditions: readonly string[], dataType: DataType): string {
   if (g.supports('logicalAnd')) return maskOf(g, conditions.reduce((a, b) => g.op('And', [a, b])), dataType);
   return conditions.map((c) => maskOf(g, c, dataType)).reduce((a, b) => g.op('Mul', [a, b]));

@@ -9,7 +9,12 @@ import {
   MEAN_OUTPUT,
   type GradientModelRequest,
 } from '../autodiff/build-gradient-model.js';
-import { defaultTextureRowLimit, EXECUTION_PROVIDERS, executionProviderOf, type ExecutionProvider } from '../execution-provider/execution-provider.js';
+import {
+  defaultTextureRowLimit,
+  EXECUTION_PROVIDERS,
+  executionProviderOf,
+  type ExecutionProvider,
+} from '../execution-provider/execution-provider.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
@@ -98,7 +103,10 @@ export class OnnxBackend implements GradientBackend {
     }
     if ('target' in options) {
       // The option's old name: a JavaScript caller would otherwise silently get the provider its sessionOptions imply.
-      throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option target was renamed executionProvider (one of ${EXECUTION_PROVIDERS.join(', ')})`);
+      throw new AttributionError(
+        'INVALID_OPTION',
+        `createOnnxBackend: option target was renamed executionProvider (one of ${EXECUTION_PROVIDERS.join(', ')})`,
+      );
     }
     if (options.executionProvider !== undefined && !EXECUTION_PROVIDERS.includes(options.executionProvider)) {
       throw new AttributionError(
