@@ -1,8 +1,8 @@
 import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
-import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
 import { emitPad, emitSlice } from './layout.js';
+import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
 import { forEachIndex } from './tensor-math.js';
 import { transposeWindow, windowOf, windowTaps, type Window } from './window.js';
 
