@@ -1,7 +1,7 @@
 import { heatmapImage, magnitudeImage, maxOf } from '../suite/heatmap.js';
 import { cellText } from '../suite/matrix.js';
 import { HEATMAP_METHODS } from '../suite/methods.js';
-import type { CellResult, FixtureInfo, SuiteResult, TargetInfo } from '../suite/results.js';
+import type { CellResult, FixtureInfo, SuiteResult, ColumnInfo } from '../suite/results.js';
 import { ROWS } from '../suite/run-suite.js';
 import { DEVICE_CLASS_LABEL, TOLERANCE } from '../suite/tolerance.js';
 import { encodePng } from './png.js';
@@ -29,10 +29,10 @@ function cellTag(cell: CellResult | undefined): string {
 }
 
 function matrixTable(result: SuiteResult, fixture: FixtureInfo): string {
-  const cellOf = (row: string, target: TargetInfo) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.target === target.id);
-  const head = result.targets.map((t) => `<th>${escape(t.id)}<br><small>${t.environment} · tol ${t.tolerance.toExponential(0)}</small></th>`).join('');
+  const cellOf = (row: string, column: ColumnInfo) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.column === column.id);
+  const head = result.columns.map((t) => `<th>${escape(t.id)}<br><small>${t.environment} · tol ${t.tolerance.toExponential(0)}</small></th>`).join('');
   const rows = ROWS.map(
-    (row) => `<tr><th>${row}<br><small>${escape(fixture.referenceSources[row] ?? '')}</small></th>${result.targets.map((t) => cellTag(cellOf(row, t))).join('')}</tr>`,
+    (row) => `<tr><th>${row}<br><small>${escape(fixture.referenceSources[row] ?? '')}</small></th>${result.columns.map((t) => cellTag(cellOf(row, t))).join('')}</tr>`,
   ).join('\n');
   return `<table class="matrix"><tr><th></th>${head}</tr>\n${rows}</table>`;
 }
@@ -41,12 +41,12 @@ function heatmapRow(result: SuiteResult, fixture: FixtureInfo, method: string): 
   const reference = fixture.referenceMaps[method]!;
   const scale = maxOf(magnitudeImage(reference, fixture.inputShape, fixture.layouts.onnx).values);
   const figures = [`<figure>${heatmapTag(reference, fixture, scale, `${fixture.name} ${method} reference`)}<figcaption>reference (PyTorch)</figcaption></figure>`];
-  for (const target of result.targets) {
-    const cell = result.cells.find((c) => c.fixture === fixture.name && c.row === method && c.target === target.id);
+  for (const column of result.columns) {
+    const cell = result.cells.find((c) => c.fixture === fixture.name && c.row === method && c.column === column.id);
     figures.push(
       cell?.map
-        ? `<figure>${heatmapTag(cell.map, fixture, scale, `${fixture.name} ${method} ${target.id}`)}<figcaption>${escape(target.id)}</figcaption></figure>`
-        : `<figure class="nomap"><div class="gap-box" title="${escape(cell?.reason ?? '')}">${escape(cell?.gapName ?? cell?.status ?? 'not run')}</div><figcaption>${escape(target.id)}</figcaption></figure>`,
+        ? `<figure>${heatmapTag(cell.map, fixture, scale, `${fixture.name} ${method} ${column.id}`)}<figcaption>${escape(column.id)}</figcaption></figure>`
+        : `<figure class="nomap"><div class="gap-box" title="${escape(cell?.reason ?? '')}">${escape(cell?.gapName ?? cell?.status ?? 'not run')}</div><figcaption>${escape(column.id)}</figcaption></figure>`,
     );
   }
   return `<div class="heatmaps"><h4>${method}</h4>${figures.join('')}</div>`;
@@ -55,14 +55,14 @@ function heatmapRow(result: SuiteResult, fixture: FixtureInfo, method: string): 
 function stoppedList(result: SuiteResult): string {
   const byReason = new Map<string, CellResult[]>();
   for (const cell of result.cells.filter((c) => c.status === 'gap' || c.status === 'error')) {
-    const key = `${cell.status}\u0000${cell.target}\u0000${cell.gapName ?? ''}\u0000${cell.reason ?? ''}`;
+    const key = `${cell.status}\u0000${cell.column}\u0000${cell.gapName ?? ''}\u0000${cell.reason ?? ''}`;
     byReason.set(key, [...(byReason.get(key) ?? []), cell]);
   }
   if (byReason.size === 0) return '<p>Every cell ran.</p>';
   const items = [...byReason.entries()].map(([key, cells]) => {
-    const [status, target, name, reason] = key.split('\u0000') as [string, string, string, string];
+    const [status, column, name, reason] = key.split('\u0000') as [string, string, string, string];
     const where = cells.map((c) => `${c.fixture}/${c.row}`).join(', ');
-    return `<li class="${status}"><b>${status === 'gap' ? `gap: ${escape(name)}` : 'ERROR'}</b> on <code>${escape(target)}</code>: ${escape(reason)}<br><small>${escape(where)}</small></li>`;
+    return `<li class="${status}"><b>${status === 'gap' ? `gap: ${escape(name)}` : 'ERROR'}</b> on <code>${escape(column)}</code>: ${escape(reason)}<br><small>${escape(where)}</small></li>`;
   });
   return `<ul class="stopped">${items.join('\n')}</ul>`;
 }
@@ -70,7 +70,7 @@ function stoppedList(result: SuiteResult): string {
 /**
  * The report as one static HTML file (no script, images inlined as PNG): per
  * fixture the matrix and, for the heatmap methods, the reference's and every
- * target's map of example 0 side by side on the reference's colour scale.
+ * column's map of example 0 side by side on the reference's colour scale.
  */
 export function reportHtml(result: SuiteResult, meta: { generated: string; versions: Record<string, string> }): string {
   const count = (s: CellResult['status']) => result.cells.filter((c) => c.status === s).length;
