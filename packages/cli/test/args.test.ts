@@ -23,7 +23,9 @@ describe('command line', () => {
 
   it('takes the runtime ids as --backend', () => {
     for (const id of ['onnx-node', 'onnx-wasm', 'tfjs-wasm', 'tfjs-cpu']) expect(parsed('--backend', id).backend).toBe(id);
-    expect(() => parsed('--backend', 'onnx-default')).toThrow(/--backend must be one of onnx-node, onnx-wasm, tfjs-wasm, tfjs-cpu; got "onnx-default"/);
+    expect(() => parsed('--backend', 'onnx-default')).toThrow(
+      /--backend must be one of onnx-node, onnx-wasm, tfjs-wasm, tfjs-cpu; got "onnx-default"/,
+    );
   });
 
   it('takes --fit', () => {

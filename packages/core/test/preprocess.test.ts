@@ -19,7 +19,11 @@ function rgb(width: number, height: number, pixels: number[][]): RgbaImage {
 
 /** A gray image from one value per pixel. */
 function gray(width: number, height: number, values: number[]): RgbaImage {
-  return rgb(width, height, values.map((v) => [v, v, v]));
+  return rgb(
+    width,
+    height,
+    values.map((v) => [v, v, v]),
+  );
 }
 
 /** The red channel of every pixel, row-major. */
@@ -27,7 +31,17 @@ function reds(image: RgbaImage): number[] {
   return Array.from({ length: image.width * image.height }, (_, p) => image.data[4 * p]!);
 }
 
-const base: Preprocess = { width: 2, height: 1, fit: 'stretch', grayscale: false, scale: 1, mean: [0], std: [1], layout: 'NCHW', channelOrder: 'RGB' };
+const base: Preprocess = {
+  width: 2,
+  height: 1,
+  fit: 'stretch',
+  grayscale: false,
+  scale: 1,
+  mean: [0],
+  std: [1],
+  layout: 'NCHW',
+  channelOrder: 'RGB',
+};
 
 describe('resizeBilinear (half-pixel centres)', () => {
   it('upsamples 2 → 4 pixels', () => {
@@ -84,7 +98,11 @@ describe('fitting geometry', () => {
 
 describe('mapToSource: a map of the model input back at the image size', () => {
   /** A map whose value at (x, y) is y · width + x. */
-  const indexMap = (width: number, height: number): ScalarMap => ({ width, height, data: Float32Array.from({ length: width * height }, (_, i) => i) });
+  const indexMap = (width: number, height: number): ScalarMap => ({
+    width,
+    height,
+    data: Float32Array.from({ length: width * height }, (_, i) => i),
+  });
 
   it('undoes a stretch with the same bilinear rule', () => {
     // 4 × 1 map [0, 25, 75, 100] back to 2 × 1: x = (X + 0.5) · 2 − 0.5 = 0.5, 2.5 → 12.5, 87.5.
@@ -124,7 +142,10 @@ describe('mapToSource: a map of the model input back at the image size', () => {
 });
 
 describe('imageToTensor', () => {
-  const two = rgb(2, 1, [[10, 20, 30], [40, 50, 60]]);
+  const two = rgb(2, 1, [
+    [10, 20, 30],
+    [40, 50, 60],
+  ]);
 
   it('lays out NCHW and NHWC, RGB and BGR', () => {
     expect([...imageToTensor(two, base).tensor.data]).toEqual([10, 40, 20, 50, 30, 60]);
@@ -212,7 +233,11 @@ describe('presets', () => {
 
   it('refuses a std of 0 and a mean or std of the wrong length', () => {
     expect(() => resolvePreprocess({ std: [0] }, { width: 1, height: 1 }, 'onnx')).toThrow(/std must not be 0/);
-    expect(() => resolvePreprocess({ mean: [1, 2] }, { width: 1, height: 1 }, 'onnx')).toThrow(/mean has 2 values; give one, or one per channel \(3\)/);
-    expect(() => resolvePreprocess({ grayscale: true, std: [1, 2, 3] }, { width: 1, height: 1 }, 'onnx')).toThrow(/std has 3 values; give one, or one per channel \(1\)/);
+    expect(() => resolvePreprocess({ mean: [1, 2] }, { width: 1, height: 1 }, 'onnx')).toThrow(
+      /mean has 2 values; give one, or one per channel \(3\)/,
+    );
+    expect(() => resolvePreprocess({ grayscale: true, std: [1, 2, 3] }, { width: 1, height: 1 }, 'onnx')).toThrow(
+      /std has 3 values; give one, or one per channel \(1\)/,
+    );
   });
 });

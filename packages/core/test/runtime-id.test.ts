@@ -3,7 +3,16 @@ import { isRuntimeId, RUNTIME_IDS, runtimeIdsOf, runtimeLibrary } from '../src/i
 
 describe('runtime ids', () => {
   it('are <library>-<device>, one per runtime', () => {
-    expect(RUNTIME_IDS).toEqual(['onnx-node', 'onnx-wasm', 'onnx-webgpu', 'onnx-webgl', 'tfjs-cpu', 'tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu']);
+    expect(RUNTIME_IDS).toEqual([
+      'onnx-node',
+      'onnx-wasm',
+      'onnx-webgpu',
+      'onnx-webgl',
+      'tfjs-cpu',
+      'tfjs-wasm',
+      'tfjs-webgl',
+      'tfjs-webgpu',
+    ]);
     expect(runtimeIdsOf('onnx')).toEqual(['onnx-node', 'onnx-wasm', 'onnx-webgpu', 'onnx-webgl']);
     expect(runtimeIdsOf('tfjs')).toEqual(['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu']);
     expect(runtimeLibrary('tfjs-wasm')).toBe('tfjs');

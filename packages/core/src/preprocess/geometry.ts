@@ -149,7 +149,9 @@ export function resizeBilinear(image: RgbaImage, width: number, height: number):
  */
 export function mapToSource(map: ScalarMap, g: Geometry, outside = 0): ScalarMap {
   if (map.width !== g.target.width || map.height !== g.target.height) {
-    throw new RangeError(`mapToSource: the map is ${map.width} × ${map.height}; the geometry's target is ${g.target.width} × ${g.target.height}`);
+    throw new RangeError(
+      `mapToSource: the map is ${map.width} × ${map.height}; the geometry's target is ${g.target.width} × ${g.target.height}`,
+    );
   }
   const { width, height } = g.source;
   const { from, to } = g;

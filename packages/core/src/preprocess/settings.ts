@@ -40,9 +40,11 @@ export type PreprocessSettings = { -readonly [K in keyof Preprocess]?: Preproces
  * that starts with `name` and names the key.
  */
 export function parsePreset(json: unknown, library: RuntimeLibrary, name = 'preset'): PreprocessSettings {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new AttributionError('INVALID_OPTION', `${name}: a preset must be a JSON object`);
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    throw new AttributionError('INVALID_OPTION', `${name}: a preset must be a JSON object`);
   const preset = json as Record<string, unknown>;
-  const bad = (key: string, what: string) => new AttributionError('INVALID_OPTION', `${name}: "${key}" must be ${what}; got ${JSON.stringify(preset[key])}`);
+  const bad = (key: string, what: string) =>
+    new AttributionError('INVALID_OPTION', `${name}: "${key}" must be ${what}; got ${JSON.stringify(preset[key])}`);
   const out: PreprocessSettings = {};
   for (const key of ['width', 'height'] as const) {
     if (preset[key] === undefined) continue;
@@ -75,7 +77,8 @@ export function parsePreset(json: unknown, library: RuntimeLibrary, name = 'pres
     out[key] = list as number[];
   }
   if (preset.layout !== undefined) {
-    const layout = typeof preset.layout === 'object' && preset.layout !== null ? (preset.layout as Record<string, unknown>)[library] : preset.layout;
+    const layout =
+      typeof preset.layout === 'object' && preset.layout !== null ? (preset.layout as Record<string, unknown>)[library] : preset.layout;
     if (layout !== 'NCHW' && layout !== 'NHWC') throw bad('layout', `"NCHW", "NHWC" or an object with a "${library}" key holding one`);
     out.layout = layout;
   }
@@ -98,7 +101,10 @@ export function resolvePreprocess(settings: PreprocessSettings, image: Size, lib
   const channels = grayscale ? 1 : 3;
   const mean = settings.mean ?? [0];
   const std = settings.std ?? [1];
-  for (const [key, values] of [['mean', mean], ['std', std]] as const) {
+  for (const [key, values] of [
+    ['mean', mean],
+    ['std', std],
+  ] as const) {
     if (values.length !== 1 && values.length !== channels) {
       throw new AttributionError('INVALID_OPTION', `${key} has ${values.length} values; give one, or one per channel (${channels})`);
     }
