@@ -17,8 +17,11 @@ import sys
 
 import torch
 
-from saliency_reference.export import export_onnx
-from vargrad_torch import SHAPES, example, fixture_model
+# The shared reference tooling: python/saliency_reference at the repository root.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'python'))
+
+from saliency_reference.export import export_onnx  # noqa: E402
+from vargrad_torch import SHAPES, example, fixture_model  # noqa: E402
 
 
 def main(out_dir, names):
