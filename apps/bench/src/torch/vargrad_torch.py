@@ -19,8 +19,8 @@ Conv: a little more work for PyTorch).
 On a GPU ("device": "cuda") every timed call ends with torch.cuda.synchronize().
 
 Usage (prints one line "RESULT <json>"):
-  /usr/bin/python3 vargrad_torch.py '{"model": "resnet18", "kind": "time", "n": [16, 64], "threads": 2}'
-  /usr/bin/python3 vargrad_torch.py '{"model": "mlp", "kind": "memory", "n": 1024, "batchSize": 16, "threads": 2}'
+  /usr/bin/python3 vargrad_torch.py '{"model": "resnet18", "kind": "time", "numSamples": [16, 64], "threads": 2}'
+  /usr/bin/python3 vargrad_torch.py '{"model": "mlp", "kind": "memory", "numSamples": 1024, "batchSize": 16, "threads": 2}'
 """
 import json
 import os
@@ -131,14 +131,14 @@ def main(spec):
     if kind == 'memory':
         setup = peak_mib()
         start = time.perf_counter()
-        vargrad_batched(model, x, spec['n'], generator, spec['batchSize'])
-        result.update({'n': spec['n'], 'batchSize': spec['batchSize'], 'ms': (time.perf_counter() - start) * 1e3,
+        vargrad_batched(model, x, spec['numSamples'], generator, spec['batchSize'])
+        result.update({'numSamples': spec['numSamples'], 'batchSize': spec['batchSize'], 'ms': (time.perf_counter() - start) * 1e3,
                        'setupPeakMiB': setup, 'peakMiB': peak_mib()})
     else:
         result['cases'] = []
-        for n in spec['n']:
+        for n in spec['numSamples']:
             rows = x.repeat(n, *([1] * (x.dim() - 1)))
-            entry = {'n': n}
+            entry = {'numSamples': n}
             entry['loop'] = timed(lambda: vargrad_loop(model, x, n, generator), **timing)
             entry['vargrad'] = timed(lambda: vargrad_batched(model, x, n, generator), **timing)
 
