@@ -158,6 +158,15 @@ model) and prints the SEARCHED_DRAWS entry to keep. Afterwards
 runs the ONNX files with onnxruntime-node (float32) on the reference inputs
 and prints the largest relative error of the logits against the reference.
 
+Where the code is
+-----------------
+This script holds the fixture settings (NUM_SAMPLES, SIGMA, tolerances,
+SEARCHED_DRAWS) and one model's recipe (make). The models, the float32
+stability check and redraw loop, the kink margins, the single-flip effects,
+the ONNX export and the JSON formatting are the repository's Python package
+python/saliency_reference (models, stability, kinks, flips, export,
+reference_json), shared with apps/parity and apps/bench.
+
 What it needs
 -------------
 Python 3 with PyTorch (1.13 tested; CPU is enough), torchvision (0.14
