@@ -20,8 +20,8 @@ export function cellText(cell: CellResult | undefined): string {
 export const failures = (result: SuiteResult) => result.cells.filter((c) => c.status === 'fail' || c.status === 'error');
 
 /**
- * The matrix as text, one table per fixture: rows are methods, columns
- * columns, each cell the max abs error relative to the reference's largest
+ * The matrix as text, one table per fixture: rows are methods, columns are
+ * the runtime columns, each cell the max abs error relative to the reference's largest
  * magnitude (tolerance per column in its header); then the gaps and errors
  * with their reasons, each reason once, and the cells past tolerance with
  * what the plain-session check found (see `runtime-verdict.ts`).

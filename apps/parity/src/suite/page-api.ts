@@ -3,7 +3,7 @@ import type { CellResult, SuiteResult } from './results.js';
 
 /** What the browser page (browser/main.ts) puts on `window` for the Node process that drives it. */
 export interface ParityPage {
-  /** The suite on one column (see browser/browser-runtimes.ts) for the named fixtures. */
+  /** The suite on the Chromium column of one runtime (see browser/browser-columns.ts) for the named fixtures. */
   runParity(runtime: RuntimeId, fixtureNames: string[]): Promise<SuiteResult>;
   /** Exposed by the driving Node process to log progress; absent when the page is opened by hand. */
   parityCell?: (cell: CellResult) => Promise<void>;
