@@ -81,7 +81,7 @@ function main() {
   const repo = join(out, 'repo');
 
   // The benchmark app (not its results) and the model code it imports.
-  for (const file of ['package.json', 'apps/bench/package.json', 'apps/bench/src', 'apps/bench/gpu', 'packages/backend-onnx/scripts/make-fixtures.py']) {
+  for (const file of ['package.json', 'apps/bench/package.json', 'apps/bench/src', 'apps/bench/gpu', 'python/saliency_reference']) {
     cpSync(join(ROOT, file), join(repo, file), { recursive: true });
   }
   for (const model of ['mlp', 'cnn1d']) {

@@ -24,20 +24,20 @@ export function speedTables(results) {
         }
         for (const c of r.cases) {
           if (c.error || !c.vargrad) {
-            rows.push([r.engine, c.n, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, '', '', '', '', '', '']);
+            rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, '', '', '', '', '', '']);
             continue;
           }
-          const t = torch?.cases.find((tc) => tc.n === c.n);
+          const t = torch?.cases.find((tc) => tc.numSamples === c.numSamples);
           const v = c.vargrad.medianMs;
           if (r.engine === 'pytorch') {
-            rows.push(['PyTorch loop', c.n, ms(c.loop.medianMs), ms(c.loop.medianMs / c.n), ratio(c.loop.medianMs, c.vargrad.medianMs), '1.00×', '–', '–', '–']);
-            rows.push(['PyTorch batched', c.n, ms(v), ms(v / c.n), '1.00×', ratio(v, c.loop.medianMs), '–', ratio(c.gradient.medianMs, c.forward.medianMs), ms(c.forward.medianMs)]);
+            rows.push(['PyTorch loop', c.numSamples, ms(c.loop.medianMs), ms(c.loop.medianMs / c.numSamples), ratio(c.loop.medianMs, c.vargrad.medianMs), '1.00×', '–', '–', '–']);
+            rows.push(['PyTorch batched', c.numSamples, ms(v), ms(v / c.numSamples), '1.00×', ratio(v, c.loop.medianMs), '–', ratio(c.gradient.medianMs, c.forward.medianMs), ms(c.forward.medianMs)]);
           } else {
             rows.push([
               r.engine,
-              c.n,
+              c.numSamples,
               ms(v),
-              ms(v / c.n),
+              ms(v / c.numSamples),
               ratio(v, t?.vargrad.medianMs),
               ratio(v, t?.loop.medianMs),
               ratio(v, c.vargradBatch1?.medianMs),
@@ -57,11 +57,11 @@ export function speedTables(results) {
 export function memoryTable(results) {
   const memory = results.filter((r) => r.kind === 'memory');
   if (memory.length === 0) return '';
-  const ns = [...new Set(memory.map((r) => r.n))].sort((a, b) => a - b);
+  const ns = [...new Set(memory.map((r) => r.numSamples))].sort((a, b) => a - b);
   const keys = [...new Set(memory.map((r) => `${r.model}|${r.engine}`))];
   const rows = keys.map((key) => {
     const [model, engine] = key.split('|');
-    const cells = ns.map((n) => memory.find((r) => r.model === model && r.engine === engine && r.n === n));
+    const cells = ns.map((n) => memory.find((r) => r.model === model && r.engine === engine && r.numSamples === n));
     const peaks = cells.map((c) => (c?.error ? undefined : c?.peakMiB));
     const first = peaks[0];
     const last = peaks[peaks.length - 1];

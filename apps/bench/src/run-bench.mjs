@@ -111,7 +111,7 @@ async function main() {
   const run = async (label, command, argv) => {
     const started = performance.now();
     const result = await runChild(command, argv, label, args.caseTimeoutS * 1000);
-    console.log(`  ${label.kind} ${label.model} ${label.engine}${label.n ? ` N=${label.n}` : ''}: ${result.error ? `FAILED ${result.error}` : 'done'} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(`  ${label.kind} ${label.model} ${label.engine}${label.numSamples ? ` N=${label.numSamples}` : ''}: ${result.error ? `FAILED ${result.error}` : 'done'} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     results.push(result);
     save();
   };
@@ -119,14 +119,14 @@ async function main() {
   const python = (spec) => run({ engine: 'pytorch', ...spec }, PYTHON, ['src/torch/vargrad_torch.py', JSON.stringify({ ...spec, device: args.torchDevice })]);
 
   for (const [model, engines] of pick(profile.timed)) {
-    if (torch) await python({ model, kind: 'time', n: profile.timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
-    for (const engine of engines) await node({ engine, model, kind: 'time', n: profile.timedN, threads: args.threads, timing });
+    if (torch) await python({ model, kind: 'time', numSamples: profile.timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
+    for (const engine of engines) await node({ engine, model, kind: 'time', numSamples: profile.timedN, threads: args.threads, timing });
   }
   if (args.memory) {
     for (const [model, engines] of pick(profile.memory)) {
       for (const n of MEMORY_N) {
-        if (torch) await python({ model, kind: 'memory', n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
-        for (const engine of engines) await node({ engine, model, kind: 'memory', n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
+        if (torch) await python({ model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
+        for (const engine of engines) await node({ engine, model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
       }
     }
   }

@@ -1,6 +1,6 @@
 // One case in its own process, so that its peak memory is its own:
-//   node src/run-case.mjs '{"engine":"onnx-node","model":"resnet18","kind":"time","n":[16,64],"threads":2}'
-//   node src/run-case.mjs '{"engine":"onnx-node","model":"mlp","kind":"memory","n":1024,"batchSize":16,"threads":2}'
+//   node src/run-case.mjs '{"engine":"onnx-node","model":"resnet18","kind":"time","numSamples":[16,64],"threads":2}'
+//   node src/run-case.mjs '{"engine":"onnx-node","model":"mlp","kind":"memory","numSamples":1024,"batchSize":16,"threads":2}'
 // Prints one line "RESULT <json>" on stdout.
 import { VarGrad } from '@saliency/core';
 import { MODELS } from './cases.mjs';
@@ -29,18 +29,18 @@ async function main() {
   try {
     if (kind === 'memory') {
       const rssBefore = await peakRssMiB();
-      const vargrad = new VarGrad(backend, { numSamples: spec.n, batchSize: spec.batchSize, seed: 1 });
+      const vargrad = new VarGrad(backend, { numSamples: spec.numSamples, batchSize: spec.batchSize, seed: 1 });
       const start = performance.now();
       await vargrad.attribute(x);
-      Object.assign(result, { n: spec.n, batchSize: spec.batchSize, ms: performance.now() - start, setupPeakMiB: rssBefore, peakMiB: await peakRssMiB() });
+      Object.assign(result, { numSamples: spec.numSamples, batchSize: spec.batchSize, ms: performance.now() - start, setupPeakMiB: rssBefore, peakMiB: await peakRssMiB() });
     } else {
       result.cases = [];
-      for (const n of spec.n) {
+      for (const n of spec.numSamples) {
         const rows = example(shape, n);
         const targets = new Int32Array(n);
         const batched = new VarGrad(backend, { numSamples: n, batchSize: n, seed: 1 });
         const single = new VarGrad(backend, { numSamples: n, batchSize: 1, seed: 1 });
-        const entry = { n };
+        const entry = { numSamples: n };
         try {
           entry.vargrad = await time(() => batched.attribute(x), timing);
           if (!spec.skipSingle) entry.vargradBatch1 = await time(() => single.attribute(x), { ...timing, maxRepeats: Math.min(3, timing.maxRepeats ?? 3) });

@@ -1,7 +1,7 @@
 import { loadFixture, type FixtureFiles } from '../src/suite/fixture.js';
 import type { ParityPage } from '../src/suite/page-api.js';
 import { runSuite } from '../src/suite/run-suite.js';
-import { browserTarget } from './browser-targets.js';
+import { browserColumn } from './browser-columns.js';
 
 /** The fixtures, served by the static server under /fixtures/. */
 const files: FixtureFiles = {
@@ -21,11 +21,11 @@ const log = document.getElementById('log')!;
 
 const page = window as unknown as ParityPage;
 
-/** The same suite as in Node, on one target, in this page. */
-page.runParity = async (targetId, fixtureNames) => {
+/** The same suite as in Node, on the Chromium column of one runtime, in this page. */
+page.runParity = async (runtime, fixtureNames) => {
   const fixtures = await Promise.all(fixtureNames.map((name) => loadFixture(name, files)));
-  const target = await browserTarget(targetId);
-  return runSuite(fixtures, [target], {
+  const column = await browserColumn(runtime);
+  return runSuite(fixtures, [column], {
     onCell(cell) {
       log.textContent += `${cell.fixture} ${cell.row} ${cell.status}\n`;
       const { map: _, ...withoutMap } = cell;

@@ -9,20 +9,20 @@ import { runNodeSuite } from '../src/node/run-node-suite.js';
  * against PyTorch's float64 autograd, within 1e-5 of the reference's scale.
  */
 describe('the Node part on the mlp fixture', () => {
-  it('puts every method of every Node target within tolerance', async () => {
+  it('puts every method of every Node column within tolerance', async () => {
     const result = await runNodeSuite(['mlp'], { webgpu: false });
-    const ids = result.targets.map((t) => t.id);
-    expect(ids).toEqual(['tfjs-cpu-node', 'tfjs-wasm-node', 'tfjs-webgpu-node', 'ort-node', 'ort-wasm-node']);
-    const ran = result.cells.filter((c) => c.target !== 'tfjs-webgpu-node');
+    const ids = result.columns.map((t) => t.id);
+    expect(ids).toEqual(['tfjs-cpu@node', 'tfjs-wasm@node', 'tfjs-webgpu@node', 'onnx-node@node', 'onnx-wasm@node']);
+    const ran = result.cells.filter((c) => c.column !== 'tfjs-webgpu@node');
     expect(ran).toHaveLength(4 * (METHODS.length + 1));
     expect(failures(result), formatMatrix(result)).toEqual([]);
     for (const cell of ran) {
-      expect(cell.status, `${cell.target} ${cell.row}`).toBe('pass');
+      expect(cell.status, `${cell.column} ${cell.row}`).toBe('pass');
       expect(cell.relativeMaxError!).toBeLessThanOrEqual(1e-5);
       expect(cell.cosine!).toBeGreaterThan(1 - 1e-9);
     }
     // webgpu left out: a named gap on every row, never a silent skip
-    const webgpu = result.cells.filter((c) => c.target === 'tfjs-webgpu-node');
+    const webgpu = result.cells.filter((c) => c.column === 'tfjs-webgpu@node');
     expect(webgpu).toHaveLength(METHODS.length + 1);
     expect(webgpu.every((c) => c.status === 'gap' && /Chromium run covers/.test(c.reason ?? ''))).toBe(true);
   });

@@ -2,17 +2,17 @@ import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { loadFixtures } from '../src/node/fixture-files.js';
 import { agreement } from '../src/suite/metrics.js';
-import { onnxTarget } from '../src/suite/onnx-target.js';
+import { onnxColumn } from '../src/suite/onnx-column.js';
 import type { CellResult } from '../src/suite/results.js';
 import { RUNTIME_WRONG_GAP, runtimeVerdict, type PlainSessionCheck } from '../src/suite/runtime-verdict.js';
 
-const where = { runtime: 'ONNX Runtime', device: 'webgl' };
+const where = { library: 'ONNX Runtime', device: 'webgl' };
 
 /** A hand-made cell past (or within) its 1e-3 tolerance. */
 const cell = (row: CellResult['row'], relativeMaxError: number): CellResult => ({
   fixture: 'resnet_block',
   row,
-  target: 'ort-webgl',
+  column: 'onnx-webgl@chromium',
   tolerance: 1e-3,
   status: relativeMaxError <= 1e-3 ? 'pass' : 'fail',
   relativeMaxError,
@@ -67,8 +67,8 @@ describe('runtimeVerdict: whose error a cell past tolerance is', () => {
 describe('the plain-session check on its static-batch model copy', () => {
   it('runs the unmodified mlp in onnxruntime-node with the batch fixed, matching PyTorch', async () => {
     const [fixture] = await loadFixtures(['mlp']);
-    const target = onnxTarget(ortNode, 'ort-node', 'cpu (native)', undefined, 'node');
-    const logits = await target.runtimeLogits!(fixture!);
+    const column = onnxColumn(ortNode, 'onnx-node', 'cpu (native)', undefined, 'node');
+    const logits = await column.runtimeLogits!(fixture!);
     expect(logits).toHaveLength(fixture!.reference.logits.length);
     expect(agreement(logits, fixture!.reference.logits).relativeMaxError).toBeLessThanOrEqual(1e-5);
     // the copy really has a fixed batch: a batch of 1 is refused

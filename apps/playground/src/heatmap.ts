@@ -1,6 +1,6 @@
 import type { HostTensor } from '@saliency/core';
 import { aggregateChannels, renderHeatmap, type RgbaImage } from '@saliency/core/visualize';
-import type { Layout } from './preset.js';
+import type { Layout } from '@saliency/core/preprocess';
 
 /**
  * Colours the first example of an attribution map with `@saliency/core/visualize`:

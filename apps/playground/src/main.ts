@@ -1,9 +1,9 @@
-import { METHOD_NAMES, explain } from '@saliency/core';
+import { METHOD_NAMES, explain, runtimeLibrary } from '@saliency/core';
 import { DIGITS, EXAMPLE_URL } from 'virtual:example-mnist';
+import { imageToTensor, parsePreset, resolvePreprocess } from '@saliency/core/preprocess';
 import type { RgbaImage } from '@saliency/core/visualize';
 import { heatmap } from './heatmap.js';
-import { loadPixels, toTensor } from './image-input.js';
-import { parsePreset } from './preset.js';
+import { loadImage } from './image-input.js';
 import { RUNTIMES, loadModel, type ModelSource, type Runtime } from './runtimes.js';
 
 const UPLOAD = 'upload';
@@ -23,7 +23,7 @@ const imageSelect = element<HTMLSelectElement>('image');
 const imageFile = element<HTMLInputElement>('image-file');
 const methodSelect = element<HTMLSelectElement>('method');
 const runtimeSelect = element<HTMLSelectElement>('runtime');
-const samplesInput = element<HTMLInputElement>('samples');
+const numSamplesInput = element<HTMLInputElement>('num-samples');
 const stepsInput = element<HTMLInputElement>('steps');
 const presetText = element<HTMLTextAreaElement>('preset');
 const explainButton = element<HTMLButtonElement>('explain');
@@ -51,7 +51,7 @@ function draw(canvasId: string, image: RgbaImage | ImageData): void {
 function syncRuntimes(): void {
   const uploaded = modelSelect.value === UPLOAD;
   for (const option of runtimeSelect.options) option.disabled = uploaded && option.value.startsWith('tfjs-');
-  if (runtimeSelect.selectedOptions[0]?.disabled) runtimeSelect.value = 'ort-wasm';
+  if (runtimeSelect.selectedOptions[0]?.disabled) runtimeSelect.value = 'onnx-wasm' satisfies Runtime;
 }
 
 let bundledOnnx: Promise<Uint8Array> | undefined;
@@ -94,22 +94,24 @@ async function run(): Promise<void> {
   } catch (error) {
     throw new Error(`preprocessing preset: not JSON (${(error as Error).message})`);
   }
-  const preset = parsePreset(presetJson);
-  const options = { numSamples: positiveInteger(samplesInput, 'Samples'), steps: positiveInteger(stepsInput, 'Steps') };
+  const library = runtimeLibrary(runtime);
+  const settings = parsePreset(presetJson, library, 'preprocessing preset');
+  const options = { numSamples: positiveInteger(numSamplesInput, 'Samples'), steps: positiveInteger(stepsInput, 'Steps') };
 
-  const pixels = await loadPixels(imageSource(), preset);
-  draw('input-canvas', pixels);
+  const image = await loadImage(imageSource());
+  const preprocess = resolvePreprocess(settings, image, library);
+  const { tensor: x, resized } = imageToTensor(image, preprocess);
+  draw('input-canvas', resized);
   const loadStart = performance.now();
-  const model = await loadModel(await modelSource(runtime), runtime, preset);
+  const model = await loadModel(await modelSource(runtime), runtime);
   const loadMs = performance.now() - loadStart;
   try {
-    const x = toTensor(pixels, preset, model.layout);
     const start = performance.now();
     const logits = await model.backend.logits(x);
     const predicted = logits.data.indexOf(Math.max(...logits.data));
     const map = await explain(model.backend, method, x, { ...options, target: predicted });
     const ms = performance.now() - start;
-    draw('heatmap-canvas', heatmap(map, model.layout));
+    draw('heatmap-canvas', heatmap(map, preprocess.layout));
     element('heatmap-caption').textContent = `${method} of class ${predicted}`;
     showStatus(
       'done',

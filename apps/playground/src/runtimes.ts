@@ -1,28 +1,26 @@
-import type { GradientBackend } from '@saliency/core';
-import type { Layout, Preset } from './preset.js';
+import { runtimeLibrary, type GradientBackend, type RuntimeId } from '@saliency/core';
 import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import tfjsWasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import tfjsWasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import tfjsWasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
-/** The runtimes the page offers: ONNX Runtime Web's execution providers and TF.js's backends. */
+/** The runtimes the page offers, by runtime id: ONNX Runtime Web's execution providers and TF.js's backends. */
 export const RUNTIMES = {
-  'ort-wasm': 'ONNX Runtime · wasm',
-  'ort-webgpu': 'ONNX Runtime · WebGPU',
+  'onnx-wasm': 'ONNX Runtime · wasm',
+  'onnx-webgpu': 'ONNX Runtime · WebGPU',
   'tfjs-wasm': 'TF.js · wasm',
   'tfjs-webgl': 'TF.js · WebGL',
   'tfjs-webgpu': 'TF.js · WebGPU',
   'tfjs-cpu': 'TF.js · cpu',
-} as const;
+} as const satisfies Partial<Record<RuntimeId, string>>;
 export type Runtime = keyof typeof RUNTIMES;
 
 /** Where a model comes from: ONNX bytes (bundled or uploaded), or a TF.js model.json URL. */
 export type ModelSource = { readonly kind: 'onnx'; readonly bytes: Uint8Array } | { readonly kind: 'tfjs'; readonly url: string };
 
-/** A backend ready to explain, the layout its model takes, and how to release it. */
+/** A backend ready to explain, and how to release it. */
 export interface LoadedModel {
   readonly backend: GradientBackend;
-  readonly layout: Layout;
   dispose(): Promise<void>;
 }
 
@@ -31,7 +29,7 @@ function threads(): number {
   return globalThis.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
 }
 
-async function loadOnnx(bytes: Uint8Array, provider: 'wasm' | 'webgpu', preset: Preset): Promise<LoadedModel> {
+async function loadOnnx(bytes: Uint8Array, provider: 'wasm' | 'webgpu'): Promise<LoadedModel> {
   // The main entry is the JSEP build: wasm and WebGPU in one module, loaded on first use.
   const ort = await import('onnxruntime-web');
   ort.env.wasm.wasmPaths = { wasm: ortWasmUrl };
@@ -39,10 +37,10 @@ async function loadOnnx(bytes: Uint8Array, provider: 'wasm' | 'webgpu', preset: 
   if (provider === 'webgpu' && !('gpu' in navigator)) throw new Error('this browser has no WebGPU (navigator.gpu)');
   const { createOnnxBackend } = await import('@saliency/backend-onnx');
   const backend = createOnnxBackend(ort, bytes, { sessionOptions: { executionProviders: [provider] } });
-  return { backend, layout: preset.layout.onnx, dispose: () => backend.dispose() };
+  return { backend, dispose: () => backend.dispose() };
 }
 
-async function loadTfjs(url: string, tfBackend: 'wasm' | 'webgl' | 'webgpu' | 'cpu', preset: Preset): Promise<LoadedModel> {
+async function loadTfjs(url: string, tfBackend: 'wasm' | 'webgl' | 'webgpu' | 'cpu'): Promise<LoadedModel> {
   // '@tensorflow/tfjs' brings cpu, webgl, the layers and converter APIs, and every gradient.
   const tf = await import('@tensorflow/tfjs');
   if (tfBackend === 'wasm') {
@@ -64,7 +62,6 @@ async function loadTfjs(url: string, tfBackend: 'wasm' | 'webgl' | 'webgpu' | 'c
   const backend = createTfjsBackend(model);
   return {
     backend,
-    layout: preset.layout.tfjs,
     dispose: async () => {
       backend.dispose();
       model.dispose();
@@ -73,12 +70,12 @@ async function loadTfjs(url: string, tfBackend: 'wasm' | 'webgl' | 'webgpu' | 'c
 }
 
 /** Loads `model` on `runtime`; a TF.js runtime needs a TF.js model and ONNX Runtime an ONNX one. */
-export async function loadModel(model: ModelSource, runtime: Runtime, preset: Preset): Promise<LoadedModel> {
-  const [family, device] = runtime.split('-') as ['ort' | 'tfjs', string];
-  if (family === 'ort') {
+export async function loadModel(model: ModelSource, runtime: Runtime): Promise<LoadedModel> {
+  const device = runtime.slice(runtime.indexOf('-') + 1);
+  if (runtimeLibrary(runtime) === 'onnx') {
     if (model.kind !== 'onnx') throw new Error(`${RUNTIMES[runtime]} runs ONNX models; this model is TF.js`);
-    return loadOnnx(model.bytes, device as 'wasm' | 'webgpu', preset);
+    return loadOnnx(model.bytes, device as 'wasm' | 'webgpu');
   }
   if (model.kind !== 'tfjs') throw new Error(`${RUNTIMES[runtime]} runs TF.js models only; choose ONNX Runtime for an ONNX file`);
-  return loadTfjs(model.url, device as 'wasm' | 'webgl' | 'webgpu' | 'cpu', preset);
+  return loadTfjs(model.url, device as 'wasm' | 'webgl' | 'webgpu' | 'cpu');
 }

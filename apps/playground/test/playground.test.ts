@@ -146,15 +146,15 @@ describe('the playground page', () => {
   });
 
   it('explains a digit on ONNX Runtime wasm: the map lies on its strokes', async () => {
-    const result = await explainOnce(page, 'ort-wasm');
-    explained.set('ort-wasm', result);
+    const result = await explainOnce(page, 'onnx-wasm');
+    explained.set('onnx-wasm', result);
     expectMapOnStrokes(result);
   });
 
   it('explains it on TF.js WebGL (SwiftShader) with the TF.js model: the same map as ONNX Runtime', async () => {
     const result = await explainOnce(page, 'tfjs-webgl');
     expectMapOnStrokes(result);
-    const onnx = explained.get('ort-wasm');
+    const onnx = explained.get('onnx-wasm');
     if (onnx) expect(correlation(result.heat, onnx.heat), 'pixel correlation with the ONNX map').toBeGreaterThan(0.98);
   });
 });

@@ -158,6 +158,15 @@ model) and prints the SEARCHED_DRAWS entry to keep. Afterwards
 runs the ONNX files with onnxruntime-node (float32) on the reference inputs
 and prints the largest relative error of the logits against the reference.
 
+Where the code is
+-----------------
+This script holds the fixture settings (NUM_SAMPLES, SIGMA, tolerances,
+SEARCHED_DRAWS) and one model's recipe (make). The models, the float32
+stability check and redraw loop, the kink margins, the single-flip effects,
+the ONNX export and the JSON formatting are the repository's Python package
+python/saliency_reference (models, stability, kinks, flips, export,
+reference_json), shared with apps/parity and apps/bench.
+
 What it needs
 -------------
 Python 3 with PyTorch (1.13 tested; CPU is enough), torchvision (0.14
@@ -168,16 +177,13 @@ No network.
 Determinism
 -----------
 Every model's weights, BatchNorm statistics, inputs and noise come from
-fixed seeds (SEED plus the model's index; redraws take the next seeds in a
+fixed seeds (saliency_reference.models.SEED plus the model's index; redraws take the next seeds in a
 fixed order), and torch runs with deterministic algorithms, so a rerun with
 the same PyTorch version writes the same JSON.
 """
 
 import copy
-import hashlib
-import inspect
 import json
-import math
 import os
 import sys
 import time
@@ -185,13 +191,21 @@ import time
 import numpy as np
 import onnx
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
 import torchvision
 
-OPSET = 17
-SEED = 20240601
-BATCH = 2
+# The shared reference tooling: python/saliency_reference at the repository root.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'python'))
+
+from saliency_reference.export import OPSET, export_onnx, onnx_summary  # noqa: E402
+from saliency_reference.flips import (FLIP_REACH, flip_effect_on_gradient, flip_effect_on_vargrad,  # noqa: E402
+                                      search_flip_free, without_inplace)
+from saliency_reference.kinks import KINK_NEAR, kink_margins  # noqa: E402
+from saliency_reference.models import MODELS, fixture_model  # noqa: E402
+from saliency_reference.reference_json import (float32_text, float64_text, round_up, three_digits,  # noqa: E402
+                                               write_reference)
+from saliency_reference.references import BATCH, input_gradient, pick_batch  # noqa: E402
+from saliency_reference.stability import float32_instability, stable_draw  # noqa: E402
+
 NUM_SAMPLES = 4  # VarGrad samples per example
 SIGMA = 0.5  # VarGrad noise standard deviation (absolute)
 MAX_JSON_BYTES = 1_500_000
@@ -201,22 +215,6 @@ STABILITY_TOLERANCE = 1e-5  # float32-stable: |g32 - g64| <= this * max |g64|, p
 # from plain rounding through a deep smooth network: 1e-5 would reject every
 # draw, 5e-5 (half the tests' 1e-4) keeps the draws well inside the tests.
 STABILITY_TOLERANCES = {'efficientnet_b0': 5e-5}
-MAX_DRAWS = 50  # draws of the batch, and of the noise, before giving up
-# Recorded, not enforced (see "Kink margins" in the docstring): decisions
-# whose float64 input lies within this fraction of its layer's max |z| of a
-# kink are within reach of float32 rounding (2e-6 to 2e-5 of max |z| at the
-# kink inputs, measured with PyTorch float32).
-KINK_NEAR = 1e-5
-# Single-flip effects (see the docstring): a decision is a candidate when its
-# kink margin is below FLIP_REACH times how far PyTorch's float32 moves that
-# layer's input (the largest over its three evaluation orders). 3, because
-# other float32 kernels round differently: onnxruntime-node and -web's wasm
-# flipped mobilenet_v2 ReLU6s at 0.01 to 0.19 of that reach, PyTorch none.
-FLIP_REACH = 3
-# --search-flip-free keeps the first draw whose largest single-flip effect is
-# at most this fraction of the map's max |value|: with float32 rounding (up to
-# 4e-5 on efficientnet_b0's VarGrad) it stays inside the tests' 1e-4.
-FLIP_FREE = 3e-5
 # name -> (batch draw, noise draw) that --search-flip-free kept (flip-free, or
 # else the smallest largest single-flip effect of MAX_DRAWS draws), so that an
 # ordinary run recomputes only those. A model not listed starts at draw 0.
@@ -229,697 +227,12 @@ REFERENCE_DIR = os.path.join(FIXTURES, 'reference')
 
 
 # ---------------------------------------------------------------------------
-# Models written here
-# ---------------------------------------------------------------------------
-
-class MLP(nn.Module):
-    """20 -> 32 -> 16 -> 5, ReLU between."""
-
-    def __init__(self):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(20, 32), nn.ReLU(),
-            nn.Linear(32, 16), nn.ReLU(),
-            nn.Linear(16, 5),
-        )
-
-    def forward(self, x):
-        return self.net(x)
-
-
-class CNN1d(nn.Module):
-    """A small 1-D CNN for a 12-lead ECG-like series [B, 12, 128] -> 4 classes."""
-
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv1d(12, 16, kernel_size=7, padding=3),
-            nn.BatchNorm1d(16),
-            nn.ReLU(),
-            nn.MaxPool1d(kernel_size=2),
-            nn.Conv1d(16, 24, kernel_size=5, padding=4, dilation=2),
-            nn.BatchNorm1d(24),
-            nn.ReLU(),
-            nn.AdaptiveAvgPool1d(1),
-        )
-        self.head = nn.Linear(24, 4)
-
-    def forward(self, x):
-        return self.head(torch.flatten(self.features(x), 1))
-
-
-class Attention(nn.Module):
-    """Multi-head self-attention with explicit MatMul / Softmax / Reshape / Transpose."""
-
-    def __init__(self, dim, heads):
-        super().__init__()
-        self.heads = heads
-        self.head_dim = dim // heads
-        self.scale = self.head_dim ** -0.5
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-
-    def forward(self, x):
-        b, t, d = x.shape
-        qkv = self.qkv(x).reshape(b, t, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]  # [b, heads, t, head_dim]
-        attn = torch.softmax(torch.matmul(q, k.transpose(-2, -1)) * self.scale, dim=-1)
-        out = torch.matmul(attn, v).transpose(1, 2).reshape(b, t, d)
-        return self.proj(out)
-
-
-class Block(nn.Module):
-    """Pre-norm transformer encoder block with an exact (erf) GELU MLP."""
-
-    def __init__(self, dim, heads, mlp_dim):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
-        self.attn = Attention(dim, heads)
-        self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp_dim), nn.GELU(), nn.Linear(mlp_dim, dim))
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
-
-
-class ViTTiny(nn.Module):
-    """A small ViT: 32x32 input, 8x8 patches (16 tokens + class token), dim 48,
-    3 heads, 2 blocks, 10 classes from the class token."""
-
-    def __init__(self, image=32, patch=8, dim=48, heads=3, depth=2, mlp_dim=96, classes=10):
-        super().__init__()
-        tokens = (image // patch) ** 2
-        self.patch_embed = nn.Conv2d(3, dim, kernel_size=patch, stride=patch)
-        self.cls_token = nn.Parameter(torch.randn(1, 1, dim) * 0.5)
-        self.pos_embed = nn.Parameter(torch.randn(1, tokens + 1, dim) * 0.5)
-        self.blocks = nn.Sequential(*[Block(dim, heads, mlp_dim) for _ in range(depth)])
-        self.norm = nn.LayerNorm(dim)
-        self.head = nn.Linear(dim, classes)
-        # LayerNorm affine parameters away from (1, 0), so they matter.
-        for m in self.modules():
-            if isinstance(m, nn.LayerNorm):
-                with torch.no_grad():
-                    m.weight.uniform_(0.75, 1.25)
-                    m.bias.normal_(0.0, 0.1)
-
-    def forward(self, x):
-        x = self.patch_embed(x).flatten(2).transpose(1, 2)  # [b, tokens, dim]
-        cls = self.cls_token.expand(x.shape[0], -1, -1)
-        x = torch.cat([cls, x], dim=1) + self.pos_embed
-        x = self.norm(self.blocks(x))
-        return self.head(x[:, 0])
-
-
-# ---------------------------------------------------------------------------
-# torchvision models (random weights, num_classes=10)
-# ---------------------------------------------------------------------------
-
-def vgg11_bn_small():
-    """torchvision vgg11_bn with its 4096-wide classifier replaced by a small one
-    of the same kinds of layers (Linear, ReLU, Dropout), and its
-    AdaptiveAvgPool2d((7, 7)) by AdaptiveAvgPool2d((1, 1)): on a 48x48 input the
-    features are 512x1x1, and PyTorch 1.13 cannot export an adaptive pool whose
-    output size is not a divisor of its input size."""
-    m = torchvision.models.vgg11_bn(weights=None, num_classes=10)
-    m.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-    m.classifier = nn.Sequential(
-        nn.Linear(512, 64), nn.ReLU(True), nn.Dropout(),
-        nn.Linear(64, 64), nn.ReLU(True), nn.Dropout(),
-        nn.Linear(64, 10),
-    )
-    for l in m.classifier:
-        if isinstance(l, nn.Linear):
-            nn.init.normal_(l.weight, 0, 0.05)
-            nn.init.constant_(l.bias, 0)
-    return m
-
-
-IMAGE = [3, 48, 48]
-IMAGE_NOTE = ('input 3x48x48 (not 64x64): with a batch of 2, N = 4 noise samples '
-              'and 9-digit values, 64x64 would make this file over 1.5 MB')
-
-# name -> (constructor, per-example input shape, notes)
-MODELS = {
-    'mlp': (MLP, [20], ''),
-    'cnn1d': (CNN1d, [12, 128], ''),
-    'resnet18': (lambda: torchvision.models.resnet18(weights=None, num_classes=10), IMAGE, IMAGE_NOTE),
-    'vgg11_bn': (vgg11_bn_small, IMAGE, IMAGE_NOTE + '; classifier replaced by Linear(512, 64), ReLU, Dropout, '
-                 'Linear(64, 64), ReLU, Dropout, Linear(64, 10) and avgpool by AdaptiveAvgPool2d((1, 1))'),
-    'mobilenet_v2': (lambda: torchvision.models.mobilenet_v2(weights=None, num_classes=10), IMAGE, IMAGE_NOTE),
-    'mobilenet_v3_small': (lambda: torchvision.models.mobilenet_v3_small(weights=None, num_classes=10), IMAGE,
-                           IMAGE_NOTE),
-    'efficientnet_b0': (lambda: torchvision.models.efficientnet_b0(weights=None, num_classes=10), IMAGE, IMAGE_NOTE),
-    'vit_tiny': (ViTTiny, [3, 32, 32], 'written in make-fixtures.py: 8x8 patches, dim 48, 3 heads, 2 blocks'),
-}
-
-
-# ---------------------------------------------------------------------------
-# Helpers
-# ---------------------------------------------------------------------------
-
-def calibrate_batchnorm(model, example_shape, generator):
-    """Gives every BatchNorm random affine parameters and the running statistics
-    of a few random batches, so that eval-mode BatchNorm is neither the identity
-    nor blows the activations up."""
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not bns:
-        return
-    with torch.no_grad():
-        for bn in bns:
-            bn.weight.copy_(torch.rand(bn.weight.shape, generator=generator) * 0.5 + 0.75)
-            bn.bias.copy_(torch.randn(bn.bias.shape, generator=generator) * 0.1)
-            bn.reset_running_stats()
-            bn.momentum = None  # cumulative average over the calibration batches
-        model.train()
-        for _ in range(4):
-            model(torch.randn([8] + example_shape, generator=generator))
-    for bn in bns:
-        bn.momentum = 0.1
-    model.eval()
-
-
-def pick_batch(model, example_shape, generator, candidates=32):
-    """BATCH examples out of `candidates` seeded normal draws: first the one whose
-    top logit leads the runner-up by the widest margin (relative to its largest
-    |logit|), then, in the same order, ones whose argmax differs from those
-    already picked (so that the batch has different targets) while there are
-    any. A wide margin keeps the argmax the same in float32 and float64."""
-    pool = torch.randn([candidates] + example_shape, generator=generator)
-    with torch.no_grad():
-        logits = copy.deepcopy(model).double()(pool.double())
-    top2 = logits.topk(2, dim=1).values
-    margin = (top2[:, 0] - top2[:, 1]) / logits.abs().max(dim=1).values
-    order = margin.argsort(descending=True).tolist()
-    classes = logits.argmax(dim=1).tolist()
-    picked = []
-    for i in order:
-        if len(picked) < BATCH and classes[i] not in {classes[j] for j in picked}:
-            picked.append(i)
-    for i in order:
-        if len(picked) < BATCH and i not in picked:
-            picked.append(i)
-    return pool[picked].clone()
-
-
-def input_gradient(model, x, targets):
-    """d model(x)[b, targets[b]] / d x[b] for every b, and the logits."""
-    x = x.detach().clone().requires_grad_(True)
-    logits = model(x)
-    selected = logits.gather(1, targets.view(-1, 1)).sum()
-    (grad,) = torch.autograd.grad(selected, x)
-    return grad.detach(), logits.detach()
-
-
-# ---------------------------------------------------------------------------
-# Kink margins
-# ---------------------------------------------------------------------------
-
-# Module types whose output is piecewise: each kink is a value of the input
-# where the derivative jumps. Hardtanh covers ReLU6 (its subclass) and Clip.
-def kinks_of(module):
-    """The kinks of an elementwise piecewise module (input values where its
-    derivative jumps), or None if the module is not one."""
-    if isinstance(module, nn.ReLU):
-        return (0.0,)
-    if isinstance(module, nn.Hardtanh):  # ReLU6 = Hardtanh(0, 6): the Clip of the ONNX file
-        return (float(module.min_val), float(module.max_val))
-    if isinstance(module, (nn.Hardswish, nn.Hardsigmoid)):  # x * relu6(x + 3) / 6, relu6(x + 3) / 6
-        return (-3.0, 3.0)
-    return None
-
-
-# Piecewise modules with no margin rule here: a model using one stops the
-# script rather than getting an unchecked fixture.
-UNHANDLED_KINKED = (nn.LeakyReLU, nn.PReLU, nn.RReLU, nn.Threshold, nn.Hardshrink, nn.Softshrink,
-                    nn.MaxPool3d, nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d,
-                    nn.FractionalMaxPool2d, nn.FractionalMaxPool3d, nn.LPPool1d, nn.LPPool2d, nn.MaxUnpool2d)
-
-
-def _tuple(v, dims):
-    """A pooling parameter as a tuple of one value per spatial axis."""
-    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * dims
-
-
-def max_pool_windows(module, z):
-    """The windows of MaxPool1d/2d `module` on z [B, C, *spatial] as
-    [B, windows, cells] (windows in the order of the output, flattened per
-    example), padding cells -inf as in PyTorch; differentiable in z."""
-    if module.ceil_mode:
-        sys.exit('max_pool_windows: ceil_mode is not handled')
-    dims = z.dim() - 2
-    kernel, stride, padding, dilation = (_tuple(module.kernel_size, dims),
-                                         _tuple(module.stride or module.kernel_size, dims),
-                                         _tuple(module.padding, dims), _tuple(module.dilation, dims))
-    windows = F.pad(z, [p for p in reversed(padding) for _ in (0, 1)], value=float('-inf'))
-    for d in range(dims):  # [B, C, *out, *window span]
-        windows = windows.unfold(2 + d, dilation[d] * (kernel[d] - 1) + 1, stride[d])
-    for d in range(dims):  # every dilation-th cell of each window axis
-        axis = 2 + dims + d
-        windows = windows.index_select(axis, torch.arange(0, windows.shape[axis], dilation[d]))
-    return windows.reshape(z.shape[0], -1, int(np.prod(kernel)))
-
-
-def max_pool_gaps(module, z):
-    """Per window of MaxPool1d/2d `module` on z [B, C, *spatial]: top value minus
-    runner-up (the window's tie margin), flattened per example -> [B, windows].
-    Padding is -inf as in PyTorch (a padded cell is never picked; a window with
-    one real cell has an infinite gap). A window whose top two are both exactly
-    0 on an input >= 0 (every MaxPool here follows a ReLU) gets an infinite gap:
-    those zeros are ReLUs in their flat region, kept away from their kink by the
-    ReLU margin, so whichever one a runtime picks passes a zero gradient."""
-    windows = max_pool_windows(module, z)
-    top2 = windows.topk(2, dim=-1).values
-    gap = top2[..., 0] - top2[..., 1]
-    harmless = (top2[..., 0] == 0) & (top2[..., 1] == 0) & (z.min() >= 0)
-    gap = torch.where(harmless | torch.isnan(gap), torch.full_like(gap, float('inf')), gap)
-    return gap
-
-
-def is_piecewise(module):
-    """Whether `module` takes piecewise decisions that decision_margins measures."""
-    return kinks_of(module) is not None or isinstance(module, (nn.MaxPool1d, nn.MaxPool2d))
-
-
-def decision_margins(module, z):
-    """|distance to the nearest kink| of every decision `module` takes on its
-    input z, per example: [B, decisions]; None if the module takes none."""
-    kinks = kinks_of(module)
-    if kinks is not None:
-        flat = z.reshape(z.shape[0], -1)
-        return torch.stack([(flat - k).abs() for k in kinks]).min(dim=0).values
-    if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)):
-        return max_pool_gaps(module, z)
-    return None
-
-
-class KinkRecorder:
-    """Forward pre-hooks on every piecewise module of a model: on each forward
-    it records, per call, (module path, decision margins [B, decisions], input
-    scale max|z| [B], the module). Pre-hooks, because ReLU(inplace=True)
-    overwrites its input before a forward hook sees it. Only modules are seen:
-    a functional F.relu / torch.clamp / F.max_pool2d call would go unchecked;
-    none of the models here has one (torchvision 0.14's ResNet, VGG,
-    MobileNetV2/V3 and EfficientNet use nn.ReLU, nn.ReLU6, nn.Hardswish,
-    nn.Hardsigmoid, nn.MaxPool2d modules), and the float32-vs-float64 gradient
-    check would still catch a flip PyTorch's float32 itself makes there."""
-
-    def __init__(self, model):
-        self.calls = []
-        self.handles = []
-        for path, module in model.named_modules():
-            if isinstance(module, UNHANDLED_KINKED):
-                sys.exit('%s (%s): no kink-margin rule for this module type' % (path, type(module).__name__))
-            if is_piecewise(module):
-                self.handles.append(module.register_forward_pre_hook(self._hook(path)))
-
-    def _hook(self, path):
-        def hook(module, inputs):
-            z = inputs[0].detach()
-            margins = decision_margins(module, z)
-            scale = z.reshape(z.shape[0], -1).abs().max(dim=1).values
-            self.calls.append((path, margins, scale, module))
-        return hook
-
-    def close(self):
-        for h in self.handles:
-            h.remove()
-
-
-
-def recorded_forward(model64, x64):
-    """A KinkRecorder holding every piecewise decision of one float64 forward pass of x64."""
-    rec = KinkRecorder(model64)
-    try:
-        with torch.no_grad():
-            model64(x64)
-    finally:
-        rec.close()
-    return rec
-
-def kink_margins(model64, x64):
-    """Per example of x64: the smallest relative kink margin over every piecewise
-    decision of the float64 forward pass, min |z - kink| / max |z| (MaxPool:
-    top-2 gap / max |z|), z being that layer's input for that example; inf if
-    the model takes no such decision. Also the layer where it occurs, and how
-    many decisions have a relative margin below KINK_NEAR."""
-    rec = recorded_forward(model64, x64)
-    best = torch.full([len(x64)], float('inf'), dtype=torch.float64)
-    where = [''] * len(x64)
-    near = torch.zeros(len(x64), dtype=torch.long)
-    for path, margins, scale, _ in rec.calls:
-        near += (margins < KINK_NEAR * scale.unsqueeze(1)).sum(dim=1)
-        rel = margins.min(dim=1).values / scale
-        for b in range(len(x64)):
-            if rel[b] < best[b]:
-                best[b] = rel[b]
-                where[b] = path
-    return best, where, near
-
-
-def float32_instability(model32, model64, x32, x64, targets):
-    """Per sample, max |g32 - g64| / max |g64|: how far PyTorch's float32 input
-    gradient of the target logit (model32 at the float32 values x32) is from
-    the float64 one (model64 at x64), the largest over three float32
-    evaluation orders -- the whole batch at once, one sample at a time, and
-    (images) channels-last -- which round differently, as other float32
-    implementations do. x64 is what the reference computes with; x32 is what
-    a float32 implementation sees (for a noisy sample, the float32 sum of
-    input and noise). A sample whose float64 gradient is all zero gets inf (it
-    is of no use as a fixture)."""
-    g64, _ = input_gradient(model64, x64, targets)
-    g64 = g64.reshape(len(x64), -1)
-    scale = g64.abs().max(dim=1).values
-    variants = in_float32_orders(model32, x32, lambda m, x, rows: [input_gradient(m, x, targets[rows])[0]])
-    ratio = torch.stack([(g32.double().reshape(len(x32), -1) - g64).abs().max(dim=1).values
-                         for (g32,) in variants]).max(dim=0).values / scale
-    return torch.where(scale > 0, ratio, torch.full_like(ratio, float('inf')))
-
-
-def in_float32_orders(model32, x32, run):
-    """run(model, x, rows) -> a list of tensors, batch axis first, for the
-    examples x = x32[rows]; evaluated in the three float32 orders of the
-    stability check: the whole batch at once, one sample at a time (results
-    concatenated), and (images) channels-last. One such list per order."""
-    results = [run(model32, x32, slice(None)),
-               [torch.cat(parts) for parts in zip(*[run(model32, x32[i:i + 1], slice(i, i + 1))
-                                                    for i in range(len(x32))])]]
-    if x32.dim() == 4:
-        model_cl = copy.deepcopy(model32).to(memory_format=torch.channels_last)
-        results.append(run(model_cl, x32.contiguous(memory_format=torch.channels_last), slice(None)))
-    return results
-
-
-# ---------------------------------------------------------------------------
-# Single-flip effects
-# ---------------------------------------------------------------------------
-
-def piecewise_inputs(model, x):
-    """The input z of every call of a piecewise module in one forward pass of
-    x, in call order (a module called twice, like ResNet's BasicBlock.relu,
-    gives two entries)."""
-    zs = []
-    handles = [m.register_forward_pre_hook(lambda module, inputs: zs.append(inputs[0].detach().clone()))
-               for m in model.modules() if is_piecewise(m)]
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        for h in handles:
-            h.remove()
-    return zs
-
-
-def float32_reach(model32, model64, x32, x64):
-    """Per call of a piecewise module, how far float32 rounding moves its input:
-    the largest |z32 - z64| / max |z64| over the samples (max |z64| per sample)
-    and the three float32 orders of the stability check. It grows with depth
-    (mobilenet_v2: 2.5e-7 at the first ReLU6, 1.5e-5 at the last)."""
-    z64 = piecewise_inputs(model64, x64)
-    orders = in_float32_orders(model32, x32, lambda m, x, rows: piecewise_inputs(m, x))
-    reach = []
-    for call, z in enumerate(z64):
-        flat = z.reshape(len(z), -1)
-        scale = flat.abs().max(dim=1).values.clamp(min=torch.finfo(z.dtype).tiny)
-        reach.append(max(((zs[call].double().reshape(len(z), -1) - flat).abs().max(dim=1).values / scale)
-                         .max().item() for zs in orders))
-    return reach
-
-
-def flip_candidates(model64, x64, reach):
-    """The decisions a float32 implementation could take the other way: (sample,
-    call, decision) whose kink margin is below FLIP_REACH times that call's
-    float32 reach (relative to the sample's max |z|, as the reach is). A
-    MaxPool gap is a difference of two rounded inputs, so its reach is twice."""
-    rec = recorded_forward(model64, x64)
-    found = []
-    for call, (_, margins, scale, module) in enumerate(rec.calls):
-        pool = 2 if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)) else 1
-        limit = FLIP_REACH * pool * reach[call] * scale
-        found += [(sample, call, decision)
-                  for sample, decision in (margins < limit.unsqueeze(1)).nonzero().tolist()]
-    return found
-
-
-def elementwise_derivative(module, v):
-    """d module(v) / d v, elementwise, by autograd of the module itself."""
-    v = v.detach().requires_grad_(True)
-    with torch.enable_grad():
-        (d,) = torch.autograd.grad(module.forward(v).sum(), v)
-    return d
-
-
-class DerivativeFlips:
-    """Forward hooks on every piecewise module of a float64 model (no in-place
-    modules) that give chosen decisions the derivative of the other side of
-    their kink, leaving every forward value as it is: picks[call] lists (row,
-    decision) pairs. For an elementwise module the output gains (d_other -
-    d_here) * (z - z.detach()) at the decision, which is 0 but has that
-    derivative; for a MaxPool window the derivative moves from its top cell to
-    the runner-up. Flipping one decision per row of a batch gives, row by row,
-    the input gradient a float32 run that took that one decision the other way
-    would approach."""
-
-    def __init__(self, model):
-        self.picks = {}
-        self.calls = 0
-        self.handles = [m.register_forward_hook(self._hook) for m in model.modules() if is_piecewise(m)]
-
-    def _hook(self, module, inputs, output):
-        call = self.calls
-        self.calls += 1
-        picks = self.picks.get(call)
-        if not picks:
-            return None
-        z = inputs[0]
-        if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)):
-            windows = max_pool_windows(module, z)
-            order = windows.detach().topk(2, dim=-1).indices
-            top = windows.gather(-1, order[..., :1]).squeeze(-1)
-            second = windows.gather(-1, order[..., 1:]).squeeze(-1)
-            shift = (second - second.detach()) - (top - top.detach())
-        else:
-            flat = z.detach().reshape(len(z), -1)
-            kinks = torch.tensor(kinks_of(module), dtype=z.dtype)
-            kink = kinks[(flat.unsqueeze(-1) - kinks).abs().argmin(dim=-1)]
-            step = 1e-9 * kink.abs().clamp(min=1)
-            here = elementwise_derivative(module, flat)
-            below = elementwise_derivative(module, kink - step)
-            above = elementwise_derivative(module, kink + step)
-            other = torch.where(flat < kink, above,
-                                torch.where(flat > kink, below, torch.where(here == below, above, below)))
-            shift = (other - here) * (z - z.detach()).reshape(len(z), -1)
-        mask = torch.zeros(shift.shape, dtype=torch.bool)
-        rows, decisions = zip(*picks)
-        mask[list(rows), list(decisions)] = True
-        return output + torch.where(mask, shift, torch.zeros_like(shift)).reshape(output.shape)
-
-    def close(self):
-        for h in self.handles:
-            h.remove()
-
-
-def single_flip_changes(model_flip, x64, targets, candidates, chunk=32):
-    """The float64 input gradients of x64 (target logits), and for each
-    candidate (sample, call, decision) how that sample's gradient changes when
-    that decision alone takes the other side's derivative: [candidates, ...].
-    The candidates are the rows of batches of `chunk`."""
-    base, _ = input_gradient(model_flip, x64, targets)
-    changes = [torch.zeros((0,) + tuple(x64.shape[1:]), dtype=x64.dtype)]
-    for start in range(0, len(candidates), chunk):
-        part = candidates[start:start + chunk]
-        rows = torch.tensor([sample for sample, _, _ in part])
-        flips = DerivativeFlips(model_flip)
-        for row, (_, call, decision) in enumerate(part):
-            flips.picks.setdefault(call, []).append((row, decision))
-        try:
-            flipped, _ = input_gradient(model_flip, x64[rows], targets[rows])
-        finally:
-            flips.close()
-        changes.append(flipped - base[rows])
-    return base, torch.cat(changes)
-
-
-def flip_effect_on_gradient(model32, model64, model_flip, x32, x64, targets):
-    """(the largest single-flip change of the gradient map of x64, relative to
-    the map's max |value|; the number of candidate decisions)."""
-    candidates = flip_candidates(model64, x64, float32_reach(model32, model64, x32, x64))
-    if not candidates:
-        return 0.0, 0
-    base, changes = single_flip_changes(model_flip, x64, targets, candidates)
-    return (changes.abs().max() / base.abs().max()).item(), len(candidates)
-
-
-def flip_effect_on_vargrad(model32, model64, model_flip, noisy32, noisy64, targets, sample_gradient=False):
-    """(the largest change of the VarGrad map that one flipped decision in one
-    noisy sample makes, relative to the map's max |value|; the number of
-    candidate decisions). noisy* are [B * N, ...], targets per sample. With
-    sample_gradient, also the largest change of that sample's gradient,
-    relative to the max |value| of the noisy gradients' mean (the bound the
-    test puts on a one-sample correction)."""
-    candidates = flip_candidates(model64, noisy64, float32_reach(model32, model64, noisy32, noisy64))
-    base, changes = single_flip_changes(model_flip, noisy64, targets, candidates)
-    grads = base.reshape((-1, NUM_SAMPLES) + tuple(noisy64.shape[1:]))
-    vargrad = grads.var(dim=1, unbiased=False)
-    scale = vargrad.abs().max()
-    largest = 0.0
-    for (sample, _, _), change in zip(candidates, changes):
-        example, n = divmod(sample, NUM_SAMPLES)
-        flipped = grads[example].clone()
-        flipped[n] += change
-        largest = max(largest, ((flipped.var(dim=0, unbiased=False) - vargrad[example]).abs().max() / scale).item())
-    if not sample_gradient:
-        return largest, len(candidates)
-    gradient_change = (changes.abs().max() / grads.mean(dim=1).abs().max()).item() if candidates else 0.0
-    return largest, len(candidates), gradient_change
-
-
-def without_inplace(model64):
-    """A copy of model64 whose modules do not overwrite their inputs (the same
-    values; DerivativeFlips' forward hooks need each module's input)."""
-    model = copy.deepcopy(model64)
-    for m in model.modules():
-        if getattr(m, 'inplace', False):
-            m.inplace = False
-    return model
-
-
-def stable_draw(what, name, tolerance, draw, first=0):
-    """Calls draw(k) for k = first, first + 1, ... until its samples are
-    float32-stable (every ratio from float32_instability at most tolerance),
-    up to k = MAX_DRAWS - 1. draw(k) returns (result, per-sample ratios).
-    Returns the first stable result, its worst ratio and its k (the number of
-    redraws); exits if none of those draws is stable."""
-    seen = []
-    for k in range(first, MAX_DRAWS):
-        result, ratios = draw(k)
-        worst = ratios.max().item()
-        if worst <= tolerance:
-            return result, worst, k
-        seen.append(worst)
-    sys.exit('%s: no float32-stable %s in %d draws (worst ratio per draw, tolerance %g: %s)'
-             % (name, what, MAX_DRAWS, tolerance, ' '.join('%.2g' % w for w in seen)))
-
-
-def search_flip_free(what, name, tolerance, draw, effect_of):
-    """The --search-flip-free mode: draws k = 0, 1, ... as stable_draw does and,
-    for each float32-stable one, effect_of(result) -> (largest single-flip
-    effect, candidates); prints them and returns (k, True) for the first k
-    whose effect is at most FLIP_FREE. If none of the MAX_DRAWS draws is,
-    prints the distribution of the effects and returns (k, False) for the
-    stable draw with the smallest effect (the smallest flipAllowance)."""
-    effects = {}
-    for k in range(MAX_DRAWS):
-        result, ratios = draw(k)
-        if ratios.max().item() > tolerance:
-            print('  %s %s draw %2d: not float32-stable' % (name, what, k), flush=True)
-            continue
-        effect, candidates = effect_of(result)
-        effects[k] = effect
-        print('  %s %s draw %2d: %3d candidates, largest single-flip effect %.2g'
-              % (name, what, k, candidates, effect), flush=True)
-        if effect <= FLIP_FREE:
-            return k, True
-    if not effects:
-        sys.exit('%s: no float32-stable %s in %d draws' % (name, what, MAX_DRAWS))
-    q = np.quantile(list(effects.values()), [0, 0.25, 0.5, 0.75, 1])
-    print('  %s: no flip-free %s in %d draws; largest single-flip effect over the %d stable ones: '
-          'min %.2g, quartiles %s, max %.2g' % (name, what, MAX_DRAWS, len(effects), q[0],
-                                                  '/'.join('%.2g' % v for v in q[1:4]), q[4]), flush=True)
-    return min(effects, key=effects.get), False
-
-
-def _round_up(v):
-    """v rounded up to 2 significant digits (an allowance must not shrink)."""
-    if v <= 0:
-        return 0.0
-    unit = 10.0 ** (math.floor(math.log10(v)) - 1)
-    return float('%.2g' % (math.ceil(v / unit - 1e-9) * unit))
-
-
-def _finite(v):
-    """v with 3 significant digits for the JSON, None for inf (no decision)."""
-    return None if v == float('inf') else float('%.3g' % v)
-
-
-def float32_text(values):
-    """The shortest decimal of each float32 that reads back as that float32."""
-    return ','.join(np.format_float_positional(v, unique=True, trim='-')
-                    if 1e-4 <= abs(v) < 1e4 or v == 0
-                    else np.format_float_scientific(v, unique=True, trim='-')
-                    for v in np.asarray(values, dtype=np.float32).ravel())
-
-
-def float64_text(values):
-    """Each value with 9 significant digits."""
-    return ','.join('%.9g' % v for v in np.asarray(values, dtype=np.float64).ravel())
-
-
-def write_reference(path, ref):
-    """JSON with one key per line and every array on a single line."""
-    lines = []
-    for key, value in ref.items():
-        if key == 'noise':
-            inner = ', '.join('%s: %s' % (json.dumps(k), v if k == 'values' else json.dumps(v))
-                              for k, v in value.items())
-            text = '{ %s }' % inner
-        elif key in ('input', 'logits', 'gradient', 'vargrad', 'noisyMean'):
-            text = value
-        else:
-            text = json.dumps(value)
-        lines.append('  %s: %s' % (json.dumps(key), text))
-    with open(path, 'w') as f:
-        f.write('{\n' + ',\n'.join(lines) + '\n}\n')
-
-
-def onnx_summary(path):
-    model = onnx.load(path)
-    onnx.checker.check_model(model)
-    counts = {}
-    for node in model.graph.node:
-        counts[node.op_type] = counts.get(node.op_type, 0) + 1
-    opset = next(o.version for o in model.opset_import if o.domain in ('', 'ai.onnx'))
-    with open(path, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    return {
-        'file': os.path.basename(path),
-        'bytes': os.path.getsize(path),
-        'sha256': digest,
-        'opset': opset,
-        'irVersion': model.ir_version,
-        'nodes': len(model.graph.node),
-        'opTypes': sorted(counts),
-        'opCounts': dict(sorted(counts.items())),
-    }
-
-
-# ---------------------------------------------------------------------------
 # One model
 # ---------------------------------------------------------------------------
 
-def export_onnx(model, x32, path):
-    """The float32 model to ONNX as every fixture is: opset OPSET, input
-    "input", output "logits", a dynamic batch axis, constant folding on, and
-    the TorchScript exporter (PyTorch 2.9 and later default to the dynamo
-    exporter, whose graphs differ; 1.13 has only this one)."""
-    options = {'dynamo': False} if 'dynamo' in inspect.signature(torch.onnx.export).parameters else {}
-    torch.onnx.export(
-        model, (x32,), path,
-        export_params=True, opset_version=OPSET, do_constant_folding=True,
-        input_names=['input'], output_names=['logits'],
-        dynamic_axes={'input': {0: 'batch'}, 'logits': {0: 'batch'}}, **options,
-    )
-
-
-def make(index, name, search=False):
-    make_model, example_shape, notes = MODELS[name]
-    seed = SEED + 1000 * index
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed + 1)
-
-    model = make_model()
-    calibrate_batchnorm(model, example_shape, generator)
-    model.eval()
+def make(name, search=False):
+    _, example_shape, notes = MODELS[name]
+    model, seed = fixture_model(name)
     params = sum(p.numel() for p in model.parameters())
 
     # The batch (float32), and the VarGrad noise (float32), from their own
@@ -968,7 +281,7 @@ def make(index, name, search=False):
         return flip_effect_on_vargrad(model, model64, model_flip,
                                       (x32.unsqueeze(1) + noise32).reshape(sample_shape),
                                       (x64.unsqueeze(1) + noise32.double()).reshape(sample_shape), sample_targets,
-                                      sample_gradient)
+                                      NUM_SAMPLES, sample_gradient)
 
     if search:
         first_noise, noise_flip_free = search_flip_free('noise', name, tolerance, draw_noise, noise_flip_effect)
@@ -1031,8 +344,8 @@ def make(index, name, search=False):
             'noiseRedraws': noise_redraws,
             'batchSeed': seed + 2 + 2 * batch_redraws,
             'kinkNear': KINK_NEAR,
-            'kinkMarginInput': _finite(margin_input.min().item()),
-            'kinkMarginNoisy': _finite(margin_noisy.min().item()),
+            'kinkMarginInput': three_digits(margin_input.min().item()),
+            'kinkMarginNoisy': three_digits(margin_noisy.min().item()),
             'kinkMarginLayer': where_noisy[margin_noisy.argmin().item()] or None,
             'nearKinkInput': int(near_input.sum()),
             'nearKinkNoisy': int(near_noisy.sum()),
@@ -1040,8 +353,8 @@ def make(index, name, search=False):
             'flipCandidatesInput': flip_candidates_input,
             'flipCandidatesNoisy': flip_candidates_noisy,
         },
-        **({'flipAllowance': {'gradient': _round_up(gradient_flip), 'vargrad': _round_up(vargrad_flip),
-                              'noisyGradient': _round_up(noisy_gradient_flip)}}
+        **({'flipAllowance': {'gradient': round_up(gradient_flip), 'vargrad': round_up(vargrad_flip),
+                              'noisyGradient': round_up(noisy_gradient_flip)}}
            if flip_candidates_input + flip_candidates_noisy else {}),
         'input': '[' + float32_text(x32.numpy()) + ']',
         'targets': targets.tolist(),
@@ -1100,7 +413,7 @@ def main(argv):
 
     start = time.time()
     for name in names:
-        models[name] = make(list(MODELS).index(name), name, search)
+        models[name] = make(name, search)
     models = {n: models[n] for n in MODELS if n in models}
 
     manifest = {

@@ -63,7 +63,7 @@ export class TfjsBackend implements GradientBackend {
     this.#filtersAreWeights = typeof model !== 'function';
   }
 
-  /** `tfjs-` and the TF.js backend active now, e.g. `tfjs-webgl`. */
+  /** The runtime id (core's `RUNTIME_IDS`): `tfjs-` and the TF.js backend active now, e.g. `tfjs-webgl`. */
   get name(): string {
     return `tfjs-${tf.getBackend()}`;
   }

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { FITS, type Fit } from '@saliency/core/preprocess';
 import { AGGREGATIONS, type Aggregation } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
-import { BACKEND_KINDS, type BackendKind } from './load-model.js';
+import { CLI_RUNTIME_IDS, type CliRuntimeId } from './load-model.js';
 import type { PreprocessFlags } from './preset.js';
 import type { RunOptions } from './run.js';
 
@@ -12,14 +13,14 @@ as a heatmap PNG, an overlay on the input, and/or the raw map.
 
 Model and input:
   --model PATH           model.onnx, or a TF.js model.json or its directory
-  --backend NAME         onnx-node (default for .onnx), onnx-wasm, tfjs-wasm (default for TF.js), tfjs-cpu
+  --backend ID           runtime: onnx-node (default for .onnx), onnx-wasm, tfjs-wasm (default for TF.js), tfjs-cpu
   --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
                          shape as the model takes it without the batch axis, e.g. [12, 128])
 
 Method (see @saliency/core):
   --method NAME          e.g. vargrad (default), vargrad_x_sign, smoothgrad_x_input, integrated_gradients
   --target K             class explained (default: the model's top class)
-  --samples N            noisy samples (SmoothGrad, VarGrad; default 16)
+  --num-samples N        noisy samples (SmoothGrad, VarGrad; default 16); --samples N also works
   --noise-scale S        absolute noise σ (default 1)
   --noise-level L        σ relative to the input's range, instead of --noise-scale
   --noise PATH           noise samples as .npy, shape [N, ...input shape], instead of the seeded generator
@@ -28,8 +29,10 @@ Method (see @saliency/core):
   --batch-size N         most model rows per call (default 64)
 
 Image preprocessing (a --preset JSON file, flags win over it):
-  --preset PATH          JSON with width, height, channels, scale, mean, std, layout, channelOrder
+  --preset PATH          JSON with width, height, fit, channels, scale, mean, std, layout, channelOrder
   --width W --height H   resize to this size (bilinear; default: the image's size)
+  --fit F                stretch (default), center-crop (cover, cut the overhang) or letterbox
+                         (fit inside, pad with black)
   --grayscale            one channel (luma); default RGB
   --scale S              pixel (0–255) × S first (default 1/255)
   --mean M --std S       then (x − M) / S; one number or one per channel, comma-separated
@@ -54,6 +57,7 @@ const OPTIONS = {
   backend: { type: 'string' },
   method: { type: 'string' },
   target: { type: 'string' },
+  'num-samples': { type: 'string' },
   samples: { type: 'string' },
   'noise-scale': { type: 'string' },
   'noise-level': { type: 'string' },
@@ -64,6 +68,7 @@ const OPTIONS = {
   preset: { type: 'string' },
   width: { type: 'string' },
   height: { type: 'string' },
+  fit: { type: 'string' },
   grayscale: { type: 'boolean' },
   scale: { type: 'string' },
   mean: { type: 'string' },
@@ -122,9 +127,10 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
   if (values.model === undefined) throw new CliError('--model is required (an .onnx file or a TF.js model.json); see saliency --help');
   if (values.input === undefined) throw new CliError('--input is required (a PNG/JPEG image or a .npy tensor); see saliency --help');
   const v = values;
-  const preprocess: { -readonly [K in keyof PreprocessFlags]: PreprocessFlags[K] } = {};
+  const preprocess: PreprocessFlags = {};
   if (v.width !== undefined) preprocess.width = integer('width', v.width, 1);
   if (v.height !== undefined) preprocess.height = integer('height', v.height, 1);
+  if (v.fit !== undefined) preprocess.fit = oneOf<Fit>('fit', v.fit, FITS);
   if (v.grayscale !== undefined) preprocess.grayscale = v.grayscale;
   if (v.scale !== undefined) preprocess.scale = number('scale', v.scale);
   if (v.mean !== undefined) preprocess.mean = list('mean', v.mean);
@@ -134,6 +140,11 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
   if (v['noise-scale'] !== undefined && v['noise-level'] !== undefined) {
     throw new CliError('--noise-scale and --noise-level were both given; choose an absolute σ or one relative to the input range');
   }
+  if (v['num-samples'] !== undefined && v.samples !== undefined) {
+    throw new CliError('--num-samples and --samples were both given; --samples is another name for --num-samples');
+  }
+  const samplesFlag = v.samples === undefined ? 'num-samples' : 'samples';
+  const samples = v['num-samples'] ?? v.samples;
   const alpha = v.alpha === undefined ? undefined : number('alpha', v.alpha);
   if (alpha !== undefined && !(alpha >= 0 && alpha <= 1)) throw new CliError(`--alpha must be in [0, 1]; got "${v.alpha}"`);
   const optional = <K extends string, T>(key: K, value: T | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: T }));
@@ -143,13 +154,13 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     method: v.method ?? 'vargrad',
     preprocess,
     ...optional('target', v.target === undefined ? undefined : integer('target', v.target, 0)),
-    ...optional('samples', v.samples === undefined ? undefined : integer('samples', v.samples, 1)),
+    ...optional('numSamples', samples === undefined ? undefined : integer(samplesFlag, samples, 1)),
     ...optional('noiseScale', v['noise-scale'] === undefined ? undefined : positive('noise-scale', v['noise-scale'])),
     ...optional('noiseLevel', v['noise-level'] === undefined ? undefined : positive('noise-level', v['noise-level'])),
     ...optional('seed', v.seed === undefined ? undefined : integer('seed', v.seed, 0)),
     ...optional('steps', v.steps === undefined ? undefined : integer('steps', v.steps, 1)),
     ...optional('batchSize', v['batch-size'] === undefined ? undefined : integer('batch-size', v['batch-size'], 1)),
-    ...optional('backend', v.backend === undefined ? undefined : oneOf<BackendKind>('backend', v.backend, BACKEND_KINDS)),
+    ...optional('backend', v.backend === undefined ? undefined : oneOf<CliRuntimeId>('backend', v.backend, CLI_RUNTIME_IDS)),
     ...optional('noise', v.noise),
     ...optional('out', v.out),
     ...optional('overlay', v.overlay),

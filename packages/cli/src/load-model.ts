@@ -1,12 +1,14 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { GradientBackend } from '@saliency/core';
+import { runtimeLibrary, type GradientBackend, type RuntimeId, type RuntimeLibrary } from '@saliency/core';
 import { CliError } from './errors.js';
-import type { ModelFormat } from './preset.js';
 
-/** Where a model runs: ONNX Runtime (native or wasm) or TF.js (wasm or cpu). */
-export type BackendKind = 'onnx-node' | 'onnx-wasm' | 'tfjs-wasm' | 'tfjs-cpu';
-export const BACKEND_KINDS: readonly BackendKind[] = ['onnx-node', 'onnx-wasm', 'tfjs-wasm', 'tfjs-cpu'];
+/** Which kind of model a file is, and so which runtime library runs it. */
+export type ModelFormat = RuntimeLibrary;
+
+/** The runtimes the CLI runs a model on (core's runtime ids that work in Node): ONNX Runtime native or wasm, TF.js wasm or cpu. */
+export const CLI_RUNTIME_IDS = ['onnx-node', 'onnx-wasm', 'tfjs-wasm', 'tfjs-cpu'] as const satisfies readonly RuntimeId[];
+export type CliRuntimeId = (typeof CLI_RUNTIME_IDS)[number];
 
 /** A model ready to explain. */
 export interface LoadedModel {
@@ -34,23 +36,25 @@ export async function modelFormatOf(path: string): Promise<{ format: ModelFormat
   throw new CliError(`--model: ${path} is neither an ONNX model (.onnx) nor a TF.js model (model.json or its directory)`);
 }
 
-/** The backend used when `--backend` is not given. */
-export function defaultBackend(format: ModelFormat): BackendKind {
+/** The runtime used when `--backend` is not given. */
+export function defaultRuntime(format: ModelFormat): CliRuntimeId {
   return format === 'onnx' ? 'onnx-node' : 'tfjs-wasm';
 }
 
 /**
- * Loads the model at `file` onto the backend `kind`. Runtimes are imported
+ * Loads the model at `file` onto the runtime `kind`. Runtimes are imported
  * only when used, so an ONNX run never loads TF.js and the other way round.
  */
-export async function loadModel(file: string, format: ModelFormat, kind: BackendKind): Promise<LoadedModel> {
-  if (!kind.startsWith(format)) {
-    throw new CliError(`--backend ${kind} cannot run a${format === 'onnx' ? 'n ONNX' : ' TF.js'} model; use ${BACKEND_KINDS.filter((k) => k.startsWith(format)).join(' or ')}`);
+export async function loadModel(file: string, format: ModelFormat, kind: CliRuntimeId): Promise<LoadedModel> {
+  if (runtimeLibrary(kind) !== format) {
+    throw new CliError(
+      `--backend ${kind} cannot run a${format === 'onnx' ? 'n ONNX' : ' TF.js'} model; use ${CLI_RUNTIME_IDS.filter((k) => runtimeLibrary(k) === format).join(' or ')}`,
+    );
   }
   return format === 'onnx' ? loadOnnx(file, kind) : loadTfjs(file, kind);
 }
 
-async function loadOnnx(file: string, kind: BackendKind): Promise<LoadedModel> {
+async function loadOnnx(file: string, kind: CliRuntimeId): Promise<LoadedModel> {
   const bytes = await readFile(file);
   const { createOnnxBackend } = await import('@saliency/backend-onnx');
   const ort = kind === 'onnx-node' ? await import('onnxruntime-node') : await import('onnxruntime-web');
@@ -59,7 +63,7 @@ async function loadOnnx(file: string, kind: BackendKind): Promise<LoadedModel> {
   return { backend, format: 'onnx', inputShape: backend.inputShape, dispose: () => backend.dispose() };
 }
 
-async function loadTfjs(file: string, kind: BackendKind): Promise<LoadedModel> {
+async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> {
   // The Node build of @tensorflow/tfjs registers every gradient.
   const tf = await import('@tensorflow/tfjs');
   // Production mode: no per-op NaN checks, and no console banner suggesting tfjs-node.

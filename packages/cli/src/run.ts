@@ -1,14 +1,15 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AttributionError, explain, formatShape, hostTensor, parseMethodName, type AttributionOptions, type HostTensor } from '@saliency/core';
 import { aggregateChannels, overlay as blend, renderHeatmap, type Aggregation, type ChannelLayout, type ColormapKind, type RgbaImage } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
 import { decodeImage, encodePng } from './image-io.js';
-import { defaultBackend, loadModel, modelFormatOf, type BackendKind, type LoadedModel } from './load-model.js';
+import { imageToTensor, resolvePreprocess, type Preprocess } from '@saliency/core/preprocess';
+import { defaultRuntime, loadModel, modelFormatOf, type CliRuntimeId, type LoadedModel } from './load-model.js';
 import { readNpy, writeNpy } from './npy.js';
-import { describePreprocess, parsePreset, resolvePreprocess, type PreprocessFlags } from './preset.js';
-import { imageToTensor, type Preprocess } from './preprocess.js';
+import { asUsageError, describePreprocess, readPreset, type PreprocessFlags } from './preset.js';
 import { createProgressBar, type ProgressStream } from './progress.js';
+import { readUserFile } from './user-file.js';
 
 /** Everything one run needs, as parsed from the command line. */
 export interface RunOptions {
@@ -17,14 +18,14 @@ export interface RunOptions {
   readonly input: string;
   readonly method: string;
   readonly target?: number;
-  readonly samples?: number;
+  readonly numSamples?: number;
   readonly noiseScale?: number;
   readonly noiseLevel?: number;
   readonly seed?: number;
   readonly steps?: number;
   readonly batchSize?: number;
-  /** Default: onnx-node for ONNX, tfjs-wasm for TF.js. */
-  readonly backend?: BackendKind;
+  /** The runtime id. Default: onnx-node for ONNX, tfjs-wasm for TF.js. */
+  readonly backend?: CliRuntimeId;
   /** Noise samples `[N, ...input shape]` as `.npy`, instead of the seeded generator. */
   readonly noise?: string;
   /** Heatmap PNG. */
@@ -55,18 +56,8 @@ export interface RunResult {
   /** The coloured map, when the map can be drawn (images and maps of ≤ 3 axes). */
   readonly heatmap: RgbaImage | undefined;
   readonly preprocess: Preprocess | undefined;
+  /** The runtime id the map was computed on (`GradientBackend.name`), e.g. `onnx-node`. */
   readonly backend: string;
-}
-
-/** Reads a file the user named, turning a failure into a message that names the flag. */
-async function readUserFile(flag: string, path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (error as Error).message})`;
-    throw new CliError(`${flag}: ${path} ${why}`);
-  }
 }
 
 function requireExtension(flag: string, path: string | undefined, extensions: readonly string[]): void {
@@ -123,19 +114,11 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     x = hostTensor(array.data, [1, ...array.shape]);
   } else {
     const image = decodeImage(inputBytes, `--input ${options.input}`);
-    let preset: PreprocessFlags = {};
-    if (options.preset !== undefined) {
-      const text = (await readUserFile('--preset', options.preset)).toString('utf8');
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch (error) {
-        throw new CliError(`--preset: ${options.preset} is not valid JSON (${(error as Error).message})`);
-      }
-      preset = parsePreset(json, format, `--preset ${options.preset}`);
-    }
-    preprocess = resolvePreprocess(preset, options.preprocess ?? {}, image, format);
-    ({ tensor: x, resized } = imageToTensor(image, preprocess));
+    const preset: PreprocessFlags = options.preset === undefined ? {} : await readPreset(options.preset, format);
+    const settings = { ...preset, ...options.preprocess };
+    const resolved = asUsageError('preprocessing: ', () => resolvePreprocess(settings, image, format));
+    ({ tensor: x, resized } = imageToTensor(image, resolved));
+    preprocess = resolved;
   }
 
   let noise: HostTensor | undefined;
@@ -149,13 +132,13 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     throw new CliError(`the input ${formatShape(x.shape)} has more than 3 axes besides the batch; its map cannot be drawn: write it with --raw only`);
   }
 
-  const model = await loadModel(file, format, options.backend ?? defaultBackend(format));
+  const model = await loadModel(file, format, options.backend ?? defaultRuntime(format));
   try {
     checkShape(model, x, options, preprocess);
     const bar = createProgressBar(io.stderr, options.method);
     const explainOptions: AttributionOptions = {
       ...(options.target === undefined ? {} : { target: options.target }),
-      ...(options.samples === undefined ? {} : { numSamples: options.samples }),
+      ...(options.numSamples === undefined ? {} : { numSamples: options.numSamples }),
       ...(options.noiseScale === undefined ? {} : { noiseScale: options.noiseScale }),
       ...(options.noiseLevel === undefined ? {} : { noiseLevel: options.noiseLevel }),
       ...(options.seed === undefined ? {} : { seed: options.seed }),

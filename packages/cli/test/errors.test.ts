@@ -6,7 +6,7 @@ import { mnist, saliency } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'saliency-errors-'));
 const out = join(dir, 'heatmap.png');
-const good = ['--model', mnist.onnx, '--input', mnist.digit('3-0'), '--preset', mnist.preset, '--out', out, '--samples', '2'];
+const good = ['--model', mnist.onnx, '--input', mnist.digit('3-0'), '--preset', mnist.preset, '--out', out, '--num-samples', '2'];
 
 /** Runs the CLI and expects exit code 2 with a message matching `message`, on one line prefixed `saliency:`. */
 function refused(args: string[], message: RegExp) {
@@ -57,8 +57,8 @@ describe('the CLI refuses bad input with a message and exit code 2', () => {
 
   it('unknown flags and bad flag values', () => {
     refused([...good, '--sample', '4'], /Unknown option '--sample'/);
-    refused([...good, '--samples', '0'], /--samples must be an integer ≥ 1; got "0"/);
-    refused([...good, '--samples', 'many'], /--samples must be a number; got "many"/);
+    refused([...good, '--num-samples', '0'], /--num-samples must be an integer ≥ 1; got "0"/);
+    refused([...good.slice(0, -2), '--samples', 'many'], /--samples must be a number; got "many"/);
     refused([...good, '--noise-scale=-1'], /--noise-scale must be a finite number ≥ 0/);
     refused([...good, '--backend', 'gpu'], /--backend must be one of onnx-node, onnx-wasm, tfjs-wasm, tfjs-cpu; got "gpu"/);
     refused([...good, '--backend', 'tfjs-wasm'], /--backend tfjs-wasm cannot run an ONNX model; use onnx-node or onnx-wasm/);

@@ -15,7 +15,7 @@ import { mnist, saliency } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'saliency-mnist-'));
 const digit = mnist.digit('3-0');
-const common = ['--input', digit, '--preset', mnist.preset, '--method', 'vargrad', '--samples', '16', '--noise-scale', '1', '--seed', '0'];
+const common = ['--input', digit, '--preset', mnist.preset, '--method', 'vargrad', '--num-samples', '16', '--noise-scale', '1', '--seed', '0'];
 
 /** The digit's 8-bit gray pixels, read independently of the CLI's image code. */
 function grayPixels(path: string): Uint8Array {
@@ -108,7 +108,7 @@ describe('saliency on the MNIST example', () => {
     const pixels = Array.from(grayPixels(digit));
     const py = spawnSync('/usr/bin/python3', ['-c', `import numpy as np, json, sys; p = np.array(json.loads(sys.stdin.read()), dtype=np.float64).reshape(1, 28, 28); np.save(${JSON.stringify(path)}, ((p / 255 - 0.1307) / 0.3081).astype('<f4'))`], { input: JSON.stringify(pixels), encoding: 'utf8' });
     expect(py.status).toBe(0);
-    const result = saliency(['--model', mnist.onnx, '--input', path, '--method', 'vargrad', '--samples', '16', '--seed', '0', '--raw', join(dir, 'from-npy.npy')]);
+    const result = saliency(['--model', mnist.onnx, '--input', path, '--method', 'vargrad', '--num-samples', '16', '--seed', '0', '--raw', join(dir, 'from-npy.npy')]);
     expect(result.status).toBe(0);
     const fromNpy = readNpy(readFileSync(join(dir, 'from-npy.npy')));
     expect(fromNpy.shape).toEqual([1, 1, 28, 28]);

@@ -25,3 +25,4 @@ export { fillStandardNormal } from './noise/gaussian-noise.js';
 export { philox4x32 } from './noise/philox.js';
 export type { NoiseFunction, NoiseInput } from './noise/noise-source.js';
 export { MomentAccumulator } from './stats/moments.js';
+export { RUNTIME_IDS, isRuntimeId, runtimeLibrary, runtimeIdsOf, type RuntimeId, type RuntimeLibrary } from './runtime-id.js';

@@ -7,7 +7,8 @@ references: minutes of work a GPU machine does not need, and tied to the
 PyTorch release that made the committed references. This writes only the
 ONNX files the benchmark loads, from the same models (vargrad_torch.py's
 fixture_model: same code, seeds and BatchNorm calibration), exported by
-make-fixtures.py's export_onnx (opset 17, TorchScript exporter).
+python/saliency_reference's export_onnx (opset 17, TorchScript exporter), as
+make-fixtures.py does.
 
 Usage: python3 export_models.py OUT_DIR MODEL [MODEL ...]   (skips files already there)
 """
@@ -16,7 +17,11 @@ import sys
 
 import torch
 
-from vargrad_torch import SHAPES, example, fixture_model, fixture_script
+# The shared reference tooling: python/saliency_reference at the repository root.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', '..', 'python'))
+
+from saliency_reference.export import export_onnx  # noqa: E402
+from vargrad_torch import SHAPES, example, fixture_model  # noqa: E402
 
 
 def main(out_dir, names):
@@ -27,7 +32,7 @@ def main(out_dir, names):
         path = os.path.join(out_dir, name + '.onnx')
         if os.path.exists(path):
             continue
-        fixture_script().export_onnx(fixture_model(name), example(SHAPES[name], 'cpu'), path)
+        export_onnx(fixture_model(name), example(SHAPES[name], 'cpu'), path)
         print('exported %s (%.1f MB) with PyTorch %s' % (path, os.path.getsize(path) / 1e6, torch.__version__))
 
 

@@ -12,17 +12,16 @@ target logit at x + eps_i, eps_i ~ N(0, 1); the target is the argmax of the
 clean input's logits (one forward, in both ways, as in ours).
 
 The models are those of packages/backend-onnx/scripts/make-fixtures.py,
-built by its own code with its seeds, so they are the networks of the ONNX
-files (BatchNorm stays a layer here, where the exporter folded it into the
+built by python/saliency_reference.models with the same seeds, so they are
+the networks of the ONNX files (BatchNorm stays a layer here, where the exporter folded it into the
 Conv: a little more work for PyTorch).
 
 On a GPU ("device": "cuda") every timed call ends with torch.cuda.synchronize().
 
 Usage (prints one line "RESULT <json>"):
-  /usr/bin/python3 vargrad_torch.py '{"model": "resnet18", "kind": "time", "n": [16, 64], "threads": 2}'
-  /usr/bin/python3 vargrad_torch.py '{"model": "mlp", "kind": "memory", "n": 1024, "batchSize": 16, "threads": 2}'
+  /usr/bin/python3 vargrad_torch.py '{"model": "resnet18", "kind": "time", "numSamples": [16, 64], "threads": 2}'
+  /usr/bin/python3 vargrad_torch.py '{"model": "mlp", "kind": "memory", "numSamples": 1024, "batchSize": 16, "threads": 2}'
 """
-import importlib.util
 import json
 import os
 import resource
@@ -33,27 +32,17 @@ import time
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURE_SCRIPT = os.path.join(HERE, '..', '..', '..', '..', 'packages', 'backend-onnx', 'scripts', 'make-fixtures.py')
+# The shared reference tooling: python/saliency_reference at the repository root.
+sys.path.insert(0, os.path.join(HERE, '..', '..', '..', '..', 'python'))
+
+from saliency_reference.models import fixture_model as seeded_fixture_model  # noqa: E402
+
 SHAPES = {'mlp': [20], 'cnn1d': [12, 128], 'resnet18': [3, 224, 224]}
-
-
-def fixture_script():
-    """packages/backend-onnx/scripts/make-fixtures.py as a module."""
-    spec = importlib.util.spec_from_file_location('make_fixtures', FIXTURE_SCRIPT)
-    fixtures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fixtures)
-    return fixtures
 
 
 def fixture_model(name):
     """The fixture model `name`, made as make-fixtures.py makes it (same seed, same BatchNorm calibration)."""
-    fixtures = fixture_script()
-    make_model, example_shape, _ = fixtures.MODELS[name]
-    seed = fixtures.SEED + 1000 * list(fixtures.MODELS).index(name)
-    torch.manual_seed(seed)
-    model = make_model()
-    fixtures.calibrate_batchnorm(model, example_shape, torch.Generator().manual_seed(seed + 1))
-    return model.eval()
+    return seeded_fixture_model(name)[0]
 
 
 def example(shape, device):
@@ -142,14 +131,14 @@ def main(spec):
     if kind == 'memory':
         setup = peak_mib()
         start = time.perf_counter()
-        vargrad_batched(model, x, spec['n'], generator, spec['batchSize'])
-        result.update({'n': spec['n'], 'batchSize': spec['batchSize'], 'ms': (time.perf_counter() - start) * 1e3,
+        vargrad_batched(model, x, spec['numSamples'], generator, spec['batchSize'])
+        result.update({'numSamples': spec['numSamples'], 'batchSize': spec['batchSize'], 'ms': (time.perf_counter() - start) * 1e3,
                        'setupPeakMiB': setup, 'peakMiB': peak_mib()})
     else:
         result['cases'] = []
-        for n in spec['n']:
+        for n in spec['numSamples']:
             rows = x.repeat(n, *([1] * (x.dim() - 1)))
-            entry = {'n': n}
+            entry = {'numSamples': n}
             entry['loop'] = timed(lambda: vargrad_loop(model, x, n, generator), **timing)
             entry['vargrad'] = timed(lambda: vargrad_batched(model, x, n, generator), **timing)
 

@@ -1,12 +1,12 @@
 import { heatmapImage, magnitudeImage, maxOf } from '../suite/heatmap.js';
 import { cellText } from '../suite/matrix.js';
 import { HEATMAP_METHODS } from '../suite/methods.js';
-import type { CellResult, FixtureInfo, SuiteResult, TargetInfo } from '../suite/results.js';
+import type { CellResult, FixtureInfo, SuiteResult, ColumnInfo } from '../suite/results.js';
 import { ROWS } from '../suite/run-suite.js';
 import { DEVICE_CLASS_LABEL, TOLERANCE } from '../suite/tolerance.js';
 import { encodePng } from './png.js';
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Pixels a heatmap is drawn at, at least: small maps are scaled up, pixelated. */
 const HEATMAP_PX = 96;
@@ -15,7 +15,7 @@ function heatmapTag(map: readonly number[], fixture: FixtureInfo, scale: number,
   const { width, height, values } = magnitudeImage(map, fixture.inputShape, fixture.layouts.onnx);
   const png = encodePng(heatmapImage(values, width, height, scale)).toString('base64');
   const zoom = Math.max(1, Math.floor(HEATMAP_PX / Math.max(width, height)));
-  return `<img class="heatmap" alt="${escape(label)}" src="data:image/png;base64,${png}" width="${width * zoom}" height="${Math.max(height * zoom, 8)}">`;
+  return `<img class="heatmap" alt="${escapeHtml(label)}" src="data:image/png;base64,${png}" width="${width * zoom}" height="${Math.max(height * zoom, 8)}">`;
 }
 
 function cellTag(cell: CellResult | undefined): string {
@@ -24,15 +24,15 @@ function cellTag(cell: CellResult | undefined): string {
     cell.status === 'gap' || cell.status === 'error'
       ? cell.reason ?? ''
       : `max |a−r| / max |r| = ${cell.relativeMaxError!.toExponential(2)}; cosine ${cell.cosine!.toFixed(7)}; top-5% Jaccard ${cell.top5Agreement!.toFixed(3)}; ${cell.ms!.toFixed(0)} ms${cell.reason ? `; ${cell.reason}` : ''}`;
-  const detail = cell.status === 'pass' || cell.status === 'fail' ? `<small>cos ${cell.cosine!.toFixed(6)} · top5 ${cell.top5Agreement!.toFixed(2)}</small>` : `<small>${escape(cell.gapName ?? 'see below')}</small>`;
-  return `<td class="${cell.status}" title="${escape(title)}">${escape(cellText(cell))}<br>${detail}</td>`;
+  const detail = cell.status === 'pass' || cell.status === 'fail' ? `<small>cos ${cell.cosine!.toFixed(6)} · top5 ${cell.top5Agreement!.toFixed(2)}</small>` : `<small>${escapeHtml(cell.gapName ?? 'see below')}</small>`;
+  return `<td class="${cell.status}" title="${escapeHtml(title)}">${escapeHtml(cellText(cell))}<br>${detail}</td>`;
 }
 
 function matrixTable(result: SuiteResult, fixture: FixtureInfo): string {
-  const cellOf = (row: string, target: TargetInfo) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.target === target.id);
-  const head = result.targets.map((t) => `<th>${escape(t.id)}<br><small>${t.environment} · tol ${t.tolerance.toExponential(0)}</small></th>`).join('');
+  const cellOf = (row: string, column: ColumnInfo) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.column === column.id);
+  const head = result.columns.map((t) => `<th>${escapeHtml(t.id)}<br><small>${t.environment} · tol ${t.tolerance.toExponential(0)}</small></th>`).join('');
   const rows = ROWS.map(
-    (row) => `<tr><th>${row}<br><small>${escape(fixture.referenceSources[row] ?? '')}</small></th>${result.targets.map((t) => cellTag(cellOf(row, t))).join('')}</tr>`,
+    (row) => `<tr><th>${row}<br><small>${escapeHtml(fixture.referenceSources[row] ?? '')}</small></th>${result.columns.map((t) => cellTag(cellOf(row, t))).join('')}</tr>`,
   ).join('\n');
   return `<table class="matrix"><tr><th></th>${head}</tr>\n${rows}</table>`;
 }
@@ -41,12 +41,12 @@ function heatmapRow(result: SuiteResult, fixture: FixtureInfo, method: string): 
   const reference = fixture.referenceMaps[method]!;
   const scale = maxOf(magnitudeImage(reference, fixture.inputShape, fixture.layouts.onnx).values);
   const figures = [`<figure>${heatmapTag(reference, fixture, scale, `${fixture.name} ${method} reference`)}<figcaption>reference (PyTorch)</figcaption></figure>`];
-  for (const target of result.targets) {
-    const cell = result.cells.find((c) => c.fixture === fixture.name && c.row === method && c.target === target.id);
+  for (const column of result.columns) {
+    const cell = result.cells.find((c) => c.fixture === fixture.name && c.row === method && c.column === column.id);
     figures.push(
       cell?.map
-        ? `<figure>${heatmapTag(cell.map, fixture, scale, `${fixture.name} ${method} ${target.id}`)}<figcaption>${escape(target.id)}</figcaption></figure>`
-        : `<figure class="nomap"><div class="gap-box" title="${escape(cell?.reason ?? '')}">${escape(cell?.gapName ?? cell?.status ?? 'not run')}</div><figcaption>${escape(target.id)}</figcaption></figure>`,
+        ? `<figure>${heatmapTag(cell.map, fixture, scale, `${fixture.name} ${method} ${column.id}`)}<figcaption>${escapeHtml(column.id)}</figcaption></figure>`
+        : `<figure class="nomap"><div class="gap-box" title="${escapeHtml(cell?.reason ?? '')}">${escapeHtml(cell?.gapName ?? cell?.status ?? 'not run')}</div><figcaption>${escapeHtml(column.id)}</figcaption></figure>`,
     );
   }
   return `<div class="heatmaps"><h4>${method}</h4>${figures.join('')}</div>`;
@@ -55,14 +55,14 @@ function heatmapRow(result: SuiteResult, fixture: FixtureInfo, method: string): 
 function stoppedList(result: SuiteResult): string {
   const byReason = new Map<string, CellResult[]>();
   for (const cell of result.cells.filter((c) => c.status === 'gap' || c.status === 'error')) {
-    const key = `${cell.status}\u0000${cell.target}\u0000${cell.gapName ?? ''}\u0000${cell.reason ?? ''}`;
+    const key = `${cell.status}\u0000${cell.column}\u0000${cell.gapName ?? ''}\u0000${cell.reason ?? ''}`;
     byReason.set(key, [...(byReason.get(key) ?? []), cell]);
   }
   if (byReason.size === 0) return '<p>Every cell ran.</p>';
   const items = [...byReason.entries()].map(([key, cells]) => {
-    const [status, target, name, reason] = key.split('\u0000') as [string, string, string, string];
+    const [status, column, name, reason] = key.split('\u0000') as [string, string, string, string];
     const where = cells.map((c) => `${c.fixture}/${c.row}`).join(', ');
-    return `<li class="${status}"><b>${status === 'gap' ? `gap: ${escape(name)}` : 'ERROR'}</b> on <code>${escape(target)}</code>: ${escape(reason)}<br><small>${escape(where)}</small></li>`;
+    return `<li class="${status}"><b>${status === 'gap' ? `gap: ${escapeHtml(name)}` : 'ERROR'}</b> on <code>${escapeHtml(column)}</code>: ${escapeHtml(reason)}<br><small>${escapeHtml(where)}</small></li>`;
   });
   return `<ul class="stopped">${items.join('\n')}</ul>`;
 }
@@ -70,16 +70,16 @@ function stoppedList(result: SuiteResult): string {
 /**
  * The report as one static HTML file (no script, images inlined as PNG): per
  * fixture the matrix and, for the heatmap methods, the reference's and every
- * target's map of example 0 side by side on the reference's colour scale.
+ * column's map of example 0 side by side on the reference's colour scale.
  */
 export function reportHtml(result: SuiteResult, meta: { generated: string; versions: Record<string, string> }): string {
   const count = (s: CellResult['status']) => result.cells.filter((c) => c.status === s).length;
   const tolerances = Object.entries(TOLERANCE)
-    .map(([k, v]) => `<li>${escape(DEVICE_CLASS_LABEL[k as keyof typeof TOLERANCE])}: ${v.toExponential(0)}</li>`)
+    .map(([k, v]) => `<li>${escapeHtml(DEVICE_CLASS_LABEL[k as keyof typeof TOLERANCE])}: ${v.toExponential(0)}</li>`)
     .join('');
   const fixtures = result.fixtures
     .map(
-      (f) => `<section class="fixture" id="${escape(f.name)}"><h2>${escape(f.name)} <small>input [${f.inputShape.join(', ')}] ${f.layouts.onnx} (TF.js ${f.layouts.tfjs}), ${f.numSamples} noise samples, ${f.steps} IG steps</small></h2>
+      (f) => `<section class="fixture" id="${escapeHtml(f.name)}"><h2>${escapeHtml(f.name)} <small>input [${f.inputShape.join(', ')}] ${f.layouts.onnx} (TF.js ${f.layouts.tfjs}), ${f.numSamples} noise samples, ${f.steps} IG steps</small></h2>
 ${matrixTable(result, f)}
 ${HEATMAP_METHODS.map((m) => heatmapRow(result, f, m)).join('\n')}
 </section>`,
@@ -101,7 +101,7 @@ img.heatmap { image-rendering: pixelated; border: 1px solid #999; display: block
 ul.stopped li.error { color: #a33; }
 </style></head><body>
 <h1>saliency parity report</h1>
-<p>${result.cells.length} cells: <b>${count('pass')}</b> within tolerance, <b>${count('fail')}</b> past it, <b>${count('gap')}</b> gaps, <b>${count('error')}</b> errors. Generated ${escape(meta.generated)}; ${escape(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}.</p>
+<p>${result.cells.length} cells: <b>${count('pass')}</b> within tolerance, <b>${count('fail')}</b> past it, <b>${count('gap')}</b> gaps, <b>${count('error')}</b> errors. Generated ${escapeHtml(meta.generated)}; ${escapeHtml(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}.</p>
 <p>Each cell: max |map − reference| / max |reference| over the whole batch (pass when within the column's tolerance), the cosine similarity, and the Jaccard index of the top 5% elements by magnitude. Hover a cell for details. Tolerances by device class:</p><ul>${tolerances}</ul>
 <p>Heatmaps: example 0, |value| summed over channels (images), one row per channel (series) or one row of features (vectors), all on the reference's scale.</p>
 <h2>Cells that did not run</h2>

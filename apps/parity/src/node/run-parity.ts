@@ -1,13 +1,13 @@
 /**
  * The parity run: every method on every backend and device, against the
- * fixtures' PyTorch references. Node targets first, then the same suite in
+ * fixtures' PyTorch references. Node columns first, then the same suite in
  * headless Chromium; writes out/parity.json and out/parity.html, checks a
  * screenshot of the report, prints the matrix, and exits 1 when a cell is past
  * tolerance, a cell fails with an error that is not a known runtime limit, or
  * the report does not show its heatmaps.
  *
  *   node dist/node/run-parity.js [--fixtures mlp,cnn1d] [--no-browser] [--no-node]
- *     [--browser-targets tfjs-webgl,ort-webgpu] [--node-webgpu] [--out DIR]
+ *     [--browser-runtimes tfjs-webgl,onnx-webgpu] [--node-webgpu] [--out DIR]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -19,7 +19,9 @@ import { fixtureInfo } from '../suite/run-suite.js';
 import { withChromium } from '@saliency/dev-support/chromium';
 import { FIXTURE_NAMES, loadFixtures, presentFixtures } from './fixture-files.js';
 import { reportHtml } from './report-html.js';
-import { BROWSER_TARGETS, buildPage, runBrowserSuite } from './run-browser-suite.js';
+import { isRuntimeId } from '@saliency/core';
+import { CHROMIUM_RUNTIMES } from '../suite/columns.js';
+import { buildPage, runBrowserSuite } from './run-browser-suite.js';
 import { runNodeSuite } from './run-node-suite.js';
 import { checkReportScreenshot } from './screenshot-check.js';
 
@@ -29,21 +31,21 @@ const { values: args } = parseArgs({
     'no-browser': { type: 'boolean', default: false },
     'no-node': { type: 'boolean', default: false },
     'node-webgpu': { type: 'boolean', default: false },
-    'browser-targets': { type: 'string' },
+    'browser-runtimes': { type: 'string' },
     out: { type: 'string', default: 'out' },
   },
 });
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-/** Logs each cell that is not a pass, each gap reason once per target. */
+/** Logs each cell that is not a pass, each gap reason once per column. */
 const seenGaps = new Set<string>();
 const progress = (cell: CellResult) => {
   if (cell.status === 'pass') return;
-  const key = `${cell.target} ${cell.gapName ?? ''}`;
+  const key = `${cell.column} ${cell.gapName ?? ''}`;
   if (cell.status === 'gap' && seenGaps.has(key)) return;
   seenGaps.add(key);
   const what = cell.status === 'gap' ? `gap (${cell.gapName})` : cell.status === 'fail' ? `FAIL ${cell.relativeMaxError!.toExponential(2)}` : `ERROR ${cell.reason ?? ''}`;
-  process.stderr.write(`  ${cell.target} ${cell.fixture}/${cell.row}: ${what}\n`);
+  process.stderr.write(`  ${cell.column} ${cell.fixture}/${cell.row}: ${what}\n`);
 };
 
 async function versions(): Promise<Record<string, string>> {
@@ -78,14 +80,16 @@ async function main(): Promise<number> {
   if (!args['no-browser']) {
     const built = performance.now();
     await buildPage();
-    process.stderr.write(`page built in ${seconds(performance.now() - built)}; Chromium: ${(args['browser-targets'] ?? BROWSER_TARGETS.join(',')).replaceAll(',', ', ')}\n`);
-    const browserTargets = args['browser-targets']?.split(',');
-    const browser = await runBrowserSuite(names, { ...(browserTargets ? { targets: browserTargets } : {}), onCell: progress });
+    process.stderr.write(`page built in ${seconds(performance.now() - built)}; Chromium: ${(args['browser-runtimes'] ?? CHROMIUM_RUNTIMES.join(',')).replaceAll(',', ', ')}\n`);
+    const browserRuntimes = args['browser-runtimes']?.split(',');
+    const unknownRuntimes = browserRuntimes?.filter((r) => !isRuntimeId(r) || !CHROMIUM_RUNTIMES.includes(r)) ?? [];
+    if (unknownRuntimes.length) throw new Error(`--browser-runtimes: ${unknownRuntimes.join(', ')}; the Chromium run has ${CHROMIUM_RUNTIMES.join(', ')}`);
+    const browser = await runBrowserSuite(names, { ...(browserRuntimes ? { runtimes: browserRuntimes.filter(isRuntimeId) } : {}), onCell: progress });
     process.stderr.write(`Chromium done in ${seconds(browser.ms)}\n`);
     parts.push(browser);
   }
   const result: SuiteResult = {
-    targets: parts.flatMap((p) => p.targets),
+    columns: parts.flatMap((p) => p.columns),
     fixtures: fixtures.map(fixtureInfo),
     cells: parts.flatMap((p) => p.cells),
     ms: performance.now() - start,

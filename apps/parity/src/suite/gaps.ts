@@ -1,3 +1,5 @@
+import type { RuntimeId } from '@saliency/core';
+
 /**
  * Errors that are known limits of a runtime, not of this project's code. A
  * cell that throws one is a named gap; any other error fails the run, so a
@@ -6,7 +8,7 @@
 export interface KnownLimit {
   /** Short name shown in the matrix. */
   readonly name: string;
-  readonly matches: (message: string, targetId: string) => boolean;
+  readonly matches: (message: string, runtime: RuntimeId) => boolean;
   /** Why, in terms of the runtime. */
   readonly reason: (message: string) => string;
 }
@@ -24,20 +26,20 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
     },
   },
   {
-    name: 'ort-webgl no 1-D Conv',
-    matches: (message, target) => target === 'ort-webgl' && /only support 2-dimensional conv/.test(message),
+    name: 'onnx-webgl no 1-D Conv',
+    matches: (message, runtime) => runtime === 'onnx-webgl' && /only support 2-dimensional conv/.test(message),
     reason: () => "onnxruntime-web's WebGL EP implements Conv for 2-D images only ('currently only support 2-dimensional conv'): a 1-D convolution model cannot run there at all, not even its forward pass",
   },
   {
-    name: 'ort-webgl op missing',
-    matches: (message, target) => target === 'ort-webgl' && /cannot resolve operator|unsupported|not supported/i.test(message),
+    name: 'onnx-webgl op missing',
+    matches: (message, runtime) => runtime === 'onnx-webgl' && /cannot resolve operator|unsupported|not supported/i.test(message),
     reason: (message) =>
       `onnxruntime-web's WebGL EP (maintenance mode, no CPU fallback) lacks an op of the gradient graph: ${opOf(message)?.[1] ?? message}`,
   },
 ];
 
 /** The gap a message stands for, or undefined when it is not a known runtime limit. */
-export function knownGap(message: string, targetId: string): { name: string; reason: string } | undefined {
-  const limit = KNOWN_LIMITS.find((l) => l.matches(message, targetId));
+export function knownGap(message: string, runtime: RuntimeId): { name: string; reason: string } | undefined {
+  const limit = KNOWN_LIMITS.find((l) => l.matches(message, runtime));
   return limit && { name: limit.name, reason: limit.reason(message) };
 }

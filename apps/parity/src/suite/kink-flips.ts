@@ -14,7 +14,7 @@ export const KINK_FLIP_GAP = 'device rounding flips a kink';
 interface KinkFlip {
   readonly fixture: string;
   readonly row: string;
-  readonly target: string;
+  readonly column: string;
   /** Largest relative max error excused: the measured one, with room for rounding. */
   readonly maxRelativeError: number;
   readonly minCosine: number;
@@ -25,7 +25,7 @@ const KINK_FLIPS: readonly KinkFlip[] = [
   {
     fixture: 'image_model',
     row: 'integrated_gradients',
-    target: 'ort-webgl',
+    column: 'onnx-webgl@chromium',
     maxRelativeError: 5e-3,
     minCosine: 0.99999,
     evidence:
@@ -41,7 +41,7 @@ const KINK_FLIPS: readonly KinkFlip[] = [
 /** Turns a failing cell into the named gap when a recorded kink flip explains it; otherwise returns it as it is. */
 export function kinkFlipVerdict(cell: CellResult): CellResult {
   if (cell.status !== 'fail') return cell;
-  const flip = KINK_FLIPS.find((f) => f.fixture === cell.fixture && f.row === cell.row && f.target === cell.target);
+  const flip = KINK_FLIPS.find((f) => f.fixture === cell.fixture && f.row === cell.row && f.column === cell.column);
   if (flip === undefined || cell.relativeMaxError === undefined || cell.cosine === undefined) return cell;
   if (cell.relativeMaxError > flip.maxRelativeError || cell.cosine < flip.minCosine) return cell;
   return {

@@ -20,30 +20,30 @@ export function cellText(cell: CellResult | undefined): string {
 export const failures = (result: SuiteResult) => result.cells.filter((c) => c.status === 'fail' || c.status === 'error');
 
 /**
- * The matrix as text, one table per fixture: rows are methods, columns
- * targets, each cell the max abs error relative to the reference's largest
+ * The matrix as text, one table per fixture: rows are methods, columns are
+ * the runtime columns, each cell the max abs error relative to the reference's largest
  * magnitude (tolerance per column in its header); then the gaps and errors
  * with their reasons, each reason once, and the cells past tolerance with
  * what the plain-session check found (see `runtime-verdict.ts`).
  */
 export function formatMatrix(result: SuiteResult): string {
   const lines: string[] = [];
-  const ids = result.targets.map((t) => t.id);
+  const ids = result.columns.map((t) => t.id);
   const width = Math.max(...ids.map((id) => id.length), 12) + 2;
   const pad = (text: string, w = width) => text.padEnd(w);
   for (const fixture of result.fixtures) {
     lines.push('', `${fixture.name}  input [${fixture.inputShape.join(', ')}] ${fixture.layouts.onnx}, ${fixture.numSamples} samples, ${fixture.steps} IG steps`);
     lines.push(pad('', 26) + ids.map((id) => pad(id)).join(''));
-    lines.push(pad('  (tolerance)', 26) + result.targets.map((t) => pad(t.tolerance.toExponential(0))).join(''));
+    lines.push(pad('  (tolerance)', 26) + result.columns.map((t) => pad(t.tolerance.toExponential(0))).join(''));
     for (const row of ROWS) {
-      const cells = ids.map((id) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.target === id));
+      const cells = ids.map((id) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.column === id));
       lines.push(pad(`  ${row}`, 26) + cells.map((c) => pad(cellText(c))).join(''));
     }
   }
   const stopped = result.cells.filter((c) => c.status === 'gap' || c.status === 'error');
   const reasons = new Map<string, CellResult[]>();
   for (const cell of stopped) {
-    const key = `${cell.status === 'gap' ? `GAP (${cell.gapName})` : 'ERROR'} ${cell.target}: ${cell.reason}`;
+    const key = `${cell.status === 'gap' ? `GAP (${cell.gapName})` : 'ERROR'} ${cell.column}: ${cell.reason}`;
     reasons.set(key, [...(reasons.get(key) ?? []), cell]);
   }
   if (reasons.size > 0) lines.push('', 'Cells that did not run:');
@@ -53,7 +53,7 @@ export function formatMatrix(result: SuiteResult): string {
   }
   const past = result.cells.filter((c) => c.status === 'fail');
   if (past.length > 0) lines.push('', 'Cells past tolerance:');
-  for (const cell of past) lines.push(`  FAIL ${cell.target} ${cell.fixture}/${cell.row} ${cell.relativeMaxError!.toExponential(2)}${cell.reason ? `: ${cell.reason}` : ''}`);
+  for (const cell of past) lines.push(`  FAIL ${cell.column} ${cell.fixture}/${cell.row} ${cell.relativeMaxError!.toExponential(2)}${cell.reason ? `: ${cell.reason}` : ''}`);
   const count = (status: CellResult['status']) => result.cells.filter((c) => c.status === status).length;
   lines.push('', `${result.cells.length} cells: ${count('pass')} within tolerance, ${count('fail')} past it, ${count('gap')} gaps, ${count('error')} errors`);
   return lines.join('\n');

@@ -1,7 +1,7 @@
 import { VARIANCE_ZERO_THRESHOLD, type AttributionOptions } from '@saliency/core';
 import type { LoadedFixture, ModelView } from './fixture.js';
 
-/** The methods every target runs, by core's method names. */
+/** The methods every column runs, by core's method names. */
 export const METHODS = [
   'gradient',
   'gradient_x_input',
@@ -22,7 +22,7 @@ export const HEATMAP_METHODS: readonly ParityMethod[] = ['gradient', 'vargrad'];
 
 /**
  * The options of a method on one target: the fixture's targets, its noise
- * (in the target's layout, used as is, so every runtime and PyTorch add the
+ * (in the column's layout, used as is, so every runtime and PyTorch add the
  * very same ε) and its Integrated Gradients step count.
  */
 export function optionsFor(method: ParityMethod, fixture: LoadedFixture, view: ModelView): AttributionOptions {

@@ -1,3 +1,5 @@
+import type { RuntimeId } from '@saliency/core';
+import type { Environment } from './columns.js';
 import type { Layouts } from './layout.js';
 import type { ParityMethod } from './methods.js';
 import type { DeviceClass } from './tolerance.js';
@@ -6,7 +8,7 @@ import type { DeviceClass } from './tolerance.js';
 export type ParityRow = 'logits' | ParityMethod;
 
 /**
- * One cell: a row on one target for one fixture.
+ * One cell: a row on one column for one fixture.
  * - `pass`/`fail`: it ran; `fail` is past tolerance.
  * - `gap`: a known limit of the runtime stopped it (`gapName`, `reason`).
  * - `error`: anything else stopped it: a bug until shown otherwise.
@@ -14,7 +16,7 @@ export type ParityRow = 'logits' | ParityMethod;
 export interface CellResult {
   readonly fixture: string;
   readonly row: ParityRow;
-  readonly target: string;
+  readonly column: string;
   readonly status: 'pass' | 'fail' | 'gap' | 'error';
   readonly tolerance: number;
   readonly relativeMaxError?: number;
@@ -27,11 +29,13 @@ export interface CellResult {
   readonly map?: number[];
 }
 
-export interface TargetInfo {
+export interface ColumnInfo {
   readonly id: string;
-  readonly runtime: string;
+  /** The runtime id, e.g. `onnx-wasm`. */
+  readonly runtime: RuntimeId;
+  readonly library: 'TF.js' | 'ONNX Runtime';
   readonly device: string;
-  readonly environment: 'node' | 'chromium';
+  readonly environment: Environment;
   readonly deviceClass: DeviceClass;
   readonly tolerance: number;
 }
@@ -49,7 +53,7 @@ export interface FixtureInfo {
 }
 
 export interface SuiteResult {
-  readonly targets: TargetInfo[];
+  readonly columns: ColumnInfo[];
   readonly fixtures: FixtureInfo[];
   readonly cells: CellResult[];
   /** Wall time of the run, ms. */

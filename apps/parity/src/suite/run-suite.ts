@@ -1,12 +1,12 @@
-import { explain, type GradientBackend, type HostTensor } from '@saliency/core';
+import { explain, type GradientBackend, type HostTensor, type RuntimeId } from '@saliency/core';
 import { viewFor, type LoadedFixture } from './fixture.js';
 import { knownGap } from './gaps.js';
 import { agreement } from './metrics.js';
 import { HEATMAP_METHODS, METHODS, optionsFor, referenceMaps, type ParityMethod } from './methods.js';
-import type { CellResult, FixtureInfo, ParityRow, SuiteResult, TargetInfo } from './results.js';
+import type { CellResult, FixtureInfo, ParityRow, SuiteResult, ColumnInfo } from './results.js';
 import { kinkFlipVerdict } from './kink-flips.js';
 import { runtimeVerdict, type PlainSessionCheck } from './runtime-verdict.js';
-import { isUnavailable, type ParityTarget, type TargetEntry } from './targets.js';
+import { isUnavailable, type ParityColumn, type ColumnEntry } from './columns.js';
 import { TOLERANCE } from './tolerance.js';
 
 export const ROWS: readonly ParityRow[] = ['logits', ...METHODS];
@@ -16,9 +16,9 @@ export interface SuiteOptions {
   readonly onCell?: (cell: CellResult) => void;
 }
 
-export function targetInfo(target: TargetEntry): TargetInfo {
-  const { id, runtime, device, environment, deviceClass } = target;
-  return { id, runtime, device, environment, deviceClass, tolerance: TOLERANCE[deviceClass] };
+export function columnInfo(column: ColumnEntry): ColumnInfo {
+  const { id, runtime, library, device, environment, deviceClass } = column;
+  return { id, runtime, library, device, environment, deviceClass, tolerance: TOLERANCE[deviceClass] };
 }
 
 export function fixtureInfo(fixture: LoadedFixture): FixtureInfo {
@@ -37,22 +37,22 @@ export function fixtureInfo(fixture: LoadedFixture): FixtureInfo {
 const messageOf = (error: unknown) => (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error));
 
 /** A gap when the error is a known runtime limit, else an error cell. */
-function stoppedCell(base: Omit<CellResult, 'status'>, error: unknown, targetId: string): CellResult {
+function stoppedCell(base: Omit<CellResult, 'status'>, error: unknown, runtime: RuntimeId): CellResult {
   const message = messageOf(error);
-  const gap = knownGap(message, targetId);
+  const gap = knownGap(message, runtime);
   return gap ? { ...base, status: 'gap', gapName: gap.name, reason: gap.reason } : { ...base, status: 'error', reason: message };
 }
 
 /**
- * The target's plain-session check of the fixture (see `runtime-verdict.ts`),
- * run at most once per fixture and target, and only when a cell needs it.
+ * The column's plain-session check of the fixture (see `runtime-verdict.ts`),
+ * run at most once per fixture and column, and only when a cell needs it.
  */
-function plainSessionCheck(target: ParityTarget, fixture: LoadedFixture): () => Promise<PlainSessionCheck | undefined> {
+function plainSessionCheck(column: ParityColumn, fixture: LoadedFixture): () => Promise<PlainSessionCheck | undefined> {
   let check: Promise<PlainSessionCheck | undefined> | undefined;
   const run = async (): Promise<PlainSessionCheck | undefined> => {
-    if (!target.runtimeLogits) return undefined;
+    if (!column.runtimeLogits) return undefined;
     try {
-      const score = agreement(await target.runtimeLogits(fixture), fixture.reference.logits);
+      const score = agreement(await column.runtimeLogits(fixture), fixture.reference.logits);
       return { ran: true, relativeMaxError: score.relativeMaxError, cosine: score.cosine };
     } catch (error) {
       return { ran: false, error: messageOf(error) };
@@ -78,45 +78,49 @@ async function runRow(row: ParityRow, backend: GradientBackend, fixture: LoadedF
 }
 
 /**
- * Runs every row on every target for every fixture, one cell at a time, and
+ * Runs every row on every column for every fixture, one cell at a time, and
  * scores each map against the fixture's reference (see `metrics.ts`). A cell
  * that cannot run becomes a gap or an error cell; nothing is skipped.
  */
-export async function runSuite(fixtures: readonly LoadedFixture[], targets: readonly TargetEntry[], options: SuiteOptions = {}): Promise<SuiteResult> {
+export async function runSuite(fixtures: readonly LoadedFixture[], columns: readonly ColumnEntry[], options: SuiteOptions = {}): Promise<SuiteResult> {
   const start = performance.now();
   const cells: CellResult[] = [];
   const record = (cell: CellResult) => {
     cells.push(cell);
     options.onCell?.(cell);
   };
-  for (const target of targets) {
-    const tolerance = TOLERANCE[target.deviceClass];
+  for (const column of columns) {
+    const tolerance = TOLERANCE[column.deviceClass];
     for (const fixture of fixtures) {
       const references = referenceMaps(fixture);
-      const base = (row: ParityRow) => ({ fixture: fixture.name, row, target: target.id, tolerance });
-      if (isUnavailable(target)) {
-        for (const row of ROWS) record({ ...base(row), status: 'gap', gapName: 'target unavailable', reason: target.unavailable });
+      const base = (row: ParityRow) => ({ fixture: fixture.name, row, column: column.id, tolerance });
+      if (isUnavailable(column)) {
+        for (const row of ROWS) record({ ...base(row), status: 'gap', gapName: 'runtime unavailable', reason: column.unavailable });
         continue;
       }
-      const plainCheck = plainSessionCheck(target, fixture);
+      const plainCheck = plainSessionCheck(column, fixture);
       let backend: GradientBackend;
       try {
-        backend = await target.open(fixture);
+        backend = await column.open(fixture);
+        if (backend.name !== column.runtime) {
+          await backend.dispose?.();
+          throw new Error(`the backend calls itself ${backend.name}, not by the column's runtime id ${column.runtime}`);
+        }
       } catch (error) {
-        for (const row of ROWS) record(stoppedCell(base(row), error, target.id));
+        for (const row of ROWS) record(stoppedCell(base(row), error, column.runtime));
         continue;
       }
       try {
         for (const row of ROWS) {
           try {
-            const { map, ms } = await runRow(row, backend, fixture, target.model);
+            const { map, ms } = await runRow(row, backend, fixture, column.model);
             const expected = row === 'logits' ? fixture.reference.logits : references[row].values;
             const score = agreement(map, expected);
             const heatmap = HEATMAP_METHODS.includes(row as ParityMethod) ? { map: Array.from(map) } : {};
             const cell: CellResult = { ...base(row), status: score.relativeMaxError <= tolerance ? 'pass' : 'fail', ...score, ms, ...heatmap };
-            record(cell.status === 'fail' ? kinkFlipVerdict(runtimeVerdict(cell, await plainCheck(), target)) : cell);
+            record(cell.status === 'fail' ? kinkFlipVerdict(runtimeVerdict(cell, await plainCheck(), column)) : cell);
           } catch (error) {
-            record(stoppedCell(base(row), error, target.id));
+            record(stoppedCell(base(row), error, column.runtime));
           }
         }
       } finally {
@@ -124,5 +128,5 @@ export async function runSuite(fixtures: readonly LoadedFixture[], targets: read
       }
     }
   }
-  return { targets: targets.map(targetInfo), fixtures: fixtures.map(fixtureInfo), cells, ms: performance.now() - start };
+  return { columns: columns.map(columnInfo), fixtures: fixtures.map(fixtureInfo), cells, ms: performance.now() - start };
 }

@@ -1,7 +1,7 @@
 import type { CellResult } from './results.js';
 
 /**
- * The plain-session check of a fixture on one target: the unmodified model
+ * The plain-session check of a fixture on one column: the unmodified model
  * (its static-batch copy, see `LoadedFixture.onnxStaticBatch`) run by the
  * runtime alone on the same execution provider, none of this project's code
  * in between, its logits scored against PyTorch's; or why it could not run.
@@ -13,7 +13,7 @@ export type PlainSessionCheck =
 /** Where the check ran, for the reason's wording. */
 export interface VerdictContext {
   /** e.g. `ONNX Runtime`. */
-  readonly runtime: string;
+  readonly library: string;
   /** The execution provider / device, e.g. `webgl`. */
   readonly device: string;
 }
@@ -38,13 +38,13 @@ export function runtimeVerdict(cell: CellResult, plain: PlainSessionCheck | unde
   if (cell.status !== 'fail' || plain === undefined) return cell;
   const ours = cell.relativeMaxError!;
   if (!plain.ran) {
-    return { ...cell, reason: `the plain session could not run the unmodified model on ${where.runtime} ${where.device} to compare: ${plain.error}` };
+    return { ...cell, reason: `the plain session could not run the unmodified model on ${where.library} ${where.device} to compare: ${plain.error}` };
   }
   if (plain.relativeMaxError <= cell.tolerance) {
     return {
       ...cell,
       reason:
-        `the plain session on ${where.runtime} ${where.device} computes the model's logits within tolerance ` +
+        `the plain session on ${where.library} ${where.device} computes the model's logits within tolerance ` +
         `(relative error ${e(plain.relativeMaxError)}), so the error (${e(ours)}) is not the runtime's forward pass`,
     };
   }
@@ -57,6 +57,6 @@ export function runtimeVerdict(cell: CellResult, plain: PlainSessionCheck | unde
     ...cell,
     status: 'gap',
     gapName: RUNTIME_WRONG_GAP,
-    reason: `runtime computes the model itself wrong on ${where.runtime} ${where.device}: ${measured}${forGradients}`,
+    reason: `runtime computes the model itself wrong on ${where.library} ${where.device}: ${measured}${forGradients}`,
   };
 }

@@ -19,6 +19,7 @@ import { readOnnxModel } from '../model/onnx-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
+import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
 
 export interface OnnxBackendOptions {
@@ -132,10 +133,9 @@ export class OnnxBackend implements GradientBackend {
     this.#textureRowLimit = defaultLimit === undefined ? undefined : (maxTextureSize ?? defaultLimit);
   }
 
+  /** The runtime id: `onnx-node`, `onnx-wasm`, `onnx-webgpu`, `onnx-webgl` (see `runtime-id.ts`). */
   get name(): string {
-    const providers = this.#sessionOptions.executionProviders ?? ['default'];
-    const first = providers[0];
-    return `onnx-${typeof first === 'string' ? first : (first?.name ?? 'default')}`;
+    return onnxRuntimeId(this.#ort, this.#sessionOptions.executionProviders);
   }
 
   /** The input's declared shape; null where the model leaves a dimension free. */

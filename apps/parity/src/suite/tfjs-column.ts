@@ -1,20 +1,22 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import type { GradientBackend } from '@saliency/core';
+import type { GradientBackend, RuntimeId } from '@saliency/core';
 import { createTfjsBackend } from '@saliency/backend-tfjs';
-import type { ParityTarget } from './targets.js';
+import { columnId, type Environment, type ParityColumn } from './columns.js';
 
 type Tf = typeof tfjs;
 
 /**
- * A TF.js backend (`cpu`, `wasm`, `webgl`, `webgpu`) as a parity target. The
+ * A TF.js backend (`cpu`, `wasm`, `webgl`, `webgpu`) as a parity column. The
  * fixture's layers model is loaded from memory after switching backends, so
  * its weights live on that backend, and disposed with the gradient backend.
  */
-export function tfjsTarget(tf: Tf, backendName: string, environment: 'node' | 'chromium'): ParityTarget {
+export function tfjsColumn(tf: Tf, backendName: 'cpu' | 'wasm' | 'webgl' | 'webgpu', environment: Environment): ParityColumn {
   const gpu = backendName === 'webgl' || backendName === 'webgpu';
+  const runtime: RuntimeId = `tfjs-${backendName}`;
   return {
-    id: environment === 'node' ? `tfjs-${backendName}-node` : `tfjs-${backendName}`,
-    runtime: 'TF.js',
+    id: columnId(runtime, environment),
+    runtime,
+    library: 'TF.js',
     device: backendName,
     environment,
     deviceClass: gpu ? 'gpu' : 'float32-exact',

@@ -1,6 +1,6 @@
-import { onnxTarget } from '../suite/onnx-target.js';
-import type { TargetEntry } from '../suite/targets.js';
-import { tfjsTarget } from '../suite/tfjs-target.js';
+import { onnxColumn } from '../suite/onnx-column.js';
+import type { ColumnEntry } from '../suite/columns.js';
+import { tfjsColumn } from '../suite/tfjs-column.js';
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -29,19 +29,19 @@ async function installWebGpu(): Promise<string | undefined> {
  * onnxruntime-web's wasm EP. WebGL and ONNX Runtime's WebGPU and WebGL EPs
  * need a browser: the Chromium run covers them.
  */
-export async function nodeTargets(options: { webgpu: boolean }): Promise<TargetEntry[]> {
+export async function nodeColumns(options: { webgpu: boolean }): Promise<ColumnEntry[]> {
   const webgpuProblem = options.webgpu ? await installWebGpu() : 'TF.js webgpu in Node (Dawn over SwiftShader) runs, but takes about 150 s for the five fixtures here, so it is left out of the default run: the Chromium run covers TF.js webgpu; pass --node-webgpu to run it';
   const tf = await import('@tensorflow/tfjs');
   await import('@tensorflow/tfjs-backend-wasm');
   if (!webgpuProblem) await import('@tensorflow/tfjs-backend-webgpu');
   const ortNode = await import('onnxruntime-node');
   const ortWeb = await import('onnxruntime-web');
-  const webgpu = tfjsTarget(tf, 'webgpu', 'node');
+  const webgpu = tfjsColumn(tf, 'webgpu', 'node');
   return [
-    tfjsTarget(tf, 'cpu', 'node'),
-    tfjsTarget(tf, 'wasm', 'node'),
+    tfjsColumn(tf, 'cpu', 'node'),
+    tfjsColumn(tf, 'wasm', 'node'),
     webgpuProblem ? { ...webgpu, unavailable: webgpuProblem } : webgpu,
-    onnxTarget(ortNode, 'ort-node', 'cpu (native)', undefined, 'node'),
-    onnxTarget(ortWeb, 'ort-wasm-node', 'wasm', 'wasm', 'node'),
+    onnxColumn(ortNode, 'onnx-node', 'cpu (native)', undefined, 'node'),
+    onnxColumn(ortWeb, 'onnx-wasm', 'wasm', 'wasm', 'node'),
   ];
 }

@@ -1,24 +1,25 @@
-import type { GradientBackend } from '@saliency/core';
+import type { GradientBackend, RuntimeId } from '@saliency/core';
 import { createOnnxBackend, type OnnxRuntimeModule } from '@saliency/backend-onnx';
-import type { ParityTarget } from './targets.js';
+import { columnId, type Environment, type ParityColumn } from './columns.js';
 
 /**
- * An ONNX Runtime module on one execution provider as a parity target:
- * `id` e.g. `ort-webgl`, `executionProvider` e.g. `webgl` (`undefined` for
- * onnxruntime-node's default CPU provider).
+ * An ONNX Runtime module on one execution provider as a parity column:
+ * `runtime` e.g. `onnx-webgl`, `executionProvider` e.g. `webgl` (`undefined`
+ * for onnxruntime-node's default CPU provider).
  */
-export function onnxTarget(
+export function onnxColumn(
   ort: unknown,
-  id: string,
+  runtime: RuntimeId,
   device: string,
   executionProvider: string | undefined,
-  environment: 'node' | 'chromium',
-): ParityTarget {
+  environment: Environment,
+): ParityColumn {
   const sessionOptions = executionProvider ? { executionProviders: [executionProvider] } : {};
   const gpu = executionProvider === 'webgl' || executionProvider === 'webgpu';
   return {
-    id,
-    runtime: 'ONNX Runtime',
+    id: columnId(runtime, environment),
+    runtime,
+    library: 'ONNX Runtime',
     device,
     environment,
     deviceClass: gpu ? 'gpu' : 'float32-exact',
