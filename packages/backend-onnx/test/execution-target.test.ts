@@ -42,7 +42,10 @@ describe.each(GPU_TARGETS)('gradients built for %s are exact', (target) => {
   it.each([
     { name: '3×3 stride 2 pad 1, opset 17', opset: 17, x: [2, 2, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
     { name: '2×2 stride 2, opset 22', opset: 22, x: [1, 3, 6, 4], attributes: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
-    { name: 'ceil_mode, dilations, opset 17', opset: 17, x: [1, 2, 7, 8], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } } },
+    // ceil_mode and dilations: WebGPU only; the WebGL EP's pools have neither (refused below).
+    ...(target === 'webgpu'
+      ? [{ name: 'ceil_mode, dilations, opset 17', opset: 17, x: [1, 2, 7, 8], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } } }]
+      : []),
     { name: 'SAME_UPPER, opset 17', opset: 17, x: [1, 2, 5, 6], attributes: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } } },
     // 1-D: WebGPU only; WebGL has 2-D ConvTranspose only (refused below).
     ...(target === 'webgpu' ? [{ name: '1-D, opset 17', opset: 17, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } }] : []),
@@ -89,6 +92,8 @@ describe('gradients built for webgl are exact', () => {
       attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
       inputs: [{ shape: [2, 3, 9, 9] }, weight([4, 3, 3, 3], 4), { shape: [4] }],
     }));
+  it.each([12, 13, 18])('Concat of three inputs at opset %i (Split from opset 13 as Slices)', (opset) =>
+    checkGradient({ opType: 'Concat', opset, target, attributes: { axis: { int: 1 } }, inputs: [{ shape: [2, 2, 3] }, { shape: [2, 1, 3] }, { shape: [2, 3, 3] }] }));
   it('Gemm (with a zero C in its gradient)', () =>
     checkGradient({ opType: 'Gemm', opset: 17, target, attributes: { transB: { int: 1 } }, inputs: [{ shape: [3, 4] }, { shape: [5, 4] }] }));
 });
@@ -234,6 +239,57 @@ describe('webgl refuses what its EP cannot run, naming the op and node', () => {
     expect(checkGradient({ opType: 'MaxPool', opset: 17, target: 'webgl', attributes: { kernel_shape: ints([3]), strides: ints([2]) }, inputs: [{ shape: [1, 2, 9] }] })).rejects.toThrow(
       /op 'ConvTranspose' of ConvTranspose node "saliency\/ConvTranspose_\d+" over 1 spatial axes is not supported/,
     ));
+
+  /** A model of one pool with these attributes at opset 17, its node named "pool". */
+  const pool = (opType: string, attributes: Record<string, AttributeValue>) => ({
+    opset: 17,
+    nodes: [node(opType, ['x'], ['p'], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), ...attributes }, 'pool'), node('Flatten', ['p'], ['logits'])],
+    initializers: {},
+    inputs: [valueInfo('x', [1, 2, 8, 8])],
+    outputs: [valueInfo('logits', [1, 2 * (attributes['ceil_mode'] !== undefined ? 16 : attributes['dilations'] !== undefined ? 4 : 9)])],
+  });
+
+  it.each([
+    ['MaxPool', { ceil_mode: { int: 1 } }, /op 'MaxPool' of MaxPool node "pool" with attribute ceil_mode = 1 is not supported \("using ceil\(\) in shape computation/],
+    ['AveragePool', { ceil_mode: { int: 1 } }, /op 'AveragePool' of AveragePool node "pool" with attribute ceil_mode = 1 is not supported/],
+    ['MaxPool', { dilations: ints([2, 2]) }, /op 'MaxPool' of MaxPool node "pool" with attribute dilations = \[2,2\] is not supported: the EP's pooling shader ignores dilations/],
+  ] as const)('%s %j, in the forward model too, saying the forward cannot run', (opType, attributes, message) => {
+    for (const result of ['none', 'gradient'] as const) {
+      const build = () => buildGradientModel(onnxModel(pool(opType, attributes)), { inputName: 'x', inputShape: [1, 2, 8, 8], outputName: 'logits', keepSoftmax: true, result, target: 'webgl' });
+      expect(build).toThrow(AttributionError);
+      expect(build).toThrow(message);
+      expect(build).toThrow(/It is a node of the model itself, so the EP cannot run even its forward pass/);
+    }
+  });
+
+  it('the backend refuses a ceil_mode MaxPool with a coded error before creating a session', async () => {
+    const counting = countingOrt(ort);
+    const backend = createOnnxBackend(counting.module, onnxBytes(pool('MaxPool', { ceil_mode: { int: 1 } })), { sessionOptions: { executionProviders: ['webgl'] } });
+    await expect(backend.gradients(hostTensor(new Float32Array(128), [1, 2, 8, 8]), new Int32Array([0]))).rejects.toMatchObject({
+      code: 'UNSUPPORTED_MODEL',
+      message: expect.stringMatching(/MaxPool node "pool" with attribute ceil_mode = 1/),
+    });
+    expect(counting.created()).toBe(0);
+    await backend.dispose();
+  });
+
+  it.each([
+    ['a Pad in mode wrap (opset 19)', 19, node('Pad', ['x', 'allPads'], ['logits'], { mode: { string: 'wrap' } }, 'pad'), /op 'Pad' of Pad node "pad" with attribute mode = "wrap" is not supported/],
+    ['a Pad with its axes input (opset 18)', 18, node('Pad', ['x', 'pads', '', 'axes'], ['logits'], {}, 'pad'), /op 'Pad' of Pad node "pad" with its axes input/],
+  ] as const)('%s', (_, opset, padNode, message) => {
+    const model = onnxModel({
+      opset,
+      nodes: [padNode],
+      initializers: {
+        allPads: { dims: [4], values: [0, 0, 0, 1], dataType: DataType.INT64 },
+        pads: { dims: [2], values: [0, 1], dataType: DataType.INT64 },
+        axes: { dims: [1], values: [1], dataType: DataType.INT64 },
+      },
+      inputs: [valueInfo('x', [1, 3])],
+      outputs: [valueInfo('logits', [1, 4])],
+    });
+    expect(() => buildGradientModel(model, { inputName: 'x', inputShape: [1, 3], outputName: 'logits', keepSoftmax: true, result: 'none', target: 'webgl' })).toThrow(message);
+  });
 
   it('a ReduceProd with its axes as an input (opset 18)', () => {
     const model = onnxModel({

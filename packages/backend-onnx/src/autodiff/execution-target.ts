@@ -47,9 +47,11 @@ export type Capability =
    * ReLU outputs wrong (apps/parity's resnet_block: its plain forward is off
    * by 0.32) while the ReLU inputs it computes give the right mask.
    */
-  | 'reluMaskFromOutput';
+  | 'reluMaskFromOutput'
+  /** Split from opset 13, its part sizes as an input (the WebGL EP has Split at opsets 2–12 only). */
+  | 'splitSizesInput';
 
-const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput'];
+const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput', 'splitSizesInput'];
 
 const CAPABILITIES: Readonly<Record<ExecutionTarget, ReadonlySet<Capability>>> = {
   cpu: new Set(ALL),

@@ -7,6 +7,9 @@ import { reduceAxesAsInput, sameShape, sizeOf } from '../ops/tensor-math.js';
 import { attributeProto, type AttributeValue } from './attribute-value.js';
 import { supports, type ExecutionTarget } from './execution-target.js';
 
+/** The prefix of every name the emitter makes, so that its nodes are told from the model's own. */
+export const EMITTED_PREFIX = 'saliency/';
+
 /**
  * Appends nodes and initializers to a graph under fresh names, and knows the
  * static type of everything it emits, so that the gradient rules can be
@@ -31,7 +34,7 @@ export class GraphEmitter {
   /** A value name used nowhere in the model. */
   freshName(hint = 'v'): string {
     for (;;) {
-      const name = `saliency/${hint}${this.#counter++}`;
+      const name = `${EMITTED_PREFIX}${hint}${this.#counter++}`;
       if (!this.#taken.has(name)) return name;
     }
   }
