@@ -11,6 +11,7 @@ import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
 import { createOnnxBackend } from '../src/index.js';
 import { checkGradient, uniformValues, type Operand } from './helpers/check-gradient.js';
 import { countingOrt } from './helpers/counting-ort.js';
+import { runGradient } from './helpers/run-gradient.js';
 import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 
 /*
@@ -94,6 +95,19 @@ describe('gradients built for webgl are exact', () => {
     }));
   it.each([12, 13, 18])('Concat of three inputs at opset %i (Split from opset 13 as Slices)', (opset) =>
     checkGradient({ opType: 'Concat', opset, target, attributes: { axis: { int: 1 } }, inputs: [{ shape: [2, 2, 3] }, { shape: [2, 1, 3] }, { shape: [2, 3, 3] }] }));
+  // The first extremum's one-hot without ArgMax/ArgMin: with ties, the same values as the cpu graph's ArgMax
+  // (whose first-maximum routing pooling.test.ts and reduction.test.ts check against explicit expectations).
+  it.each([
+    { opType: 'GlobalMaxPool', opset: 17, attributes: {}, inputs: [{ shape: [2, 2, 3, 3], values: [...uniformValues(18, 6), 5, 1, 5, 0, 5, 2, 1, 0, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4] }] },
+    { opType: 'ReduceMax', opset: 13, attributes: { axes: ints([0, 2]), keepdims: { int: 0 } }, inputs: [{ shape: [2, 3, 2], values: [1, 2, 3, 3, 0, 1, 3, 1, 2, 3, 3, 0] }] },
+    { opType: 'ReduceMin', opset: 13, attributes: { axes: ints([0, 2]), keepdims: { int: 0 } }, inputs: [{ shape: [2, 3, 2], values: [1, 2, 3, 3, 0, 1, 3, 1, 0, 3, 3, 0] }] },
+  ])('$opType with tied extrema (no ArgMax/ArgMin)', async (c) => {
+    const cpu = await runGradient({ ...c }, 0);
+    const ours = await runGradient({ ...c, target }, 0);
+    expect(cpu.some((v) => v !== 0)).toBe(true);
+    expect(Array.from(ours)).toEqual(Array.from(cpu));
+  });
+  it('Abs (no Sign)', () => checkGradient({ opType: 'Abs', opset: 13, target, inputs: [{ shape: [3, 4] }] }));
   it('Gemm (with a zero C in its gradient)', () =>
     checkGradient({ opType: 'Gemm', opset: 17, target, attributes: { transB: { int: 1 } }, inputs: [{ shape: [3, 4] }, { shape: [5, 4] }] }));
 });

@@ -49,9 +49,13 @@ export type Capability =
    */
   | 'reluMaskFromOutput'
   /** Split from opset 13, its part sizes as an input (the WebGL EP has Split at opsets 2–12 only). */
-  | 'splitSizesInput';
+  | 'splitSizesInput'
+  /** ArgMax and ArgMin. */
+  | 'argExtremum'
+  /** Sign (opset 9). */
+  | 'sign';
 
-const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput', 'splitSizesInput'];
+const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput', 'splitSizesInput', 'argExtremum', 'sign'];
 
 const CAPABILITIES: Readonly<Record<ExecutionTarget, ReadonlySet<Capability>>> = {
   cpu: new Set(ALL),
