@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '../src/autodiff/attribute-value.js';
 import { buildGradientModel, type GradientModelRequest } from '../src/autodiff/build-gradient-model.js';
 import { executionTargetOf, type ExecutionTarget } from '../src/autodiff/execution-target.js';
+import { checkRunsOnWebgl } from '../src/autodiff/webgl-ops.js';
 import { readTensorProto } from '../src/model/const-tensor.js';
 import { DataType } from '../src/model/data-type.js';
 import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
@@ -303,6 +304,22 @@ describe('webgl refuses what its EP cannot run, naming the op and node', () => {
       outputs: [valueInfo('logits', [1, 4])],
     });
     expect(() => buildGradientModel(model, { inputName: 'x', inputShape: [1, 3], outputName: 'logits', keepSoftmax: true, result: 'none', target: 'webgl' })).toThrow(message);
+  });
+
+  // Resize has no rule yet: the table is checked on its own, as a graph holding one would be.
+  it.each([
+    [10, { mode: { string: 'cubic' } }, /op 'Resize' of Resize node "resize" with attribute mode = "cubic" is not supported at opset 10/],
+    [18, { mode: { string: 'linear' }, antialias: { int: 1 } }, /with attribute antialias = 1 is not supported/],
+    [13, { coordinate_transformation_mode: { string: 'half_pixel_symmetric' } }, /with attribute coordinate_transformation_mode = "half_pixel_symmetric"/],
+  ] as const)('a Resize at opset %i with %j', (opset, attributes, message) => {
+    const graph = onnxModel({
+      opset,
+      nodes: [node('Resize', ['x', '', 'scales'], ['y'], attributes, 'resize')],
+      initializers: { scales: { dims: [4], values: [1, 1, 2, 2] } },
+      inputs: [valueInfo('x', [1, 1, 2, 2])],
+      outputs: [valueInfo('y', [1, 1, 4, 4])],
+    }).graph!;
+    expect(() => checkRunsOnWebgl(graph, opset, 'the test graph')).toThrow(message);
   });
 
   it('a ReduceProd with its axes as an input (opset 18)', () => {
