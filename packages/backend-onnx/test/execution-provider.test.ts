@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '../src/model/attribute-value.js';
 import { buildGradientModel, type GradientModelRequest } from '../src/autodiff/build-gradient-model.js';
 import { executionProviderOf, type ExecutionProvider } from '../src/execution-provider/execution-provider.js';
+import { checkRunsOnWebgl } from '../src/execution-provider/webgl-ops.js';
 import { readTensorProto } from '../src/model/const-tensor.js';
 import { DataType } from '../src/model/data-type.js';
 import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
@@ -12,6 +13,7 @@ import { createOnnxBackend, type OnnxBackendOptions, type OnnxRuntimeModule } fr
 import { checkGradient, uniformValues, type Operand } from './helpers/check-gradient.js';
 import { countingOrt } from './helpers/counting-ort.js';
 import { mlpFixture } from './helpers/mlp-model.js';
+import { runGradient } from './helpers/run-gradient.js';
 import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 
 /*
@@ -65,7 +67,10 @@ describe.each(GPU_PROVIDERS)('gradients built for %s are exact', (provider) => {
   it.each([
     { name: '3×3 stride 2 pad 1, opset 17', opset: 17, x: [2, 2, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
     { name: '2×2 stride 2, opset 22', opset: 22, x: [1, 3, 6, 4], attributes: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
-    { name: 'ceil_mode, dilations, opset 17', opset: 17, x: [1, 2, 7, 8], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } } },
+    // ceil_mode and dilations: WebGPU only; the WebGL EP's pools have neither (refused below).
+    ...(provider === 'webgpu'
+      ? [{ name: 'ceil_mode, dilations, opset 17', opset: 17, x: [1, 2, 7, 8], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } } }]
+      : []),
     { name: 'SAME_UPPER, opset 17', opset: 17, x: [1, 2, 5, 6], attributes: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } } },
     // 1-D: WebGPU only; WebGL has 2-D ConvTranspose only (refused below).
     ...(provider === 'webgpu' ? [{ name: '1-D, opset 17', opset: 17, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } }] : []),
@@ -112,6 +117,21 @@ describe('gradients built for webgl are exact', () => {
       attributes: { strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
       inputs: [{ shape: [2, 3, 9, 9] }, weight([4, 3, 3, 3], 4), { shape: [4] }],
     }));
+  it.each([12, 13, 18])('Concat of three inputs at opset %i (Split from opset 13 as Slices)', (opset) =>
+    checkGradient({ opType: 'Concat', opset, executionProvider: provider, attributes: { axis: { int: 1 } }, inputs: [{ shape: [2, 2, 3] }, { shape: [2, 1, 3] }, { shape: [2, 3, 3] }] }));
+  // The first extremum's one-hot without ArgMax/ArgMin: with ties, the same values as the cpu graph's ArgMax
+  // (whose first-maximum routing pooling.test.ts and reduction.test.ts check against explicit expectations).
+  it.each([
+    { opType: 'GlobalMaxPool', opset: 17, attributes: {}, inputs: [{ shape: [2, 2, 3, 3], values: [...uniformValues(18, 6), 5, 1, 5, 0, 5, 2, 1, 0, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4] }] },
+    { opType: 'ReduceMax', opset: 13, attributes: { axes: ints([0, 2]), keepdims: { int: 0 } }, inputs: [{ shape: [2, 3, 2], values: [1, 2, 3, 3, 0, 1, 3, 1, 2, 3, 3, 0] }] },
+    { opType: 'ReduceMin', opset: 13, attributes: { axes: ints([0, 2]), keepdims: { int: 0 } }, inputs: [{ shape: [2, 3, 2], values: [1, 2, 3, 3, 0, 1, 3, 1, 0, 3, 3, 0] }] },
+  ])('$opType with tied extrema (no ArgMax/ArgMin)', async (c) => {
+    const cpu = await runGradient({ ...c }, 0);
+    const ours = await runGradient({ ...c, executionProvider: provider }, 0);
+    expect(cpu.some((v) => v !== 0)).toBe(true);
+    expect(Array.from(ours)).toEqual(Array.from(cpu));
+  });
+  it('Abs (no Sign)', () => checkGradient({ opType: 'Abs', opset: 13, executionProvider: provider, inputs: [{ shape: [3, 4] }] }));
   it('Gemm (with a zero C in its gradient)', () =>
     checkGradient({ opType: 'Gemm', opset: 17, executionProvider: provider, attributes: { transB: { int: 1 } }, inputs: [{ shape: [3, 4] }, { shape: [5, 4] }] }));
 });
@@ -257,6 +277,73 @@ describe('webgl refuses what its EP cannot run, naming the op and node', () => {
     expect(checkGradient({ opType: 'MaxPool', opset: 17, executionProvider: 'webgl', attributes: { kernel_shape: ints([3]), strides: ints([2]) }, inputs: [{ shape: [1, 2, 9] }] })).rejects.toThrow(
       /op 'ConvTranspose' of ConvTranspose node "saliency\/ConvTranspose_\d+" over 1 spatial axes is not supported/,
     ));
+
+  /** A model of one pool with these attributes at opset 17, its node named "pool". */
+  const pool = (opType: string, attributes: Record<string, AttributeValue>) => ({
+    opset: 17,
+    nodes: [node(opType, ['x'], ['p'], { kernel_shape: ints([3, 3]), strides: ints([2, 2]), ...attributes }, 'pool'), node('Flatten', ['p'], ['logits'])],
+    initializers: {},
+    inputs: [valueInfo('x', [1, 2, 8, 8])],
+    outputs: [valueInfo('logits', [1, 2 * (attributes['ceil_mode'] !== undefined ? 16 : attributes['dilations'] !== undefined ? 4 : 9)])],
+  });
+
+  it.each([
+    ['MaxPool', { ceil_mode: { int: 1 } }, /op 'MaxPool' of MaxPool node "pool" with attribute ceil_mode = 1 is not supported \("using ceil\(\) in shape computation/],
+    ['AveragePool', { ceil_mode: { int: 1 } }, /op 'AveragePool' of AveragePool node "pool" with attribute ceil_mode = 1 is not supported/],
+    ['MaxPool', { dilations: ints([2, 2]) }, /op 'MaxPool' of MaxPool node "pool" with attribute dilations = \[2,2\] is not supported: the EP's pooling shader ignores dilations/],
+  ] as const)('%s %j, in the forward model too, saying the forward cannot run', (opType, attributes, message) => {
+    for (const result of ['none', 'gradient'] as const) {
+      const build = () => buildGradientModel(onnxModel(pool(opType, attributes)), { inputName: 'x', inputShape: [1, 2, 8, 8], outputName: 'logits', keepSoftmax: true, result, executionProvider: 'webgl' });
+      expect(build).toThrow(AttributionError);
+      expect(build).toThrow(message);
+      expect(build).toThrow(/It is a node of the model itself, so the EP cannot run even its forward pass/);
+    }
+  });
+
+  it('the backend refuses a ceil_mode MaxPool with a coded error before creating a session', async () => {
+    const counting = countingOrt(ort);
+    const backend = createOnnxBackend(counting.module, onnxBytes(pool('MaxPool', { ceil_mode: { int: 1 } })), { sessionOptions: { executionProviders: ['webgl'] } });
+    await expect(backend.gradients(hostTensor(new Float32Array(128), [1, 2, 8, 8]), new Int32Array([0]))).rejects.toMatchObject({
+      code: 'UNSUPPORTED_MODEL',
+      message: expect.stringMatching(/MaxPool node "pool" with attribute ceil_mode = 1/),
+    });
+    expect(counting.created()).toBe(0);
+    await backend.dispose();
+  });
+
+  it.each([
+    ['a Pad in mode wrap (opset 19)', 19, node('Pad', ['x', 'allPads'], ['logits'], { mode: { string: 'wrap' } }, 'pad'), /op 'Pad' of Pad node "pad" with attribute mode = "wrap" is not supported/],
+    ['a Pad with its axes input (opset 18)', 18, node('Pad', ['x', 'pads', '', 'axes'], ['logits'], {}, 'pad'), /op 'Pad' of Pad node "pad" with its axes input/],
+  ] as const)('%s', (_, opset, padNode, message) => {
+    const model = onnxModel({
+      opset,
+      nodes: [padNode],
+      initializers: {
+        allPads: { dims: [4], values: [0, 0, 0, 1], dataType: DataType.INT64 },
+        pads: { dims: [2], values: [0, 1], dataType: DataType.INT64 },
+        axes: { dims: [1], values: [1], dataType: DataType.INT64 },
+      },
+      inputs: [valueInfo('x', [1, 3])],
+      outputs: [valueInfo('logits', [1, 4])],
+    });
+    expect(() => buildGradientModel(model, { inputName: 'x', inputShape: [1, 3], outputName: 'logits', keepSoftmax: true, result: 'none', executionProvider: 'webgl' })).toThrow(message);
+  });
+
+  // Resize has no rule yet: the table is checked on its own, as a graph holding one would be.
+  it.each([
+    [10, { mode: { string: 'cubic' } }, /op 'Resize' of Resize node "resize" with attribute mode = "cubic" is not supported at opset 10/],
+    [18, { mode: { string: 'linear' }, antialias: { int: 1 } }, /with attribute antialias = 1 is not supported/],
+    [13, { coordinate_transformation_mode: { string: 'half_pixel_symmetric' } }, /with attribute coordinate_transformation_mode = "half_pixel_symmetric"/],
+  ] as const)('a Resize at opset %i with %j', (opset, attributes, message) => {
+    const graph = onnxModel({
+      opset,
+      nodes: [node('Resize', ['x', '', 'scales'], ['y'], attributes, 'resize')],
+      initializers: { scales: { dims: [4], values: [1, 1, 2, 2] } },
+      inputs: [valueInfo('x', [1, 1, 2, 2])],
+      outputs: [valueInfo('y', [1, 1, 4, 4])],
+    }).graph!;
+    expect(() => checkRunsOnWebgl(graph, opset, 'the test graph')).toThrow(message);
+  });
 
   it('a ReduceProd with its axes as an input (opset 18)', () => {
     const model = onnxModel({

@@ -69,6 +69,41 @@ describe.each(RUNTIMES)('OnnxBackend on %s', (_, ort, sessionOptions) => {
   });
 });
 
+describe.each(RUNTIMES)('a final Sigmoid (a probability head) on %s', (_, ort, sessionOptions) => {
+  const { bytes, reference } = mlpFixture({ head: 'Sigmoid' });
+  const targets = Int32Array.from([0, 3, 2]);
+  const example = (b: number) => Float64Array.from(x.data.subarray(b * 6, (b + 1) * 6));
+
+  it('is left out by default: the logits and their gradients', async () => {
+    const backend = createOnnxBackend(ort, bytes, { sessionOptions });
+    try {
+      const logits = await backend.logits(x);
+      const gradients = await backend.gradients(x, targets);
+      for (let b = 0; b < 3; b++) {
+        expectClose(logits.data.subarray(b * 4, (b + 1) * 4), reference.logits(example(b)), 1e-5, `logits ${b}`);
+        expectClose(gradients.data.subarray(b * 6, (b + 1) * 6), reference.gradient!(example(b), targets[b]!), 1e-5, `gradient ${b}`);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it("is kept with softmax: 'keep': the probabilities and their gradients", async () => {
+    const backend = createOnnxBackend(ort, bytes, { sessionOptions, softmax: 'keep' });
+    try {
+      const probabilities = (e: Float64Array) => reference.logits(e).map((z) => 1 / (1 + Math.exp(-z)));
+      const outputs = await backend.logits(x);
+      const gradients = await backend.gradients(x, targets);
+      for (let b = 0; b < 3; b++) {
+        expectClose(outputs.data.subarray(b * 4, (b + 1) * 4), probabilities(example(b)), 1e-5, `probabilities ${b}`);
+        expectClose(gradients.data.subarray(b * 6, (b + 1) * 6), centralDifferenceGradient(probabilities, example(b), targets[b]!), 1e-4, `gradient ${b}`);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
 describe('OnnxBackend refuses bad models and inputs clearly', () => {
   const ort = ortNode as unknown as OnnxRuntimeModule;
   const refusal = (run: () => unknown) => {

@@ -15,9 +15,11 @@ import {
  * What the backend differentiates.
  *
  * - `'strip'` (default): the logits. A LayersModel or GraphModel whose last
- *   operation is a softmax or log-softmax is run up to that operation's input,
- *   as the method contract asks (gradients are of logits, never of a softmax).
- * - `'keep'`: the model's output as it is, softmax included.
+ *   operation is a probability head — a softmax, a log-softmax, or a sigmoid
+ *   on a [B, K] output (binary or multi-label) — is run up to that
+ *   operation's input, as the method contract asks (gradients are of logits,
+ *   never of probabilities; docs/methods.md).
+ * - `'keep'`: the model's output as it is, its softmax or sigmoid included.
  *
  * A plain function is always taken as it is: it is trusted to return logits.
  */
@@ -34,6 +36,9 @@ export interface LogitsFunction {
 
 const SOFTMAX_ACTIVATIONS = new Set(['softmax', 'logSoftmax']);
 const SOFTMAX_OPS = new Set(['Softmax', 'LogSoftmax']);
+/** A sigmoid is a probability head on a [B, K] output only (elsewhere, e.g. a segmentation map, it is the model's own). */
+const SIGMOID_ACTIVATION = 'sigmoid';
+const SIGMOID_OP = 'Sigmoid';
 const PASS_THROUGH_OPS = new Set(['Identity', 'IdentityN', 'StopGradient', 'Snapshot']);
 
 /** Builds the function the backend differentiates from any accepted model. */
@@ -83,15 +88,15 @@ function activationOf(layer: LayerLike): string | undefined {
   return typeof activation === 'string' ? activation : undefined;
 }
 
-/** Whether a layer's output is a softmax, looking into nested models. */
-function layerEndsInSoftmax(layer: LayerLike): boolean {
+/** Whether a layer's output (of rank `rank`) is a probability head, looking into nested models. */
+function layerEndsInProbabilityHead(layer: LayerLike, rank: number): boolean {
   const className = layer.getClassName();
   if (className === 'Softmax') return true;
   const activation = activationOf(layer);
-  if (activation !== undefined && SOFTMAX_ACTIVATIONS.has(activation)) return true;
+  if (activation !== undefined && (SOFTMAX_ACTIVATIONS.has(activation) || (activation === SIGMOID_ACTIVATION && rank === 2))) return true;
   const nested = layer as Partial<LayersModelLike>;
   if (Array.isArray(nested.layers) && nested.outputs !== undefined && nested.outputs.length === 1) {
-    return layerEndsInSoftmax(nested.outputs[0]!.sourceLayer);
+    return layerEndsInProbabilityHead(nested.outputs[0]!.sourceLayer, rank);
   }
   return false;
 }
@@ -99,9 +104,9 @@ function layerEndsInSoftmax(layer: LayerLike): boolean {
 function unstrippable(where: string): AttributionError {
   return new AttributionError(
     'UNSUPPORTED_MODEL',
-    `createTfjsBackend: the model ends in a softmax fused into ${where}, which cannot be removed. ` +
+    `createTfjsBackend: the model ends in a softmax or sigmoid fused into ${where}, which cannot be removed. ` +
       'Gradients are taken of logits: pass a function (x: tf.Tensor) => tf.Tensor that returns the logits, ' +
-      "or pass { softmax: 'keep' } to differentiate the softmax output as it is",
+      "or pass { softmax: 'keep' } to differentiate the output as it is",
   );
 }
 
@@ -112,7 +117,7 @@ function layersModelLogits(model: LayersModelLike, softmax: SoftmaxHandling): Lo
   const modelName = `LayersModel ${model.name}`;
 
   const last = output.sourceLayer;
-  if (softmax === 'keep' || !layerEndsInSoftmax(last)) {
+  if (softmax === 'keep' || !layerEndsInProbabilityHead(last, output.shape.length)) {
     return {
       run: (x) => asTensor(model.apply(x, { training: false }), modelName),
       inputShape,
@@ -122,7 +127,7 @@ function layersModelLogits(model: LayersModelLike, softmax: SoftmaxHandling): Lo
   const className = last.getClassName();
   const lastInput = output.inputs.length === 1 ? output.inputs[0] : undefined;
   if (lastInput === undefined) throw unstrippable(`layer ${last.name} (${className})`);
-  const description = `${modelName} without its final softmax (${last.name})`;
+  const description = `${modelName} without its final ${activationOf(last) ?? 'softmax'} (${last.name})`;
   const hidden: ModelFunction = (x) => evaluateSymbolic(lastInput, input, x, new Map());
 
   if (className === 'Softmax' || className === 'Activation') {
@@ -200,6 +205,11 @@ function graphOutputNode(model: GraphModelLike): GraphNodeLike | undefined {
   return node as GraphNodeLike;
 }
 
+/** The rank of the GraphModel's single output where its signature gives it (a sigmoid is a probability head on [B, K] only; the backend takes no other output). */
+function graphOutputRank(model: GraphModelLike): number | undefined {
+  return model.outputs[0]?.shape?.length;
+}
+
 function graphModelLogits(model: GraphModelLike, softmax: SoftmaxHandling): LogitsFunction {
   const input = single(model.inputs, 'input', 'GraphModel');
   single(model.outputs, 'output', 'GraphModel');
@@ -209,7 +219,7 @@ function graphModelLogits(model: GraphModelLike, softmax: SoftmaxHandling): Logi
 
   let node = softmax === 'strip' ? graphOutputNode(model) : undefined;
   while (node !== undefined && PASS_THROUGH_OPS.has(node.op) && node.inputs.length >= 1) node = node.inputs[0];
-  if (node === undefined || !SOFTMAX_OPS.has(node.op)) {
+  if (node === undefined || !(SOFTMAX_OPS.has(node.op) || (node.op === SIGMOID_OP && (graphOutputRank(model) ?? 2) === 2))) {
     return { run: runTo(undefined), inputShape, description: 'GraphModel' };
   }
   const logitsName = node.inputNames.find((name) => !name.startsWith('^'));

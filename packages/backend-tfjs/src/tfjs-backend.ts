@@ -16,9 +16,10 @@ import type { TfjsModel } from './model-types.js';
 
 export interface TfjsBackendOptions {
   /**
-   * What is differentiated when the model ends in a softmax (or log-softmax):
-   * `'strip'` (default) takes gradients of the logits before it, `'keep'` of
-   * the softmax output. A plain function is always taken as it is.
+   * What is differentiated when the model ends in a probability head (a
+   * softmax, log-softmax, or a sigmoid on its [B, K] output): `'strip'`
+   * (default) takes gradients of the logits before it, `'keep'` of the
+   * probabilities. A plain function is always taken as it is.
    */
   readonly softmax?: SoftmaxHandling;
 }

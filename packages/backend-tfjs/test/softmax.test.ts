@@ -85,6 +85,43 @@ describe.each(BACKENDS)('softmax handling on %s', (backendName) => {
     expect(() => createTfjsBackend(layersModel(mlpSpec()), { softmax: 'drop' as 'keep' })).toThrow(/'strip' or 'keep'/);
   });
 
+  describe('a final sigmoid on [B, K] (a probability head)', () => {
+    const sigmoidGradients = finiteDifferences(float64Model(mlpSpec(1, 'sigmoid')).logits, x, TARGETS);
+
+    it('the reference gradients of logits and of sigmoid differ', () => {
+      expect(Math.max(...logitGradients.map((v, i) => Math.abs(v - sigmoidGradients[i]!)))).toBeGreaterThan(0.05);
+    });
+
+    it('Dense(activation sigmoid) last: gradients and logits of the logits', async () => {
+      const backend = createTfjsBackend(layersModel(mlpSpec(1, 'sigmoid')));
+      expect(backend.description).toContain('without its final sigmoid');
+      expectClose((await backend.gradients(x, TARGETS)).data, logitGradients, 1e-4, 'stripped');
+      expectClose((await backend.logits(x)).data.subarray(0, 4), float64Model(mlpSpec()).logits(example(x, 0)), 1e-5, 'logits');
+    });
+
+    it('an Activation(sigmoid) layer last is stripped', async () => {
+      const input = tfl.input({ shape: [6] });
+      const logits = layersModel(mlpSpec()).apply(input) as tfl.SymbolicTensor;
+      const model = tfl.model({ inputs: input, outputs: tfl.layers.activation({ activation: 'sigmoid' }).apply(logits) as tfl.SymbolicTensor });
+      expectClose((await createTfjsBackend(model).gradients(x, TARGETS)).data, logitGradients, 1e-4, 'activation');
+    });
+
+    it("softmax: 'keep' differentiates the sigmoid output", async () => {
+      const backend = createTfjsBackend(layersModel(mlpSpec(1, 'sigmoid')), { softmax: 'keep' });
+      expectClose((await backend.gradients(x, TARGETS)).data, sigmoidGradients, 1e-4, 'kept');
+    });
+
+    it('a GraphModel ending in Sigmoid → Identity: differentiated before it, or kept with the option', async () => {
+      const model = denseGraphModel(mlpSpec(), 'Sigmoid');
+      const stripped = createTfjsBackend(model);
+      expect(stripped.description).toContain('Sigmoid');
+      expectClose((await stripped.gradients(x, TARGETS)).data, logitGradients, 1e-4, 'graph stripped');
+      const kept = createTfjsBackend(model as TfjsModel, { softmax: 'keep' });
+      expectClose((await kept.gradients(x, TARGETS)).data, sigmoidGradients, 1e-4, 'graph kept');
+      model.dispose();
+    });
+  });
+
   describe('GraphModel (in-memory GraphDef)', () => {
     it('ending in Softmax → Identity: differentiated before the Softmax', async () => {
       const model = denseGraphModel(mlpSpec(), true);

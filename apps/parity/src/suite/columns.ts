@@ -25,8 +25,12 @@ export interface ParityColumn {
   readonly deviceClass: DeviceClass;
   /** Which of the fixture's models and layouts it runs. */
   readonly model: 'onnx' | 'tfjs';
-  /** Opens the fixture's model on this column; the caller disposes it. */
-  open(fixture: LoadedFixture): Promise<GradientBackend>;
+  /**
+   * Opens the fixture's model in this column; the caller disposes it.
+   * `probabilityHead` is the backends' `softmax` option (default `'strip'`:
+   * a final softmax or sigmoid is left out, as the references do).
+   */
+  open(fixture: LoadedFixture, probabilityHead?: 'strip' | 'keep'): Promise<GradientBackend>;
   /**
    * The logits of the fixture's unmodified model (its static-batch copy) run
    * by the runtime alone in a plain session on the same device, with none of

@@ -23,6 +23,12 @@ export interface ReferenceJson {
   readonly noise: { seed: number; numSamples: number; sigma: number; shape: number[]; sha256: string };
   readonly input: number[];
   readonly targets: number[];
+  /**
+   * Where the exported models end in a probability head (`'sigmoid'`), the
+   * logits and every map here are of its input, as the backends
+   * differentiate by default.
+   */
+  readonly probabilityHead?: 'sigmoid';
   readonly logits: number[];
   readonly gradient: number[];
   /** Population variance over the samples. */

@@ -24,7 +24,8 @@ export function onnxColumn(
     environment,
     deviceClass: gpu ? 'gpu' : 'float32-exact',
     model: 'onnx',
-    open: async (fixture): Promise<GradientBackend> => createOnnxBackend(ort as OnnxRuntimeModule, fixture.onnx, { sessionOptions }),
+    open: async (fixture, probabilityHead = 'strip'): Promise<GradientBackend> =>
+      createOnnxBackend(ort as OnnxRuntimeModule, fixture.onnx, { sessionOptions, softmax: probabilityHead }),
     async runtimeLogits(fixture) {
       const runtime = ort as typeof import('onnxruntime-common');
       // The static-batch copy: the WebGL EP rejects an input with a symbolic dimension.

@@ -21,11 +21,11 @@ export function tfjsColumn(tf: Tf, backendName: 'cpu' | 'wasm' | 'webgl' | 'webg
     environment,
     deviceClass: gpu ? 'gpu' : 'float32-exact',
     model: 'tfjs',
-    async open(fixture): Promise<GradientBackend> {
+    async open(fixture, probabilityHead = 'strip'): Promise<GradientBackend> {
       if (!(await tf.setBackend(backendName))) throw new Error(`TF.js backend ${backendName} failed to initialise`);
       await tf.ready();
       const model = await tf.loadLayersModel(tf.io.fromMemory(fixture.tfjs));
-      const backend = createTfjsBackend(model);
+      const backend = createTfjsBackend(model, { softmax: probabilityHead });
       return withModelDisposal(backend, () => model.dispose());
     },
   };

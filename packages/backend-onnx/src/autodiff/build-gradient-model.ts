@@ -25,7 +25,7 @@ export interface GradientModelRequest {
   /** The model's input, shaped as in use, batch axis first. */
   readonly inputName: string;
   readonly inputShape: readonly number[];
-  /** The model's output differentiated (after its softmax is left out, unless `keepSoftmax`). */
+  /** The model's output differentiated (after its final softmax or sigmoid is left out, unless `keepSoftmax`). */
   readonly outputName: string;
   readonly keepSoftmax: boolean;
   /**
@@ -48,12 +48,18 @@ export interface GradientModelRequest {
 export interface BuiltModel {
   readonly bytes: Uint8Array;
   readonly logitsShape: readonly number[];
-  /** What was differentiated, for messages: the output, and the softmax left out if one was. */
+  /** What was differentiated, for messages: the output, and the softmax or sigmoid left out if one was. */
   readonly description: string;
 }
 
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
-const SOFTMAX = new Set(['Softmax', 'LogSoftmax']);
+/**
+ * Probability heads left out by default, so that the gradient is of the
+ * logits (docs/methods.md): a softmax, and a sigmoid (binary or multi-label
+ * [B, K] outputs; through it, float32's resolution of 1 − s near s = 1 would
+ * bound every map's precision, and the map would explain a probability).
+ */
+const PROBABILITY_HEADS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
 
 /**
  * Builds, for one input shape, a model that returns the logits and (on
@@ -178,7 +184,7 @@ function logitsOf(request: GradientModelRequest, nodes: readonly NodeProto[], pr
       name = node.input[0]!;
       continue;
     }
-    if (SOFTMAX.has(node.opType)) {
+    if (PROBABILITY_HEADS.has(node.opType)) {
       return { logits: node.input[0]!, description: `output "${output}" without its final ${describeNode(node, index)}` };
     }
     break;

@@ -8,6 +8,7 @@ import { attributeProto, type AttributeValue } from '../model/attribute-value.js
 import { reduceAxesAsInput } from '../model/operand-forms.js';
 import type { TensorType } from '../ops/op-definition.js';
 import { sameShape } from '../ops/tensor-math.js';
+import { EMITTED_PREFIX } from '../model/emitted-name.js';
 
 /**
  * Appends nodes and initializers to a graph under fresh names, and knows the
@@ -33,7 +34,7 @@ export class GraphEmitter {
   /** A value name used nowhere in the model. */
   freshName(hint = 'v'): string {
     for (;;) {
-      const name = `saliency/${hint}${this.#counter++}`;
+      const name = `${EMITTED_PREFIX}${hint}${this.#counter++}`;
       if (!this.#taken.has(name)) return name;
     }
   }

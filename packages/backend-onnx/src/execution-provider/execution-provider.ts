@@ -50,9 +50,15 @@ export type Capability =
    * ReLU outputs wrong (apps/parity's resnet_block: its plain forward is off
    * by 0.32) while the ReLU inputs it computes give the right mask.
    */
-  | 'reluMaskFromOutput';
+  | 'reluMaskFromOutput'
+  /** Split from opset 13, its part sizes as an input (the WebGL EP has Split at opsets 2–12 only). */
+  | 'splitSizesInput'
+  /** ArgMax and ArgMin. */
+  | 'argExtremum'
+  /** Sign (opset 9). */
+  | 'sign';
 
-const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput'];
+const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput', 'splitSizesInput', 'argExtremum', 'sign'];
 
 const CAPABILITIES: Readonly<Record<ExecutionProvider, ReadonlySet<Capability>>> = {
   cpu: new Set(ALL),

@@ -8,6 +8,7 @@ import {
   maskOfAll,
   requireOpset,
   scalar,
+  signOf,
   storeAs,
   toInput,
   unary,
@@ -134,13 +135,6 @@ function extremumGradient(beats: 'Greater' | 'Less'): GradientRule {
     }
     return grads;
   };
-}
-
-/** Abs'(x) = sign(x), 0 at 0 (methods.md); Sign exists from opset 9. */
-function signOf(g: GradientContext, x: string, dataType: DataType): string {
-  if (g.opset >= 9) return g.op('Sign', [x]);
-  const zero = scalar(g, 0, dataType);
-  return g.op('Sub', [maskOf(g, g.op('Greater', [x, zero]), dataType), maskOf(g, g.op('Less', [x, zero]), dataType)]);
 }
 
 /** Round half to even, as ONNX Round. */

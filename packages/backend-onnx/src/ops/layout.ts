@@ -112,9 +112,16 @@ export function emitPad(g: GradientContext, input: string, pads: readonly number
   return g.op('Pad', [input, int64(g, pads)]);
 }
 
-/** Split into `sizes` along `axis`: attribute before opset 13, input from it. */
+/**
+ * Split into `sizes` along `axis`: attribute before opset 13, input from it;
+ * one Slice per part where the target lacks the input form (WebGL).
+ */
 export function emitSplit(g: GradientContext, input: string, axis: number, sizes: readonly number[]): string[] {
   if (g.opset < 13) return g.ops('Split', [input], sizes.length, { axis: { int: axis }, split: { ints: sizes } });
+  if (!g.supports('splitSizesInput')) {
+    let offset = 0;
+    return sizes.map((n) => emitSlice(g, input, [offset], [(offset += n)], [axis]));
+  }
   return g.ops('Split', [input, int64(g, sizes)], sizes.length, { axis: { int: axis } });
 }
 

@@ -2,6 +2,7 @@ import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
 import { emitPad, emitSlice } from './layout.js';
+import { firstExtremumOneHot } from './first-extremum.js';
 import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
 import { forEachIndex } from './tensor-math.js';
 import { transposeWindow, windowOf, windowTaps, type Window } from './window.js';
@@ -321,19 +322,17 @@ export const POOLING_OPS: readonly OpDefinition[] = [
     inferTypes: (ctx) => [poolType(ctx, globalShape(ctx))],
     evaluate: (ctx) => evaluateGlobal(ctx, (plane) => plane.reduce((m, v) => (v > m ? v : m), -Infinity)),
     /**
-     * X̄ = ȳ at the first maximal spatial position of each plane (row-major):
-     * ArgMax (select_last_index = 0; before opset 12, where the attribute does
-     * not exist, ONNX Runtime also returns the first) one-hot against a Range.
+     * X̄ = ȳ at the first maximal spatial position of each plane (row-major;
+     * before opset 12, where ArgMax has no select_last_index, ONNX Runtime
+     * also returns the first).
      */
     gradient: (g) => {
       if (!g.needsGradient(0)) return [undefined];
-      const { dataType, shape } = g.input(0);
+      const { shape } = g.input(0);
       const [n, c] = [shape[0]!, shape[1]!];
       const size = sizeOf(shape.slice(2));
       const flat = g.reshape(g.inputName(0), [n, c, size]);
-      const argMax = g.op('ArgMax', [flat], { axis: { int: 2 }, keepdims: { int: 1 }, ...(g.opset >= 12 ? { select_last_index: { int: 0 } } : {}) });
-      const range = g.literal(Array.from({ length: size }, (_, i) => i), [size], DataType.INT64);
-      const oneHot = g.op('Cast', [g.op('Equal', [argMax, range])], { to: { int: dataType } });
+      const oneHot = firstExtremumOneHot(g, flat, [n, c, size], 'max');
       const routed = g.op('Mul', [oneHot, g.reshape(g.dy(0)!, [n, c, 1])]);
       return [g.reshape(routed, shape)];
     },

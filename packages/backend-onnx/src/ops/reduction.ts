@@ -2,8 +2,9 @@ import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
 import { reduceAxesAsInput } from '../model/operand-forms.js';
+import { firstExtremumOneHot } from './first-extremum.js';
 import type { GradientContext, GradientRule, NodeContext, OpDefinition, TensorType } from './op-definition.js';
-import { scalar } from './rule-helpers.js';
+import { scalar, signOf } from './rule-helpers.js';
 import { groupsOf, normalizeAxis } from './tensor-math.js';
 
 /** What a Reduce* node reduces, resolved against its input's static shape. */
@@ -131,18 +132,15 @@ function asRows(g: GradientContext, r: Reduction): { rows: string; K: number; R:
 
 /**
  * ReduceMax/ReduceMin: x̄ = onehot(first extremum of each group) · ȳ. The first
- * (row-major) extremum takes the whole cotangent, as MaxPool's indices do:
- * ArgMax/ArgMin (select_last_index = 0) over the [K, R] layout, compared with
- * a literal range.
+ * (row-major) extremum takes the whole cotangent, as MaxPool's indices do
+ * (`firstExtremumOneHot` over the [K, R] layout).
  */
-function firstExtremumGradient(argOp: 'ArgMax' | 'ArgMin'): GradientRule {
+function firstExtremumGradient(extremum: 'max' | 'min'): GradientRule {
   return (g) => {
     const r = reductionOf(g);
     if (r.noop) return [g.dy(0)];
     const { rows, K, R, back } = asRows(g, r);
-    const index = g.op(argOp, [rows], { axis: { int: 1 }, keepdims: { int: 1 } });
-    const range = g.literal(allAxes(R), [R], DataType.INT64);
-    const oneHot = g.op('Cast', [g.op('Equal', [index, range])], { to: { int: g.input(0).dataType } });
+    const oneHot = firstExtremumOneHot(g, rows, [K, R], extremum);
     return [back(g.op('Mul', [oneHot, g.reshape(g.dy(0)!, [K, 1])]))];
   };
 }
@@ -251,8 +249,7 @@ export const REDUCTION_OPS: readonly OpDefinition[] = [
   reduction(
     'ReduceL1',
     pointwise((g, r) => {
-      if (g.opset < 9) g.fail(`the gradient of ReduceL1 needs Sign, which opset ${g.opset} lacks (from opset 9)`);
-      return g.op('Mul', [g.op('Sign', [g.inputName(0)]), dyKept(g, r)]);
+      return g.op('Mul', [signOf(g, g.inputName(0), g.input(0).dataType), dyKept(g, r)]);
     }),
   ),
   reduction(
@@ -263,8 +260,8 @@ export const REDUCTION_OPS: readonly OpDefinition[] = [
     'ReduceLogSumExp',
     pointwise((g, r) => g.op('Mul', [g.op('Exp', [g.op('Sub', [g.inputName(0), yKept(g, r)])]), dyKept(g, r)])),
   ),
-  reduction('ReduceMax', (g) => (g.needsGradient(0) ? firstExtremumGradient('ArgMax')(g) : [undefined])),
-  reduction('ReduceMin', (g) => (g.needsGradient(0) ? firstExtremumGradient('ArgMin')(g) : [undefined])),
+  reduction('ReduceMax', (g) => (g.needsGradient(0) ? firstExtremumGradient('max')(g) : [undefined])),
+  reduction('ReduceMin', (g) => (g.needsGradient(0) ? firstExtremumGradient('min')(g) : [undefined])),
   reduction('ReduceProd', (g) => (g.needsGradient(0) ? prodGradient(g) : [undefined])),
   argReduction('ArgMax'),
   argReduction('ArgMin'),

@@ -107,3 +107,10 @@ export function unary(opType: string, fn: (x: number) => number, gradient: Gradi
     gradient,
   };
 }
+
+/** Abs'(x) = sign(x), 0 at 0 (methods.md): Sign from opset 9 where the target has it, else two comparison masks. */
+export function signOf(g: GradientContext, x: string, dataType: DataType): string {
+  if (g.opset >= 9 && g.supports('sign')) return g.op('Sign', [x]);
+  const zero = scalar(g, 0, dataType);
+  return g.op('Sub', [maskOf(g, g.op('Greater', [x, zero]), dataType), maskOf(g, g.op('Less', [x, zero]), dataType)]);
+}

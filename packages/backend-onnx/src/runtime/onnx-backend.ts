@@ -28,8 +28,9 @@ export interface OnnxBackendOptions {
   /** Which graph output holds the logits, when the model has several. */
   readonly outputName?: string;
   /**
-   * `'strip'` (default): a final Softmax or LogSoftmax is left out, so that
-   * gradients are of the logits; `'keep'`: the output is differentiated as it is.
+   * `'strip'` (default): a final Softmax, LogSoftmax or Sigmoid (a
+   * probability head) is left out, so that gradients are of the logits;
+   * `'keep'`: the output is differentiated as it is.
    */
   readonly softmax?: 'strip' | 'keep';
   /**

@@ -3,11 +3,12 @@ import { uniformValues } from './check-gradient.js';
 import { node, onnxBytes, valueInfo } from './onnx-model-builder.js';
 
 /**
- * x [B, 6] → Gemm(W1ᵀ, transB) → Relu → Gemm → [B, 4] logits → Softmax, as
- * PyTorch exports an MLP, with seeded weights; and the same function in
- * float64 with its analytic gradient.
+ * x [B, 6] → Gemm(W1ᵀ, transB) → Relu → Gemm → [B, 4] logits → `head`
+ * (Softmax by default, or Sigmoid, or none), as PyTorch exports an MLP, with
+ * seeded weights; and the logits in float64 with their analytic gradient.
  */
-export function mlpFixture({ softmax = true } = {}) {
+export function mlpFixture({ head = 'Softmax' }: { head?: 'Softmax' | 'Sigmoid' | 'none' } = {}) {
+  const withHead = head !== 'none';
   const w1 = uniformValues(8 * 6, 101, -0.8, 0.8);
   const b1 = uniformValues(8, 102, -0.3, 0.3);
   const w2 = uniformValues(4 * 8, 103, -0.8, 0.8);
@@ -16,8 +17,9 @@ export function mlpFixture({ softmax = true } = {}) {
     nodes: [
       node('Gemm', ['input', 'w1', 'b1'], ['h'], { transB: { int: 1 } }, 'fc1'),
       node('Relu', ['h'], ['a'], {}, 'relu1'),
-      node('Gemm', ['a', 'w2', 'b2'], [softmax ? 'logits' : 'output'], { transB: { int: 1 } }, 'fc2'),
-      ...(softmax ? [node('Softmax', ['logits'], ['output'], { axis: { int: 1 } }, 'softmax')] : []),
+      node('Gemm', ['a', 'w2', 'b2'], [withHead ? 'logits' : 'output'], { transB: { int: 1 } }, 'fc2'),
+      ...(head === 'Softmax' ? [node('Softmax', ['logits'], ['output'], { axis: { int: 1 } }, 'softmax')] : []),
+      ...(head === 'Sigmoid' ? [node('Sigmoid', ['logits'], ['output'], {}, 'sigmoid')] : []),
     ],
     initializers: { w1: { dims: [8, 6], values: w1 }, b1: { dims: [8], values: b1 }, w2: { dims: [4, 8], values: w2 }, b2: { dims: [4], values: b2 } },
     inputs: [valueInfo('input', ['batch', 6])],

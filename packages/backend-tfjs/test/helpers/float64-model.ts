@@ -6,7 +6,7 @@
  * (h, w, c) order.
  */
 
-export type Activation = 'linear' | 'relu' | 'softmax';
+export type Activation = 'linear' | 'relu' | 'softmax' | 'sigmoid';
 export type Padding = 'same' | 'valid';
 
 export type LayerSpec =
@@ -49,6 +49,7 @@ interface Step {
 function activate(z: Float64Array, activation: Activation): Float64Array {
   if (activation === 'linear') return z;
   if (activation === 'relu') return z.map((v) => (v > 0 ? v : 0));
+  if (activation === 'sigmoid') return z.map((v) => 1 / (1 + Math.exp(-v)));
   const max = Math.max(...z);
   const e = z.map((v) => Math.exp(v - max));
   const total = e.reduce((a, b) => a + b, 0);
@@ -59,6 +60,7 @@ function activate(z: Float64Array, activation: Activation): Float64Array {
 function activateBackward(dy: Float64Array, z: Float64Array, y: Float64Array, activation: Activation): Float64Array {
   if (activation === 'linear') return dy;
   if (activation === 'relu') return dy.map((d, i) => (z[i]! > 0 ? d : 0));
+  if (activation === 'sigmoid') return dy.map((d, i) => d * y[i]! * (1 - y[i]!));
   let dot = 0;
   for (let i = 0; i < y.length; i++) dot += dy[i]! * y[i]!;
   return y.map((v, i) => v * (dy[i]! - dot));

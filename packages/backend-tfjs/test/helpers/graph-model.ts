@@ -12,7 +12,7 @@ function shapeAttr(shape: readonly number[]) {
  * GraphDef in memory (no files): MatMul, BiasAdd, Relu per layer, then, when
  * `softmax`, a Softmax and an Identity as a converted Keras model has them.
  */
-export function denseGraphModel(spec: ModelSpec, softmax: boolean): ReturnType<typeof loadGraphModelSync> {
+export function denseGraphModel(spec: ModelSpec, head: boolean | 'Sigmoid'): ReturnType<typeof loadGraphModelSync> {
   const nodes: object[] = [
     { name: 'x', op: 'Placeholder', attr: { dtype: FLOAT, shape: { shape: shapeAttr([-1, ...spec.inputShape]) } } },
   ];
@@ -41,8 +41,8 @@ export function denseGraphModel(spec: ModelSpec, softmax: boolean): ReturnType<t
     }
     inDim = layer.units;
   });
-  if (softmax) {
-    nodes.push({ name: 'probabilities', op: 'Softmax', input: [previous], attr: { T: FLOAT } });
+  if (head !== false) {
+    nodes.push({ name: 'probabilities', op: head === 'Sigmoid' ? 'Sigmoid' : 'Softmax', input: [previous], attr: { T: FLOAT } });
     previous = 'probabilities';
   }
   nodes.push({ name: 'Identity', op: 'Identity', input: [previous], attr: { T: FLOAT } });
