@@ -38,7 +38,7 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (typeof value === 'bigint') return `the bigint ${value}n`;
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `an array of ${value.length} values`;
+  if (Array.isArray(value)) return `an array of ${value.length} value${value.length === 1 ? '' : 's'}`;
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
   return String(value);
