@@ -188,7 +188,7 @@ const powGradient: GradientRule = (g) => {
 
 /**
  * Max/Min over n broadcast operands, the cotangent going to the FIRST operand
- * that attains the extremum (ONNX and methods.md: max(a, b) with a tie goes
+ * that attains the extremum (ONNX and docs/methods.md: max(a, b) with a tie goes
  * to a): x̄_i = ȳ·[x_i beats every x_j, j < i, strictly]·[no x_j, j > i, beats x_i].
  */
 function extremumGradient(beats: 'Greater' | 'Less'): GradientRule {
@@ -224,7 +224,7 @@ function extremumGradient(beats: 'Greater' | 'Less'): GradientRule {
   };
 }
 
-/** Abs'(x) = sign(x), 0 at 0 (methods.md); Sign exists from opset 9. */
+/** Abs'(x) = sign(x), 0 at 0 (docs/methods.md, "Ties and kinks"); Sign exists from opset 9. */
 function signOf(g: GradientContext, x: string, dataType: DataType): string {
   if (g.opset >= 9) return g.op('Sign', [x]);
   const zero = scalar(g, 0, dataType);
