@@ -1,5 +1,5 @@
 import { fromBinary } from '@bufbuild/protobuf';
-import { AttributionError, hostTensor, MomentAccumulator, type GradientMoments, type HostTensor, type RowGradients } from '@saliency/core';
+import { AttributionError, hostTensor, momentsOfGroups, type GradientMoments, type HostTensor, type RowGradients } from '@saliency/core';
 import type { InferenceSession } from 'onnxruntime-common';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -90,22 +90,10 @@ const UNSPLIT: OnnxBackendOptions = { target: 'webgl', maxTextureSize: 1 << 30 }
 /**
  * Moments as core takes them from `gradientMoments`: as they are, or, where
  * the backend returned per-row gradients, their per-group mean and M2 in
- * float64 (core's MomentAccumulator, as core's engine reduces them).
+ * float64, as core's engine reduces them.
  */
 function asMoments(result: GradientMoments | RowGradients, groupSize: number): GradientMoments {
-  if (!('gradients' in result)) return result;
-  const [rows, ...example] = result.gradients.shape as [number, ...number[]];
-  const size = result.gradients.data.length / rows;
-  const groups = rows / groupSize;
-  const mean = new Float32Array(groups * size);
-  const m2 = new Float32Array(groups * size);
-  for (let g = 0; g < groups; g++) {
-    const accumulator = new MomentAccumulator(size);
-    for (let r = g * groupSize; r < (g + 1) * groupSize; r++) accumulator.add(result.gradients.data, r * size);
-    mean.set(accumulator.mean, g * size);
-    m2.set(accumulator.m2, g * size);
-  }
-  return { count: groupSize, mean: hostTensor(mean, [groups, ...example]), m2: hostTensor(m2, [groups, ...example]) };
+  return 'gradients' in result ? momentsOfGroups(result.gradients, groupSize) : result;
 }
 
 function expectSameMoments(actual: GradientMoments, expected: GradientMoments, tolerance: number, label: string): void {

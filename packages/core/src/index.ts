@@ -35,3 +35,4 @@ export { fillStandardNormal } from './noise/gaussian-noise.js';
 export { philox4x32 } from './noise/philox.js';
 export type { NoiseFunction, NoiseInput } from './noise/noise-source.js';
 export { MomentAccumulator } from './stats/moments.js';
+export { momentsOfGroups } from './stats/group-moments.js';
