@@ -143,7 +143,8 @@ export function backendConformance(label, subject) {
         expect(countError.code).toBe('INVALID_TARGET');
         expect(countError.message).toBe(`${backend.name}: ${rows + 1} targets for ${rows} rows; expected one target per row`);
         const classes = (await backend.logits(input)).shape[1];
-        const rangeError = await rejectionOf(backend.gradients(input, Int32Array.from({ length: rows }, (_, r) => (r === 1 ? classes : 0))));
+        const outOfRange = Int32Array.from({ length: rows }, (_, r) => (r === 1 ? classes : 0));
+        const rangeError = await rejectionOf(backend.gradients(input, outOfRange));
         expect(rangeError.code).toBe('INVALID_TARGET');
         expect(rangeError.message).toBe(`target ${classes} of row 1 is not a class of the model's ${classes} logits (0 to ${classes - 1})`);
         const explainError = await rejectionOf(explain(backend, 'gradient', input, { target: classes }));
@@ -151,7 +152,9 @@ export function backendConformance(label, subject) {
         if (backend.gradientMoments) {
           const groupError = await rejectionOf(backend.gradientMoments(input, Int32Array.from({ length: rows }, () => 0), rows + 1));
           expect(groupError.code).toBe('INVALID_OPTION');
-          expect(groupError.message).toBe(`gradientMoments: groupSize must be a positive integer dividing the ${rows} rows, got ${rows + 1}`);
+          expect(groupError.message).toBe(
+            `gradientMoments: groupSize must be a positive integer dividing the ${rows} rows, got ${rows + 1}`,
+          );
         }
       } finally {
         await backend.dispose?.();
