@@ -12,7 +12,6 @@
  */
 export const noisyRms = {
   name: 'noisy_rms',
-  formula: '√((1/N) Σ_i g(x + ε_i)²)',
   rows: 'noisy-samples',
   takesModifiers: true,
   signed: false,

@@ -9,7 +9,6 @@ import type { MethodRule } from './rule.js';
  */
 export const gradient: MethodRule = {
   name: 'gradient',
-  formula: 'g(x)',
   rows: 'input',
   takesModifiers: true,
   signed: true,

@@ -12,7 +12,6 @@ import type { MethodRule } from './rule.js';
  */
 export const integratedGradients: MethodRule = {
   name: 'integrated_gradients',
-  formula: "(x − x') ⊙ (1/m) Σ_k g(x' + (k/m)(x − x'))",
   rows: 'path-points',
   takesModifiers: true,
   signed: true,

@@ -37,8 +37,6 @@ export interface RuleOptions {
 export interface MethodRule {
   /** The base name in the method-name grammar, e.g. `vargrad`: lower case, digits and `_`. */
   readonly name: string;
-  /** A one-line formula, for messages and listings. */
-  readonly formula: string;
   readonly rows: RowKind;
   /** Whether the `_x_input`, `_x_sign` and `_x_input_x_sign` modifiers apply to it. */
   readonly takesModifiers: boolean;

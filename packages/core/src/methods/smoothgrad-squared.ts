@@ -11,7 +11,6 @@ import type { MethodRule } from './rule.js';
  */
 export const smoothgradSquared: MethodRule = {
   name: 'smoothgrad_squared',
-  formula: '(1/N) Σ_i g(x + ε_i)²',
   rows: 'noisy-samples',
   takesModifiers: false,
   signed: false,

@@ -9,7 +9,6 @@ import type { MethodRule } from './rule.js';
  */
 export const smoothgrad: MethodRule = {
   name: 'smoothgrad',
-  formula: '(1/N) Σ_i g(x + ε_i)',
   rows: 'noisy-samples',
   takesModifiers: true,
   signed: true,

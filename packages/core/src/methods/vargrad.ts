@@ -15,7 +15,6 @@ export const VARIANCE_ZERO_THRESHOLD = 1e-10;
  */
 export const vargrad: MethodRule = {
   name: 'vargrad',
-  formula: '(1/N) Σ_i (g(x + ε_i) − ḡ)²',
   rows: 'noisy-samples',
   takesModifiers: true,
   signed: false,
