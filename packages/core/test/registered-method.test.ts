@@ -125,6 +125,7 @@ describe('registerMethod refuses', () => {
       rule({ name: 'mine', rows: 'samples' }),
       `registerMethod: method "mine" has rows "samples"; expected one of 'input', 'noisy-samples', 'path-points'`,
     ],
+    ['a finish that is not a function', rule({ name: 'mine', finish: 2 }), 'registerMethod: method "mine" has a finish that is not a function'],
     ['a rule without reduce', rule({ name: 'mine', reduce: undefined }), 'registerMethod: method "mine" needs a reduce(moments, options) function'],
   ])('%s', (_, bad, message) => {
     const error = (() => {

@@ -47,6 +47,9 @@ export function registerMethod(rule: MethodRule): void {
     throw invalidRule(name, `has rows ${JSON.stringify(rule.rows)}; expected one of ${ROW_KINDS.map((k) => `'${k}'`).join(', ')}`);
   }
   if (typeof rule.reduce !== 'function') throw invalidRule(name, 'needs a reduce(moments, options) function');
+  for (const part of ['finish', 'minimumRows'] as const) {
+    if (rule[part] !== undefined && typeof rule[part] !== 'function') throw invalidRule(name, `has a ${part} that is not a function`);
+  }
   if (typeof rule.signed !== 'boolean' || typeof rule.takesModifiers !== 'boolean') {
     throw invalidRule(name, 'needs boolean signed and takesModifiers');
   }
