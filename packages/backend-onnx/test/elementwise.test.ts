@@ -103,7 +103,7 @@ describe.each(['Max', 'Min'])('%s', (opType) => {
   );
   it('at opset 8', () => checkGradient({ opType, opset: 8, inputs: [{ shape: [2, 3] }, { shape: [3] }] }));
 
-  // Ties go to the first operand (ONNX, methods.md): expected values by hand.
+  // Ties go to the first operand (ONNX, docs/methods.md): expected values by hand.
   const a = [0.5, -1, 2, 3];
   const b = [0.5, -1, 1, 4];
   const c = [0.5, 0, 2, 3];

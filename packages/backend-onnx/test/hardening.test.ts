@@ -2,22 +2,18 @@ import { rejection } from '@saliency/dev-support/rejection';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
-import * as ortWeb from 'onnxruntime-web';
 import { AttributionError, explain, hostTensor, type HostTensor } from '@saliency/core';
 import { centralDifferenceGradient } from '@saliency/core/reference';
 import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
 import { ModelProtoSchema, StringStringEntryProtoSchema } from '../src/proto/onnx_pb.js';
 import { expectClose, uniformValues } from './helpers/check-gradient.js';
-import { countingOrt } from './helpers/counting-ort.js';
-import { mlpFixture } from './helpers/mlp-model.js';
 import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 
-/* Bad models and bad use of an OnnxBackend: what each gets, on both ONNX Runtimes where it runs. */
+/*
+ * Bad models for an OnnxBackend: what each gets. Calls after dispose, dispose
+ * during a run, concurrent calls and aborts: test/conformance.test.ts, as for every backend.
+ */
 
-const RUNTIMES: Array<[string, OnnxRuntimeModule, object]> = [
-  ['onnxruntime-node', ortNode as unknown as OnnxRuntimeModule, {}],
-  ['onnxruntime-web (wasm)', ortWeb as unknown as OnnxRuntimeModule, { executionProviders: ['wasm'] }],
-];
 const node_ = ortNode as unknown as OnnxRuntimeModule;
 
 const x: HostTensor = hostTensor(Float32Array.from(uniformValues(3 * 6, 5, -1.5, 1.5)), [3, 6]);
@@ -124,93 +120,5 @@ describe('models the backend refuses, naming the problem', () => {
     expect(error.code).toBe('BACKEND_OUTPUT');
     expect(error.message).toBe('output "output" has shape [3, 2, 3] for an input of shape [3, 6]; expected logits of shape [3, K]');
     await backend.dispose();
-  });
-});
-
-describe.each(RUNTIMES)('use of one backend on %s', (_, ort, sessionOptions) => {
-  const { bytes, reference } = mlpFixture();
-
-  it('calls after dispose: DISPOSED for every call and for explain', async () => {
-    const backend = createOnnxBackend(ort, bytes, { sessionOptions });
-    await backend.logits(x);
-    await backend.dispose();
-    for (const call of [
-      backend.logits(x),
-      backend.gradients(x, Int32Array.from([0, 1, 2])),
-      backend.gradientMoments(x, Int32Array.from([0, 1, 2]), 3),
-      explain(backend, 'vargrad', x),
-    ]) {
-      const error = await rejectionOf(call);
-      expect(error.code).toBe('DISPOSED');
-      expect(error.message).toMatch(/^onnx-.*: the backend was disposed$/);
-    }
-  });
-
-  it('dispose during a run: the call in progress finishes, later ones are refused, every session is released', async () => {
-    const counting = countingOrt(ort);
-    const backend = createOnnxBackend(counting.module, bytes, { sessionOptions });
-    let disposing: Promise<void> | undefined;
-    const run = explain(backend, 'vargrad', x, {
-      numSamples: 8,
-      batchSize: 8,
-      onProgress: () => {
-        disposing ??= backend.dispose();
-      },
-    });
-    const error = await rejectionOf(run);
-    expect(error.code).toBe('DISPOSED');
-    await disposing;
-    expect(counting.created()).toBeGreaterThan(0);
-    expect(counting.open()).toBe(0);
-  });
-
-  it('concurrent explain calls give what sequential calls give', async () => {
-    const backend = createOnnxBackend(ort, bytes, { sessionOptions });
-    try {
-      const inputs = [x, hostTensor(Float32Array.from(uniformValues(2 * 6, 8, -1, 1)), [2, 6]), hostTensor(Float32Array.from(uniformValues(3 * 6, 9, -1, 1)), [3, 6])];
-      const methods = ['vargrad', 'smoothgrad_x_input', 'integrated_gradients', 'gradient'];
-      const options = { numSamples: 6, steps: 6, batchSize: 4, seed: 5 };
-      const jobs = methods.flatMap((method) => inputs.map((input) => ({ method, input })));
-      const sequential: HostTensor[] = [];
-      for (const { method, input } of jobs) sequential.push(await explain(backend, method, input, options));
-      const concurrent = await Promise.all(jobs.map(({ method, input }) => explain(backend, method, input, options)));
-      concurrent.forEach((map, i) => expect(map.data, `${jobs[i]!.method} on input ${i % 3}`).toEqual(sequential[i]!.data));
-      // And the plain gradients are right, not merely the same.
-      const gradients = concurrent[methods.indexOf('gradient') * 3]!;
-      for (let b = 0; b < 3; b++) {
-        const example = Float64Array.from(x.data.subarray(b * 6, (b + 1) * 6));
-        const logits = reference.logits(example);
-        const target = logits.indexOf(Math.max(...logits));
-        expectClose(gradients.data.subarray(b * 6, (b + 1) * 6), centralDifferenceGradient(reference.logits, example, target), 1e-4, `row ${b}`);
-      }
-    } finally {
-      await backend.dispose();
-    }
-  });
-
-  it('an AbortSignal stops a long run between calls; no session is left open after dispose', async () => {
-    const counting = countingOrt(ort);
-    const backend = createOnnxBackend(counting.module, bytes, { sessionOptions });
-    const controller = new AbortController();
-    let calls = 0;
-    const error = await rejectionOf(
-      explain(backend, 'vargrad', x, {
-        numSamples: 4096,
-        batchSize: 64,
-        signal: controller.signal,
-        onProgress: () => {
-          if (++calls === 3) controller.abort(new Error('took too long'));
-        },
-      }),
-    );
-    expect(error.code).toBe('ABORTED');
-    expect(error.message).toBe('the run was aborted after 192 of 12288 model rows: took too long');
-    expect(calls).toBe(3);
-    // Only the cached sessions of the two shapes used (forward, moments) are open, and the backend still works.
-    expect(counting.open()).toBe(2);
-    const again = await explain(backend, 'vargrad', x, { numSamples: 4, target: [0, 1, 2] });
-    expect(again.shape).toEqual([3, 6]);
-    await backend.dispose();
-    expect(counting.open()).toBe(0);
   });
 });

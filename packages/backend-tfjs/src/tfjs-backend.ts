@@ -1,9 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   AttributionError,
+  checkGroupSize,
+  checkTargetCount,
+  disposedError,
   formatShape,
   hostTensor,
+  oneHotRows,
   sizeOf,
+  softmaxOption,
   type GradientBackend,
   type GradientMoments,
   type HostTensor,
@@ -52,13 +57,7 @@ export class TfjsBackend implements GradientBackend {
   #disposed = false;
 
   constructor(model: TfjsModel, options: TfjsBackendOptions = {}) {
-    const softmax = options.softmax ?? 'strip';
-    if (softmax !== 'strip' && softmax !== 'keep') {
-      throw new AttributionError(
-        'INVALID_OPTION',
-        `createTfjsBackend: option softmax must be 'strip' or 'keep', got ${JSON.stringify(softmax)}`,
-      );
-    }
+    const softmax = softmaxOption('createTfjsBackend', options.softmax);
     assertGradientsRegistered();
     this.#model = logitsFunction(model, softmax);
     this.#filtersAreWeights = typeof model !== 'function';
@@ -114,12 +113,7 @@ export class TfjsBackend implements GradientBackend {
   async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
     this.#checkCall(x, targets);
     const rows = x.shape[0]!;
-    if (!Number.isInteger(groupSize) || groupSize < 1 || rows % groupSize !== 0) {
-      throw new AttributionError(
-        'INVALID_OPTION',
-        `gradientMoments: groupSize must be a positive integer dividing the ${rows} rows, got ${groupSize}`,
-      );
-    }
+    checkGroupSize(rows, groupSize);
     const groups = rows / groupSize;
     const exampleShape = x.shape.slice(1);
     const [mean, m2] = this.#computeGradients(x, targets, (g) => {
@@ -155,16 +149,7 @@ export class TfjsBackend implements GradientBackend {
       const output = this.#model.run(input);
       this.#checkOutput(output, rows);
       const classes = output.shape[1]!;
-      const selection = new Float32Array(rows * classes);
-      targets.forEach((target, row) => {
-        if (!Number.isInteger(target) || target < 0 || target >= classes) {
-          throw new AttributionError(
-            'INVALID_TARGET',
-            `target ${target} of row ${row} is not a class of the model's ${classes} logits (0 to ${classes - 1})`,
-          );
-        }
-        selection[row * classes + target] = 1;
-      });
+      const selection = oneHotRows(targets, classes);
       return tf.sum(tf.mul(tf.cast(output, 'float32'), tf.tensor2d(selection, [rows, classes])));
     };
     try {
@@ -191,17 +176,12 @@ export class TfjsBackend implements GradientBackend {
   }
 
   #checkCall(x: HostTensor, targets?: Int32Array): void {
-    if (this.#disposed) throw new AttributionError('DISPOSED', `${this.name}: the backend was disposed`);
+    if (this.#disposed) throw disposedError(this.name);
     if (x.shape.length < 1) {
       throw new AttributionError('INVALID_SHAPE', `${this.name}: input of shape ${formatShape(x.shape)} has no batch axis`);
     }
     this.#checkShape(x.shape, true);
-    if (targets !== undefined && targets.length !== x.shape[0]) {
-      throw new AttributionError(
-        'INVALID_TARGET',
-        `${this.name}: ${targets.length} targets for ${x.shape[0]} rows; expected one target per row`,
-      );
-    }
+    if (targets !== undefined) checkTargetCount(this.name, targets, x.shape[0]!);
   }
 
   #checkShape(shape: readonly number[], withBatch: boolean): void {

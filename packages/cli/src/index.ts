@@ -1,4 +1,4 @@
-export { run, isUnsignedMethod, suggestFlags, type RunOptions, type RunIO, type RunResult } from './run.js';
+export { run, suggestFlags, type RunOptions, type RunIO, type RunResult } from './run.js';
 export { parseCommandLine, USAGE } from './args.js';
 export { CliError } from './errors.js';
 export { readNpy, writeNpy, type NpyArray } from './npy.js';

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AttributionError, explain, formatShape, hostTensor, parseMethodName, type AttributionOptions, type HostTensor } from '@saliency/core';
+import { AttributionError, explain, formatShape, hostTensor, isSignedMethod, parseMethodName, type AttributionOptions, type HostTensor } from '@saliency/core';
 import { aggregateChannels, overlay as blend, renderHeatmap, type Aggregation, type ChannelLayout, type ColormapKind, type RgbaImage } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
 import { decodeImage, encodePng } from './image-io.js';
@@ -64,12 +64,6 @@ function requireExtension(flag: string, path: string | undefined, extensions: re
   if (path !== undefined && !extensions.some((e) => path.toLowerCase().endsWith(e))) {
     throw new CliError(`${flag}: ${path} must end in ${extensions.join(' or ')}`);
   }
-}
-
-/** Methods whose maps are never negative: shown with the sequential colormap by default. */
-export function isUnsignedMethod(method: string): boolean {
-  const { base, modifiers } = parseMethodName(method);
-  return (base === 'vargrad' || base === 'smoothgrad_squared') && !modifiers.input && !modifiers.sign;
 }
 
 /**
@@ -159,7 +153,7 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
 
     let heatmap: RgbaImage | undefined;
     if (drawable !== undefined) {
-      const colormap = options.colormap === undefined || options.colormap === 'auto' ? (isUnsignedMethod(options.method) ? 'sequential' : 'diverging') : options.colormap;
+      const colormap = options.colormap === undefined || options.colormap === 'auto' ? (isSignedMethod(options.method) ? 'diverging' : 'sequential') : options.colormap;
       const map2d = aggregateChannels(map.data, drawable.shape, drawable.layout, options.aggregate ?? 'sum');
       heatmap = renderHeatmap(map2d, { colormap });
     }

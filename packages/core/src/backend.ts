@@ -19,6 +19,15 @@ export interface GradientMoments {
 }
 
 /**
+ * What `gradientMoments` returns for rows it cannot reduce on its device
+ * (e.g. a group too large for one run): their per-row gradients, shape
+ * `[R, ...S]`, which core then reduces itself.
+ */
+export interface RowGradients {
+  readonly gradients: HostTensor;
+}
+
+/**
  * What a backend does: run a model, nothing else. Core owns the methods, the
  * noise, the targets, the chunking and the moment formulas; a backend owns
  * only the model and the device it runs on.
@@ -36,7 +45,12 @@ export interface GradientMoments {
  *   per-row gradients back to the host: a GPU backend keeps them on the
  *   device and returns `2·G` maps instead of `G·n`. Core merges the groups'
  *   moments across calls with Chan's formula. Without it, core reduces the
- *   rows of `gradients` itself.
+ *   rows of `gradients` itself; a backend that can reduce some calls but not
+ *   others returns `{ gradients }` (see `RowGradients`) for the others.
+ *
+ * The checks every backend makes the same way (target range and one-hot
+ * rows, group size, calls after `dispose`, the `softmax` option) are in
+ * `backend-contract.ts`; docs/methods.md gives the rules behind them.
  *
  * Rows passed in one call never exceed the caller's `batchSize`.
  */
@@ -55,7 +69,7 @@ export interface GradientBackend {
 
   gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor>;
 
-  gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments>;
+  gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments | RowGradients>;
 
   /** Frees what the backend holds on its device. */
   dispose?(): void | Promise<void>;

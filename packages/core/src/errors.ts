@@ -1,6 +1,8 @@
 /** What went wrong, as a stable code that callers can branch on. */
 export type AttributionErrorCode =
   | 'UNKNOWN_METHOD'
+  /** `registerMethod` was given a rule it cannot take (a taken or malformed name, a missing part). */
+  | 'INVALID_METHOD'
   | 'INVALID_OPTION'
   | 'INVALID_TARGET'
   | 'INVALID_INPUT'
@@ -29,4 +31,15 @@ export class AttributionError extends Error {
     this.code = code;
     if (options?.cause !== undefined) this.cause = options.cause;
   }
+}
+
+/** A value as a message shows it: a string quoted, so that "8" is not read as the number 8. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
+  if (typeof value === 'bigint') return `the bigint ${value}n`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length} value${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  return String(value);
 }

@@ -1,7 +1,7 @@
 import type { GradientBackend } from './backend.js';
-import { attribute } from './methods/attribute.js';
+import { attribute } from './engine/attribute.js';
 import { parseMethodName } from './methods/method-name.js';
-import { resolveOptions, type AttributionOptions } from './methods/options.js';
+import { resolveOptions, type AttributionOptions } from './engine/options.js';
 import type { HostTensor } from './tensor.js';
 
 /**

@@ -1,28 +1,39 @@
 export { type HostTensor, hostTensor, sizeOf, formatShape } from './tensor.js';
 export { AttributionError, type AttributionErrorCode } from './errors.js';
-export type { GradientBackend, GradientMoments } from './backend.js';
+export type { GradientBackend, GradientMoments, RowGradients } from './backend.js';
+export {
+  checkGroupSize,
+  checkTargetCount,
+  disposedError,
+  oneHotRows,
+  softmaxOption,
+  type SoftmaxHandling,
+} from './backend-contract.js';
 export { explain } from './explain.js';
-export { Attribution } from './methods/attribution.js';
-export { Gradient, GradientXInput, GradientXSign, GradientXInputXSign } from './methods/gradient.js';
+export { Attribution } from './classes/attribution.js';
+export { Gradient, GradientXInput, GradientXSign, GradientXInputXSign } from './classes/gradient.js';
 export {
   SmoothGrad,
   SmoothGradXInput,
   SmoothGradXSign,
   SmoothGradXInputXSign,
   SmoothGradSquared,
-} from './methods/smoothgrad.js';
-export { VarGrad, VarGradXInput, VarGradXSign, VarGradXInputXSign } from './methods/vargrad.js';
+} from './classes/smoothgrad.js';
+export { VarGrad, VarGradXInput, VarGradXSign, VarGradXInputXSign } from './classes/vargrad.js';
 export {
   IntegratedGradients,
   IntegratedGradientsXInput,
   IntegratedGradientsXSign,
   IntegratedGradientsXInputXSign,
-} from './methods/integrated-gradients.js';
-export { parseMethodName, METHOD_NAMES, BASE_METHODS, type BaseMethod, type MethodName, type Modifiers } from './methods/method-name.js';
-export { DEFAULTS, MAX_NUM_SAMPLES, type AttributionOptions, type Progress } from './methods/options.js';
-export { VARIANCE_ZERO_THRESHOLD } from './methods/attribute.js';
+} from './classes/integrated-gradients.js';
+export { parseMethodName, isSignedMethod, type BaseMethod, type MethodName, type Modifiers } from './methods/method-name.js';
+export { registerMethod, methodRule, METHOD_NAMES, BASE_METHODS } from './methods/registry.js';
+export type { MethodRule, RowKind, ElementMoments, RuleOptions } from './methods/rule.js';
+export { VARIANCE_ZERO_THRESHOLD } from './methods/vargrad.js';
+export { DEFAULTS, MAX_NUM_SAMPLES, OPTION_KEYS, type AttributionOptions, type Progress } from './engine/options.js';
 export { fillStandardNormal } from './noise/gaussian-noise.js';
 export { philox4x32 } from './noise/philox.js';
 export type { NoiseFunction, NoiseInput } from './noise/noise-source.js';
 export { MomentAccumulator } from './stats/moments.js';
 export { RUNTIME_IDS, isRuntimeId, runtimeLibrary, runtimeIdsOf, type RuntimeId, type RuntimeLibrary } from './runtime-id.js';
+export { momentsOfGroups } from './stats/group-moments.js';

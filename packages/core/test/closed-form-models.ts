@@ -1,5 +1,5 @@
 import type { GradientBackend, GradientMoments, HostTensor } from '../src/index.js';
-import { AttributionError, MomentAccumulator } from '../src/index.js';
+import { AttributionError, momentsOfGroups } from '../src/index.js';
 import type { ReferenceModel } from '../src/reference/index.js';
 
 /**
@@ -114,17 +114,7 @@ export function closedFormBackend(
       calls.moments++;
       const g = await gradients(x, targets);
       calls.gradients--;
-      const groups = rowsOf(x) / groupSize;
-      const mean = new Float32Array(groups * model.size);
-      const m2 = new Float32Array(groups * model.size);
-      for (let j = 0; j < groups; j++) {
-        const acc = new MomentAccumulator(model.size);
-        for (let i = 0; i < groupSize; i++) acc.add(g.data, (j * groupSize + i) * model.size);
-        mean.set(acc.mean, j * model.size);
-        m2.set(acc.m2, j * model.size);
-      }
-      const shape = [groups, ...x.shape.slice(1)];
-      return { count: groupSize, mean: { data: mean, shape }, m2: { data: m2, shape } };
+      return momentsOfGroups(g, groupSize);
     };
   }
   return backend;

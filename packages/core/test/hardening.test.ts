@@ -1,7 +1,7 @@
 import { rejection } from '@saliency/dev-support/rejection';
 import { describe, expect, it } from 'vitest';
 import { AttributionError, explain, hostTensor, METHOD_NAMES, VarGrad, type GradientBackend, type HostTensor } from '../src/index.js';
-import { MAX_NUM_SAMPLES } from '../src/methods/options.js';
+import { MAX_NUM_SAMPLES } from '../src/engine/options.js';
 import { referenceAttribution } from '../src/reference/index.js';
 import { closedFormBackend, logisticModel, quadraticModel, relativeError } from './closed-form-models.js';
 

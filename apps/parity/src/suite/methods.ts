@@ -40,19 +40,19 @@ export interface ReferenceMap {
   readonly source: string;
 }
 
-/** s_0(x) = −1 where x < 0, +1 elsewhere (the spec's sign, μ = 0). */
+/** s_0(x) = −1 where x < 0, +1 elsewhere (docs/methods.md's sign, μ = 0). */
 const sign = (x: number) => (x < 0 ? -1 : 1);
 
 /**
  * The reference of every method from the fixture's PyTorch data, in float64.
  * `gradient`, `smoothgrad`, `vargrad` and `integrated_gradients` are PyTorch
- * autograd's; the others follow from them by the spec's formulas:
+ * autograd's; the others follow from them by the formulas of docs/methods.md:
  *
  *   gradient_x_input = x ⊙ g            gradient_x_sign = g ⊙ s(x)
  *   smoothgrad_squared = mean_i g_i² = vargrad + smoothgrad²   (population variance, same noise)
  *   vargrad_x_input = x ⊙ v    vargrad_x_sign = v ⊙ s(x)    vargrad_x_input_x_sign = x ⊙ v ⊙ s(x)
  *
- * with v the VarGrad map after the spec's rule |v| < 1e-10 → 0.
+ * with v the VarGrad map after the rule of docs/methods.md, |v| < 1e-10 → 0.
  */
 export function referenceMaps(fixture: LoadedFixture): Record<ParityMethod, ReferenceMap> {
   const json = fixture.reference;

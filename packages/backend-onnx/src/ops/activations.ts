@@ -6,7 +6,7 @@ import { broadcastShapes } from './tensor-math.js';
 
 /*
  * Activations. At a kink the derivative takes the side PyTorch takes
- * (methods.md "Ties and kinks"): ReLU'(0) = 0, LeakyReLU'(0) = PReLU'(0) = the
+ * (docs/methods.md, "Ties and kinks"): ReLU'(0) = 0, LeakyReLU'(0) = PReLU'(0) = the
  * negative slope, ELU'(0) = α; clamps (Clip, HardSigmoid) pass the cotangent
  * only strictly inside their range.
  */

@@ -101,7 +101,7 @@ const powGradient: GradientRule = (g) => {
 
 /**
  * Max/Min over n broadcast operands, the cotangent going to the FIRST operand
- * that attains the extremum (ONNX and methods.md: max(a, b) with a tie goes
+ * that attains the extremum (ONNX and docs/methods.md: max(a, b) with a tie goes
  * to a): x̄_i = ȳ·[x_i beats every x_j, j < i, strictly]·[no x_j, j > i, beats x_i].
  */
 function extremumGradient(beats: 'Greater' | 'Less'): GradientRule {

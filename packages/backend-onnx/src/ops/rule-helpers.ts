@@ -108,7 +108,7 @@ export function unary(opType: string, fn: (x: number) => number, gradient: Gradi
   };
 }
 
-/** Abs'(x) = sign(x), 0 at 0 (methods.md): Sign from opset 9 where the target has it, else two comparison masks. */
+/** Abs'(x) = sign(x), 0 at 0 (docs/methods.md, "Ties and kinks"): Sign from opset 9 where the target has it, else two comparison masks. */
 export function signOf(g: GradientContext, x: string, dataType: DataType): string {
   if (g.opset >= 9 && g.supports('sign')) return g.op('Sign', [x]);
   const zero = scalar(g, 0, dataType);

@@ -1,4 +1,17 @@
-import { AttributionError, formatShape, hostTensor, MomentAccumulator, type GradientBackend, type GradientMoments, type HostTensor } from '@saliency/core';
+import {
+  AttributionError,
+  checkGroupSize,
+  checkTargetCount,
+  disposedError,
+  formatShape,
+  hostTensor,
+  oneHotRows,
+  softmaxOption,
+  type GradientBackend,
+  type GradientMoments,
+  type HostTensor,
+  type RowGradients,
+} from '@saliency/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import {
   buildGradientModel,
@@ -100,9 +113,6 @@ export class OnnxBackend implements GradientBackend {
         "createOnnxBackend: the first argument must be an ONNX Runtime module (import * as ort from 'onnxruntime-web' or 'onnxruntime-node')",
       );
     }
-    if (options.softmax !== undefined && options.softmax !== 'strip' && options.softmax !== 'keep') {
-      throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option softmax must be 'strip' or 'keep', got ${JSON.stringify(options.softmax)}`);
-    }
     if ('target' in options) {
       // The option's old name: a JavaScript caller would otherwise silently get the provider its sessionOptions imply.
       throw new AttributionError(
@@ -123,7 +133,7 @@ export class OnnxBackend implements GradientBackend {
     const inputs = graph.input.filter((input) => !initializers.has(input.name));
     this.#input = choose(inputs, options.inputName, 'input', 'inputName');
     this.#outputName = choose(graph.output, options.outputName, 'output', 'outputName').name;
-    this.#keepSoftmax = options.softmax === 'keep';
+    this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
     const { maxTextureSize } = options;
@@ -172,6 +182,7 @@ export class OnnxBackend implements GradientBackend {
   }
 
   async gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor> {
+    checkTargetCount(this.name, targets, x.shape[0]!);
     const perRun = this.#fittingCount(x.shape, 'gradient') || 1;
     const parts: HostTensor[] = [];
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
@@ -186,13 +197,17 @@ export class OnnxBackend implements GradientBackend {
     return concatRows(parts);
   }
 
-  async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
+  /**
+   * The moments of each group, reduced inside the graph; for groups too large
+   * for one run under the texture limit, their per-row gradients instead (in
+   * as many runs as they need), which core reduces.
+   */
+  async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments | RowGradients> {
     const rows = x.shape[0]!;
-    if (!Number.isInteger(groupSize) || groupSize < 1 || rows % groupSize !== 0) {
-      throw new AttributionError('INVALID_OPTION', `gradientMoments: groupSize must divide the ${rows} rows, got ${groupSize}`);
-    }
+    checkTargetCount(this.name, targets, rows);
+    checkGroupSize(rows, groupSize);
     const groupsPerRun = this.#fittingCount(x.shape, 'moments', groupSize);
-    if (groupsPerRun === 0 && rows > 0) return this.#hostMoments(x, targets, groupSize);
+    if (groupsPerRun === 0 && rows > 0) return { gradients: await this.gradients(x, targets) };
     const means: HostTensor[] = [];
     const m2s: HostTensor[] = [];
     for (const { start, count } of pieces(rows / groupSize, groupsPerRun)) {
@@ -210,27 +225,6 @@ export class OnnxBackend implements GradientBackend {
   }
 
   /**
-   * The moments of groups too large for one run under the texture limit: the
-   * gradients, in as many runs as they need, reduced here per group in
-   * float64 (Welford), then rounded to float32 like the device's.
-   */
-  async #hostMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
-    const [rows, ...exampleShape] = x.shape;
-    const size = exampleShape.reduce((a, b) => a * b, 1);
-    const gradients = await this.gradients(x, targets);
-    const groups = rows! / groupSize;
-    const mean = new Float32Array(groups * size);
-    const m2 = new Float32Array(groups * size);
-    for (let g = 0; g < groups; g++) {
-      const accumulator = new MomentAccumulator(size);
-      for (let r = g * groupSize; r < (g + 1) * groupSize; r++) accumulator.add(gradients.data, r * size);
-      mean.set(accumulator.mean, g * size);
-      m2.set(accumulator.m2, g * size);
-    }
-    return { count: groupSize, mean: hostTensor(mean, [groups, ...exampleShape]), m2: hostTensor(m2, [groups, ...exampleShape]) };
-  }
-
-  /**
    * How many rows (for moments: groups of `groupSize` rows) one run of this
    * call may take so that no tensor of its graph exceeds the texture-row
    * limit (`row-splitting.ts`): all of them where there is no limit; 0 where
@@ -241,7 +235,7 @@ export class OnnxBackend implements GradientBackend {
     const total = shape[0]! / unit;
     const limit = this.#textureRowLimit;
     if (limit === undefined || total === 0) return total;
-    if (this.#disposed) throw this.#disposedError();
+    if (this.#disposed) throw disposedError(this.name);
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
@@ -280,7 +274,7 @@ export class OnnxBackend implements GradientBackend {
     feeds: (logitsShape: readonly number[]) => Record<string, Tensor>,
     read: (outputs: InferenceSession.OnnxValueMapType) => T,
   ): Promise<T> {
-    if (this.#disposed) throw this.#disposedError();
+    if (this.#disposed) throw disposedError(this.name);
     const call = (async () => {
       const { session, logitsShape } = await this.#session(shape, result, groupSize);
       const inputs = feeds(logitsShape);
@@ -305,20 +299,9 @@ export class OnnxBackend implements GradientBackend {
     }
   }
 
-  #disposedError(): AttributionError {
-    return new AttributionError('DISPOSED', `${this.name}: the backend was disposed`);
-  }
-
   /** The input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
   #feeds(x: HostTensor, targets: Int32Array, logitsShape: readonly number[], firstRow = 0): Record<string, Tensor> {
-    const [rows, classes] = logitsShape as [number, number];
-    const cotangent = new Float32Array(rows * classes);
-    targets.forEach((target, row) => {
-      if (!Number.isInteger(target) || target < 0 || target >= classes) {
-        throw new AttributionError('INVALID_TARGET', `target ${target} of row ${firstRow + row} is not a class of the model's ${classes} logits (0 to ${classes - 1})`);
-      }
-      cotangent[row * classes + target] = 1;
-    });
+    const cotangent = oneHotRows(targets, logitsShape[1]!, firstRow);
     return {
       [this.#input.name]: this.#tensor(x.data, x.shape),
       [COTANGENT_INPUT]: this.#tensor(cotangent, logitsShape),
@@ -342,7 +325,7 @@ export class OnnxBackend implements GradientBackend {
   }
 
   #session(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number) {
-    if (this.#disposed) throw this.#disposedError();
+    if (this.#disposed) throw disposedError(this.name);
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
     let entry = this.#sessions.get(key);
     if (entry === undefined) {

@@ -1,34 +1,20 @@
-import type { GradientBackend } from '../backend.js';
-import { Attribution } from './attribution.js';
-import type { AttributionOptions } from './options.js';
+import type { MethodRule } from './rule.js';
 
 /**
- * Integrated Gradients by the right Riemann sum over m = `steps` points:
- * (x − x') ⊙ (1/m) Σ_{k=1..m} g(x' + (k/m)(x − x')), baseline x' = 0 by default.
+ * Integrated Gradients by the right Riemann sum, docs/methods.md
+ * "Integrated Gradients":
+ *
+ *   ig(x) = (x − x') ⊙ (1/m) Σ_{k=1..m} g(x' + (k/m)(x − x'))
+ *
+ * m = `steps` path points per example from the baseline x' (`baseline`,
+ * default 0); their gradients reduce to the mean, which is then multiplied
+ * by x − x'. Signed.
  */
-export class IntegratedGradients extends Attribution {
-  constructor(backend: GradientBackend, defaults?: AttributionOptions) {
-    super(backend, 'integrated_gradients', defaults);
-  }
-}
-
-/** Integrated Gradients × Input: x ⊙ IG(x). */
-export class IntegratedGradientsXInput extends Attribution {
-  constructor(backend: GradientBackend, defaults?: AttributionOptions) {
-    super(backend, 'integrated_gradients_x_input', defaults);
-  }
-}
-
-/** Integrated Gradients × Sign: IG(x) ⊙ s_μ(x). */
-export class IntegratedGradientsXSign extends Attribution {
-  constructor(backend: GradientBackend, defaults?: AttributionOptions) {
-    super(backend, 'integrated_gradients_x_sign', defaults);
-  }
-}
-
-/** Integrated Gradients × Input × Sign: x ⊙ IG(x) ⊙ s_μ(x). */
-export class IntegratedGradientsXInputXSign extends Attribution {
-  constructor(backend: GradientBackend, defaults?: AttributionOptions) {
-    super(backend, 'integrated_gradients_x_input_x_sign', defaults);
-  }
-}
+export const integratedGradients: MethodRule = {
+  name: 'integrated_gradients',
+  rows: 'path-points',
+  takesModifiers: true,
+  signed: true,
+  reduce: ({ mean }) => mean,
+  finish: (value, x, baseline) => value * (x - baseline),
+};

@@ -1,14 +1,8 @@
-import { AttributionError } from '../errors.js';
+import { AttributionError, describeValue } from '../errors.js';
+import { BASE_METHODS, METHOD_NAMES, MODIFIER_SUFFIXES, methodRule } from './registry.js';
 
-/** The methods that take gradients; modifiers multiply their result. */
-export const BASE_METHODS = [
-  'gradient',
-  'smoothgrad',
-  'smoothgrad_squared',
-  'vargrad',
-  'integrated_gradients',
-] as const;
-export type BaseMethod = (typeof BASE_METHODS)[number];
+/** A registered base method's name, e.g. `vargrad`. */
+export type BaseMethod = string;
 
 /** Element-wise factors applied to a base method's map: `x ⊙` and `⊙ s_μ(x)`. */
 export interface Modifiers {
@@ -23,23 +17,19 @@ export interface MethodName {
   readonly modifiers: Modifiers;
 }
 
-const SUFFIXES = ['', '_x_input', '_x_sign', '_x_input_x_sign'] as const;
-
-/** Every method name without a `_mu_<v>` suffix, e.g. `vargrad_x_sign`. */
-export const METHOD_NAMES: readonly string[] = BASE_METHODS.flatMap((base) =>
-  // SmoothGrad² is its own method in the spec's table, without modifiers.
-  base === 'smoothgrad_squared' ? [base] : SUFFIXES.map((suffix) => base + suffix),
-);
-
 const MU_NUMBER = /^(neg_)?(\d+)(?:_(\d+))?$/;
 
 /**
- * Parses SignXAI's method-name grammar: a base name, then `_x_input`,
- * `_x_sign` or `_x_input_x_sign`, then optionally `_mu_<v>` where `<v>` writes
- * the number with `_` for the point and `neg_` for a minus:
- * `vargrad_x_sign_mu_neg_0_5` is VarGrad × sign with μ = −0.5.
+ * Parses SignXAI's method-name grammar (docs/methods.md, "Method names"): a
+ * registered base name, then `_x_input`, `_x_sign` or `_x_input_x_sign`,
+ * then optionally `_mu_<v>` where `<v>` writes the number with `_` for the
+ * point and `neg_` for a minus: `vargrad_x_sign_mu_neg_0_5` is VarGrad ×
+ * sign with μ = −0.5.
  */
 export function parseMethodName(name: string): MethodName {
+  if (typeof name !== 'string') {
+    throw new AttributionError('UNKNOWN_METHOD', `a method name must be a string; got ${describeValue(name)}`);
+  }
   const muAt = name.indexOf('_mu_');
   const head = muAt < 0 ? name : name.slice(0, muAt);
   let mu = 0;
@@ -60,8 +50,10 @@ export function parseMethodName(name: string): MethodName {
         `(each may end in _mu_<v>, e.g. vargrad_x_sign_mu_neg_0_5)`,
     );
   }
-  const suffix = SUFFIXES.find((s) => s !== '' && head.endsWith(s) && BASE_METHODS.includes(head.slice(0, -s.length) as BaseMethod)) ?? '';
-  const base = head.slice(0, head.length - suffix.length) as BaseMethod;
+  // Registration keeps suffixes out of base names, so the one suffix that
+  // leaves a base name is the one.
+  const suffix = MODIFIER_SUFFIXES.find((s) => s !== '' && head.endsWith(s) && BASE_METHODS.includes(head.slice(0, -s.length))) ?? '';
+  const base = head.slice(0, head.length - suffix.length);
   const sign = suffix.includes('_x_sign');
   if (muAt >= 0 && !sign) {
     throw new AttributionError(
@@ -70,4 +62,15 @@ export function parseMethodName(name: string): MethodName {
     );
   }
   return { base, modifiers: { input: suffix.includes('_x_input'), sign, mu } };
+}
+
+/**
+ * Whether the method's map can hold negative values: its rule is signed, or
+ * a modifier multiplies it by x or s_μ(x). An unsigned map (VarGrad,
+ * SmoothGrad²) is drawn with a sequential colormap, a signed one with a
+ * diverging colormap.
+ */
+export function isSignedMethod(method: string | MethodName): boolean {
+  const { base, modifiers } = typeof method === 'string' ? parseMethodName(method) : method;
+  return methodRule(base).signed || modifiers.input || modifiers.sign;
 }

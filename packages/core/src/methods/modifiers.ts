@@ -9,3 +9,9 @@ export function signOf(x: number, mu: number): number {
 export function modifierFactor(x: number, modifiers: Modifiers): number {
   return (modifiers.input ? x : 1) * (modifiers.sign ? signOf(x, modifiers.mu) : 1);
 }
+
+/** Multiplies the map in place by the method's ×input and ×sign factors. */
+export function applyModifiers(map: Float32Array | Float64Array, x: ArrayLike<number>, modifiers: Modifiers): void {
+  if (!modifiers.input && !modifiers.sign) return;
+  for (let i = 0; i < map.length; i++) map[i] = map[i]! * modifierFactor(x[i]!, modifiers);
+}

@@ -1,8 +1,11 @@
-import { checkInput } from '../methods/input.js';
-import { applyModifiers, baselineOf, noiseOf, VARIANCE_ZERO_THRESHOLD } from '../methods/attribute.js';
+import { checkInput } from '../engine/input.js';
+import { modelRows } from '../engine/model-rows.js';
+import { resolveOptions, type AttributionOptions } from '../engine/options.js';
+import { resolveTargets } from '../engine/targets.js';
 import { parseMethodName } from '../methods/method-name.js';
-import { resolveOptions, type AttributionOptions } from '../methods/options.js';
-import { resolveTargets } from '../methods/targets.js';
+import { applyModifiers } from '../methods/modifiers.js';
+import { methodRule } from '../methods/registry.js';
+import { ruleValue } from '../methods/rule.js';
 import { sizeOf, type HostTensor } from '../tensor.js';
 
 /** A model evaluated in float64 on one example (the input without its batch axis, flat). */
@@ -13,9 +16,11 @@ export interface ReferenceModel {
 }
 
 /**
- * The spec's formulas evaluated directly in float64, one example and one
- * sample at a time, with a two-pass variance: slow and plain, the yardstick
- * for the batched, chunked, float32 path. It adds the very same noise.
+ * The formulas of docs/methods.md evaluated directly in float64, one example
+ * and one model row at a time, with a two-pass mean and M2 handed to the
+ * method's rule: slow and plain, the yardstick for the batched, chunked,
+ * float32 path. Its rows are written by the engine's own row writers, so it
+ * adds the very same noise, rounded to float32 as the backends see it.
  */
 export function referenceAttribution(
   methodName: string,
@@ -24,6 +29,7 @@ export function referenceAttribution(
   options: AttributionOptions = {},
 ): Float64Array {
   const method = parseMethodName(methodName);
+  const rule = methodRule(method.base);
   const resolved = resolveOptions(method, {}, options);
   checkInput(x);
   const batch = x.shape[0]!;
@@ -37,44 +43,21 @@ export function referenceAttribution(
   }));
 
   const map = new Float64Array(x.data.length);
-  const noise = noiseOf(resolved, x);
-  const epsilon = new Float32Array(size);
-  const at = method.base === 'integrated_gradients' ? baselineOf(resolved, x) : () => 0;
+  const rows = modelRows(rule.rows, resolved, x);
+  const row = new Float32Array(size);
   for (let b = 0; b < batch; b++) {
-    const clean = exampleOf(b);
-    let points: Float64Array[];
-    if (method.base === 'gradient') {
-      points = [clean];
-    } else if (method.base === 'integrated_gradients') {
-      points = Array.from({ length: resolved.steps }, (_, k) =>
-        clean.map((v, e) => at(b * size + e) + ((k + 1) / resolved.steps) * (v - at(b * size + e))),
-      );
-    } else {
-      points = Array.from({ length: resolved.numSamples }, (_, i) => {
-        noise(b, i, epsilon);
-        return clean.map((v, e) => v + epsilon[e]!);
-      });
-    }
-    const gradients = points.map((p) => model.gradient(p, targets[b]!));
+    const gradients = Array.from({ length: rows.perExample }, (_, i) => {
+      rows.write(b, i, row);
+      return model.gradient(Float64Array.from(row), targets[b]!);
+    });
     const n = gradients.length;
     for (let e = 0; e < size; e++) {
       let mean = 0;
       for (const g of gradients) mean += g[e]!;
       mean /= n;
-      let value = mean;
-      if (method.base === 'vargrad') {
-        let squares = 0;
-        for (const g of gradients) squares += (g[e]! - mean) ** 2;
-        value = squares / (resolved.unbiased ? n - 1 : n);
-        if (Math.abs(value) < VARIANCE_ZERO_THRESHOLD) value = 0;
-      } else if (method.base === 'smoothgrad_squared') {
-        value = 0;
-        for (const g of gradients) value += g[e]! ** 2;
-        value /= n;
-      } else if (method.base === 'integrated_gradients') {
-        value *= clean[e]! - at(b * size + e);
-      }
-      map[b * size + e] = value;
+      let m2 = 0;
+      for (const g of gradients) m2 += (g[e]! - mean) ** 2;
+      map[b * size + e] = ruleValue(rule, { count: n, mean, m2 }, resolved, x.data[b * size + e]!, rows.baseline(b * size + e));
     }
   }
   applyModifiers(map, x.data, { ...method.modifiers, mu: resolved.mu });

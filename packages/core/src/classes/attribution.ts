@@ -1,8 +1,8 @@
 import type { GradientBackend } from '../backend.js';
 import type { HostTensor } from '../tensor.js';
-import { attribute } from './attribute.js';
-import { parseMethodName, type MethodName } from './method-name.js';
-import { resolveOptions, type AttributionOptions } from './options.js';
+import { attribute } from '../engine/attribute.js';
+import { parseMethodName, type MethodName } from '../methods/method-name.js';
+import { resolveOptions, type AttributionOptions } from '../engine/options.js';
 
 /**
  * One attribution method bound to a backend, with default options that a

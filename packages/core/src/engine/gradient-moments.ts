@@ -2,12 +2,10 @@ import type { GradientBackend } from '../backend.js';
 import { MomentAccumulator } from '../stats/moments.js';
 import { AttributionError } from '../errors.js';
 import { formatShape, sizeOf, type HostTensor } from '../tensor.js';
+import { throwIfAborted } from './abort.js';
+import type { RowWriter } from './model-rows.js';
 import type { Progress } from './options.js';
 import { planRowCalls } from './row-plan.js';
-import { throwIfAborted } from './abort.js';
-
-/** Writes model row `row` of example `example` (a noisy sample, a path point) into `out`. */
-export type RowWriter = (example: number, row: number, out: Float32Array) => void;
 
 /**
  * Runs `rowsPerExample` model rows per example through the backend, in calls
@@ -45,18 +43,21 @@ export async function gradientMomentsOfRows(
       }
     }
     const x: HostTensor = { data, shape: [rows, ...exampleShape] };
-    if (backend.gradientMoments) {
-      const moments = await backend.gradientMoments(x, rowTargets, call.groupSize);
-      expectShape(backend, 'gradientMoments().mean', moments.mean, [call.groups, ...exampleShape]);
-      expectShape(backend, 'gradientMoments().m2', moments.m2, [call.groups, ...exampleShape]);
-      for (let g = 0; g < call.groups; g++) {
-        accumulators[call.firstExample + g]!.merge(moments.count, moments.mean.data, moments.m2.data, g * size);
-      }
-    } else {
-      const gradients = await backend.gradients(x, rowTargets);
-      expectShape(backend, 'gradients()', gradients, x.shape);
+    // A backend that cannot reduce these rows on its device returns their gradients, which are reduced here.
+    const result = backend.gradientMoments
+      ? await backend.gradientMoments(x, rowTargets, call.groupSize)
+      : { gradients: await backend.gradients(x, rowTargets) };
+    if ('gradients' in result) {
+      const { gradients } = result;
+      expectShape(backend, backend.gradientMoments ? 'gradientMoments().gradients' : 'gradients()', gradients, x.shape);
       for (let r = 0; r < rows; r++) {
         accumulators[call.firstExample + Math.floor(r / call.groupSize)]!.add(gradients.data, r * size);
+      }
+    } else {
+      expectShape(backend, 'gradientMoments().mean', result.mean, [call.groups, ...exampleShape]);
+      expectShape(backend, 'gradientMoments().m2', result.m2, [call.groups, ...exampleShape]);
+      for (let g = 0; g < call.groups; g++) {
+        accumulators[call.firstExample + g]!.merge(result.count, result.mean.data, result.m2.data, g * size);
       }
     }
     done += rows;

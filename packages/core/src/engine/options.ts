@@ -1,7 +1,8 @@
-import { AttributionError } from '../errors.js';
+import { AttributionError, describeValue } from '../errors.js';
+import type { MethodName } from '../methods/method-name.js';
+import { methodRule } from '../methods/registry.js';
 import type { NoiseInput } from '../noise/noise-source.js';
 import type { HostTensor } from '../tensor.js';
-import type { BaseMethod, MethodName } from './method-name.js';
 
 /** Reported after every backend call of a run. */
 export interface Progress {
@@ -52,6 +53,23 @@ export interface AttributionOptions {
   signal?: AbortSignal;
 }
 
+/** Every key of `AttributionOptions`: any other key is refused, since JavaScript callers misspell keys. */
+export const OPTION_KEYS: readonly (keyof AttributionOptions)[] = [
+  'target',
+  'seed',
+  'batchSize',
+  'numSamples',
+  'noiseScale',
+  'noiseLevel',
+  'noise',
+  'unbiased',
+  'mu',
+  'steps',
+  'baseline',
+  'onProgress',
+  'signal',
+];
+
 export const DEFAULTS = {
   seed: 0,
   batchSize: 64,
@@ -95,9 +113,9 @@ function invalid(message: string): AttributionError {
   return new AttributionError('INVALID_OPTION', message);
 }
 
-function requireInteger(name: string, value: number, min: number, why = ''): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw invalid(`${name} must be an integer ≥ ${min}${why}; got ${String(value)}`);
+function requireInteger(name: string, value: unknown, min: number, why = ''): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw invalid(`${name} must be an integer ≥ ${min}${why}; got ${describeValue(value)}`);
   }
 }
 
@@ -107,9 +125,40 @@ function requireAtMost(name: string, value: number, max: number): void {
   }
 }
 
-function requireFiniteNonNegative(name: string, value: number): void {
+function requireFiniteNonNegative(name: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw invalid(`${name} must be a finite number ≥ 0; got ${String(value)}`);
+    throw invalid(`${name} must be a finite number ≥ 0; got ${describeValue(value)}`);
+  }
+}
+
+/**
+ * Refuses keys that are not options (a misspelt `numSample` would otherwise
+ * be ignored in silence) and values of the wrong JavaScript type, naming the
+ * value as given: `numSamples: '8'` is the string "8", not 8.
+ */
+function checkKeysAndTypes(options: AttributionOptions, where: string): void {
+  if (options === null || typeof options !== 'object') {
+    throw invalid(`${where} must be an object of options; got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+      throw invalid(`unknown option "${key}" in ${where}; known options: ${OPTION_KEYS.join(', ')}`);
+    }
+  }
+  const wrongType = (key: string, expected: string) =>
+    invalid(`${key} must be ${expected}; got ${describeValue((options as Record<string, unknown>)[key])}`);
+  for (const key of ['seed', 'batchSize', 'numSamples', 'noiseScale', 'noiseLevel', 'mu', 'steps'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'number') throw wrongType(key, 'a number');
+  }
+  if (options.unbiased !== undefined && typeof options.unbiased !== 'boolean') throw wrongType('unbiased', 'true or false');
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw wrongType('onProgress', 'a function');
+  const { baseline } = options;
+  if (baseline !== undefined && typeof baseline !== 'number' && (typeof baseline !== 'object' || baseline === null)) {
+    throw wrongType('baseline', 'a number or a HostTensor');
+  }
+  const { noise } = options;
+  if (noise !== undefined && typeof noise !== 'function' && (typeof noise !== 'object' || noise === null)) {
+    throw wrongType('noise', 'a HostTensor or a function (example, sample, out) => void');
   }
 }
 
@@ -124,6 +173,8 @@ export function resolveOptions(
   defaults: AttributionOptions,
   call: AttributionOptions,
 ): ResolvedOptions {
+  checkKeysAndTypes(defaults, 'the default options');
+  checkKeysAndTypes(call, 'the options');
   const sigmaIn = (o: AttributionOptions) => o.noiseScale !== undefined || o.noiseLevel !== undefined;
   const sigmaSource = sigmaIn(call) ? call : defaults;
   if (sigmaSource.noiseScale !== undefined && sigmaSource.noiseLevel !== undefined) {
@@ -133,8 +184,7 @@ export function resolveOptions(
     );
   }
   const merged: AttributionOptions = { ...defaults, ...call };
-  const base: BaseMethod = method.base;
-  const noisy = base === 'smoothgrad' || base === 'smoothgrad_squared' || base === 'vargrad';
+  const rule = methodRule(method.base);
 
   const seed = merged.seed ?? DEFAULTS.seed;
   requireInteger('seed', seed, 0);
@@ -142,13 +192,15 @@ export function resolveOptions(
   requireInteger('batchSize', batchSize, 1);
   const unbiased = merged.unbiased ?? DEFAULTS.unbiased;
   const numSamples = merged.numSamples ?? DEFAULTS.numSamples;
-  if (noisy) {
-    if (unbiased && base === 'vargrad') {
-      requireInteger('numSamples', numSamples, 2, ' with unbiased: true (it divides by N − 1)');
-    } else {
-      requireInteger('numSamples', numSamples, 1);
-    }
+  const steps = merged.steps ?? DEFAULTS.steps;
+  // The rows the rule runs are checked; the other count is passed on unread.
+  const minimum = rule.minimumRows?.({ unbiased }) ?? { rows: 1, why: '' };
+  if (rule.rows === 'noisy-samples') {
+    requireInteger('numSamples', numSamples, minimum.rows, minimum.why);
     requireAtMost('numSamples', numSamples, MAX_NUM_SAMPLES);
+  } else if (rule.rows === 'path-points') {
+    requireInteger('steps', steps, minimum.rows, minimum.why);
+    requireAtMost('steps', steps, MAX_NUM_SAMPLES);
   }
   let sigma: NoiseSigma = { kind: 'scale', value: DEFAULTS.noiseScale };
   if (sigmaSource.noiseLevel !== undefined) {
@@ -158,11 +210,6 @@ export function resolveOptions(
     requireFiniteNonNegative('noiseScale', sigmaSource.noiseScale);
     sigma = { kind: 'scale', value: sigmaSource.noiseScale };
   }
-  const steps = merged.steps ?? DEFAULTS.steps;
-  if (base === 'integrated_gradients') {
-    requireInteger('steps', steps, 1);
-    requireAtMost('steps', steps, MAX_NUM_SAMPLES);
-  }
   const signal = merged.signal;
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw invalid(`signal must be an AbortSignal (from an AbortController); got ${String(signal)}`);
@@ -171,7 +218,7 @@ export function resolveOptions(
   let mu = method.modifiers.mu;
   if (merged.mu !== undefined) {
     if (typeof merged.mu !== 'number' || !Number.isFinite(merged.mu)) {
-      throw invalid(`mu must be a finite number; got ${String(merged.mu)}`);
+      throw invalid(`mu must be a finite number; got ${describeValue(merged.mu)}`);
     }
     if (mu !== 0 && merged.mu !== mu) {
       throw invalid(`mu: the method name sets μ = ${mu} but the options set mu = ${merged.mu}; give it once`);
