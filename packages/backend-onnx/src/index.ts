@@ -1,3 +1,4 @@
 export { createOnnxBackend, OnnxBackend, type OnnxBackendOptions } from './runtime/onnx-backend.js';
 export type { OnnxRuntimeModule } from './runtime/onnx-runtime-module.js';
 export { supportedOps } from './ops/registry.js';
+export { DEFAULT_BUDGETS, type ModelBudgets } from './model/budgets.js';

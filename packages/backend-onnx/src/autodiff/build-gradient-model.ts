@@ -1,6 +1,7 @@
 import { clone, create, toBinary } from '@bufbuild/protobuf';
 import { AttributionError, formatShape } from '@saliency/core';
 import { describeNode } from '../model/attributes.js';
+import type { ModelBudgets } from '../model/budgets.js';
 import { writeTensorProto } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
@@ -43,6 +44,8 @@ export interface GradientModelRequest {
    * and node, if the WebGL EP still lacks one (e.g. a 1-D Conv of the model).
    */
   readonly target?: ExecutionTarget;
+  /** What building may allocate and plan (`model/budgets.ts`); the defaults where absent. */
+  readonly budgets?: ModelBudgets;
 }
 
 export interface BuiltModel {
@@ -67,7 +70,7 @@ const SOFTMAX = new Set(['Softmax', 'LogSoftmax']);
 export function buildGradientModel(model: ModelProto, request: GradientModelRequest): BuiltModel {
   const graph = model.graph!;
   const opset = defaultOpset(model);
-  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]));
+  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets);
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
 
