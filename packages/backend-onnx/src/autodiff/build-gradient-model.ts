@@ -75,7 +75,8 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
 
   const { logits, description } = logitsOf(request, graph.node, producers);
-  const logitsType = facts.types.get(logits)!;
+  const logitsType = facts.types.get(logits);
+  if (logitsType === undefined) throw new AttributionError('INVALID_MODEL', `${description} is produced by no node of the graph`);
   if (logitsType.shape.length !== 2 || logitsType.shape[0] !== request.inputShape[0]) {
     throw new AttributionError(
       'BACKEND_OUTPUT',

@@ -344,7 +344,18 @@ export class OnnxBackend implements GradientBackend {
     if (entry === undefined) {
       entry = (async () => {
         const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize));
-        const session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
+        let session: InferenceSession;
+        try {
+          session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
+        } catch (error) {
+          // The model passed every check here but ONNX Runtime refuses its graph (e.g. a Conv weight of an integer type).
+          throw new AttributionError(
+            'MODEL_FAILED',
+            `${this.name}: ONNX Runtime refused the ${result === 'none' ? 'forward' : result} model built for an input of shape ${formatShape(shape)}: ` +
+              `${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        }
         return { session, logitsShape: built.logitsShape };
       })();
       this.#sessions.set(key, entry);

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without types
+import { runFileFuzz } from '../scripts/file-fuzz/supervisor.mjs';
+
+/*
+ * File-level fuzz: mutated real model files (the bundled MNIST example and
+ * the parity fixtures: truncations, bit flips, dims, element types and data
+ * lengths changed, nodes duplicated, reordered or dropped, shape values and
+ * attributes made huge) through createOnnxBackend and one gradient call, in a
+ * child process with a V8 heap cap, an RSS watchdog and a per-case time
+ * bound (scripts/file-fuzz/). Only a map of the input's shape or a coded
+ * AttributionError is acceptable. Needs the package built (the test script
+ * builds it). `node scripts/fuzz-model-files.mjs [cases] [seed]` soaks.
+ */
+
+const CASES = Number(process.env.FILE_FUZZ_CASES ?? 400);
+const SEED = Number(process.env.FILE_FUZZ_SEED ?? 20261205);
+const RSS_CAP = 1024 * 2 ** 20;
+
+interface FuzzResult {
+  ok: boolean;
+  seed: number;
+  cases: number;
+  peakRss: number;
+  tally: Record<string, number>;
+  failure?: string;
+}
+
+describe('mutated model files', () => {
+  it(`${CASES} mutations from seed ${SEED}: a map or a coded error, under the memory cap and the time bound`, { timeout: 600_000 }, async () => {
+    const result = (await runFileFuzz({ seed: SEED, cases: CASES, rssCap: RSS_CAP, caseTimeoutMs: 60_000 })) as FuzzResult;
+    console.log(
+      `file fuzz: seed ${result.seed}, ${result.cases} of ${CASES} cases, peak RSS ${Math.round(result.peakRss / 2 ** 20)} MiB ` +
+        `(cap ${RSS_CAP / 2 ** 20} MiB), outcomes ${JSON.stringify(result.tally)}`,
+    );
+    expect(result.failure).toBeUndefined();
+    expect(result.cases).toBe(CASES);
+    // The mutations reach every stage: some models still give maps, others are refused for what they are.
+    expect(result.tally.map).toBeGreaterThan(0);
+    expect(result.tally.INVALID_MODEL).toBeGreaterThan(0);
+  });
+});
