@@ -7,6 +7,7 @@
 // that a failure can be replayed: the failing case's number, model and
 // mutations are printed; `node scripts/file-fuzz/child.mjs <seed> <case> 1`
 // runs that case alone. Needs the package built (npm run build).
-import { soak } from './file-fuzz/supervisor.mjs';
+import { soak } from '@saliency/dev-support/child-fuzz';
 
-process.exitCode = await soak(process.argv.slice(2));
+const child = new URL('./file-fuzz/child.mjs', import.meta.url).pathname;
+process.exitCode = await soak(child, process.argv.slice(2), 'node scripts/fuzz-model-files.mjs');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script without types
-import { runFileFuzz } from '../scripts/file-fuzz/supervisor.mjs';
+import { fileURLToPath } from 'node:url';
+import { runChildFuzz } from '@saliency/dev-support/child-fuzz';
 
 /*
  * File-level fuzz: mutated real model files (the bundled MNIST example and
@@ -8,7 +8,7 @@ import { runFileFuzz } from '../scripts/file-fuzz/supervisor.mjs';
  * lengths changed, nodes duplicated, reordered or dropped, shape values and
  * attributes made huge) through createOnnxBackend and one gradient call, in a
  * child process with a V8 heap cap, an RSS watchdog and a per-case time
- * bound (scripts/file-fuzz/). Only a map of the input's shape or a coded
+ * bound (scripts/file-fuzz/, @saliency/dev-support/child-fuzz). Only a map of the input's shape or a coded
  * AttributionError is acceptable. Needs the package built (the test script
  * builds it). `node scripts/fuzz-model-files.mjs [cases] [seed]` soaks.
  */
@@ -17,18 +17,11 @@ const CASES = Number(process.env.FILE_FUZZ_CASES ?? 400);
 const SEED = Number(process.env.FILE_FUZZ_SEED ?? 20261205);
 const RSS_CAP = 1024 * 2 ** 20;
 
-interface FuzzResult {
-  ok: boolean;
-  seed: number;
-  cases: number;
-  peakRss: number;
-  tally: Record<string, number>;
-  failure?: string;
-}
+const CHILD = fileURLToPath(new URL('../scripts/file-fuzz/child.mjs', import.meta.url));
 
 describe('mutated model files', () => {
   it(`${CASES} mutations from seed ${SEED}: a map or a coded error, under the memory cap and the time bound`, { timeout: 600_000 }, async () => {
-    const result = (await runFileFuzz({ seed: SEED, cases: CASES, rssCap: RSS_CAP, caseTimeoutMs: 60_000 })) as FuzzResult;
+    const result = await runChildFuzz({ script: CHILD, seed: SEED, cases: CASES, rssCap: RSS_CAP, caseTimeoutMs: 60_000 });
     console.log(
       `file fuzz: seed ${result.seed}, ${result.cases} of ${CASES} cases, peak RSS ${Math.round(result.peakRss / 2 ** 20)} MiB ` +
         `(cap ${RSS_CAP / 2 ** 20} MiB), outcomes ${JSON.stringify(result.tally)}`,
