@@ -8,10 +8,14 @@ function invalid(message: string): never {
   throw new AttributionError('INVALID_MODEL', message);
 }
 
-/** One weight of a manifest, checked: its name and the bytes it takes in the weight files (undefined for strings, whose size the data says). */
+/**
+ * One weight of a manifest, checked: its name and the bytes it takes in the
+ * weight files — exactly, or for strings at least (a 4-byte length before each).
+ */
 interface CheckedWeight {
   readonly name: string;
-  readonly bytes: number | undefined;
+  readonly bytes: number;
+  readonly exact: boolean;
   readonly description: string;
 }
 
@@ -38,12 +42,12 @@ export function checkWeightsManifest(manifest: unknown): CheckedWeight[] {
       if (!Number.isSafeInteger(count)) invalid(`model.json: weight "${name}" has shape [${shape.join(', ')}], whose element count is past 2^53`);
       const stored = weight.quantization?.dtype ?? weight.dtype;
       if (weight.dtype === 'string') {
-        checked.push({ name, bytes: undefined, description: `string [${shape.join(', ')}]` });
+        checked.push({ name, bytes: count * 4, exact: false, description: `string [${shape.join(', ')}]` });
         continue;
       }
       const size = BYTES[stored as string];
       if (size === undefined) invalid(`model.json: weight "${name}" has dtype ${JSON.stringify(stored)}; known are ${Object.keys(BYTES).join(', ')}, string`);
-      checked.push({ name, bytes: count * size, description: `${stored} [${shape.join(', ')}]` });
+      checked.push({ name, bytes: count * size, exact: true, description: `${stored} [${shape.join(', ')}]` });
     }
   });
   return checked;
@@ -51,22 +55,26 @@ export function checkWeightsManifest(manifest: unknown): CheckedWeight[] {
 
 /**
  * Checks that the weight files hold exactly the bytes the manifest's
- * weights take, in order, before TF.js reads a weight from them: a weight
- * past the end of the data is named with both sizes, as are bytes left over.
+ * weights take (at least, with strings), in order, before TF.js reads a
+ * weight from them: a weight past the end of the data is named with both
+ * sizes, as are bytes left over.
  */
 export function checkWeightBytes(weights: readonly CheckedWeight[], present: number): void {
-  if (weights.some((w) => w.bytes === undefined)) return; // strings carry their own lengths; TF.js checks them as it reads
   let end = 0;
+  let exact = true;
   for (const weight of weights) {
-    end += weight.bytes!;
+    end += weight.bytes;
+    exact &&= weight.exact;
     if (end > present) {
+      const atLeast = exact ? '' : 'at least ';
       invalid(
-        `weight "${weight.name}" (${weight.description}, ${weight.bytes!.toLocaleString('en-US')} bytes) ends at byte ${end.toLocaleString('en-US')}, ` +
-          `but the weight files hold ${present.toLocaleString('en-US')} bytes`,
+        `weight "${weight.name}" (${weight.description}, ${weight.exact ? '' : 'at least '}${weight.bytes.toLocaleString('en-US')} bytes) ends at byte ` +
+          `${atLeast}${end.toLocaleString('en-US')}, but the weight files hold ${present.toLocaleString('en-US')} bytes`,
       );
     }
   }
-  if (end !== present) {
+  // Strings carry their own lengths, which TF.js reads within the bytes checked here.
+  if (exact && end !== present) {
     invalid(`the weights of model.json take ${end.toLocaleString('en-US')} bytes, but the weight files hold ${present.toLocaleString('en-US')} bytes`);
   }
 }

@@ -79,6 +79,14 @@ describe('modelArtifacts of a spoiled model', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('string weights of more values than the file could hold (4 bytes a length): INVALID_MODEL before TF.js reads them', async () => {
+    const modelJson = json();
+    Object.assign(firstWeight(modelJson), { dtype: 'string', shape: [1e9] });
+    const error = await load(modelJson);
+    expect(error.code).toBe('INVALID_MODEL');
+    expect(error.message).toBe(`weight "conv1/kernel" (string [1000000000], at least 4,000,000,000 bytes) ends at byte at least 4,000,000,000, but the weight files hold ${shard.length.toLocaleString('en-US')} bytes`);
+  });
+
   it('an unknown dtype, and a manifest that is not a list: INVALID_MODEL', async () => {
     const modelJson = json();
     (firstWeight(modelJson) as { dtype: string }).dtype = 'float128';
