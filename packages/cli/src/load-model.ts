@@ -53,7 +53,9 @@ export async function loadModel(file: string, format: ModelFormat, kind: Backend
     // A model file is input: whatever is wrong with it is one line naming the file, with the library's error as `cause`.
     if (error instanceof CliError) throw error;
     if (error instanceof AttributionError) throw cliErrorOf(error, `--model ${file}: ${error.message}`);
-    throw new CliError(`--model ${file}: ${format === 'onnx' ? 'ONNX Runtime' : 'TF.js'} could not load it: ${error instanceof Error ? error.message : String(error)}`, 2, { cause: error });
+    // TF.js's own refusals of a model.json (a topology it cannot build) are plain errors.
+    if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js could not load it: ${error instanceof Error ? error.message : String(error)}`, 2, { cause: error });
+    throw error;
   }
 }
 
