@@ -4,19 +4,25 @@
 // by huge ones, graph inputs re-declared, node inputs rewired.
 import { clone, fromBinary, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelProtoSchema, NodeProtoSchema } from '../../dist/proto/onnx_pb.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
-/** The real model files mutated: the bundled example and the parity fixtures. */
+/**
+ * The real model files mutated: the bundled example, the parity fixtures, and
+ * the PyTorch ViT fixture (shape arithmetic: Shape, ConstantOfShape, Expand,
+ * Where) where `scripts/ensure-fixtures.mjs` has made it.
+ */
 export function seedModels() {
   const fixtures = join(repoRoot, 'apps/parity/fixtures/models');
+  const vit = join(repoRoot, 'packages/backend-onnx/test/fixtures/models/vit_tiny.onnx');
   const files = [
     join(repoRoot, 'examples/mnist/model/mnist.onnx'),
     ...readdirSync(fixtures).filter((f) => f.endsWith('.onnx')).sort().map((f) => join(fixtures, f)),
+    ...(existsSync(vit) ? [vit] : []),
   ];
   return files.map((file) => {
     const bytes = new Uint8Array(readFileSync(file));
