@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { explain, hostTensor } from '@saliency/core';
 import { runCases } from '@saliency/dev-support/child-fuzz';
+import { buildGradientModel } from '../../dist/autodiff/build-gradient-model.js';
+import { readOnnxModel } from '../../dist/model/onnx-model.js';
 import { createOnnxBackend } from '../../dist/index.js';
 import { caseArbitrary, mutate, seedModels } from './mutations.mjs';
 
@@ -22,6 +24,19 @@ const cases = specs.map((spec) => {
   const { bytes, description } = mutate(seedModel, spec);
   return { seedModel, bytes, description: `${seedModel.name}: ${description}` };
 });
+const GPU_TARGETS = ['webgpu', 'webgl'];
+let caseNumber = 0;
+
+/**
+ * The gradient graph as it would be built for a GPU target, whose rules
+ * emit other constructions (masks, comparisons); onnxruntime-node has no such
+ * EP, so only the build runs. Its errors must be coded too.
+ */
+function buildForGpu(bytes, inputName, inputShape, target) {
+  const model = readOnnxModel(bytes, undefined);
+  const outputName = model.graph.output[0]?.name ?? '';
+  buildGradientModel(model, { inputName, inputShape, outputName, keepSoftmax: false, result: 'gradient', target, budgets: { ...FUZZ_BUDGETS, maxNodes: 1e5, maxSubgraphDepth: 16 } });
+}
 
 await runCases(seed, first, cases, async ({ seedModel, bytes }) => {
   const size = seedModel.inputShape.reduce((a, b) => a * b, 1);
@@ -33,6 +48,7 @@ await runCases(seed, first, cases, async ({ seedModel, bytes }) => {
     if (!(map.data instanceof Float32Array) || map.shape.join() !== x.shape.join() || map.data.length !== size) {
       throw new Error(`a map of shape [${map.shape}] for an input of shape [${x.shape}]`);
     }
+    buildForGpu(bytes, seedModel.model.graph.input[0].name, seedModel.inputShape, GPU_TARGETS[caseNumber++ % 2]);
     return 'map';
   } finally {
     await backend?.dispose();
