@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AttributionError, explain, formatShape, hostTensor, isSignedMethod, parseMethodName, type AttributionOptions, type HostTensor } from '@saliency/core';
 import { aggregateChannels, overlay as blend, renderHeatmap, type Aggregation, type ChannelLayout, type ColormapKind, type RgbaImage } from '@saliency/core/visualize';
-import { CliError } from './errors.js';
+import { cliErrorOf, CliError } from './errors.js';
 import { decodeImage, encodePng } from './image-io.js';
 import { imageToTensor, resolvePreprocess, type Preprocess } from '@saliency/core/preprocess';
 import { defaultRuntime, loadModel, modelFormatOf, type CliRuntimeId, type LoadedModel } from './load-model.js';
@@ -145,7 +145,7 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     try {
       map = await explain(model.backend, options.method, x, explainOptions);
     } catch (error) {
-      if (error instanceof AttributionError) throw new CliError(explainMessage(error), 2);
+      if (error instanceof AttributionError) throw cliErrorOf(error, explainMessage(error));
       throw error;
     } finally {
       bar.finish();

@@ -2,6 +2,7 @@ import { clone, create, toBinary } from '@bufbuild/protobuf';
 import { AttributionError, formatShape, sizeOf } from '@saliency/core';
 import { checkRunsOn, supports, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { describeNode } from '../model/attributes.js';
+import type { ModelBudgets } from '../model/budgets.js';
 import { writeTensorProto } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
@@ -43,6 +44,8 @@ export interface GradientModelRequest {
    * and node, if the WebGL EP still lacks one (e.g. a 1-D Conv of the model).
    */
   readonly executionProvider?: ExecutionProvider;
+  /** What building may allocate and plan (`model/budgets.ts`); the defaults where absent. */
+  readonly budgets?: ModelBudgets;
 }
 
 export interface BuiltModel {
@@ -73,12 +76,13 @@ const PROBABILITY_HEADS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
 export function buildGradientModel(model: ModelProto, request: GradientModelRequest): BuiltModel {
   const graph = model.graph!;
   const opset = defaultOpset(model);
-  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]));
+  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets);
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
 
   const { logits, description } = logitsOf(request, graph.node, producers);
-  const logitsType = facts.types.get(logits)!;
+  const logitsType = facts.types.get(logits);
+  if (logitsType === undefined) throw new AttributionError('INVALID_MODEL', `${description} is produced by no node of the graph`);
   if (logitsType.shape.length !== 2 || logitsType.shape[0] !== request.inputShape[0]) {
     throw new AttributionError(
       'BACKEND_OUTPUT',

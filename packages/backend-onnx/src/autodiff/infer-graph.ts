@@ -1,5 +1,6 @@
 import { AttributionError, formatShape } from '@saliency/core';
 import { describeNode } from '../model/attributes.js';
+import { checkActivation, DEFAULT_BUDGETS, elementCount, FoldingBudget, type ModelBudgets } from '../model/budgets.js';
 import { readTensorProto } from '../model/const-tensor.js';
 import type { DataType } from '../model/data-type.js';
 import type { GraphProto } from '../proto/onnx_pb.js';
@@ -15,10 +16,17 @@ const MAX_FOLDED_ELEMENTS = 1 << 16;
  * the graph inputs through each node's `inferTypes` in order, folding to a
  * constant each node whose op can evaluate it from constant inputs (shape
  * arithmetic: Shape → Gather → Concat → Reshape). Refuses, before anything
- * runs, a node whose op it does not know.
+ * runs, a node whose op it does not know, and (`MODEL_TOO_LARGE`, before any
+ * allocation) a constant or a value over the `budgets`.
  */
-export function inferGraph(graph: GraphProto, opset: number, inputShapes: ReadonlyMap<string, readonly number[]>): GraphFacts {
-  const facts: GraphFacts = { types: new Map(), constants: new Map() };
+export function inferGraph(
+  graph: GraphProto,
+  opset: number,
+  inputShapes: ReadonlyMap<string, readonly number[]>,
+  budgets: ModelBudgets = DEFAULT_BUDGETS,
+): GraphFacts {
+  const folding = new FoldingBudget(budgets);
+  const facts: GraphFacts = { types: new Map(), constants: new Map(), folding };
   for (const tensor of graph.initializer) {
     const value = readTensorProto(tensor, `initializer "${tensor.name}"`);
     facts.constants.set(tensor.name, value);
@@ -31,6 +39,7 @@ export function inferGraph(graph: GraphProto, opset: number, inputShapes: Readon
     if (shape === undefined || tensorType === undefined) {
       throw new AttributionError('UNSUPPORTED_MODEL', `graph input "${input.name}" has no shape given for it`);
     }
+    checkActivation(shape, budgets, `graph input "${input.name}"`);
     facts.types.set(input.name, { dataType: tensorType.elemType as DataType, shape: [...shape] });
   }
   const unknown = graph.node.map((node, index) => ({ node, index })).filter(({ node }) => !OPS.has(node.opType) || (node.domain !== '' && node.domain !== 'ai.onnx'));
@@ -55,18 +64,18 @@ export function inferGraph(graph: GraphProto, opset: number, inputShapes: Readon
       }
       facts.types.set(name, type!);
     });
-    if (op.evaluate === undefined) return;
-    const folded = node.output.every((name) => name === '' || sizeLimit(facts.types.get(name)!.shape));
-    if (!folded) return;
-    const values = op.evaluate(ctx);
-    values?.forEach((value, i) => {
-      const name = node.output[i];
-      if (name !== undefined && name !== '') facts.constants.set(name, value);
+    const shapes = node.output.filter((name) => name !== '').map((name) => facts.types.get(name)!.shape);
+    if (op.evaluate !== undefined && shapes.every((shape) => elementCount(shape) <= MAX_FOLDED_ELEMENTS) && folding.fits(shapes)) {
+      op.evaluate(ctx)?.forEach((value, i) => {
+        const name = node.output[i];
+        if (name === undefined || name === '') return;
+        facts.constants.set(name, value);
+        folding.add(value.values.length);
+      });
+    }
+    node.output.forEach((name, i) => {
+      if (name !== '' && !facts.constants.has(name)) checkActivation(facts.types.get(name)!.shape, budgets, `${describeNode(node, index)}, output ${i} "${name}"`);
     });
   });
   return facts;
-}
-
-function sizeLimit(shape: readonly number[]): boolean {
-  return shape.reduce((n, d) => n * d, 1) <= MAX_FOLDED_ELEMENTS;
 }

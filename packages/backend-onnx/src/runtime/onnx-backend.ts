@@ -28,7 +28,9 @@ import {
   executionProviderOf,
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
+import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
 import { readOnnxModel } from '../model/onnx-model.js';
+import { activationFittingCount } from './activation-plan.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
@@ -70,6 +72,14 @@ export interface OnnxBackendOptions {
    * `sessionOptions.executionProviders` implies.
    */
   readonly executionProvider?: ExecutionProvider;
+  /**
+   * What the model may make the backend allocate, each over its default
+   * (`DEFAULT_BUDGETS`, sized for a browser tab; see the README's "Budgets"):
+   * the largest folded constant, all folded constants, the largest value of
+   * one run (calls over it run as several runs), the node count and the
+   * subgraph depth. Over one, `MODEL_TOO_LARGE`, before the allocation.
+   */
+  readonly budgets?: Partial<ModelBudgets>;
 }
 
 /**
@@ -99,6 +109,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #executionProvider: ExecutionProvider;
   /** The most texture rows a call's graph may hold (WebGL), or undefined: never split. */
   readonly #textureRowLimit: number | undefined;
+  readonly #budgets: ModelBudgets;
   /** Per call kind and shape: how many rows (groups, for moments) one run takes; 0: not even one group. */
   readonly #fittingCounts = new Map<string, number>();
   readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[] }>>();
@@ -127,7 +138,8 @@ export class OnnxBackend implements GradientBackend {
       );
     }
     this.#ort = ort;
-    this.#model = readOnnxModel(bytes, options.externalData);
+    this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
+    this.#model = readOnnxModel(bytes, options.externalData, this.#budgets);
     const graph = this.#model.graph!;
     const initializers = new Set(graph.initializer.map((t) => t.name));
     const inputs = graph.input.filter((input) => !initializers.has(input.name));
@@ -226,20 +238,22 @@ export class OnnxBackend implements GradientBackend {
 
   /**
    * How many rows (for moments: groups of `groupSize` rows) one run of this
-   * call may take so that no tensor of its graph exceeds the texture-row
-   * limit (`row-splitting.ts`): all of them where there is no limit; 0 where
-   * not even one group fits. Measured by building the graphs, once per shape.
+   * call may take so that no value exceeds the budget maxActivationElements
+   * (`activation-plan.ts`; one row over it is refused) nor, on WebGL, any
+   * tensor of its graph the texture-row limit (`row-splitting.ts`); 0 where
+   * not even one group fits. Measured once per shape.
    */
   #fittingCount(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): number {
     const unit = groupSize ?? 1;
     const total = shape[0]! / unit;
     const limit = this.#textureRowLimit;
-    if (limit === undefined || total === 0) return total;
+    if (total === 0) return total;
     if (this.#disposed) throw disposedError(this.name);
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
-      count = largestFittingCount(total, limit, (n) => {
+      count = activationFittingCount(this.#model, this.#input.name, shape, unit, this.#budgets);
+      if (limit !== undefined && count > 0) count = largestFittingCount(count, limit, (n) => {
         const rowShape = [n * unit, ...shape.slice(1)];
         const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize));
         return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
@@ -320,6 +334,7 @@ export class OnnxBackend implements GradientBackend {
       keepSoftmax: this.#keepSoftmax,
       result,
       executionProvider: this.#executionProvider,
+      budgets: this.#budgets,
       ...(groupSize === undefined ? {} : { groupSize }),
     };
   }
@@ -331,7 +346,18 @@ export class OnnxBackend implements GradientBackend {
     if (entry === undefined) {
       entry = (async () => {
         const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize));
-        const session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
+        let session: InferenceSession;
+        try {
+          session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
+        } catch (error) {
+          // The model passed every check here but ONNX Runtime refuses its graph (e.g. a Conv weight of an integer type).
+          throw new AttributionError(
+            'MODEL_FAILED',
+            `${this.name}: ONNX Runtime refused the ${result === 'none' ? 'forward' : result} model built for an input of shape ${formatShape(shape)}: ` +
+              `${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        }
         return { session, logitsShape: built.logitsShape };
       })();
       this.#sessions.set(key, entry);
