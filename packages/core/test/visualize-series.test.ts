@@ -31,7 +31,7 @@ const colourfulness = ([r, g, b]: number[]) => 765 - r! - g! - b!;
 /** The sample under column x (4 columns a sample). */
 const sampleOf = (x: number) => Math.floor(x / (WIDTH / T));
 
-/** The column of lane k's band (row 1 below its top: above the signal's 80 % range) where `score` is largest. */
+/** The column of lane k's band (row 1 below its top: above the signal's 75 % range) where `score` is largest. */
 function strongestColumn(image: RgbaImage, k: number, score: (rgb: number[]) => number): number {
   let best = 0;
   for (let x = 1; x < image.width; x++) if (score(pixel(image, x, k * LANE + 1)) > score(pixel(image, best, k * LANE + 1))) best = x;
@@ -137,5 +137,16 @@ describe('toSeries', () => {
     expect(toSeries(data, [3, 2], 'first')).toEqual({ channels: 2, length: 3, data: Float32Array.from([1, 3, 5, 2, 4, 6]) });
     expect(toSeries(data, [1, 2, 3, 1])).toBeUndefined();
     expect(toSeries(data, [2, 2])).toBeUndefined();
+  });
+});
+
+describe('a fixed clipping level', () => {
+  it('puts maps on one scale: half the level is half-way to the end colour', () => {
+    const map: SeriesMap = { channels: 1, length: 2, attribution: Float32Array.from([0.5, 4]) };
+    const image = renderSeries(map, { width: 2, laneHeight: 8, level: 1, colormap: 'sequential' });
+    // t = 0.5 → viridis stop 4 of 0..8, #21908c; t = 4 / 1 clipped to 1 → #fde725
+    expect(pixel(image, 0, 1)).toEqual([0x21, 0x90, 0x8c]);
+    expect(pixel(image, 1, 1)).toEqual([0xfd, 0xe7, 0x25]);
+    expect(() => renderSeries(map, { level: 0 })).toThrow(/level must be a finite number > 0; got 0/);
   });
 });

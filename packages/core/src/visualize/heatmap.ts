@@ -10,6 +10,8 @@ export interface HeatmapOptions {
   readonly colormap?: ColormapKind | Colormap;
   /** Percentile of |R| that gets the colormap's end colour. Default 99. */
   readonly percentile?: number;
+  /** The |R| that gets the end colour, instead of a percentile (see `NormalizeOptions.level`). */
+  readonly level?: number;
 }
 
 /**
@@ -46,7 +48,7 @@ export function colormapPositions(
   options: HeatmapOptions = {},
 ): { colormap: Colormap; t: Float32Array; strength: Float32Array } {
   const kind = options.colormap ?? 'diverging';
-  const normalize = { percentile: options.percentile ?? 99 };
+  const normalize = { percentile: options.percentile ?? 99, ...(options.level === undefined ? {} : { level: options.level }) };
   const sequential = kind === 'sequential';
   const colormap = typeof kind === 'object' ? kind : sequential ? SEQUENTIAL : DIVERGING;
   const t = sequential ? normalizeUnsigned(data, normalize) : normalizeSymmetric(data, normalize).map((v) => (v + 1) / 2);

@@ -12,6 +12,6 @@ export { DIVERGING, SEQUENTIAL, sampleColormap, type Colormap, type Rgb } from '
 export { renderHeatmap, type ColormapKind, type HeatmapOptions } from './heatmap.js';
 export { overlay, grayToRgba } from './overlay.js';
 export { colormapPositions } from './heatmap.js';
-export { toSeries, type SeriesMap, type SeriesPlotOptions, type TimeAxis } from './series.js';
+export { seriesShape, toSeries, type SeriesMap, type SeriesPlotOptions, type TimeAxis } from './series.js';
 export { renderSeries } from './series-raster.js';
 export { renderSeriesSvg } from './series-svg.js';

@@ -18,23 +18,33 @@ export interface SeriesMap {
 }
 
 /**
- * Puts a tensor's data in the channel-major order of `SeriesMap`. `shape`
- * is `[time]`, `[channels, time]` or (with `timeAxis: 'first'`)
+ * The channels and length of a tensor read as a time series: `shape` is
+ * `[time]`, `[channels, time]` or (with `timeAxis: 'first'`)
  * `[time, channels]`; leading axes of size 1 (a batch axis) are dropped.
- * Returns `undefined` for any other shape, which is not a time series.
+ * `undefined` for any other shape, which is not a time series.
+ */
+export function seriesShape(shape: readonly number[], timeAxis: TimeAxis = 'last'): { channels: number; length: number } | undefined {
+  const dims = [...shape];
+  while (dims.length > 2 && dims[0] === 1) dims.shift();
+  if (dims.length === 2 && dims[0] === 1 && timeAxis === 'last') dims.shift();
+  if (dims.length === 1) return { channels: 1, length: dims[0]! };
+  if (dims.length !== 2) return undefined;
+  return timeAxis === 'last' ? { channels: dims[0]!, length: dims[1]! } : { channels: dims[1]!, length: dims[0]! };
+}
+
+/**
+ * Puts a tensor's data in the channel-major order of `SeriesMap`, its shape
+ * read by `seriesShape`; `undefined` when it is not a time series.
  */
 export function toSeries(
   data: ArrayLike<number>,
   shape: readonly number[],
   timeAxis: TimeAxis = 'last',
 ): { channels: number; length: number; data: Float32Array } | undefined {
-  const dims = [...shape];
-  while (dims.length > 2 && dims[0] === 1) dims.shift();
-  if (dims.length === 2 && dims[0] === 1 && timeAxis === 'last') dims.shift();
-  if (dims.length === 1) return dims[0]! === data.length ? { channels: 1, length: dims[0]!, data: Float32Array.from(data) } : undefined;
-  if (dims.length !== 2 || dims[0]! * dims[1]! !== data.length) return undefined;
-  if (timeAxis === 'last') return { channels: dims[0]!, length: dims[1]!, data: Float32Array.from(data) };
-  const [length, channels] = dims as [number, number];
+  const dims = seriesShape(shape, timeAxis);
+  if (dims === undefined || dims.channels * dims.length !== data.length) return undefined;
+  const { channels, length } = dims;
+  if (timeAxis === 'last' || channels === 1) return { channels, length, data: Float32Array.from(data) };
   const out = new Float32Array(data.length);
   for (let i = 0; i < length; i++) for (let c = 0; c < channels; c++) out[c * length + i] = data[i * channels + c]!;
   return { channels, length, data: out };
@@ -81,8 +91,8 @@ export const SERIES_BACKGROUND: Rgb = [255, 255, 255];
 export const SERIES_RULE: Rgb = [190, 190, 190];
 /** The signal where the attribution is 0. */
 const LINE_DARK: Rgb = [40, 40, 40];
-/** Fraction of a lane's height that the signal's range fills. */
-const SIGNAL_FILL = 0.8;
+/** Fraction of a lane's height that the signal's range fills: a margin of band stays above and below it. */
+const SIGNAL_FILL = 0.75;
 
 function mix(a: Rgb, b: Rgb, f: number): Rgb {
   return [Math.round(a[0] + f * (b[0] - a[0])), Math.round(a[1] + f * (b[1] - a[1])), Math.round(a[2] + f * (b[2] - a[2]))];
@@ -95,7 +105,7 @@ function mix(a: Rgb, b: Rgb, f: number): Rgb {
  * `scale: 'per-channel'`), the band the colormap's colour blended over white
  * by `bandAlpha`, the line `mix(dark gray, colour, strength)`, so that it is
  * coloured where the attribution is strong and dark gray where it is 0. The
- * signal fills 80 % of its lane's height, scaled per channel. `left` is the
+ * signal fills 75 % of its lane's height, scaled per channel. `left` is the
  * label gutter's width (0 for a raster without labels).
  */
 export function layoutSeries(series: SeriesMap, options: SeriesPlotOptions, left: number): SeriesLayout {
