@@ -136,6 +136,8 @@ describe('toSeries', () => {
     // [T = 3, C = 2]: channel 0 is 1, 3, 5
     expect(toSeries(data, [3, 2], 'first')).toEqual({ channels: 2, length: 3, data: Float32Array.from([1, 3, 5, 2, 4, 6]) });
     expect(toSeries(data, [1, 2, 3, 1])).toBeUndefined();
+    // [1, 1, 2, 3] is an image's shape (batch, one channel, H, W), not a series
+    expect(toSeries(data, [1, 1, 2, 3])).toBeUndefined();
     expect(toSeries(data, [2, 2])).toBeUndefined();
   });
 });

@@ -20,12 +20,13 @@ export interface SeriesMap {
 /**
  * The channels and length of a tensor read as a time series: `shape` is
  * `[time]`, `[channels, time]` or (with `timeAxis: 'first'`)
- * `[time, channels]`; leading axes of size 1 (a batch axis) are dropped.
- * `undefined` for any other shape, which is not a time series.
+ * `[time, channels]`, or one of these behind a batch axis of 1 (`[1, C, T]`,
+ * `[1, T]` as one channel). `undefined` for any other shape, which is not a
+ * time series.
  */
 export function seriesShape(shape: readonly number[], timeAxis: TimeAxis = 'last'): { channels: number; length: number } | undefined {
   const dims = [...shape];
-  while (dims.length > 2 && dims[0] === 1) dims.shift();
+  if (dims.length === 3 && dims[0] === 1) dims.shift();
   if (dims.length === 2 && dims[0] === 1 && timeAxis === 'last') dims.shift();
   if (dims.length === 1) return { channels: 1, length: dims[0]! };
   if (dims.length !== 2) return undefined;
