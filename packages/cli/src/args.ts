@@ -55,6 +55,8 @@ Time series (a .npy --input of shape [time] or [channels, time]):
                          (drawn in SVG output; PNG lanes are in channel order, top to bottom)
   --time-axis A          last (default: [channels, time]) or first (the model takes [time, channels])
   --color-scale S        shared (default: lanes compare) or per-channel
+  --plot-width W         picture width in pixels (default 1600; SVG labels take 56 of it)
+  --lane-height H        pixels per channel (default 80)
 
   -h, --help             this text
 `;
@@ -91,6 +93,8 @@ const OPTIONS = {
   'channel-names': { type: 'string' },
   'time-axis': { type: 'string' },
   'color-scale': { type: 'string' },
+  'plot-width': { type: 'string' },
+  'lane-height': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -179,11 +183,13 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
 }
 
 /** The time-series flags, checked. */
-function seriesFlags(v: { plot?: string; 'channel-names'?: string; 'time-axis'?: string; 'color-scale'?: string }): SeriesFlags {
+function seriesFlags(v: { plot?: string; 'channel-names'?: string; 'time-axis'?: string; 'color-scale'?: string; 'plot-width'?: string; 'lane-height'?: string }): SeriesFlags {
   const flags: { -readonly [K in keyof SeriesFlags]: SeriesFlags[K] } = {};
   if (v.plot !== undefined) flags.plot = oneOf('plot', v.plot, PLOT_KINDS);
   if (v['time-axis'] !== undefined) flags.timeAxis = oneOf('time-axis', v['time-axis'], ['last', 'first'] as const);
   if (v['color-scale'] !== undefined) flags.colorScale = oneOf('color-scale', v['color-scale'], ['shared', 'per-channel'] as const);
+  if (v['plot-width'] !== undefined) flags.plotWidth = integer('plot-width', v['plot-width'], 100);
+  if (v['lane-height'] !== undefined) flags.laneHeight = integer('lane-height', v['lane-height'], 8);
   if (v['channel-names'] !== undefined) {
     const names = v['channel-names'].split(',').map((name) => name.trim());
     if (names.some((name) => name === '')) throw new CliError(`--channel-names has an empty name in "${v['channel-names']}"; give comma-separated names, e.g. I,II,III`);

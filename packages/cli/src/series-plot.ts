@@ -16,6 +16,10 @@ export interface SeriesFlags {
   readonly timeAxis?: TimeAxis;
   /** One colour scale for all channels (default) or one per channel. */
   readonly colorScale?: 'shared' | 'per-channel';
+  /** Picture width in pixels (default 1600). */
+  readonly plotWidth?: number;
+  /** Height of one channel's lane in pixels (default 80). */
+  readonly laneHeight?: number;
 }
 
 const isSvg = (path: string | undefined) => path !== undefined && path.toLowerCase().endsWith('.svg');
@@ -39,7 +43,13 @@ export function choosePlot(flags: SeriesFlags, x: HostTensor, tensorInput: boole
     );
   }
   if (plot === 'image') {
-    for (const [flag, given] of [['--channel-names', flags.channelNames], ['--color-scale', flags.colorScale]] as const) {
+    const seriesOnly = [
+      ['--channel-names', flags.channelNames],
+      ['--color-scale', flags.colorScale],
+      ['--plot-width', flags.plotWidth],
+      ['--lane-height', flags.laneHeight],
+    ] as const;
+    for (const [flag, given] of seriesOnly) {
       if (given !== undefined) throw new CliError(`${flag} applies to the series plot only; this run draws an image (add --plot series for a [channels, time] input)`);
     }
     for (const [flag, path] of [['--out', out], ['--overlay', overlay]] as const) {
@@ -73,6 +83,8 @@ export function seriesPlots(
     colormap,
     ...(flags.channelNames === undefined ? {} : { channelNames: flags.channelNames }),
     ...(flags.colorScale === undefined ? {} : { scale: flags.colorScale }),
+    ...(flags.plotWidth === undefined ? {} : { width: flags.plotWidth }),
+    ...(flags.laneHeight === undefined ? {} : { laneHeight: flags.laneHeight }),
   };
   const draw = (path: string, withSignal: boolean) => {
     const series = { channels: attribution.channels, length: attribution.length, attribution: attribution.data, ...(withSignal ? { signal: signal.data } : {}) };

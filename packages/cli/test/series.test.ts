@@ -88,6 +88,12 @@ describe('the series plot of a [12, 256] ECG', () => {
     expect(readNpy(readFileSync(join(dir, 'batched.npy.out.npy'))).data).toEqual(map);
   }, 60_000);
 
+  it('--plot-width and --lane-height size the picture', () => {
+    run([...common, '--input', ecg.record('normal'), '--plot-width', '640', '--lane-height', '30', '--overlay', join(dir, 'small.png')]);
+    const image = png(join(dir, 'small.png'));
+    expect([image.width, image.height]).toEqual([640, 12 * 30]);
+  }, 60_000);
+
   it('--plot image draws the old 256 × 12 heatmap', () => {
     run([...common, '--input', ecg.record('anterior-ste'), '--plot', 'image', '--out', join(dir, 'image.png')]);
     const image = png(join(dir, 'image.png'));
@@ -155,6 +161,8 @@ describe('series flags refuse what does not fit, before any gradient work', () =
     refused([...common, ...input, '--plot', 'image', '--channel-names', names, '--out', join(dir, 'x.png')], /--channel-names applies to the series plot only/);
     refused([...common, ...input, '--plot', 'image', '--overlay', join(dir, 'x.png')], /--overlay needs an image --input \(PNG or JPEG\), or a time series \.npy drawn with --plot series/);
     refused([...common, ...input, '--out', join(dir, 'x.gif')], /--out: .*x\.gif must end in \.png or \.svg/);
+    refused([...common, ...input, '--plot-width', '50', '--out', join(dir, 'x.png')], /--plot-width must be an integer ≥ 100; got "50"/);
+    refused([...common, ...input, '--plot', 'image', '--lane-height', '20', '--out', join(dir, 'x.png')], /--lane-height applies to the series plot only/);
   }, 120_000);
 
   it('refuses the series plot for images and for inputs that are not series', () => {
