@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readNpy, writeNpy } from '../src/npy.js';
@@ -41,6 +42,27 @@ beforeAll(() => {
   expect(raw.shape).toEqual([1, 12, T]);
   map = raw.data;
 }, 120_000);
+
+describe('the bundled ECG model', () => {
+  it('gives the PyTorch logits that train.py recorded, and the right class, for each sample record', async () => {
+    const samples = JSON.parse(readFileSync(ecg.onnx.replace('ecg.onnx', 'samples.json'), 'utf8')) as {
+      samples: Array<{ file: string; label: number; logits: number[] }>;
+    };
+    const session = await ort.InferenceSession.create(ecg.onnx);
+    try {
+      for (const sample of samples.samples) {
+        const x = readNpy(readFileSync(ecg.onnx.replace('model/ecg.onnx', sample.file)));
+        const { logits } = await session.run({ input: new ort.Tensor('float32', x.data, [1, ...x.shape]) });
+        const got = Array.from(logits!.data as Float32Array);
+        const scale = Math.max(...sample.logits.map(Math.abs));
+        got.forEach((v, k) => expect(Math.abs(v - sample.logits[k]!)).toBeLessThanOrEqual(1e-4 * scale));
+        expect(got.indexOf(Math.max(...got))).toBe(sample.label);
+      }
+    } finally {
+      await session.release();
+    }
+  });
+});
 
 describe('the series plot of a [12, 256] ECG', () => {
   it('is the default for the .npy input: 12 lanes of 80 px, 1600 px wide', () => {
