@@ -1,5 +1,6 @@
 export { type HostTensor, hostTensor, sizeOf, formatShape } from './tensor.js';
 export { AttributionError, type AttributionErrorCode } from './errors.js';
+export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
 export type { GradientBackend, GradientMoments } from './backend.js';
 export { explain } from './explain.js';
 export { Attribution } from './methods/attribution.js';
