@@ -5,6 +5,7 @@ import { heatmap } from './heatmap.js';
 import { loadPixels, toTensor } from './image-input.js';
 import { parsePreset } from './preset.js';
 import { RUNTIMES, loadModel, type ModelSource, type Runtime } from './runtimes.js';
+import { explainSeries, installSeriesInput, SERIES } from './series-view.js';
 
 const UPLOAD = 'upload';
 const ONNX_URL = `${EXAMPLE_URL}model/mnist.onnx`;
@@ -96,6 +97,9 @@ async function run(): Promise<void> {
   }
   const preset = parsePreset(presetJson);
   const options = { numSamples: positiveInteger(samplesInput, 'Samples'), steps: positiveInteger(stepsInput, 'Steps') };
+  if (imageSelect.value === SERIES) {
+    return explainSeries({ method, options, load: async () => loadModel(await modelSource(runtime), runtime, preset), status: showStatus });
+  }
 
   const pixels = await loadPixels(imageSource(), preset);
   draw('input-canvas', pixels);
@@ -121,6 +125,7 @@ async function run(): Promise<void> {
 }
 
 addOptions(imageSelect, [...DIGITS.map((d) => [d, d.replace(/^digits\//, '')] as const), [UPLOAD, 'Upload an image…']]);
+installSeriesInput(imageSelect);
 addOptions(methodSelect, METHOD_NAMES.map((name) => [name, name] as const));
 methodSelect.value = 'vargrad';
 addOptions(runtimeSelect, Object.entries(RUNTIMES));
