@@ -19,6 +19,6 @@ for (const out of ['out/ecg-vargrad_x_sign.png', 'out/ecg-vargrad_x_sign.svg']) 
 }
 console.log(
   'ECG example: a synthetic 12-lead record with anterior ST elevation (class 1 of normal, anterior-ste, inferior-ste).\n' +
-    'In out/ecg-vargrad_x_sign.png (leads I, II, III, aVR, aVL, aVF, V1–V6 top to bottom; named in the .svg) the\n' +
+    'In out/ecg-vargrad_x_sign.png (leads I, II, III, aVR, aVL, aVF, V1–V6, top to bottom) the\n' +
     'attribution should sit on the ST segments of V1–V4, where the elevation is; see examples/ecg/README.md.',
 );

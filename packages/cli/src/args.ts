@@ -52,7 +52,7 @@ Time series (a .npy --input of shape [time] or [channels, time]):
   --plot P               series (default for such inputs: one lane per channel, 1600 px wide)
                          or image (the map as a 2-D heatmap)
   --channel-names LIST   lane names, comma-separated, e.g. I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6
-                         (drawn in SVG output; PNG lanes are in channel order, top to bottom)
+                         (default 1, 2, ...; written at each lane's left)
   --time-axis A          last (default: [channels, time]) or first (the model takes [time, channels])
   --color-scale S        shared (default: lanes compare) or per-channel
   --plot-width W         picture width in pixels (default 1600; SVG labels take 56 of it)

@@ -99,6 +99,25 @@ describe('renderSeries on a [12, 256] map', () => {
     for (let k = 0; k < C; k++) expect([k, sampleOf(strongestColumn(img, k, (rgb) => rgb[1]!))]).toEqual([k, PEAK[k]]);
   });
 
+  it("writes each lead's name in a white box at its lane's top left (5 × 7 font, doubled for 40-pixel lanes)", () => {
+    const named = renderSeries(ecgLikeMap(), { width: WIDTH, laneHeight: LANE, channelNames: LEADS });
+    const ink = [40, 40, 40];
+    const white = [255, 255, 255];
+    // Text starts at (4, top + 4); 'I' is .###. over 7 rows, each cell 2 × 2 pixels.
+    expect(pixel(named, 4, 4)).toEqual(white);
+    expect(pixel(named, 6, 4)).toEqual(ink);
+    expect(pixel(named, 11, 5)).toEqual(ink);
+    expect(pixel(named, 12, 4)).toEqual(white);
+    // 'aVR' (lane 3): a box of 2 + (3 · 6 − 1) · 2 + 4 = 40 columns from x = 2, 7 · 2 + 4 = 18 rows from top + 2
+    const top = 3 * LANE;
+    expect(pixel(named, 39, top + 3)).toEqual(white);
+    expect(pixel(named, 39, top + 19)).toEqual(white);
+    expect(pixel(named, 40, top + 3)).not.toEqual(white);
+    expect(pixel(named, 20, top + 20)).not.toEqual(white);
+    // the row below the rule stays band, as the other checks here assume
+    expect(pixel(named, 20, top + 1)).toEqual(pixel(image, 20, top + 1));
+  });
+
   it('refuses mismatched names and sizes', () => {
     expect(() => renderSeries(ecgLikeMap(), { channelNames: ['I', 'II'] })).toThrow(/2 channel names \(I, II\) for 12 channels/);
     expect(() => renderSeries({ channels: 12, length: 256, attribution: new Float32Array(10) })).toThrow(/need 3072 attribution values; got 10/);

@@ -55,7 +55,7 @@ export function toSeries(
 export interface SeriesPlotOptions extends HeatmapOptions {
   /** One colour scale for all channels (`shared`, default: lanes compare) or one per channel. */
   readonly scale?: 'shared' | 'per-channel';
-  /** Lane labels, top to bottom (SVG only). Default `1, 2, …`. */
+  /** Lane labels, top to bottom (SVG: left of the lanes; raster: a 5 × 7 bitmap font in each lane's corner). Default `1, 2, …`. */
   readonly channelNames?: readonly string[];
   /** Picture width in pixels. Default 1600. */
   readonly width?: number;
