@@ -2,6 +2,7 @@ export { run, isUnsignedMethod, suggestFlags, type RunOptions, type RunIO, type 
 export { parseCommandLine, USAGE } from './args.js';
 export { CliError } from './errors.js';
 export { readNpy, writeNpy, type NpyArray } from './npy.js';
+export { choosePlot, seriesPlots, PLOT_KINDS, type PlotKind, type SeriesFlags } from './series-plot.js';
 export { decodeImage, encodePng } from './image-io.js';
 export { resizeBilinear, imageToTensor, type Preprocess, type Layout, type ChannelOrder } from './preprocess.js';
 export { parsePreset, resolvePreprocess, describePreprocess, type PreprocessFlags, type ModelFormat } from './preset.js';
