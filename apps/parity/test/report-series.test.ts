@@ -24,6 +24,8 @@ const fixture: FixtureInfo = {
   input: Array.from({ length: 2 * size }, (_, e) => Math.sin(e)),
 };
 // One target whose gradient is half the reference: on the reference's scale its peak is paler.
+/** The label gutter of a 28-pixel lane: the names '1'..'3' are one 5-pixel glyph (scale 1), plus 4 each side. */
+const LEFT = 13;
 const result: SuiteResult = {
   targets: [{ id: 'half', runtime: 'test', device: 'cpu', environment: 'node', deviceClass: 'float32-exact', tolerance: 1e-5 }],
   fixtures: [fixture],
@@ -56,7 +58,7 @@ describe('the parity report on a 1-D fixture', () => {
     expect(images.map((m) => m[1])).toEqual(['series1d gradient reference', 'series1d gradient half', 'series1d vargrad reference']);
     const peakRed = (base64: string) => {
       const { width, rgba } = decode(Buffer.from(base64, 'base64'));
-      const x = Math.floor((PEAK[0]! + 0.5) * (width / 16));
+      const x = LEFT + Math.floor((PEAK[0]! + 0.5) * ((width - LEFT) / 16));
       return 255 * 3 - rgba[4 * (width + x)]! - rgba[4 * (width + x) + 1]! - rgba[4 * (width + x) + 2]!;
     };
     // full strength (t = 1: #67001f over white at 0.6) against half (t = 0.75: a lighter red)
@@ -71,9 +73,10 @@ describe('the parity report on a 1-D fixture', () => {
         const row = c * 28 + 1;
         const at = (x: number, k: number) => rgba[4 * (row * width + x) + k]!;
         const strength = (x: number) => (sequential ? at(x, 1) : 765 - at(x, 0) - at(x, 1) - at(x, 2));
-        let best = 0;
-        for (let x = 1; x < width; x++) if (strength(x) > strength(best)) best = x;
-        expect([c, Math.floor(best / (width / 16))]).toEqual([c, PEAK[c]]);
+        let best = LEFT;
+        for (let x = LEFT + 1; x < width; x++) if (strength(x) > strength(best)) best = x;
+        // the sample under the column's centre
+        expect([c, Math.floor(((best - LEFT + 0.5) * 16) / (width - LEFT))]).toEqual([c, PEAK[c]]);
       }
     }
   });

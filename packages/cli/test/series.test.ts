@@ -16,6 +16,8 @@ const names = ecg.leads.join(',');
 const common = ['--model', ecg.onnx, '--method', 'vargrad_x_sign', '--target', '1', '--samples', '8', '--noise-level', '0.1', '--seed', '0'];
 const T = 256;
 const LANE = 80;
+/** The label gutter: the longest lead name ('aVR') is (3 · 6 − 1) · 2 = 34 pixels in the doubled 5 × 7 font, plus 4 each side. */
+const LEFT = 42;
 
 function run(args: string[]) {
   const result = saliency(args);
@@ -73,7 +75,7 @@ describe('the series plot of a [12, 256] ECG', () => {
 
   it("colours each lead's lane most strongly at that lead's largest |map|, red where it is positive", () => {
     const image = png(join(dir, 'map.png'));
-    const columnOf = (i: number) => Math.floor(((i + 0.5) * image.width) / T);
+    const columnOf = (i: number) => LEFT + Math.floor(((i + 0.5) * (image.width - LEFT)) / T);
     for (let k = 0; k < 12; k++) {
       const row = k * LANE + LANE / 2;
       let peak = 0;

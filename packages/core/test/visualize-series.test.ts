@@ -10,8 +10,11 @@ const LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V
 const C = 12;
 const T = 256;
 const PEAK = Array.from({ length: C }, (_, k) => 20 + 19 * k); // 20, 39, …, 229
-const WIDTH = 1024; // 4 columns per sample
 const LANE = 40;
+// The label gutter: the longest default name ('10') is 2 glyphs of 5 + 1 blank
+// column between, (2 · 6 − 1) · 2 = 22 pixels at scale 2 (lanes ≥ 40), plus 4 each side.
+const LEFT = 30;
+const WIDTH = LEFT + 1024; // then 4 columns per sample
 
 function ecgLikeMap(amplitude: (k: number) => number = () => 1): SeriesMap {
   const attribution = new Float32Array(C * T);
@@ -28,13 +31,15 @@ function ecgLikeMap(amplitude: (k: number) => number = () => 1): SeriesMap {
 const pixel = (image: RgbaImage, x: number, y: number) => Array.from(image.data.subarray(4 * (y * image.width + x), 4 * (y * image.width + x) + 3));
 /** How far a colour is from white: 0 for white, 765 for black. */
 const colourfulness = ([r, g, b]: number[]) => 765 - r! - g! - b!;
-/** The sample under column x (4 columns a sample). */
-const sampleOf = (x: number) => Math.floor(x / (WIDTH / T));
+/** The sample under column x (4 columns a sample right of the gutter). */
+const sampleOf = (x: number) => Math.floor((x - LEFT) / 4);
+/** A column in the middle of sample i. */
+const columnOf = (i: number) => LEFT + 4 * i + 2;
 
 /** The column of lane k's band (row 1 below its top: above the signal's 75 % range) where `score` is largest. */
 function strongestColumn(image: RgbaImage, k: number, score: (rgb: number[]) => number): number {
-  let best = 0;
-  for (let x = 1; x < image.width; x++) if (score(pixel(image, x, k * LANE + 1)) > score(pixel(image, best, k * LANE + 1))) best = x;
+  let best = LEFT;
+  for (let x = LEFT + 1; x < image.width; x++) if (score(pixel(image, x, k * LANE + 1)) > score(pixel(image, best, k * LANE + 1))) best = x;
   return best;
 }
 
@@ -60,7 +65,7 @@ describe('renderSeries on a [12, 256] map', () => {
       expect([LEADS[k], k % 2 === 0 ? r! > b! + 30 : b! > r! + 30]).toEqual([LEADS[k], true]);
       // far from the bump the band is (near) white
       const far = (PEAK[k]! + 128) % T;
-      expect(colourfulness(pixel(image, far * 4 + 2, k * LANE + 1))).toBeLessThan(30);
+      expect(colourfulness(pixel(image, columnOf(far), k * LANE + 1))).toBeLessThan(30);
     }
   });
 
@@ -72,14 +77,14 @@ describe('renderSeries on a [12, 256] map', () => {
       for (let y = k * LANE + 1; y < (k + 1) * LANE; y++) if (colourfulness(pixel(image, x, y)) > 450) rows.push(y);
       return rows;
     };
-    const peakRows = lineRows(16 * 4 + 2, 0);
+    const peakRows = lineRows(columnOf(16), 0);
     expect(Math.min(...peakRows)).toBeGreaterThanOrEqual(3);
     expect(Math.min(...peakRows)).toBeLessThanOrEqual(5);
     // far from lead 0's bump (sample 150) the line is dark gray
-    const farRow = lineRows(150 * 4 + 2, 0)[0]!;
-    expect(pixel(image, 150 * 4 + 2, farRow)).toEqual([40, 40, 40]);
+    const farRow = lineRows(columnOf(150), 0)[0]!;
+    expect(pixel(image, columnOf(150), farRow)).toEqual([40, 40, 40]);
     // at the bump (sample 20) the line is red: R well above G and B
-    const [r, g, b] = pixel(image, 20 * 4 + 2, lineRows(20 * 4 + 2, 0)[0]!);
+    const [r, g, b] = pixel(image, columnOf(20), lineRows(columnOf(20), 0)[0]!);
     expect(r! - Math.max(g!, b!)).toBeGreaterThan(60);
   });
 
@@ -87,7 +92,7 @@ describe('renderSeries on a [12, 256] map', () => {
     const weakLast = ecgLikeMap((k) => (k === C - 1 ? 0.05 : 1));
     const shared = renderSeries(weakLast, { width: WIDTH, laneHeight: LANE });
     const perChannel = renderSeries(weakLast, { width: WIDTH, laneHeight: LANE, scale: 'per-channel' });
-    const peakOf = (img: RgbaImage, k: number) => colourfulness(pixel(img, PEAK[k]! * 4 + 2, k * LANE + 1));
+    const peakOf = (img: RgbaImage, k: number) => colourfulness(pixel(img, columnOf(PEAK[k]!), k * LANE + 1));
     expect(peakOf(shared, C - 1)).toBeLessThan(peakOf(shared, 0) / 5);
     expect(peakOf(perChannel, C - 1)).toBeGreaterThan(peakOf(perChannel, 0) * 0.9);
   });
@@ -99,23 +104,22 @@ describe('renderSeries on a [12, 256] map', () => {
     for (let k = 0; k < C; k++) expect([k, sampleOf(strongestColumn(img, k, (rgb) => rgb[1]!))]).toEqual([k, PEAK[k]]);
   });
 
-  it("writes each lead's name in a white box at its lane's top left (5 × 7 font, doubled for 40-pixel lanes)", () => {
+  it("writes each lead's name in a white gutter left of its lane (5 × 7 font, doubled for 40-pixel lanes)", () => {
     const named = renderSeries(ecgLikeMap(), { width: WIDTH, laneHeight: LANE, channelNames: LEADS });
     const ink = [40, 40, 40];
     const white = [255, 255, 255];
-    // Text starts at (4, top + 4); 'I' is .###. over 7 rows, each cell 2 × 2 pixels.
-    expect(pixel(named, 4, 4)).toEqual(white);
-    expect(pixel(named, 6, 4)).toEqual(ink);
-    expect(pixel(named, 11, 5)).toEqual(ink);
-    expect(pixel(named, 12, 4)).toEqual(white);
-    // 'aVR' (lane 3): a box of 2 + (3 · 6 − 1) · 2 + 4 = 40 columns from x = 2, 7 · 2 + 4 = 18 rows from top + 2
-    const top = 3 * LANE;
-    expect(pixel(named, 39, top + 3)).toEqual(white);
-    expect(pixel(named, 39, top + 19)).toEqual(white);
-    expect(pixel(named, 40, top + 3)).not.toEqual(white);
-    expect(pixel(named, 20, top + 20)).not.toEqual(white);
-    // the row below the rule stays band, as the other checks here assume
-    expect(pixel(named, 20, top + 1)).toEqual(pixel(image, 20, top + 1));
+    // gutter: 'aVR' is (3 · 6 − 1) · 2 = 34 pixels, plus 4 each side = 42
+    for (let k = 0; k < C; k++) expect(pixel(named, 41, k * LANE + 20)).toEqual(white);
+    expect(pixel(named, 42, 1)).not.toEqual(white); // band (near white, never pure white)
+    // 'I' in lane 0 starts at x = 4, y = (40 − 14) / 2 = 13; its top row .###. lights x = 6..11
+    expect(pixel(named, 5, 13)).toEqual(white);
+    expect(pixel(named, 6, 13)).toEqual(ink);
+    expect(pixel(named, 11, 14)).toEqual(ink);
+    expect(pixel(named, 12, 13)).toEqual(white);
+    // 'V6' in lane 11: V's first row #...# lights x = 4..5 and 12..13 at y = 11 · 40 + 13
+    expect(pixel(named, 4, 11 * LANE + 13)).toEqual(ink);
+    expect(pixel(named, 8, 11 * LANE + 13)).toEqual(white);
+    expect(pixel(named, 12, 11 * LANE + 13)).toEqual(ink);
   });
 
   it('refuses mismatched names and sizes', () => {
@@ -131,7 +135,7 @@ describe('renderSeriesSvg', () => {
     const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
     expect(labels).toEqual([...LEADS.slice(0, 11), 'V6 &#60;x&#62;']);
     expect(svg.match(/<polyline /g)).toHaveLength(C);
-    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg" width="1024" height="480"/);
+    expect(svg.startsWith(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="480"`)).toBe(true);
   });
 
   it("puts each band's most colourful gradient stop at its lead's peak", () => {

@@ -55,7 +55,7 @@ export function toSeries(
 export interface SeriesPlotOptions extends HeatmapOptions {
   /** One colour scale for all channels (`shared`, default: lanes compare) or one per channel. */
   readonly scale?: 'shared' | 'per-channel';
-  /** Lane labels, top to bottom (SVG: left of the lanes; raster: a 5 × 7 bitmap font in each lane's corner). Default `1, 2, …`. */
+  /** Lane labels, top to bottom (left of the lanes; in a raster in a 5 × 7 bitmap font). Default `1, 2, …`. */
   readonly channelNames?: readonly string[];
   /** Picture width in pixels. Default 1600. */
   readonly width?: number;
@@ -99,6 +99,15 @@ function mix(a: Rgb, b: Rgb, f: number): Rgb {
   return [Math.round(a[0] + f * (b[0] - a[0])), Math.round(a[1] + f * (b[1] - a[1])), Math.round(a[2] + f * (b[2] - a[2]))];
 }
 
+/** The lanes' labels: `options.channelNames`, checked to be one per channel, or `1, 2, …`. */
+export function channelNamesOf(channels: number, options: SeriesPlotOptions): readonly string[] {
+  const names = options.channelNames ?? Array.from({ length: channels }, (_, c) => String(c + 1));
+  if (names.length !== channels) {
+    throw new RangeError(`series plot: ${names.length} channel names (${names.join(', ')}) for ${channels} channels; give one name per channel`);
+  }
+  return names;
+}
+
 /**
  * Lays a series out as lanes, one per channel, top to bottom, and colours
  * it: a sample's attribution `R` gets the colormap position `t` of
@@ -107,7 +116,7 @@ function mix(a: Rgb, b: Rgb, f: number): Rgb {
  * by `bandAlpha`, the line `mix(dark gray, colour, strength)`, so that it is
  * coloured where the attribution is strong and dark gray where it is 0. The
  * signal fills 75 % of its lane's height, scaled per channel. `left` is the
- * label gutter's width (0 for a raster without labels).
+ * label gutter's width, left of the lanes' plot area.
  */
 export function layoutSeries(series: SeriesMap, options: SeriesPlotOptions, left: number): SeriesLayout {
   const { channels, length, attribution, signal } = series;
@@ -125,10 +134,7 @@ export function layoutSeries(series: SeriesMap, options: SeriesPlotOptions, left
   if (!(Number.isInteger(width) && width > left && Number.isInteger(laneHeight) && laneHeight >= 8)) {
     throw new RangeError(`series plot: width must be an integer > ${left} and laneHeight an integer ≥ 8; got ${width} and ${laneHeight}`);
   }
-  const names = options.channelNames ?? Array.from({ length: channels }, (_, c) => String(c + 1));
-  if (names.length !== channels) {
-    throw new RangeError(`series plot: ${names.length} channel names (${names.join(', ')}) for ${channels} channels; give one name per channel`);
-  }
+  const names = channelNamesOf(channels, options);
   const bandAlpha = options.bandAlpha ?? (signal === undefined ? 1 : 0.6);
   if (!(bandAlpha >= 0 && bandAlpha <= 1)) throw new RangeError(`series plot: bandAlpha must be in [0, 1]; got ${bandAlpha}`);
 
