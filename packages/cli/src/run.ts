@@ -55,7 +55,7 @@ export interface RunResult {
   /** The model input, batch axis included. */
   readonly input: HostTensor;
   readonly map: HostTensor;
-  /** The coloured map, when the map can be drawn (images and maps of ≤ 3 axes). */
+  /** The coloured map of the image plot, when the map can be drawn (≤ 3 axes); undefined for the series plot. */
   readonly heatmap: RgbaImage | undefined;
   readonly preprocess: Preprocess | undefined;
   readonly backend: string;
