@@ -1,6 +1,7 @@
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { emitPad, emitSlice, emitSplit, intsOperand, normalizeAxes, stridedView, zeros } from './layout.js';
 import type { GradientContext, NodeContext, OpDefinition } from './op-definition.js';
+import { GATHER_ELEMENTS_OP } from './gather-elements.js';
 import { PAD_OP } from './pad.js';
 import { normalizeAxis, sizeOf, stridesOf } from './tensor-math.js';
 
@@ -281,5 +282,6 @@ export const INDEXING_OPS: readonly OpDefinition[] = [
       return [g.reshape(dx, data), undefined];
     },
   },
+  GATHER_ELEMENTS_OP,
   PAD_OP,
 ];

@@ -1,12 +1,18 @@
 import type { OpDefinition } from './op-definition.js';
 import { ACTIVATION_OPS } from './activations.js';
 import { CONVOLUTION_OPS } from './convolution.js';
+import { CUMSUM_OP } from './cumulative.js';
+import { EINSUM_OP } from './einsum.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { LINEAR_ALGEBRA_OPS } from './linear-algebra.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { POOLING_OPS } from './pooling.js';
+import { RECURRENT_OPS } from './recurrent.js';
 import { REDUCTION_OPS } from './reduction.js';
+import { RESIZE_OPS } from './resize.js';
 import { SHAPE_OPS } from './shape.js';
+import { TOP_K_OP } from './top-k.js';
+import { TRIGONOMETRIC_OPS } from './trigonometric.js';
 
 /**
  * Every op of the default ONNX domain that the package can infer, fold and
@@ -22,6 +28,12 @@ export const OPS: ReadonlyMap<string, OpDefinition> = new Map(
     ...CONVOLUTION_OPS,
     ...POOLING_OPS,
     ...SHAPE_OPS,
+    ...TRIGONOMETRIC_OPS,
+    CUMSUM_OP,
+    TOP_K_OP,
+    EINSUM_OP,
+    ...RESIZE_OPS,
+    ...RECURRENT_OPS,
   ].map((op) => [op.opType, op]),
 );
 
