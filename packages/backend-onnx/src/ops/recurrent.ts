@@ -57,9 +57,8 @@ function recurrentGeometry(ctx: NodeContext): RecurrentGeometry {
     if (ctx.attributes.int('input_forget', 0) !== 0) ctx.fail('input_forget = 1 is not supported');
   }
   if (ctx.attributes.has('clip')) ctx.fail('clip is not supported');
-  const activations = ctx.attributes.has('activations') ? ctx.attributes.string('activations') : undefined;
   const names = ctx.node.attribute.find((a) => a.name === 'activations')?.strings.map((s) => new TextDecoder().decode(s));
-  if (activations !== undefined || names !== undefined) {
+  if (names !== undefined) {
     const expected = Array.from({ length: directions }, () => DEFAULT_ACTIVATIONS[cell]).flat();
     if (names === undefined || names.length !== expected.length || names.some((n, k) => n.toLowerCase() !== expected[k]!.toLowerCase())) {
       ctx.fail(`activations [${(names ?? []).join(', ')}] are not supported; only the defaults [${expected.join(', ')}]`);

@@ -69,23 +69,29 @@ function targetSizes(ctx: NodeContext, input: readonly number[]): { scales: numb
   return { scales: allScales, sizes: allSizes };
 }
 
-/** Where output position o samples the input, in input coordinates. */
-function sourceCoordinate(mode: string, o: number, n: number, d: number, s: number): number {
+/**
+ * Where output position o samples the input, in input coordinates, in
+ * float32 arithmetic step by step as ONNX Runtime computes it: nearest
+ * neighbours flip where float64 would land on the other side of a rounding.
+ */
+function sourceCoordinate(mode: string, o: number, n: number, d: number, scale: number): number {
+  const f = Math.fround;
+  const s = f(scale);
   switch (mode) {
     case 'half_pixel':
-      return (o + 0.5) / s - 0.5;
+      return f(f(f(o + 0.5) / s) - 0.5);
     case 'half_pixel_symmetric': {
-      const adjustment = n / (s * d);
-      return (d / 2) * (1 - adjustment) + (o + 0.5) / s - 0.5;
+      const adjustment = f(n / f(s * d));
+      return f(f(f(d / 2) * f(1 - adjustment)) + f(f(f(o + 0.5) / s) - 0.5));
     }
     case 'pytorch_half_pixel':
-      return n > 1 ? (o + 0.5) / s - 0.5 : 0;
+      return n > 1 ? f(f(f(o + 0.5) / s) - 0.5) : 0;
     case 'align_corners':
-      return n === 1 ? 0 : (o * (d - 1)) / (n - 1);
+      return n === 1 ? 0 : f(f(o * (d - 1)) / (n - 1));
     case 'tf_half_pixel_for_nearest':
-      return (o + 0.5) / s;
+      return f(f(o + 0.5) / s);
     default:
-      return o / s;
+      return f(o / s);
   }
 }
 
