@@ -1,4 +1,4 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniformValues } from './helpers/op-case.js';
 import { checkGradient, type GradientCase, type Operand } from './helpers/check-gradient.js';
 
@@ -43,5 +43,16 @@ describe('GRU linear_before_reset', () => {
     const c = cell('GRU', direction, { states: true, attributes: { linear_before_reset: { int: 1 } } });
     await checkGradient(c(0));
     await checkGradient(c(1));
+  });
+});
+
+describe('refusals', () => {
+  it.each([
+    [{ activations: { strings: ['Relu', 'Tanh'] } }, /activations \[Relu, Tanh\] are not supported; only the defaults \[Sigmoid, Tanh\]/],
+    [{ layout: { int: 1 } }, /layout = 1 \(batch first\) is not supported/],
+    [{ clip: { float: 3 } }, /clip is not supported/],
+  ])('GRU %j', async (attributes, message) => {
+    const c = cell('GRU', 'forward', { attributes })(0);
+    await expect(checkGradient(c)).rejects.toThrow(message);
   });
 });
