@@ -219,7 +219,7 @@ async function runSuiteGradient(model: ModelProto, feeds: ReadonlyMap<string, Co
     keepSoftmax: true,
     result: 'gradient',
   });
-  const session = await ort.InferenceSession.create(built.bytes);
+  const session = await ort.InferenceSession.create(built.bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
     const result = await session.run({
       'suite/x': new ort.Tensor('float32', Float32Array.from(x.values), [1, ...x.dims]),
