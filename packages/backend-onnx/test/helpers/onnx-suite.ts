@@ -100,7 +100,7 @@ function compare(name: string, actual: ConstTensor, expected: ConstTensor): void
 /** Most coordinates of one input the gradient is compared at (spread over it), to keep central differences cheap. */
 const PROBES = 8;
 /** Largest gradient model run: ONNX Runtime takes minutes to load a graph of hundreds of MiB. */
-const MAX_GRADIENT_BYTES = 16 * 2 ** 20;
+const MAX_GRADIENT_BYTES = 32 * 2 ** 20;
 const H = 1e-5;
 const KINK_H = 1e-4;
 
