@@ -76,18 +76,19 @@ const PROBABILITY_HEADS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
 export function buildGradientModel(model: ModelProto, request: GradientModelRequest): BuiltModel {
   const graph = model.graph!;
   const opset = defaultOpset(model);
-  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets);
+  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets, [request.outputName]);
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
 
   const { logits, description } = logitsOf(request, graph.node, producers);
   const logitsType = facts.types.get(logits);
   if (logitsType === undefined) throw new AttributionError('INVALID_MODEL', `${description} is produced by no node of the graph`);
-  if (logitsType.shape.length !== 2 || logitsType.shape[0] !== request.inputShape[0]) {
+  const explained = explainedShape(logitsType.shape, request.inputShape[0]!);
+  if (explained === undefined) {
     throw new AttributionError(
       'BACKEND_OUTPUT',
       `${description} has shape ${formatShape(logitsType.shape)} for an input of shape ${formatShape(request.inputShape)}; ` +
-        `expected logits of shape [${request.inputShape[0]}, K]`,
+        `expected logits of shape [${request.inputShape[0]}, K] (or [${request.inputShape[0]}, K, 1, …], or one score [${request.inputShape[0]}])`,
     );
   }
 
@@ -120,12 +121,14 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   const executionProvider = request.executionProvider ?? 'cpu';
   const emitter = new GraphEmitter(taken, facts.types, opset, executionProvider);
   const forwardNodes = new Map<number, NodeProto>(forward.map((index) => [index, graph.node[index]!]));
-  const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, logitsType)];
-  emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [logits], output: [LOGITS_OUTPUT] }));
+  const explainedType = { dataType: logitsType.dataType, shape: explained };
+  const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, explainedType)];
+  const asExplained = emitter.reshape(logits, explained, logitsType.shape);
+  emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [asExplained], output: [LOGITS_OUTPUT] }));
   const inputs: ValueInfoProto[] = [valueInfo(request.inputName, facts.types.get(request.inputName)!)];
 
   if (request.result !== 'none') {
-    inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: logitsType.shape }));
+    inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained }));
     const state: BuildState = { nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter };
     const gradient = backpropagate(state, logits, request.inputName);
     const inputType = facts.types.get(request.inputName)!;
@@ -173,7 +176,19 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   });
   const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
   checkRunsOn(executionProvider, built.graph!, opset, what);
-  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: logitsType.shape, description };
+  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: explained, description };
+}
+
+/**
+ * The [B, K] the output is explained as: [B, K] itself, [B, K, 1, …] with its
+ * trailing unit axes squeezed (a 1×1 convolution head), and one score [B] as
+ * [B, 1]; undefined for any other shape.
+ */
+function explainedShape(shape: readonly number[], rows: number): number[] | undefined {
+  if (shape[0] !== rows) return undefined;
+  if (shape.length === 1) return [rows, 1];
+  if (shape.length >= 2 && shape.slice(2).every((d) => d === 1)) return [rows, shape[1]!];
+  return undefined;
 }
 
 function logitsOf(request: GradientModelRequest, nodes: readonly NodeProto[], producers: ReadonlyMap<string, number>) {
@@ -216,8 +231,11 @@ function backpropagate(state: BuildState, logits: string, inputName: string): st
   const { nodes, forward, forwardNodes, fromInput, facts, emitter } = state;
   // The cotangent comes in as float32; a model computing in another float type gets it cast once.
   const logitsType = facts.types.get(logits)!;
-  const seed = logitsType.dataType === DataType.FLOAT ? COTANGENT_INPUT : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
-  facts.types.set(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: logitsType.shape });
+  const explained = explainedShape(logitsType.shape, logitsType.shape[0]!)!;
+  const cast = logitsType.dataType === DataType.FLOAT ? COTANGENT_INPUT : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
+  facts.types.set(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained });
+  facts.types.set(cast, { dataType: logitsType.dataType, shape: explained });
+  const seed = emitter.reshape(cast, logitsType.shape, explained);
   facts.types.set(seed, logitsType);
   const contributions = new Map<string, string[]>([[logits, [seed]]]);
   const total = (name: string): string | undefined => {
