@@ -8,8 +8,7 @@ import {
   type GradientMoments,
   type HostTensor,
 } from '@saliency/core';
-import { withoutFilterGradients } from './discarded-filter-gradients.js';
-import { withGradientRules } from './gradient-rules.js';
+import { withGradientPass } from './gradient-pass.js';
 import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
 import { logitsFunction, type LogitsFunction, type SoftmaxHandling } from './logits-function.js';
 import type { TfjsModel } from './model-types.js';
@@ -168,7 +167,7 @@ export class TfjsBackend implements GradientBackend {
     };
     try {
       const differentiate = () => tf.tidy(() => reduce(tf.grad(objective)(tf.tensor(x.data, [...x.shape], 'float32'))));
-      return withGradientRules(() => (this.#filtersAreWeights ? withoutFilterGradients(differentiate) : differentiate()));
+      return withGradientPass(this.#filtersAreWeights, differentiate);
     } catch (error) {
       disposeAbandonedTape();
       throw this.#modelFailed(explainMissingGradient(error), 'the input gradients', x.shape);
