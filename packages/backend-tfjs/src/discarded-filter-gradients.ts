@@ -13,7 +13,7 @@ import { withKernels } from './temporary-kernels.js';
  * instead: TF.js drops the gradient of any operand that does not depend on
  * the input, so no result reads it.
  */
-const FILTER_GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter'] as const;
+export const FILTER_GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter'] as const;
 
 interface BackendWithOutputs {
   makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;

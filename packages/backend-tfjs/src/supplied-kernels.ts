@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { depthwiseInputGradientKernel } from './depthwise-input-gradient.js';
+import { unsortedSegmentSumKernel } from './segment-sum-kernel.js';
 import { withKernels } from './temporary-kernels.js';
 
 /**
@@ -7,7 +8,7 @@ import { withKernels } from './temporary-kernels.js';
  * (see the gradient table in the README): each is supplied, built from ops
  * that backend has, only where the backend registers none of its own.
  */
-const SUPPLIED_KERNELS = [depthwiseInputGradientKernel];
+const SUPPLIED_KERNELS = [depthwiseInputGradientKernel, unsortedSegmentSumKernel];
 
 /** Runs the synchronous `compute` with the missing kernels supplied for the active backend. */
 export function withSuppliedKernels<T>(compute: () => T): T {
