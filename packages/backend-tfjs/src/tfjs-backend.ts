@@ -20,6 +20,12 @@ export interface TfjsBackendOptions {
    * the softmax output. A plain function is always taken as it is.
    */
   readonly softmax?: SoftmaxHandling;
+  /**
+   * The output explained, for a model with several: a LayersModel's output
+   * (tensor or layer name) or any node of a GraphModel (e.g. the logits node
+   * before a softmax, or one head of several). Must give logits `[R, K]`.
+   */
+  readonly outputName?: string;
 }
 
 /**
@@ -58,7 +64,7 @@ export class TfjsBackend implements GradientBackend {
       );
     }
     assertGradientsRegistered();
-    this.#model = logitsFunction(model, softmax);
+    this.#model = logitsFunction(model, softmax, options.outputName);
     this.#filtersAreWeights = typeof model !== 'function';
   }
 
