@@ -10,7 +10,7 @@ import { tf } from './tfjs-setup.js';
  * devDependency pinned to one version) ships in its models/ folder, as its
  * converter wrote them; read from the installed package, never copied here.
  */
-const HUMAN_MODELS = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/human')), '..', 'models');
+export const HUMAN_MODELS = join(dirname(createRequire(import.meta.url).resolve('@vladmandic/human')), '..', 'models');
 
 export async function loadHumanModel(name: string): Promise<GraphModel> {
   const json = JSON.parse(await readFile(join(HUMAN_MODELS, `${name}.json`), 'utf8'));
