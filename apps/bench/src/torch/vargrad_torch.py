@@ -34,12 +34,14 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURE_SCRIPT = os.path.join(HERE, '..', '..', '..', '..', 'packages', 'backend-onnx', 'scripts', 'make-fixtures.py')
-SHAPES = {'mlp': [20], 'cnn1d': [12, 128], 'resnet18': [3, 224, 224]}
+SHAPES = {'mlp': [20], 'cnn1d': [12, 128], 'resnet18': [3, 224, 224], 'depthwise_separable': [3, 64, 64]}
+PARITY_SCRIPT = os.path.join(HERE, '..', '..', '..', 'parity', 'fixtures', 'make-parity-fixtures.py')
+PARITY_MODELS = {'depthwise_separable'}
 
 
-def fixture_script():
-    """packages/backend-onnx/scripts/make-fixtures.py as a module."""
-    spec = importlib.util.spec_from_file_location('make_fixtures', FIXTURE_SCRIPT)
+def fixture_script(path=FIXTURE_SCRIPT):
+    """packages/backend-onnx/scripts/make-fixtures.py (or another fixture script) as a module."""
+    spec = importlib.util.spec_from_file_location(os.path.basename(path).replace('-', '_')[:-3], path)
     fixtures = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fixtures)
     return fixtures
@@ -47,12 +49,14 @@ def fixture_script():
 
 def fixture_model(name):
     """The fixture model `name`, made as make-fixtures.py makes it (same seed, same BatchNorm calibration)."""
-    fixtures = fixture_script()
+    parity = name in PARITY_MODELS
+    fixtures = fixture_script(PARITY_SCRIPT if parity else FIXTURE_SCRIPT)
     make_model, example_shape, _ = fixtures.MODELS[name]
     seed = fixtures.SEED + 1000 * list(fixtures.MODELS).index(name)
     torch.manual_seed(seed)
     model = make_model()
-    fixtures.calibrate_batchnorm(model, example_shape, torch.Generator().manual_seed(seed + 1))
+    calibrate = fixtures.shared.calibrate_batchnorm if parity else fixtures.calibrate_batchnorm
+    calibrate(model, example_shape, torch.Generator().manual_seed(seed + 1))
     return model.eval()
 
 
