@@ -13,6 +13,7 @@ import type { GraphFacts } from './graph-facts.js';
 import { GraphEmitter } from './graph-emitter.js';
 import { inferGraph } from './infer-graph.js';
 import { nodeContext } from './node-context.js';
+import { plannedActivationBytes } from './planned-bytes.js';
 
 /** Names of the built model's extra input and its outputs. */
 export const COTANGENT_INPUT = 'saliency/logits_cotangent';
@@ -50,6 +51,8 @@ export interface BuiltModel {
   readonly logitsShape: readonly number[];
   /** What was differentiated, for messages: the output, and the softmax left out if one was. */
   readonly description: string;
+  /** Estimated bytes of the activations a run plans (`planned-bytes.ts`), for the session cache's bound. */
+  readonly activationBytes: number;
 }
 
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
@@ -163,7 +166,8 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   });
   const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
   checkRunsOn(executionProvider, built.graph!, opset, what);
-  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: logitsType.shape, description };
+  const activationBytes = plannedActivationBytes([request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)], facts.types, request.result !== 'none');
+  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: logitsType.shape, description, activationBytes };
 }
 
 function logitsOf(request: GradientModelRequest, nodes: readonly NodeProto[], producers: ReadonlyMap<string, number>) {

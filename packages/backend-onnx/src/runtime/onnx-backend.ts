@@ -20,6 +20,7 @@ import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
+import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several. */
@@ -55,6 +56,12 @@ export interface OnnxBackendOptions {
    * `sessionOptions.executionProviders` implies.
    */
   readonly executionProvider?: ExecutionProvider;
+  /**
+   * Bound on the estimated bytes of the built graphs and sessions kept for
+   * reuse (weights plus planned activations, per input shape and call kind;
+   * default 256 MiB): the least recently used are released past it.
+   */
+  readonly cacheBytes?: number;
 }
 
 /**
@@ -86,7 +93,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #textureRowLimit: number | undefined;
   /** Per call kind and shape: how many rows (groups, for moments) one run takes; 0: not even one group. */
   readonly #fittingCounts = new Map<string, number>();
-  readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[] }>>();
+  readonly #sessions: SessionCache<CachedSession>;
   /** Calls in progress, which `dispose` waits for before releasing their sessions. */
   readonly #running = new Set<Promise<unknown>>();
   #disposed = false;
@@ -130,6 +137,7 @@ export class OnnxBackend implements GradientBackend {
     }
     const defaultLimit = defaultTextureRowLimit(this.#executionProvider);
     this.#textureRowLimit = defaultLimit === undefined ? undefined : (maxTextureSize ?? defaultLimit);
+    this.#sessions = new SessionCache(cacheBytesOption(options.cacheBytes));
   }
 
   get name(): string {
@@ -262,9 +270,7 @@ export class OnnxBackend implements GradientBackend {
   async dispose(): Promise<void> {
     this.#disposed = true;
     await Promise.allSettled([...this.#running]);
-    const sessions = [...this.#sessions.values()];
-    this.#sessions.clear();
-    await Promise.all(sessions.map(async (entry) => (await entry.catch(() => undefined))?.session.release()));
+    await this.#sessions.clear();
   }
 
   /**
@@ -280,8 +286,7 @@ export class OnnxBackend implements GradientBackend {
     read: (outputs: InferenceSession.OnnxValueMapType) => T,
   ): Promise<T> {
     if (this.#disposed) throw this.#disposedError();
-    const call = (async () => {
-      const { session, logitsShape } = await this.#session(shape, result, groupSize);
+    const call = this.#withSession(shape, result, groupSize, async ({ session, logitsShape }) => {
       const inputs = feeds(logitsShape);
       let outputs: InferenceSession.OnnxValueMapType;
       try {
@@ -295,7 +300,7 @@ export class OnnxBackend implements GradientBackend {
         );
       }
       return read(outputs);
-    })();
+    });
     this.#running.add(call);
     try {
       return await call;
@@ -340,20 +345,18 @@ export class OnnxBackend implements GradientBackend {
     };
   }
 
-  #session(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number) {
-    if (this.#disposed) throw this.#disposedError();
+  /** Runs `use` on the session for this shape and call kind, built (and cached, `session-cache.ts`) on first use. */
+  #withSession<T>(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, use: (entry: CachedSession) => Promise<T>): Promise<T> {
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
-    let entry = this.#sessions.get(key);
-    if (entry === undefined) {
-      entry = (async () => {
+    return this.#sessions.with(
+      key,
+      async () => {
         const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize));
         const session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
-        return { session, logitsShape: built.logitsShape };
-      })();
-      this.#sessions.set(key, entry);
-      entry.catch(() => this.#sessions.delete(key));
-    }
-    return entry;
+        return cachedSession(session, built);
+      },
+      use,
+    );
   }
 }
 
