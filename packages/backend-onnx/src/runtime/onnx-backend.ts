@@ -16,6 +16,7 @@ import {
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
 import { readOnnxModel } from '../model/onnx-model.js';
+import { prepareModel } from '../passes/prepare-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
@@ -122,7 +123,7 @@ export class OnnxBackend implements GradientBackend {
       );
     }
     this.#ort = ort;
-    this.#model = readOnnxModel(bytes, options.externalData);
+    this.#model = prepareModel(readOnnxModel(bytes, options.externalData));
     const graph = this.#model.graph!;
     const initializers = new Set(graph.initializer.map((t) => t.name));
     const inputs = graph.input.filter((input) => !initializers.has(input.name));
