@@ -55,3 +55,24 @@ export function readFloat16Tensor(tensor: TensorProto, where: string): Float32Ar
   }
   return values;
 }
+
+/** The float16 bit pattern nearest a number (ties to even; overflow to infinity), as ONNX Runtime takes float16 tensors. */
+export function float16Bits(value: number): number {
+  const word = new Uint32Array(Float32Array.of(value).buffer)[0]!;
+  const sign = (word >>> 16) & 0x8000;
+  const exponent = (word >>> 23) & 0xff;
+  const fraction = word & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (fraction === 0 ? 0 : 0x200);
+  const halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00;
+  // Normal halves drop 13 fraction bits; subnormal ones (halfExponent ≤ 0) more, with the implicit bit.
+  const shift = halfExponent > 0 ? 13 : 14 - halfExponent;
+  if (shift > 24) return sign;
+  const significand = halfExponent > 0 ? fraction : fraction | 0x800000;
+  let half = (halfExponent > 0 ? halfExponent << 10 : 0) | (significand >>> shift);
+  const rest = significand & ((1 << shift) - 1);
+  const midpoint = 1 << (shift - 1);
+  // Rounding up may carry into the exponent, which is right (up to infinity).
+  if (rest > midpoint || (rest === midpoint && (half & 1) === 1)) half++;
+  return sign | half;
+}
