@@ -258,15 +258,24 @@ def make_int8():
     def qdq(t, name, s, z):
         scale, zero = b.const(name + '_scale', s), b.const(name + '_zero', z)
         return b.node('DequantizeLinear', [b.node('QuantizeLinear', [t, scale, zero], [name + '_q']), scale, zero], [name + '_dq'])
+    # Biases as ONNX Runtime's QDQ quantizer writes them: int32 in units of input scale x weight scale.
+    def bias(name, value, scales):
+        q = np.round(value / scales).astype(np.int32)
+        deq = b.node('DequantizeLinear', [b.const(name + '_q', q), b.const(name + '_scale', scales.astype(np.float32)), b.const(name + '_zero', np.zeros(len(q), np.int32))], [name], axis=0)
+        return deq, torch.from_numpy(q.astype(np.float64) * scales.astype(np.float32).astype(np.float64))
+    qb1, db1 = bias('b1', w['c1.bias'], sx * s1)
+    qb2, db2 = bias('b2', w['c2.bias'], sa1 * s2)
     h = qdq('input', 'x', sx, zx)
-    h = b.node('Conv', [h, deq('w1', q1, s1), b.const('b1', w['c1.bias'])], ['c1'], pads=[1, 1, 1, 1])
+    h = b.node('Conv', [h, deq('w1', q1, s1), qb1], ['c1'], pads=[1, 1, 1, 1])
     h = qdq(b.node('Relu', [h], ['r1']), 'a1', sa1, za1)
     h = b.node('MaxPool', [h], ['p1'], kernel_shape=[2, 2], strides=[2, 2])
-    h = b.node('Conv', [h, deq('w2', q2, s2), b.const('b2', w['c2.bias'])], ['c2'], pads=[1, 1, 1, 1])
+    h = b.node('Conv', [h, deq('w2', q2, s2), qb2], ['c2'], pads=[1, 1, 1, 1])
     h = qdq(b.node('Relu', [h], ['r2']), 'a2', sa2, za2)
     h = qdq(b.node('ReduceMean', [h], ['m'], axes=[2, 3], keepdims=0), 'a3', sa3, za3)
     b.node('Gemm', [h, deq('wf', qf, sf), b.const('bf', w['fc.bias'])], ['logits'], transB=1)
-    forms['qdq'] = (b, lambda t: fc(clip(clip(torch.relu(conv2(F.max_pool2d(clip(torch.relu(conv1(clip(t, sx, zx))), sa1, za1), 2))), sa2, za2).mean(dim=(2, 3)), sa3, za3)))
+    qconv1 = lambda t: F.conv2d(t, d1, db1, padding=1)
+    qconv2 = lambda t: F.conv2d(t, d2, db2, padding=1)
+    forms['qdq'] = (b, lambda t: fc(clip(clip(torch.relu(qconv2(F.max_pool2d(clip(torch.relu(qconv1(clip(t, sx, zx))), sa1, za1), 2))), sa2, za2).mean(dim=(2, 3)), sa3, za3)))
 
     # QOperator: QLinearConv (its ReLU in the output range, zero point 0), MaxPool on uint8, QLinearMatMul.
     b = Int8Builder()

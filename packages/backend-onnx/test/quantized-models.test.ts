@@ -96,3 +96,54 @@ describe('quantized ops the rewrite cannot take are refused at creation', () => 
     expect((error as Error).message).toMatch(/Cast node "cast_q" reads the quantized value "q" as integers/);
   });
 });
+
+describe('QuantizeLinear → DequantizeLinear on an activation: saturation kept, rounding passed straight through', () => {
+  // x → Q(scale 0.1, zero point 128: values −12.8 to 12.7) → DQ → Mul by w. Where x is inside that range the
+  // dequantized model is x·w, so the gradient is w; where it saturates, the output is constant: 0.
+  const x = hostTensor(Float32Array.of(0.04, -3.33, 20, -13.5, 12.64, 7.77), [1, 6]);
+  const w = [1.5, -2, 3, 0.5, -1, 2.5];
+  const expected = [1.5, -2, 0, 0, -1, 2.5];
+  const expectedLogits = [0.04 * 1.5, -3.33 * -2, 12.7 * 3, -12.8 * 0.5, 12.64 * -1, 7.77 * 2.5];
+
+  it.each([10, 13])('opset %i (Clip with attributes before 11, inputs from 11)', async (opset) => {
+    const bytes = onnxBytes({
+      opset,
+      nodes: [node('QuantizeLinear', ['input', 's', 'z'], ['q']), node('DequantizeLinear', ['q', 's', 'z'], ['d']), node('Mul', ['d', 'w'], ['output'])],
+      initializers: { s: { dims: [], values: [0.1] }, z: { dims: [], values: [128], dataType: DataType.UINT8 }, w: { dims: [1, 6], values: w } },
+      inputs: [valueInfo('input', ['batch', 6])],
+      outputs: [valueInfo('output', ['batch', 6])],
+    });
+    const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, bytes);
+    try {
+      expectClose((await backend.logits(x)).data, expectedLogits, 1e-6, 'logits');
+      for (let target = 0; target < 6; target++) {
+        const gradient = await backend.gradients(x, Int32Array.of(target));
+        expect(Array.from(gradient.data, (v) => v + 0), `target ${target}`).toEqual(expected.map((v, i) => (i === target ? v : 0)));
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('an activation quantized per axis is refused at creation', () => {
+    const bytes = onnxBytes({
+      nodes: [node('QuantizeLinear', ['input', 's', 'z'], ['q'], { axis: { int: 1 } }, 'per_axis'), node('DequantizeLinear', ['q', 's', 'z'], ['output'], { axis: { int: 1 } })],
+      initializers: { s: { dims: [2], values: [0.1, 0.2] }, z: { dims: [2], values: [0, 0], dataType: DataType.UINT8 } },
+      inputs: [valueInfo('input', ['batch', 2])],
+      outputs: [valueInfo('output', ['batch', 2])],
+    });
+    expect(() => createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, bytes)).toThrow(/QuantizeLinear node "per_axis": an activation quantized per axis is not supported/);
+  });
+
+  it('a DequantizeLinear of a graph input (integer data, not quantized in the graph) is refused at creation', () => {
+    const bytes = onnxBytes({
+      nodes: [node('DequantizeLinear', ['input', 's'], ['output'], {}, 'dq_input')],
+      initializers: { s: { dims: [], values: [0.1] } },
+      inputs: [valueInfo('input', ['batch', 2], DataType.UINT8)],
+      outputs: [valueInfo('output', ['batch', 2])],
+    });
+    expect(() => createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, bytes)).toThrow(
+      /DequantizeLinear node "dq_input" reads "input", which is neither a constant nor a value quantized in the graph/,
+    );
+  });
+});

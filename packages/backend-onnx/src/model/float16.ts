@@ -1,3 +1,4 @@
+import { AttributionError } from '@saliency/core';
 import type { TensorProto } from '../proto/onnx_pb.js';
 import { DataType, dataTypeName } from './data-type.js';
 
@@ -43,13 +44,13 @@ export function readFloat16Tensor(tensor: TensorProto, where: string): Float32Ar
   const values = new Float32Array(count);
   if (raw.byteLength > 0) {
     if (raw.byteLength !== 2 * count) {
-      throw new Error(`${where} has ${raw.byteLength} bytes of data for ${count} ${dataTypeName(type)} values`);
+      throw new AttributionError('UNSUPPORTED_MODEL', `${where} has ${raw.byteLength} bytes of data for ${count} ${dataTypeName(type)} values (2 bytes each)`);
     }
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) values[i] = decode(view.getUint16(2 * i, true));
   } else {
     if (tensor.int32Data.length !== count) {
-      throw new Error(`${where} has ${tensor.int32Data.length} values for ${count} elements`);
+      throw new AttributionError('UNSUPPORTED_MODEL', `${where} has ${tensor.int32Data.length} ${dataTypeName(type)} values for ${count} elements`);
     }
     for (let i = 0; i < count; i++) values[i] = decode(tensor.int32Data[i]!);
   }

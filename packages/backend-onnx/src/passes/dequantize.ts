@@ -88,16 +88,18 @@ class Rewrite {
   readonly initializers: TensorProto[] = [];
   readonly quantized = new Map<string, Dequantized>();
   readonly retyped = new Set<string>();
-  readonly #constants = new Map<string, ConstTensor>();
+  /** Constants by name: the model's initializers and Constant nodes, read when first asked for (most are float weights no rule here reads). */
+  readonly #constants: LazyConstants;
   readonly #opset: number;
   #count = 0;
 
   constructor(initializers: readonly TensorProto[], nodes: readonly NodeProto[], opset: number) {
     this.#opset = opset;
-    for (const tensor of initializers) this.#constants.set(tensor.name, readTensorProto(tensor, `initializer "${tensor.name}"`));
+    this.#constants = new LazyConstants();
+    for (const tensor of initializers) this.#constants.add(tensor.name, tensor, `initializer "${tensor.name}"`);
     nodes.forEach((node, index) => {
       const value = node.opType === 'Constant' ? node.attribute.find((a) => a.name === 'value')?.t : undefined;
-      if (value !== undefined) this.#constants.set(node.output[0]!, readTensorProto(value, describeNode(node, index)));
+      if (value !== undefined) this.#constants.add(node.output[0]!, value, describeNode(node, index));
     });
   }
 
@@ -255,6 +257,29 @@ class Rewrite {
 
   #fresh(base: string): string {
     return `${PREFIX}${base}/${this.#count++}`;
+  }
+}
+
+class LazyConstants {
+  readonly #protos = new Map<string, { tensor: TensorProto; where: string }>();
+  readonly #read = new Map<string, ConstTensor>();
+
+  add(name: string, tensor: TensorProto, where: string): void {
+    this.#protos.set(name, { tensor, where });
+  }
+
+  set(name: string, value: ConstTensor): void {
+    this.#read.set(name, value);
+  }
+
+  get(name: string): ConstTensor | undefined {
+    let value = this.#read.get(name);
+    const proto = this.#protos.get(name);
+    if (value === undefined && proto !== undefined) {
+      value = readTensorProto(proto.tensor, proto.where);
+      this.#read.set(name, value);
+    }
+    return value;
   }
 }
 
