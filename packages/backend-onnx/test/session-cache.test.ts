@@ -50,7 +50,7 @@ describe('SessionCache: least recently used, bounded by bytes', () => {
   });
 
   it('cacheBytes must be a non-negative number', () => {
-    expect(cacheBytesOption(undefined)).toBe(256 * 1024 * 1024);
+    expect(cacheBytesOption(undefined)).toBe(512 * 1024 * 1024);
     expect(cacheBytesOption(0)).toBe(0);
     expect(() => cacheBytesOption(-1)).toThrow(AttributionError);
     expect(() => cacheBytesOption(Number.NaN)).toThrow(/cacheBytes must be a non-negative number of bytes, got NaN/);

@@ -60,7 +60,7 @@ export interface OnnxBackendOptions {
   /**
    * Bound on the estimated bytes of the built graphs and sessions kept for
    * reuse (weights plus planned activations, per input shape and call kind;
-   * default 256 MiB): the least recently used are released past it.
+   * default 512 MiB): the least recently used are released past it.
    */
   readonly cacheBytes?: number;
 }
