@@ -166,7 +166,8 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   });
   const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
   checkRunsOn(executionProvider, built.graph!, opset, what);
-  const activationBytes = plannedActivationBytes([request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)], facts.types, request.result !== 'none');
+  const computed = [request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)];
+  const activationBytes = plannedActivationBytes(computed, facts.types, request.result !== 'none');
   return { bytes: toBinary(ModelProtoSchema, built), logitsShape: logitsType.shape, description, activationBytes };
 }
 

@@ -57,6 +57,8 @@ const MOVES_VALUES: ReadonlyMap<string, 'first' | 'all'> = new Map([
 const QUANTIZED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger', 'QLinearConv', 'QLinearMatMul']);
 
 const PREFIX = 'saliency/dequantized/';
+/** The scale of DynamicQuantizeLinear's output here, and of integer operands read as they are. */
+const UNIT_SCALE = constTensor(DataType.FLOAT, [], [1]);
 
 /** A quantized activation's float value, and its scale (a constant; 1 for DynamicQuantizeLinear's). */
 interface Dequantized {
@@ -119,7 +121,10 @@ class Rewrite {
     const carriers = MOVES_VALUES.get(node.opType);
     const carried = (i: number) => carriers === 'all' || i === 0;
     if (carriers === undefined || node.input.some((name, i) => this.quantized.has(name) && !carried(i))) {
-      fail(`${where} reads the quantized value "${reads[0]}" as integers; only ${[...MOVES_VALUES.keys()].join(', ')} and the quantized ops (${[...QUANTIZED_OPS].join(', ')}) may`);
+      fail(
+        `${where} reads the quantized value "${reads[0]}" as integers; only ${[...MOVES_VALUES.keys()].join(', ')} ` +
+          `and the quantized ops (${[...QUANTIZED_OPS].join(', ')}) may`,
+      );
     }
     const sources = node.input.filter((name, i) => carried(i) && name !== '').map((name) => this.quantized.get(name));
     if (sources.some((s) => s === undefined) || new Set(sources.map((s) => s!.scale.values.join())).size !== 1) {
@@ -177,8 +182,8 @@ class Rewrite {
       }
       case 'DynamicQuantizeLinear': {
         const [, scale, zero] = node.output as [string, string, string];
-        this.quantized.set(output, { value: input(0), scale: constTensor(DataType.FLOAT, [], [1]) });
-        if (scale !== '') this.#constant(scale, constTensor(DataType.FLOAT, [], [1]));
+        this.quantized.set(output, { value: input(0), scale: UNIT_SCALE });
+        if (scale !== '') this.#constant(scale, UNIT_SCALE);
         if (zero !== '') this.#constant(zero, constTensor(DataType.UINT8, [], [0]));
         return;
       }
@@ -188,8 +193,8 @@ class Rewrite {
         // A's zero point is per row (axis 0 of a 2-D A); B's per column (last axis); a Conv weight's per output channel.
         const operand = (i: number, zeroAxis: (dims: readonly number[]) => number) => {
           const value = this.#constants.get(input(i));
-          if (value !== undefined) return this.#constant(this.#fresh(input(i)), dequantized(value, constTensor(DataType.FLOAT, [], [1]), zeroPoint(i + 2), zeroAxis(value.dims)));
-          return this.#integerValue(input(i), where);
+          if (value === undefined) return this.#integerValue(input(i), where);
+          return this.#constant(this.#fresh(input(i)), dequantized(value, UNIT_SCALE, zeroPoint(i + 2), zeroAxis(value.dims)));
         };
         const a = operand(0, () => 0);
         const b = operand(1, (dims) => (isConv ? 0 : dims.length - 1));
@@ -214,7 +219,8 @@ class Rewrite {
           const bias = constant(8, 'bias');
           const scale = constant(1, 'input scale').values[0]!;
           const weightScale = constant(4, 'weight scale');
-          inputs.push(this.#constant(this.#fresh(input(8)), dequantized(bias, constTensor(DataType.FLOAT, weightScale.dims, weightScale.values.map((s) => s * scale)), constTensor(DataType.INT32, [], [0]), 0)));
+          const biasScale = constTensor(DataType.FLOAT, weightScale.dims, weightScale.values.map((s) => s * scale));
+          inputs.push(this.#constant(this.#fresh(input(8)), dequantized(bias, biasScale, constTensor(DataType.INT32, [], [0]), 0)));
         }
         const float = this.emit(isConv ? 'Conv' : 'MatMul', inputs, [this.#fresh(output)], isConv ? node.attribute : []);
         const scale = constant(6, 'output scale');
@@ -236,7 +242,9 @@ class Rewrite {
 
   /** Clip of `value` to the range a (per-tensor) scale and zero point represent. */
   #clip(value: string, scale: ConstTensor, zero: ConstTensor, where: string, name: string): string {
-    if (scale.values.length !== 1 || zero.values.length !== 1) fail(`${where}: an activation quantized per axis is not supported (scale of shape [${scale.dims.join(', ')}])`);
+    if (scale.values.length !== 1 || zero.values.length !== 1) {
+      fail(`${where}: an activation quantized per axis is not supported (scale of shape [${scale.dims.join(', ')}])`);
+    }
     const [lo, hi] = integerRange(zero.dataType, where);
     const s = scale.values[0]!;
     const z = zero.values[0]!;
@@ -311,7 +319,7 @@ function parameterIndex(dims: readonly number[], axis: number, length: number): 
   const normalized = axis < 0 ? axis + dims.length : axis;
   const stride = dims.slice(normalized + 1).reduce((n, d) => n * d, 1);
   const size = dims[normalized];
-  if (size !== length) throw new AttributionError('UNSUPPORTED_MODEL', `a quantization parameter of ${length} values does not match axis ${axis} of a tensor of shape [${dims.join(', ')}]`);
+  if (size !== length) fail(`a quantization parameter of ${length} values does not match axis ${axis} of a tensor of shape [${dims.join(', ')}]`);
   return (i) => Math.floor(i / stride) % size;
 }
 

@@ -26,7 +26,10 @@ export function checkElementTypes(model: ModelProto): void {
   const graph = model.graph!;
   const allowed = `${[...READABLE].map(dataTypeName).join(', ')}, and float16 and bfloat16 (computed in float32)`;
   const refuse = (what: string, type: number): never => {
-    throw new AttributionError('UNSUPPORTED_MODEL', `${what} has element type ${dataTypeName(type)}, which this package cannot compute with; supported are ${allowed}`);
+    throw new AttributionError(
+      'UNSUPPORTED_MODEL',
+      `${what} has element type ${dataTypeName(type)}, which this package cannot compute with; supported are ${allowed}`,
+    );
   };
   for (const tensor of graph.initializer) if (!READABLE.has(tensor.dataType)) refuse(`initializer "${tensor.name}"`, tensor.dataType);
   graph.node.forEach((node, index) => {

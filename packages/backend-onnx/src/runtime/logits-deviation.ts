@@ -48,12 +48,16 @@ export async function logitsDeviation(ort: OnnxRuntimeModule, model: Uint8Array,
     try {
       original = (await session.run({ [inputName]: feed }))[outputName] as Tensor;
     } catch (error) {
-      throw new AttributionError('MODEL_FAILED', `logitsDeviation: ONNX Runtime failed to run the model as shipped: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      const message = error instanceof Error ? error.message : String(error);
+      throw new AttributionError('MODEL_FAILED', `logitsDeviation: ONNX Runtime failed to run the model as shipped: ${message}`, { cause: error });
     }
     const rewritten = await backend.logits(x);
     const expected = float16(outputName, graph!.output) ? Float32Array.from(original.data as Uint16Array, float16Value) : (original.data as Float32Array);
     if (expected.length !== rewritten.data.length) {
-      throw new AttributionError('BACKEND_OUTPUT', `logitsDeviation: the model as shipped gives ${expected.length} logits, the rewritten one ${rewritten.data.length}`);
+      throw new AttributionError(
+        'BACKEND_OUTPUT',
+        `logitsDeviation: the model as shipped gives ${expected.length} logits, the rewritten one ${rewritten.data.length}`,
+      );
     }
     let maxAbsolute = 0;
     let scale = 0;
