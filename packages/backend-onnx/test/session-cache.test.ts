@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { AttributionError } from '@saliency/core';
+import { buildGradientModel } from '../src/autodiff/build-gradient-model.js';
+import { readOnnxModel } from '../src/model/onnx-model.js';
 import { cacheBytesOption, SessionCache, type CacheableValue } from '../src/runtime/session-cache.js';
+import { freeSizeCnn } from './helpers/free-size-cnn.js';
 
 /** A cache value of the given bytes that records its release. */
 function value(name: string, bytes: number, released: string[]): CacheableValue {
@@ -54,5 +57,17 @@ describe('SessionCache: least recently used, bounded by bytes', () => {
     expect(cacheBytesOption(0)).toBe(0);
     expect(() => cacheBytesOption(-1)).toThrow(AttributionError);
     expect(() => cacheBytesOption(Number.NaN)).toThrow(/cacheBytes must be a non-negative number of bytes, got NaN/);
+  });
+});
+
+describe('a built graph\'s planned activation bytes', () => {
+  it('are the forward values\' float32 bytes, twice over with gradients', () => {
+    const model = readOnnxModel(freeSizeCnn(16));
+    const [n, h, w] = [8, 40, 24];
+    // input; c1, r1, c2, r2 (16 channels, same size: pads 1); pooled [n, 16, 1, 1]; flat [n, 16]; output [n, 10].
+    const forward = 4 * (n * 3 * h * w + 4 * n * 16 * h * w + n * 16 + n * 16 + n * 10);
+    const request = { inputName: 'input', inputShape: [n, 3, h, w], outputName: 'output', keepSoftmax: false } as const;
+    expect(buildGradientModel(model, { ...request, result: 'none' }).activationBytes).toBe(forward);
+    expect(buildGradientModel(model, { ...request, result: 'gradient' }).activationBytes).toBe(2 * forward);
   });
 });
