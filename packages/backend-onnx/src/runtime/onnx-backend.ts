@@ -347,7 +347,12 @@ export class OnnxBackend implements GradientBackend {
   }
 
   /** Runs `use` on the session for this shape and call kind, built (and cached, `session-cache.ts`) on first use. */
-  #withSession<T>(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, use: (entry: CachedSession) => Promise<T>): Promise<T> {
+  #withSession<T>(
+    shape: readonly number[],
+    result: GradientModelRequest['result'],
+    groupSize: number | undefined,
+    use: (entry: CachedSession) => Promise<T>,
+  ): Promise<T> {
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
     return this.#sessions.with(
       key,
