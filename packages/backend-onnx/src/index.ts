@@ -3,3 +3,4 @@ export type { OnnxRuntimeModule } from './runtime/onnx-runtime-module.js';
 export type { ExecutionProvider } from './execution-provider/execution-provider.js';
 export { supportedOps } from './ops/registry.js';
 export { DEFAULT_BUDGETS, type ModelBudgets } from './model/budgets.js';
+export { logitsDeviation, type LogitsDeviation } from './runtime/logits-deviation.js';

@@ -14,6 +14,7 @@ import type { GraphFacts } from './graph-facts.js';
 import { GraphEmitter } from './graph-emitter.js';
 import { inferGraph } from './infer-graph.js';
 import { nodeContext } from './node-context.js';
+import { plannedActivationBytes } from './planned-bytes.js';
 
 /** Names of the built model's extra input and its outputs. */
 export const COTANGENT_INPUT = 'saliency/logits_cotangent';
@@ -53,6 +54,8 @@ export interface BuiltModel {
   readonly logitsShape: readonly number[];
   /** What was differentiated, for messages: the output, and the softmax or sigmoid left out if one was. */
   readonly description: string;
+  /** Estimated bytes of the activations a run plans (`planned-bytes.ts`), for the session cache's bound. */
+  readonly activationBytes: number;
 }
 
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
@@ -176,7 +179,9 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   });
   const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
   checkRunsOn(executionProvider, built.graph!, opset, what);
-  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: explained, description };
+  const computed = [request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)];
+  const activationBytes = plannedActivationBytes(computed, facts.types, request.result !== 'none');
+  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: explained, description, activationBytes };
 }
 
 /**

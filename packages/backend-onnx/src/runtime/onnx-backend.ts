@@ -31,11 +31,13 @@ import {
 import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import { activationFittingCount } from './activation-plan.js';
+import { prepareModel } from '../passes/prepare-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
+import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several. */
@@ -80,6 +82,12 @@ export interface OnnxBackendOptions {
    * subgraph depth. Over one, `MODEL_TOO_LARGE`, before the allocation.
    */
   readonly budgets?: Partial<ModelBudgets>;
+  /**
+   * Bound on the estimated bytes of the built graphs and sessions kept for
+   * reuse (weights plus planned activations, per input shape and call kind;
+   * default 512 MiB): the least recently used are released past it.
+   */
+  readonly cacheBytes?: number;
 }
 
 /**
@@ -112,7 +120,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #budgets: ModelBudgets;
   /** Per call kind and shape: how many rows (groups, for moments) one run takes; 0: not even one group. */
   readonly #fittingCounts = new Map<string, number>();
-  readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[] }>>();
+  readonly #sessions: SessionCache<CachedSession>;
   /** Calls in progress, which `dispose` waits for before releasing their sessions. */
   readonly #running = new Set<Promise<unknown>>();
   #disposed = false;
@@ -139,7 +147,7 @@ export class OnnxBackend implements GradientBackend {
     }
     this.#ort = ort;
     this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
-    this.#model = readOnnxModel(bytes, options.externalData, this.#budgets);
+    this.#model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
     const graph = this.#model.graph!;
     const initializers = new Set(graph.initializer.map((t) => t.name));
     const inputs = graph.input.filter((input) => !initializers.has(input.name));
@@ -154,6 +162,7 @@ export class OnnxBackend implements GradientBackend {
     }
     const defaultLimit = defaultTextureRowLimit(this.#executionProvider);
     this.#textureRowLimit = defaultLimit === undefined ? undefined : (maxTextureSize ?? defaultLimit);
+    this.#sessions = new SessionCache(cacheBytesOption(options.cacheBytes));
   }
 
   /** The runtime id: `onnx-node`, `onnx-wasm`, `onnx-webgpu`, `onnx-webgl` (see `runtime-id.ts`). */
@@ -271,9 +280,7 @@ export class OnnxBackend implements GradientBackend {
   async dispose(): Promise<void> {
     this.#disposed = true;
     await Promise.allSettled([...this.#running]);
-    const sessions = [...this.#sessions.values()];
-    this.#sessions.clear();
-    await Promise.all(sessions.map(async (entry) => (await entry.catch(() => undefined))?.session.release()));
+    await this.#sessions.clear();
   }
 
   /**
@@ -289,8 +296,7 @@ export class OnnxBackend implements GradientBackend {
     read: (outputs: InferenceSession.OnnxValueMapType) => T,
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
-    const call = (async () => {
-      const { session, logitsShape } = await this.#session(shape, result, groupSize);
+    const call = this.#withSession(shape, result, groupSize, async ({ session, logitsShape }) => {
       const inputs = feeds(logitsShape);
       let outputs: InferenceSession.OnnxValueMapType;
       try {
@@ -304,7 +310,7 @@ export class OnnxBackend implements GradientBackend {
         );
       }
       return read(outputs);
-    })();
+    });
     this.#running.add(call);
     try {
       return await call;
@@ -339,12 +345,18 @@ export class OnnxBackend implements GradientBackend {
     };
   }
 
-  #session(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number) {
+  /** Runs `use` on the session for this shape and call kind, built (and cached, `session-cache.ts`) on first use. */
+  #withSession<T>(
+    shape: readonly number[],
+    result: GradientModelRequest['result'],
+    groupSize: number | undefined,
+    use: (entry: CachedSession) => Promise<T>,
+  ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
-    let entry = this.#sessions.get(key);
-    if (entry === undefined) {
-      entry = (async () => {
+    return this.#sessions.with(
+      key,
+      async () => {
         const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize));
         let session: InferenceSession;
         try {
@@ -358,12 +370,10 @@ export class OnnxBackend implements GradientBackend {
             { cause: error },
           );
         }
-        return { session, logitsShape: built.logitsShape };
-      })();
-      this.#sessions.set(key, entry);
-      entry.catch(() => this.#sessions.delete(key));
-    }
-    return entry;
+        return cachedSession(session, built);
+      },
+      use,
+    );
   }
 }
 
