@@ -16,12 +16,13 @@ export interface LargestValue {
 /**
  * The largest value (in elements) of the model's graph for the input `inputName`
  * of shape `shape`: the input itself or a node output not folded to a
- * constant. The gradient graph's values have the shapes of these (a cotangent
+ * constant, among the nodes that the explained output `outputName` depends on
+ * (the graph built for it holds no other). The gradient graph's values have the shapes of these (a cotangent
  * has its value's shape), so this bounds what one run holds per tensor.
  */
-export function largestValue(model: ModelProto, inputName: string, shape: readonly number[], budgets: ModelBudgets): LargestValue {
+export function largestValue(model: ModelProto, inputName: string, outputName: string, shape: readonly number[], budgets: ModelBudgets): LargestValue {
   const graph = model.graph!;
-  const facts = inferGraph(graph, defaultOpset(model), new Map([[inputName, shape]]), { ...budgets, maxActivationElements: Infinity });
+  const facts = inferGraph(graph, defaultOpset(model), new Map([[inputName, shape]]), { ...budgets, maxActivationElements: Infinity }, [outputName]);
   let largest: LargestValue = { elements: elementCount(shape), shape, where: `graph input "${inputName}"` };
   graph.node.forEach((node, index) => {
     node.output.forEach((name, i) => {
@@ -41,13 +42,20 @@ export function largestValue(model: ModelProto, inputName: string, shape: readon
  * group does (its rows then run on their own). A single row over the budget
  * is refused with `MODEL_TOO_LARGE`, naming the node, its shape and the budget.
  */
-export function activationFittingCount(model: ModelProto, inputName: string, shape: readonly number[], unit: number, budgets: ModelBudgets): number {
+export function activationFittingCount(
+  model: ModelProto,
+  inputName: string,
+  outputName: string,
+  shape: readonly number[],
+  unit: number,
+  budgets: ModelBudgets,
+): number {
   const total = shape[0]! / unit;
   const rowsShape = (n: number) => [n * unit, ...shape.slice(1)];
   if (budgets.maxActivationElements === Infinity || total === 0) return total;
-  const count = largestFittingCount(total, budgets.maxActivationElements, (n) => largestValue(model, inputName, rowsShape(n), budgets).elements);
+  const count = largestFittingCount(total, budgets.maxActivationElements, (n) => largestValue(model, inputName, outputName, rowsShape(n), budgets).elements);
   if (count === 0 && unit === 1) {
-    const one = largestValue(model, inputName, rowsShape(1), budgets);
+    const one = largestValue(model, inputName, outputName, rowsShape(1), budgets);
     checkActivation(one.shape, budgets, `${one.where} (for one row of an input of shape ${formatShape(shape)})`);
   }
   return count;

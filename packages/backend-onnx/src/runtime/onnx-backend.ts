@@ -261,7 +261,7 @@ export class OnnxBackend implements GradientBackend {
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
-      count = activationFittingCount(this.#model, this.#input.name, shape, unit, this.#budgets);
+      count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets);
       if (limit !== undefined && count > 0) count = largestFittingCount(count, limit, (n) => {
         const rowShape = [n * unit, ...shape.slice(1)];
         const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize));
