@@ -2,6 +2,7 @@
 import { parseCommandLine, USAGE } from './args.js';
 import { CliError } from './errors.js';
 import { run } from './run.js';
+import { formatRunSummary, runSummary } from './summary.js';
 
 /**
  * The `saliency` command. Exit codes: 0 done; 2 refused input (bad flag,
@@ -15,8 +16,7 @@ async function main(args: readonly string[]): Promise<number> {
     return 0;
   }
   const result = await run(options, { stderr: process.stderr });
-  const written = [options.out, options.overlay, options.raw].filter((p) => p !== undefined).join(', ');
-  process.stderr.write(`${options.method} on ${result.backend}: map ${JSON.stringify(result.map.shape)} written to ${written}\n`);
+  process.stdout.write(formatRunSummary(runSummary(options, result)));
   return 0;
 }
 
