@@ -2,3 +2,4 @@ export { createOnnxBackend, OnnxBackend, type OnnxBackendOptions } from './runti
 export type { OnnxRuntimeModule } from './runtime/onnx-runtime-module.js';
 export type { ExecutionProvider } from './execution-provider/execution-provider.js';
 export { supportedOps } from './ops/registry.js';
+export { describeOnnxModel, type OnnxModelDescription, type OnnxTensorInfo } from './model/describe-model.js';
