@@ -3,10 +3,12 @@ import { FITS, type Fit } from '@saliency/core/preprocess';
 import { AGGREGATIONS, type Aggregation } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
 import { CLI_RUNTIME_IDS, type CliRuntimeId } from './load-model.js';
+import type { ModelFlags } from './onnx-model-flags.js';
 import type { PreprocessFlags } from './preset.js';
 import type { RunOptions } from './run.js';
 
 export const USAGE = `Usage: saliency --model MODEL --input INPUT [options]
+       saliency inspect MODEL     (inputs and outputs of a model, with shapes)
 
 Computes an attribution map of a model's output for one input and writes it
 as a heatmap PNG, an overlay on the input, and/or the raw map.
@@ -14,6 +16,10 @@ as a heatmap PNG, an overlay on the input, and/or the raw map.
 Model and input:
   --model PATH           model.onnx, or a TF.js model.json or its directory
   --backend ID           runtime: onnx-node (default for .onnx), onnx-wasm, tfjs-wasm (default for TF.js), tfjs-cpu
+  --input-name NAME      ONNX: the graph input explained, when the model has several
+  --output-name NAME     ONNX: the graph output holding the logits, when the model has several
+  --external-data PATH   ONNX: the external data file the model names (default: that file next to
+                         the model), or the folder holding its data files
   --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
                          shape as the model takes it without the batch axis, e.g. [12, 128])
 
@@ -88,6 +94,9 @@ const OPTIONS = {
   size: { type: 'string' },
   'no-legend': { type: 'boolean' },
   'top-k': { type: 'string' },
+  'input-name': { type: 'string' },
+  'output-name': { type: 'string' },
+  'external-data': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -147,6 +156,12 @@ function joinNegativeValues(args: readonly string[]): string[] {
     } else out.push(flag);
   }
   return out;
+}
+
+/** The model flags given, or undefined when none is. */
+function modelFlags(inputName: string | undefined, outputName: string | undefined, externalData: string | undefined): ModelFlags | undefined {
+  if (inputName === undefined && outputName === undefined && externalData === undefined) return undefined;
+  return { ...(inputName === undefined ? {} : { inputName }), ...(outputName === undefined ? {} : { outputName }), ...(externalData === undefined ? {} : { externalData }) };
 }
 
 /** `--target`: a class index, counted from 0. */
@@ -217,6 +232,7 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     ...optional('size', v.size === undefined ? undefined : size(v.size)),
     ...optional('topK', v['top-k'] === undefined ? undefined : integer('top-k', v['top-k'], 1)),
     ...optional('legend', v['no-legend'] === true ? false : undefined),
+    ...optional('modelFlags', modelFlags(v['input-name'], v['output-name'], v['external-data'])),
     ...optional('aggregate', v.aggregate === undefined ? undefined : oneOf<Aggregation>('aggregate', v.aggregate, AGGREGATIONS)),
   };
 }

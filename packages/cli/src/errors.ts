@@ -7,8 +7,9 @@ export class CliError extends Error {
   override readonly name: string = 'CliError';
   readonly exitCode: number;
 
-  constructor(message: string, exitCode = 2) {
+  constructor(message: string, exitCode = 2, options?: { cause?: unknown }) {
     super(message);
     this.exitCode = exitCode;
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { AttributionError, explain, formatShape, hostTensor, parseMethodName, type AttributionOptions, type HostTensor } from '@saliency/core';
 import type { Aggregation, ChannelLayout, ColormapKind, RgbaImage } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
+import { exitCodeOf } from './exit-codes.js';
+import type { ModelFlags } from './onnx-model-flags.js';
 import { decodeImage, encodePng } from './image-io.js';
 import { imageToTensor, resolvePreprocess, type Geometry, type Preprocess, type Size } from '@saliency/core/preprocess';
 import { drawMap, type Pictures } from './draw.js';
@@ -51,6 +53,8 @@ export interface RunOptions {
   readonly size?: Size;
   /** A colour bar under the heatmap and overlay. Default true. */
   readonly legend?: boolean;
+  /** ONNX models: the input and output to use, where the external data is. */
+  readonly modelFlags?: ModelFlags;
 }
 
 /** Where the run reports progress and warnings: the progress bar is drawn only on a terminal. */
@@ -152,7 +156,7 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
   const warning = sampleCountWarning(options.method, options.numSamples);
   if (warning !== undefined) io.stderr.write(`saliency: ${warning}\n`);
 
-  const model = await loadModel(file, format, options.backend ?? defaultRuntime(format));
+  const model = await loadModel(file, format, options.backend ?? defaultRuntime(format), options.modelFlags);
   try {
     if (npyShape !== undefined) x = withBatchAxis(x, npyShape, model.inputShape);
     const drawable = drawableShape(x.shape, channelLayout);
@@ -181,7 +185,7 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     try {
       map = await explain(model.backend, options.method, x, explainOptions);
     } catch (error) {
-      if (error instanceof AttributionError) throw new CliError(explainMessage(error), 2);
+      if (error instanceof AttributionError) throw new CliError(explainMessage(error), exitCodeOf(error.code), { cause: error });
       throw error;
     } finally {
       bar.finish();
