@@ -97,6 +97,9 @@ export async function openTfjsModel(file: string, kind: CliRuntimeId) {
   } catch (error) {
     throw new CliError(`--model: ${file} is not valid JSON (${(error as Error).message})`, EXIT.model, { cause: error });
   }
+  if (json === null || typeof json !== 'object' || json.modelTopology === null || typeof json.modelTopology !== 'object') {
+    throw new CliError(`--model: ${file} is not a TF.js model.json (it has no "modelTopology")`, EXIT.model);
+  }
   const { modelArtifacts } = await import('@saliency/backend-tfjs');
   const handler = fileHandler(file, json, modelArtifacts);
   const isGraph = json.format === 'graph-model' || (json.modelTopology as { node?: unknown } | undefined)?.node !== undefined;
@@ -135,7 +138,7 @@ function fileHandler(
   const folder = dirname(file);
   const readWeightFile = (path: string) =>
     readFile(join(folder, path)).catch(() => {
-      throw new CliError(`--model: weight file ${path} named by ${basename(file)} is missing from ${folder}`);
+      throw new CliError(`--model: weight file ${path} named by ${basename(file)} is missing from ${folder}`, EXIT.model);
     });
   return { load: () => modelArtifacts(json as unknown as import('@tensorflow/tfjs').io.ModelJSON, readWeightFile) };
 }

@@ -72,11 +72,14 @@ async function externalData(file: string, names: readonly string[], flag: string
     try {
       data.set(name, await readFile(path));
     } catch {
-      throw new CliError(
-        flag === undefined
-          ? `--model ${file} keeps its weights in the external data file "${name}", which is not next to it (${path} does not exist); give its path with --external-data`
-          : `--external-data: ${path} (the data file "${name}" that ${basename(file)} names) does not exist or cannot be read`,
-      );
+      // The model's own data file missing is a model problem (3); the file a flag names, a usage one (2).
+      if (flag === undefined) {
+        throw new CliError(
+          `--model ${file} keeps its weights in the external data file "${name}", which is not next to it (${path} does not exist); give its path with --external-data`,
+          EXIT.model,
+        );
+      }
+      throw new CliError(`--external-data: ${path} (the data file "${name}" that ${basename(file)} names) does not exist or cannot be read`);
     }
   }
   return data;

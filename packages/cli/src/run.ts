@@ -164,7 +164,14 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
       throw new CliError(`the input ${formatShape(x.shape)} has more than 3 axes besides the batch; its map cannot be drawn: write it with --raw only`);
     }
     checkShape(model, x, options, preprocess);
-    const logits = await model.backend.logits(x);
+    let logits: HostTensor;
+    try {
+      logits = await model.backend.logits(x);
+    } catch (error) {
+      // The first forward pass is where a backend builds the model's graphs and meets what it cannot run.
+      if (error instanceof AttributionError) throw new CliError(`--model ${file}: ${error.message}`, exitCodeOf(error.code), { cause: error });
+      throw error;
+    }
     const loadMs = performance.now() - started;
     const { unit, total } = progressUnits(options.method, options.numSamples, options.steps);
     const bar = createProgressBar(io.stderr, options.method, undefined, unit);
