@@ -1,9 +1,10 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../src/npy.js';
 import { cliRoot, mnist, python, saliency } from './helpers.js';
+import { makeSmallOnnxModels } from './small-models.js';
 
 // Every row of the failure table in README.md, run by spawning the built
 // command: the message it prints (one line, after "saliency: ") and its exit
@@ -116,29 +117,13 @@ function makeFixtures(): void {
   writeFileSync(at('digit.npy'), writeNpy(new Float32Array(784), [1, 28, 28]));
   writeFileSync(at('five-axes.npy'), writeNpy(new Float32Array(16), [2, 2, 2, 2]));
   writeFileSync(at('nan.npy'), writeNpy(new Float32Array(784).fill(Number.NaN), [1, 28, 28]));
-  mkdirSync(at('alone'));
-  // NumPy and ONNX write the rest: the array kinds the CLI refuses, and small models with several outputs, an op the
-  // backend cannot differentiate, and weights in an external data file.
   python(`
-import numpy as np, onnx
-from onnx import helper, TensorProto, numpy_helper
+import numpy as np
 d = ${JSON.stringify(dir)}
-np.save(d + '/x6.npy', np.linspace(-1, 1, 6).astype('<f4'))
 np.save(d + '/int.npy', np.arange(6, dtype='<i8'))
 np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
-def model(nodes, outputs):
-    w = numpy_helper.from_array(np.arange(24, dtype=np.float32).reshape(6, 4) / 24, 'w')
-    x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['batch', 6])
-    outs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ['batch', 4]) for o in outputs]
-    return helper.make_model(helper.make_graph(nodes, 'm', [x], outs, [w]), opset_imports=[helper.make_opsetid('', 13)])
-onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['logits']), helper.make_node('Tanh', ['logits'], ['squashed'])], ['squashed', 'logits']), d + '/two-outputs.onnx')
-onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['l']), helper.make_node('Cos', ['l'], ['y'])], ['y']), d + '/cos.onnx')
-onnx.save_model(model([helper.make_node('MatMul', ['x', 'w'], ['logits'])], ['logits']), d + '/alone/ext.onnx',
-                save_as_external_data=True, location='ext.onnx.data', size_threshold=0)
 `);
-  // the model stays in alone/, its data file moves out
-  copyFileSync(at('alone/ext.onnx.data'), at('ext.onnx.data'));
-  rmSync(at('alone/ext.onnx.data'));
+  makeSmallOnnxModels(dir);
   // Copies of the bundled TF.js model, each broken one way.
   const json = readFileSync(mnist.tfjs, 'utf8');
   const shard = readFileSync(join(mnist.tfjsDir, 'group1-shard1of1.bin'));
