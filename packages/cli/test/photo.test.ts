@@ -99,15 +99,17 @@ describe('saliency on a 1024 × 768 JPEG of a drawn digit', () => {
     expect(hottest.filter((p) => p.ink).length / hottest.length).toBeGreaterThan(0.9);
   });
 
-  it('adds a colour bar under the photo-sized picture unless --no-legend', () => {
-    const withBar = saliency([...args(), '--num-samples', '2', '--out', join(dir, 'legend.png')]);
+  it('adds a colour bar under the picture unless --no-legend, and takes another size with --size', () => {
+    const [w, h] = [512, 384];
+    const withBar = saliency([...args(), '--num-samples', '2', '--size', `${w}x${h}`, '--out', join(dir, 'legend.png')]);
     expect(withBar.status).toBe(0);
     const png = PNG.sync.read(readFileSync(join(dir, 'legend.png')));
-    expect([png.width, png.height]).toEqual([W, H + colourBarHeight(W)]);
-    // The bar runs from the diverging map's first colour on the left to its last on the right.
-    const row = H + Math.round(colourBarHeight(W) / 4);
-    const margin = 8;
-    expect(heat(png.data, row * W + margin + 1)).toBeLessThan(0.02);
-    expect(heat(png.data, row * W + W - margin - 2)).toBeGreaterThan(0.98);
+    expect([png.width, png.height]).toEqual([w, h + colourBarHeight(w)]);
+    // The bar runs from the diverging map's first colour on the left to its last on the right
+    // (at 512 px wide: cells of 3 px, the bar 6 px in and 6 rows below the picture).
+    const row = h + Math.round(colourBarHeight(w) / 4);
+    const margin = 6;
+    expect(heat(png.data, row * w + margin + 1)).toBeLessThan(0.02);
+    expect(heat(png.data, row * w + w - margin - 2)).toBeGreaterThan(0.98);
   });
 });
