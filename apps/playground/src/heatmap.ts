@@ -1,6 +1,14 @@
 import type { HostTensor } from '@saliency/core';
 import { mapToSource, type Geometry, type Layout } from '@saliency/core/preprocess';
-import { aggregateChannels, clipLevel, grayToRgba, renderHeatmap, type ColormapKind, type RgbaImage, type ScalarMap } from '@saliency/core/visualize';
+import {
+  aggregateChannels,
+  clipLevel,
+  grayToRgba,
+  renderHeatmap,
+  type ColormapKind,
+  type RgbaImage,
+  type ScalarMap,
+} from '@saliency/core/visualize';
 
 /** A map drawn over the image it explains, at the image's size. */
 export interface DrawnMap {
@@ -23,7 +31,10 @@ export interface DrawnMap {
 export function drawMap(map: HostTensor, layout: Layout, geometry: Geometry): DrawnMap {
   const [batch = 1, ...example] = map.shape;
   const perExample = map.data.length / batch;
-  const scalar = mapToSource(aggregateChannels(map.data.subarray(0, perExample), example, layout === 'NCHW' ? 'CHW' : 'HWC', 'sum'), geometry);
+  const scalar = mapToSource(
+    aggregateChannels(map.data.subarray(0, perExample), example, layout === 'NCHW' ? 'CHW' : 'HWC', 'sum'),
+    geometry,
+  );
   const colormap: ColormapKind = scalar.data.some((v) => v < 0) ? 'diverging' : 'sequential';
   return { map: scalar, heatmap: renderHeatmap(scalar, { colormap, percentile: 99 }), colormap, level: clipLevel(scalar.data, 99) };
 }
@@ -32,6 +43,7 @@ export function drawMap(map: HostTensor, layout: Layout, geometry: Geometry): Dr
 export function asModelSees(resized: RgbaImage, grayscale: boolean): RgbaImage {
   if (!grayscale) return resized;
   const luma = new Float32Array(resized.width * resized.height);
-  for (let p = 0; p < luma.length; p++) luma[p] = 0.299 * resized.data[4 * p]! + 0.587 * resized.data[4 * p + 1]! + 0.114 * resized.data[4 * p + 2]!;
+  for (let p = 0; p < luma.length; p++)
+    luma[p] = 0.299 * resized.data[4 * p]! + 0.587 * resized.data[4 * p + 1]! + 0.114 * resized.data[4 * p + 2]!;
   return grayToRgba(luma, resized.width, resized.height);
 }

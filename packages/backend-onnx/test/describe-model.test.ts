@@ -9,14 +9,21 @@ import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 describe('describeOnnxModel', () => {
   it('lists the inputs (not the initializers), the outputs with their shapes and types, and the external data files', () => {
     const model = onnxModel({
-      nodes: [node('MatMul', ['input', 'w'], ['logits']), node('Add', ['logits', 'b'], ['shifted']), node('Cast', ['shifted'], ['ids'], { to: { int: DataType.INT64 } })],
+      nodes: [
+        node('MatMul', ['input', 'w'], ['logits']),
+        node('Add', ['logits', 'b'], ['shifted']),
+        node('Cast', ['shifted'], ['ids'], { to: { int: DataType.INT64 } }),
+      ],
       initializers: { w: { dims: [6, 4], values: new Array(24).fill(0.5) }, b: { dims: [4], values: [1, 2, 3, 4] } },
       inputs: [valueInfo('input', ['batch', 6])],
       outputs: [valueInfo('shifted', ['batch', 4]), valueInfo('ids', [2, 4], DataType.INT64)],
     });
     // the initializers are graph inputs too in older exports: they must not be listed
     model.graph!.input.push(valueInfo('w', [6, 4]));
-    for (const [name, file] of [['w', 'weights.bin'], ['b', 'weights.bin']] as const) {
+    for (const [name, file] of [
+      ['w', 'weights.bin'],
+      ['b', 'weights.bin'],
+    ] as const) {
       const tensor = model.graph!.initializer.find((t) => t.name === name)!;
       tensor.rawData = new Uint8Array(0);
       tensor.dataLocation = 1;

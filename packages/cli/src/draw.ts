@@ -50,7 +50,10 @@ function stretchMap(map: ScalarMap, size: Size): ScalarMap {
  * blended over the source image (`alpha`).
  */
 export function drawMap(map: HostTensor, options: DrawOptions, alpha: number): Pictures {
-  const data = map.data.subarray(0, options.shape.reduce((a, b) => a * b, 1));
+  const data = map.data.subarray(
+    0,
+    options.shape.reduce((a, b) => a * b, 1),
+  );
   const modelMap = aggregateChannels(data, [...options.shape], options.layout, options.aggregate);
   const atSource = options.source === undefined ? modelMap : mapToSource(modelMap, options.source.geometry);
   const size = options.size ?? atSource;

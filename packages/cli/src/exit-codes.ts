@@ -11,7 +11,14 @@ import type { AttributionErrorCode } from '@saliency/core';
 export const EXIT = { bug: 1, usage: 2, model: 3 } as const;
 
 /** Library error codes about the model or its runtime rather than the caller's input. */
-const MODEL_CODES: ReadonlySet<string> = new Set(['UNSUPPORTED_MODEL', 'INVALID_MODEL', 'MODEL_TOO_LARGE', 'MODEL_FAILED', 'BACKEND_OUTPUT', 'DISPOSED']);
+const MODEL_CODES: ReadonlySet<string> = new Set([
+  'UNSUPPORTED_MODEL',
+  'INVALID_MODEL',
+  'MODEL_TOO_LARGE',
+  'MODEL_FAILED',
+  'BACKEND_OUTPUT',
+  'DISPOSED',
+]);
 
 /** The exit code of a library error, by its code. */
 export function exitCodeOf(code: AttributionErrorCode | string): number {

@@ -37,14 +37,21 @@ export async function inspectModel(path: string): Promise<ModelListing> {
   if (format === 'onnx') {
     const description = await describeModelFile(file, await readFile(file));
     const externalData = await Promise.all(
-      description.externalDataFiles.map(async (name) => ({ name, found: (await stat(join(dirname(file), name)).catch(() => undefined))?.isFile() === true })),
+      description.externalDataFiles.map(async (name) => ({
+        name,
+        found: (await stat(join(dirname(file), name)).catch(() => undefined))?.isFile() === true,
+      })),
     );
     return { file, kind: 'ONNX model', inputs: description.inputs, outputs: description.outputs, externalData };
   }
   // TF.js records output shapes only in the built model, so the model is loaded (on the cpu runtime).
   const opened = await openTfjsModel(file, 'tfjs-cpu').catch((error: unknown) => {
     if (error instanceof CliError) throw error;
-    throw new CliError(`--model ${file}: TF.js cannot load it: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, EXIT.model, { cause: error });
+    throw new CliError(
+      `--model ${file}: TF.js cannot load it: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      EXIT.model,
+      { cause: error },
+    );
   });
   try {
     const line = (t: { name: string; shape?: ReadonlyArray<number | null> | undefined; dtype?: string }): TensorLine => ({
@@ -71,16 +78,27 @@ function formatTensor(t: TensorLine): string {
 
 /** The listing as printed by `saliency inspect`. */
 export function formatListing(listing: ModelListing): string {
-  const lines = [`${basename(listing.file)}: ${listing.kind}`, 'inputs:', ...listing.inputs.map(formatTensor), 'outputs:', ...listing.outputs.map(formatTensor)];
+  const lines = [
+    `${basename(listing.file)}: ${listing.kind}`,
+    'inputs:',
+    ...listing.inputs.map(formatTensor),
+    'outputs:',
+    ...listing.outputs.map(formatTensor),
+  ];
   if (listing.externalData.length > 0) {
-    lines.push('external data:', ...listing.externalData.map((d) => `  ${d.name}  ${d.found ? 'next to the model' : 'MISSING next to the model: give it with --external-data'}`));
+    lines.push(
+      'external data:',
+      ...listing.externalData.map(
+        (d) => `  ${d.name}  ${d.found ? 'next to the model' : 'MISSING next to the model: give it with --external-data'}`,
+      ),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
 
 /** `saliency inspect MODEL`: the arguments after `inspect`; returns the text to print, or the usage for --help. */
 export async function inspectCommand(args: readonly string[]): Promise<string> {
-  let parsed;
+  let parsed: { values: { help?: boolean }; positionals: string[] };
   try {
     parsed = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
   } catch (error) {
@@ -88,7 +106,9 @@ export async function inspectCommand(args: readonly string[]): Promise<string> {
   }
   if (parsed.values.help) return INSPECT_USAGE;
   if (parsed.positionals.length !== 1) {
-    throw new CliError(`inspect takes one model (an .onnx file, or a TF.js model.json or its folder); got ${parsed.positionals.length}: saliency inspect MODEL`);
+    throw new CliError(
+      `inspect takes one model (an .onnx file, or a TF.js model.json or its folder); got ${parsed.positionals.length}: saliency inspect MODEL`,
+    );
   }
   return formatListing(await inspectModel(parsed.positionals[0]!));
 }

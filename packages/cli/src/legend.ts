@@ -75,7 +75,11 @@ export function colourBarHeight(width: number): number {
 export function withColourBar(image: RgbaImage, map: ArrayLike<number>, colormap: ColormapKind): RgbaImage {
   const s = cellSize(image.width);
   const strip = colourBarHeight(image.width);
-  const out: RgbaImage = { width: image.width, height: image.height + strip, data: new Uint8ClampedArray(image.width * (image.height + strip) * 4) };
+  const out: RgbaImage = {
+    width: image.width,
+    height: image.height + strip,
+    data: new Uint8ClampedArray(image.width * (image.height + strip) * 4),
+  };
   out.data.set(image.data);
   fill(out, 0, image.height, out.width, strip, [255, 255, 255]);
   const margin = Math.min(2 * s, Math.floor(image.width / 8));

@@ -7,7 +7,8 @@ import { DEFAULTS, parseMethodName } from '@saliency/core';
  */
 export function progressUnits(method: string, numSamples: number | undefined, steps: number | undefined): { unit: string; total: number } {
   const { base } = parseMethodName(method);
-  if (base === 'smoothgrad' || base === 'smoothgrad_squared' || base === 'vargrad') return { unit: 'samples', total: numSamples ?? DEFAULTS.numSamples };
+  if (base === 'smoothgrad' || base === 'smoothgrad_squared' || base === 'vargrad')
+    return { unit: 'samples', total: numSamples ?? DEFAULTS.numSamples };
   if (base === 'integrated_gradients') return { unit: 'steps', total: steps ?? DEFAULTS.steps };
   return { unit: 'rows', total: 1 };
 }
@@ -20,7 +21,9 @@ export function progressUnits(method: string, numSamples: number | undefined, st
 export function sampleCountWarning(method: string, numSamples: number | undefined): string | undefined {
   if (numSamples !== 1) return undefined;
   const { base } = parseMethodName(method);
-  if (base === 'vargrad') return `warning: ${method} with 1 sample is the variance of one value: the map is all zeros; give --num-samples 2 or more (default ${DEFAULTS.numSamples})`;
-  if (base === 'smoothgrad_squared') return `warning: ${method} with 1 sample is one noisy squared gradient, nothing is averaged; give --num-samples 2 or more (default ${DEFAULTS.numSamples})`;
+  if (base === 'vargrad')
+    return `warning: ${method} with 1 sample is the variance of one value: the map is all zeros; give --num-samples 2 or more (default ${DEFAULTS.numSamples})`;
+  if (base === 'smoothgrad_squared')
+    return `warning: ${method} with 1 sample is one noisy squared gradient, nothing is averaged; give --num-samples 2 or more (default ${DEFAULTS.numSamples})`;
   return undefined;
 }

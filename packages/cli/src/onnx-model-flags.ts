@@ -41,7 +41,8 @@ export function listTensors(tensors: readonly OnnxTensorInfo[]): string {
 /** The one tensor named by `flag`, or the only one; refusing an unknown name or a missing choice as usage. */
 function chooseName(tensors: readonly OnnxTensorInfo[], wanted: string | undefined, what: string, flag: string): string | undefined {
   if (wanted !== undefined) {
-    if (!tensors.some((t) => t.name === wanted)) throw new CliError(`${flag}: the model has no ${what} "${wanted}"; its ${what}s are ${listTensors(tensors)}`);
+    if (!tensors.some((t) => t.name === wanted))
+      throw new CliError(`${flag}: the model has no ${what} "${wanted}"; its ${what}s are ${listTensors(tensors)}`);
     return wanted;
   }
   if (tensors.length > 1) throw new CliError(`the model has ${tensors.length} ${what}s (${listTensors(tensors)}); choose one with ${flag}`);
@@ -57,14 +58,21 @@ async function isDirectory(path: string): Promise<boolean> {
  * them: by default each read from the model's folder; `--external-data` names
  * the one file (whatever its name) or a folder holding them all.
  */
-async function externalData(file: string, names: readonly string[], flag: string | undefined): Promise<Map<string, Uint8Array> | undefined> {
+async function externalData(
+  file: string,
+  names: readonly string[],
+  flag: string | undefined,
+): Promise<Map<string, Uint8Array> | undefined> {
   if (names.length === 0) {
-    if (flag !== undefined) throw new CliError(`--external-data: the model ${basename(file)} keeps all its data inside; leave the flag out`);
+    if (flag !== undefined)
+      throw new CliError(`--external-data: the model ${basename(file)} keeps all its data inside; leave the flag out`);
     return undefined;
   }
   const folder = flag !== undefined && (await isDirectory(flag)) ? flag : dirname(file);
   if (flag !== undefined && folder !== flag && names.length > 1) {
-    throw new CliError(`--external-data: the model ${basename(file)} keeps its data in ${names.length} files (${names.join(', ')}); give the folder that holds them`);
+    throw new CliError(
+      `--external-data: the model ${basename(file)} keeps its data in ${names.length} files (${names.join(', ')}); give the folder that holds them`,
+    );
   }
   const data = new Map<string, Uint8Array>();
   for (const name of names) {
@@ -79,7 +87,9 @@ async function externalData(file: string, names: readonly string[], flag: string
           EXIT.model,
         );
       }
-      throw new CliError(`--external-data: ${path} (the data file "${name}" that ${basename(file)} names) does not exist or cannot be read`);
+      throw new CliError(
+        `--external-data: ${path} (the data file "${name}" that ${basename(file)} names) does not exist or cannot be read`,
+      );
     }
   }
   return data;

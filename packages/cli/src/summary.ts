@@ -92,7 +92,8 @@ export function formatRunSummary(s: RunSummary): string {
   else {
     const what = c.kind === 'probability' ? `probability ${score(c.kind, c.score)}` : score(c.kind, c.score);
     lines.push(`explained class ${c.target} (${what}) with ${s.method} on ${s.backend}`);
-    if (c.kind === 'probability') lines.push(`top ${c.top.length}: ${c.top.map((t) => `${t.index} ${score(c.kind, t.score)}`).join(' · ')}`);
+    if (c.kind === 'probability')
+      lines.push(`top ${c.top.length}: ${c.top.map((t) => `${t.index} ${score(c.kind, t.score)}`).join(' · ')}`);
   }
   lines.push(`time: ${seconds(s.loadMs)} loading (model read, first forward pass), ${seconds(s.explainMs)} explaining`);
   lines.push(`map [${s.mapShape.join(', ')}] written to ${s.written.join(', ')}`);
@@ -102,7 +103,13 @@ export function formatRunSummary(s: RunSummary): string {
 /** The summary of a finished run, from its options and result. */
 export function runSummary(
   options: { readonly method: string; readonly out?: string; readonly overlay?: string; readonly raw?: string },
-  result: { readonly backend: string; readonly classes: ClassSummary | undefined; readonly loadMs: number; readonly explainMs: number; readonly map: { readonly shape: readonly number[] } },
+  result: {
+    readonly backend: string;
+    readonly classes: ClassSummary | undefined;
+    readonly loadMs: number;
+    readonly explainMs: number;
+    readonly map: { readonly shape: readonly number[] };
+  },
 ): RunSummary {
   return {
     method: options.method,

@@ -18,7 +18,17 @@ const digit = mnist.digit('3-0');
 const image = ['--model', mnist.onnx, '--input', digit, '--preset', mnist.preset, '--num-samples', '2'];
 const good = [...image, '--out', out];
 /** A tensor input for the small ONNX models made below, which take [batch, 6]. */
-const small = (model: string, ...rest: string[]) => ['--model', at(model), '--input', at('x6.npy'), '--num-samples', '2', '--raw', at('r.npy'), ...rest];
+const small = (model: string, ...rest: string[]) => [
+  '--model',
+  at(model),
+  '--input',
+  at('x6.npy'),
+  '--num-samples',
+  '2',
+  '--raw',
+  at('r.npy'),
+  ...rest,
+];
 /** A tensor input read before any model work: which model does not matter. */
 const tensor = (name: string) => ['--model', mnist.onnx, '--input', at(name), '--raw', at('r.npy')];
 const tfjsCopy = (name: string) => join(dir, name, 'model.json');
@@ -92,7 +102,10 @@ function readmeRows(): Row[] {
     .split('\n')
     .filter((line) => line.startsWith('|') && !/^\|\s*-+\s*\|/.test(line) && !line.startsWith('| Failure'))
     .map((line) => {
-      const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+      const cells = line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((c) => c.trim());
       return { failure: cells[0]!, message: cells[1]!.replace(/^`|`$/g, '').replace(/\\\|/g, '|'), exit: Number(cells[2]) };
     });
 }

@@ -15,7 +15,19 @@ const logit = (k: number) => X6.reduce((sum, x, i) => sum + x * W(i, k), 0);
 /** The plain gradient of class `target` written by the CLI as JSON, with its stdout. */
 function gradient(model: string, target: number, ...flags: string[]) {
   const raw = join(dir, `g-${Math.random().toString(36).slice(2)}.json`);
-  const result = saliency(['--model', join(dir, model), '--input', join(dir, 'x6.npy'), '--method', 'gradient', '--target', String(target), '--raw', raw, ...flags]);
+  const result = saliency([
+    '--model',
+    join(dir, model),
+    '--input',
+    join(dir, 'x6.npy'),
+    '--method',
+    'gradient',
+    '--target',
+    String(target),
+    '--raw',
+    raw,
+    ...flags,
+  ]);
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
   return { map: (JSON.parse(readFileSync(raw, 'utf8')) as { data: number[] }).data, stdout: result.stdout };
@@ -56,7 +68,9 @@ describe('saliency inspect', () => {
   it('lists the inputs and outputs of an ONNX model, with shapes', () => {
     const { status, stdout } = saliency(['inspect', mnist.onnx]);
     expect(status).toBe(0);
-    expect(stdout).toBe('mnist.onnx: ONNX model\ninputs:\n  input  float32  [batch, 1, 28, 28]\noutputs:\n  logits  float32  [batch, 10]\n');
+    expect(stdout).toBe(
+      'mnist.onnx: ONNX model\ninputs:\n  input  float32  [batch, 1, 28, 28]\noutputs:\n  logits  float32  [batch, 10]\n',
+    );
     const two = saliency(['inspect', join(dir, 'two-outputs.onnx')]);
     expect(two.stdout).toContain('outputs:\n  squashed  float32  [batch, 4]\n  logits  float32  [batch, 4]\n');
   });
@@ -71,6 +85,8 @@ describe('saliency inspect', () => {
   it('lists the inputs and outputs of a TF.js model, with shapes', () => {
     const { status, stdout } = saliency(['inspect', mnist.tfjsDir]);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/^model\.json: TF\.js layers-model\ninputs:\n {2}\S+ {2}float32 {2}\[\?, 28, 28, 1\]\noutputs:\n {2}\S+ {2}float32 {2}\[\?, 10\]\n$/);
+    expect(stdout).toMatch(
+      /^model\.json: TF\.js layers-model\ninputs:\n {2}\S+ {2}float32 {2}\[\?, 28, 28, 1\]\noutputs:\n {2}\S+ {2}float32 {2}\[\?, 10\]\n$/,
+    );
   });
 });

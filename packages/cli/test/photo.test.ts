@@ -56,7 +56,22 @@ function heat(data: Uint8Array, p: number): number {
   return best / 1023;
 }
 
-const args = () => ['--model', mnist.onnx, '--input', photo, '--preset', mnist.preset, '--fit', 'center-crop', '--method', 'vargrad_x_input', '--num-samples', '16', '--seed', '0'];
+const args = () => [
+  '--model',
+  mnist.onnx,
+  '--input',
+  photo,
+  '--preset',
+  mnist.preset,
+  '--fit',
+  'center-crop',
+  '--method',
+  'vargrad_x_input',
+  '--num-samples',
+  '16',
+  '--seed',
+  '0',
+];
 let result: ReturnType<typeof saliency>;
 
 beforeAll(() => {
@@ -65,7 +80,7 @@ beforeAll(() => {
 });
 
 describe('saliency on a 1024 × 768 JPEG of a drawn digit', () => {
-  it('explains the digit it shows and writes the overlay and heatmap at the photo\'s size', () => {
+  it("explains the digit it shows and writes the overlay and heatmap at the photo's size", () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^explained class 3 \(probability (0\.\d{3}|1\.000)\) with vargrad_x_input on onnx-node$/m);

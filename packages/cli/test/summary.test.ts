@@ -26,7 +26,15 @@ describe('class summary', () => {
   it('shows a single output as its logit', () => {
     const s = summarizeClasses([-2.5], 0, 5);
     expect(s).toMatchObject({ kind: 'logit', score: -2.5, top: [{ index: 0, score: -2.5 }] });
-    const text = formatRunSummary({ method: 'vargrad', backend: 'onnx-node', classes: s, loadMs: 400, explainMs: 61_000, mapShape: [1, 12], written: ['m.npy'] });
+    const text = formatRunSummary({
+      method: 'vargrad',
+      backend: 'onnx-node',
+      classes: s,
+      loadMs: 400,
+      explainMs: 61_000,
+      mapShape: [1, 12],
+      written: ['m.npy'],
+    });
     expect(text).toBe(
       'explained class 0 (logit -2.500) with vargrad on onnx-node\n' +
         'time: 0.4s loading (model read, first forward pass), 1m01s explaining\n' +
@@ -47,7 +55,10 @@ describe('colour bar', () => {
   it('adds a strip under the image, leaving the image as it was, with the colormap from end to end', () => {
     const image = { width: 300, height: 2, data: new Uint8ClampedArray(300 * 2 * 4).fill(7) };
     const map = Float32Array.from({ length: 600 }, (_, i) => i);
-    for (const [kind, stops] of [['sequential', SEQUENTIAL], ['diverging', DIVERGING]] as const) {
+    for (const [kind, stops] of [
+      ['sequential', SEQUENTIAL],
+      ['diverging', DIVERGING],
+    ] as const) {
       const out = withColourBar(image, map, kind);
       expect([out.width, out.height]).toEqual([300, 2 + colourBarHeight(300)]);
       expect(out.data.subarray(0, image.data.length).every((v) => v === 7)).toBe(true);

@@ -1,6 +1,6 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { AttributionError } from '@saliency/core';
-import { ModelProtoSchema, type ValueInfoProto } from '../proto/onnx_pb.js';
+import { type ModelProto, ModelProtoSchema, type ValueInfoProto } from '../proto/onnx_pb.js';
 import { dataTypeName, type DataType } from './data-type.js';
 
 /** A graph input or output as a reader sees it: name, element type, shape (a name or null for a free dimension). */
@@ -37,7 +37,7 @@ function tensorInfo(value: ValueInfoProto): OnnxTensorInfo {
  * Bytes that are not an ONNX model are an `AttributionError` (`UNSUPPORTED_MODEL`).
  */
 export function describeOnnxModel(bytes: Uint8Array): OnnxModelDescription {
-  let graph;
+  let graph: ModelProto['graph'];
   try {
     graph = fromBinary(ModelProtoSchema, bytes).graph;
   } catch (error) {
