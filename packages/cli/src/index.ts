@@ -9,3 +9,6 @@ export { createProgressBar, formatProgressLine, formatDuration, type ProgressStr
 export { drawMap, type DrawOptions, type Pictures } from './draw.js';
 export { withColourBar, colourBarHeight } from './legend.js';
 export { summarizeClasses, softmax, formatRunSummary, type ClassSummary, type ClassScore } from './summary.js';
+export { inspectModel, formatListing, type ModelListing } from './inspect.js';
+export { EXIT, exitCodeOf } from './exit-codes.js';
+export type { ModelFlags } from './onnx-model-flags.js';

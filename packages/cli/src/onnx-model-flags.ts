@@ -1,5 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { AttributionError } from '@saliency/core';
 import type { OnnxModelDescription, OnnxTensorInfo } from '@saliency/backend-onnx';
 import { CliError } from './errors.js';
@@ -67,6 +67,12 @@ async function externalData(
     if (flag !== undefined)
       throw new CliError(`--external-data: the model ${basename(file)} keeps all its data inside; leave the flag out`);
     return undefined;
+  }
+  for (const name of names) {
+    // ONNX names the files relative to the model's folder; a name that leaves it is not read.
+    if (isAbsolute(name) || name.split(/[\\/]/).includes('..')) {
+      throw new CliError(`--model ${file} names the external data file "${name}", outside the model's folder; it is not read`, EXIT.model);
+    }
   }
   const folder = flag !== undefined && (await isDirectory(flag)) ? flag : dirname(file);
   if (flag !== undefined && folder !== flag && names.length > 1) {

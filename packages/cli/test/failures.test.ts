@@ -83,6 +83,7 @@ const CASES: Record<string, () => string[]> = {
   'not an ONNX model': () => small('text.onnx'),
   'op the backend cannot differentiate': () => small('cos.onnx'),
   'external data not next to the model': () => small('alone/ext.onnx'),
+  "external data outside the model's folder": () => small('alone/escape.onnx'),
   'model.json not JSON': () => ['--model', tfjsCopy('cut-json'), ...good.slice(2)],
   'TF.js weight file missing': () => ['--model', tfjsCopy('no-shard'), ...good.slice(2)],
   'TF.js weights cut short': () => ['--model', tfjsCopy('short-shard'), ...good.slice(2)],

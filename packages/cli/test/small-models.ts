@@ -13,7 +13,8 @@ export const X6 = Array.from({ length: 6 }, (_, i) => -1 + (2 * i) / 5);
  * - `two-outputs.onnx`: `logits = x · w` and `squashed = tanh(logits)`, both outputs;
  * - `cos.onnx`: `cos(x · w)`, an op the backend cannot differentiate;
  * - `alone/ext.onnx`: `logits = x · w` with `w` in the external data file
- *   `ext.onnx.data`, which is moved out to `dir` (so it is not next to the model).
+ *   `ext.onnx.data`, which is moved out to `dir` (so it is not next to the model);
+ * - `alone/escape.onnx`: the same, naming its data file `../outside.data`.
  */
 export function makeSmallOnnxModels(dir: string): void {
   mkdirSync(join(dir, 'alone'), { recursive: true });
@@ -31,6 +32,14 @@ onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['logits']), helper.make
 onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['l']), helper.make_node('Cos', ['l'], ['y'])], ['y']), d + '/cos.onnx')
 onnx.save_model(model([helper.make_node('MatMul', ['x', 'w'], ['logits'])], ['logits']), d + '/alone/ext.onnx',
                 save_as_external_data=True, location='ext.onnx.data', size_threshold=0)
+`);
+  // the same model naming a data file outside its folder
+  python(`
+import onnx
+m = onnx.load(${JSON.stringify(join(dir, 'alone', 'ext.onnx'))}, load_external_data=False)
+for entry in m.graph.initializer[0].external_data:
+    if entry.key == 'location': entry.value = '../outside.data'
+onnx.save(m, ${JSON.stringify(join(dir, 'alone', 'escape.onnx'))})
 `);
   copyFileSync(join(dir, 'alone', 'ext.onnx.data'), join(dir, 'ext.onnx.data'));
   rmSync(join(dir, 'alone', 'ext.onnx.data'));
