@@ -29,6 +29,8 @@ const stepsInput = element<HTMLInputElement>('steps');
 const presetText = element<HTMLTextAreaElement>('preset');
 const explainButton = element<HTMLButtonElement>('explain');
 const targetSelect = element<HTMLSelectElement>('target');
+const noiseInput = element<HTMLInputElement>('noise');
+const noiseKind = element<HTMLSelectElement>('noise-kind');
 const opacityInput = element<HTMLInputElement>('opacity');
 const legend = element<HTMLElement>('legend');
 const classesSection = element<HTMLElement>('classes-section');
@@ -170,6 +172,13 @@ function showClasses(probabilities: readonly number[], explained: number): void 
   targetSelect.value = chosen !== '' && Number(chosen) < probabilities.length ? chosen : '';
 }
 
+/** σ of the noise: absolute (`noiseScale`), or relative to the input's range (`noiseLevel`). */
+function noiseOption(): { noiseScale: number } | { noiseLevel: number } {
+  const value = Number(noiseInput.value);
+  if (noiseInput.value.trim() === '' || !Number.isFinite(value) || value < 0) throw new Error(`Noise σ must be a number ≥ 0, got "${noiseInput.value}"`);
+  return noiseKind.value === 'level' ? { noiseLevel: value } : { noiseScale: value };
+}
+
 async function run(): Promise<void> {
   const runtime = runtimeSelect.value as Runtime;
   const method = methodSelect.value;
@@ -177,6 +186,7 @@ async function run(): Promise<void> {
   const options = {
     ...(counts.samples ? { numSamples: positiveInteger(numSamplesInput, 'Samples') } : {}),
     ...(counts.steps ? { steps: positiveInteger(stepsInput, 'Steps') } : {}),
+    ...(counts.samples ? noiseOption() : {}),
   };
   const { image, preprocess, fitted } = await showInput();
   const x = fitted.tensor;
@@ -215,6 +225,7 @@ async function run(): Promise<void> {
 function syncMethod(): void {
   const counts = methodCounts(methodSelect.value);
   element('num-samples-field').hidden = !counts.samples;
+  element('noise-field').hidden = !counts.samples;
   element('steps-field').hidden = !counts.steps;
   element('method-note').textContent = methodNote(methodSelect.value);
 }
@@ -261,6 +272,7 @@ targetSelect.addEventListener('change', explainNow);
 syncMethod();
 numSamplesInput.value = String(DEFAULT_COUNTS.numSamples);
 stepsInput.value = String(DEFAULT_COUNTS.steps);
+noiseInput.value = String(DEFAULT_COUNTS.noiseScale);
 
 fetch(`${EXAMPLE_URL}preprocess.json`)
   .then(async (response) => {

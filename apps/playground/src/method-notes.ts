@@ -28,4 +28,4 @@ export function methodCounts(method: string): { samples: boolean; steps: boolean
   return { samples: base === 'smoothgrad' || base === 'smoothgrad_squared' || base === 'vargrad', steps: base === 'integrated_gradients' };
 }
 
-export const DEFAULT_COUNTS = { numSamples: DEFAULTS.numSamples, steps: DEFAULTS.steps } as const;
+export const DEFAULT_COUNTS = { numSamples: DEFAULTS.numSamples, steps: DEFAULTS.steps, noiseScale: DEFAULTS.noiseScale } as const;
