@@ -91,7 +91,9 @@ async function explainOnce(page: Page, runtime: string): Promise<Explained> {
     const context = digitCanvas.getContext('2d')!;
     context.drawImage(bitmap, 0, 0);
     const digit = context.getImageData(0, 0, bitmap.width, bitmap.height);
+    const overlay = document.getElementById('overlay-canvas') as HTMLCanvasElement;
     return {
+      overlaySize: [overlay.width, overlay.height],
       heat: Array.from(heat.data),
       heatSize: [heat.width, heat.height],
       digit: Array.from(digit.data),
@@ -99,6 +101,9 @@ async function explainOnce(page: Page, runtime: string): Promise<Explained> {
     };
   }, `/mnist/${DIGIT}`);
   expect(read.heatSize).toEqual(read.digitSize);
+  // the overlay is at the image's size, with a colour bar beside it
+  expect(read.overlaySize).toEqual(read.digitSize);
+  expect(await page.isVisible('#colour-bar')).toBe(true);
   const colours = new Set<number>();
   for (let i = 0; i < read.heat.length; i += 4) colours.add((read.heat[i]! << 16) | (read.heat[i + 1]! << 8) | read.heat[i + 2]!);
   return { status, heat: intensity(read.heat), digit: luminance(read.digit), distinctColours: colours.size };
@@ -137,13 +142,29 @@ describe('the playground page', () => {
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('vite preview reports no URL');
     await page.goto(url);
-    await page.waitForSelector('#status[data-state="ready"]');
+    // The page opens with the bundled digit already explained (on the first backend, ONNX Runtime wasm).
+    await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 90_000 });
+    expect(await page.getAttribute('#status', 'data-state'), (await page.textContent('#status')) ?? '').toBe('done');
     expect(await page.evaluate(() => crossOriginIsolated), 'COOP/COEP headers served').toBe(true);
   });
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+  });
+
+  it('lists the classes with their probabilities, the predicted one first', async () => {
+    const items = await page.$$eval('#classes li', (lis) => lis.map((li) => li.textContent ?? ''));
+    expect(items).toHaveLength(5);
+    const probabilities = items.map((text) => Number(/: ([\d.]+)$/.exec(text)?.[1]));
+    // the digit the page opened on, named `<label>-<index>.png`
+    const opened = Number(/digits\/(\d)-/.exec(await page.inputValue('#image'))?.[1]);
+    expect(items[0]).toMatch(new RegExp(`^class ${opened}: `));
+    expect(probabilities[0]).toBeGreaterThan(0.5);
+    expect(probabilities.every((p, i) => i === 0 || p <= probabilities[i - 1]!)).toBe(true);
+    expect(probabilities.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1.005);
+    // the class picker offers every class of the model
+    expect(await page.$$eval('#target option', (options) => options.length)).toBe(11);
   });
 
   it('explains a digit on ONNX Runtime wasm: the map lies on its strokes', async () => {

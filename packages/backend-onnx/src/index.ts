@@ -4,3 +4,4 @@ export type { ExecutionProvider } from './execution-provider/execution-provider.
 export { supportedOps } from './ops/registry.js';
 export { DEFAULT_BUDGETS, type ModelBudgets } from './model/budgets.js';
 export { logitsDeviation, type LogitsDeviation } from './runtime/logits-deviation.js';
+export { describeOnnxModel, type OnnxModelDescription, type OnnxTensorInfo } from './model/describe-model.js';

@@ -3,11 +3,13 @@ import { FITS, type Fit } from '@saliency/core/preprocess';
 import { AGGREGATIONS, type Aggregation } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
 import { CLI_RUNTIME_IDS, type CliRuntimeId } from './load-model.js';
+import type { ModelFlags } from './onnx-model-flags.js';
 import type { PreprocessFlags } from './preset.js';
 import type { RunOptions } from './run.js';
 import { PLOT_KINDS, type SeriesFlags } from './series-plot.js';
 
 export const USAGE = `Usage: saliency --model MODEL --input INPUT [options]
+       saliency inspect MODEL     (inputs and outputs of a model, with shapes)
 
 Computes an attribution map of a model's output for one input and writes it
 as a heatmap PNG, an overlay on the input, and/or the raw map.
@@ -15,13 +17,17 @@ as a heatmap PNG, an overlay on the input, and/or the raw map.
 Model and input:
   --model PATH           model.onnx, or a TF.js model.json or its directory
   --backend ID           runtime: onnx-node (default for .onnx), onnx-wasm, tfjs-wasm (default for TF.js), tfjs-cpu
+  --input-name NAME      ONNX: the graph input explained, when the model has several
+  --output-name NAME     ONNX: the graph output holding the logits, when the model has several
+  --external-data PATH   ONNX: the external data file the model names (default: that file next to
+                         the model), or the folder holding its data files
   --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
                          shape as the model takes it without the batch axis (or with one of 1),
                          e.g. [12, 256] for a 12-lead ECG)
 
 Method (see @saliency/core):
   --method NAME          e.g. vargrad (default), vargrad_x_sign, smoothgrad_x_input, integrated_gradients
-  --target K             class explained (default: the model's top class)
+  --target K             class explained, from 0 (default: the model's top class)
   --num-samples N        noisy samples (SmoothGrad, VarGrad; default 16); --samples N also works
   --noise-scale S        absolute noise σ (default 1)
   --noise-level L        σ relative to the input's range, instead of --noise-scale
@@ -50,6 +56,10 @@ Output:
   --colormap C           auto (default: sequential for vargrad and smoothgrad_squared, diverging
                          otherwise), diverging, sequential
   --aggregate A          channels to one value per pixel: sum (default), mean, max-abs
+  --size WxH             size of the --out and --overlay PNGs (default: the input image's size;
+                         the map is mapped back through the resize/crop/letterbox)
+  --no-legend            no colour bar under the --out and --overlay pictures
+  --top-k K              classes listed with their probabilities (default 5)
 
 Time series (a .npy --input of shape [time] or [channels, time]):
   --plot P               series (default for such inputs: one lane per channel, 1600 px wide)
@@ -100,6 +110,12 @@ const OPTIONS = {
   'color-scale': { type: 'string' },
   'plot-width': { type: 'string' },
   'lane-height': { type: 'string' },
+  size: { type: 'string' },
+  'no-legend': { type: 'boolean' },
+  'top-k': { type: 'string' },
+  'input-name': { type: 'string' },
+  'output-name': { type: 'string' },
+  'external-data': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -131,6 +147,51 @@ function list(flag: string, text: string): number[] {
   return text.split(',').map((part) => number(flag, part));
 }
 
+/** `--size 1024x768` (or `1024×768`) as a size. */
+function size(text: string): { width: number; height: number } {
+  const match = /^\s*(\d+)\s*[x×X]\s*(\d+)\s*$/.exec(text);
+  const width = Number(match?.[1]);
+  const height = Number(match?.[2]);
+  if (match === null || !(width >= 1 && height >= 1)) throw new CliError(`--size must be WIDTHxHEIGHT in pixels, e.g. 1024x768; got "${text}"`);
+  return { width, height };
+}
+
+/**
+ * The arguments with a negative number after a flag that takes a value
+ * written as `--flag=-1`, which is how `parseArgs` takes a value that starts
+ * with a dash; otherwise `--target -1` is refused as "ambiguous" before its
+ * value can be checked.
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i]!;
+    const name = flag.startsWith('--') ? flag.slice(2) : undefined;
+    const takesValue = name !== undefined && (OPTIONS as Record<string, { type: string }>)[name]?.type === 'string';
+    const next = args[i + 1];
+    if (takesValue && next !== undefined && NUMBER.test(next) && next.startsWith('-')) {
+      out.push(`${flag}=${next}`);
+      i++;
+    } else out.push(flag);
+  }
+  return out;
+}
+
+/** The model flags given, or undefined when none is. */
+function modelFlags(inputName: string | undefined, outputName: string | undefined, externalData: string | undefined): ModelFlags | undefined {
+  if (inputName === undefined && outputName === undefined && externalData === undefined) return undefined;
+  return { ...(inputName === undefined ? {} : { inputName }), ...(outputName === undefined ? {} : { outputName }), ...(externalData === undefined ? {} : { externalData }) };
+}
+
+/** `--target`: a class index, counted from 0. */
+function target(text: string): number {
+  const value = number('target', text);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new CliError(`--target must be a class index, an integer ≥ 0 (the first class is 0); got "${text}". Leave it out to explain the model's top class`);
+  }
+  return value;
+}
+
 /**
  * Parses the command line into `RunOptions`, or `'help'`. Unknown flags,
  * missing values and bad values throw a `CliError` naming the flag.
@@ -138,7 +199,7 @@ function list(flag: string, text: string): number[] {
 export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
   let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: false }>>['values'];
   try {
-    ({ values } = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinNegativeValues(args), options: OPTIONS, strict: true, allowPositionals: false }));
   } catch (error) {
     throw new CliError(`${(error as Error).message.split('\n')[0]} (see saliency --help)`);
   }
@@ -173,7 +234,7 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     input: v.input!,
     method: v.method ?? 'vargrad',
     preprocess,
-    ...optional('target', v.target === undefined ? undefined : integer('target', v.target, 0)),
+    ...optional('target', v.target === undefined ? undefined : target(v.target)),
     ...optional('numSamples', samples === undefined ? undefined : integer(samplesFlag, samples, 1)),
     ...optional('noiseScale', v['noise-scale'] === undefined ? undefined : positive('noise-scale', v['noise-scale'])),
     ...optional('noiseLevel', v['noise-level'] === undefined ? undefined : positive('noise-level', v['noise-level'])),
@@ -189,6 +250,10 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     ...optional('alpha', alpha),
     ...optional('colormap', v.colormap === undefined ? undefined : oneOf('colormap', v.colormap, ['auto', 'diverging', 'sequential'] as const)),
     ...optional('series', Object.keys(series).length === 0 ? undefined : series),
+    ...optional('size', v.size === undefined ? undefined : size(v.size)),
+    ...optional('topK', v['top-k'] === undefined ? undefined : integer('top-k', v['top-k'], 1)),
+    ...optional('legend', v['no-legend'] === true ? false : undefined),
+    ...optional('modelFlags', modelFlags(v['input-name'], v['output-name'], v['external-data'])),
     ...optional('aggregate', v.aggregate === undefined ? undefined : oneOf<Aggregation>('aggregate', v.aggregate, AGGREGATIONS)),
   };
 }

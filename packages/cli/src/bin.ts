@@ -1,24 +1,29 @@
 #!/usr/bin/env node
 import { parseCommandLine, USAGE } from './args.js';
 import { AttributionError } from '@saliency/core';
-import { cliErrorOf, CliError } from './errors.js';
+import { CliError } from './errors.js';
+import { exitCodeOf } from './exit-codes.js';
+import { inspectCommand } from './inspect.js';
 import { run } from './run.js';
+import { formatRunSummary, runSummary } from './summary.js';
 
 /**
- * The `saliency` command. Exit codes: 0 done; 2 refused input (bad flag,
- * missing file, unknown method, target out of range, input the model does not
- * take, a model file that is invalid, unsupported or over a budget); 1 a
- * failure while working. Every refusal is one line.
+ * The `saliency` command, and `saliency inspect MODEL`. Exit codes
+ * (`exit-codes.ts`, the table in README.md): 0 done; 2 usage or input;
+ * 3 model or runtime; 1 an unexpected error, with its stack.
  */
 async function main(args: readonly string[]): Promise<number> {
+  if (args[0] === 'inspect') {
+    process.stdout.write(await inspectCommand(args.slice(1)));
+    return 0;
+  }
   const options = parseCommandLine(args);
   if (options === 'help') {
     process.stdout.write(USAGE);
     return 0;
   }
   const result = await run(options, { stderr: process.stderr });
-  const written = [options.out, options.overlay, options.raw].filter((p) => p !== undefined).join(', ');
-  process.stderr.write(`${options.method} on ${result.backend}: map ${JSON.stringify(result.map.shape)} written to ${written}\n`);
+  process.stdout.write(formatRunSummary(runSummary(options, result)));
   return 0;
 }
 
@@ -27,10 +32,13 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    const refusal = error instanceof AttributionError ? cliErrorOf(error) : error;
-    if (refusal instanceof CliError) {
-      process.stderr.write(`saliency: ${refusal.message.replace(/\s*\n\s*/g, ' ')}\n`);
-      process.exitCode = refusal.exitCode;
+    if (error instanceof AttributionError) {
+      // A library refusal the command did not put in words of its own: still one line, with the exit code of its kind.
+      process.stderr.write(`saliency: ${error.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      process.exitCode = exitCodeOf(error.code);
+    } else if (error instanceof CliError) {
+      process.stderr.write(`saliency: ${error.message}\n`);
+      process.exitCode = error.exitCode;
     } else {
       process.stderr.write(`saliency: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;

@@ -1,33 +1,23 @@
-import { AttributionError } from '@saliency/core';
+import type { AttributionError } from '@saliency/core';
+import { EXIT, exitCodeOf } from './exit-codes.js';
 
 /**
- * A refusal the command line reports as one line and an exit code: 2 for a
- * bad command line or bad input (unknown flag, bad value, missing or
- * unreadable file, a model that is invalid, unsupported or over a budget),
- * 1 for a failure while working. `cause` keeps the library's error, code
- * included.
+ * A refusal the command line reports as one line and an exit code
+ * (`exit-codes.ts`: 2 usage or input, 3 model or runtime). `cause` keeps the
+ * library's error, code included.
  */
 export class CliError extends Error {
   override readonly name: string = 'CliError';
   readonly exitCode: number;
 
-  constructor(message: string, exitCode = 2, options?: { cause?: unknown }) {
+  constructor(message: string, exitCode: number = EXIT.usage, options?: { cause?: unknown }) {
     super(message);
     this.exitCode = exitCode;
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 
-/**
- * The exit code of a library error: 1 where the model failed while running
- * (`MODEL_FAILED`), 2 for every refusal of input — the model file included
- * (`INVALID_MODEL`, `UNSUPPORTED_MODEL`, `MODEL_TOO_LARGE`).
- */
-export function exitCodeOf(error: AttributionError): number {
-  return error.code === 'MODEL_FAILED' ? 1 : 2;
-}
-
-/** A library error as one line of the command line (its message on one line, its code and `cause` kept). */
+/** A library error as one line of the command line (its message on one line, the exit code of its kind, `cause` kept). */
 export function cliErrorOf(error: AttributionError, message: string = error.message): CliError {
-  return new CliError(message.replace(/\s*\n\s*/g, ' '), exitCodeOf(error), { cause: error });
+  return new CliError(message.replace(/\s*\n\s*/g, ' '), exitCodeOf(error.code), { cause: error });
 }

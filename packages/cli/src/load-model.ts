@@ -1,7 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AttributionError, runtimeLibrary, type GradientBackend, type RuntimeId, type RuntimeLibrary } from '@saliency/core';
-import { cliErrorOf, CliError } from './errors.js';
+import { CliError } from './errors.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { onnxBackendFlags, type ModelFlags } from './onnx-model-flags.js';
 
 /** Which kind of model a file is, and so which runtime library runs it. */
 export type ModelFormat = RuntimeLibrary;
@@ -45,34 +47,43 @@ export function defaultRuntime(format: ModelFormat): CliRuntimeId {
  * Loads the model at `file` onto the runtime `kind`. Runtimes are imported
  * only when used, so an ONNX run never loads TF.js and the other way round.
  */
-export async function loadModel(file: string, format: ModelFormat, kind: CliRuntimeId): Promise<LoadedModel> {
+export async function loadModel(file: string, format: ModelFormat, kind: CliRuntimeId, flags: ModelFlags = {}): Promise<LoadedModel> {
   if (runtimeLibrary(kind) !== format) {
     throw new CliError(
       `--backend ${kind} cannot run a${format === 'onnx' ? 'n ONNX' : ' TF.js'} model; use ${CLI_RUNTIME_IDS.filter((k) => runtimeLibrary(k) === format).join(' or ')}`,
     );
   }
+  if (format === 'tfjs') {
+    const onnxOnly = (['inputName', 'outputName', 'externalData'] as const).filter((k) => flags[k] !== undefined);
+    if (onnxOnly.length > 0) {
+      const names = { inputName: '--input-name', outputName: '--output-name', externalData: '--external-data' };
+      throw new CliError(`${onnxOnly.map((k) => names[k]).join(', ')}: only for ONNX models; ${basename(file)} is a TF.js model`);
+    }
+  }
   try {
-    return await (format === 'onnx' ? loadOnnx(file, kind) : loadTfjs(file, kind));
+    return await (format === 'onnx' ? loadOnnx(file, kind, flags) : loadTfjs(file, kind));
   } catch (error) {
-    // A model file is input: whatever is wrong with it is one line naming the file, with the library's error as `cause`.
+    // What is wrong with a model file is one line naming it; the library's error stays as `cause`.
     if (error instanceof CliError) throw error;
-    if (error instanceof AttributionError) throw cliErrorOf(error, `--model ${file}: ${error.message}`);
-    // TF.js's own refusals of a model.json (a topology it cannot build) are plain errors.
-    if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js could not load it: ${error instanceof Error ? error.message : String(error)}`, 2, { cause: error });
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    if (error instanceof AttributionError) throw new CliError(`--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
+    if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js cannot load it: ${message}`, EXIT.model, { cause: error });
     throw error;
   }
 }
 
-async function loadOnnx(file: string, kind: CliRuntimeId): Promise<LoadedModel> {
+async function loadOnnx(file: string, kind: CliRuntimeId, flags: ModelFlags): Promise<LoadedModel> {
   const bytes = await readFile(file);
   const { createOnnxBackend } = await import('@saliency/backend-onnx');
+  const chosen = await onnxBackendFlags(file, bytes, flags);
   const ort = kind === 'onnx-node' ? await import('onnxruntime-node') : await import('onnxruntime-web');
   const sessionOptions = kind === 'onnx-wasm' ? { executionProviders: ['wasm'] } : {};
-  const backend = createOnnxBackend(ort, bytes, { sessionOptions });
+  const backend = createOnnxBackend(ort, bytes, { sessionOptions, ...chosen });
   return { backend, format: 'onnx', inputShape: backend.inputShape, dispose: () => backend.dispose() };
 }
 
-async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> {
+/** A TF.js model read from disk onto the runtime `kind`, as TF.js loads it. */
+export async function openTfjsModel(file: string, kind: CliRuntimeId) {
   // The Node build of @tensorflow/tfjs registers every gradient.
   const tf = await import('@tensorflow/tfjs');
   // Production mode: no per-op NaN checks, and no console banner suggesting tfjs-node.
@@ -84,15 +95,24 @@ async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> 
   try {
     json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new CliError(`--model: ${file} is not valid JSON (${(error as Error).message})`, 2, { cause: error });
+    throw new CliError(`--model: ${file} is not valid JSON (${(error as Error).message})`, EXIT.model, { cause: error });
+  }
+  if (json === null || typeof json !== 'object' || json.modelTopology === null || typeof json.modelTopology !== 'object') {
+    throw new CliError(`--model: ${file} is not a TF.js model.json (it has no "modelTopology")`, EXIT.model);
   }
   const { modelArtifacts } = await import('@saliency/backend-tfjs');
   const handler = fileHandler(file, json, modelArtifacts);
   const isGraph = json.format === 'graph-model' || (json.modelTopology as { node?: unknown } | undefined)?.node !== undefined;
-  const model = isGraph ? await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler);
+  if (isGraph) return { kind: 'graph-model' as const, model: await tf.loadGraphModel(handler) };
+  return { kind: 'layers-model' as const, model: await tf.loadLayersModel(handler) };
+}
+
+async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> {
+  const opened = await openTfjsModel(file, kind);
+  const { model } = opened;
   const { createTfjsBackend } = await import('@saliency/backend-tfjs');
   const backend = createTfjsBackend(model);
-  const declared = isGraph ? (model as import('@tensorflow/tfjs').GraphModel).inputs[0]?.shape : (model as import('@tensorflow/tfjs').LayersModel).inputs[0]?.shape;
+  const declared = model.inputs[0]?.shape;
   return {
     backend,
     format: 'tfjs',
@@ -118,7 +138,7 @@ function fileHandler(
   const folder = dirname(file);
   const readWeightFile = (path: string) =>
     readFile(join(folder, path)).catch(() => {
-      throw new CliError(`--model: weight file ${path} named by ${basename(file)} is missing from ${folder}`);
+      throw new CliError(`--model: weight file ${path} named by ${basename(file)} is missing from ${folder}`, EXIT.model);
     });
   return { load: () => modelArtifacts(json as unknown as import('@tensorflow/tfjs').io.ModelJSON, readWeightFile) };
 }

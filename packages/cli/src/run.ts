@@ -1,10 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AttributionError, explain, formatShape, hostTensor, isSignedMethod, parseMethodName, type AttributionOptions, type HostTensor } from '@saliency/core';
-import { aggregateChannels, overlay as blend, renderHeatmap, type Aggregation, type ChannelLayout, type ColormapKind, type RgbaImage } from '@saliency/core/visualize';
+import type { Aggregation, ChannelLayout, ColormapKind, RgbaImage } from '@saliency/core/visualize';
 import { cliErrorOf, CliError } from './errors.js';
+import { exitCodeOf } from './exit-codes.js';
+import type { ModelFlags } from './onnx-model-flags.js';
 import { decodeImage, encodePng } from './image-io.js';
-import { imageToTensor, resolvePreprocess, type Preprocess } from '@saliency/core/preprocess';
+import { imageToTensor, resolvePreprocess, type Geometry, type Preprocess, type Size } from '@saliency/core/preprocess';
+import { drawMap, type Pictures } from './draw.js';
+import { progressUnits, sampleCountWarning } from './method-notes.js';
+import { argmax, summarizeClasses, type ClassSummary } from './summary.js';
 import { defaultRuntime, loadModel, modelFormatOf, type CliRuntimeId, type LoadedModel } from './load-model.js';
 import { readNpy, writeNpy } from './npy.js';
 import { asUsageError, describePreprocess, readPreset, type PreprocessFlags } from './preset.js';
@@ -45,9 +50,17 @@ export interface RunOptions {
   readonly aggregate?: Aggregation;
   /** Strength of the heatmap in the overlay. Default 0.5. */
   readonly alpha?: number;
+  /** How many of the best classes the summary lists. Default 5. */
+  readonly topK?: number;
+  /** Size of the heatmap and overlay PNGs. Default: the input image's (a tensor input: the map's). */
+  readonly size?: Size;
+  /** A colour bar under the heatmap and overlay. Default true. */
+  readonly legend?: boolean;
+  /** ONNX models: the input and output to use, where the external data is. */
+  readonly modelFlags?: ModelFlags;
 }
 
-/** Where the run reports progress: the progress bar is drawn only on a terminal. */
+/** Where the run reports progress and warnings: the progress bar is drawn only on a terminal. */
 export interface RunIO {
   readonly stderr: ProgressStream;
 }
@@ -56,11 +69,19 @@ export interface RunResult {
   /** The model input, batch axis included. */
   readonly input: HostTensor;
   readonly map: HostTensor;
-  /** The coloured map of the image plot, when the map can be drawn (≤ 3 axes); undefined for the series plot. */
+  /** The coloured map, when the image plot can draw the map (images and maps of ≤ 3 axes), at the output size; undefined for the series plot. */
   readonly heatmap: RgbaImage | undefined;
+  /** The pictures written (heatmap, overlay, the map at their size), when the map can be drawn. */
+  readonly pictures: Pictures | undefined;
   readonly preprocess: Preprocess | undefined;
   /** The runtime id the map was computed on (`GradientBackend.name`), e.g. `onnx-node`. */
   readonly backend: string;
+  /** The explained class and the model's best ones, when the model gives one row of class scores. */
+  readonly classes: ClassSummary | undefined;
+  /** Milliseconds spent reading the model and running its first forward pass (the clean input's logits). */
+  readonly loadMs: number;
+  /** Milliseconds spent computing the map. */
+  readonly explainMs: number;
 }
 
 function requireExtension(flag: string, path: string | undefined, extensions: readonly string[]): void {
@@ -99,13 +120,14 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
   requireExtension('--overlay', options.overlay, ['.png', '.svg']);
   requireExtension('--raw', options.raw, ['.npy', '.json']);
 
+  const started = performance.now();
   const { format, file } = await modelFormatOf(options.model);
   const inputBytes = await readUserFile('--input', options.input);
   const isTensorInput = options.input.toLowerCase().endsWith('.npy');
   let x: HostTensor;
-  let preprocess: Preprocess | undefined;
-  let resized: RgbaImage | undefined;
   let npyShape: number[] | undefined;
+  let preprocess: Preprocess | undefined;
+  let source: { image: RgbaImage; geometry: Geometry } | undefined;
   if (isTensorInput) {
     const array = readNpy(inputBytes, `--input ${options.input}`);
     npyShape = array.shape;
@@ -115,7 +137,9 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     const preset: PreprocessFlags = options.preset === undefined ? {} : await readPreset(options.preset, format);
     const settings = { ...preset, ...options.preprocess };
     const resolved = asUsageError('preprocessing: ', () => resolvePreprocess(settings, image, format));
-    ({ tensor: x, resized } = imageToTensor(image, resolved));
+    const fitted = imageToTensor(image, resolved);
+    x = fitted.tensor;
+    source = { image, geometry: fitted.geometry };
     preprocess = resolved;
   }
 
@@ -125,11 +149,12 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     noise = hostTensor(array.data, array.shape);
   }
   const channelLayout: ChannelLayout = (preprocess?.layout ?? options.preprocess?.layout ?? 'NCHW') === 'NCHW' ? 'CHW' : 'HWC';
+  const warning = sampleCountWarning(options.method, options.numSamples);
+  if (warning !== undefined) io.stderr.write(`saliency: ${warning}\n`);
 
-  const model = await loadModel(file, format, options.backend ?? defaultRuntime(format));
+  const model = await loadModel(file, format, options.backend ?? defaultRuntime(format), options.modelFlags);
   try {
-    // A .npy that already has the model's rank brings its own batch axis (of 1).
-    if (npyShape !== undefined && npyShape[0] === 1 && model.inputShape?.length === npyShape.length) x = hostTensor(x.data, npyShape);
+    if (npyShape !== undefined) x = withBatchAxis(x, npyShape, model.inputShape);
     const plot: PlotKind = choosePlot(options.series ?? {}, x, isTensorInput, options.out, options.overlay);
     if (plot === 'image' && isTensorInput && options.overlay !== undefined) {
       throw new CliError('--overlay needs an image --input (PNG or JPEG), or a time series .npy drawn with --plot series');
@@ -139,7 +164,18 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
       throw new CliError(`the input ${formatShape(x.shape)} has more than 3 axes besides the batch; its map cannot be drawn: write it with --raw only`);
     }
     checkShape(model, x, options, preprocess);
-    const bar = createProgressBar(io.stderr, options.method);
+    let logits: HostTensor;
+    try {
+      logits = await model.backend.logits(x);
+    } catch (error) {
+      // The first forward pass is where a backend builds the model's graphs and meets what it cannot run.
+      if (error instanceof AttributionError) throw new CliError(`--model ${file}: ${error.message}`, exitCodeOf(error.code), { cause: error });
+      throw error;
+    }
+    const loadMs = performance.now() - started;
+    const { unit, total } = progressUnits(options.method, options.numSamples, options.steps);
+    const bar = createProgressBar(io.stderr, options.method, undefined, unit);
+    bar.start(total);
     const explainOptions: AttributionOptions = {
       ...(options.target === undefined ? {} : { target: options.target }),
       ...(options.numSamples === undefined ? {} : { numSamples: options.numSamples }),
@@ -152,6 +188,7 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
       onProgress: (p) => bar.update(p),
     };
     let map: HostTensor;
+    const explainStarted = performance.now();
     try {
       map = await explain(model.backend, options.method, x, explainOptions);
     } catch (error) {
@@ -160,27 +197,57 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     } finally {
       bar.finish();
     }
+    const explainMs = performance.now() - explainStarted;
 
-    let heatmap: RgbaImage | undefined;
+    let pictures: Pictures | undefined;
     const colormap = options.colormap === undefined || options.colormap === 'auto' ? (isSignedMethod(options.method) ? 'diverging' : 'sequential') : options.colormap;
     if (plot === 'series') {
       for (const { path, bytes } of seriesPlots(options.series ?? {}, x, map, colormap, options.alpha, options)) await writeOutput(path, bytes);
     } else if (drawable !== undefined) {
-      const map2d = aggregateChannels(map.data, drawable.shape, drawable.layout, options.aggregate ?? 'sum');
-      heatmap = renderHeatmap(map2d, { colormap });
+      pictures = drawMap(
+        map,
+        { ...drawable, aggregate: options.aggregate ?? 'sum', colormap, legend: options.legend ?? true, size: options.size, source },
+        options.alpha ?? 0.5,
+      );
     }
-    if (plot === 'image' && options.out !== undefined) await writeOutput(options.out, encodePng(heatmap!));
-    if (plot === 'image' && options.overlay !== undefined) await writeOutput(options.overlay, encodePng(blend(resized!, heatmap!, options.alpha ?? 0.5)));
+    if (plot === 'image' && options.out !== undefined) await writeOutput(options.out, encodePng(pictures!.heatmap));
+    if (plot === 'image' && options.overlay !== undefined) await writeOutput(options.overlay, encodePng(pictures!.overlay!));
     if (options.raw !== undefined) {
       const bytes = options.raw.toLowerCase().endsWith('.npy')
         ? writeNpy(map.data, map.shape)
         : JSON.stringify({ method: options.method, shape: map.shape, data: Array.from(map.data) });
       await writeOutput(options.raw, bytes);
     }
-    return { input: x, map, heatmap, preprocess, backend: model.backend.name };
+    return {
+      input: x,
+      map,
+      heatmap: pictures?.heatmap,
+      pictures,
+      preprocess,
+      backend: model.backend.name,
+      classes: classSummary(logits, options.target, options.topK ?? 5),
+      loadMs,
+      explainMs,
+    };
   } finally {
     await model.dispose();
   }
+}
+
+/**
+ * A `.npy` input as a batch of one: its own leading axis when it already has
+ * one of 1 and the model's declared input has as many axes as the file, else
+ * a batch axis added in front (the documented form, without the batch axis).
+ */
+function withBatchAxis(x: HostTensor, npyShape: readonly number[], declared: ReadonlyArray<number | null> | undefined): HostTensor {
+  if (npyShape[0] === 1 && declared !== undefined && declared.length === npyShape.length) return hostTensor(x.data, [...npyShape]);
+  return x;
+}
+
+/** The class summary of a single example's logits `[1, K]`; undefined for any other output shape. */
+function classSummary(logits: HostTensor, target: number | undefined, topK: number): ClassSummary | undefined {
+  if (logits.shape.length !== 2 || logits.shape[0] !== 1) return undefined;
+  return summarizeClasses(logits.data, target ?? argmax(logits.data), topK);
 }
 
 /** Checks the input against the model's declared shape, saying what the input became and which flags would fit. */
@@ -196,13 +263,28 @@ function checkShape(model: LoadedModel, x: HostTensor, options: RunOptions, prep
   }
 }
 
-/** Preprocessing flags that would give the model's declared image shape, if it looks like one. */
+/**
+ * The whole preprocessing that would give the model's declared image shape,
+ * if it looks like one: size, channels and layout changed to fit, and the
+ * scale, mean and std kept, so that following the hint never silently
+ * changes the normalisation. Where the channel count changes and the mean
+ * or std has one value per old channel, it says that they must be given.
+ */
 export function suggestFlags(shape: ReadonlyArray<number | null> | undefined, preprocess: Preprocess | undefined): string {
   if (preprocess === undefined || shape === undefined || shape.length !== 4) return '';
   const [, a, b, c] = shape;
-  const hint = (layout: string, channels: number, height: number | null, width: number | null) =>
-    `; try ${height === null ? '' : `--height ${height} `}${width === null ? '' : `--width ${width} `}${channels === 1 ? '--grayscale ' : ''}--layout ${layout}` +
-    ' (or a --preset file with these values)';
+  const hint = (layout: Preprocess['layout'], channels: number, height: number | null, width: number | null) => {
+    const fitting: Preprocess = { ...preprocess, layout, grayscale: channels === 1, height: height ?? preprocess.height, width: width ?? preprocess.width };
+    const perChannel = [preprocess.mean, preprocess.std].some((v) => v.length !== 1 && v.length !== channels);
+    const flags = perChannel
+      ? describePreprocess({ ...fitting, mean: [0], std: [1] }).replace('--mean 0 --std 1', `--mean M --std S`)
+      : describePreprocess(fitting);
+    return (
+      `; try ${flags}` +
+      (perChannel ? ` with the model's mean M and std S for ${channels} channel${channels === 1 ? '' : 's'}` : ' (the scale, mean and std are the ones used now: check that they are the model\'s)') +
+      ', or a --preset file with all of these values'
+    );
+  };
   if (a === 1 || a === 3) return hint('NCHW', a, b ?? null, c ?? null);
   if (c === 1 || c === 3) return hint('NHWC', c, a ?? null, b ?? null);
   return '';

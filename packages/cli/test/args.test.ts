@@ -28,6 +28,27 @@ describe('command line', () => {
     );
   });
 
+  it('reads negative numbers as values, and refuses a negative target with a message of its own', () => {
+    expect(parsed('--mean', '-1', '--std', '2').preprocess).toMatchObject({ mean: [-1], std: [2] });
+    expect(parsed('--scale', '-.5').preprocess?.scale).toBe(-0.5);
+    expect(() => parsed('--target', '-1')).toThrow(/^--target must be a class index, an integer ≥ 0 \(the first class is 0\); got "-1"/);
+    expect(() => parsed('--samples', '-3')).toThrow(/^--samples must be an integer ≥ 1; got "-3"$/);
+    expect(() => parsed('--seed', '-1e3')).toThrow(/^--seed must be an integer ≥ 0; got "-1e3"$/);
+    // a flag after a flag that takes a value is still a missing value, not a number
+    expect(() => parsed('--target', '--seed', '1')).toThrow(/argument is ambiguous/);
+  });
+
+  it('takes --size, --top-k and --no-legend', () => {
+    expect(parsed('--size', '1024x768').size).toEqual({ width: 1024, height: 768 });
+    expect(parsed('--size', '64×48').size).toEqual({ width: 64, height: 48 });
+    expect(() => parsed('--size', '1024')).toThrow(/--size must be WIDTHxHEIGHT in pixels, e.g. 1024x768; got "1024"/);
+    expect(() => parsed('--size', '0x5')).toThrow(/--size must be WIDTHxHEIGHT/);
+    expect(parsed('--top-k', '3').topK).toBe(3);
+    expect(() => parsed('--top-k', '0')).toThrow(/--top-k must be an integer ≥ 1; got "0"/);
+    expect(parsed('--no-legend').legend).toBe(false);
+    expect(parsed().legend).toBeUndefined();
+  });
+
   it('takes --fit', () => {
     expect(parsed('--fit', 'letterbox').preprocess?.fit).toBe('letterbox');
     expect(() => parsed('--fit', 'cover')).toThrow(/--fit must be one of stretch, center-crop, letterbox; got "cover"/);

@@ -7,6 +7,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, fillStandardNormal, hostTensor, type HostTensor } from '@saliency/core';
 import { createOnnxBackend } from '@saliency/backend-onnx';
+import { colourBarHeight } from '../src/legend.js';
 import { readNpy, writeNpy } from '../src/npy.js';
 import { mnist, saliency } from './helpers.js';
 
@@ -49,7 +50,7 @@ let tfjsMap: HostTensor;
 
 beforeAll(() => {
   const onnx = saliency(['--model', mnist.onnx, ...common, '--out', join(dir, 'onnx.png'), '--overlay', join(dir, 'overlay.png'), '--raw', join(dir, 'onnx.npy')]);
-  expect(onnx.stderr).toContain('written to');
+  expect(onnx.stdout).toContain('written to');
   expect(onnx.status).toBe(0);
   const tfjs = saliency(['--model', mnist.tfjsDir, ...common, '--out', join(dir, 'tfjs.png'), '--raw', join(dir, 'tfjs.json')]);
   expect(tfjs.status).toBe(0);
@@ -60,10 +61,10 @@ beforeAll(() => {
 });
 
 describe('saliency on the MNIST example', () => {
-  it('writes 28 × 28 heatmap and overlay PNGs', () => {
+  it('writes 28 × 28 heatmap and overlay PNGs, a colour bar under each', () => {
     for (const name of ['onnx.png', 'tfjs.png', 'overlay.png']) {
       const png = PNG.sync.read(readFileSync(join(dir, name)));
-      expect([name, png.width, png.height]).toEqual([name, 28, 28]);
+      expect([name, png.width, png.height]).toEqual([name, 28, 28 + colourBarHeight(28)]);
     }
     expect(onnxMap.shape).toEqual([1, 1, 28, 28]);
     expect(tfjsMap.shape).toEqual([1, 28, 28, 1]);
@@ -113,6 +114,22 @@ describe('saliency on the MNIST example', () => {
     const fromNpy = readNpy(readFileSync(join(dir, 'from-npy.npy')));
     expect(fromNpy.shape).toEqual([1, 1, 28, 28]);
     expect(maxAbsDiff(fromNpy.data, onnxMap.data)).toBeLessThanOrEqual(1e-5 * maxAbs(onnxMap.data));
+    // the same tensor with its batch axis of 1 kept, [1, 1, 28, 28], as the model's input has four axes
+    const batched = join(dir, 'digit-batched.npy');
+    writeFileSync(batched, writeNpy(readNpy(readFileSync(path)).data, [1, 1, 28, 28]));
+    const withBatch = saliency(['--model', mnist.onnx, '--input', batched, '--method', 'vargrad', '--num-samples', '16', '--seed', '0', '--raw', join(dir, 'from-batched.npy')]);
+    expect(withBatch.stderr).toBe('');
+    expect(withBatch.status).toBe(0);
+    const fromBatched = readNpy(readFileSync(join(dir, 'from-batched.npy')));
+    expect(fromBatched.shape).toEqual([1, 1, 28, 28]);
+    expect(maxAbsDiff(fromBatched.data, onnxMap.data)).toBeLessThanOrEqual(1e-5 * maxAbs(onnxMap.data));
+  });
+
+  it('warns that VarGrad of one sample is all zeros, and gives that map', () => {
+    const result = saliency(['--model', mnist.onnx, ...common, '--num-samples', '1', '--raw', join(dir, 'one.npy')]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toMatch(/^saliency: warning: vargrad with 1 sample is the variance of one value: the map is all zeros; give --num-samples 2 or more/);
+    expect(maxAbs(readNpy(readFileSync(join(dir, 'one.npy'))).data)).toBe(0);
   });
 
   it('takes its noise from --noise: the core generator written out reproduces the seeded map', () => {

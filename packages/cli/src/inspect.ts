@@ -1,0 +1,114 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CliError } from './errors.js';
+import { modelFormatOf, openTfjsModel } from './load-model.js';
+import { EXIT } from './exit-codes.js';
+import { describeModelFile } from './onnx-model-flags.js';
+
+export const INSPECT_USAGE = `Usage: saliency inspect MODEL
+
+Lists what a model takes and gives: its inputs and outputs with their element
+types and shapes (? for a free dimension), and for an ONNX model the
+external data files it names and whether they are next to it. Use the names
+with --input-name and --output-name when a model has several.
+`;
+
+/** One input or output as listed: name, element type, shape with `?` for a free dimension. */
+export interface TensorLine {
+  readonly name: string;
+  readonly type: string | undefined;
+  readonly shape: ReadonlyArray<number | string | null>;
+}
+
+export interface ModelListing {
+  readonly file: string;
+  /** `ONNX model`, `TF.js layers-model` or `TF.js graph-model`. */
+  readonly kind: string;
+  readonly inputs: readonly TensorLine[];
+  readonly outputs: readonly TensorLine[];
+  /** ONNX: the external data files the model names, each with whether it is next to the model. */
+  readonly externalData: ReadonlyArray<{ readonly name: string; readonly found: boolean }>;
+}
+
+/** Reads the model at `path` (an .onnx file, or a TF.js model.json or its folder) and lists it. */
+export async function inspectModel(path: string): Promise<ModelListing> {
+  const { format, file } = await modelFormatOf(path);
+  if (format === 'onnx') {
+    const description = await describeModelFile(file, await readFile(file));
+    const externalData = await Promise.all(
+      description.externalDataFiles.map(async (name) => ({
+        name,
+        found: (await stat(join(dirname(file), name)).catch(() => undefined))?.isFile() === true,
+      })),
+    );
+    return { file, kind: 'ONNX model', inputs: description.inputs, outputs: description.outputs, externalData };
+  }
+  // TF.js records output shapes only in the built model, so the model is loaded (on the cpu runtime).
+  const opened = await openTfjsModel(file, 'tfjs-cpu').catch((error: unknown) => {
+    if (error instanceof CliError) throw error;
+    throw new CliError(
+      `--model ${file}: TF.js cannot load it: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      EXIT.model,
+      { cause: error },
+    );
+  });
+  try {
+    const line = (t: { name: string; shape?: ReadonlyArray<number | null> | undefined; dtype?: string }): TensorLine => ({
+      name: t.name,
+      type: t.dtype,
+      shape: (t.shape ?? []).map((d) => (d === null || d === -1 ? null : d)),
+    });
+    const { model } = opened;
+    return {
+      file,
+      kind: `TF.js ${opened.kind}`,
+      inputs: model.inputs.map((t) => line(t as Parameters<typeof line>[0])),
+      outputs: model.outputs.map((t) => line(t as Parameters<typeof line>[0])),
+      externalData: [],
+    };
+  } finally {
+    opened.model.dispose();
+  }
+}
+
+function formatTensor(t: TensorLine): string {
+  return `  ${t.name}  ${t.type ?? '?'}  [${t.shape.map((d) => d ?? '?').join(', ')}]`;
+}
+
+/** The listing as printed by `saliency inspect`. */
+export function formatListing(listing: ModelListing): string {
+  const lines = [
+    `${basename(listing.file)}: ${listing.kind}`,
+    'inputs:',
+    ...listing.inputs.map(formatTensor),
+    'outputs:',
+    ...listing.outputs.map(formatTensor),
+  ];
+  if (listing.externalData.length > 0) {
+    lines.push(
+      'external data:',
+      ...listing.externalData.map(
+        (d) => `  ${d.name}  ${d.found ? 'next to the model' : 'MISSING next to the model: give it with --external-data'}`,
+      ),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `saliency inspect MODEL`: the arguments after `inspect`; returns the text to print, or the usage for --help. */
+export async function inspectCommand(args: readonly string[]): Promise<string> {
+  let parsed: { values: { help?: boolean }; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new CliError(`inspect: ${(error as Error).message.split('\n')[0]} (see saliency inspect --help)`);
+  }
+  if (parsed.values.help) return INSPECT_USAGE;
+  if (parsed.positionals.length !== 1) {
+    throw new CliError(
+      `inspect takes one model (an .onnx file, or a TF.js model.json or its folder); got ${parsed.positionals.length}: saliency inspect MODEL`,
+    );
+  }
+  return formatListing(await inspectModel(parsed.positionals[0]!));
+}

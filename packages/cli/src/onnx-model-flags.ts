@@ -1,0 +1,120 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { AttributionError } from '@saliency/core';
+import type { OnnxModelDescription, OnnxTensorInfo } from '@saliency/backend-onnx';
+import { CliError } from './errors.js';
+import { EXIT } from './exit-codes.js';
+
+/** The command line's choices about a model: which input and output, where its external data is. */
+export interface ModelFlags {
+  /** `--input-name`: the graph input explained, when the model has several. */
+  readonly inputName?: string;
+  /** `--output-name`: the graph output that holds the logits, when the model has several. */
+  readonly outputName?: string;
+  /** `--external-data`: the external data file the model names, or the folder holding its files. */
+  readonly externalData?: string;
+}
+
+/** What `createOnnxBackend` gets from the flags. */
+export interface OnnxBackendFlags {
+  readonly inputName?: string;
+  readonly outputName?: string;
+  readonly externalData?: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Reads the model's declaration, a model that is not one being a model error naming the file. */
+export async function describeModelFile(file: string, bytes: Uint8Array): Promise<OnnxModelDescription> {
+  const { describeOnnxModel } = await import('@saliency/backend-onnx');
+  try {
+    return describeOnnxModel(bytes);
+  } catch (error) {
+    if (error instanceof AttributionError) throw new CliError(`--model ${file}: ${error.message}`, EXIT.model, { cause: error });
+    throw error;
+  }
+}
+
+/** The tensors as `"name" [1, 3, ?, ?]`, for messages. */
+export function listTensors(tensors: readonly OnnxTensorInfo[]): string {
+  return tensors.map((t) => `"${t.name}" [${t.shape.map((d) => d ?? '?').join(', ')}]`).join(', ');
+}
+
+/** The one tensor named by `flag`, or the only one; refusing an unknown name or a missing choice as usage. */
+function chooseName(tensors: readonly OnnxTensorInfo[], wanted: string | undefined, what: string, flag: string): string | undefined {
+  if (wanted !== undefined) {
+    if (!tensors.some((t) => t.name === wanted))
+      throw new CliError(`${flag}: the model has no ${what} "${wanted}"; its ${what}s are ${listTensors(tensors)}`);
+    return wanted;
+  }
+  if (tensors.length > 1) throw new CliError(`the model has ${tensors.length} ${what}s (${listTensors(tensors)}); choose one with ${flag}`);
+  return undefined;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
+}
+
+/**
+ * The external data files of a model at `file`, by the name the model gives
+ * them: by default each read from the model's folder; `--external-data` names
+ * the one file (whatever its name) or a folder holding them all.
+ */
+async function externalData(
+  file: string,
+  names: readonly string[],
+  flag: string | undefined,
+): Promise<Map<string, Uint8Array> | undefined> {
+  if (names.length === 0) {
+    if (flag !== undefined)
+      throw new CliError(`--external-data: the model ${basename(file)} keeps all its data inside; leave the flag out`);
+    return undefined;
+  }
+  for (const name of names) {
+    // ONNX names the files relative to the model's folder; a name that leaves it is not read.
+    if (isAbsolute(name) || name.split(/[\\/]/).includes('..')) {
+      throw new CliError(`--model ${file} names the external data file "${name}", outside the model's folder; it is not read`, EXIT.model);
+    }
+  }
+  const folder = flag !== undefined && (await isDirectory(flag)) ? flag : dirname(file);
+  if (flag !== undefined && folder !== flag && names.length > 1) {
+    throw new CliError(
+      `--external-data: the model ${basename(file)} keeps its data in ${names.length} files (${names.join(', ')}); give the folder that holds them`,
+    );
+  }
+  const data = new Map<string, Uint8Array>();
+  for (const name of names) {
+    const path = flag !== undefined && folder !== flag ? flag : join(folder, name);
+    try {
+      data.set(name, await readFile(path));
+    } catch {
+      // The model's own data file missing is a model problem (3); the file a flag names, a usage one (2).
+      if (flag === undefined) {
+        throw new CliError(
+          `--model ${file} keeps its weights in the external data file "${name}", which is not next to it (${path} does not exist); give its path with --external-data`,
+          EXIT.model,
+        );
+      }
+      throw new CliError(
+        `--external-data: ${path} (the data file "${name}" that ${basename(file)} names) does not exist or cannot be read`,
+      );
+    }
+  }
+  return data;
+}
+
+/**
+ * The `createOnnxBackend` options that the flags give for the model at
+ * `file`: the input and output checked against what the model declares (a
+ * wrong or missing choice is a usage error listing them, before the backend
+ * is built) and its external data read.
+ */
+export async function onnxBackendFlags(file: string, bytes: Uint8Array, flags: ModelFlags): Promise<OnnxBackendFlags> {
+  const model = await describeModelFile(file, bytes);
+  const inputName = chooseName(model.inputs, flags.inputName, 'input', '--input-name');
+  const outputName = chooseName(model.outputs, flags.outputName, 'output', '--output-name');
+  const data = await externalData(file, model.externalDataFiles, flags.externalData);
+  return {
+    ...(inputName === undefined ? {} : { inputName }),
+    ...(outputName === undefined ? {} : { outputName }),
+    ...(data === undefined ? {} : { externalData: data }),
+  };
+}

@@ -1,0 +1,170 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '../src/npy.js';
+import { cliRoot, mnist, python, saliency } from './helpers.js';
+import { makeSmallOnnxModels } from './small-models.js';
+
+// Every row of the failure table in README.md, run by spawning the built
+// command: the message it prints (one line, after "saliency: ") and its exit
+// code. The table is read from the README, so a row without a case here, or
+// a case without a row, fails.
+
+const dir = mkdtempSync(join(tmpdir(), 'saliency-failures-'));
+const at = (name: string) => join(dir, name);
+const out = at('heatmap.png');
+const digit = mnist.digit('3-0');
+const image = ['--model', mnist.onnx, '--input', digit, '--preset', mnist.preset, '--num-samples', '2'];
+const good = [...image, '--out', out];
+/** A tensor input for the small ONNX models made below, which take [batch, 6]. */
+const small = (model: string, ...rest: string[]) => [
+  '--model',
+  at(model),
+  '--input',
+  at('x6.npy'),
+  '--num-samples',
+  '2',
+  '--raw',
+  at('r.npy'),
+  ...rest,
+];
+/** A tensor input read before any model work: which model does not matter. */
+const tensor = (name: string) => ['--model', mnist.onnx, '--input', at(name), '--raw', at('r.npy')];
+const tfjsCopy = (name: string) => join(dir, name, 'model.json');
+
+/** The command line of each row, by the row's first column. */
+const CASES: Record<string, () => string[]> = {
+  'unknown flag': () => [...good, '--sample', '4'],
+  'flag without its value': () => ['--model'],
+  'no --model': () => ['--input', digit],
+  'no --input': () => ['--model', mnist.onnx],
+  'nothing to write': () => image,
+  'not a number': () => [...good, '--seed', 'abc'],
+  'integer below its minimum': () => [...good, '--steps', '0'],
+  'negative target': () => [...good, '--target', '-1'],
+  'negative noise': () => [...good, '--noise-scale', '-1'],
+  'not one of the choices': () => [...good, '--backend', 'onnx-default'],
+  'bad --size': () => [...good, '--size', '1024'],
+  'bad --alpha': () => [...good, '--alpha', '2'],
+  'both noise flags': () => [...good, '--noise-scale', '1', '--noise-level', '0.1'],
+  'both sample flags': () => [...good, '--samples', '4', '--num-samples', '4'],
+  'wrong output extension': () => [...image, '--out', at('heatmap.jpg')],
+  'unknown method': () => [...good, '--method', 'vargradd'],
+  'missing file': () => [...good.slice(0, 2), '--input', at('nope.png'), ...good.slice(4)],
+  'directory instead of a file': () => [...good.slice(0, 2), '--input', dir, ...good.slice(4)],
+  'model of unknown kind': () => ['--model', join(cliRoot, 'README.md'), ...good.slice(2)],
+  'JSON that is not a TF.js model': () => ['--model', mnist.preset, ...good.slice(2)],
+  'model folder without model.json': () => ['--model', dir, ...good.slice(2)],
+  'image neither PNG nor JPEG': () => [...good.slice(0, 2), '--input', at('text.png'), ...good.slice(4)],
+  'damaged image': () => [...good.slice(0, 2), '--input', at('cut.png'), ...good.slice(4)],
+  'not a .npy file': () => tensor('text.npy'),
+  '.npy version': () => tensor('v9.npy'),
+  '.npy header unreadable': () => tensor('header.npy'),
+  '.npy dtype': () => tensor('int.npy'),
+  '.npy Fortran order': () => tensor('fortran.npy'),
+  '.npy data cut short': () => tensor('short.npy'),
+  'preset not JSON': () => [...good, '--preset', at('bad.json')],
+  'bad preset value': () => [...good, '--preset', at('channels.json')],
+  'preprocessing that does not fit': () => [...good, '--mean', '0.1,0.2'],
+  '--overlay of a tensor': () => ['--model', mnist.onnx, '--input', at('digit.npy'), '--overlay', at('o.png')],
+  'map that cannot be drawn': () => ['--model', mnist.onnx, '--input', at('five-axes.npy'), '--out', out],
+  'backend of another format': () => [...good, '--backend', 'tfjs-cpu'],
+  'ONNX flag on a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--input-name', 'x'],
+  'unknown --input-name or --output-name': () => small('two-outputs.onnx', '--output-name', 'probs'),
+  'several inputs or outputs, none chosen': () => small('two-outputs.onnx'),
+  '--external-data for a model without': () => small('two-outputs.onnx', '--output-name', 'logits', '--external-data', at('ext.onnx.data')),
+  '--external-data file missing': () => small('alone/ext.onnx', '--external-data', at('nope.data')),
+  'input the model does not take': () => ['--model', mnist.onnx, '--input', digit, '--out', out],
+  'target outside the classes': () => [...good, '--target', '10'],
+  'option the method refuses': () => [...good, '--num-samples', '2000000'],
+  'input with NaN or infinity': () => ['--model', mnist.onnx, '--input', at('nan.npy'), '--num-samples', '2', '--raw', at('r.npy')],
+  'inspect without one model': () => ['inspect'],
+  'not an ONNX model': () => small('text.onnx'),
+  'op the backend cannot differentiate': () => small('cos.onnx'),
+  'external data not next to the model': () => small('alone/ext.onnx'),
+  "external data outside the model's folder": () => small('alone/escape.onnx'),
+  'model.json not JSON': () => ['--model', tfjsCopy('cut-json'), ...good.slice(2)],
+  'TF.js weight file missing': () => ['--model', tfjsCopy('no-shard'), ...good.slice(2)],
+  'TF.js weights cut short': () => ['--model', tfjsCopy('short-shard'), ...good.slice(2)],
+};
+
+interface Row {
+  readonly failure: string;
+  readonly message: string;
+  readonly exit: number;
+}
+
+/** The rows of the README's failure table (between its markers): failure, message (in backticks), exit code. */
+function readmeRows(): Row[] {
+  const readme = readFileSync(join(cliRoot, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('<!-- failures -->'), readme.indexOf('<!-- /failures -->'));
+  return table
+    .split('\n')
+    .filter((line) => line.startsWith('|') && !/^\|\s*-+\s*\|/.test(line) && !line.startsWith('| Failure'))
+    .map((line) => {
+      const cells = line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((c) => c.trim());
+      return { failure: cells[0]!, message: cells[1]!.replace(/^`|`$/g, '').replace(/\\\|/g, '|'), exit: Number(cells[2]) };
+    });
+}
+
+function makeFixtures(): void {
+  writeFileSync(at('text.png'), 'not an image');
+  writeFileSync(at('text.npy'), 'not an array');
+  writeFileSync(at('text.onnx'), 'not a model');
+  writeFileSync(at('cut.png'), readFileSync(digit).subarray(0, 60));
+  writeFileSync(at('bad.json'), '{ "width": 28');
+  writeFileSync(at('channels.json'), JSON.stringify({ channels: 2 }));
+  const header = (text: string, major = 1) => {
+    const bytes = Buffer.alloc(10 + text.length);
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0]).copy(bytes);
+    bytes.writeUInt16LE(text.length, 8);
+    bytes.write(text, 10, 'latin1');
+    return bytes;
+  };
+  writeFileSync(at('v9.npy'), header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }", 9));
+  writeFileSync(at('header.npy'), header('{}'));
+  writeFileSync(at('short.npy'), Buffer.concat([header("{'descr': '<f4', 'fortran_order': False, 'shape': (6,), }"), Buffer.alloc(8)]));
+  writeFileSync(at('digit.npy'), writeNpy(new Float32Array(784), [1, 28, 28]));
+  writeFileSync(at('five-axes.npy'), writeNpy(new Float32Array(16), [2, 2, 2, 2]));
+  writeFileSync(at('nan.npy'), writeNpy(new Float32Array(784).fill(Number.NaN), [1, 28, 28]));
+  python(`
+import numpy as np
+d = ${JSON.stringify(dir)}
+np.save(d + '/int.npy', np.arange(6, dtype='<i8'))
+np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
+`);
+  makeSmallOnnxModels(dir);
+  // Copies of the bundled TF.js model, each broken one way.
+  const json = readFileSync(mnist.tfjs, 'utf8');
+  const shard = readFileSync(join(mnist.tfjsDir, 'group1-shard1of1.bin'));
+  for (const name of ['cut-json', 'no-shard', 'short-shard']) mkdirSync(at(name));
+  writeFileSync(tfjsCopy('cut-json'), json.slice(0, json.length / 2));
+  writeFileSync(tfjsCopy('no-shard'), json);
+  writeFileSync(tfjsCopy('short-shard'), json);
+  writeFileSync(join(dir, 'short-shard', 'group1-shard1of1.bin'), shard.subarray(0, shard.length / 2));
+}
+
+beforeAll(makeFixtures);
+
+describe('the failure table of the README', () => {
+  const rows = readmeRows();
+
+  it('has a row for every case and a case for every row', () => {
+    expect(rows.length).toBeGreaterThan(40);
+    expect(rows.map((r) => r.failure).sort()).toEqual(Object.keys(CASES).sort());
+    for (const row of rows) expect([row.failure, row.exit]).toEqual([row.failure, row.exit === 3 ? 3 : 2]);
+  });
+
+  it.each(rows.map((row) => [row.failure, row] as const))('%s', (_, row) => {
+    const { status, stderr, stdout } = saliency(CASES[row.failure]!());
+    expect(stdout).toBe('');
+    // one line, "saliency: " and the message, never a stack trace
+    expect(stderr).toMatch(/^saliency: [^\n]*\n$/);
+    expect(stderr).toContain(row.message);
+    expect(status).toBe(row.exit);
+  });
+});

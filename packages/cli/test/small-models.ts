@@ -1,0 +1,46 @@
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { python } from './helpers.js';
+
+/** The weight of the small models: w[i, k] = (4 i + k) / 24, shape [6, 4]. */
+export const W = (i: number, k: number) => (4 * i + k) / 24;
+/** Their input `x6.npy`: 6 values evenly from −1 to 1. */
+export const X6 = Array.from({ length: 6 }, (_, i) => -1 + (2 * i) / 5);
+
+/**
+ * Small ONNX models written by the onnx package into `dir`, each taking
+ * `x` of shape [batch, 6] (and `x6.npy`, one such example):
+ * - `two-outputs.onnx`: `logits = x · w` and `squashed = tanh(logits)`, both outputs;
+ * - `cos.onnx`: `cos(x · w)`, an op the backend cannot differentiate;
+ * - `alone/ext.onnx`: `logits = x · w` with `w` in the external data file
+ *   `ext.onnx.data`, which is moved out to `dir` (so it is not next to the model);
+ * - `alone/escape.onnx`: the same, naming its data file `../outside.data`.
+ */
+export function makeSmallOnnxModels(dir: string): void {
+  mkdirSync(join(dir, 'alone'), { recursive: true });
+  python(`
+import numpy as np, onnx
+from onnx import helper, TensorProto, numpy_helper
+d = ${JSON.stringify(dir)}
+np.save(d + '/x6.npy', np.linspace(-1, 1, 6).astype('<f4'))
+def model(nodes, outputs):
+    w = numpy_helper.from_array(np.arange(24, dtype=np.float32).reshape(6, 4) / 24, 'w')
+    x = helper.make_tensor_value_info('x', TensorProto.FLOAT, ['batch', 6])
+    outs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ['batch', 4]) for o in outputs]
+    return helper.make_model(helper.make_graph(nodes, 'm', [x], outs, [w]), opset_imports=[helper.make_opsetid('', 13)])
+onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['logits']), helper.make_node('Tanh', ['logits'], ['squashed'])], ['squashed', 'logits']), d + '/two-outputs.onnx')
+onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['l']), helper.make_node('Cos', ['l'], ['y'])], ['y']), d + '/cos.onnx')
+onnx.save_model(model([helper.make_node('MatMul', ['x', 'w'], ['logits'])], ['logits']), d + '/alone/ext.onnx',
+                save_as_external_data=True, location='ext.onnx.data', size_threshold=0)
+`);
+  // the same model naming a data file outside its folder
+  python(`
+import onnx
+m = onnx.load(${JSON.stringify(join(dir, 'alone', 'ext.onnx'))}, load_external_data=False)
+for entry in m.graph.initializer[0].external_data:
+    if entry.key == 'location': entry.value = '../outside.data'
+onnx.save(m, ${JSON.stringify(join(dir, 'alone', 'escape.onnx'))})
+`);
+  copyFileSync(join(dir, 'alone', 'ext.onnx.data'), join(dir, 'ext.onnx.data'));
+  rmSync(join(dir, 'alone', 'ext.onnx.data'));
+}
