@@ -81,7 +81,7 @@ const CASES: Record<string, () => string[]> = {
   'input with NaN or infinity': () => ['--model', mnist.onnx, '--input', at('nan.npy'), '--num-samples', '2', '--raw', at('r.npy')],
   'inspect without one model': () => ['inspect'],
   'not an ONNX model': () => small('text.onnx'),
-  'op the backend cannot differentiate': () => small('cos.onnx'),
+  'op the backend cannot differentiate': () => small('hardmax.onnx'),
   'external data not next to the model': () => small('alone/ext.onnx'),
   "external data outside the model's folder": () => small('alone/escape.onnx'),
   'model.json not JSON': () => ['--model', tfjsCopy('cut-json'), ...good.slice(2)],

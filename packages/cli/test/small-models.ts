@@ -11,7 +11,7 @@ export const X6 = Array.from({ length: 6 }, (_, i) => -1 + (2 * i) / 5);
  * Small ONNX models written by the onnx package into `dir`, each taking
  * `x` of shape [batch, 6] (and `x6.npy`, one such example):
  * - `two-outputs.onnx`: `logits = x · w` and `squashed = tanh(logits)`, both outputs;
- * - `cos.onnx`: `cos(x · w)`, an op the backend cannot differentiate;
+ * - `hardmax.onnx`: `hardmax(x · w)`, an op the backend cannot differentiate;
  * - `alone/ext.onnx`: `logits = x · w` with `w` in the external data file
  *   `ext.onnx.data`, which is moved out to `dir` (so it is not next to the model);
  * - `alone/escape.onnx`: the same, naming its data file `../outside.data`.
@@ -29,7 +29,7 @@ def model(nodes, outputs):
     outs = [helper.make_tensor_value_info(o, TensorProto.FLOAT, ['batch', 4]) for o in outputs]
     return helper.make_model(helper.make_graph(nodes, 'm', [x], outs, [w]), opset_imports=[helper.make_opsetid('', 13)])
 onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['logits']), helper.make_node('Tanh', ['logits'], ['squashed'])], ['squashed', 'logits']), d + '/two-outputs.onnx')
-onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['l']), helper.make_node('Cos', ['l'], ['y'])], ['y']), d + '/cos.onnx')
+onnx.save(model([helper.make_node('MatMul', ['x', 'w'], ['l']), helper.make_node('Hardmax', ['l'], ['y'])], ['y']), d + '/hardmax.onnx')
 onnx.save_model(model([helper.make_node('MatMul', ['x', 'w'], ['logits'])], ['logits']), d + '/alone/ext.onnx',
                 save_as_external_data=True, location='ext.onnx.data', size_threshold=0)
 `);
