@@ -2,3 +2,8 @@ export { createOnnxBackend, OnnxBackend, type OnnxBackendOptions } from './runti
 export type { OnnxRuntimeModule } from './runtime/onnx-runtime-module.js';
 export type { ExecutionProvider } from './execution-provider/execution-provider.js';
 export { supportedOps } from './ops/registry.js';
+export { exportAttributionModel, type ExportedModel, type ExportedTensor } from './export/export-model.js';
+export type { ExportOptions } from './export/export-options.js';
+export type { NoiseSource } from './export/rows-in-graph.js';
+export { NOISE_INPUT, TARGET_INPUT, MAP_OUTPUT, LOGITS_OUTPUT, TARGET_OUTPUT } from './export/export-names.js';
+export { EXPORTABLE_METHODS } from './export/rule-in-graph.js';

@@ -45,8 +45,9 @@ export interface GradientModelRequest {
   readonly executionProvider?: ExecutionProvider;
 }
 
-export interface BuiltModel {
-  readonly bytes: Uint8Array;
+/** A built model before it is serialised, for callers that compose it into a larger graph. */
+export interface BuiltGraph {
+  readonly model: ModelProto;
   readonly logitsShape: readonly number[];
   /** What was differentiated, for messages: the output, and the softmax or sigmoid left out if one was. */
   readonly description: string;
@@ -70,7 +71,17 @@ const PROBABILITY_HEADS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
  * reverse order. No weight gradient is computed: a rule is asked only for
  * the inputs that depend on the model input.
  */
+export interface BuiltModel extends Omit<BuiltGraph, 'model'> {
+  readonly bytes: Uint8Array;
+}
+
 export function buildGradientModel(model: ModelProto, request: GradientModelRequest): BuiltModel {
+  const built = buildGradientGraph(model, request);
+  return { bytes: toBinary(ModelProtoSchema, built.model), logitsShape: built.logitsShape, description: built.description };
+}
+
+/** `buildGradientModel` without the serialisation: the built model as a `ModelProto`. */
+export function buildGradientGraph(model: ModelProto, request: GradientModelRequest): BuiltGraph {
   const graph = model.graph!;
   const opset = defaultOpset(model);
   const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]));
@@ -169,7 +180,7 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   });
   const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
   checkRunsOn(executionProvider, built.graph!, opset, what);
-  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: logitsType.shape, description };
+  return { model: built, logitsShape: logitsType.shape, description };
 }
 
 function logitsOf(request: GradientModelRequest, nodes: readonly NodeProto[], producers: ReadonlyMap<string, number>) {

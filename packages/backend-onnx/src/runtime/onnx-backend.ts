@@ -28,6 +28,7 @@ import {
   executionProviderOf,
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
+import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
@@ -128,11 +129,9 @@ export class OnnxBackend implements GradientBackend {
     }
     this.#ort = ort;
     this.#model = readOnnxModel(bytes, options.externalData);
-    const graph = this.#model.graph!;
-    const initializers = new Set(graph.initializer.map((t) => t.name));
-    const inputs = graph.input.filter((input) => !initializers.has(input.name));
-    this.#input = choose(inputs, options.inputName, 'input', 'inputName');
-    this.#outputName = choose(graph.output, options.outputName, 'output', 'outputName').name;
+    const { input, outputName } = chooseInputOutput(this.#model, options.inputName, options.outputName);
+    this.#input = input;
+    this.#outputName = outputName;
     this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
@@ -151,9 +150,7 @@ export class OnnxBackend implements GradientBackend {
 
   /** The input's declared shape; null where the model leaves a dimension free. */
   get inputShape(): Array<number | null> {
-    const type = this.#input.type?.value;
-    if (type?.case !== 'tensorType') return [];
-    return (type.value.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : null));
+    return declaredShape(this.#input);
   }
 
   checkInputShape(shape: readonly number[]): void {
@@ -339,22 +336,6 @@ export class OnnxBackend implements GradientBackend {
     }
     return entry;
   }
-}
-
-function choose<T extends { name: string }>(items: readonly T[], wanted: string | undefined, what: string, option: string): T {
-  const names = items.map((item) => `"${item.name}"`).join(', ');
-  if (wanted !== undefined) {
-    const found = items.find((item) => item.name === wanted);
-    if (found === undefined) throw new AttributionError('UNSUPPORTED_MODEL', `the model has no ${what} "${wanted}"; its ${what}s are ${names}`);
-    return found;
-  }
-  if (items.length !== 1) {
-    throw new AttributionError(
-      'UNSUPPORTED_MODEL',
-      `the model has ${items.length} ${what}s (${names || 'none'}); choose one with the ${option} option`,
-    );
-  }
-  return items[0]!;
 }
 
 function readOutput(result: InferenceSession.OnnxValueMapType, name: string): HostTensor {
