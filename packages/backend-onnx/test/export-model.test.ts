@@ -28,7 +28,9 @@ const RUNTIMES: Array<[string, Runtime, object]> = [
   ['onnxruntime-node', ortNode as unknown as Runtime, {}],
   ['onnxruntime-web wasm', ortWeb as unknown as Runtime, { executionProviders: ['wasm'] }],
 ];
+/** The library's options; the exported model gets the same noise as its noise input. */
 const OPTIONS = { numSamples: 4, steps: 8, seed: 7, noiseScale: 0.3, unbiased: false } as const;
+const EXPORT_OPTIONS = { numSamples: 4, steps: 8, unbiased: false } as const;
 /** Every registered name, and a μ of the sign. */
 const METHODS = [...METHOD_NAMES, 'vargrad_x_input_x_sign_mu_neg_0_25', 'integrated_gradients_x_sign_mu_0_1'];
 const TOLERANCE = 1e-5;
@@ -59,8 +61,9 @@ describe.each(FIXTURES)('exported attribution models of %s', (fixture) => {
   const logits = backend.logits(x);
 
   it.each(METHODS)('%s matches the library on onnxruntime-node and onnxruntime-web within 1e-5', async (method) => {
-    const exported = exportAttributionModel(model, { method, inputShape: shape, ...OPTIONS });
+    const exported = exportAttributionModel(model, { method, inputShape: shape, ...EXPORT_OPTIONS });
     const library = await explain(backend, method, x, OPTIONS);
+    expect(library.data.filter((v) => v !== 0).length).toBeGreaterThan(library.data.length / 2);
     const noisy = exported.inputs.some((input) => input.name === NOISE_INPUT);
     expect(noisy).toBe(methodRule(parseMethodName(method).base).rows === 'noisy-samples');
     const feeds = { [exported.inputs[0]!.name]: x.data, [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale) };
@@ -96,7 +99,7 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
     const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, model);
     try {
       for (const method of ['vargrad', 'integrated_gradients_x_input', 'gradient']) {
-        const exported = exportAttributionModel(model, { method, inputShape: shape, targetSource: 'input', ...OPTIONS });
+        const exported = exportAttributionModel(model, { method, inputShape: shape, targetSource: 'input', ...EXPORT_OPTIONS });
         expect(exported.inputs.map((i) => i.name)).toContain(TARGET_INPUT);
         const target = [3, 8];
         const library = await explain(backend, method, x, { ...OPTIONS, target });
@@ -106,6 +109,30 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
           [TARGET_INPUT]: BigInt64Array.from(target.map(BigInt)),
         });
         expect([...(outputs[TARGET_OUTPUT]!.data as BigInt64Array)].map(Number)).toEqual(target);
+        expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('a baseline tensor (one example, or the whole batch) and unbiased VarGrad match the library', async () => {
+    const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, model);
+    try {
+      const exampleShape = shape.slice(1);
+      const cases: Array<[string, object]> = [
+        ['integrated_gradients_x_input', { baseline: hostTensor(testInput(exampleShape).map((v) => 0.5 * v), exampleShape) }],
+        ['integrated_gradients', { baseline: hostTensor(testInput(shape).map((v) => -v * v), [...shape]) }],
+        ['integrated_gradients', { baseline: -0.25 }],
+        ['vargrad', { unbiased: true }],
+      ];
+      for (const [method, options] of cases) {
+        const exported = exportAttributionModel(model, { method, inputShape: shape, ...EXPORT_OPTIONS, ...options });
+        const library = await explain(backend, method, x, { ...OPTIONS, ...options });
+        const outputs = await runExported(ort, exported, {
+          [exported.inputs[0]!.name]: x.data,
+          [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+        });
         expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
       }
     } finally {
@@ -172,6 +199,7 @@ describe('exportAttributionModel refuses', () => {
   it('options that concern a run, unknown options and bad values, before any graph is built', () => {
     refusal({ method: 'vargrad', batchSize: 8 }, 'INVALID_OPTION', /unknown option "batchSize"/);
     refusal({ method: 'vargrad', target: 2 }, 'INVALID_OPTION', /unknown option "target".*targetSource/);
+    refusal({ method: 'vargrad', seed: 3 }, 'INVALID_OPTION', /seed sets the noise made in the graph \(noiseSource: 'in-graph'\)/);
     refusal({ method: 'vargrad', noiseSource: 'philox' }, 'INVALID_OPTION', /noiseSource must be one of 'input', 'in-graph'/);
     refusal({ method: 'vargrad', unbiased: true, numSamples: 1 }, 'INVALID_OPTION', /numSamples must be an integer ≥ 2/);
     refusal({ method: 'vargrad_x_inputs' }, 'UNKNOWN_METHOD', /unknown method/);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseCommandLine, USAGE } from './args.js';
 import { CliError } from './errors.js';
+import { exportCommand } from './export.js';
 import { run } from './run.js';
 
 /**
@@ -9,6 +10,10 @@ import { run } from './run.js';
  * take); 1 a failure while working.
  */
 async function main(args: readonly string[]): Promise<number> {
+  if (args[0] === 'export') {
+    await exportCommand(args.slice(1), { stdout: process.stdout, stderr: process.stderr });
+    return 0;
+  }
   const options = parseCommandLine(args);
   if (options === 'help') {
     process.stdout.write(USAGE);

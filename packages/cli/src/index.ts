@@ -6,3 +6,4 @@ export { decodeImage, encodePng } from './image-io.js';
 export { readPreset, describePreprocess, type PreprocessFlags } from './preset.js';
 export { loadModel, modelFormatOf, defaultRuntime, CLI_RUNTIME_IDS, type CliRuntimeId, type ModelFormat, type LoadedModel } from './load-model.js';
 export { createProgressBar, formatProgressLine, formatDuration, type ProgressStream } from './progress.js';
+export { exportCommand, EXPORT_USAGE } from './export.js';

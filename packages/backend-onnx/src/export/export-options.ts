@@ -11,6 +11,7 @@ import {
   type ResolvedOptions,
 } from '@saliency/core';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../execution-provider/execution-provider.js';
+import { NOISE_INPUT } from './export-names.js';
 import type { NoiseSource } from './rows-in-graph.js';
 
 /** The attribution options an exported model bakes in; the others concern a run (target, noise tensor, batching, progress). */
@@ -86,12 +87,20 @@ export function resolveExportOptions(options: ExportOptions): ResolvedExport {
     if (!EXPORT_KEYS.includes(key)) throw invalid(`unknown option "${key}"; known options: ${EXPORT_KEYS.join(', ')}`);
   }
   const method = parseMethodName(options.method);
+  const noiseSource = oneOf('noiseSource', options.noiseSource, ['input', 'in-graph'], 'input');
+  const generatorKeys = (['noiseScale', 'noiseLevel', 'seed'] as const).filter((key) => options[key] !== undefined);
+  if (noiseSource === 'input' && generatorKeys.length > 0) {
+    throw invalid(
+      `${generatorKeys.join(', ')} set${generatorKeys.length === 1 ? 's' : ''} the noise made in the graph (noiseSource: 'in-graph'); ` +
+        `the noise input ${NOISE_INPUT} is added as it is, so feed it ε already scaled`,
+    );
+  }
   const baked: Record<string, unknown> = {};
   for (const key of BAKED_OPTIONS) if (options[key] !== undefined) baked[key] = options[key];
   return {
     method,
     attribution: resolveOptions(method, {}, baked as AttributionOptions),
-    noiseSource: oneOf('noiseSource', options.noiseSource, ['input', 'in-graph'], 'input'),
+    noiseSource,
     targetSource: oneOf('targetSource', options.targetSource, ['argmax', 'input'], 'argmax'),
     keepSoftmax: softmaxOption('exportAttributionModel', options.softmax) === 'keep',
     executionProvider: oneOf('executionProvider', options.executionProvider, EXECUTION_PROVIDERS, 'cpu'),
