@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { AttributionError, explain, hostTensor, METHOD_NAMES, methodRule, parseMethodName, registerMethod, type HostTensor } from '@saliency/core';
+import {
+  AttributionError,
+  explain,
+  hostTensor,
+  METHOD_NAMES,
+  methodRule,
+  parseMethodName,
+  registerMethod,
+  type HostTensor,
+} from '@saliency/core';
 import {
   createOnnxBackend,
   exportAttributionModel,
@@ -66,7 +75,10 @@ describe.each(FIXTURES)('exported attribution models of %s', (fixture) => {
     expect(library.data.filter((v) => v !== 0).length).toBeGreaterThan(library.data.length / 2);
     const noisy = exported.inputs.some((input) => input.name === NOISE_INPUT);
     expect(noisy).toBe(methodRule(parseMethodName(method).base).rows === 'noisy-samples');
-    const feeds = { [exported.inputs[0]!.name]: x.data, [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale) };
+    const feeds = {
+      [exported.inputs[0]!.name]: x.data,
+      [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+    };
     const expectedLogits = await logits;
     for (const [, ort, sessionOptions] of RUNTIMES) {
       const outputs = await runExported(ort, exported, feeds, sessionOptions);
@@ -87,7 +99,6 @@ function argmaxRows(logits: HostTensor): number[] {
     return row.indexOf(Math.max(...row));
   });
 }
-
 
 describe('exported attribution models: targets, in-graph noise, validity', () => {
   const model = parityModel('cnn_bn');
@@ -121,8 +132,24 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
     try {
       const exampleShape = shape.slice(1);
       const cases: Array<[string, object]> = [
-        ['integrated_gradients_x_input', { baseline: hostTensor(testInput(exampleShape).map((v) => 0.5 * v), exampleShape) }],
-        ['integrated_gradients', { baseline: hostTensor(testInput(shape).map((v) => -v * v), [...shape]) }],
+        [
+          'integrated_gradients_x_input',
+          {
+            baseline: hostTensor(
+              testInput(exampleShape).map((v) => 0.5 * v),
+              exampleShape,
+            ),
+          },
+        ],
+        [
+          'integrated_gradients',
+          {
+            baseline: hostTensor(
+              testInput(shape).map((v) => -v * v),
+              [...shape],
+            ),
+          },
+        ],
         ['integrated_gradients', { baseline: -0.25 }],
         ['vargrad', { unbiased: true }],
       ];
@@ -166,7 +193,13 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
 
   it("passes ONNX's own checker (onnx.checker.check_model with full_check, Debian's python3-onnx)", () => {
     const files = ['vargrad_x_input', 'integrated_gradients_x_sign', 'gradient'].map((method) => {
-      const exported = exportAttributionModel(parityModel('resnet_block'), { method, numSamples: 4, steps: 5, noiseSource: 'in-graph', targetSource: 'input' });
+      const exported = exportAttributionModel(parityModel('resnet_block'), {
+        method,
+        numSamples: 4,
+        steps: 5,
+        noiseSource: 'in-graph',
+        targetSource: 'input',
+      });
       const file = join(tmp, `${method}.onnx`);
       writeFileSync(file, exported.bytes);
       return file;
@@ -192,8 +225,18 @@ describe('exportAttributionModel refuses', () => {
   };
 
   it('a method whose reduce exists only as JavaScript', () => {
-    registerMethod({ name: 'export_toy_max', rows: 'noisy-samples', takesModifiers: false, signed: false, reduce: ({ mean, m2 }) => Math.max(mean, m2) });
-    refusal({ method: 'export_toy_max' }, 'INVALID_OPTION', /method "export_toy_max" cannot be exported: its reduce is a JavaScript function.*vargrad/);
+    registerMethod({
+      name: 'export_toy_max',
+      rows: 'noisy-samples',
+      takesModifiers: false,
+      signed: false,
+      reduce: ({ mean, m2 }) => Math.max(mean, m2),
+    });
+    refusal(
+      { method: 'export_toy_max' },
+      'INVALID_OPTION',
+      /method "export_toy_max" cannot be exported: its reduce is a JavaScript function.*vargrad/,
+    );
   });
 
   it('options that concern a run, unknown options and bad values, before any graph is built', () => {
@@ -203,7 +246,15 @@ describe('exportAttributionModel refuses', () => {
     refusal({ method: 'vargrad', noiseSource: 'philox' }, 'INVALID_OPTION', /noiseSource must be one of 'input', 'in-graph'/);
     refusal({ method: 'vargrad', unbiased: true, numSamples: 1 }, 'INVALID_OPTION', /numSamples must be an integer ≥ 2/);
     refusal({ method: 'vargrad_x_inputs' }, 'UNKNOWN_METHOD', /unknown method/);
-    refusal({ method: 'gradient', inputShape: [2, 15] }, 'INVALID_SHAPE', /inputShape \[2, 15\] does not fit input "input" of shape \[\?, 16\]/);
-    refusal({ method: 'integrated_gradients', baseline: hostTensor(new Float32Array(3), [3]) }, 'INVALID_OPTION', /baseline must be a float32 HostTensor of shape \[16\] or \[1, 16\]/);
+    refusal(
+      { method: 'gradient', inputShape: [2, 15] },
+      'INVALID_SHAPE',
+      /inputShape \[2, 15\] does not fit input "input" of shape \[\?, 16\]/,
+    );
+    refusal(
+      { method: 'integrated_gradients', baseline: hostTensor(new Float32Array(3), [3]) },
+      'INVALID_OPTION',
+      /baseline must be a float32 HostTensor of shape \[16\] or \[1, 16\]/,
+    );
   });
 });

@@ -61,7 +61,10 @@ const OPTIONS = {
  * `exportAttributionModel` and writes the file; says on `stderr` what the
  * exported model takes and returns. Refusals are `CliError`s (exit code 2).
  */
-export async function exportCommand(args: readonly string[], io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<void> {
+export async function exportCommand(
+  args: readonly string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<void> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: true });
@@ -73,7 +76,8 @@ export async function exportCommand(args: readonly string[], io: { stdout: NodeJ
     io.stdout.write(EXPORT_USAGE);
     return;
   }
-  if (positionals.length !== 1) throw new CliError(`saliency export takes one MODEL (an .onnx file); got ${positionals.length} (see saliency export --help)`);
+  if (positionals.length !== 1)
+    throw new CliError(`saliency export takes one MODEL (an .onnx file); got ${positionals.length} (see saliency export --help)`);
   const modelPath = positionals[0]!;
   if (!modelPath.endsWith('.onnx')) throw new CliError(`MODEL: ${modelPath} is not an .onnx file; only ONNX models are exported`);
   if (v.out === undefined) throw new CliError('--out is required: the .onnx file to write');

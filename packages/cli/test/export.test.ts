@@ -27,20 +27,38 @@ const values = (n: number, phase: number) => Float32Array.from({ length: n }, (_
 describe('saliency export', () => {
   it('writes a VarGrad model whose map is the library map for the same noise', async () => {
     const out = join(dir, 'mnist.vargrad.onnx');
-    const result = saliencyExport([mnist.onnx, '--method', 'vargrad_x_input', '--num-samples', String(SAMPLES), '--input-shape', SHAPE.join(','), '--out', out]);
+    const result = saliencyExport([
+      mnist.onnx,
+      '--method',
+      'vargrad_x_input',
+      '--num-samples',
+      String(SAMPLES),
+      '--input-shape',
+      SHAPE.join(','),
+      '--out',
+      out,
+    ]);
     expect(result.stderr).toMatch(/inputs: +\S+ float32 \[2, 1, 28, 28\], saliency\/noise float32 \[2, 4, 1, 28, 28\]/);
-    expect(result.stderr).toMatch(/outputs: saliency\/map float32 \[2, 1, 28, 28\], saliency\/logits float32 \[2, 10\], saliency\/explained_class int64 \[2\]/);
+    expect(result.stderr).toMatch(
+      /outputs: saliency\/map float32 \[2, 1, 28, 28\], saliency\/logits float32 \[2, 10\], saliency\/explained_class int64 \[2\]/,
+    );
     expect(result.status).toBe(0);
 
     const x = values(784 * 2, 0);
     const noise = values(784 * 2 * SAMPLES, 1).map((v) => v - 0.5);
     const model = new Uint8Array(readFileSync(mnist.onnx));
     const backend = createOnnxBackend(ort as never, model);
-    const library = await explain(backend, 'vargrad_x_input', hostTensor(x, SHAPE), { numSamples: SAMPLES, noise: hostTensor(noise, [2, SAMPLES, 1, 28, 28]) });
+    const library = await explain(backend, 'vargrad_x_input', hostTensor(x, SHAPE), {
+      numSamples: SAMPLES,
+      noise: hostTensor(noise, [2, SAMPLES, 1, 28, 28]),
+    });
     await backend.dispose();
     const session = await ort.InferenceSession.create(readFileSync(out));
     const inputName = session.inputNames[0]!;
-    const outputs = await session.run({ [inputName]: new ort.Tensor('float32', x, SHAPE), 'saliency/noise': new ort.Tensor('float32', noise, [2, SAMPLES, 1, 28, 28]) });
+    const outputs = await session.run({
+      [inputName]: new ort.Tensor('float32', x, SHAPE),
+      'saliency/noise': new ort.Tensor('float32', noise, [2, SAMPLES, 1, 28, 28]),
+    });
     await session.release();
     const map = outputs['saliency/map']!.data as Float32Array;
     expect(Math.max(...library.data.map(Math.abs))).toBeGreaterThan(0);
@@ -49,7 +67,21 @@ describe('saliency export', () => {
 
   it('takes the target as an input with --target input, and the noise in the graph with --noise in-graph', () => {
     const out = join(dir, 'mnist.smoothgrad.onnx');
-    const result = saliencyExport([mnist.onnx, '--method', 'smoothgrad', '--noise', 'in-graph', '--noise-level', '0.1', '--seed', '3', '--target', 'input', '--out', out]);
+    const result = saliencyExport([
+      mnist.onnx,
+      '--method',
+      'smoothgrad',
+      '--noise',
+      'in-graph',
+      '--noise-level',
+      '0.1',
+      '--seed',
+      '3',
+      '--target',
+      'input',
+      '--out',
+      out,
+    ]);
     expect(result.status).toBe(0);
     expect(result.stderr).toMatch(/inputs: +\S+ float32 \[1, 1, 28, 28\], saliency\/target int64 \[1\]\n/);
   }, 180_000);

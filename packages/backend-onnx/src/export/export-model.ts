@@ -83,7 +83,10 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
 
   // The clean forward pass gives the logits; for input rows the gradient graph's own forward pass is that pass.
   const perExample = rule.rows === 'input' ? 1 : rule.rows === 'noisy-samples' ? options_.numSamples : options_.steps;
-  const gradient = buildGradientGraph(model, request([batch * perExample, ...example], rule.rows === 'input' ? 'gradient' : 'moments', perExample));
+  const gradient = buildGradientGraph(
+    model,
+    request([batch * perExample, ...example], rule.rows === 'input' ? 'gradient' : 'moments', perExample),
+  );
   const modelInitializers = new Set(model.graph!.initializer.map((t) => t.name));
   const parts = [renamedGraph(gradient.model.graph!, (name) => (rule.rows !== 'input' && name === input.name ? ROWS : name))];
   let logits = LOGITS_OUTPUT;
@@ -97,7 +100,11 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   }
   const classes = gradient.logitsShape[1]!;
 
-  const taken = new Set([...namesOf(gradient.model.graph!), ...parts.flatMap((p) => p.nodes.flatMap((n) => [n.name, ...n.input, ...n.output])), ROWS]);
+  const taken = new Set([
+    ...namesOf(gradient.model.graph!),
+    ...parts.flatMap((p) => p.nodes.flatMap((n) => [n.name, ...n.input, ...n.output])),
+    ROWS,
+  ]);
   const emitter = new GraphEmitter(taken, new Map([[input.name, { dataType: DataType.FLOAT, shape }]]), opset, resolved.executionProvider);
   const name = (value: string, as: string) => {
     emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: as, input: [value], output: [as] }));
@@ -105,10 +112,15 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   };
 
   // Targets, and the cotangent of every row: the one-hot row of its example's target.
-  const targets = resolved.targetSource === 'input' ? TARGET_INPUT : emitter.node('ArgMax', [logits], 1, { axis: { int: 1 }, keepdims: { int: 0 } })[0]!;
+  const targets =
+    resolved.targetSource === 'input' ? TARGET_INPUT : emitter.node('ArgMax', [logits], 1, { axis: { int: 1 }, keepdims: { int: 0 } })[0]!;
   name(targets, TARGET_OUTPUT);
   const classIndices = Array.from({ length: perExample * classes }, (_, i) => i % classes);
-  const hit = emitter.node('Equal', [emitter.reshape(targets, [batch, 1, 1]), emitter.literal(classIndices, [1, perExample, classes], DataType.INT64)], 1)[0]!;
+  const hit = emitter.node(
+    'Equal',
+    [emitter.reshape(targets, [batch, 1, 1]), emitter.literal(classIndices, [1, perExample, classes], DataType.INT64)],
+    1,
+  )[0]!;
   const oneHot = emitter.node('Cast', [hit], 1, { to: { int: DataType.FLOAT } })[0]!;
   name(emitter.reshape(oneHot, [batch * perExample, classes]), COTANGENT_INPUT);
 
@@ -131,7 +143,9 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   if (modifiers.input) map = emitter.node('Mul', [map, input.name], 1)[0]!;
   if (modifiers.sign) {
     // s_μ(x) = 1 − 2·[x < μ]: exactly ±1, with no Where (which WebGL lacks).
-    const below = emitter.node('Cast', [emitter.node('Less', [input.name, emitter.literal([options_.mu], [1])], 1)[0]!], 1, { to: { int: DataType.FLOAT } })[0]!;
+    const below = emitter.node('Cast', [emitter.node('Less', [input.name, emitter.literal([options_.mu], [1])], 1)[0]!], 1, {
+      to: { int: DataType.FLOAT },
+    })[0]!;
     const sign = emitter.node('Add', [emitter.node('Mul', [below, emitter.literal([-2], [1])], 1)[0]!, emitter.literal([1], [1])], 1)[0]!;
     map = emitter.node('Mul', [map, sign], 1)[0]!;
   }

@@ -82,7 +82,8 @@ function oneOf<T extends string>(key: string, value: unknown, allowed: readonly 
 
 /** Checks every export option before any graph is built; the attribution options by core's own checks. */
 export function resolveExportOptions(options: ExportOptions): ResolvedExport {
-  if (options === null || typeof options !== 'object') throw invalid(`the options must be an object with at least a method; got ${describeValue(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw invalid(`the options must be an object with at least a method; got ${describeValue(options)}`);
   for (const key of Object.keys(options)) {
     if (!EXPORT_KEYS.includes(key)) throw invalid(`unknown option "${key}"; known options: ${EXPORT_KEYS.join(', ')}`);
   }
@@ -108,12 +109,15 @@ export function resolveExportOptions(options: ExportOptions): ResolvedExport {
 }
 
 /** The static input shape: `inputShape`, which must fit the declared one, or the declared one with a free batch axis of 1. */
-export function exportInputShape(inputName: string, declared: ReadonlyArray<number | null>, wanted: readonly number[] | undefined): number[] {
+export function exportInputShape(
+  inputName: string,
+  declared: ReadonlyArray<number | null>,
+  wanted: readonly number[] | undefined,
+): number[] {
   const shown = `[${declared.map((d) => d ?? '?').join(', ')}]`;
   if (wanted === undefined) {
     const shape = declared.map((d, axis) => d ?? (axis === 0 ? 1 : null));
-    const free = shape.findIndex((d) => d === null);
-    if (declared.length < 2 || free >= 0) {
+    if (declared.length < 2 || shape.includes(null)) {
       throw invalid(`input "${inputName}" has shape ${shown}; give inputShape with every dimension, batch axis first`);
     }
     return shape as number[];
@@ -141,5 +145,6 @@ export function checkBaseline(baseline: ResolvedOptions['baseline'], shape: read
       `baseline must be a float32 HostTensor of shape ${formatShape(shape.slice(1))} or ${formatShape(shape)}; got ${describeValue(baseline)}`,
     );
   }
-  if (!baseline.data.every(Number.isFinite)) throw new AttributionError('NON_FINITE_INPUT', 'exportAttributionModel: baseline holds a NaN or ±Infinity');
+  if (!baseline.data.every(Number.isFinite))
+    throw new AttributionError('NON_FINITE_INPUT', 'exportAttributionModel: baseline holds a NaN or ±Infinity');
 }

@@ -50,7 +50,10 @@ export function rowsInGraph(
   const baseline = baselineLiteral(emitter, options.baseline, shape);
   const span = emitter.node('Sub', [x, baseline.value], 1)[0]!;
   // α_k = k/m, rounded to float32 once (the engine computes the point in float64: rows differ in the last bit).
-  const alphas = emitter.literal(Array.from({ length: m }, (_, k) => (k + 1) / m), [1, m, ...ones]);
+  const alphas = emitter.literal(
+    Array.from({ length: m }, (_, k) => (k + 1) / m),
+    [1, m, ...ones],
+  );
   const steps = emitter.node('Mul', [emitter.reshape(span, perExampleShape(1)), alphas], 1)[0]!;
   const start = baseline.perExample ? emitter.reshape(baseline.value, [baseline.batch, 1, ...example]) : baseline.value;
   return { rows: flatRows(emitter.node('Add', [start, steps], 1)[0]!, m), perExample: m, inputs: [], span };
@@ -66,7 +69,13 @@ export function rowsInGraph(
  */
 function randomNoise(emitter: GraphEmitter, xPerExample: string, noiseShape: readonly number[], options: ResolvedOptions): string {
   const { sigma } = options;
-  const attributes = { dtype: { int: DataType.FLOAT }, shape: { ints: noiseShape }, seed: { float: options.seed }, mean: { float: 0 }, scale: { float: 1 } };
+  const attributes = {
+    dtype: { int: DataType.FLOAT },
+    shape: { ints: noiseShape },
+    seed: { float: options.seed },
+    mean: { float: 0 },
+    scale: { float: 1 },
+  };
   const z = emitter.node('RandomNormal', [], 1, attributes)[0]!;
   let sigmas = emitter.literal([sigma.value], [1]);
   if (sigma.kind === 'level') {

@@ -9,7 +9,8 @@ export function chooseByName<T extends { name: string }>(items: readonly T[], wa
   const names = items.map((item) => `"${item.name}"`).join(', ');
   if (wanted !== undefined) {
     const found = items.find((item) => item.name === wanted);
-    if (found === undefined) throw new AttributionError('UNSUPPORTED_MODEL', `the model has no ${what} "${wanted}"; its ${what}s are ${names}`);
+    if (found === undefined)
+      throw new AttributionError('UNSUPPORTED_MODEL', `the model has no ${what} "${wanted}"; its ${what}s are ${names}`);
     return found;
   }
   if (items.length !== 1) {
@@ -22,7 +23,11 @@ export function chooseByName<T extends { name: string }>(items: readonly T[], wa
 }
 
 /** The graph input explained and the output differentiated, by the `inputName` and `outputName` options. */
-export function chooseInputOutput(model: ModelProto, inputName?: string, outputName?: string): { input: ValueInfoProto; outputName: string } {
+export function chooseInputOutput(
+  model: ModelProto,
+  inputName?: string,
+  outputName?: string,
+): { input: ValueInfoProto; outputName: string } {
   const graph = model.graph!;
   const initializers = new Set(graph.initializer.map((t) => t.name));
   const inputs = graph.input.filter((input) => !initializers.has(input.name));
