@@ -25,6 +25,8 @@ import {
   TARGET_OUTPUT,
   type OnnxRuntimeModule,
 } from '../src/index.js';
+import { DataType } from '../src/model/data-type.js';
+import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
 import { parityModel, runExported, seededNoiseTensor, testInput, type Runtime } from './helpers/export-fixtures.js';
 
 const FIXTURES = ['mlp', 'cnn_bn', 'resnet_block', 'image_model'];
@@ -185,6 +187,13 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
     expect(maxAbsDifference(byLevel, byScale)).toBeLessThanOrEqual(1e-5 * magnitude);
     expect(maxAbsDifference(await run({ noiseScale: 0.2 * range, seed: 5 }), byScale)).toBe(0);
     expect(maxAbsDifference(await run({ noiseScale: 0.2 * range, seed: 6 }), byScale)).toBeGreaterThan(1e-3 * magnitude);
+    // onnxruntime-web (wasm) runs it too, and a fresh session repeats its draw there as well.
+    const web = ortWeb as unknown as Runtime;
+    const onWeb = async () =>
+      (await runExported(web, inGraph({ noiseScale: 0.3, seed: 5 }), { input: single }))[MAP_OUTPUT]!.data as Float32Array;
+    const first = await onWeb();
+    expect(first.every(Number.isFinite)).toBe(true);
+    expect(maxAbsDifference(await onWeb(), first)).toBe(0);
     // σ = 0: every row is the input, so SmoothGrad is the gradient.
     const gradient = exportAttributionModel(model, { method: 'gradient', inputShape: one });
     const exact = (await runExported(ort, gradient, { input: single }))[MAP_OUTPUT]!.data as Float32Array;
@@ -251,6 +260,13 @@ describe('exportAttributionModel refuses', () => {
       'INVALID_SHAPE',
       /inputShape \[2, 15\] does not fit input "input" of shape \[\?, 16\]/,
     );
+    const float16 = onnxBytes({
+      nodes: [node('Cast', ['x'], ['logits'], { to: { int: DataType.FLOAT } })],
+      inputs: [valueInfo('x', [1, 4], DataType.FLOAT16)],
+      outputs: [valueInfo('logits', [1, 4])],
+    });
+    const exportFloat16 = () => exportAttributionModel(float16, { method: 'gradient' });
+    expect(exportFloat16).toThrow(/input "x" is float16; an attribution model is exported for a float32 input/);
     refusal(
       { method: 'integrated_gradients', baseline: hostTensor(new Float32Array(3), [3]) },
       'INVALID_OPTION',

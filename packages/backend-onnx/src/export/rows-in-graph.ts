@@ -62,7 +62,8 @@ export function rowsInGraph(
 /**
  * ε = σ · z, z from ONNX's RandomNormal with the seed as its `seed`
  * attribute: σ = noiseScale, or noiseLevel · (max x_b − min x_b) per example
- * computed in the graph. z has scale 1 and σ multiplies it afterwards, since
+ * computed in the graph. RandomNormal rather than RandomNormalLike: the
+ * shape is static, so no tensor is needed to copy it from. z has scale 1 and σ multiplies it afterwards, since
  * onnxruntime-node aborts the process on a RandomNormal of scale 0. ONNX
  * Runtime's generator is not core's Philox, so these maps are not the
  * library's for the same seed.
