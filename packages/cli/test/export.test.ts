@@ -86,6 +86,15 @@ describe('saliency export', () => {
     expect(result.stderr).toMatch(/inputs: +\S+ float32 \[1, 1, 28, 28\], saliency\/target int64 \[1\]\n/);
   }, 180_000);
 
+  it('says how it is used with --help, and the main help points to it', () => {
+    const help = saliencyExport(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: saliency export MODEL --method NAME --out FILE/);
+    expect(help.stdout).toMatch(/--noise SOURCE +input \(default\)/);
+    const main = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', cwd: cliRoot, timeout: 120_000 });
+    expect(main.stdout).toMatch(/saliency export MODEL --method NAME --out FILE/);
+  }, 180_000);
+
   it('refuses with exit code 2 and a message naming what is wrong', () => {
     const cases: Array<[string[], RegExp]> = [
       [[mnist.onnx, '--method', 'vargrad'], /--out is required/],
