@@ -2,9 +2,11 @@
 # Installs the Debian packages the tests need besides npm's: PyTorch, torchvision
 # and onnx for Python, which export the ONNX test models and compute their
 # reference gradients, and Chromium (with its SwiftShader WebGL/WebGPU), which
-# runs the browser tests. Skips what is already there. Needs root (or sudo).
+# runs the browser tests, and ONNX's backend test data (libonnx-testdata), which
+# packages/backend-onnx's test/onnx-suite.test.ts runs through every rule it
+# has. Skips what is already there. Needs root (or sudo).
 set -euo pipefail
-packages=(python3-torch python3-torchvision python3-onnx chromium)
+packages=(python3-torch python3-torchvision python3-onnx chromium libonnx-testdata)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

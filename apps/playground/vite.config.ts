@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 import { exampleMnist } from './vite/example-mnist.js';
+import { minifyExceptTfjsWasm } from './vite/unminified-wasm-backend.js';
 
 /**
  * Cross-origin isolation lets onnxruntime-web and TF.js's wasm backend use
@@ -12,12 +13,13 @@ export const CROSS_ORIGIN_ISOLATION = {
 };
 
 export default defineConfig({
-  plugins: [exampleMnist(fileURLToPath(new URL('../../examples/mnist', import.meta.url)))],
+  plugins: [exampleMnist(fileURLToPath(new URL('../../examples/mnist', import.meta.url))), minifyExceptTfjsWasm()],
   server: { headers: CROSS_ORIGIN_ISOLATION },
   preview: { headers: CROSS_ORIGIN_ISOLATION },
   // Pre-bundling would move onnxruntime-web away from its .wasm files, which it
   // finds next to itself (`new URL(..., import.meta.url)`, which Vite's build handles).
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  // Minified by minifyExceptTfjsWasm: every chunk but TF.js's wasm backend's.
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096, minify: false },
   worker: { format: 'es' },
 });

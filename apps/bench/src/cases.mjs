@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIXTURE_MODELS = `${REPO_ROOT}packages/backend-onnx/test/fixtures/models/`;
+/** The parity fixtures (apps/parity/fixtures): ONNX and tfjs-layers from one PyTorch model. */
+export const PARITY_MODELS = `${REPO_ROOT}apps/parity/fixtures/models/`;
 
 /**
  * The fixture models. `onnxShape` is one example as the ONNX file (and
@@ -16,6 +18,9 @@ export const MODELS = {
   mlp: { onnxShape: [20], tfjsShape: [20] },
   cnn1d: { onnxShape: [12, 128], tfjsShape: [128, 12] },
   resnet18: { onnxShape: [3, 224, 224], tfjsShape: [224, 224, 3] },
+  // The parity fixture, MobileNet-style (depthwise-separable blocks, ReLU6),
+  // run at 64×64: traced at 16×16, it ends in a global average pool.
+  depthwise_separable: { onnxShape: [3, 64, 64], tfjsShape: [64, 64, 3], parity: true },
 };
 
 /** Our engines on CPU: backend and runtime. */
@@ -44,12 +49,17 @@ export const PROFILES = {
     timedN: [16],
   },
   default: {
-    timed: { mlp: CPU_ENGINES, cnn1d: CPU_ENGINES, resnet18: ['onnx-node', 'onnx-wasm'] },
+    timed: {
+      mlp: CPU_ENGINES,
+      cnn1d: CPU_ENGINES,
+      resnet18: ['onnx-node', 'onnx-wasm'],
+      depthwise_separable: ['onnx-node', 'onnx-wasm', 'tfjs-wasm'],
+    },
     memory: { mlp: CPU_ENGINES, cnn1d: CPU_ENGINES },
     timedN: TIMED_N,
   },
   full: {
-    timed: { mlp: CPU_ENGINES, cnn1d: CPU_ENGINES, resnet18: CPU_ENGINES },
+    timed: { mlp: CPU_ENGINES, cnn1d: CPU_ENGINES, resnet18: CPU_ENGINES, depthwise_separable: CPU_ENGINES },
     memory: { mlp: CPU_ENGINES, cnn1d: CPU_ENGINES, resnet18: ['onnx-node', 'onnx-wasm', 'tfjs-wasm'] },
     timedN: TIMED_N,
   },

@@ -5,6 +5,7 @@ import type { RgbaImage } from '@saliency/core/visualize';
 import { heatmap } from './heatmap.js';
 import { loadImage } from './image-input.js';
 import { RUNTIMES, loadModel, type ModelSource, type Runtime } from './runtimes.js';
+import { explainSeries, installSeriesInput, SERIES } from './series-view.js';
 
 const UPLOAD = 'upload';
 const ONNX_URL = `${EXAMPLE_URL}model/mnist.onnx`;
@@ -97,6 +98,9 @@ async function run(): Promise<void> {
   const library = runtimeLibrary(runtime);
   const settings = parsePreset(presetJson, library, 'preprocessing preset');
   const options = { numSamples: positiveInteger(numSamplesInput, 'Samples'), steps: positiveInteger(stepsInput, 'Steps') };
+  if (imageSelect.value === SERIES) {
+    return explainSeries({ method, options, load: async () => loadModel(await modelSource(runtime), runtime), status: showStatus });
+  }
 
   const image = await loadImage(imageSource());
   const preprocess = resolvePreprocess(settings, image, library);
@@ -123,6 +127,7 @@ async function run(): Promise<void> {
 }
 
 addOptions(imageSelect, [...DIGITS.map((d) => [d, d.replace(/^digits\//, '')] as const), [UPLOAD, 'Upload an image…']]);
+installSeriesInput(imageSelect);
 addOptions(methodSelect, METHOD_NAMES.map((name) => [name, name] as const));
 methodSelect.value = 'vargrad';
 addOptions(runtimeSelect, Object.entries(RUNTIMES));

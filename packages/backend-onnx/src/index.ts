@@ -7,3 +7,5 @@ export type { ExportOptions } from './export/export-options.js';
 export type { NoiseSource } from './export/rows-in-graph.js';
 export { NOISE_INPUT, TARGET_INPUT, MAP_OUTPUT, LOGITS_OUTPUT, TARGET_OUTPUT } from './export/export-names.js';
 export { EXPORTABLE_METHODS } from './export/rule-in-graph.js';
+export { DEFAULT_BUDGETS, type ModelBudgets } from './model/budgets.js';
+export { logitsDeviation, type LogitsDeviation } from './runtime/logits-deviation.js';

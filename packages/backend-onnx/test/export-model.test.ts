@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,8 +25,6 @@ import {
   TARGET_OUTPUT,
   type OnnxRuntimeModule,
 } from '../src/index.js';
-import { DataType } from '../src/model/data-type.js';
-import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
 import { parityModel, runExported, seededNoiseTensor, testInput, type Runtime } from './helpers/export-fixtures.js';
 
 const FIXTURES = ['mlp', 'cnn_bn', 'resnet_block', 'image_model'];
@@ -169,6 +167,26 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
     }
   });
 
+  it('float16 models (passes/upcast-float16.ts, as the backend) export with a float32 input and match the library', async () => {
+    const precision = new URL('./fixtures/precision/', import.meta.url);
+    for (const file of ['cnn_fp16.onnx', 'cnn_fp16_io32.onnx']) {
+      const bytes = new Uint8Array(readFileSync(new URL(file, precision)));
+      const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, bytes);
+      try {
+        const exported = exportAttributionModel(bytes, { method: 'vargrad_x_input', inputShape: shape, ...EXPORT_OPTIONS });
+        expect(exported.inputs[0]!.type).toBe('float32');
+        const library = await explain(backend, 'vargrad_x_input', x, OPTIONS);
+        const outputs = await runExported(ort, exported, {
+          [exported.inputs[0]!.name]: x.data,
+          [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+        });
+        expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
+      } finally {
+        await backend.dispose();
+      }
+    }
+  });
+
   it('in-graph noise: σ = noiseLevel · range per example, a fresh session repeats its seed, another seed differs', async () => {
     const one = [1, ...shape.slice(1)];
     const single = testInput(one);
@@ -260,13 +278,6 @@ describe('exportAttributionModel refuses', () => {
       'INVALID_SHAPE',
       /inputShape \[2, 15\] does not fit input "input" of shape \[\?, 16\]/,
     );
-    const float16 = onnxBytes({
-      nodes: [node('Cast', ['x'], ['logits'], { to: { int: DataType.FLOAT } })],
-      inputs: [valueInfo('x', [1, 4], DataType.FLOAT16)],
-      outputs: [valueInfo('logits', [1, 4])],
-    });
-    const exportFloat16 = () => exportAttributionModel(float16, { method: 'gradient' });
-    expect(exportFloat16).toThrow(/input "x" is float16; an attribution model is exported for a float32 input/);
     refusal(
       { method: 'integrated_gradients', baseline: hostTensor(new Float32Array(3), [3]) },
       'INVALID_OPTION',

@@ -235,10 +235,8 @@ describe('Pad', () => {
     checkGradient({ opType: 'Pad', opset: 13, inputs: [{ shape: [2, 3] }, int64([1, -1, 0, 2]), { shape: [] }] }));
   it('opset 18 with axes', () =>
     checkGradient({ opType: 'Pad', opset: 18, inputs: [{ shape: [2, 3, 4] }, int64([1, -1, 2, 0]), null, int64([-1, 0])] }));
-  it.each(['reflect', 'edge'])('refuses the gradient of mode %s', (mode) =>
-    expect(
-      checkGradient({ opType: 'Pad', opset: 13, attributes: { mode: { string: mode } }, inputs: [{ shape: [3, 3] }, int64([1, 1, 1, 1])] }),
-    ).rejects.toThrow(new RegExp(`gradient of mode "${mode}" is not implemented`)),
+  it.each(['reflect', 'edge'])('differentiates mode %s (more cases in pad-modes.test.ts)', (mode) =>
+    checkGradient({ opType: 'Pad', opset: 13, attributes: { mode: { string: mode } }, inputs: [{ shape: [3, 3] }, int64([1, 1, 1, 1])] }),
   );
   it('refuses an unknown mode', () =>
     expect(

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { withKernels } from './temporary-kernels.js';
 
 /**
  * TF.js's fused convolutions — what tfjs-layers and converted graphs run for a
@@ -12,7 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * instead: TF.js drops the gradient of any operand that does not depend on
  * the input, so no result reads it.
  */
-const FILTER_GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter'] as const;
+export const FILTER_GRADIENT_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter'] as const;
 
 interface BackendWithOutputs {
   makeTensorInfo?(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
@@ -34,19 +35,8 @@ const unusedFilterGradient: tf.KernelFunc = ({ backend, attrs }) => {
  * before (or nothing), also when it throws.
  */
 export function withoutFilterGradients<T>(compute: () => T): T {
-  const backendName = tf.getBackend();
-  const previous = FILTER_GRADIENT_KERNELS.map((kernelName) => tf.getKernel(kernelName, backendName));
-  FILTER_GRADIENT_KERNELS.forEach((kernelName, index) => {
-    if (previous[index] !== undefined) tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({ kernelName, backendName, kernelFunc: unusedFilterGradient });
-  });
-  try {
-    return compute();
-  } finally {
-    FILTER_GRADIENT_KERNELS.forEach((kernelName, index) => {
-      tf.unregisterKernel(kernelName, backendName);
-      const config = previous[index];
-      if (config !== undefined) tf.registerKernel(config);
-    });
-  }
+  return withKernels(
+    FILTER_GRADIENT_KERNELS.map((kernelName) => ({ kernelName, kernelFunc: unusedFilterGradient })),
+    compute,
+  );
 }

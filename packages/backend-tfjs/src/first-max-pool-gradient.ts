@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { scatterStrided } from './strided-scatter.js';
 
 /** The attributes of TF.js's `MaxPool` kernel (NHWC, no dilation). */
 export interface MaxPoolAttrs {
@@ -73,42 +74,4 @@ export function firstMaxPoolGradient(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tens
     }
     return tf.slice(dxPadded, [0, padInfo.top, padInfo.left, 0], [n, h, w, c]) as tf.Tensor4D;
   });
-}
-
-/**
- * Places `v[n, i, j, c]` at `[n, a + i·sh, b + j·sw, c]` of a zero tensor of
- * shape `[N, height, width, C]`: the adjoint of the strided slice above. Kept
- * to rank-4 pads and reshapes, which every backend has.
- */
-function scatterStrided(
-  v: tf.Tensor,
-  a: number,
-  b: number,
-  strideHeight: number,
-  strideWidth: number,
-  height: number,
-  width: number,
-): tf.Tensor {
-  const [n, oh, ow, c] = v.shape as [number, number, number, number];
-  let spread = v;
-  if (strideHeight > 1) {
-    spread = tf.reshape(spread, [n, oh, 1, ow * c]);
-    spread = tf.pad(spread, [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0]]);
-    spread = tf.reshape(spread, [n, oh * strideHeight, ow, c]);
-    spread = tf.slice(spread, [0, 0, 0, 0], [n, (oh - 1) * strideHeight + 1, ow, c]);
-  }
-  const rows = (oh - 1) * strideHeight + 1;
-  if (strideWidth > 1) {
-    spread = tf.reshape(spread, [n * rows, ow, 1, c]);
-    spread = tf.pad(spread, [[0, 0], [0, 0], [0, strideWidth - 1], [0, 0]]);
-    spread = tf.reshape(spread, [n, rows, ow * strideWidth, c]);
-    spread = tf.slice(spread, [0, 0, 0, 0], [n, rows, (ow - 1) * strideWidth + 1, c]);
-  }
-  const cols = (ow - 1) * strideWidth + 1;
-  return tf.pad(spread, [
-    [0, 0],
-    [a, height - a - rows],
-    [b, width - b - cols],
-    [0, 0],
-  ]);
 }

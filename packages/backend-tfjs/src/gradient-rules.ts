@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { firstMaxPoolGradient, type MaxPoolAttrs } from './first-max-pool-gradient.js';
+import { stridedSliceGradient, type StridedSliceAttrs } from './strided-slice-gradient.js';
 
 /**
  * Gradients that settle the ties and kinks of the method contract the same way
@@ -9,6 +10,11 @@ import { firstMaxPoolGradient, type MaxPoolAttrs } from './first-max-pool-gradie
  *   element in row-major order (TF.js's webgl and webgpu kernels pick the last
  *   one; its wasm kernel in 4.22 loses the gradient of most tied windows).
  * - `Abs`: d|x|/dx = sign(x), so 0 at x = 0 (TF.js's own gives −1 there).
+ *
+ * and one TF.js lacks on every backend:
+ *
+ * - `StridedSlice`: converted graphs slice tensors with it (TF.js 4.22
+ *   registers no gradient for it).
  */
 const RULES: readonly tf.GradConfig[] = [
   {
@@ -28,7 +34,18 @@ const RULES: readonly tf.GradConfig[] = [
       return { x: () => tf.mul(dy as tf.Tensor, tf.sign(tf.cast(x, 'float32'))) };
     },
   },
+  {
+    kernelName: 'StridedSlice',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      return { x: () => stridedSliceGradient(dy as tf.Tensor, x.shape, attrs as unknown as StridedSliceAttrs) };
+    },
+  },
 ];
+
+/** The kernels whose gradients the rules above replace, on every backend. */
+export const RULE_KERNEL_NAMES: readonly string[] = RULES.map(({ kernelName }) => kernelName);
 
 /**
  * Runs `compute` with the rules above registered, then puts back whatever was

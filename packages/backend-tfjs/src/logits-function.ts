@@ -41,13 +41,21 @@ const SIGMOID_ACTIVATION = 'sigmoid';
 const SIGMOID_OP = 'Sigmoid';
 const PASS_THROUGH_OPS = new Set(['Identity', 'IdentityN', 'StopGradient', 'Snapshot']);
 
-/** Builds the function the backend differentiates from any accepted model. */
-export function logitsFunction(model: TfjsModel, softmax: SoftmaxHandling): LogitsFunction {
+/**
+ * Builds the function the backend differentiates from any accepted model.
+ * `outputName` picks one output of a model with several (a LayersModel's
+ * output tensor or layer name; a GraphModel's node, which may be any node of
+ * its graph), as the ONNX backend's option of that name does.
+ */
+export function logitsFunction(model: TfjsModel, softmax: SoftmaxHandling, outputName?: string): LogitsFunction {
   if (typeof model === 'function') {
+    if (outputName !== undefined) {
+      throw new AttributionError('INVALID_OPTION', 'createTfjsBackend: outputName applies to a LayersModel or GraphModel, not to a function');
+    }
     return { run: model, inputShape: undefined, description: 'function' };
   }
-  if (isLayersModel(model)) return layersModelLogits(model, softmax);
-  if (isGraphModel(model)) return graphModelLogits(model, softmax);
+  if (isLayersModel(model)) return layersModelLogits(model, softmax, outputName);
+  if (isGraphModel(model)) return graphModelLogits(model, softmax, outputName);
   throw new TypeError(
     'createTfjsBackend: the model must be a tf.LayersModel, a tf.GraphModel or a function (x: tf.Tensor) => tf.Tensor',
   );
@@ -110,13 +118,20 @@ function unstrippable(where: string): AttributionError {
   );
 }
 
-function layersModelLogits(model: LayersModelLike, softmax: SoftmaxHandling): LogitsFunction {
+function layersModelLogits(model: LayersModelLike, softmax: SoftmaxHandling, outputName?: string): LogitsFunction {
   const input = single(model.inputs, 'input', 'LayersModel');
-  const output = single(model.outputs, 'output', 'LayersModel');
+  const output = outputName === undefined ? single(model.outputs, 'output', 'LayersModel') : namedOutput(model, outputName);
   const inputShape = input.shape;
   const modelName = `LayersModel ${model.name}`;
 
   const last = output.sourceLayer;
+  if (outputName !== undefined && (softmax === 'keep' || !layerEndsInProbabilityHead(last, output.shape.length))) {
+    return {
+      run: (x) => evaluateSymbolic(output, input, x, new Map()),
+      inputShape,
+      description: `${modelName} output ${output.name}`,
+    };
+  }
   if (softmax === 'keep' || !layerEndsInProbabilityHead(last, output.shape.length)) {
     return {
       run: (x) => asTensor(model.apply(x, { training: false }), modelName),
@@ -150,6 +165,19 @@ function layersModelLogits(model: LayersModelLike, softmax: SoftmaxHandling): Lo
     };
   }
   throw unstrippable(`layer ${last.name} (${className})`);
+}
+
+/** The output of a LayersModel named by its tensor name or its layer's name. */
+function namedOutput(model: LayersModelLike, outputName: string): SymbolicTensorLike {
+  const output = model.outputs.find((o) => o.name === outputName || o.sourceLayer.name === outputName);
+  if (output === undefined) {
+    throw new AttributionError(
+      'INVALID_OPTION',
+      `createTfjsBackend: the LayersModel has no output named ${JSON.stringify(outputName)}; ` +
+        `its outputs are ${model.outputs.map((o) => `${o.name} (layer ${o.sourceLayer.name}, shape [${o.shape.map((d) => d ?? 'any').join(', ')}])`).join(', ')}`,
+    );
+  }
+  return output;
 }
 
 /**
@@ -191,17 +219,14 @@ interface GraphNodeLike {
   readonly inputs: readonly GraphNodeLike[];
 }
 
-/**
- * The node that produces the GraphModel's output. tfjs-converter keeps its
- * graph on a private `executor`; if a future version moves it, the output op
- * is unknown and the model is run as it is.
- */
-function graphOutputNode(model: GraphModelLike): GraphNodeLike | undefined {
-  const executor = (model as unknown as { executor?: { graph?: { outputs?: unknown } } }).executor;
-  const outputs = executor?.graph?.outputs;
-  if (!Array.isArray(outputs) || outputs.length !== 1) return undefined;
-  const node = outputs[0] as Partial<GraphNodeLike>;
-  if (typeof node.op !== 'string' || !Array.isArray(node.inputs) || !Array.isArray(node.inputNames)) return undefined;
+/** tfjs-converter's graph, kept on a private `executor`; undefined if a future version moves it. */
+function graphOf(model: GraphModelLike): { outputs?: unknown; nodes?: Record<string, unknown> } | undefined {
+  return (model as unknown as { executor?: { graph?: { outputs?: unknown; nodes?: Record<string, unknown> } } }).executor?.graph;
+}
+
+function asGraphNode(value: unknown): GraphNodeLike | undefined {
+  const node = value as Partial<GraphNodeLike> | undefined;
+  if (typeof node?.op !== 'string' || !Array.isArray(node.inputs) || !Array.isArray(node.inputNames)) return undefined;
   return node as GraphNodeLike;
 }
 
@@ -210,17 +235,41 @@ function graphOutputRank(model: GraphModelLike): number | undefined {
   return model.outputs[0]?.shape?.length;
 }
 
-function graphModelLogits(model: GraphModelLike, softmax: SoftmaxHandling): LogitsFunction {
+/**
+ * The node that produces the GraphModel's output (or the node `outputName`).
+ * If the graph cannot be read, the output op is unknown and the model is run
+ * as it is.
+ */
+function graphOutputNode(model: GraphModelLike, outputName: string | undefined): GraphNodeLike | undefined {
+  const graph = graphOf(model);
+  if (outputName !== undefined) return asGraphNode(graph?.nodes?.[outputName]);
+  const outputs = graph?.outputs;
+  if (!Array.isArray(outputs) || outputs.length !== 1) return undefined;
+  return asGraphNode(outputs[0]);
+}
+
+function graphModelLogits(model: GraphModelLike, softmax: SoftmaxHandling, outputName?: string): LogitsFunction {
   const input = single(model.inputs, 'input', 'GraphModel');
-  single(model.outputs, 'output', 'GraphModel');
+  if (outputName === undefined) single(model.outputs, 'output', 'GraphModel');
+  // A tensor name "node:0" names output 0 of the node.
+  const nodeName = outputName?.replace(/:0$/, '');
+  const nodes = graphOf(model)?.nodes;
+  if (nodeName !== undefined && nodes !== undefined && !(nodeName in nodes)) {
+    throw new AttributionError(
+      'INVALID_OPTION',
+      `createTfjsBackend: the GraphModel has no node named ${JSON.stringify(outputName)}; its outputs are ` +
+        `${model.outputs.map((o) => `${o.name} [${o.shape?.join(', ') ?? '?'}]`).join(', ')}, and any node of its graph may be named`,
+    );
+  }
   // GraphModel shapes write an unknown size as -1.
   const inputShape = input.shape?.map((d) => (d < 0 ? null : d));
   const runTo = (name: string | undefined): ModelFunction => (x) => asTensor(model.execute(x, name), 'GraphModel');
+  const described = nodeName === undefined ? 'GraphModel' : `GraphModel output ${nodeName}`;
 
-  let node = softmax === 'strip' ? graphOutputNode(model) : undefined;
+  let node = softmax === 'strip' ? graphOutputNode(model, nodeName) : undefined;
   while (node !== undefined && PASS_THROUGH_OPS.has(node.op) && node.inputs.length >= 1) node = node.inputs[0];
-  if (node === undefined || !(SOFTMAX_OPS.has(node.op) || (node.op === SIGMOID_OP && (graphOutputRank(model) ?? 2) === 2))) {
-    return { run: runTo(undefined), inputShape, description: 'GraphModel' };
+  if (node === undefined || !(SOFTMAX_OPS.has(node.op) || (node.op === SIGMOID_OP && ((nodeName === undefined ? graphOutputRank(model) : undefined) ?? 2) === 2))) {
+    return { run: runTo(nodeName), inputShape, description: described };
   }
   const logitsName = node.inputNames.find((name) => !name.startsWith('^'));
   if (logitsName === undefined) throw unstrippable(`node ${node.name} (${node.op})`);

@@ -13,8 +13,7 @@ import {
   type GradientMoments,
   type HostTensor,
 } from '@saliency/core';
-import { withoutFilterGradients } from './discarded-filter-gradients.js';
-import { withGradientRules } from './gradient-rules.js';
+import { withGradientPass } from './gradient-pass.js';
 import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
 import { logitsFunction, type LogitsFunction, type SoftmaxHandling } from './logits-function.js';
 import type { TfjsModel } from './model-types.js';
@@ -27,6 +26,12 @@ export interface TfjsBackendOptions {
    * probabilities. A plain function is always taken as it is.
    */
   readonly softmax?: SoftmaxHandling;
+  /**
+   * The output explained, for a model with several: a LayersModel's output
+   * (tensor or layer name) or any node of a GraphModel (e.g. the logits node
+   * before a softmax, or one head of several). Must give logits `[R, K]`.
+   */
+  readonly outputName?: string;
 }
 
 /**
@@ -59,7 +64,7 @@ export class TfjsBackend implements GradientBackend {
   constructor(model: TfjsModel, options: TfjsBackendOptions = {}) {
     const softmax = softmaxOption('createTfjsBackend', options.softmax);
     assertGradientsRegistered();
-    this.#model = logitsFunction(model, softmax);
+    this.#model = logitsFunction(model, softmax, options.outputName);
     this.#filtersAreWeights = typeof model !== 'function';
   }
 
@@ -154,7 +159,7 @@ export class TfjsBackend implements GradientBackend {
     };
     try {
       const differentiate = () => tf.tidy(() => reduce(tf.grad(objective)(tf.tensor(x.data, [...x.shape], 'float32'))));
-      return withGradientRules(() => (this.#filtersAreWeights ? withoutFilterGradients(differentiate) : differentiate()));
+      return withGradientPass(this.#filtersAreWeights, differentiate);
     } catch (error) {
       disposeAbandonedTape();
       throw this.#modelFailed(explainMissingGradient(error), 'the input gradients', x.shape);

@@ -5,6 +5,7 @@ import { CliError } from './errors.js';
 import { CLI_RUNTIME_IDS, type CliRuntimeId } from './load-model.js';
 import type { PreprocessFlags } from './preset.js';
 import type { RunOptions } from './run.js';
+import { PLOT_KINDS, type SeriesFlags } from './series-plot.js';
 
 export const USAGE = `Usage: saliency --model MODEL --input INPUT [options]
        saliency export MODEL --method NAME --out FILE [options]   (see saliency export --help)
@@ -16,7 +17,8 @@ Model and input:
   --model PATH           model.onnx, or a TF.js model.json or its directory
   --backend ID           runtime: onnx-node (default for .onnx), onnx-wasm, tfjs-wasm (default for TF.js), tfjs-cpu
   --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
-                         shape as the model takes it without the batch axis, e.g. [12, 128])
+                         shape as the model takes it without the batch axis (or with one of 1),
+                         e.g. [12, 256] for a 12-lead ECG)
 
 Method (see @saliency/core):
   --method NAME          e.g. vargrad (default), vargrad_x_sign, smoothgrad_x_input, integrated_gradients
@@ -41,13 +43,24 @@ Image preprocessing (a --preset JSON file, flags win over it):
   --channel-order O      RGB (default) or BGR
 
 Output:
-  --out PATH             heatmap PNG
-  --overlay PATH         heatmap over the input image, PNG
+  --out PATH             heatmap PNG; for a time series its plot, .png or .svg
+  --overlay PATH         heatmap over the input image, PNG; for a time series the signal drawn
+                         over its attribution, .png or .svg
   --alpha A              heatmap strength in the overlay, 0–1 (default 0.5)
   --raw PATH             the raw map, .npy or .json
   --colormap C           auto (default: sequential for vargrad and smoothgrad_squared, diverging
                          otherwise), diverging, sequential
   --aggregate A          channels to one value per pixel: sum (default), mean, max-abs
+
+Time series (a .npy --input of shape [time] or [channels, time]):
+  --plot P               series (default for such inputs: one lane per channel, 1600 px wide)
+                         or image (the map as a 2-D heatmap)
+  --channel-names LIST   lane names, comma-separated, e.g. I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6
+                         (default 1, 2, ...; written at each lane's left)
+  --time-axis A          last (default: [channels, time]) or first (the model takes [time, channels])
+  --color-scale S        shared (default: lanes compare) or per-channel
+  --plot-width W         picture width in pixels (default 1600; SVG labels take 56 of it)
+  --lane-height H        pixels per channel (default 80)
 
   -h, --help             this text
 `;
@@ -82,6 +95,12 @@ const OPTIONS = {
   raw: { type: 'string' },
   colormap: { type: 'string' },
   aggregate: { type: 'string' },
+  plot: { type: 'string' },
+  'channel-names': { type: 'string' },
+  'time-axis': { type: 'string' },
+  'color-scale': { type: 'string' },
+  'plot-width': { type: 'string' },
+  'lane-height': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -148,6 +167,7 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
   const samples = v['num-samples'] ?? v.samples;
   const alpha = v.alpha === undefined ? undefined : number('alpha', v.alpha);
   if (alpha !== undefined && !(alpha >= 0 && alpha <= 1)) throw new CliError(`--alpha must be in [0, 1]; got "${v.alpha}"`);
+  const series = seriesFlags(v);
   const optional = <K extends string, T>(key: K, value: T | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: T }));
   return {
     model: v.model!,
@@ -169,6 +189,23 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     ...optional('preset', v.preset),
     ...optional('alpha', alpha),
     ...optional('colormap', v.colormap === undefined ? undefined : oneOf('colormap', v.colormap, ['auto', 'diverging', 'sequential'] as const)),
+    ...optional('series', Object.keys(series).length === 0 ? undefined : series),
     ...optional('aggregate', v.aggregate === undefined ? undefined : oneOf<Aggregation>('aggregate', v.aggregate, AGGREGATIONS)),
   };
+}
+
+/** The time-series flags, checked. */
+function seriesFlags(v: { plot?: string; 'channel-names'?: string; 'time-axis'?: string; 'color-scale'?: string; 'plot-width'?: string; 'lane-height'?: string }): SeriesFlags {
+  const flags: { -readonly [K in keyof SeriesFlags]: SeriesFlags[K] } = {};
+  if (v.plot !== undefined) flags.plot = oneOf('plot', v.plot, PLOT_KINDS);
+  if (v['time-axis'] !== undefined) flags.timeAxis = oneOf('time-axis', v['time-axis'], ['last', 'first'] as const);
+  if (v['color-scale'] !== undefined) flags.colorScale = oneOf('color-scale', v['color-scale'], ['shared', 'per-channel'] as const);
+  if (v['plot-width'] !== undefined) flags.plotWidth = integer('plot-width', v['plot-width'], 100);
+  if (v['lane-height'] !== undefined) flags.laneHeight = integer('lane-height', v['lane-height'], 8);
+  if (v['channel-names'] !== undefined) {
+    const names = v['channel-names'].split(',').map((name) => name.trim());
+    if (names.some((name) => name === '')) throw new CliError(`--channel-names has an empty name in "${v['channel-names']}"; give comma-separated names, e.g. I,II,III`);
+    flags.channelNames = names;
+  }
+  return flags;
 }

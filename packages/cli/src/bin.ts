@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 import { parseCommandLine, USAGE } from './args.js';
-import { CliError } from './errors.js';
+import { AttributionError } from '@saliency/core';
+import { cliErrorOf, CliError } from './errors.js';
 import { exportCommand } from './export.js';
 import { run } from './run.js';
 
 /**
  * The `saliency` command. Exit codes: 0 done; 2 refused input (bad flag,
  * missing file, unknown method, target out of range, input the model does not
- * take); 1 a failure while working.
+ * take, a model file that is invalid, unsupported or over a budget); 1 a
+ * failure while working. Every refusal is one line.
  */
 async function main(args: readonly string[]): Promise<number> {
   if (args[0] === 'export') {
@@ -30,9 +32,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof CliError) {
-      process.stderr.write(`saliency: ${error.message}\n`);
-      process.exitCode = error.exitCode;
+    const refusal = error instanceof AttributionError ? cliErrorOf(error) : error;
+    if (refusal instanceof CliError) {
+      process.stderr.write(`saliency: ${refusal.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      process.exitCode = refusal.exitCode;
     } else {
       process.stderr.write(`saliency: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 1;

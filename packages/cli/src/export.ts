@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AttributionError } from '@saliency/core';
 import { integer, number, oneOf, positive } from './args.js';
-import { CliError } from './errors.js';
+import { CliError, cliErrorOf } from './errors.js';
 import { readUserFile } from './user-file.js';
 
 export const EXPORT_USAGE = `Usage: saliency export MODEL --method NAME --out FILE [options]
@@ -111,7 +111,7 @@ export async function exportCommand(
   try {
     exported = exportAttributionModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
   } catch (error) {
-    if (error instanceof AttributionError) throw new CliError(`cannot export: ${error.message}`, 2);
+    if (error instanceof AttributionError) throw cliErrorOf(error, `cannot export: ${error.message}`);
     throw error;
   }
   await mkdir(dirname(v.out), { recursive: true });

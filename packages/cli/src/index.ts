@@ -2,6 +2,7 @@ export { run, suggestFlags, type RunOptions, type RunIO, type RunResult } from '
 export { parseCommandLine, USAGE } from './args.js';
 export { CliError } from './errors.js';
 export { readNpy, writeNpy, type NpyArray } from './npy.js';
+export { choosePlot, seriesPlots, PLOT_KINDS, type PlotKind, type SeriesFlags } from './series-plot.js';
 export { decodeImage, encodePng } from './image-io.js';
 export { readPreset, describePreprocess, type PreprocessFlags } from './preset.js';
 export { loadModel, modelFormatOf, defaultRuntime, CLI_RUNTIME_IDS, type CliRuntimeId, type ModelFormat, type LoadedModel } from './load-model.js';

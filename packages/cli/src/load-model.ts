@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runtimeLibrary, type GradientBackend, type RuntimeId, type RuntimeLibrary } from '@saliency/core';
-import { CliError } from './errors.js';
+import { AttributionError, runtimeLibrary, type GradientBackend, type RuntimeId, type RuntimeLibrary } from '@saliency/core';
+import { cliErrorOf, CliError } from './errors.js';
 
 /** Which kind of model a file is, and so which runtime library runs it. */
 export type ModelFormat = RuntimeLibrary;
@@ -51,7 +51,16 @@ export async function loadModel(file: string, format: ModelFormat, kind: CliRunt
       `--backend ${kind} cannot run a${format === 'onnx' ? 'n ONNX' : ' TF.js'} model; use ${CLI_RUNTIME_IDS.filter((k) => runtimeLibrary(k) === format).join(' or ')}`,
     );
   }
-  return format === 'onnx' ? loadOnnx(file, kind) : loadTfjs(file, kind);
+  try {
+    return await (format === 'onnx' ? loadOnnx(file, kind) : loadTfjs(file, kind));
+  } catch (error) {
+    // A model file is input: whatever is wrong with it is one line naming the file, with the library's error as `cause`.
+    if (error instanceof CliError) throw error;
+    if (error instanceof AttributionError) throw cliErrorOf(error, `--model ${file}: ${error.message}`);
+    // TF.js's own refusals of a model.json (a topology it cannot build) are plain errors.
+    if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js could not load it: ${error instanceof Error ? error.message : String(error)}`, 2, { cause: error });
+    throw error;
+  }
 }
 
 async function loadOnnx(file: string, kind: CliRuntimeId): Promise<LoadedModel> {
@@ -71,7 +80,12 @@ async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> 
   if (kind === 'tfjs-wasm') await import('@tensorflow/tfjs-backend-wasm');
   await tf.setBackend(kind === 'tfjs-wasm' ? 'wasm' : 'cpu');
   await tf.ready();
-  const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw new CliError(`--model: ${file} is not valid JSON (${(error as Error).message})`, 2, { cause: error });
+  }
   const { modelArtifacts } = await import('@saliency/backend-tfjs');
   const handler = fileHandler(file, json, modelArtifacts);
   const isGraph = json.format === 'graph-model' || (json.modelTopology as { node?: unknown } | undefined)?.node !== undefined;

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { AttributionError, explain, formatShape, hostTensor, isSignedMethod, parseMethodName, type AttributionOptions, type HostTensor } from '@saliency/core';
 import { aggregateChannels, overlay as blend, renderHeatmap, type Aggregation, type ChannelLayout, type ColormapKind, type RgbaImage } from '@saliency/core/visualize';
-import { CliError } from './errors.js';
+import { cliErrorOf, CliError } from './errors.js';
 import { decodeImage, encodePng } from './image-io.js';
 import { imageToTensor, resolvePreprocess, type Preprocess } from '@saliency/core/preprocess';
 import { defaultRuntime, loadModel, modelFormatOf, type CliRuntimeId, type LoadedModel } from './load-model.js';
@@ -10,11 +10,12 @@ import { readNpy, writeNpy } from './npy.js';
 import { asUsageError, describePreprocess, readPreset, type PreprocessFlags } from './preset.js';
 import { createProgressBar, type ProgressStream } from './progress.js';
 import { readUserFile } from './user-file.js';
+import { choosePlot, seriesPlots, type PlotKind, type SeriesFlags } from './series-plot.js';
 
 /** Everything one run needs, as parsed from the command line. */
 export interface RunOptions {
   readonly model: string;
-  /** A PNG or JPEG image, or a preprocessed tensor as `.npy` (without its batch axis). */
+  /** A PNG or JPEG image, or a preprocessed tensor as `.npy` (without its batch axis, or with one of size 1). */
   readonly input: string;
   readonly method: string;
   readonly target?: number;
@@ -28,10 +29,12 @@ export interface RunOptions {
   readonly backend?: CliRuntimeId;
   /** Noise samples `[N, ...input shape]` as `.npy`, instead of the seeded generator. */
   readonly noise?: string;
-  /** Heatmap PNG. */
+  /** Heatmap PNG; for a time series the plot of the map, PNG or SVG. */
   readonly out?: string;
-  /** Heatmap blended over the (resized) input image, PNG. */
+  /** Heatmap blended over the (resized) input image, PNG; for a time series the signal over its map, PNG or SVG. */
   readonly overlay?: string;
+  /** How a time series is drawn (see series-plot.ts). */
+  readonly series?: SeriesFlags;
   /** The raw map, `.npy` or `.json` (`{ shape, data }`). */
   readonly raw?: string;
   readonly preset?: string;
@@ -53,7 +56,7 @@ export interface RunResult {
   /** The model input, batch axis included. */
   readonly input: HostTensor;
   readonly map: HostTensor;
-  /** The coloured map, when the map can be drawn (images and maps of ≤ 3 axes). */
+  /** The coloured map of the image plot, when the map can be drawn (≤ 3 axes); undefined for the series plot. */
   readonly heatmap: RgbaImage | undefined;
   readonly preprocess: Preprocess | undefined;
   /** The runtime id the map was computed on (`GradientBackend.name`), e.g. `onnx-node`. */
@@ -92,8 +95,8 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
   if (options.out === undefined && options.raw === undefined && options.overlay === undefined) {
     throw new CliError('nothing to write: give --out heatmap.png, --overlay overlay.png and/or --raw map.npy|map.json');
   }
-  requireExtension('--out', options.out, ['.png']);
-  requireExtension('--overlay', options.overlay, ['.png']);
+  requireExtension('--out', options.out, ['.png', '.svg']);
+  requireExtension('--overlay', options.overlay, ['.png', '.svg']);
   requireExtension('--raw', options.raw, ['.npy', '.json']);
 
   const { format, file } = await modelFormatOf(options.model);
@@ -102,9 +105,10 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
   let x: HostTensor;
   let preprocess: Preprocess | undefined;
   let resized: RgbaImage | undefined;
+  let npyShape: number[] | undefined;
   if (isTensorInput) {
-    if (options.overlay !== undefined) throw new CliError('--overlay needs an image --input (PNG or JPEG), not a tensor');
     const array = readNpy(inputBytes, `--input ${options.input}`);
+    npyShape = array.shape;
     x = hostTensor(array.data, [1, ...array.shape]);
   } else {
     const image = decodeImage(inputBytes, `--input ${options.input}`);
@@ -121,13 +125,19 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     noise = hostTensor(array.data, array.shape);
   }
   const channelLayout: ChannelLayout = (preprocess?.layout ?? options.preprocess?.layout ?? 'NCHW') === 'NCHW' ? 'CHW' : 'HWC';
-  const drawable = drawableShape(x.shape, channelLayout);
-  if (drawable === undefined && (options.out !== undefined || options.overlay !== undefined)) {
-    throw new CliError(`the input ${formatShape(x.shape)} has more than 3 axes besides the batch; its map cannot be drawn: write it with --raw only`);
-  }
 
   const model = await loadModel(file, format, options.backend ?? defaultRuntime(format));
   try {
+    // A .npy that already has the model's rank brings its own batch axis (of 1).
+    if (npyShape !== undefined && npyShape[0] === 1 && model.inputShape?.length === npyShape.length) x = hostTensor(x.data, npyShape);
+    const plot: PlotKind = choosePlot(options.series ?? {}, x, isTensorInput, options.out, options.overlay);
+    if (plot === 'image' && isTensorInput && options.overlay !== undefined) {
+      throw new CliError('--overlay needs an image --input (PNG or JPEG), or a time series .npy drawn with --plot series');
+    }
+    const drawable = drawableShape(x.shape, channelLayout);
+    if (plot === 'image' && drawable === undefined && (options.out !== undefined || options.overlay !== undefined)) {
+      throw new CliError(`the input ${formatShape(x.shape)} has more than 3 axes besides the batch; its map cannot be drawn: write it with --raw only`);
+    }
     checkShape(model, x, options, preprocess);
     const bar = createProgressBar(io.stderr, options.method);
     const explainOptions: AttributionOptions = {
@@ -145,20 +155,22 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     try {
       map = await explain(model.backend, options.method, x, explainOptions);
     } catch (error) {
-      if (error instanceof AttributionError) throw new CliError(explainMessage(error), 2);
+      if (error instanceof AttributionError) throw cliErrorOf(error, explainMessage(error));
       throw error;
     } finally {
       bar.finish();
     }
 
     let heatmap: RgbaImage | undefined;
-    if (drawable !== undefined) {
-      const colormap = options.colormap === undefined || options.colormap === 'auto' ? (isSignedMethod(options.method) ? 'diverging' : 'sequential') : options.colormap;
+    const colormap = options.colormap === undefined || options.colormap === 'auto' ? (isSignedMethod(options.method) ? 'diverging' : 'sequential') : options.colormap;
+    if (plot === 'series') {
+      for (const { path, bytes } of seriesPlots(options.series ?? {}, x, map, colormap, options.alpha, options)) await writeOutput(path, bytes);
+    } else if (drawable !== undefined) {
       const map2d = aggregateChannels(map.data, drawable.shape, drawable.layout, options.aggregate ?? 'sum');
       heatmap = renderHeatmap(map2d, { colormap });
     }
-    if (options.out !== undefined) await writeOutput(options.out, encodePng(heatmap!));
-    if (options.overlay !== undefined) await writeOutput(options.overlay, encodePng(blend(resized!, heatmap!, options.alpha ?? 0.5)));
+    if (plot === 'image' && options.out !== undefined) await writeOutput(options.out, encodePng(heatmap!));
+    if (plot === 'image' && options.overlay !== undefined) await writeOutput(options.overlay, encodePng(blend(resized!, heatmap!, options.alpha ?? 0.5)));
     if (options.raw !== undefined) {
       const bytes = options.raw.toLowerCase().endsWith('.npy')
         ? writeNpy(map.data, map.shape)

@@ -14,6 +14,13 @@ export const mnist = {
   digit: (name: string) => `${repoRoot}examples/mnist/digits/${name}.png`,
 };
 
+/** The bundled time-series example (examples/ecg): a 1-D CNN on synthetic 12-lead ECGs, input [batch, 12, 256]. */
+export const ecg = {
+  onnx: `${repoRoot}examples/ecg/model/ecg.onnx`,
+  record: (name: 'normal' | 'anterior-ste' | 'inferior-ste') => `${repoRoot}examples/ecg/records/${name}.npy`,
+  leads: ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'],
+};
+
 /** Runs `node dist/bin.js ...args` with stdout and stderr as pipes. */
 export function saliency(args: readonly string[]) {
   const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: cliRoot });

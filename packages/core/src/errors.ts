@@ -10,6 +10,10 @@ export type AttributionErrorCode =
   | 'INVALID_SHAPE'
   | 'BACKEND_OUTPUT'
   | 'UNSUPPORTED_MODEL'
+  /** The model file contradicts itself: a tensor's declared shape and type against the bytes it holds, an external-data range outside its file. */
+  | 'INVALID_MODEL'
+  /** The model would need more than a budget allows (a folded constant, an activation, its node count or subgraph depth); the message names the budget and its option. */
+  | 'MODEL_TOO_LARGE'
   /** The model itself threw while a backend ran it; `cause` holds its error. */
   | 'MODEL_FAILED'
   | 'DISPOSED'

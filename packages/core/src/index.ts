@@ -1,5 +1,6 @@
 export { type HostTensor, hostTensor, sizeOf, formatShape } from './tensor.js';
 export { AttributionError, describeValue, type AttributionErrorCode } from './errors.js';
+export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
 export type { GradientBackend, GradientMoments, RowGradients } from './backend.js';
 export {
   checkGroupSize,

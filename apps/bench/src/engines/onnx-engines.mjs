@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createOnnxBackend } from '@saliency/backend-onnx';
-import { FIXTURE_MODELS } from '../cases.mjs';
+import { FIXTURE_MODELS, MODELS, PARITY_MODELS } from '../cases.mjs';
 import { installWebGpu } from './webgpu-node.mjs';
 import { runOnlyBackend } from './run-only-backend.mjs';
 
@@ -57,7 +57,7 @@ async function runtime(engine, threads) {
  */
 export async function createOnnxEngine(engine, model, threads) {
   const { ort, sessionOptions, adapter } = await runtime(engine, threads);
-  const bytes = await readFile(`${FIXTURE_MODELS}${model}.onnx`);
+  const bytes = await readFile(`${MODELS[model]?.parity ? PARITY_MODELS : FIXTURE_MODELS}${model}.onnx`);
   const backend = createOnnxBackend(ort, bytes, { sessionOptions });
   const info = { runtime: engine === 'onnx-node' ? `onnxruntime-node ${ort.env.versions?.node ?? ''}` : `onnxruntime-web ${ort.env.versions?.web ?? ''}` };
   if (adapter) info.adapter = adapter;

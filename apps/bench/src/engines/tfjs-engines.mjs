@@ -42,7 +42,7 @@ async function selectBackend(engine, threads) {
 export async function createTfjsEngine(engine, model, threads) {
   const info = await selectBackend(engine, threads);
   if (!(model in models)) throw new Error(`no TF.js build of model "${model}"`);
-  const layers = models[model]();
+  const layers = await models[model]();
   const backend = createTfjsBackend(layers);
   const dispose = async () => {
     await backend.dispose();

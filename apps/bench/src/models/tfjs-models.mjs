@@ -3,7 +3,9 @@
 // weights: they are built for timing, so only the shapes and the work per
 // layer must match the ONNX files. BatchNorm is left out, as in the ONNX
 // files, where the exporter folded every BatchNorm into its Conv.
+import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
+import { MODELS, PARITY_MODELS } from '../cases.mjs';
 
 /** MLP: 20 → 32 → 16 → 5, ReLU between. Input [B, 20]. */
 export function mlp() {
@@ -71,4 +73,23 @@ export function resnet18(size = 224) {
   y = tf.layers.globalAveragePooling2d({}).apply(y);
   y = tf.layers.dense({ units: 10 }).apply(y);
   return tf.model({ inputs: x, outputs: y, name: 'resnet18' });
+}
+
+/**
+ * The parity fixture depthwise_separable as its tfjs-layers file has it (the
+ * same weights as its ONNX file), declared at the benchmark's input size: it
+ * ends in a global average pool, so its weights fit any size.
+ */
+export async function depthwise_separable() {
+  const directory = `${PARITY_MODELS}depthwise_separable-tfjs/`;
+  const json = JSON.parse(await readFile(`${directory}model.json`, 'utf8'));
+  const input = json.modelTopology.config.layers.find((layer) => layer.class_name === 'InputLayer');
+  input.config.batch_input_shape = [null, ...MODELS.depthwise_separable.tfjsShape];
+  const [manifest] = json.weightsManifest;
+  const data = await readFile(`${directory}${manifest.paths[0]}`);
+  return tf.loadLayersModel(tf.io.fromMemory({
+    modelTopology: json.modelTopology,
+    weightSpecs: manifest.weights,
+    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+  }));
 }

@@ -22,6 +22,7 @@ Usage (prints one line "RESULT <json>"):
   /usr/bin/python3 vargrad_torch.py '{"model": "resnet18", "kind": "time", "numSamples": [16, 64], "threads": 2}'
   /usr/bin/python3 vargrad_torch.py '{"model": "mlp", "kind": "memory", "numSamples": 1024, "batchSize": 16, "threads": 2}'
 """
+import importlib.util
 import json
 import os
 import resource
@@ -36,13 +37,33 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', '..', '..', 'python'))
 
 from saliency_reference.models import fixture_model as seeded_fixture_model  # noqa: E402
+from saliency_reference.models import calibrate_batchnorm  # noqa: E402
 
-SHAPES = {'mlp': [20], 'cnn1d': [12, 128], 'resnet18': [3, 224, 224]}
+SHAPES = {'mlp': [20], 'cnn1d': [12, 128], 'resnet18': [3, 224, 224], 'depthwise_separable': [3, 64, 64]}
+# Models defined by the parity fixtures rather than by make-fixtures.py.
+PARITY_SCRIPT = os.path.join(HERE, '..', '..', '..', 'parity', 'fixtures', 'make-parity-fixtures.py')
+PARITY_MODELS = {'depthwise_separable'}
+
+
+def parity_fixtures():
+    """apps/parity/fixtures/make-parity-fixtures.py as a module (a script, not a package: its models are its own)."""
+    spec = importlib.util.spec_from_file_location('make_parity_fixtures', PARITY_SCRIPT)
+    fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixtures)
+    return fixtures
 
 
 def fixture_model(name):
-    """The fixture model `name`, made as make-fixtures.py makes it (same seed, same BatchNorm calibration)."""
-    return seeded_fixture_model(name)[0]
+    """The fixture model `name`, made as its fixture script makes it (same seed, same BatchNorm calibration)."""
+    if name not in PARITY_MODELS:
+        return seeded_fixture_model(name)[0]
+    fixtures = parity_fixtures()
+    make_model, example_shape, _ = fixtures.MODELS[name]
+    seed = fixtures.SEED + 1000 * list(fixtures.MODELS).index(name)
+    torch.manual_seed(seed)
+    model = make_model()
+    calibrate_batchnorm(model, example_shape, torch.Generator().manual_seed(seed + 1))
+    return model.eval()
 
 
 def example(shape, device):

@@ -5,13 +5,17 @@ import type { CellResult, FixtureInfo, SuiteResult, ColumnInfo } from '../suite/
 import { ROWS } from '../suite/run-suite.js';
 import { DEVICE_CLASS_LABEL, TOLERANCE } from '../suite/tolerance.js';
 import { encodePng } from './png.js';
+import { isOneDimensional, seriesCellPng } from './series-cell.js';
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Pixels a heatmap is drawn at, at least: small maps are scaled up, pixelated. */
 const HEATMAP_PX = 96;
 
-function heatmapTag(map: readonly number[], fixture: FixtureInfo, scale: number, label: string): string {
+function heatmapTag(map: readonly number[], fixture: FixtureInfo, scale: number, label: string, method: string, reference: readonly number[]): string {
+  if (isOneDimensional(fixture)) {
+    return `<img class="series" alt="${escapeHtml(label)}" src="data:image/png;base64,${seriesCellPng(map, fixture, method, reference).toString('base64')}">`;
+  }
   const { width, height, values } = magnitudeImage(map, fixture.inputShape, fixture.layouts.onnx);
   const png = encodePng(heatmapImage(values, width, height, scale)).toString('base64');
   const zoom = Math.max(1, Math.floor(HEATMAP_PX / Math.max(width, height)));
@@ -40,12 +44,12 @@ function matrixTable(result: SuiteResult, fixture: FixtureInfo): string {
 function heatmapRow(result: SuiteResult, fixture: FixtureInfo, method: string): string {
   const reference = fixture.referenceMaps[method]!;
   const scale = maxOf(magnitudeImage(reference, fixture.inputShape, fixture.layouts.onnx).values);
-  const figures = [`<figure>${heatmapTag(reference, fixture, scale, `${fixture.name} ${method} reference`)}<figcaption>reference (PyTorch)</figcaption></figure>`];
+  const figures = [`<figure>${heatmapTag(reference, fixture, scale, `${fixture.name} ${method} reference`, method, reference)}<figcaption>reference (PyTorch)</figcaption></figure>`];
   for (const column of result.columns) {
     const cell = result.cells.find((c) => c.fixture === fixture.name && c.row === method && c.column === column.id);
     figures.push(
       cell?.map
-        ? `<figure>${heatmapTag(cell.map, fixture, scale, `${fixture.name} ${method} ${column.id}`)}<figcaption>${escapeHtml(column.id)}</figcaption></figure>`
+        ? `<figure>${heatmapTag(cell.map, fixture, scale, `${fixture.name} ${method} ${column.id}`, method, reference)}<figcaption>${escapeHtml(column.id)}</figcaption></figure>`
         : `<figure class="nomap"><div class="gap-box" title="${escapeHtml(cell?.reason ?? '')}">${escapeHtml(cell?.gapName ?? cell?.status ?? 'not run')}</div><figcaption>${escapeHtml(column.id)}</figcaption></figure>`,
     );
   }
@@ -97,13 +101,14 @@ td.pass { background: #e3f6e3; } td.fail { background: #f9c9c9; } td.gap { backg
 .heatmaps h4 { width: 100%; margin: 8px 0 0; }
 figure { margin: 0; text-align: center; } figcaption { font-size: 11px; color: #444; }
 img.heatmap { image-rendering: pixelated; border: 1px solid #999; display: block; }
+img.series { border: 1px solid #999; display: block; }
 .gap-box { width: 96px; height: 96px; display: flex; align-items: center; justify-content: center; background: repeating-linear-gradient(45deg, #eee, #eee 6px, #ddd 6px, #ddd 12px); border: 1px dashed #999; font-size: 11px; }
 ul.stopped li.error { color: #a33; }
 </style></head><body>
 <h1>saliency parity report</h1>
 <p>${result.cells.length} cells: <b>${count('pass')}</b> within tolerance, <b>${count('fail')}</b> past it, <b>${count('gap')}</b> gaps, <b>${count('error')}</b> errors. Generated ${escapeHtml(meta.generated)}; ${escapeHtml(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}.</p>
 <p>Each cell: max |map − reference| / max |reference| over the whole batch (pass when within the column's tolerance), the cosine similarity, and the Jaccard index of the top 5% elements by magnitude. Hover a cell for details. Tolerances by device class:</p><ul>${tolerances}</ul>
-<p>Heatmaps: example 0, |value| summed over channels (images), one row per channel (series) or one row of features (vectors), all on the reference's scale.</p>
+<p>Heatmaps: example 0 on the reference's scale. Images: |value| summed over channels. Series and feature vectors: one lane per channel (one for a vector), the input drawn over the map's colours (red–blue for signed maps, viridis for VarGrad), top to bottom in channel order.</p>
 <h2>Cells that did not run</h2>
 ${stoppedList(result)}
 ${fixtures}

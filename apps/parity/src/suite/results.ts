@@ -50,6 +50,8 @@ export interface FixtureInfo {
   readonly referenceSources: Record<string, string>;
   /** Reference maps (ONNX layout) of the heatmap methods. */
   readonly referenceMaps: Record<string, number[]>;
+  /** The input (ONNX layout), drawn under 1-D maps. */
+  readonly input?: number[];
 }
 
 export interface SuiteResult {

@@ -31,6 +31,7 @@ export function fixtureInfo(fixture: LoadedFixture): FixtureInfo {
     steps: fixture.steps,
     referenceSources: { logits: 'PyTorch', ...Object.fromEntries(METHODS.map((m) => [m, references[m].source])) },
     referenceMaps: Object.fromEntries(HEATMAP_METHODS.map((m) => [m, Array.from(references[m].values)])),
+    input: Array.from(fixture.reference.input),
   };
 }
 

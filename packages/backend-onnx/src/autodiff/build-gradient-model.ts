@@ -2,6 +2,7 @@ import { clone, create, toBinary } from '@bufbuild/protobuf';
 import { AttributionError, formatShape, sizeOf } from '@saliency/core';
 import { checkRunsOn, supports, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { describeNode } from '../model/attributes.js';
+import type { ModelBudgets } from '../model/budgets.js';
 import { writeTensorProto } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
@@ -13,6 +14,7 @@ import type { GraphFacts } from './graph-facts.js';
 import { GraphEmitter } from './graph-emitter.js';
 import { inferGraph } from './infer-graph.js';
 import { nodeContext } from './node-context.js';
+import { plannedActivationBytes } from './planned-bytes.js';
 
 /** Names of the built model's extra input and its outputs. */
 export const COTANGENT_INPUT = 'saliency/logits_cotangent';
@@ -43,6 +45,8 @@ export interface GradientModelRequest {
    * and node, if the WebGL EP still lacks one (e.g. a 1-D Conv of the model).
    */
   readonly executionProvider?: ExecutionProvider;
+  /** What building may allocate and plan (`model/budgets.ts`); the defaults where absent. */
+  readonly budgets?: ModelBudgets;
 }
 
 /** A built model before it is serialised, for callers that compose it into a larger graph. */
@@ -51,6 +55,12 @@ export interface BuiltGraph {
   readonly logitsShape: readonly number[];
   /** What was differentiated, for messages: the output, and the softmax or sigmoid left out if one was. */
   readonly description: string;
+  /** Estimated bytes of the activations a run plans (`planned-bytes.ts`), for the session cache's bound. */
+  readonly activationBytes: number;
+}
+
+export interface BuiltModel extends Omit<BuiltGraph, 'model'> {
+  readonly bytes: Uint8Array;
 }
 
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
@@ -71,30 +81,29 @@ const PROBABILITY_HEADS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
  * reverse order. No weight gradient is computed: a rule is asked only for
  * the inputs that depend on the model input.
  */
-export interface BuiltModel extends Omit<BuiltGraph, 'model'> {
-  readonly bytes: Uint8Array;
-}
-
 export function buildGradientModel(model: ModelProto, request: GradientModelRequest): BuiltModel {
   const built = buildGradientGraph(model, request);
-  return { bytes: toBinary(ModelProtoSchema, built.model), logitsShape: built.logitsShape, description: built.description };
+  const { model: graphModel, ...rest } = built;
+  return { bytes: toBinary(ModelProtoSchema, graphModel), ...rest };
 }
 
 /** `buildGradientModel` without the serialisation: the built model as a `ModelProto`. */
 export function buildGradientGraph(model: ModelProto, request: GradientModelRequest): BuiltGraph {
   const graph = model.graph!;
   const opset = defaultOpset(model);
-  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]));
+  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets, [request.outputName]);
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
 
   const { logits, description } = logitsOf(request, graph.node, producers);
-  const logitsType = facts.types.get(logits)!;
-  if (logitsType.shape.length !== 2 || logitsType.shape[0] !== request.inputShape[0]) {
+  const logitsType = facts.types.get(logits);
+  if (logitsType === undefined) throw new AttributionError('INVALID_MODEL', `${description} is produced by no node of the graph`);
+  const explained = explainedShape(logitsType.shape, request.inputShape[0]!);
+  if (explained === undefined) {
     throw new AttributionError(
       'BACKEND_OUTPUT',
       `${description} has shape ${formatShape(logitsType.shape)} for an input of shape ${formatShape(request.inputShape)}; ` +
-        `expected logits of shape [${request.inputShape[0]}, K]`,
+        `expected logits of shape [${request.inputShape[0]}, K] (or [${request.inputShape[0]}, K, 1, …], or one score [${request.inputShape[0]}])`,
     );
   }
 
@@ -127,12 +136,14 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
   const executionProvider = request.executionProvider ?? 'cpu';
   const emitter = new GraphEmitter(taken, facts.types, opset, executionProvider);
   const forwardNodes = new Map<number, NodeProto>(forward.map((index) => [index, graph.node[index]!]));
-  const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, logitsType)];
-  emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [logits], output: [LOGITS_OUTPUT] }));
+  const explainedType = { dataType: logitsType.dataType, shape: explained };
+  const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, explainedType)];
+  const asExplained = emitter.reshape(logits, explained, logitsType.shape);
+  emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [asExplained], output: [LOGITS_OUTPUT] }));
   const inputs: ValueInfoProto[] = [valueInfo(request.inputName, facts.types.get(request.inputName)!)];
 
   if (request.result !== 'none') {
-    inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: logitsType.shape }));
+    inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained }));
     const state: BuildState = { nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter };
     const gradient = backpropagate(state, logits, request.inputName);
     const inputType = facts.types.get(request.inputName)!;
@@ -180,7 +191,21 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
   });
   const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
   checkRunsOn(executionProvider, built.graph!, opset, what);
-  return { model: built, logitsShape: logitsType.shape, description };
+  const computed = [request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)];
+  const activationBytes = plannedActivationBytes(computed, facts.types, request.result !== 'none');
+  return { model: built, logitsShape: explained, description, activationBytes };
+}
+
+/**
+ * The [B, K] the output is explained as: [B, K] itself, [B, K, 1, …] with its
+ * trailing unit axes squeezed (a 1×1 convolution head), and one score [B] as
+ * [B, 1]; undefined for any other shape.
+ */
+function explainedShape(shape: readonly number[], rows: number): number[] | undefined {
+  if (shape[0] !== rows) return undefined;
+  if (shape.length === 1) return [rows, 1];
+  if (shape.length >= 2 && shape.slice(2).every((d) => d === 1)) return [rows, shape[1]!];
+  return undefined;
 }
 
 function logitsOf(request: GradientModelRequest, nodes: readonly NodeProto[], producers: ReadonlyMap<string, number>) {
@@ -223,8 +248,11 @@ function backpropagate(state: BuildState, logits: string, inputName: string): st
   const { nodes, forward, forwardNodes, fromInput, facts, emitter } = state;
   // The cotangent comes in as float32; a model computing in another float type gets it cast once.
   const logitsType = facts.types.get(logits)!;
-  const seed = logitsType.dataType === DataType.FLOAT ? COTANGENT_INPUT : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
-  facts.types.set(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: logitsType.shape });
+  const explained = explainedShape(logitsType.shape, logitsType.shape[0]!)!;
+  const cast = logitsType.dataType === DataType.FLOAT ? COTANGENT_INPUT : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
+  facts.types.set(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained });
+  facts.types.set(cast, { dataType: logitsType.dataType, shape: explained });
+  const seed = emitter.reshape(cast, logitsType.shape, explained);
   facts.types.set(seed, logitsType);
   const contributions = new Map<string, string[]>([[logits, [seed]]]);
   const total = (name: string): string | undefined => {

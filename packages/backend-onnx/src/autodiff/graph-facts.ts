@@ -1,3 +1,4 @@
+import type { FoldingBudget } from '../model/budgets.js';
 import type { ConstTensor } from '../model/const-tensor.js';
 import type { TensorType } from '../ops/op-definition.js';
 
@@ -5,4 +6,6 @@ import type { TensorType } from '../ops/op-definition.js';
 export interface GraphFacts {
   readonly types: Map<string, TensorType>;
   readonly constants: Map<string, ConstTensor>;
+  /** What folding may still materialise (`model/budgets.ts`); the defaults where absent. */
+  readonly folding?: FoldingBudget;
 }

@@ -1,5 +1,6 @@
 import { AttributionError } from '@saliency/core';
 import { Attributes, describeNode } from '../model/attributes.js';
+import { FoldingBudget } from '../model/budgets.js';
 import type { ConstTensor } from '../model/const-tensor.js';
 import type { NodeProto } from '../proto/onnx_pb.js';
 import type { NodeContext, TensorType } from '../ops/op-definition.js';
@@ -33,5 +34,6 @@ export function nodeContext(node: NodeProto, facts: GraphFacts, opset: number, i
       return name === undefined || name === '' ? undefined : facts.constants.get(name);
     },
     fail,
+    checkFoldable: (dims) => (facts.folding ?? new FoldingBudget()).check(dims, where),
   };
 }

@@ -11,9 +11,11 @@ import {
 import { GraphEmitter } from '../autodiff/graph-emitter.js';
 import { checkRunsOn } from '../execution-provider/execution-provider.js';
 import { DataType, dataTypeName } from '../model/data-type.js';
+import { resolveBudgets } from '../model/budgets.js';
 import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
 import { defaultOpset, readOnnxModel } from '../model/onnx-model.js';
 import { valueInfo } from '../model/value-info.js';
+import { prepareModel } from '../passes/prepare-model.js';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type TensorProto, type ValueInfoProto } from '../proto/onnx_pb.js';
 import { namesOf, renamedGraph, topologicalOrder } from './compose-graph.js';
 import { LOGITS_OUTPUT, MAP_OUTPUT, TARGET_INPUT, TARGET_OUTPUT } from './export-names.js';
@@ -57,7 +59,9 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   const resolved = resolveExportOptions(options);
   const rule = methodRule(resolved.method.base);
   const inGraph = ruleInGraph(rule);
-  const model = readOnnxModel(modelBytes, options.externalData);
+  const budgets = resolveBudgets(options.budgets, 'exportAttributionModel');
+  // As the backend takes a model: float16 computed in float32, int8 dequantized (passes/prepare-model.ts).
+  const model = prepareModel(readOnnxModel(modelBytes, options.externalData, budgets));
   const { input, outputName } = chooseInputOutput(model, options.inputName, options.outputName);
   const inputType = input.type?.value.case === 'tensorType' ? input.type.value.value.elemType : undefined;
   if (inputType !== DataType.FLOAT) {
@@ -78,6 +82,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
     keepSoftmax: resolved.keepSoftmax,
     result,
     executionProvider: resolved.executionProvider,
+    budgets,
     ...(groupSize === undefined ? {} : { groupSize }),
   });
 

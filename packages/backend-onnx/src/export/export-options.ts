@@ -10,6 +10,7 @@ import {
   type MethodName,
   type ResolvedOptions,
 } from '@saliency/core';
+import type { ModelBudgets } from '../model/budgets.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { NOISE_INPUT } from './export-names.js';
 import type { NoiseSource } from './rows-in-graph.js';
@@ -44,6 +45,8 @@ export interface ExportOptions extends Pick<AttributionOptions, (typeof BAKED_OP
   /** The execution provider whose op forms the graph uses (default `'cpu'`, which runs anywhere). */
   readonly executionProvider?: ExecutionProvider;
   readonly externalData?: ReadonlyMap<string, Uint8Array>;
+  /** What reading and building may allocate (`model/budgets.ts`), as the backend's option. */
+  readonly budgets?: Partial<ModelBudgets>;
 }
 
 const EXPORT_KEYS: readonly string[] = [
@@ -56,6 +59,7 @@ const EXPORT_KEYS: readonly string[] = [
   'softmax',
   'executionProvider',
   'externalData',
+  'budgets',
   ...BAKED_OPTIONS,
 ];
 

@@ -9,6 +9,7 @@ export type AttributeValue =
   | { readonly ints: readonly number[] }
   | { readonly floats: readonly number[] }
   | { readonly string: string }
+  | { readonly strings: readonly string[] }
   | { readonly tensor: ConstTensor };
 
 export function attributeProto(name: string, value: AttributeValue): AttributeProto {
@@ -17,5 +18,6 @@ export function attributeProto(name: string, value: AttributeValue): AttributePr
   if ('ints' in value) return create(AttributeProtoSchema, { name, type: AttributeType.INTS, ints: value.ints.map((v) => BigInt(v)) });
   if ('floats' in value) return create(AttributeProtoSchema, { name, type: AttributeType.FLOATS, floats: [...value.floats] });
   if ('string' in value) return create(AttributeProtoSchema, { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.string) });
+  if ('strings' in value) return create(AttributeProtoSchema, { name, type: AttributeType.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) });
   return create(AttributeProtoSchema, { name, type: AttributeType.TENSOR, t: writeTensorProto('', value.tensor) });
 }

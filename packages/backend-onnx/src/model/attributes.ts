@@ -1,3 +1,4 @@
+import { AttributionError } from '@saliency/core';
 import { AttributeProto_AttributeType as AttributeType, type NodeProto } from '../proto/onnx_pb.js';
 import { readTensorProto, type ConstTensor } from './const-tensor.js';
 
@@ -62,12 +63,13 @@ export class Attributes {
     const a = this.#byName.get(name);
     if (a === undefined) return undefined;
     this.#expect(name, a.type, AttributeType.TENSOR);
-    return readTensorProto(a.t!, this.#where);
+    if (a.t === undefined) throw new AttributionError('INVALID_MODEL', `${this.#where}: attribute ${name} is of type TENSOR but holds no tensor`);
+    return readTensorProto(a.t, `${this.#where}, attribute ${name}`);
   }
 
   #expect(name: string, actual: AttributeType, expected: AttributeType): void {
     if (actual !== expected) {
-      throw new Error(`${this.#where}: attribute ${name} has type ${AttributeType[actual]}, expected ${AttributeType[expected]}`);
+      throw new AttributionError('INVALID_MODEL', `${this.#where}: attribute ${name} has type ${AttributeType[actual]}, expected ${AttributeType[expected]}`);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { TensorProtoSchema, type TensorProto } from '../proto/onnx_pb.js';
 import { DataType, dataTypeName } from './data-type.js';
+import { checkTensorProto } from './validate-tensor.js';
 
 /**
  * A constant tensor held in float64 whatever its ONNX type: initializers,
@@ -17,66 +18,38 @@ export function constTensor(dataType: DataType, dims: readonly number[], values:
   return { dataType, dims: [...dims], values: Float64Array.from(values) };
 }
 
-function elementCount(dims: readonly number[]): number {
-  return dims.reduce((n, d) => n * d, 1);
-}
-
-/** Reads a TensorProto's values, from `raw_data` (little-endian) or the typed fields. */
+/**
+ * Reads a TensorProto's values, from `raw_data` (little-endian) or the typed
+ * fields, once `checkTensorProto` has matched its declared size against the
+ * data it holds (so nothing is allocated for a size the file does not back).
+ */
 export function readTensorProto(tensor: TensorProto, where: string): ConstTensor {
-  const dims = tensor.dims.map(Number);
-  const count = elementCount(dims);
-  const type = tensor.dataType as DataType;
-  if (tensor.externalData.length > 0 || tensor.dataLocation === 1) {
-    throw new Error(`${where}: tensor "${tensor.name}" keeps its data outside the model file (external data)`);
+  const { dataType: type, dims, count, bytesPerElement, source } = checkTensorProto(tensor, where);
+  const values = new Float64Array(count);
+  if (source !== 'raw') {
+    const typed: ArrayLike<number | bigint> = tensor[source];
+    for (let i = 0; i < count; i++) values[i] = Number(typed[i]);
+    return { dataType: type, dims, values };
   }
   const raw = tensor.rawData;
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const values = new Float64Array(count);
-  const fromRaw = raw.byteLength > 0;
-  const read = (bytes: number, get: (offset: number) => number, typed: ArrayLike<number | bigint>) => {
-    if (fromRaw) {
-      if (raw.byteLength !== count * bytes) {
-        throw new Error(`${where}: tensor "${tensor.name}" has ${raw.byteLength} bytes of data for ${count} ${dataTypeName(type)} values`);
-      }
-      for (let i = 0; i < count; i++) values[i] = get(i * bytes);
-    } else {
-      if (typed.length !== count) {
-        throw new Error(`${where}: tensor "${tensor.name}" has ${typed.length} values for shape [${dims.join(', ')}]`);
-      }
-      for (let i = 0; i < count; i++) values[i] = Number(typed[i]);
-    }
-  };
-  switch (type) {
-    case DataType.FLOAT:
-      read(4, (o) => view.getFloat32(o, true), tensor.floatData);
-      break;
-    case DataType.DOUBLE:
-      read(8, (o) => view.getFloat64(o, true), tensor.doubleData);
-      break;
-    case DataType.INT64:
-      read(8, (o) => Number(view.getBigInt64(o, true)), tensor.int64Data);
-      break;
-    case DataType.UINT64:
-      read(8, (o) => Number(view.getBigUint64(o, true)), tensor.uint64Data);
-      break;
-    case DataType.INT32:
-      read(4, (o) => view.getInt32(o, true), tensor.int32Data);
-      break;
-    case DataType.INT16:
-      read(2, (o) => view.getInt16(o, true), tensor.int32Data);
-      break;
-    case DataType.INT8:
-      read(1, (o) => view.getInt8(o), tensor.int32Data);
-      break;
-    case DataType.UINT8:
-    case DataType.BOOL:
-      read(1, (o) => view.getUint8(o), tensor.int32Data);
-      break;
-    default:
-      throw new Error(`${where}: tensor "${tensor.name}" has element type ${dataTypeName(type)}, which is not supported`);
-  }
+  const get = RAW_READERS[type]!;
+  for (let i = 0; i < count; i++) values[i] = get(view, i * bytesPerElement);
   return { dataType: type, dims, values };
 }
+
+/** Little-endian readers of one element of `raw_data`, for the types `checkTensorProto` accepts. */
+const RAW_READERS: Partial<Record<DataType, (view: DataView, offset: number) => number>> = {
+  [DataType.FLOAT]: (v, o) => v.getFloat32(o, true),
+  [DataType.DOUBLE]: (v, o) => v.getFloat64(o, true),
+  [DataType.INT64]: (v, o) => Number(v.getBigInt64(o, true)),
+  [DataType.UINT64]: (v, o) => Number(v.getBigUint64(o, true)),
+  [DataType.INT32]: (v, o) => v.getInt32(o, true),
+  [DataType.INT16]: (v, o) => v.getInt16(o, true),
+  [DataType.INT8]: (v, o) => v.getInt8(o),
+  [DataType.UINT8]: (v, o) => v.getUint8(o),
+  [DataType.BOOL]: (v, o) => v.getUint8(o),
+};
 
 /** Writes a constant as a TensorProto with little-endian `raw_data`. */
 export function writeTensorProto(name: string, tensor: ConstTensor): TensorProto {

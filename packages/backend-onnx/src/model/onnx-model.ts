@@ -1,6 +1,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { AttributionError } from '@saliency/core';
 import { ModelProtoSchema, type ModelProto } from '../proto/onnx_pb.js';
+import { DEFAULT_BUDGETS, type ModelBudgets } from './budgets.js';
+import { checkModelStructure, resolveExternalData } from './check-model.js';
 
 /** The ONNX opsets this package knows the default domain's ops for. */
 export const MIN_OPSET = 7;
@@ -14,9 +16,11 @@ function refuse(message: string): never {
  * Decodes an ONNX model and checks what the rest of the package relies on: a
  * graph, an opset of the default domain within [MIN_OPSET, MAX_OPSET], and
  * no tensor whose data lives in an external file unless `externalData` holds
- * it (by the `location` the model names).
+ * it (by the `location` the model names); then its node count and subgraph
+ * depth against `budgets`, and every tensor's declared size against its data
+ * (`check-model.ts`), before any value is read.
  */
-export function readOnnxModel(bytes: Uint8Array, externalData?: ReadonlyMap<string, Uint8Array>): ModelProto {
+export function readOnnxModel(bytes: Uint8Array, externalData?: ReadonlyMap<string, Uint8Array>, budgets: ModelBudgets = DEFAULT_BUDGETS): ModelProto {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) refuse('the ONNX model is empty: expected the bytes of a .onnx file');
   let model: ModelProto;
   try {
@@ -32,23 +36,8 @@ export function readOnnxModel(bytes: Uint8Array, externalData?: ReadonlyMap<stri
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
     refuse(`the model uses opset ${opset} of the default ONNX domain; supported are opsets ${MIN_OPSET} to ${MAX_OPSET}`);
   }
-  for (const tensor of graph.initializer) {
-    if (tensor.dataLocation !== 1 && tensor.externalData.length === 0) continue;
-    const location = tensor.externalData.find((entry) => entry.key === 'location')?.value;
-    const data = location === undefined ? undefined : externalData?.get(location);
-    if (data === undefined) {
-      refuse(
-        `initializer "${tensor.name}" keeps its data in the external file "${location ?? '?'}"; ` +
-          'pass that file\'s bytes in the externalData option (a map from file name to bytes), or save the model with its data inside',
-      );
-    }
-    const entry = (key: string) => Number(tensor.externalData.find((e) => e.key === key)?.value ?? 0);
-    const offset = entry('offset');
-    const length = tensor.externalData.some((e) => e.key === 'length') ? entry('length') : data.byteLength - offset;
-    tensor.rawData = data.subarray(offset, offset + length);
-    tensor.externalData = [];
-    tensor.dataLocation = 0;
-  }
+  resolveExternalData(graph, externalData);
+  checkModelStructure(graph, budgets);
   return model;
 }
 

@@ -47,6 +47,7 @@ function constantOfShape(ctx: NodeContext): ConstTensor {
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) ctx.fail(`shape [${dims.join(', ')}] is not a shape`);
   const value = ctx.attributes.tensor('value') ?? constTensor(DataType.FLOAT, [1], [0]);
   if (value.values.length !== 1) ctx.fail('value must hold exactly one element');
+  ctx.checkFoldable(dims);
   return constTensor(value.dataType, dims, new Float64Array(dims.reduce((n, d) => n * d, 1)).fill(value.values[0]!));
 }
 
@@ -60,6 +61,8 @@ function range(ctx: NodeContext): ConstTensor {
   const [s, l, d] = [start.values[0]!, limit.values[0]!, delta.values[0]!];
   if (d === 0) ctx.fail('delta is 0');
   const count = Math.max(Math.ceil((l - s) / d), 0);
+  if (!Number.isFinite(count)) ctx.fail(`start ${s}, limit ${l} and delta ${d} give no finite length`);
+  ctx.checkFoldable([count]);
   return constTensor(
     start.dataType,
     [count],

@@ -27,6 +27,8 @@ export interface NodeContext {
   constant(i: number): ConstTensor | undefined;
   /** Throws an error that names the op, the node and the problem. */
   fail(message: string): never;
+  /** Throws `MODEL_TOO_LARGE` unless a constant of shape `dims` may be materialised now (`model/budgets.ts`); call before allocating it. */
+  checkFoldable(dims: readonly number[]): void;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { emitTransposedAxisMaps, selectionMap } from './axis-map.js';
 import { emitPad, emitSlice, intsOperand, normalizeAxes, remapAxes } from './layout.js';
 import type { NodeContext, OpDefinition } from './op-definition.js';
 
@@ -60,7 +61,9 @@ function padTable(mode: string, d: number, before: number, after: number, size: 
  * y = pad(x, b, e) with a constant: x̄ = ȳ[b : b + d] per axis, and where a
  * pad is negative (a crop), the cropped part of x̄ is zero: a Slice of the
  * positive pads, then a zero Pad of the negative ones. The constant's
- * cotangent is the sum of ȳ over the padding: Σ ȳ − Σ x̄.
+ * cotangent is the sum of ȳ over the padding: Σ ȳ − Σ x̄. In the other
+ * modes each padded axis copies input positions (padTable), a one-hot map
+ * per axis, whose transposes take ȳ back to x̄.
  */
 export const PAD_OP: OpDefinition = {
   opType: 'Pad',
@@ -84,9 +87,14 @@ export const PAD_OP: OpDefinition = {
     const needsValue = g.opset >= 11 && g.needsGradient(2);
     if (!g.needsGradient(0) && !needsValue) return grads;
     const { mode, pads, shape } = padGeometry(g);
-    if (mode !== 'constant') g.fail(`the gradient of mode "${mode}" is not implemented; only mode "constant" is differentiable`);
     const input = g.input(0).shape;
     const rank = input.length;
+    if (mode !== 'constant') {
+      const axes = input.flatMap((_, a) => (pads[a] !== 0 || pads[rank + a] !== 0 ? [a] : []));
+      const maps = axes.map((a) => selectionMap(a, input[a]!, padTable(mode, input[a]!, pads[a]!, pads[rank + a]!, shape[a]!)));
+      grads[0] = g.needsGradient(0) ? emitTransposedAxisMaps(g, g.dy(0)!, shape, maps) : undefined;
+      return grads;
+    }
     const padded = input.flatMap((_, a) => (pads[a]! > 0 || pads[rank + a]! > 0 ? [a] : []));
     let dx = g.dy(0)!;
     if (padded.length > 0) {

@@ -28,13 +28,17 @@ import {
   executionProviderOf,
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
+import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
 import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
 import { readOnnxModel } from '../model/onnx-model.js';
+import { activationFittingCount } from './activation-plan.js';
+import { prepareModel } from '../passes/prepare-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
+import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several. */
@@ -71,6 +75,20 @@ export interface OnnxBackendOptions {
    * `sessionOptions.executionProviders` implies.
    */
   readonly executionProvider?: ExecutionProvider;
+  /**
+   * What the model may make the backend allocate, each over its default
+   * (`DEFAULT_BUDGETS`, sized for a browser tab; see the README's "Budgets"):
+   * the largest folded constant, all folded constants, the largest value of
+   * one run (calls over it run as several runs), the node count and the
+   * subgraph depth. Over one, `MODEL_TOO_LARGE`, before the allocation.
+   */
+  readonly budgets?: Partial<ModelBudgets>;
+  /**
+   * Bound on the estimated bytes of the built graphs and sessions kept for
+   * reuse (weights plus planned activations, per input shape and call kind;
+   * default 512 MiB): the least recently used are released past it.
+   */
+  readonly cacheBytes?: number;
 }
 
 /**
@@ -100,9 +118,10 @@ export class OnnxBackend implements GradientBackend {
   readonly #executionProvider: ExecutionProvider;
   /** The most texture rows a call's graph may hold (WebGL), or undefined: never split. */
   readonly #textureRowLimit: number | undefined;
+  readonly #budgets: ModelBudgets;
   /** Per call kind and shape: how many rows (groups, for moments) one run takes; 0: not even one group. */
   readonly #fittingCounts = new Map<string, number>();
-  readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[] }>>();
+  readonly #sessions: SessionCache<CachedSession>;
   /** Calls in progress, which `dispose` waits for before releasing their sessions. */
   readonly #running = new Set<Promise<unknown>>();
   #disposed = false;
@@ -128,7 +147,8 @@ export class OnnxBackend implements GradientBackend {
       );
     }
     this.#ort = ort;
-    this.#model = readOnnxModel(bytes, options.externalData);
+    this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
+    this.#model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
     const { input, outputName } = chooseInputOutput(this.#model, options.inputName, options.outputName);
     this.#input = input;
     this.#outputName = outputName;
@@ -141,6 +161,7 @@ export class OnnxBackend implements GradientBackend {
     }
     const defaultLimit = defaultTextureRowLimit(this.#executionProvider);
     this.#textureRowLimit = defaultLimit === undefined ? undefined : (maxTextureSize ?? defaultLimit);
+    this.#sessions = new SessionCache(cacheBytesOption(options.cacheBytes));
   }
 
   /** The runtime id: `onnx-node`, `onnx-wasm`, `onnx-webgpu`, `onnx-webgl` (see `runtime-id.ts`). */
@@ -223,20 +244,22 @@ export class OnnxBackend implements GradientBackend {
 
   /**
    * How many rows (for moments: groups of `groupSize` rows) one run of this
-   * call may take so that no tensor of its graph exceeds the texture-row
-   * limit (`row-splitting.ts`): all of them where there is no limit; 0 where
-   * not even one group fits. Measured by building the graphs, once per shape.
+   * call may take so that no value exceeds the budget maxActivationElements
+   * (`activation-plan.ts`; one row over it is refused) nor, on WebGL, any
+   * tensor of its graph the texture-row limit (`row-splitting.ts`); 0 where
+   * not even one group fits. Measured once per shape.
    */
   #fittingCount(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): number {
     const unit = groupSize ?? 1;
     const total = shape[0]! / unit;
     const limit = this.#textureRowLimit;
-    if (limit === undefined || total === 0) return total;
+    if (total === 0) return total;
     if (this.#disposed) throw disposedError(this.name);
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
-      count = largestFittingCount(total, limit, (n) => {
+      count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets);
+      if (limit !== undefined && count > 0) count = largestFittingCount(count, limit, (n) => {
         const rowShape = [n * unit, ...shape.slice(1)];
         const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize));
         return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
@@ -254,9 +277,7 @@ export class OnnxBackend implements GradientBackend {
   async dispose(): Promise<void> {
     this.#disposed = true;
     await Promise.allSettled([...this.#running]);
-    const sessions = [...this.#sessions.values()];
-    this.#sessions.clear();
-    await Promise.all(sessions.map(async (entry) => (await entry.catch(() => undefined))?.session.release()));
+    await this.#sessions.clear();
   }
 
   /**
@@ -272,8 +293,7 @@ export class OnnxBackend implements GradientBackend {
     read: (outputs: InferenceSession.OnnxValueMapType) => T,
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
-    const call = (async () => {
-      const { session, logitsShape } = await this.#session(shape, result, groupSize);
+    const call = this.#withSession(shape, result, groupSize, async ({ session, logitsShape }) => {
       const inputs = feeds(logitsShape);
       let outputs: InferenceSession.OnnxValueMapType;
       try {
@@ -287,7 +307,7 @@ export class OnnxBackend implements GradientBackend {
         );
       }
       return read(outputs);
-    })();
+    });
     this.#running.add(call);
     try {
       return await call;
@@ -317,24 +337,40 @@ export class OnnxBackend implements GradientBackend {
       keepSoftmax: this.#keepSoftmax,
       result,
       executionProvider: this.#executionProvider,
+      budgets: this.#budgets,
       ...(groupSize === undefined ? {} : { groupSize }),
     };
   }
 
-  #session(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number) {
+  /** Runs `use` on the session for this shape and call kind, built (and cached, `session-cache.ts`) on first use. */
+  #withSession<T>(
+    shape: readonly number[],
+    result: GradientModelRequest['result'],
+    groupSize: number | undefined,
+    use: (entry: CachedSession) => Promise<T>,
+  ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
     const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
-    let entry = this.#sessions.get(key);
-    if (entry === undefined) {
-      entry = (async () => {
+    return this.#sessions.with(
+      key,
+      async () => {
         const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize));
-        const session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
-        return { session, logitsShape: built.logitsShape };
-      })();
-      this.#sessions.set(key, entry);
-      entry.catch(() => this.#sessions.delete(key));
-    }
-    return entry;
+        let session: InferenceSession;
+        try {
+          session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
+        } catch (error) {
+          // The model passed every check here but ONNX Runtime refuses its graph (e.g. a Conv weight of an integer type).
+          throw new AttributionError(
+            'MODEL_FAILED',
+            `${this.name}: ONNX Runtime refused the ${result === 'none' ? 'forward' : result} model built for an input of shape ${formatShape(shape)}: ` +
+              `${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        }
+        return cachedSession(session, built);
+      },
+      use,
+    );
   }
 }
 

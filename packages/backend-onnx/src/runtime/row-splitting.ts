@@ -2,6 +2,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { hostTensor, type HostTensor } from '@saliency/core';
 import { COTANGENT_INPUT } from '../autodiff/build-gradient-model.js';
 import { inferGraph } from '../autodiff/infer-graph.js';
+import { UNBOUNDED_BUDGETS } from '../model/budgets.js';
 import { defaultOpset } from '../model/onnx-model.js';
 import { ModelProtoSchema } from '../proto/onnx_pb.js';
 
@@ -42,7 +43,7 @@ export function batchTextureRows(
 ): number {
   const model = fromBinary(ModelProtoSchema, bytes);
   const graph = model.graph!;
-  const facts = inferGraph(graph, defaultOpset(model), new Map([[inputName, inputShape], [COTANGENT_INPUT, logitsShape]]));
+  const facts = inferGraph(graph, defaultOpset(model), new Map([[inputName, inputShape], [COTANGENT_INPUT, logitsShape]]), UNBOUNDED_BUDGETS);
   const dependent = new Set(graph.input.map((input) => input.name));
   let most = 0;
   const count = (name: string) => {

@@ -10,6 +10,8 @@ export interface HeatmapOptions {
   readonly colormap?: ColormapKind | Colormap;
   /** Percentile of |R| that gets the colormap's end colour. Default 99. */
   readonly percentile?: number;
+  /** The |R| that gets the end colour, instead of a percentile (see `NormalizeOptions.level`). */
+  readonly level?: number;
 }
 
 /**
@@ -24,11 +26,7 @@ export interface HeatmapOptions {
 export function renderHeatmap(map: ScalarMap, options: HeatmapOptions = {}): RgbaImage {
   const { width, height, data } = map;
   checkSize('renderHeatmap', width, height, data.length, 1);
-  const kind = options.colormap ?? 'diverging';
-  const normalize = { percentile: options.percentile ?? 99 };
-  const sequential = kind === 'sequential';
-  const colormap = typeof kind === 'object' ? kind : sequential ? SEQUENTIAL : DIVERGING;
-  const t = sequential ? normalizeUnsigned(data, normalize) : normalizeSymmetric(data, normalize).map((v) => (v + 1) / 2);
+  const { colormap, t } = colormapPositions(data, options);
   const out = new Uint8ClampedArray(width * height * 4);
   for (let p = 0; p < width * height; p++) {
     const [r, g, b] = sampleColormap(colormap, t[p]!);
@@ -38,4 +36,22 @@ export function renderHeatmap(map: ScalarMap, options: HeatmapOptions = {}): Rgb
     out[4 * p + 3] = 255;
   }
   return { width, height, data: out };
+}
+
+/**
+ * Where each value of a map falls on its colormap, `t ∈ [0, 1]`, as the
+ * `renderHeatmap` comment says, and how strong its colour is, `|2t − 1|` for
+ * a diverging colormap (0 at the white middle) and `t` for a sequential one.
+ */
+export function colormapPositions(
+  data: ArrayLike<number>,
+  options: HeatmapOptions = {},
+): { colormap: Colormap; t: Float32Array; strength: Float32Array } {
+  const kind = options.colormap ?? 'diverging';
+  const normalize = { percentile: options.percentile ?? 99, ...(options.level === undefined ? {} : { level: options.level }) };
+  const sequential = kind === 'sequential';
+  const colormap = typeof kind === 'object' ? kind : sequential ? SEQUENTIAL : DIVERGING;
+  const t = sequential ? normalizeUnsigned(data, normalize) : normalizeSymmetric(data, normalize).map((v) => (v + 1) / 2);
+  const strength = sequential ? t : t.map((v) => Math.abs(2 * v - 1));
+  return { colormap, t, strength };
 }

@@ -1,6 +1,7 @@
 /**
  * Visualisation of attribution maps: normalisation, channel aggregation,
- * colormaps, heatmaps and overlays. Pure functions over typed arrays with no
+ * colormaps, heatmaps, overlays, and time-series plots (one lane per channel,
+ * the signal over its attribution). Pure functions over typed arrays with no
  * dependencies; they run in browsers and in Node. Images are ImageData-shaped
  * `{ width, height, data: Uint8ClampedArray }` (RGBA).
  */
@@ -10,3 +11,7 @@ export { aggregateChannels, AGGREGATIONS, type Aggregation, type ChannelLayout }
 export { DIVERGING, SEQUENTIAL, sampleColormap, type Colormap, type Rgb } from './colormap.js';
 export { renderHeatmap, type ColormapKind, type HeatmapOptions } from './heatmap.js';
 export { overlay, grayToRgba } from './overlay.js';
+export { colormapPositions } from './heatmap.js';
+export { seriesShape, toSeries, type SeriesMap, type SeriesPlotOptions, type TimeAxis } from './series.js';
+export { renderSeries } from './series-raster.js';
+export { renderSeriesSvg } from './series-svg.js';

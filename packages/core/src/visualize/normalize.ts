@@ -19,6 +19,18 @@ export function percentile(values: ArrayLike<number>, p: number): number {
 export interface NormalizeOptions {
   /** Percentile of |R| that becomes ±1; larger values are clipped. Default 99. */
   readonly percentile?: number;
+  /**
+   * The clipping level `c` itself, instead of a percentile of this map: maps
+   * drawn with one level share one colour scale (e.g. every backend's map on
+   * the reference's scale). Must be > 0.
+   */
+  readonly level?: number;
+}
+
+function levelOf(map: ArrayLike<number>, options: NormalizeOptions): number {
+  if (options.level === undefined) return clipLevel(map, options.percentile ?? 99);
+  if (!(options.level > 0 && Number.isFinite(options.level))) throw new RangeError(`normalize: level must be a finite number > 0; got ${options.level}`);
+  return options.level;
 }
 
 /** The clipping level `c = P_p(|R|)` of a map. */
@@ -39,7 +51,7 @@ export function clipLevel(map: ArrayLike<number>, p = 99): number {
  * is 0 wherever it matters (`c = 0`) becomes all zeros.
  */
 export function normalizeSymmetric(map: ArrayLike<number>, options: NormalizeOptions = {}): Float32Array {
-  const c = clipLevel(map, options.percentile ?? 99);
+  const c = levelOf(map, options);
   const out = new Float32Array(map.length);
   if (!(c > 0)) return out;
   for (let i = 0; i < map.length; i++) out[i] = Math.min(1, Math.max(-1, map[i]! / c));
@@ -51,7 +63,7 @@ export function normalizeSymmetric(map: ArrayLike<number>, options: NormalizeOpt
  * `R' = clip(R, 0, c) / c` with `c = P_p(|R|)`; negative values become 0.
  */
 export function normalizeUnsigned(map: ArrayLike<number>, options: NormalizeOptions = {}): Float32Array {
-  const c = clipLevel(map, options.percentile ?? 99);
+  const c = levelOf(map, options);
   const out = new Float32Array(map.length);
   if (!(c > 0)) return out;
   for (let i = 0; i < map.length; i++) out[i] = Math.min(1, Math.max(0, map[i]! / c));
