@@ -1,4 +1,5 @@
 import { create } from '@bufbuild/protobuf';
+import { AttributionError } from '@saliency/core';
 import { TensorProtoSchema, type TensorProto } from '../proto/onnx_pb.js';
 import { DataType, dataTypeName } from './data-type.js';
 import { checkTensorProto } from './validate-tensor.js';
@@ -25,6 +26,11 @@ export function constTensor(dataType: DataType, dims: readonly number[], values:
  */
 export function readTensorProto(tensor: TensorProto, where: string): ConstTensor {
   const { dataType: type, dims, count, bytesPerElement, source } = checkTensorProto(tensor, where);
+  const get = RAW_READERS[type];
+  // float16 and bfloat16 are read by model/float16.ts (the upcast pass) only; other types never.
+  if (get === undefined) {
+    throw new AttributionError('UNSUPPORTED_MODEL', `${where}: tensor "${tensor.name}" has element type ${dataTypeName(type)}, which is not supported`);
+  }
   const values = new Float64Array(count);
   if (source !== 'raw') {
     const typed: ArrayLike<number | bigint> = tensor[source];
@@ -33,7 +39,6 @@ export function readTensorProto(tensor: TensorProto, where: string): ConstTensor
   }
   const raw = tensor.rawData;
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const get = RAW_READERS[type]!;
   for (let i = 0; i < count; i++) values[i] = get(view, i * bytesPerElement);
   return { dataType: type, dims, values };
 }

@@ -13,6 +13,9 @@ const LAYOUT: Partial<Record<DataType, { bytes: number; field: 'floatData' | 'do
   [DataType.INT8]: { bytes: 1, field: 'int32Data' },
   [DataType.UINT8]: { bytes: 1, field: 'int32Data' },
   [DataType.BOOL]: { bytes: 1, field: 'int32Data' },
+  // Read by passes/upcast-float16.ts, which makes them float32.
+  [DataType.FLOAT16]: { bytes: 2, field: 'int32Data' },
+  [DataType.BFLOAT16]: { bytes: 2, field: 'int32Data' },
 };
 
 /** Where a checked tensor's values are: `raw_data`, or a typed field of `count` entries. */
@@ -51,9 +54,9 @@ export function checkTensorProto(tensor: TensorProto, where: string): TensorLayo
     throw new AttributionError('UNSUPPORTED_MODEL', `${label} keeps its data outside the model file (external data)`);
   }
   const layout = LAYOUT[type];
-  if (layout === undefined) {
-    throw new AttributionError('UNSUPPORTED_MODEL', `${label} has element type ${dataTypeName(type)}, which is not supported`);
-  }
+  // A type the package never reads (complex, string, float8, ...): nothing is
+  // allocated for it, and passes/element-types.ts refuses it, listing the types allowed.
+  if (layout === undefined) return { dataType: type, dims, count, bytesPerElement: 0, source: 'raw' };
   const declared = `${count.toLocaleString('en-US')} ${dataTypeName(type)} values (shape [${dims.join(', ')}])`;
   if (tensor.rawData.byteLength > 0) {
     const needed = count * layout.bytes;
