@@ -167,9 +167,9 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
     }
   });
 
-  it('float16 models (passes/upcast-float16.ts, as the backend) export with a float32 input and match the library', async () => {
+  it('float16 and int8 models (passes/, as the backend takes them) export with a float32 input and match the library', async () => {
     const precision = new URL('./fixtures/precision/', import.meta.url);
-    for (const file of ['cnn_fp16.onnx', 'cnn_fp16_io32.onnx']) {
+    for (const file of ['cnn_fp16.onnx', 'cnn_fp16_io32.onnx', 'cnn_int8_qdq.onnx', 'cnn_int8_weights.onnx', 'cnn_int8_dynamic.onnx']) {
       const bytes = new Uint8Array(readFileSync(new URL(file, precision)));
       const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, bytes);
       try {
