@@ -10,6 +10,7 @@ import { PLOT_KINDS, type SeriesFlags } from './series-plot.js';
 
 export const USAGE = `Usage: saliency --model MODEL --input INPUT [options]
        saliency inspect MODEL     (inputs and outputs of a model, with shapes)
+       saliency export MODEL --method NAME --out FILE [options]   (see saliency export --help)
 
 Computes an attribution map of a model's output for one input and writes it
 as a heatmap PNG, an overlay on the input, and/or the raw map.
@@ -121,24 +122,24 @@ const OPTIONS = {
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-function number(flag: string, text: string): number {
+export function number(flag: string, text: string): number {
   if (!NUMBER.test(text.trim())) throw new CliError(`--${flag} must be a number; got "${text}"`);
   return Number(text);
 }
 
-function integer(flag: string, text: string, min: number): number {
+export function integer(flag: string, text: string, min: number): number {
   const value = number(flag, text);
   if (!Number.isSafeInteger(value) || value < min) throw new CliError(`--${flag} must be an integer ≥ ${min}; got "${text}"`);
   return value;
 }
 
-function positive(flag: string, text: string): number {
+export function positive(flag: string, text: string): number {
   const value = number(flag, text);
   if (!(value >= 0) || !Number.isFinite(value)) throw new CliError(`--${flag} must be a finite number ≥ 0; got "${text}"`);
   return value;
 }
 
-function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+export function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
   if (!allowed.includes(text as T)) throw new CliError(`--${flag} must be one of ${allowed.join(', ')}; got "${text}"`);
   return text as T;
 }

@@ -4,6 +4,7 @@ import { AttributionError } from '@saliency/core';
 import { CliError } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
+import { exportCommand } from './export.js';
 import { run } from './run.js';
 import { formatRunSummary, runSummary } from './summary.js';
 
@@ -15,6 +16,10 @@ import { formatRunSummary, runSummary } from './summary.js';
 async function main(args: readonly string[]): Promise<number> {
   if (args[0] === 'inspect') {
     process.stdout.write(await inspectCommand(args.slice(1)));
+    return 0;
+  }
+  if (args[0] === 'export') {
+    await exportCommand(args.slice(1), { stdout: process.stdout, stderr: process.stderr });
     return 0;
   }
   const options = parseCommandLine(args);

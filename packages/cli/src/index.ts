@@ -13,3 +13,4 @@ export { summarizeClasses, softmax, formatRunSummary, type ClassSummary, type Cl
 export { inspectModel, formatListing, type ModelListing } from './inspect.js';
 export { EXIT, exitCodeOf } from './exit-codes.js';
 export type { ModelFlags } from './onnx-model-flags.js';
+export { exportCommand, EXPORT_USAGE } from './export.js';

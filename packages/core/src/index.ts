@@ -1,5 +1,5 @@
 export { type HostTensor, hostTensor, sizeOf, formatShape } from './tensor.js';
-export { AttributionError, type AttributionErrorCode } from './errors.js';
+export { AttributionError, describeValue, type AttributionErrorCode } from './errors.js';
 export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
 export type { GradientBackend, GradientMoments, RowGradients } from './backend.js';
 export {
@@ -31,7 +31,15 @@ export { parseMethodName, isSignedMethod, type BaseMethod, type MethodName, type
 export { registerMethod, methodRule, METHOD_NAMES, BASE_METHODS } from './methods/registry.js';
 export type { MethodRule, RowKind, ElementMoments, RuleOptions } from './methods/rule.js';
 export { VARIANCE_ZERO_THRESHOLD } from './methods/vargrad.js';
-export { DEFAULTS, MAX_NUM_SAMPLES, OPTION_KEYS, type AttributionOptions, type Progress } from './engine/options.js';
+export {
+  DEFAULTS,
+  MAX_NUM_SAMPLES,
+  OPTION_KEYS,
+  resolveOptions,
+  type AttributionOptions,
+  type Progress,
+  type ResolvedOptions,
+} from './engine/options.js';
 export { fillStandardNormal } from './noise/gaussian-noise.js';
 export { philox4x32 } from './noise/philox.js';
 export type { NoiseFunction, NoiseInput } from './noise/noise-source.js';

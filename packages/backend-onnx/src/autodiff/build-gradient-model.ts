@@ -49,13 +49,18 @@ export interface GradientModelRequest {
   readonly budgets?: ModelBudgets;
 }
 
-export interface BuiltModel {
-  readonly bytes: Uint8Array;
+/** A built model before it is serialised, for callers that compose it into a larger graph. */
+export interface BuiltGraph {
+  readonly model: ModelProto;
   readonly logitsShape: readonly number[];
   /** What was differentiated, for messages: the output, and the softmax or sigmoid left out if one was. */
   readonly description: string;
   /** Estimated bytes of the activations a run plans (`planned-bytes.ts`), for the session cache's bound. */
   readonly activationBytes: number;
+}
+
+export interface BuiltModel extends Omit<BuiltGraph, 'model'> {
+  readonly bytes: Uint8Array;
 }
 
 const PASS_THROUGH = new Set(['Identity', 'Dropout']);
@@ -77,6 +82,13 @@ const PROBABILITY_HEADS = new Set(['Softmax', 'LogSoftmax', 'Sigmoid']);
  * the inputs that depend on the model input.
  */
 export function buildGradientModel(model: ModelProto, request: GradientModelRequest): BuiltModel {
+  const built = buildGradientGraph(model, request);
+  const { model: graphModel, ...rest } = built;
+  return { bytes: toBinary(ModelProtoSchema, graphModel), ...rest };
+}
+
+/** `buildGradientModel` without the serialisation: the built model as a `ModelProto`. */
+export function buildGradientGraph(model: ModelProto, request: GradientModelRequest): BuiltGraph {
   const graph = model.graph!;
   const opset = defaultOpset(model);
   const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets, [request.outputName]);
@@ -181,7 +193,7 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
   checkRunsOn(executionProvider, built.graph!, opset, what);
   const computed = [request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)];
   const activationBytes = plannedActivationBytes(computed, facts.types, request.result !== 'none');
-  return { bytes: toBinary(ModelProtoSchema, built), logitsShape: explained, description, activationBytes };
+  return { model: built, logitsShape: explained, description, activationBytes };
 }
 
 /**

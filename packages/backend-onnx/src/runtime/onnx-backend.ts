@@ -29,6 +29,7 @@ import {
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
 import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
+import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import { activationFittingCount } from './activation-plan.js';
 import { prepareModel } from '../passes/prepare-model.js';
@@ -148,11 +149,9 @@ export class OnnxBackend implements GradientBackend {
     this.#ort = ort;
     this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
     this.#model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
-    const graph = this.#model.graph!;
-    const initializers = new Set(graph.initializer.map((t) => t.name));
-    const inputs = graph.input.filter((input) => !initializers.has(input.name));
-    this.#input = choose(inputs, options.inputName, 'input', 'inputName');
-    this.#outputName = choose(graph.output, options.outputName, 'output', 'outputName').name;
+    const { input, outputName } = chooseInputOutput(this.#model, options.inputName, options.outputName);
+    this.#input = input;
+    this.#outputName = outputName;
     this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
@@ -172,9 +171,7 @@ export class OnnxBackend implements GradientBackend {
 
   /** The input's declared shape; null where the model leaves a dimension free. */
   get inputShape(): Array<number | null> {
-    const type = this.#input.type?.value;
-    if (type?.case !== 'tensorType') return [];
-    return (type.value.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : null));
+    return declaredShape(this.#input);
   }
 
   checkInputShape(shape: readonly number[]): void {
@@ -375,22 +372,6 @@ export class OnnxBackend implements GradientBackend {
       use,
     );
   }
-}
-
-function choose<T extends { name: string }>(items: readonly T[], wanted: string | undefined, what: string, option: string): T {
-  const names = items.map((item) => `"${item.name}"`).join(', ');
-  if (wanted !== undefined) {
-    const found = items.find((item) => item.name === wanted);
-    if (found === undefined) throw new AttributionError('UNSUPPORTED_MODEL', `the model has no ${what} "${wanted}"; its ${what}s are ${names}`);
-    return found;
-  }
-  if (items.length !== 1) {
-    throw new AttributionError(
-      'UNSUPPORTED_MODEL',
-      `the model has ${items.length} ${what}s (${names || 'none'}); choose one with the ${option} option`,
-    );
-  }
-  return items[0]!;
 }
 
 function readOutput(result: InferenceSession.OnnxValueMapType, name: string): HostTensor {

@@ -1,0 +1,287 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import {
+  AttributionError,
+  explain,
+  hostTensor,
+  METHOD_NAMES,
+  methodRule,
+  parseMethodName,
+  registerMethod,
+  type HostTensor,
+} from '@saliency/core';
+import {
+  createOnnxBackend,
+  exportAttributionModel,
+  LOGITS_OUTPUT,
+  MAP_OUTPUT,
+  NOISE_INPUT,
+  TARGET_INPUT,
+  TARGET_OUTPUT,
+  type OnnxRuntimeModule,
+} from '../src/index.js';
+import { parityModel, runExported, seededNoiseTensor, testInput, type Runtime } from './helpers/export-fixtures.js';
+
+const FIXTURES = ['mlp', 'cnn_bn', 'resnet_block', 'image_model'];
+/** The declared shape with a batch of two, so that the per-example parts (noise, targets, σ) are checked. */
+function inputShapeOf(model: Uint8Array): number[] {
+  const declared = exportAttributionModel(model, { method: 'gradient' }).inputs[0]!.shape;
+  return [2, ...declared.slice(1)];
+}
+const RUNTIMES: Array<[string, Runtime, object]> = [
+  ['onnxruntime-node', ortNode as unknown as Runtime, {}],
+  ['onnxruntime-web wasm', ortWeb as unknown as Runtime, { executionProviders: ['wasm'] }],
+];
+/** The library's options; the exported model gets the same noise as its noise input. */
+const OPTIONS = { numSamples: 4, steps: 8, seed: 7, noiseScale: 0.3, unbiased: false } as const;
+const EXPORT_OPTIONS = { numSamples: 4, steps: 8, unbiased: false } as const;
+/** Every registered name, and a μ of the sign. */
+const METHODS = [...METHOD_NAMES, 'vargrad_x_input_x_sign_mu_neg_0_25', 'integrated_gradients_x_sign_mu_0_1'];
+const TOLERANCE = 1e-5;
+
+function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+  return worst;
+}
+
+/** The largest difference per fixture and method, printed at the end for the record. */
+const worst = new Map<string, number>();
+afterAll(() => {
+  const largest = [...worst.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+  console.log(`exported vs library, largest map differences: ${largest.map(([k, v]) => `${k} ${v.toExponential(2)}`).join('; ')}`);
+});
+
+const tmp = mkdtempSync(join(tmpdir(), 'saliency-export-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe.each(FIXTURES)('exported attribution models of %s', (fixture) => {
+  const model = parityModel(fixture);
+  const shape = inputShapeOf(model);
+  const x = hostTensor(testInput(shape), [...shape]);
+  const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, model);
+  afterAll(() => backend.dispose());
+  const logits = backend.logits(x);
+
+  it.each(METHODS)('%s matches the library on onnxruntime-node and onnxruntime-web within 1e-5', async (method) => {
+    const exported = exportAttributionModel(model, { method, inputShape: shape, ...EXPORT_OPTIONS });
+    const library = await explain(backend, method, x, OPTIONS);
+    expect(library.data.filter((v) => v !== 0).length).toBeGreaterThan(library.data.length / 2);
+    const noisy = exported.inputs.some((input) => input.name === NOISE_INPUT);
+    expect(noisy).toBe(methodRule(parseMethodName(method).base).rows === 'noisy-samples');
+    const feeds = {
+      [exported.inputs[0]!.name]: x.data,
+      [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+    };
+    const expectedLogits = await logits;
+    for (const [, ort, sessionOptions] of RUNTIMES) {
+      const outputs = await runExported(ort, exported, feeds, sessionOptions);
+      expect(outputs[MAP_OUTPUT]!.dims).toEqual(shape);
+      const difference = maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data);
+      worst.set(`${fixture} ${method}`, Math.max(worst.get(`${fixture} ${method}`) ?? 0, difference));
+      expect(difference).toBeLessThanOrEqual(TOLERANCE);
+      expect(maxAbsDifference(outputs[LOGITS_OUTPUT]!.data as Float32Array, expectedLogits.data)).toBeLessThanOrEqual(TOLERANCE);
+      expect([...(outputs[TARGET_OUTPUT]!.data as BigInt64Array)].map(Number)).toEqual(argmaxRows(expectedLogits));
+    }
+  });
+});
+
+function argmaxRows(logits: HostTensor): number[] {
+  const [rows, classes] = logits.shape as [number, number];
+  return Array.from({ length: rows }, (_, r) => {
+    const row = Array.from(logits.data.subarray(r * classes, (r + 1) * classes));
+    return row.indexOf(Math.max(...row));
+  });
+}
+
+describe('exported attribution models: targets, in-graph noise, validity', () => {
+  const model = parityModel('cnn_bn');
+  const shape = inputShapeOf(model);
+  const x = hostTensor(testInput(shape), [...shape]);
+  const ort = ortNode as unknown as Runtime;
+
+  it('explains the classes of the target input as the library explains its target option', async () => {
+    const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, model);
+    try {
+      for (const method of ['vargrad', 'integrated_gradients_x_input', 'gradient']) {
+        const exported = exportAttributionModel(model, { method, inputShape: shape, targetSource: 'input', ...EXPORT_OPTIONS });
+        expect(exported.inputs.map((i) => i.name)).toContain(TARGET_INPUT);
+        const target = [3, 8];
+        const library = await explain(backend, method, x, { ...OPTIONS, target });
+        const outputs = await runExported(ort, exported, {
+          [exported.inputs[0]!.name]: x.data,
+          [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+          [TARGET_INPUT]: BigInt64Array.from(target.map(BigInt)),
+        });
+        expect([...(outputs[TARGET_OUTPUT]!.data as BigInt64Array)].map(Number)).toEqual(target);
+        expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('a baseline tensor (one example, or the whole batch) and unbiased VarGrad match the library', async () => {
+    const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, model);
+    try {
+      const exampleShape = shape.slice(1);
+      const cases: Array<[string, object]> = [
+        [
+          'integrated_gradients_x_input',
+          {
+            baseline: hostTensor(
+              testInput(exampleShape).map((v) => 0.5 * v),
+              exampleShape,
+            ),
+          },
+        ],
+        [
+          'integrated_gradients',
+          {
+            baseline: hostTensor(
+              testInput(shape).map((v) => -v * v),
+              [...shape],
+            ),
+          },
+        ],
+        ['integrated_gradients', { baseline: -0.25 }],
+        ['vargrad', { unbiased: true }],
+      ];
+      for (const [method, options] of cases) {
+        const exported = exportAttributionModel(model, { method, inputShape: shape, ...EXPORT_OPTIONS, ...options });
+        const library = await explain(backend, method, x, { ...OPTIONS, ...options });
+        const outputs = await runExported(ort, exported, {
+          [exported.inputs[0]!.name]: x.data,
+          [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+        });
+        expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('float16 and int8 models (passes/, as the backend takes them) export with a float32 input and match the library', async () => {
+    const precision = new URL('./fixtures/precision/', import.meta.url);
+    for (const file of ['cnn_fp16.onnx', 'cnn_fp16_io32.onnx', 'cnn_int8_qdq.onnx', 'cnn_int8_weights.onnx', 'cnn_int8_dynamic.onnx']) {
+      const bytes = new Uint8Array(readFileSync(new URL(file, precision)));
+      const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, bytes);
+      try {
+        const exported = exportAttributionModel(bytes, { method: 'vargrad_x_input', inputShape: shape, ...EXPORT_OPTIONS });
+        expect(exported.inputs[0]!.type).toBe('float32');
+        const library = await explain(backend, 'vargrad_x_input', x, OPTIONS);
+        const outputs = await runExported(ort, exported, {
+          [exported.inputs[0]!.name]: x.data,
+          [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+        });
+        expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
+      } finally {
+        await backend.dispose();
+      }
+    }
+  });
+
+  it('in-graph noise: σ = noiseLevel · range per example, a fresh session repeats its seed, another seed differs', async () => {
+    const one = [1, ...shape.slice(1)];
+    const single = testInput(one);
+    const range = Math.max(...single) - Math.min(...single);
+    const inGraph = (options: object) =>
+      exportAttributionModel(model, { method: 'smoothgrad', inputShape: one, noiseSource: 'in-graph', numSamples: 3, ...options });
+    const run = async (options: object) => {
+      const exported = inGraph(options);
+      expect(exported.inputs.map((i) => i.name)).toEqual(['input']);
+      return (await runExported(ort, exported, { input: single }))[MAP_OUTPUT]!.data as Float32Array;
+    };
+    const byLevel = await run({ noiseLevel: 0.2, seed: 5 });
+    // The same normals times σ computed in the graph or given: equal to float32 rounding of the range.
+    const byScale = await run({ noiseScale: 0.2 * range, seed: 5 });
+    const magnitude = Math.max(...byScale.map(Math.abs));
+    expect(maxAbsDifference(byLevel, byScale)).toBeLessThanOrEqual(1e-5 * magnitude);
+    expect(maxAbsDifference(await run({ noiseScale: 0.2 * range, seed: 5 }), byScale)).toBe(0);
+    expect(maxAbsDifference(await run({ noiseScale: 0.2 * range, seed: 6 }), byScale)).toBeGreaterThan(1e-3 * magnitude);
+    // onnxruntime-web (wasm) runs it too, and a fresh session repeats its draw there as well.
+    const web = ortWeb as unknown as Runtime;
+    const onWeb = async () =>
+      (await runExported(web, inGraph({ noiseScale: 0.3, seed: 5 }), { input: single }))[MAP_OUTPUT]!.data as Float32Array;
+    const first = await onWeb();
+    expect(first.every(Number.isFinite)).toBe(true);
+    expect(maxAbsDifference(await onWeb(), first)).toBe(0);
+    // σ = 0: every row is the input, so SmoothGrad is the gradient.
+    const gradient = exportAttributionModel(model, { method: 'gradient', inputShape: one });
+    const exact = (await runExported(ort, gradient, { input: single }))[MAP_OUTPUT]!.data as Float32Array;
+    expect(maxAbsDifference(await run({ noiseScale: 0 }), exact)).toBeLessThanOrEqual(1e-7 * magnitude);
+  });
+
+  it("passes ONNX's own checker (onnx.checker.check_model with full_check, Debian's python3-onnx)", () => {
+    const files = ['vargrad_x_input', 'integrated_gradients_x_sign', 'gradient'].map((method) => {
+      const exported = exportAttributionModel(parityModel('resnet_block'), {
+        method,
+        numSamples: 4,
+        steps: 5,
+        noiseSource: 'in-graph',
+        targetSource: 'input',
+      });
+      const file = join(tmp, `${method}.onnx`);
+      writeFileSync(file, exported.bytes);
+      return file;
+    });
+    const code = `import onnx, sys\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint('ok', len(sys.argv) - 1)`;
+    const result = spawnSync('/usr/bin/python3', ['-c', code, ...files], { encoding: 'utf8', timeout: 120_000 });
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe('ok 3');
+  }, 180_000);
+});
+
+describe('exportAttributionModel refuses', () => {
+  const model = parityModel('mlp');
+  const refusal = (options: object, code: string, message: RegExp) => {
+    const call = () => exportAttributionModel(model, options as never);
+    expect(call).toThrow(AttributionError);
+    expect(call).toThrow(message);
+    try {
+      call();
+    } catch (error) {
+      expect((error as AttributionError).code).toBe(code);
+    }
+  };
+
+  it('a method whose reduce exists only as JavaScript', () => {
+    registerMethod({
+      name: 'export_toy_max',
+      rows: 'noisy-samples',
+      takesModifiers: false,
+      signed: false,
+      reduce: ({ mean, m2 }) => Math.max(mean, m2),
+    });
+    refusal(
+      { method: 'export_toy_max' },
+      'INVALID_OPTION',
+      /method "export_toy_max" cannot be exported: its reduce is a JavaScript function.*vargrad/,
+    );
+  });
+
+  it('options that concern a run, unknown options and bad values, before any graph is built', () => {
+    refusal({ method: 'vargrad', batchSize: 8 }, 'INVALID_OPTION', /unknown option "batchSize"/);
+    refusal({ method: 'vargrad', target: 2 }, 'INVALID_OPTION', /unknown option "target".*targetSource/);
+    refusal({ method: 'vargrad', seed: 3 }, 'INVALID_OPTION', /seed sets the noise made in the graph \(noiseSource: 'in-graph'\)/);
+    refusal({ method: 'vargrad', noiseSource: 'philox' }, 'INVALID_OPTION', /noiseSource must be one of 'input', 'in-graph'/);
+    refusal({ method: 'vargrad', unbiased: true, numSamples: 1 }, 'INVALID_OPTION', /numSamples must be an integer ≥ 2/);
+    refusal({ method: 'vargrad_x_inputs' }, 'UNKNOWN_METHOD', /unknown method/);
+    refusal(
+      { method: 'gradient', inputShape: [2, 15] },
+      'INVALID_SHAPE',
+      /inputShape \[2, 15\] does not fit input "input" of shape \[\?, 16\]/,
+    );
+    refusal(
+      { method: 'integrated_gradients', baseline: hostTensor(new Float32Array(3), [3]) },
+      'INVALID_OPTION',
+      /baseline must be a float32 HostTensor of shape \[16\] or \[1, 16\]/,
+    );
+  });
+});

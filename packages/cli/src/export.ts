@@ -1,0 +1,124 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AttributionError } from '@saliency/core';
+import { integer, number, oneOf, positive } from './args.js';
+import { CliError, cliErrorOf } from './errors.js';
+import { readUserFile } from './user-file.js';
+
+export const EXPORT_USAGE = `Usage: saliency export MODEL --method NAME --out FILE [options]
+
+Writes the attribution method on an ONNX model as one standalone ONNX model
+that any ONNX Runtime runs (Python, C++, C#, Java, JavaScript): it takes the
+input (and, for SmoothGrad and VarGrad, the noise) and returns the map, the
+logits and the explained class. See @saliency/backend-onnx's README.
+
+  MODEL                  the .onnx model
+  --out PATH             the exported .onnx file
+  --method NAME          e.g. vargrad (default), smoothgrad_x_input, integrated_gradients_x_sign_mu_neg_0_5
+  --input-shape DIMS     the input shape, batch first, e.g. 1,3,224,224 (default: the model's, batch 1)
+  --num-samples N        noisy samples per example (default 16); --samples N also works
+  --noise SOURCE         input (default): an input saliency/noise of shape [B, N, ...], added as it is;
+                         in-graph: σ · RandomNormal(seed) inside the graph (not core's noise generator)
+  --noise-scale S        σ of in-graph noise (default 1)
+  --noise-level L        σ of in-graph noise relative to each example's range, instead of --noise-scale
+  --seed N               seed of in-graph noise (default 0)
+  --unbiased             VarGrad divides by N − 1
+  --steps N              Integrated Gradients steps (default 50)
+  --baseline B           Integrated Gradients baseline, one number (default 0)
+  --mu M                 threshold of the _x_sign methods (default 0, or the name's _mu_)
+  --target SOURCE        argmax (default): the clean input's top class; input: an int64 input saliency/target [B]
+  --input-name NAME      which model input is explained, when it has several
+  --output-name NAME     which model output holds the logits, when it has several
+  --softmax S            strip (default): a final Softmax/LogSoftmax/Sigmoid is left out; keep
+
+  -h, --help             this text
+`;
+
+const OPTIONS = {
+  out: { type: 'string' },
+  method: { type: 'string' },
+  'input-shape': { type: 'string' },
+  'num-samples': { type: 'string' },
+  samples: { type: 'string' },
+  noise: { type: 'string' },
+  'noise-scale': { type: 'string' },
+  'noise-level': { type: 'string' },
+  seed: { type: 'string' },
+  unbiased: { type: 'boolean' },
+  steps: { type: 'string' },
+  baseline: { type: 'string' },
+  mu: { type: 'string' },
+  target: { type: 'string' },
+  'input-name': { type: 'string' },
+  'output-name': { type: 'string' },
+  softmax: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * `saliency export MODEL ...`: parses the flags, exports with
+ * `exportAttributionModel` and writes the file; says on `stderr` what the
+ * exported model takes and returns. Refusals are `CliError`s (exit code 2).
+ */
+export async function exportCommand(
+  args: readonly string[],
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream },
+): Promise<void> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message.split('\n')[0]} (see saliency export --help)`);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    io.stdout.write(EXPORT_USAGE);
+    return;
+  }
+  if (positionals.length !== 1)
+    throw new CliError(`saliency export takes one MODEL (an .onnx file); got ${positionals.length} (see saliency export --help)`);
+  const modelPath = positionals[0]!;
+  if (!modelPath.endsWith('.onnx')) throw new CliError(`MODEL: ${modelPath} is not an .onnx file; only ONNX models are exported`);
+  if (v.out === undefined) throw new CliError('--out is required: the .onnx file to write');
+  if (v['num-samples'] !== undefined && v.samples !== undefined) {
+    throw new CliError('--num-samples and --samples were both given; --samples is another name for --num-samples');
+  }
+  if (v['noise-scale'] !== undefined && v['noise-level'] !== undefined) {
+    throw new CliError('--noise-scale and --noise-level were both given; choose an absolute σ or one relative to the input range');
+  }
+  const samples = v['num-samples'] ?? v.samples;
+  const options = {
+    method: v.method ?? 'vargrad',
+    ...(v['input-shape'] === undefined ? {} : { inputShape: v['input-shape'].split(',').map((d) => integer('input-shape', d, 1)) }),
+    ...(samples === undefined ? {} : { numSamples: integer(v.samples === undefined ? 'num-samples' : 'samples', samples, 1) }),
+    ...(v.noise === undefined ? {} : { noiseSource: oneOf('noise', v.noise, ['input', 'in-graph'] as const) }),
+    ...(v['noise-scale'] === undefined ? {} : { noiseScale: positive('noise-scale', v['noise-scale']) }),
+    ...(v['noise-level'] === undefined ? {} : { noiseLevel: positive('noise-level', v['noise-level']) }),
+    ...(v.seed === undefined ? {} : { seed: integer('seed', v.seed, 0) }),
+    ...(v.unbiased === undefined ? {} : { unbiased: v.unbiased }),
+    ...(v.steps === undefined ? {} : { steps: integer('steps', v.steps, 1) }),
+    ...(v.baseline === undefined ? {} : { baseline: number('baseline', v.baseline) }),
+    ...(v.mu === undefined ? {} : { mu: number('mu', v.mu) }),
+    ...(v.target === undefined ? {} : { targetSource: oneOf('target', v.target, ['argmax', 'input'] as const) }),
+    ...(v['input-name'] === undefined ? {} : { inputName: v['input-name'] }),
+    ...(v['output-name'] === undefined ? {} : { outputName: v['output-name'] }),
+    ...(v.softmax === undefined ? {} : { softmax: oneOf('softmax', v.softmax, ['strip', 'keep'] as const) }),
+  };
+  const bytes = await readUserFile('MODEL', modelPath);
+  const { exportAttributionModel } = await import('@saliency/backend-onnx');
+  let exported: ReturnType<typeof exportAttributionModel>;
+  try {
+    exported = exportAttributionModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
+  } catch (error) {
+    if (error instanceof AttributionError) throw cliErrorOf(error, `cannot export: ${error.message}`);
+    throw error;
+  }
+  await mkdir(dirname(v.out), { recursive: true });
+  await writeFile(v.out, exported.bytes);
+  const describe = (list: typeof exported.inputs) => list.map((t) => `${t.name} ${t.type} [${t.shape.join(', ')}]`).join(', ');
+  io.stderr.write(
+    `${options.method} of ${exported.description} written to ${v.out} (${exported.bytes.byteLength} bytes)\n` +
+      `  inputs:  ${describe(exported.inputs)}\n  outputs: ${describe(exported.outputs)}\n`,
+  );
+}
