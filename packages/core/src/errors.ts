@@ -10,6 +10,8 @@ export type AttributionErrorCode =
   | 'INVALID_SHAPE'
   | 'BACKEND_OUTPUT'
   | 'UNSUPPORTED_MODEL'
+  /** The method needs something the backend does not offer (a modified backward pass, layer gradients); the message names both. */
+  | 'UNSUPPORTED_METHOD'
   /** The model itself threw while a backend ran it; `cause` holds its error. */
   | 'MODEL_FAILED'
   | 'DISPOSED'

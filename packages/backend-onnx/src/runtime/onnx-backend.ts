@@ -9,6 +9,8 @@ import {
   softmaxOption,
   type GradientBackend,
   type GradientMoments,
+  type GradientRequest,
+  type LayerGradients,
   type HostTensor,
   type RowGradients,
 } from '@saliency/core';
@@ -17,6 +19,8 @@ import {
   buildGradientModel,
   COTANGENT_INPUT,
   GRADIENT_OUTPUT,
+  LAYER_ACTIVATION_OUTPUT,
+  LAYER_GRADIENT_OUTPUT,
   LOGITS_OUTPUT,
   M2_OUTPUT,
   MEAN_OUTPUT,
@@ -28,6 +32,7 @@ import {
   executionProviderOf,
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
+import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
@@ -101,7 +106,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #textureRowLimit: number | undefined;
   /** Per call kind and shape: how many rows (groups, for moments) one run takes; 0: not even one group. */
   readonly #fittingCounts = new Map<string, number>();
-  readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[] }>>();
+  readonly #sessions = new Map<string, Promise<{ session: InferenceSession; logitsShape: readonly number[]; layer: string | undefined }>>();
   /** Calls in progress, which `dispose` waits for before releasing their sessions. */
   readonly #running = new Set<Promise<unknown>>();
   #disposed = false;
@@ -181,20 +186,52 @@ export class OnnxBackend implements GradientBackend {
     return concatRows(parts);
   }
 
-  async gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor> {
+  /** The modified backward passes `gradients` runs (`backward/rule-set.ts`): `guided_backprop`, `deconvnet`. */
+  get backwardRuleSets(): readonly string[] {
+    return BACKWARD_RULE_SET_NAMES;
+  }
+
+  /** The input gradient, or with `request.backward` the "gradient" of that modified backward pass. */
+  async gradients(x: HostTensor, targets: Int32Array, request: GradientRequest = {}): Promise<HostTensor> {
     checkTargetCount(this.name, targets, x.shape[0]!);
-    const perRun = this.#fittingCount(x.shape, 'gradient') || 1;
-    const parts: HostTensor[] = [];
+    if (request.backward !== undefined) backwardRuleSet(request.backward);
+    const variant: Variant = request.backward === undefined ? {} : { backward: request.backward };
+    const parts = await this.#rowsRun(x, targets, 'gradient', variant, (result) => readOutput(result, GRADIENT_OUTPUT));
+    return concatRows(parts);
+  }
+
+  /**
+   * The activation of the tensor `layer` (default: the last feature map of
+   * the input's rank before global pooling or flattening, see
+   * `autodiff/layer-tensor.ts`) and the gradient of each row's target logit
+   * with respect to it.
+   */
+  async layerGradients(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients> {
+    checkTargetCount(this.name, targets, x.shape[0]!);
+    const parts = await this.#rowsRun(x, targets, 'layer', layer === undefined ? {} : { layer }, (result, built) => ({
+      layer: built.layer!,
+      activation: readOutput(result, LAYER_ACTIVATION_OUTPUT),
+      gradient: readOutput(result, LAYER_GRADIENT_OUTPUT),
+    }));
+    return { layer: parts[0]!.layer, activation: concatRows(parts.map((p) => p.activation)), gradient: concatRows(parts.map((p) => p.gradient)) };
+  }
+
+  /** Runs the rows of `x` with their one-hot cotangents, in as many runs as the texture limit needs. */
+  async #rowsRun<T>(
+    x: HostTensor,
+    targets: Int32Array,
+    result: GradientModelRequest['result'],
+    variant: Variant,
+    read: (outputs: InferenceSession.OnnxValueMapType, built: { layer?: string }) => T,
+  ): Promise<T[]> {
+    const perRun = this.#fittingCount(x.shape, result, undefined, variant) || 1;
+    const parts: T[] = [];
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
       const part = count === x.shape[0] ? x : sliceRows(x, start, count);
       const partTargets = targets.subarray(start, start + count);
-      parts.push(
-        await this.#run(part.shape, 'gradient', undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), (result) =>
-          readOutput(result, GRADIENT_OUTPUT),
-        ),
-      );
+      parts.push(await this.#run(part.shape, result, undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), read, variant));
     }
-    return concatRows(parts);
+    return parts;
   }
 
   /**
@@ -230,18 +267,18 @@ export class OnnxBackend implements GradientBackend {
    * limit (`row-splitting.ts`): all of them where there is no limit; 0 where
    * not even one group fits. Measured by building the graphs, once per shape.
    */
-  #fittingCount(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): number {
+  #fittingCount(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number, variant: Variant = {}): number {
     const unit = groupSize ?? 1;
     const total = shape[0]! / unit;
     const limit = this.#textureRowLimit;
     if (limit === undefined || total === 0) return total;
     if (this.#disposed) throw disposedError(this.name);
-    const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
+    const key = sessionKey(shape, result, groupSize, variant);
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
       count = largestFittingCount(total, limit, (n) => {
         const rowShape = [n * unit, ...shape.slice(1)];
-        const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize));
+        const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize, variant));
         return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
       });
       this.#fittingCounts.set(key, count);
@@ -272,11 +309,12 @@ export class OnnxBackend implements GradientBackend {
     result: GradientModelRequest['result'],
     groupSize: number | undefined,
     feeds: (logitsShape: readonly number[]) => Record<string, Tensor>,
-    read: (outputs: InferenceSession.OnnxValueMapType) => T,
+    read: (outputs: InferenceSession.OnnxValueMapType, built: { layer?: string }) => T,
+    variant: Variant = {},
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
     const call = (async () => {
-      const { session, logitsShape } = await this.#session(shape, result, groupSize);
+      const { session, logitsShape, layer } = await this.#session(shape, result, groupSize, variant);
       const inputs = feeds(logitsShape);
       let outputs: InferenceSession.OnnxValueMapType;
       try {
@@ -289,7 +327,7 @@ export class OnnxBackend implements GradientBackend {
           { cause: error },
         );
       }
-      return read(outputs);
+      return read(outputs, layer === undefined ? {} : { layer });
     })();
     this.#running.add(call);
     try {
@@ -312,8 +350,9 @@ export class OnnxBackend implements GradientBackend {
     return new this.#ort.Tensor('float32', data, [...shape]);
   }
 
-  #request(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): GradientModelRequest {
+  #request(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, variant: Variant): GradientModelRequest {
     return {
+      ...variant,
       inputName: this.#input.name,
       inputShape: shape,
       outputName: this.#outputName,
@@ -324,21 +363,28 @@ export class OnnxBackend implements GradientBackend {
     };
   }
 
-  #session(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number) {
+  #session(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, variant: Variant) {
     if (this.#disposed) throw disposedError(this.name);
-    const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
+    const key = sessionKey(shape, result, groupSize, variant);
     let entry = this.#sessions.get(key);
     if (entry === undefined) {
       entry = (async () => {
-        const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize));
+        const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize, variant));
         const session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
-        return { session, logitsShape: built.logitsShape };
+        return { session, logitsShape: built.logitsShape, layer: built.layer };
       })();
       this.#sessions.set(key, entry);
       entry.catch(() => this.#sessions.delete(key));
     }
     return entry;
   }
+}
+
+/** What else selects a built graph besides its shape and result: a modified backward pass, a layer. */
+type Variant = Pick<GradientModelRequest, 'backward' | 'layer'>;
+
+function sessionKey(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, variant: Variant): string {
+  return `${result}|${shape.join('x')}|${groupSize ?? ''}|${variant.backward ?? ''}|${variant.layer ?? ''}`;
 }
 
 function choose<T extends { name: string }>(items: readonly T[], wanted: string | undefined, what: string, option: string): T {

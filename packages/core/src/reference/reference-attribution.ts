@@ -1,3 +1,4 @@
+import { AttributionError } from '../errors.js';
 import { checkInput } from '../engine/input.js';
 import { modelRows } from '../engine/model-rows.js';
 import { resolveOptions, type AttributionOptions } from '../engine/options.js';
@@ -30,6 +31,13 @@ export function referenceAttribution(
 ): Float64Array {
   const method = parseMethodName(methodName);
   const rule = methodRule(method.base);
+  if (rule.backward !== undefined || rule.layer !== undefined) {
+    throw new AttributionError(
+      'UNSUPPORTED_METHOD',
+      `referenceAttribution computes input gradients of a closed-form model; method ${method.base} needs ` +
+        `${rule.backward === undefined ? 'layer gradients' : `the modified backward pass "${rule.backward}"`}, which it does not have`,
+    );
+  }
   const resolved = resolveOptions(method, {}, options);
   checkInput(x);
   const batch = x.shape[0]!;
