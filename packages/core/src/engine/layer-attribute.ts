@@ -46,7 +46,7 @@ export async function layerAttribute(
     data.set(m.data, offset);
     offset += m.data.length;
   }
-  return { data, shape: [batch, ...maps[0]!.shape.slice(1)] };
+  return { data, shape: [batch, ...(maps[0]?.shape.slice(1) ?? [1, ...x.shape.slice(2)])] };
 }
 
 /** The message of a method the backend cannot run, naming what it lacks. */

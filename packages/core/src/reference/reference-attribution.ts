@@ -5,9 +5,22 @@ import { resolveOptions, type AttributionOptions } from '../engine/options.js';
 import { resolveTargets } from '../engine/targets.js';
 import { parseMethodName } from '../methods/method-name.js';
 import { applyModifiers } from '../methods/modifiers.js';
-import { methodRule } from '../methods/registry.js';
+import { METHOD_NAMES, methodRule } from '../methods/registry.js';
 import { ruleValue } from '../methods/rule.js';
 import { sizeOf, type HostTensor } from '../tensor.js';
+
+/**
+ * The registered method names (without μ suffixes) that `referenceAttribution`
+ * computes: those whose maps come from plain input gradients. Guided
+ * Backprop, DeconvNet (a modified backward pass) and Grad-CAM (layer
+ * gradients) are not among them; their references are PyTorch's.
+ */
+export function referenceMethodNames(): string[] {
+  return METHOD_NAMES.filter((name) => {
+    const rule = methodRule(parseMethodName(name).base);
+    return rule.backward === undefined && rule.layer === undefined;
+  });
+}
 
 /** A model evaluated in float64 on one example (the input without its batch axis, flat). */
 export interface ReferenceModel {
