@@ -48,6 +48,7 @@ import json
 import os
 
 import numpy as np
+import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -69,6 +70,9 @@ MAX_DRAWS = 50
 # The module whose output is the Grad-CAM layer, by index in the Sequential;
 # None: no spatial layer (the MLP has no Grad-CAM reference).
 LAYER = {'mlp': None, 'cnn_bn': 7, 'resnet_block': 4, 'image_model': 20, 'cnn1d': 5}
+# A layer named explicitly: the first max pool, module 3 in both models, whose
+# ONNX tensor is the output of the graph's first MaxPool node.
+NAMED_LAYER = {'cnn_bn': 3, 'cnn1d': 3}
 
 
 def parity_model(name):
@@ -135,7 +139,14 @@ def maps_of(model, name, x, targets):
         maps['grad_cam_timeseries' if x.dim() == 3 else 'grad_cam'] = up
         maps['layer_cam'] = layer_cam
         maps['layer_shape'] = layer_shape
+    if name in NAMED_LAYER:
+        maps['named_layer_cam'] = grad_cam(model, model[NAMED_LAYER[name]], x, targets)[0]
     return maps
+
+
+def first_max_pool_output(name):
+    graph = onnx.load(os.path.join(REPO, 'apps', 'parity', 'fixtures', 'models', name + '.onnx')).graph
+    return next(node.output[0] for node in graph.node if node.op_type == 'MaxPool')
 
 
 def worst_ratio(m32, m64):
@@ -176,6 +187,8 @@ def make(name):
     record = {'model': name, 'onnx': 'apps/parity/fixtures/models/%s.onnx' % name, 'inputShape': list(x32.shape),
               'redraws': k, 'float32Worst': float('%.3g' % worst),
               'input': text(x32), 'targets': targets.tolist(), 'logits': text(logits)}
+    if name in NAMED_LAYER:
+        record['named_layer'] = first_max_pool_output(name)
     for key, value in m64.items():
         record[key] = value if key == 'layer_shape' else text(value)
     write(name, record)

@@ -24,6 +24,9 @@ interface Reference {
   grad_cam?: number[];
   grad_cam_timeseries?: number[];
   layer_shape?: number[];
+  /** An ONNX tensor named explicitly (the first max pool's output), and Grad-CAM there. */
+  named_layer?: string;
+  named_layer_cam?: number[];
 }
 
 const TOLERANCE = 1e-5;
@@ -84,6 +87,18 @@ describe.each(names)('%s: modified backward rules and Grad-CAM against PyTorch',
         // The same layer named explicitly gives the same map.
         const named = await explain(backend, camMethod!, x, { target, layer: layer.layer });
         expect(Array.from(named.data)).toEqual(Array.from(map.data));
+      } finally {
+        await backend.dispose();
+      }
+    });
+
+    it.runIf(reference.named_layer !== undefined)('gives Grad-CAM at a layer named by its ONNX tensor', async () => {
+      const backend = createOnnxBackend(ort, bytes, { sessionOptions });
+      try {
+        const map = await explain(backend, camMethod!, x, { target, layer: reference.named_layer! });
+        expect(maxRelativeError(map.data, reference.named_layer_cam!), `${camMethod} at "${reference.named_layer}"`).toBeLessThanOrEqual(
+          TOLERANCE,
+        );
       } finally {
         await backend.dispose();
       }
