@@ -7,7 +7,7 @@ import { float64Model, type ModelSpec } from './helpers/float64-model.js';
 import { cnnSpec, layersModel, mlpSpec, randomInput } from './helpers/test-models.js';
 import { expectClose } from './helpers/compare.js';
 
-// Every method of input gradients (the TF.js backend runs no modified backward pass yet), and μ variants of the sign modifier.
+// Every method of input gradients (Guided Backprop and DeconvNet: xai-methods.test.ts), and μ variants of the sign modifier.
 const METHODS = [...referenceMethodNames(), 'gradient_x_sign_mu_0_25', 'vargrad_x_sign_mu_neg_0_5', 'smoothgrad_x_input_x_sign_mu_neg_0_1'];
 
 const MODELS: ReadonlyArray<readonly [string, ModelSpec]> = [
