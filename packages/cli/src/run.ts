@@ -154,7 +154,9 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     let heatmap: RgbaImage | undefined;
     if (drawable !== undefined) {
       const colormap = options.colormap === undefined || options.colormap === 'auto' ? (isSignedMethod(options.method) ? 'diverging' : 'sequential') : options.colormap;
-      const map2d = aggregateChannels(map.data, drawable.shape, drawable.layout, options.aggregate ?? 'sum');
+      // A layer method's map (Grad-CAM) has one channel, not the input's: drawn by its own shape.
+      const shown = drawableShape(map.shape, drawable.layout) ?? drawable;
+      const map2d = aggregateChannels(map.data, shown.shape, shown.layout, options.aggregate ?? 'sum');
       heatmap = renderHeatmap(map2d, { colormap });
     }
     if (options.out !== undefined) await writeOutput(options.out, encodePng(heatmap!));
