@@ -21,7 +21,11 @@ What it makes (paths relative to packages/backend-onnx/test/fixtures/xai/)
                     cam = relu(sum_c w_c A_c), then F.interpolate(bilinear /
                     linear, align_corners=False) to the input's positions;
                     also the layer's shape and the map at the layer's
-                    resolution (layer_cam).
+                    resolution (layer_cam);
+                  grad_cam_plus_plus (image models): the same layer with
+                    Grad-CAM++'s weights (see grad_cam below);
+                  named_layer_cam (cnn_bn, cnn1d): Grad-CAM at the first max
+                    pool, whose ONNX tensor is named in named_layer.
   region.onnx, region.json
                 a hand-made model whose class 0 fires only on a bright patch:
                 conv 3x3 (a blob detector, and a detector of dark values), ReLU,
@@ -111,9 +115,9 @@ def deconvnet(model, x, targets):
     return relu_hooked_gradient(model, x, targets, lambda gi, go: go.clamp(min=0))
 
 
-def grad_cam(model, layer, x, targets):
-    """Grad-CAM from the hooked activation and gradient of `layer`; returns
-    the map at the input's positions [B, 1, ...], and at the layer's [B, ...]."""
+def hooked(model, layer, x, targets):
+    """The activation of `layer` and the gradient of the target logits with
+    respect to it, from a forward hook and a full backward hook."""
     saved = {}
     h1 = layer.register_forward_hook(lambda m, i, o: saved.__setitem__('a', o))
     h2 = layer.register_full_backward_hook(lambda m, gi, go: saved.__setitem__('g', go[0]))
@@ -123,9 +127,23 @@ def grad_cam(model, layer, x, targets):
     finally:
         h1.remove()
         h2.remove()
-    a, g = saved['a'].detach(), saved['g'].detach()
+    return saved['a'].detach(), saved['g'].detach()
+
+
+def grad_cam(model, layer, x, targets, plus_plus=False):
+    """Grad-CAM from the hooked activation and gradient of `layer`; returns
+    the map at the input's positions [B, 1, ...], and at the layer's [B, ...].
+    plus_plus: Grad-CAM++'s weights (the closed form for an exponentiated
+    score): alpha = g^2 / (2 g^2 + sum_p(a) g^3 + 1e-6), 0 where g = 0,
+    w = sum_p alpha * relu(g)."""
+    a, g = hooked(model, layer, x, targets)
     positions = tuple(range(2, a.dim()))
-    weights = g.mean(dim=positions, keepdim=True)
+    if plus_plus:
+        alpha = g ** 2 / (2 * g ** 2 + a.sum(dim=positions, keepdim=True) * g ** 3 + 1e-6)
+        alpha = torch.where(g != 0, alpha, torch.zeros_like(alpha))
+        weights = (alpha * F.relu(g)).sum(dim=positions, keepdim=True)
+    else:
+        weights = g.mean(dim=positions, keepdim=True)
     cam = F.relu((weights * a).sum(dim=1, keepdim=True))
     mode = 'bilinear' if a.dim() == 4 else 'linear'
     up = F.interpolate(cam, size=x.shape[2:], mode=mode, align_corners=False)
@@ -139,6 +157,8 @@ def maps_of(model, name, x, targets):
         maps['grad_cam_timeseries' if x.dim() == 3 else 'grad_cam'] = up
         maps['layer_cam'] = layer_cam
         maps['layer_shape'] = layer_shape
+        if x.dim() == 4:
+            maps['grad_cam_plus_plus'] = grad_cam(model, model[LAYER[name]], x, targets, plus_plus=True)[0]
     if name in NAMED_LAYER:
         maps['named_layer_cam'] = grad_cam(model, model[NAMED_LAYER[name]], x, targets)[0]
     return maps

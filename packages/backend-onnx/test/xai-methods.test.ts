@@ -23,6 +23,7 @@ interface Reference {
   deconvnet: number[];
   grad_cam?: number[];
   grad_cam_timeseries?: number[];
+  grad_cam_plus_plus?: number[];
   layer_shape?: number[];
   /** An ONNX tensor named explicitly (the first max pool's output), and Grad-CAM there. */
   named_layer?: string;
@@ -87,6 +88,10 @@ describe.each(names)('%s: modified backward rules and Grad-CAM against PyTorch',
         // The same layer named explicitly gives the same map.
         const named = await explain(backend, camMethod!, x, { target, layer: layer.layer });
         expect(Array.from(named.data)).toEqual(Array.from(map.data));
+        if (reference.grad_cam_plus_plus !== undefined) {
+          const plusPlus = await explain(backend, 'grad_cam_plus_plus', x, { target });
+          expect(maxRelativeError(plusPlus.data, reference.grad_cam_plus_plus), 'grad_cam_plus_plus').toBeLessThanOrEqual(TOLERANCE);
+        }
       } finally {
         await backend.dispose();
       }

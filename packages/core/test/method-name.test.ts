@@ -12,7 +12,7 @@ describe('parseMethodName', () => {
         'integrated_gradients_x_input_x_sign',
         'guided_backprop', 'guided_backprop_x_input', 'guided_backprop_x_sign', 'guided_backprop_x_input_x_sign',
         'deconvnet', 'deconvnet_x_input', 'deconvnet_x_sign', 'deconvnet_x_input_x_sign',
-        'grad_cam', 'grad_cam_timeseries',
+        'grad_cam', 'grad_cam_timeseries', 'grad_cam_plus_plus',
       ].sort(),
     );
   });

@@ -8,7 +8,7 @@ import { INPUT_GRADIENT_METHODS } from './input-gradient-methods.js';
 describe('isSignedMethod', () => {
   it('is false for VarGrad and SmoothGrad² without modifiers only (docs/methods.md, "Methods")', () => {
     const unsigned = METHOD_NAMES.filter((name) => !isSignedMethod(name));
-    expect(unsigned.sort()).toEqual(['grad_cam', 'grad_cam_timeseries', 'smoothgrad_squared', 'vargrad']);
+    expect(unsigned.sort()).toEqual(['grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries', 'smoothgrad_squared', 'vargrad']);
     expect(isSignedMethod('vargrad_x_sign_mu_neg_0_5')).toBe(true);
     expect(isSignedMethod({ base: 'vargrad', modifiers: { input: true, sign: false, mu: 0 } })).toBe(true);
   });

@@ -13,7 +13,8 @@ import type { LayerRule, MethodRule } from './rule.js';
  * then resized linearly (bilinear for images) with half-pixel centres to the
  * input's positions (`linear-resize.ts`). The map has shape
  * [B, 1, ...input positions]: one channel, the input's rank. Not scaled
- * to [0, 1]; the visualisation normalises.
+ * to [0, 1]; the visualisation normalises. `weigh` gives w_c from the
+ * channel's activation and gradient (Grad-CAM++ weighs otherwise).
  */
 export function gradCamMaps(
   activation: HostTensor,
@@ -21,6 +22,7 @@ export function gradCamMaps(
   inputShape: readonly number[],
   positionAxes: number,
   method: string,
+  weigh: ChannelWeight = meanGradient,
 ): HostTensor {
   const [rows, channels, ...positions] = activation.shape as [number, number, ...number[]];
   const inputPositions = inputShape.slice(2);
@@ -41,9 +43,7 @@ export function gradCamMaps(
     cam.fill(0);
     for (let c = 0; c < channels; c++) {
       const offset = (r * channels + c) * area;
-      let weight = 0;
-      for (let p = 0; p < area; p++) weight += gradient.data[offset + p]!;
-      weight /= area;
+      const weight = weigh(activation.data, gradient.data, offset, area);
       for (let p = 0; p < area; p++) cam[p] = cam[p]! + weight * activation.data[offset + p]!;
     }
     for (let p = 0; p < area; p++) cam[p] = Math.max(cam[p]!, 0);
@@ -52,10 +52,40 @@ export function gradCamMaps(
   return { data: out, shape: [rows, 1, ...inputPositions] };
 }
 
-function gradCamRule(name: string, positionAxes: number): MethodRule {
+/** w_c from channel c's activation and gradient, the `area` values from `offset`. */
+export type ChannelWeight = (activation: Float32Array, gradient: Float32Array, offset: number, area: number) => number;
+
+/** Grad-CAM's weight: the mean gradient over the channel's positions. */
+const meanGradient: ChannelWeight = (_activation, gradient, offset, area) => {
+  let sum = 0;
+  for (let p = 0; p < area; p++) sum += gradient[offset + p]!;
+  return sum / area;
+};
+
+/**
+ * Grad-CAM++'s weight (Chattopadhay et al. 2018, the closed form for an
+ * exponentiated score, as pytorch-grad-cam computes it), docs/methods.md
+ * "Grad-CAM": with S = Σ_p A_p,
+ *   α_p = G_p² / (2·G_p² + S·G_p³ + 1e-6), 0 where G_p = 0,
+ *   w_c = Σ_p α_p · max(G_p, 0).
+ */
+const plusPlusWeight: ChannelWeight = (activation, gradient, offset, area) => {
+  let sumActivation = 0;
+  for (let p = 0; p < area; p++) sumActivation += activation[offset + p]!;
+  let weight = 0;
+  for (let p = 0; p < area; p++) {
+    const g = gradient[offset + p]!;
+    if (g <= 0) continue;
+    const g2 = g * g;
+    weight += (g2 / (2 * g2 + sumActivation * g2 * g + 1e-6)) * g;
+  }
+  return weight;
+};
+
+function gradCamRule(name: string, positionAxes: number, weigh: ChannelWeight = meanGradient): MethodRule {
   const layer: LayerRule = {
     positionAxes,
-    map: (activation, gradient, inputShape) => gradCamMaps(activation, gradient, inputShape, positionAxes, name),
+    map: (activation, gradient, inputShape) => gradCamMaps(activation, gradient, inputShape, positionAxes, name, weigh),
   };
   return { name, rows: 'input', takesModifiers: false, signed: false, layer, reduce: ({ mean }) => mean };
 }
@@ -65,3 +95,6 @@ export const gradCam = gradCamRule('grad_cam', 2);
 
 /** Grad-CAM of time series (SignXAI's `grad_cam_timeseries`): 3-D layers [B, C, T], linear along time to the input's T. */
 export const gradCamTimeseries = gradCamRule('grad_cam_timeseries', 1);
+
+/** Grad-CAM++ of images: Grad-CAM with `plusPlusWeight`'s channel weights. */
+export const gradCamPlusPlus = gradCamRule('grad_cam_plus_plus', 2, plusPlusWeight);

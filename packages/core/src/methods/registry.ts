@@ -1,6 +1,6 @@
 import { AttributionError } from '../errors.js';
 import { deconvnet } from './deconvnet.js';
-import { gradCam, gradCamTimeseries } from './grad-cam.js';
+import { gradCam, gradCamPlusPlus, gradCamTimeseries } from './grad-cam.js';
 import { gradient } from './gradient.js';
 import { guidedBackprop } from './guided-backprop.js';
 import { integratedGradients } from './integrated-gradients.js';
@@ -87,3 +87,4 @@ registerMethod(guidedBackprop);
 registerMethod(deconvnet);
 registerMethod(gradCam);
 registerMethod(gradCamTimeseries);
+registerMethod(gradCamPlusPlus);
