@@ -1,7 +1,8 @@
 // The tests every GradientBackend passes, whatever runs the model: calls
 // after dispose, dispose during a run, abort, concurrent calls, refused
-// shapes, targets and group sizes, modified backward passes, and nothing left allocated. Each backend's
-// test suite calls `backendConformance` once per runtime it supports.
+// shapes, targets and group sizes, modified backward passes, and nothing
+// left allocated. Each backend's test suite calls `backendConformance` once
+// per runtime it supports.
 
 import { describe, expect, it } from 'vitest';
 import { AttributionError, explain } from '@saliency/core';
