@@ -38,7 +38,7 @@ export interface GradientModelRequest {
    * `'moments'`, the gradient reduced over groups of `groupSize` consecutive
    * rows to their mean and summed squared deviations, on the device; or
    * `'layer'`, the activation of the tensor `layer` and the cotangent's
-   * gradient with respect to it (`layer-attribution.ts`).
+   * gradient with respect to it (no `layer`: the default of `layer-tensor.ts`).
    */
   readonly result: 'none' | 'gradient' | 'moments' | 'layer';
   readonly groupSize?: number;
