@@ -1,7 +1,8 @@
 // The tests every GradientBackend passes, whatever runs the model: calls
 // after dispose, dispose during a run, abort, concurrent calls, refused
-// shapes, targets and group sizes, and nothing left allocated. Each backend's
-// test suite calls `backendConformance` once per runtime it supports.
+// shapes, targets and group sizes, modified backward passes, and nothing
+// left allocated. Each backend's test suite calls `backendConformance` once
+// per runtime it supports.
 
 import { describe, expect, it } from 'vitest';
 import { AttributionError, explain } from '@saliency/core';
@@ -159,6 +160,31 @@ export function backendConformance(label, subject) {
       } finally {
         await backend.dispose?.();
       }
+    });
+
+    it('runs each modified backward pass it lists, leaves the ordinary gradient as it was, refuses an unknown pass, and leaves nothing', TIMEOUT, async () => {
+      const { create, input, resources } = await setUp();
+      const before = resources();
+      const backend = await create();
+      const passes = backend.backwardRuleSets ?? [];
+      try {
+        const targets = Int32Array.from({ length: input.shape[0] }, (_, r) => r % 2);
+        const plain = await backend.gradients(input, targets);
+        for (const backward of passes) {
+          const modified = await backend.gradients(input, targets, { backward });
+          expect(modified.shape).toEqual(input.shape);
+          expect(modified.data.every(Number.isFinite)).toBe(true);
+        }
+        expect(Array.from((await backend.gradients(input, targets)).data)).toEqual(Array.from(plain.data));
+        if (passes.length > 0) {
+          const unknown = await rejectionOf(backend.gradients(input, targets, { backward: 'no_such_pass' }));
+          expect(unknown.code).toBe('INVALID_OPTION');
+          expect(unknown.message).toContain(passes.join(', '));
+        }
+      } finally {
+        await backend.dispose?.();
+      }
+      expect(resources()).toBe(before);
     });
 
     it('leaves nothing allocated: 20 runs of every kind of call, then dispose', TIMEOUT, async () => {

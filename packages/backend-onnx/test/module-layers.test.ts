@@ -5,14 +5,15 @@ import { describe, expect, it } from 'vitest';
  * The layers of src/, lowest first: proto/ and model/ (the ONNX format),
  * passes/ (rewrites of a model before it is differentiated: float16, int8),
  * execution-provider/ (what each ONNX Runtime EP runs), ops/ (one definition
- * per op), autodiff/ (graph inference and the gradient graph), runtime/ (the
+ * per op), backward/ (modified backward rule sets over the ops' rules),
+ * autodiff/ (graph inference and the gradient graph), runtime/ (the
  * backend), export/ (a method as one standalone ONNX model). Imports point down only. Inside ops/, the op-family files are
  * leaves: they import the shared helper modules, never one another, and
  * registry.ts lists every family.
  */
 
 const SRC = new URL('../src/', import.meta.url);
-const LAYERS = ['proto', 'model', 'passes', 'execution-provider', 'ops', 'autodiff', 'runtime', 'export'];
+const LAYERS = ['proto', 'model', 'passes', 'execution-provider', 'ops', 'backward', 'autodiff', 'runtime', 'export'];
 /** The modules of ops/ that are not op families. */
 const OPS_HELPERS = new Set(['op-definition.ts', 'rule-helpers.ts', 'window.ts', 'layout.ts', 'tensor-math.ts', 'first-extremum.ts', 'axis-map.ts', 'scatter.ts']);
 

@@ -48,19 +48,21 @@ const RULES: readonly tf.GradConfig[] = [
 export const RULE_KERNEL_NAMES: readonly string[] = RULES.map(({ kernelName }) => kernelName);
 
 /**
- * Runs `compute` with the rules above registered, then puts back whatever was
+ * Runs `compute` with the rules above (and `extra`, e.g. a modified backward
+ * pass's, which win) registered, then puts back whatever was
  * registered before (or nothing), also when it throws. TF.js looks gradients
  * up while it records the forward pass and calls them in the backward pass,
  * both inside a synchronous `tf.grad`, so `compute` must be synchronous: the
  * user's TF.js never sees these rules outside our own gradient calls.
  */
-export function withGradientRules<T>(compute: () => T): T {
-  const previous = RULES.map((rule) => tf.getGradient(rule.kernelName) as tf.GradConfig | undefined);
-  for (const rule of RULES) tf.registerGradient(rule);
+export function withGradientRules<T>(compute: () => T, extra: readonly tf.GradConfig[] = []): T {
+  const rules = [...RULES, ...extra];
+  const previous = rules.map((rule) => tf.getGradient(rule.kernelName) as tf.GradConfig | undefined);
+  for (const rule of rules) tf.registerGradient(rule);
   try {
     return compute();
   } finally {
-    RULES.forEach((rule, index) => {
+    rules.forEach((rule, index) => {
       const config = previous[index];
       if (config !== undefined) tf.registerGradient(config);
       else tf.unregisterGradient(rule.kernelName);

@@ -11,9 +11,11 @@ import {
   softmaxOption,
   type GradientBackend,
   type GradientMoments,
+  type GradientRequest,
   type HostTensor,
 } from '@saliency/core';
 import { withGradientPass } from './gradient-pass.js';
+import { BACKWARD_RULE_SET_NAMES, backwardRules } from './backward-rules.js';
 import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
 import { logitsFunction, type LogitsFunction, type SoftmaxHandling } from './logits-function.js';
 import type { TfjsModel } from './model-types.js';
@@ -105,9 +107,16 @@ export class TfjsBackend implements GradientBackend {
     return download(logits, x.data);
   }
 
-  async gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor> {
+  /** The modified backward passes `gradients` runs (`backward-rules.ts`): `guided_backprop`, `deconvnet`. */
+  get backwardRuleSets(): readonly string[] {
+    return BACKWARD_RULE_SET_NAMES;
+  }
+
+  /** The input gradients, or with `request.backward` the "gradients" of that modified backward pass. */
+  async gradients(x: HostTensor, targets: Int32Array, request: GradientRequest = {}): Promise<HostTensor> {
     this.#checkCall(x, targets);
-    return download(this.#computeGradients(x, targets, (g) => g), x.data);
+    const rules = backwardRules(request.backward);
+    return download(this.#computeGradients(x, targets, (g) => g, rules), x.data);
   }
 
   /**
@@ -148,6 +157,7 @@ export class TfjsBackend implements GradientBackend {
     x: HostTensor,
     targets: Int32Array,
     reduce: (gradients: tf.Tensor) => T,
+    backward: readonly tf.GradConfig[] = [],
   ): T {
     const rows = x.shape[0]!;
     const objective = (input: tf.Tensor): tf.Tensor => {
@@ -159,7 +169,7 @@ export class TfjsBackend implements GradientBackend {
     };
     try {
       const differentiate = () => tf.tidy(() => reduce(tf.grad(objective)(tf.tensor(x.data, [...x.shape], 'float32'))));
-      return withGradientPass(this.#filtersAreWeights, differentiate);
+      return withGradientPass(this.#filtersAreWeights, differentiate, backward);
     } catch (error) {
       disposeAbandonedTape();
       throw this.#modelFailed(explainMissingGradient(error), 'the input gradients', x.shape);

@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { explain, METHOD_NAMES, VarGrad, type AttributionOptions, type GradientBackend } from '@saliency/core';
-import { referenceAttribution } from '@saliency/core/reference';
+import { explain, VarGrad, type AttributionOptions, type GradientBackend } from '@saliency/core';
+import { referenceAttribution, referenceMethodNames } from '@saliency/core/reference';
 import { createTfjsBackend, type TfjsBackend } from '../src/index.js';
 import { BACKENDS, useBackend } from './helpers/tfjs-setup.js';
 import { float64Model, type ModelSpec } from './helpers/float64-model.js';
 import { cnnSpec, layersModel, mlpSpec, randomInput } from './helpers/test-models.js';
 import { expectClose } from './helpers/compare.js';
 
-// Every method of the spec, and μ variants of the sign modifier.
-const METHODS = [...METHOD_NAMES, 'gradient_x_sign_mu_0_25', 'vargrad_x_sign_mu_neg_0_5', 'smoothgrad_x_input_x_sign_mu_neg_0_1'];
+// Every method of input gradients (Guided Backprop and DeconvNet: xai-methods.test.ts), and μ variants of the sign modifier.
+const METHODS = [...referenceMethodNames(), 'gradient_x_sign_mu_0_25', 'vargrad_x_sign_mu_neg_0_5', 'smoothgrad_x_input_x_sign_mu_neg_0_1'];
 
 const MODELS: ReadonlyArray<readonly [string, ModelSpec]> = [
   ['MLP', mlpSpec()],

@@ -204,9 +204,11 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     if (plot === 'series') {
       for (const { path, bytes } of seriesPlots(options.series ?? {}, x, map, colormap, options.alpha, options)) await writeOutput(path, bytes);
     } else if (drawable !== undefined) {
+      // A layer method's map (Grad-CAM) has one channel, not the input's: drawn by its own shape.
+      const shown = drawableShape(map.shape, drawable.layout) ?? drawable;
       pictures = drawMap(
         map,
-        { ...drawable, aggregate: options.aggregate ?? 'sum', colormap, legend: options.legend ?? true, size: options.size, source },
+        { ...shown, aggregate: options.aggregate ?? 'sum', colormap, legend: options.legend ?? true, size: options.size, source },
         options.alpha ?? 0.5,
       );
     }

@@ -28,6 +28,27 @@ export interface RowGradients {
 }
 
 /**
+ * How a `gradients` call differentiates (docs/methods.md, "Modified backward
+ * rules"): `backward` names a modified backward pass (e.g.
+ * `guided_backprop`) that the backend lists in `backwardRuleSets`; without
+ * it, the ordinary vector–Jacobian product.
+ */
+export interface GradientRequest {
+  readonly backward?: string;
+}
+
+/**
+ * A layer's activation `A` and the gradient `∂ f_{t[r]}(x_r) / ∂ A_r` of each
+ * row's target logit with respect to it, both of the layer's shape
+ * `[R, C, ...positions]`, and which tensor the backend took as the layer.
+ */
+export interface LayerGradients {
+  readonly layer: string;
+  readonly activation: HostTensor;
+  readonly gradient: HostTensor;
+}
+
+/**
  * What a backend does: run a model, nothing else. Core owns the methods, the
  * noise, the targets, the chunking and the moment formulas; a backend owns
  * only the model and the device it runs on.
@@ -67,7 +88,21 @@ export interface GradientBackend {
 
   logits(x: HostTensor): Promise<HostTensor>;
 
-  gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor>;
+  /**
+   * The names of the modified backward passes `gradients` runs when a
+   * `GradientRequest` asks for one; absent or empty: none. Core refuses a
+   * method that needs one missing here (`UNSUPPORTED_METHOD`) before any work.
+   */
+  readonly backwardRuleSets?: readonly string[];
+
+  gradients(x: HostTensor, targets: Int32Array, request?: GradientRequest): Promise<HostTensor>;
+
+  /**
+   * Optional: the activation of `layer` (a backend-specific name; undefined:
+   * the backend's default layer, the last spatial feature map before global
+   * pooling or flattening) and its gradient, for layer methods (Grad-CAM).
+   */
+  layerGradients?(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients>;
 
   gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments | RowGradients>;
 

@@ -14,6 +14,8 @@ export type AttributionErrorCode =
   | 'INVALID_MODEL'
   /** The model would need more than a budget allows (a folded constant, an activation, its node count or subgraph depth); the message names the budget and its option. */
   | 'MODEL_TOO_LARGE'
+  /** The method needs something the backend does not offer (a modified backward pass, layer gradients); the message names both. */
+  | 'UNSUPPORTED_METHOD'
   /** The model itself threw while a backend ran it; `cause` holds its error. */
   | 'MODEL_FAILED'
   | 'DISPOSED'

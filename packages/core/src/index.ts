@@ -1,7 +1,7 @@
 export { type HostTensor, hostTensor, sizeOf, formatShape } from './tensor.js';
 export { AttributionError, describeValue, type AttributionErrorCode } from './errors.js';
 export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
-export type { GradientBackend, GradientMoments, RowGradients } from './backend.js';
+export type { GradientBackend, GradientMoments, GradientRequest, LayerGradients, RowGradients } from './backend.js';
 export {
   checkGroupSize,
   checkTargetCount,
@@ -29,7 +29,9 @@ export {
 } from './classes/integrated-gradients.js';
 export { parseMethodName, isSignedMethod, type BaseMethod, type MethodName, type Modifiers } from './methods/method-name.js';
 export { registerMethod, methodRule, METHOD_NAMES, BASE_METHODS } from './methods/registry.js';
-export type { MethodRule, RowKind, ElementMoments, RuleOptions } from './methods/rule.js';
+export type { MethodRule, RowKind, ElementMoments, RuleOptions, LayerRule } from './methods/rule.js';
+export { gradCamMaps } from './methods/grad-cam.js';
+export { resizeLinear } from './methods/linear-resize.js';
 export { VARIANCE_ZERO_THRESHOLD } from './methods/vargrad.js';
 export {
   DEFAULTS,

@@ -10,6 +10,9 @@ describe('parseMethodName', () => {
         'vargrad', 'vargrad_x_input', 'vargrad_x_sign', 'vargrad_x_input_x_sign',
         'integrated_gradients', 'integrated_gradients_x_input', 'integrated_gradients_x_sign',
         'integrated_gradients_x_input_x_sign',
+        'guided_backprop', 'guided_backprop_x_input', 'guided_backprop_x_sign', 'guided_backprop_x_input_x_sign',
+        'deconvnet', 'deconvnet_x_input', 'deconvnet_x_sign', 'deconvnet_x_input_x_sign',
+        'grad_cam', 'grad_cam_timeseries', 'grad_cam_plus_plus',
       ].sort(),
     );
   });

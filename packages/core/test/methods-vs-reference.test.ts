@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { explain, hostTensor, METHOD_NAMES, sizeOf } from '../src/index.js';
+import { explain, hostTensor, sizeOf } from '../src/index.js';
+import { INPUT_GRADIENT_METHODS } from './input-gradient-methods.js';
 import { referenceAttribution } from '../src/reference/index.js';
 import { closedFormBackend, linearModel, logisticModel, quadraticModel, relativeError } from './closed-form-models.js';
 
@@ -8,7 +9,7 @@ const x = hostTensor(
   Array.from({ length: 3 * 6 }, (_, i) => Math.cos(0.9 * i) * 1.5 - (i % 5 === 0 ? 0.4 : 0)),
   [3, 6],
 );
-const names = [...METHOD_NAMES, 'vargrad_x_sign_mu_neg_0_5', 'smoothgrad_x_input_x_sign_mu_0_5'];
+const names = [...INPUT_GRADIENT_METHODS, 'vargrad_x_sign_mu_neg_0_5', 'smoothgrad_x_input_x_sign_mu_0_5'];
 
 describe.each(models)('every method on the $name model against the float64 reference', (model) => {
   describe.each([true, false])('with device moments: %s', (reduceMoments) => {

@@ -5,7 +5,7 @@ import { closedFormBackend, quadraticModel } from './closed-form-models.js';
 // JavaScript callers get no type checking: a misspelt key or a value of the
 // wrong type must be refused by name, not ignored or coerced.
 const x = hostTensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [2, 3]);
-const known = 'known options: target, seed, batchSize, numSamples, noiseScale, noiseLevel, noise, unbiased, mu, steps, baseline, onProgress, signal';
+const known = 'known options: target, seed, batchSize, numSamples, noiseScale, noiseLevel, noise, unbiased, mu, steps, baseline, layer, onProgress, signal';
 
 async function refusal(run: (backend: ReturnType<typeof closedFormBackend>) => Promise<unknown>) {
   const backend = closedFormBackend(quadraticModel(3, 4));
@@ -23,7 +23,7 @@ const untyped = (options: Record<string, unknown>) => options as AttributionOpti
 
 describe('option keys', () => {
   it('lists every key of AttributionOptions', () => {
-    expect(OPTION_KEYS).toHaveLength(13);
+    expect(OPTION_KEYS).toHaveLength(14);
     expect(known).toBe(`known options: ${OPTION_KEYS.join(', ')}`);
   });
 

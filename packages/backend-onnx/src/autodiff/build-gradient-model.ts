@@ -8,11 +8,13 @@ import { DataType, isFloatType } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
 import { valueInfo as tensorValueInfo } from '../model/value-info.js';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type ValueInfoProto } from '../proto/onnx_pb.js';
-import type { GradientContext, TensorType } from '../ops/op-definition.js';
+import type { GradientContext, GradientRule, TensorType } from '../ops/op-definition.js';
 import { OPS } from '../ops/registry.js';
+import { backwardRuleSet } from '../backward/rule-set.js';
 import type { GraphFacts } from './graph-facts.js';
 import { GraphEmitter } from './graph-emitter.js';
 import { inferGraph } from './infer-graph.js';
+import { layerTensor } from './layer-tensor.js';
 import { nodeContext } from './node-context.js';
 import { plannedActivationBytes } from './planned-bytes.js';
 
@@ -22,6 +24,8 @@ export const LOGITS_OUTPUT = 'saliency/logits';
 export const GRADIENT_OUTPUT = 'saliency/input_gradient';
 export const MEAN_OUTPUT = 'saliency/gradient_mean';
 export const M2_OUTPUT = 'saliency/gradient_m2';
+export const LAYER_ACTIVATION_OUTPUT = 'saliency/layer_activation';
+export const LAYER_GRADIENT_OUTPUT = 'saliency/layer_gradient';
 
 export interface GradientModelRequest {
   /** The model's input, shaped as in use, batch axis first. */
@@ -34,10 +38,19 @@ export interface GradientModelRequest {
    * What the model returns besides the logits: `'none'`; `'gradient'`, the
    * input gradient `x̄ = Jᵀ ȳ` for the cotangent `ȳ` given as an input; or
    * `'moments'`, the gradient reduced over groups of `groupSize` consecutive
-   * rows to their mean and summed squared deviations, on the device.
+   * rows to their mean and summed squared deviations, on the device; or
+   * `'layer'`, the activation of the tensor `layer` and the cotangent's
+   * gradient with respect to it (no `layer`: the default of `layer-tensor.ts`).
    */
-  readonly result: 'none' | 'gradient' | 'moments';
+  readonly result: 'none' | 'gradient' | 'moments' | 'layer';
   readonly groupSize?: number;
+  /** The tensor of a `'layer'` result. */
+  readonly layer?: string;
+  /**
+   * A named modified backward rule set (`backward/rule-set.ts`): its rules
+   * replace those of ops/ for the op types it names. Default: the gradient.
+   */
+  readonly backward?: string;
   /**
    * The execution provider the model is built for (default `'cpu'`): the
    * rules emit only op forms it runs (`execution-provider/execution-provider.ts`), and for
@@ -57,6 +70,8 @@ export interface BuiltGraph {
   readonly description: string;
   /** Estimated bytes of the activations a run plans (`planned-bytes.ts`), for the session cache's bound. */
   readonly activationBytes: number;
+  /** The tensor of a `'layer'` result, as given or chosen. */
+  readonly layer?: string;
 }
 
 export interface BuiltModel extends Omit<BuiltGraph, 'model'> {
@@ -142,12 +157,23 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
   emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [asExplained], output: [LOGITS_OUTPUT] }));
   const inputs: ValueInfoProto[] = [valueInfo(request.inputName, facts.types.get(request.inputName)!)];
 
+  let layer: string | undefined;
   if (request.result !== 'none') {
     inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained }));
-    const state: BuildState = { nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter };
-    const gradient = backpropagate(state, logits, request.inputName);
+    const overrides = request.backward === undefined ? new Map<string, GradientRule>() : backwardRuleSet(request.backward).overrides;
+    const state: BuildState = { nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter, overrides };
+    layer = request.result === 'layer' ? layerTensor(request.layer, request.inputName, fromInput, facts, producers) : undefined;
+    const wrt = layer ?? request.inputName;
+    const gradient = backpropagate(state, logits, wrt, producers.get(wrt));
     const inputType = facts.types.get(request.inputName)!;
-    if (request.result === 'gradient') {
+    if (request.result === 'layer') {
+      emitter.nodes.push(
+        create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/layer_activation', input: [wrt], output: [LAYER_ACTIVATION_OUTPUT] }),
+        create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/layer_gradient', input: [gradient], output: [LAYER_GRADIENT_OUTPUT] }),
+      );
+      const layerType = facts.types.get(wrt)!;
+      outputs.push(valueInfo(LAYER_ACTIVATION_OUTPUT, layerType), valueInfo(LAYER_GRADIENT_OUTPUT, layerType));
+    } else if (request.result === 'gradient') {
       emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/gradient', input: [gradient], output: [GRADIENT_OUTPUT] }));
       outputs.push(valueInfo(GRADIENT_OUTPUT, inputType));
     } else {
@@ -193,7 +219,7 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
   checkRunsOn(executionProvider, built.graph!, opset, what);
   const computed = [request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)];
   const activationBytes = plannedActivationBytes(computed, facts.types, request.result !== 'none');
-  return { model: built, logitsShape: explained, description, activationBytes };
+  return { model: built, logitsShape: explained, description, activationBytes, ...(layer === undefined ? {} : { layer }) };
 }
 
 /**
@@ -241,10 +267,16 @@ interface BuildState {
   readonly facts: GraphFacts;
   readonly opset: number;
   readonly emitter: GraphEmitter;
+  /** The rules of a modified backward pass, by op type, used instead of those of ops/. */
+  readonly overrides: ReadonlyMap<string, GradientRule>;
 }
 
-/** Reverse-mode accumulation over the forward nodes; returns the name of the input's cotangent. */
-function backpropagate(state: BuildState, logits: string, inputName: string): string {
+/**
+ * Reverse-mode accumulation over the forward nodes; returns the name of the
+ * cotangent of `wrt` (the model input, or a tensor produced by node
+ * `producer`, whose cotangent is complete once every later node is done).
+ */
+function backpropagate(state: BuildState, logits: string, wrt: string, producer?: number): string {
   const { nodes, forward, forwardNodes, fromInput, facts, emitter } = state;
   // The cotangent comes in as float32; a model computing in another float type gets it cast once.
   const logitsType = facts.types.get(logits)!;
@@ -280,10 +312,11 @@ function backpropagate(state: BuildState, logits: string, inputName: string): st
     throw new AttributionError('UNSUPPORTED_MODEL', `${describeNode(nodes[index]!, index)} carries the input's gradient but its op has no gradient rule`);
   }
   for (const index of [...onPath].reverse()) {
+    if (producer !== undefined && index <= producer) break;
     const node = forwardNodes.get(index)!;
     const dys = node.output.map((name) => (name === '' ? undefined : total(name)));
     if (dys.every((d) => d === undefined)) continue;
-    const rule = OPS.get(node.opType)!.gradient;
+    const rule = state.overrides.get(node.opType) ?? OPS.get(node.opType)!.gradient;
     if (rule === 'none') continue;
     const ctx = gradientContext(state, node, index, dys);
     const grads = rule(ctx);
@@ -297,8 +330,8 @@ function backpropagate(state: BuildState, logits: string, inputName: string): st
     });
   }
   // Every path may be piecewise constant (Floor, Round, a cast through integers): the gradient is then 0.
-  const inputType = facts.types.get(inputName)!;
-  return total(inputName) ?? emitter.literal(new Float32Array(sizeOf(inputType.shape)), inputType.shape, inputType.dataType);
+  const wrtType = facts.types.get(wrt)!;
+  return total(wrt) ?? emitter.literal(new Float32Array(sizeOf(wrtType.shape)), wrtType.shape, wrtType.dataType);
 }
 
 /** What the rule of forward node `index` (`original`, as the model has it) sees, with `dys` its outputs' cotangents. */

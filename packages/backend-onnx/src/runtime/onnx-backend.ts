@@ -9,6 +9,8 @@ import {
   softmaxOption,
   type GradientBackend,
   type GradientMoments,
+  type GradientRequest,
+  type LayerGradients,
   type HostTensor,
   type RowGradients,
 } from '@saliency/core';
@@ -17,6 +19,8 @@ import {
   buildGradientModel,
   COTANGENT_INPUT,
   GRADIENT_OUTPUT,
+  LAYER_ACTIVATION_OUTPUT,
+  LAYER_GRADIENT_OUTPUT,
   LOGITS_OUTPUT,
   M2_OUTPUT,
   MEAN_OUTPUT,
@@ -30,6 +34,7 @@ import {
 } from '../execution-provider/execution-provider.js';
 import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
 import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
+import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import { activationFittingCount } from './activation-plan.js';
 import { prepareModel } from '../passes/prepare-model.js';
@@ -199,20 +204,52 @@ export class OnnxBackend implements GradientBackend {
     return concatRows(parts);
   }
 
-  async gradients(x: HostTensor, targets: Int32Array): Promise<HostTensor> {
+  /** The modified backward passes `gradients` runs (`backward/rule-set.ts`): `guided_backprop`, `deconvnet`. */
+  get backwardRuleSets(): readonly string[] {
+    return BACKWARD_RULE_SET_NAMES;
+  }
+
+  /** The input gradient, or with `request.backward` the "gradient" of that modified backward pass. */
+  async gradients(x: HostTensor, targets: Int32Array, request: GradientRequest = {}): Promise<HostTensor> {
     checkTargetCount(this.name, targets, x.shape[0]!);
-    const perRun = this.#fittingCount(x.shape, 'gradient') || 1;
-    const parts: HostTensor[] = [];
+    if (request.backward !== undefined) backwardRuleSet(request.backward);
+    const variant: Variant = request.backward === undefined ? {} : { backward: request.backward };
+    const parts = await this.#rowsRun(x, targets, 'gradient', variant, (result) => readOutput(result, GRADIENT_OUTPUT));
+    return concatRows(parts);
+  }
+
+  /**
+   * The activation of the tensor `layer` (default: the last feature map of
+   * the input's rank before global pooling or flattening, see
+   * `autodiff/layer-tensor.ts`) and the gradient of each row's target logit
+   * with respect to it.
+   */
+  async layerGradients(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients> {
+    checkTargetCount(this.name, targets, x.shape[0]!);
+    const parts = await this.#rowsRun(x, targets, 'layer', layer === undefined ? {} : { layer }, (result, built) => ({
+      layer: built.layer!,
+      activation: readOutput(result, LAYER_ACTIVATION_OUTPUT),
+      gradient: readOutput(result, LAYER_GRADIENT_OUTPUT),
+    }));
+    return { layer: parts[0]!.layer, activation: concatRows(parts.map((p) => p.activation)), gradient: concatRows(parts.map((p) => p.gradient)) };
+  }
+
+  /** Runs the rows of `x` with their one-hot cotangents, in as many runs as the texture limit needs. */
+  async #rowsRun<T>(
+    x: HostTensor,
+    targets: Int32Array,
+    result: GradientModelRequest['result'],
+    variant: Variant,
+    read: (outputs: InferenceSession.OnnxValueMapType, built: { layer?: string }) => T,
+  ): Promise<T[]> {
+    const perRun = this.#fittingCount(x.shape, result, undefined, variant) || 1;
+    const parts: T[] = [];
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
       const part = count === x.shape[0] ? x : sliceRows(x, start, count);
       const partTargets = targets.subarray(start, start + count);
-      parts.push(
-        await this.#run(part.shape, 'gradient', undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), (result) =>
-          readOutput(result, GRADIENT_OUTPUT),
-        ),
-      );
+      parts.push(await this.#run(part.shape, result, undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), read, variant));
     }
-    return concatRows(parts);
+    return parts;
   }
 
   /**
@@ -249,19 +286,19 @@ export class OnnxBackend implements GradientBackend {
    * tensor of its graph the texture-row limit (`row-splitting.ts`); 0 where
    * not even one group fits. Measured once per shape.
    */
-  #fittingCount(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): number {
+  #fittingCount(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number, variant: Variant = {}): number {
     const unit = groupSize ?? 1;
     const total = shape[0]! / unit;
     const limit = this.#textureRowLimit;
     if (total === 0) return total;
     if (this.#disposed) throw disposedError(this.name);
-    const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
+    const key = sessionKey(shape, result, groupSize, variant);
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
       count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets);
       if (limit !== undefined && count > 0) count = largestFittingCount(count, limit, (n) => {
         const rowShape = [n * unit, ...shape.slice(1)];
-        const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize));
+        const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize, variant));
         return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
       });
       this.#fittingCounts.set(key, count);
@@ -290,10 +327,11 @@ export class OnnxBackend implements GradientBackend {
     result: GradientModelRequest['result'],
     groupSize: number | undefined,
     feeds: (logitsShape: readonly number[]) => Record<string, Tensor>,
-    read: (outputs: InferenceSession.OnnxValueMapType) => T,
+    read: (outputs: InferenceSession.OnnxValueMapType, built: { layer?: string }) => T,
+    variant: Variant = {},
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
-    const call = this.#withSession(shape, result, groupSize, async ({ session, logitsShape }) => {
+    const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer }) => {
       const inputs = feeds(logitsShape);
       let outputs: InferenceSession.OnnxValueMapType;
       try {
@@ -306,7 +344,7 @@ export class OnnxBackend implements GradientBackend {
           { cause: error },
         );
       }
-      return read(outputs);
+      return read(outputs, layer === undefined ? {} : { layer });
     });
     this.#running.add(call);
     try {
@@ -329,8 +367,9 @@ export class OnnxBackend implements GradientBackend {
     return new this.#ort.Tensor('float32', data, [...shape]);
   }
 
-  #request(shape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): GradientModelRequest {
+  #request(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, variant: Variant): GradientModelRequest {
     return {
+      ...variant,
       inputName: this.#input.name,
       inputShape: shape,
       outputName: this.#outputName,
@@ -347,14 +386,15 @@ export class OnnxBackend implements GradientBackend {
     shape: readonly number[],
     result: GradientModelRequest['result'],
     groupSize: number | undefined,
+    variant: Variant,
     use: (entry: CachedSession) => Promise<T>,
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
-    const key = `${result}|${shape.join('x')}|${groupSize ?? ''}`;
+    const key = sessionKey(shape, result, groupSize, variant);
     return this.#sessions.with(
       key,
       async () => {
-        const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize));
+        const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize, variant));
         let session: InferenceSession;
         try {
           session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
@@ -372,6 +412,13 @@ export class OnnxBackend implements GradientBackend {
       use,
     );
   }
+}
+
+/** What else selects a built graph besides its shape and result: a modified backward pass, a layer. */
+type Variant = Pick<GradientModelRequest, 'backward' | 'layer'>;
+
+function sessionKey(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, variant: Variant): string {
+  return `${result}|${shape.join('x')}|${groupSize ?? ''}|${variant.backward ?? ''}|${variant.layer ?? ''}`;
 }
 
 function readOutput(result: InferenceSession.OnnxValueMapType, name: string): HostTensor {

@@ -133,13 +133,19 @@ const SESSION_OVERHEAD_BYTES = 2 * 1024 * 1024;
 export interface CachedSession extends CacheableValue {
   readonly session: InferenceSession;
   readonly logitsShape: readonly number[];
+  /** The tensor of a `'layer'` graph, as given or chosen. */
+  readonly layer?: string;
 }
 
 /** The cache entry for a session of a built graph, its bytes estimated from the graph (weights in its bytes, planned activations). */
-export function cachedSession(session: InferenceSession, built: { bytes: Uint8Array; activationBytes: number; logitsShape: readonly number[] }): CachedSession {
+export function cachedSession(
+  session: InferenceSession,
+  built: { bytes: Uint8Array; activationBytes: number; logitsShape: readonly number[]; layer?: string },
+): CachedSession {
   return {
     session,
     logitsShape: built.logitsShape,
+    ...(built.layer === undefined ? {} : { layer: built.layer }),
     bytes: built.bytes.byteLength + built.activationBytes + SESSION_OVERHEAD_BYTES,
     release: () => session.release(),
   };

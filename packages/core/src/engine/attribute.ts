@@ -7,6 +7,8 @@ import { sizeOf, type HostTensor } from '../tensor.js';
 import { throwIfAborted } from './abort.js';
 import { expectShape, gradientMomentsOfRows } from './gradient-moments.js';
 import { checkInput } from './input.js';
+import { AttributionError } from '../errors.js';
+import { layerAttribute, unsupported } from './layer-attribute.js';
 import { modelRows } from './model-rows.js';
 import type { ResolvedOptions } from './options.js';
 import { numClasses, resolveTargets } from './targets.js';
@@ -31,11 +33,17 @@ export async function attribute(
   const size = sizeOf(exampleShape);
   const rule = methodRule(method.base);
   const rows = modelRows(rule.rows, options, x);
+  if (rule.backward !== undefined && !backend.backwardRuleSets?.includes(rule.backward)) {
+    throw new AttributionError('UNSUPPORTED_METHOD', unsupported(backend, method.base, rule.backward));
+  }
+  if (rule.layer !== undefined && backend.layerGradients === undefined) throw new AttributionError('UNSUPPORTED_METHOD', unsupported(backend, method.base));
 
   throwIfAborted(signal, undefined);
   const logits = await backend.logits(x);
   const classes = numClasses(logits, batch, backend.name);
   const targets = resolveTargets(options.target, batch, classes, () => logits);
+  if (rule.layer !== undefined) return layerAttribute(backend, method.base, rule.layer, x, targets, options);
+  const request = rule.backward === undefined ? undefined : { backward: rule.backward };
 
   const map = new Float32Array(x.data.length);
   const moments = { count: 1, mean: 0, m2: 0 };
@@ -48,7 +56,7 @@ export async function attribute(
       throwIfAborted(signal, { done: first, total: batch });
       const count = Math.min(options.batchSize, batch - first);
       const chunk: HostTensor = { data: x.data.subarray(first * size, (first + count) * size), shape: [count, ...exampleShape] };
-      const gradients = await backend.gradients(chunk, targets.subarray(first, first + count));
+      const gradients = await backend.gradients(chunk, targets.subarray(first, first + count), request);
       expectShape(backend, 'gradients()', gradients, chunk.shape);
       for (let e = 0; e < chunk.data.length; e++) {
         moments.mean = gradients.data[e]!;

@@ -42,6 +42,12 @@ export interface AttributionOptions {
   steps?: number;
   /** Baseline x' of Integrated Gradients: a number or a tensor shaped like the input or one example. Default 0. */
   baseline?: number | HostTensor;
+  /**
+   * Layer methods (Grad-CAM): the layer whose activation is explained, in
+   * the backend's naming (an ONNX tensor name). Default: the backend's
+   * choice, the last spatial feature map before global pooling or flattening.
+   */
+  layer?: string;
   /** Called after each backend call. */
   onProgress?: (progress: Progress) => void;
   /**
@@ -66,6 +72,7 @@ export const OPTION_KEYS: readonly (keyof AttributionOptions)[] = [
   'mu',
   'steps',
   'baseline',
+  'layer',
   'onProgress',
   'signal',
 ];
@@ -105,6 +112,7 @@ export interface ResolvedOptions {
   readonly mu: number;
   readonly steps: number;
   readonly baseline: number | HostTensor;
+  readonly layer: string | undefined;
   readonly onProgress: ((progress: Progress) => void) | undefined;
   readonly signal: AbortSignal | undefined;
 }
@@ -152,6 +160,7 @@ function checkKeysAndTypes(options: AttributionOptions, where: string): void {
   }
   if (options.unbiased !== undefined && typeof options.unbiased !== 'boolean') throw wrongType('unbiased', 'true or false');
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw wrongType('onProgress', 'a function');
+  if (options.layer !== undefined && (typeof options.layer !== 'string' || options.layer === '')) throw wrongType('layer', 'a tensor or layer name');
   const { baseline } = options;
   if (baseline !== undefined && typeof baseline !== 'number' && (typeof baseline !== 'object' || baseline === null)) {
     throw wrongType('baseline', 'a number or a HostTensor');
@@ -240,6 +249,7 @@ export function resolveOptions(
     mu,
     steps,
     baseline,
+    layer: merged.layer,
     onProgress: merged.onProgress,
     signal,
   };

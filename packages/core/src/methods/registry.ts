@@ -1,5 +1,8 @@
 import { AttributionError } from '../errors.js';
+import { deconvnet } from './deconvnet.js';
+import { gradCam, gradCamPlusPlus, gradCamTimeseries } from './grad-cam.js';
 import { gradient } from './gradient.js';
+import { guidedBackprop } from './guided-backprop.js';
 import { integratedGradients } from './integrated-gradients.js';
 import type { MethodRule, RowKind } from './rule.js';
 import { smoothgrad } from './smoothgrad.js';
@@ -53,6 +56,13 @@ export function registerMethod(rule: MethodRule): void {
   if (typeof rule.signed !== 'boolean' || typeof rule.takesModifiers !== 'boolean') {
     throw invalidRule(name, 'needs boolean signed and takesModifiers');
   }
+  if ((rule.backward !== undefined || rule.layer !== undefined) && rule.rows !== 'input') {
+    throw invalidRule(name, "has a backward rule set or a layer rule, which take rows: 'input' only");
+  }
+  if (rule.backward !== undefined && (typeof rule.backward !== 'string' || rule.backward === '')) {
+    throw invalidRule(name, 'has a backward that is not the name of a backward rule set');
+  }
+  if (rule.layer !== undefined && typeof rule.layer?.map !== 'function') throw invalidRule(name, 'has a layer rule without a map function');
   rules.set(name, rule);
   baseNames.push(name);
   methodNames.push(...names);
@@ -73,3 +83,8 @@ registerMethod(smoothgrad);
 registerMethod(smoothgradSquared);
 registerMethod(vargrad);
 registerMethod(integratedGradients);
+registerMethod(guidedBackprop);
+registerMethod(deconvnet);
+registerMethod(gradCam);
+registerMethod(gradCamTimeseries);
+registerMethod(gradCamPlusPlus);

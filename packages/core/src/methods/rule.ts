@@ -1,3 +1,5 @@
+import type { HostTensor } from '../tensor.js';
+
 /**
  * Which model rows a method runs per example (docs/methods.md, "Methods"):
  *
@@ -59,6 +61,25 @@ export interface MethodRule {
    * ' with unbiased: true (it divides by N − 1)'). Default: 1.
    */
   minimumRows?(options: RuleOptions): { readonly rows: number; readonly why: string } | undefined;
+  /**
+   * The modified backward pass whose "gradients" the rule reduces (e.g.
+   * `guided_backprop`; docs/methods.md, "Modified backward rules"), which
+   * the backend must list in `backwardRuleSets`. Only with `rows: 'input'`.
+   */
+  readonly backward?: string;
+  /**
+   * A layer method (Grad-CAM): the map from a layer's activation and
+   * gradient (`LayerGradients`) instead of input gradients; `rows` is then
+   * `'input'` and `reduce` is not read.
+   */
+  readonly layer?: LayerRule;
+}
+
+/** How a layer method turns one chunk's layer activation and gradient into maps for the input batch of shape `inputShape`. */
+export interface LayerRule {
+  /** How many axes follow the channel axis in the layers it takes: 2 for images, 1 for time series. */
+  readonly positionAxes: number;
+  map(activation: HostTensor, gradient: HostTensor, inputShape: readonly number[]): HostTensor;
 }
 
 /** The rule's value at one element: its reduction of the rows' moments, then its `finish`. */

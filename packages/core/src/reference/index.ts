@@ -1,1 +1,1 @@
-export { referenceAttribution, centralDifferenceGradient, type ReferenceModel } from './reference-attribution.js';
+export { referenceAttribution, referenceMethodNames, centralDifferenceGradient, type ReferenceModel } from './reference-attribution.js';

@@ -1,12 +1,26 @@
+import { AttributionError } from '../errors.js';
 import { checkInput } from '../engine/input.js';
 import { modelRows } from '../engine/model-rows.js';
 import { resolveOptions, type AttributionOptions } from '../engine/options.js';
 import { resolveTargets } from '../engine/targets.js';
 import { parseMethodName } from '../methods/method-name.js';
 import { applyModifiers } from '../methods/modifiers.js';
-import { methodRule } from '../methods/registry.js';
+import { METHOD_NAMES, methodRule } from '../methods/registry.js';
 import { ruleValue } from '../methods/rule.js';
 import { sizeOf, type HostTensor } from '../tensor.js';
+
+/**
+ * The registered method names (without μ suffixes) that `referenceAttribution`
+ * computes: those whose maps come from plain input gradients. Guided
+ * Backprop, DeconvNet (a modified backward pass) and Grad-CAM (layer
+ * gradients) are not among them; their references are PyTorch's.
+ */
+export function referenceMethodNames(): string[] {
+  return METHOD_NAMES.filter((name) => {
+    const rule = methodRule(parseMethodName(name).base);
+    return rule.backward === undefined && rule.layer === undefined;
+  });
+}
 
 /** A model evaluated in float64 on one example (the input without its batch axis, flat). */
 export interface ReferenceModel {
@@ -30,6 +44,13 @@ export function referenceAttribution(
 ): Float64Array {
   const method = parseMethodName(methodName);
   const rule = methodRule(method.base);
+  if (rule.backward !== undefined || rule.layer !== undefined) {
+    throw new AttributionError(
+      'UNSUPPORTED_METHOD',
+      `referenceAttribution computes input gradients of a closed-form model; method ${method.base} needs ` +
+        `${rule.backward === undefined ? 'layer gradients' : `the modified backward pass "${rule.backward}"`}, which it does not have`,
+    );
+  }
   const resolved = resolveOptions(method, {}, options);
   checkInput(x);
   const batch = x.shape[0]!;
