@@ -17,7 +17,7 @@ export async function explainSeriesOnce(page: Page, method: string): Promise<{ s
   await page.setInputFiles('#series-file', ecgExample.csv);
   await page.selectOption('#series-layout', 'last');
   await page.selectOption('#method', method);
-  await page.selectOption('#runtime', 'ort-wasm');
+  await page.selectOption('#runtime', 'onnx-wasm');
   await page.click('#explain');
   await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 90_000 });
   return {

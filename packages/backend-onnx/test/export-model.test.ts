@@ -40,8 +40,12 @@ const RUNTIMES: Array<[string, Runtime, object]> = [
 /** The library's options; the exported model gets the same noise as its noise input. */
 const OPTIONS = { numSamples: 4, steps: 8, seed: 7, noiseScale: 0.3, unbiased: false } as const;
 const EXPORT_OPTIONS = { numSamples: 4, steps: 8, unbiased: false } as const;
-/** Every registered name, and a μ of the sign. */
-const METHODS = [...METHOD_NAMES, 'vargrad_x_input_x_sign_mu_neg_0_25', 'integrated_gradients_x_sign_mu_0_1'];
+/** Every registered name but the layer methods (refused below), and a μ of the sign. */
+const METHODS = [
+  ...METHOD_NAMES.filter((name) => methodRule(parseMethodName(name).base).layer === undefined),
+  'vargrad_x_input_x_sign_mu_neg_0_25',
+  'integrated_gradients_x_sign_mu_0_1',
+];
 const TOLERANCE = 1e-5;
 
 function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -264,6 +268,10 @@ describe('exportAttributionModel refuses', () => {
       'INVALID_OPTION',
       /method "export_toy_max" cannot be exported: its reduce is a JavaScript function.*vargrad/,
     );
+  });
+
+  it('a layer method (Grad-CAM), naming what can be exported', () => {
+    refusal({ method: 'grad_cam' }, 'INVALID_OPTION', /method "grad_cam" cannot be exported yet: it is a layer method.*guided_backprop/);
   });
 
   it('options that concern a run, unknown options and bad values, before any graph is built', () => {

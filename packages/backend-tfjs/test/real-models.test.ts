@@ -170,11 +170,16 @@ describe('outputName on a shipped GraphModel', () => {
       expect(() => createTfjsBackend(model, { outputName: 'no/such/node' })).toThrow(
         expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(/no node named "no\/such\/node".*age_pred\/Softmax/) }),
       );
-      // The gender head ends in a sigmoid, which is kept: one score [R, 1].
+      // The gender head ends in a sigmoid: a probability head, left out by default (docs/methods.md, "Output heads"); one score [R, 1].
+      const x = hostTensor(image([1, 224, 224, 3], 2), [1, 224, 224, 3]);
       const gender = createTfjsBackend(model, { outputName: 'gender_pred/Sigmoid' });
-      expect(gender.description).toBe('GraphModel output gender_pred/Sigmoid');
-      const logits = await gender.logits(hostTensor(image([1, 224, 224, 3], 2), [1, 224, 224, 3]));
+      expect(gender.description).toBe('GraphModel without its final Sigmoid (gender_pred/Sigmoid)');
+      const logits = await gender.logits(x);
       expect(logits.shape).toEqual([1, 1]);
+      const kept = createTfjsBackend(model, { outputName: 'gender_pred/Sigmoid', softmax: 'keep' });
+      expect(kept.description).toBe('GraphModel output gender_pred/Sigmoid');
+      const probability = await kept.logits(x);
+      expect(probability.data[0]).toBeCloseTo(1 / (1 + Math.exp(-logits.data[0]!)), 6);
     } finally {
       model.dispose();
     }

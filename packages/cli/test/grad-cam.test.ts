@@ -25,12 +25,14 @@ describe('saliency --method grad_cam', () => {
       join(dir, 'x.npy'),
       '--method',
       'grad_cam',
+      '--no-legend',
       '--out',
       join(dir, 'cam.png'),
       '--raw',
       join(dir, 'cam.npy'),
     ]);
-    expect(run.stderr).toContain('grad_cam on onnx-node: map [1,1,16,16]');
+    expect(run.stdout).toContain('with grad_cam on onnx-node');
+    expect(run.stdout).toContain('map [1, 1, 16, 16] written to');
     expect(run.status).toBe(0);
     const map = readNpy(readFileSync(join(dir, 'cam.npy')));
     expect(map.shape).toEqual([1, 1, 16, 16]);

@@ -84,6 +84,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
     executionProvider: resolved.executionProvider,
     budgets,
     ...(groupSize === undefined ? {} : { groupSize }),
+    ...(rule.backward === undefined ? {} : { backward: rule.backward }),
   });
 
   // The clean forward pass gives the logits; for input rows the gradient graph's own forward pass is that pass.

@@ -66,6 +66,9 @@ const BUILT_IN = new Map<MethodRule, RuleInGraph>([
   [methodRule('smoothgrad_squared'), meanSquare],
   [methodRule('vargrad'), variance],
   [methodRule('integrated_gradients'), timesSpan],
+  // One row per example through a modified backward pass (the request's `backward`): the mean of one row is that row.
+  [methodRule('guided_backprop'), mean],
+  [methodRule('deconvnet'), mean],
 ]);
 
 /** The base methods an attribution model can be exported for. */
@@ -73,6 +76,13 @@ export const EXPORTABLE_METHODS: readonly string[] = BASE_METHODS.filter((name) 
 
 /** The graph form of a rule, or `INVALID_OPTION` for a rule registered with `registerMethod`, whose reduce exists only as JavaScript. */
 export function ruleInGraph(rule: MethodRule): RuleInGraph {
+  if (rule.layer !== undefined) {
+    throw new AttributionError(
+      'INVALID_OPTION',
+      `method "${rule.name}" cannot be exported yet: it is a layer method (its map is made from a layer's activation and gradient); ` +
+        `exportable base methods: ${EXPORTABLE_METHODS.join(', ')} (with their _x_input and _x_sign forms)`,
+    );
+  }
   const form = BUILT_IN.get(rule);
   if (form === undefined) {
     throw new AttributionError(
