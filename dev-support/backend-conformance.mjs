@@ -140,7 +140,12 @@ export function backendConformance(label, subject) {
         const rows = input.shape[0];
         const shapeError = await rejectionOf(explain(backend, 'gradient', widened(input)));
         expect(shapeError.code).toBe('INVALID_SHAPE');
-        const countError = await rejectionOf(backend.gradients(input, Int32Array.from({ length: rows + 1 }, () => 0)));
+        const countError = await rejectionOf(
+          backend.gradients(
+            input,
+            Int32Array.from({ length: rows + 1 }, () => 0),
+          ),
+        );
         expect(countError.code).toBe('INVALID_TARGET');
         expect(countError.message).toBe(`${backend.name}: ${rows + 1} targets for ${rows} rows; expected one target per row`);
         const classes = (await backend.logits(input)).shape[1];
@@ -151,7 +156,13 @@ export function backendConformance(label, subject) {
         const explainError = await rejectionOf(explain(backend, 'gradient', input, { target: classes }));
         expect(explainError.code).toBe('INVALID_TARGET');
         if (backend.gradientMoments) {
-          const groupError = await rejectionOf(backend.gradientMoments(input, Int32Array.from({ length: rows }, () => 0), rows + 1));
+          const groupError = await rejectionOf(
+            backend.gradientMoments(
+              input,
+              Int32Array.from({ length: rows }, () => 0),
+              rows + 1,
+            ),
+          );
           expect(groupError.code).toBe('INVALID_OPTION');
           expect(groupError.message).toBe(
             `gradientMoments: groupSize must be a positive integer dividing the ${rows} rows, got ${rows + 1}`,
@@ -162,30 +173,34 @@ export function backendConformance(label, subject) {
       }
     });
 
-    it('runs each modified backward pass it lists, leaves the ordinary gradient as it was, refuses an unknown pass, and leaves nothing', TIMEOUT, async () => {
-      const { create, input, resources } = await setUp();
-      const before = resources();
-      const backend = await create();
-      const passes = backend.backwardRuleSets ?? [];
-      try {
-        const targets = Int32Array.from({ length: input.shape[0] }, (_, r) => r % 2);
-        const plain = await backend.gradients(input, targets);
-        for (const backward of passes) {
-          const modified = await backend.gradients(input, targets, { backward });
-          expect(modified.shape).toEqual(input.shape);
-          expect(modified.data.every(Number.isFinite)).toBe(true);
+    it(
+      'runs each modified backward pass it lists, leaves the ordinary gradient as it was, refuses an unknown pass, and leaves nothing',
+      TIMEOUT,
+      async () => {
+        const { create, input, resources } = await setUp();
+        const before = resources();
+        const backend = await create();
+        const passes = backend.backwardRuleSets ?? [];
+        try {
+          const targets = Int32Array.from({ length: input.shape[0] }, (_, r) => r % 2);
+          const plain = await backend.gradients(input, targets);
+          for (const backward of passes) {
+            const modified = await backend.gradients(input, targets, { backward });
+            expect(modified.shape).toEqual(input.shape);
+            expect(modified.data.every(Number.isFinite)).toBe(true);
+          }
+          expect(Array.from((await backend.gradients(input, targets)).data)).toEqual(Array.from(plain.data));
+          if (passes.length > 0) {
+            const unknown = await rejectionOf(backend.gradients(input, targets, { backward: 'no_such_pass' }));
+            expect(unknown.code).toBe('INVALID_OPTION');
+            expect(unknown.message).toContain(passes.join(', '));
+          }
+        } finally {
+          await backend.dispose?.();
         }
-        expect(Array.from((await backend.gradients(input, targets)).data)).toEqual(Array.from(plain.data));
-        if (passes.length > 0) {
-          const unknown = await rejectionOf(backend.gradients(input, targets, { backward: 'no_such_pass' }));
-          expect(unknown.code).toBe('INVALID_OPTION');
-          expect(unknown.message).toContain(passes.join(', '));
-        }
-      } finally {
-        await backend.dispose?.();
-      }
-      expect(resources()).toBe(before);
-    });
+        expect(resources()).toBe(before);
+      },
+    );
 
     it('leaves nothing allocated: 20 runs of every kind of call, then dispose', TIMEOUT, async () => {
       const { create, input, resources } = await setUp();
@@ -198,7 +213,12 @@ export function backendConformance(label, subject) {
         await backend.gradients(input, targets);
         if (backend.gradientMoments) await backend.gradientMoments(input, targets, rows);
         await explain(backend, i % 2 === 0 ? 'vargrad' : 'integrated_gradients', input, { numSamples: 4, steps: 4, seed: i });
-        await rejectionOf(backend.gradients(input, Int32Array.from({ length: rows }, () => -1)));
+        await rejectionOf(
+          backend.gradients(
+            input,
+            Int32Array.from({ length: rows }, () => -1),
+          ),
+        );
       }
       await backend.dispose?.();
       expect(resources()).toBe(before);

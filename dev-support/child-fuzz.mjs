@@ -24,7 +24,16 @@ function rssOf(pid) {
  * `{ ok, seed, cases, peakRss, tally, failure }`; `failure` says what went
  * wrong and with which case (replay it with the same seed).
  */
-export function runChildFuzz({ script, seed, cases, first = 0, rssCap = 1024 * 2 ** 20, heapCapMiB = 384, caseTimeoutMs = 30_000, log = () => {} }) {
+export function runChildFuzz({
+  script,
+  seed,
+  cases,
+  first = 0,
+  rssCap = 1024 * 2 ** 20,
+  heapCapMiB = 384,
+  caseTimeoutMs = 30_000,
+  log = () => {},
+}) {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [`--max-old-space-size=${heapCapMiB}`, script, String(seed), String(first), String(cases)], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -43,7 +52,8 @@ export function runChildFuzz({ script, seed, cases, first = 0, rssCap = 1024 * 2
     const watchdog = setInterval(() => {
       const rss = rssOf(proc.pid);
       if (rss !== undefined) peakRss = Math.max(peakRss, rss);
-      if (rss !== undefined && rss > rssCap) stop(`RSS ${Math.round(rss / 2 ** 20)} MiB over the cap of ${Math.round(rssCap / 2 ** 20)} MiB during ${current}`);
+      if (rss !== undefined && rss > rssCap)
+        stop(`RSS ${Math.round(rss / 2 ** 20)} MiB over the cap of ${Math.round(rssCap / 2 ** 20)} MiB during ${current}`);
       if (Date.now() - lastProgress > caseTimeoutMs) stop(`no progress for ${caseTimeoutMs / 1000} s during ${current}`);
     }, 50);
     let pending = '';
@@ -84,8 +94,16 @@ export async function soak(script, args, usage) {
     return 2;
   }
   console.log(`file fuzz: ${cases} mutated model files from seed ${seed}`);
-  const result = await runChildFuzz({ script, seed, cases, caseTimeoutMs: 60_000, log: (line) => line.startsWith('FAIL') && console.log(line) });
-  console.log(`file fuzz: seed ${seed}, ${result.cases} cases, peak RSS ${Math.round(result.peakRss / 2 ** 20)} MiB, outcomes ${JSON.stringify(result.tally)}`);
+  const result = await runChildFuzz({
+    script,
+    seed,
+    cases,
+    caseTimeoutMs: 60_000,
+    log: (line) => line.startsWith('FAIL') && console.log(line),
+  });
+  console.log(
+    `file fuzz: seed ${seed}, ${result.cases} cases, peak RSS ${Math.round(result.peakRss / 2 ** 20)} MiB, outcomes ${JSON.stringify(result.tally)}`,
+  );
   if (result.ok) return 0;
   console.log(`FAILED: ${result.failure}`);
   return 1;

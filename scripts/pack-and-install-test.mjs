@@ -22,7 +22,13 @@ const MNIST = join(REPO, 'examples/mnist');
 /** The publishable packages, as directories under packages/. */
 const PACKAGES = ['core', 'backend-tfjs', 'backend-onnx', 'cli'];
 /** What a user installs beside them (the README's runtimes) and what this check itself uses. */
-const REGISTRY_DEPENDENCIES = ['@tensorflow/tfjs@^4.22.0', 'onnxruntime-node@^1.30.0', 'pngjs@^7.0.0', 'typescript@~5.9.3', '@types/node@^20.19.0'];
+const REGISTRY_DEPENDENCIES = [
+  '@tensorflow/tfjs@^4.22.0',
+  'onnxruntime-node@^1.30.0',
+  'pngjs@^7.0.0',
+  'typescript@~5.9.3',
+  '@types/node@^20.19.0',
+];
 
 const args = new Set(process.argv.slice(2));
 const started = performance.now();
@@ -34,7 +40,11 @@ function step(message) {
 /** Runs a command, echoing it; its output goes to this process's. Throws on a non-zero exit. */
 function run(command, commandArgs, options = {}) {
   console.log(`$ ${[command, ...commandArgs].join(' ')}${options.cwd ? `   (in ${options.cwd})` : ''}`);
-  const result = spawnSync(command, commandArgs, { stdio: options.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8', ...options });
+  const result = spawnSync(command, commandArgs, {
+    stdio: options.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit',
+    encoding: 'utf8',
+    ...options,
+  });
   if (result.status !== 0) {
     throw new Error(`${command} ${commandArgs.join(' ')} exited with ${result.status ?? result.signal}`);
   }
@@ -93,7 +103,10 @@ try {
     for (const entry of Object.values(manifest.exports ?? {})) {
       pointed.push(...(typeof entry === 'string' ? [entry] : Object.values(entry)));
     }
-    const missing = pointed.filter(Boolean).map((p) => p.replace(/^\.\//, '')).filter((p) => !files.has(p));
+    const missing = pointed
+      .filter(Boolean)
+      .map((p) => p.replace(/^\.\//, ''))
+      .filter((p) => !files.has(p));
     if (missing.length > 0) throw new Error(`${info.name}: the tarball lacks ${missing.join(', ')}, which package.json points at`);
     console.log(`  ${info.filename}: ${info.entryCount} files, ${(info.size / 1024).toFixed(0)} KiB`);
     packed.push(join(tarballs, info.filename));
@@ -101,7 +114,10 @@ try {
 
   step(`creating a fresh project in ${project}`);
   cpSync(FIXTURES, project, { recursive: true });
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'saliency-pack-test', private: true, type: 'module' }, null, 2)}\n`);
+  writeFileSync(
+    join(project, 'package.json'),
+    `${JSON.stringify({ name: 'saliency-pack-test', private: true, type: 'module' }, null, 2)}\n`,
+  );
   for (const file of ['model/mnist.onnx', 'model/tfjs', 'model/samples.json', 'digits/3-0.png']) {
     if (!existsSync(join(MNIST, file))) throw new Error(`examples/mnist/${file} is missing (run examples/mnist's train.py)`);
     cpSync(join(MNIST, file), join(project, 'mnist', file), { recursive: true });

@@ -7,11 +7,22 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const common = [
   'packages/cli/dist/bin.js',
-  '--model', 'examples/ecg/model/ecg.onnx',
-  '--input', 'examples/ecg/records/anterior-ste.npy',
-  '--target', '1',
-  '--method', 'vargrad_x_sign', '--samples', '16', '--noise-level', '0.1', '--seed', '0',
-  '--channel-names', 'I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6',
+  '--model',
+  'examples/ecg/model/ecg.onnx',
+  '--input',
+  'examples/ecg/records/anterior-ste.npy',
+  '--target',
+  '1',
+  '--method',
+  'vargrad_x_sign',
+  '--samples',
+  '16',
+  '--noise-level',
+  '0.1',
+  '--seed',
+  '0',
+  '--channel-names',
+  'I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6',
 ];
 for (const out of ['out/ecg-vargrad_x_sign.png', 'out/ecg-vargrad_x_sign.svg']) {
   const { status } = spawnSync(process.execPath, [...common, '--overlay', out], { cwd: root, stdio: 'inherit' });

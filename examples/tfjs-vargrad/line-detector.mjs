@@ -17,7 +17,11 @@ export function lineDetector() {
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({ units: 2, useBias: false }));
   // kernel[kh][kw][in][out]: out 0 is a vertical-stroke filter, out 1 a horizontal one.
-  const vertical = [[-1, 2, -1], [-1, 2, -1], [-1, 2, -1]];
+  const vertical = [
+    [-1, 2, -1],
+    [-1, 2, -1],
+    [-1, 2, -1],
+  ];
   const kernel = [0, 1, 2].map((kh) => [0, 1, 2].map((kw) => [[vertical[kh][kw], vertical[kw][kh]]]));
   // Logit c sums the pooled responses of filter c.
   const pooled = (SIZE / 2) * (SIZE / 2);

@@ -1,6 +1,6 @@
 // Compiles only if the packed packages' `exports` and `types` resolve and
 // declare the public API the READMEs show (`tsc --noEmit`, NodeNext, strict).
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import {
   AttributionError,

@@ -29,7 +29,10 @@ check(logitError < 1e-3, `ONNX Runtime's logits match PyTorch's (max |Δ| ${logi
 const vargrad = new VarGrad(onnx, { noiseScale: 1.0, numSamples: 16 });
 const map = await vargrad.attribute(xOnnx, { target: sample.label });
 const max = Math.max(...map.data.map(Math.abs));
-check(map.shape.join(',') === '1,1,28,28' && map.data.every(Number.isFinite) && max > 0, `VarGrad on ONNX Runtime: shape [${map.shape}], finite, max ${max.toExponential(3)}`);
+check(
+  map.shape.join(',') === '1,1,28,28' && map.data.every(Number.isFinite) && max > 0,
+  `VarGrad on ONNX Runtime: shape [${map.shape}], finite, max ${max.toExponential(3)}`,
+);
 
 const { modelTopology, weightsManifest } = JSON.parse(readFileSync('mnist/model/tfjs/model.json', 'utf8'));
 const weightBytes = Buffer.concat(weightsManifest.flatMap((group) => group.paths.map((p) => readFileSync(`mnist/model/tfjs/${p}`))));
@@ -41,14 +44,19 @@ const model = await tf.loadLayersModel(
   }),
 );
 const tfjs = createTfjsBackend(model);
-const tfjsMap = await new VarGrad(tfjs, { noiseScale: 1.0, numSamples: 16 }).attribute(hostTensor(pixels, [1, 28, 28, 1]), { target: sample.label });
+const tfjsMap = await new VarGrad(tfjs, { noiseScale: 1.0, numSamples: 16 }).attribute(hostTensor(pixels, [1, 28, 28, 1]), {
+  target: sample.label,
+});
 const mapError = Math.max(...tfjsMap.data.map((v, i) => Math.abs(v - map.data[i])));
 check(mapError < 1e-3 * max, `TF.js (${tf.getBackend()}) gives the same VarGrad map (max |Δ| ${mapError.toExponential(2)})`);
 
 const signed = await explain(onnx, 'vargrad_x_sign_mu_neg_0_5', xOnnx, { seed: 0 });
 // VarGrad × s_μ(x) with s_μ(x) = −1 where x < μ = −0.5, +1 elsewhere; the same seed (0) as the map above.
 const signError = Math.max(...signed.data.map((v, i) => Math.abs(v - map.data[i] * (pixels[i] < -0.5 ? -1 : 1))));
-check(signError < 1e-6 * max, `explain(backend, 'vargrad_x_sign_mu_neg_0_5', ...) is VarGrad × s_μ(x) (max |Δ| ${signError.toExponential(2)})`);
+check(
+  signError < 1e-6 * max,
+  `explain(backend, 'vargrad_x_sign_mu_neg_0_5', ...) is VarGrad × s_μ(x) (max |Δ| ${signError.toExponential(2)})`,
+);
 
 tfjs.dispose();
 model.dispose();

@@ -19,10 +19,24 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const NODE_MODULES = join(ROOT, 'node_modules');
 const WORKSPACES = ['core', 'backend-onnx', 'backend-tfjs'];
 /** What the GPU engines load; the CPU-only runtimes (onnxruntime-node, TF.js wasm) stay behind. */
-const ENTRY_DEPENDENCIES = ['@saliency/core', '@saliency/backend-onnx', '@saliency/backend-tfjs', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'onnxruntime-web', 'webgpu'];
+const ENTRY_DEPENDENCIES = [
+  '@saliency/core',
+  '@saliency/backend-onnx',
+  '@saliency/backend-tfjs',
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-webgpu',
+  'onnxruntime-web',
+  'webgpu',
+];
 /** Files kept of packages whose published folder is mostly other builds of the same code. */
 const KEEP_ONLY = {
-  'onnxruntime-web': ['package.json', 'dist/ort.webgpu.bundle.min.mjs', 'dist/ort.all.bundle.min.mjs', 'dist/ort-wasm-simd-threaded.asyncify.wasm', 'dist/ort-wasm-simd-threaded.jsep.wasm'],
+  'onnxruntime-web': [
+    'package.json',
+    'dist/ort.webgpu.bundle.min.mjs',
+    'dist/ort.all.bundle.min.mjs',
+    'dist/ort-wasm-simd-threaded.asyncify.wasm',
+    'dist/ort-wasm-simd-threaded.jsep.wasm',
+  ],
   webgpu: ['package.json', 'index.js', `dist/linux-x64/dawn.node`],
 };
 /** Dawn's Vulkan loader and glvnd (environment notes: without glvnd the loader fails). */
@@ -61,7 +75,11 @@ function copyPackage(name, from, to) {
   if (files) {
     for (const file of files) cpSync(join(from, file), join(to, file), { recursive: true, dereference: true });
   } else {
-    cpSync(from, to, { recursive: true, dereference: true, filter: (path) => !/\.(map|d\.ts|d\.mts|ts)$/.test(path) && !path.endsWith('/node_modules/.bin') });
+    cpSync(from, to, {
+      recursive: true,
+      dereference: true,
+      filter: (path) => !/\.(map|d\.ts|d\.mts|ts)$/.test(path) && !path.endsWith('/node_modules/.bin'),
+    });
   }
 }
 
@@ -75,7 +93,8 @@ function main() {
   const [out, ...flags] = process.argv.slice(2);
   if (!out) throw new Error('usage: node apps/bench/gpu/pack-offline.mjs OUT_DIR [--no-debs]');
   for (const workspace of WORKSPACES) {
-    if (!existsSync(join(ROOT, 'packages', workspace, 'dist'))) throw new Error(`packages/${workspace}/dist is missing: run npx turbo run build --filter=./packages/* first`);
+    if (!existsSync(join(ROOT, 'packages', workspace, 'dist')))
+      throw new Error(`packages/${workspace}/dist is missing: run npx turbo run build --filter=./packages/* first`);
   }
   rmSync(out, { recursive: true, force: true });
   const repo = join(out, 'repo');
@@ -99,8 +118,13 @@ function main() {
     mkdirSync(debs, { recursive: true });
     execFileSync('apt-get', ['download', ...DEBS], { cwd: debs, stdio: 'inherit' });
   }
-  writeFileSync(join(out, 'README'), `Made by apps/bench/gpu/pack-offline.mjs on ${new Date().toISOString()} from ${execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()}.\nRun: bash repo/apps/bench/gpu/run-offline.sh\n`);
-  console.log(`packed ${relative(process.cwd(), out) || out}: ${(sizeOf(out) / 2 ** 20).toFixed(0)} MiB (${dirname(process.execPath)}/node ${process.version})`);
+  writeFileSync(
+    join(out, 'README'),
+    `Made by apps/bench/gpu/pack-offline.mjs on ${new Date().toISOString()} from ${execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()}.\nRun: bash repo/apps/bench/gpu/run-offline.sh\n`,
+  );
+  console.log(
+    `packed ${relative(process.cwd(), out) || out}: ${(sizeOf(out) / 2 ** 20).toFixed(0)} MiB (${dirname(process.execPath)}/node ${process.version})`,
+  );
 }
 
 main();

@@ -30,8 +30,28 @@ export function speedTables(results) {
           const t = torch?.cases.find((tc) => tc.numSamples === c.numSamples);
           const v = c.vargrad.medianMs;
           if (r.engine === 'pytorch') {
-            rows.push(['PyTorch loop', c.numSamples, ms(c.loop.medianMs), ms(c.loop.medianMs / c.numSamples), ratio(c.loop.medianMs, c.vargrad.medianMs), '1.00×', '–', '–', '–']);
-            rows.push(['PyTorch batched', c.numSamples, ms(v), ms(v / c.numSamples), '1.00×', ratio(v, c.loop.medianMs), '–', ratio(c.gradient.medianMs, c.forward.medianMs), ms(c.forward.medianMs)]);
+            rows.push([
+              'PyTorch loop',
+              c.numSamples,
+              ms(c.loop.medianMs),
+              ms(c.loop.medianMs / c.numSamples),
+              ratio(c.loop.medianMs, c.vargrad.medianMs),
+              '1.00×',
+              '–',
+              '–',
+              '–',
+            ]);
+            rows.push([
+              'PyTorch batched',
+              c.numSamples,
+              ms(v),
+              ms(v / c.numSamples),
+              '1.00×',
+              ratio(v, c.loop.medianMs),
+              '–',
+              ratio(c.gradient.medianMs, c.forward.medianMs),
+              ms(c.forward.medianMs),
+            ]);
           } else {
             rows.push([
               r.engine,
@@ -47,7 +67,17 @@ export function speedTables(results) {
           }
         }
       }
-      const header = ['engine', 'N', 'VarGrad per call', 'per sample', '÷ PyTorch batched', '÷ PyTorch loop', '÷ own batchSize 1', 'gradient ÷ forward (N rows)', 'forward of N rows'];
+      const header = [
+        'engine',
+        'N',
+        'VarGrad per call',
+        'per sample',
+        '÷ PyTorch batched',
+        '÷ PyTorch loop',
+        '÷ own batchSize 1',
+        'gradient ÷ forward (N rows)',
+        'forward of N rows',
+      ];
       return `#### ${model}\n\n${table(header, rows)}`;
     })
     .join('\n\n');
@@ -66,8 +96,17 @@ export function memoryTable(results) {
     const first = peaks[0];
     const last = peaks[peaks.length - 1];
     const failed = cells.find((c) => c?.error);
-    return [model, engine, mib(cells[0]?.setupPeakMiB), ...peaks.map(mib), first && last ? `${(((last - first) / first) * 100).toFixed(1)} %` : failed ? failed.error.slice(0, 100) : '–'];
+    return [
+      model,
+      engine,
+      mib(cells[0]?.setupPeakMiB),
+      ...peaks.map(mib),
+      first && last ? `${(((last - first) / first) * 100).toFixed(1)} %` : failed ? failed.error.slice(0, 100) : '–',
+    ];
   });
   const batch = memory[0].batchSize;
-  return table(['model', 'engine', 'after setup (MiB)', ...ns.map((n) => `N = ${n} (MiB)`), `N = ${ns.at(-1)} vs N = ${ns[0]}`], rows) + `\n\nPeak resident set size of a fresh process per cell (VmHWM / ru_maxrss), batchSize ${batch}.`;
+  return (
+    table(['model', 'engine', 'after setup (MiB)', ...ns.map((n) => `N = ${n} (MiB)`), `N = ${ns.at(-1)} vs N = ${ns[0]}`], rows) +
+    `\n\nPeak resident set size of a fresh process per cell (VmHWM / ru_maxrss), batchSize ${batch}.`
+  );
 }

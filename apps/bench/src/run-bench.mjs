@@ -88,9 +88,23 @@ async function main() {
       .filter(([model]) => !args.models || args.models.includes(model))
       .map(([model, engines]) => [model, engines.filter((e) => !args.engines || args.engines.includes(e))]);
   const torch = args.torch ? torchAvailable(args.torchDevice) : null;
-  const info = { profile: args.profile, threads: args.threads, torchDevice: args.torchDevice, startedAt: new Date().toISOString(), machine: machine(), torch };
-  console.log(`VarGrad benchmark, profile ${args.profile}, ${args.threads} threads, on ${info.machine.cpu} (${info.machine.cores} cores), load ${info.machine.load.join(' ')}`);
-  if (!torch) console.log(args.torch ? `PyTorch${args.torchDevice === 'cpu' ? '' : ` with ${args.torchDevice}`} is not installed for ${PYTHON} (python3-torch, python3-torchvision): running ours alone.` : 'PyTorch left out (--no-torch).');
+  const info = {
+    profile: args.profile,
+    threads: args.threads,
+    torchDevice: args.torchDevice,
+    startedAt: new Date().toISOString(),
+    machine: machine(),
+    torch,
+  };
+  console.log(
+    `VarGrad benchmark, profile ${args.profile}, ${args.threads} threads, on ${info.machine.cpu} (${info.machine.cores} cores), load ${info.machine.load.join(' ')}`,
+  );
+  if (!torch)
+    console.log(
+      args.torch
+        ? `PyTorch${args.torchDevice === 'cpu' ? '' : ` with ${args.torchDevice}`} is not installed for ${PYTHON} (python3-torch, python3-torchvision): running ours alone.`
+        : 'PyTorch left out (--no-torch).',
+    );
 
   const timing = { budgetMs: args.budgetMs };
   const results = [];
@@ -111,22 +125,27 @@ async function main() {
   const run = async (label, command, argv) => {
     const started = performance.now();
     const result = await runChild(command, argv, label, args.caseTimeoutS * 1000);
-    console.log(`  ${label.kind} ${label.model} ${label.engine}${label.numSamples ? ` N=${label.numSamples}` : ''}: ${result.error ? `FAILED ${result.error}` : 'done'} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `  ${label.kind} ${label.model} ${label.engine}${label.numSamples ? ` N=${label.numSamples}` : ''}: ${result.error ? `FAILED ${result.error}` : 'done'} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+    );
     results.push(result);
     save();
   };
   const node = (spec) => run(spec, process.execPath, ['src/run-case.mjs', JSON.stringify(spec)]);
-  const python = (spec) => run({ engine: 'pytorch', ...spec }, PYTHON, ['src/torch/vargrad_torch.py', JSON.stringify({ ...spec, device: args.torchDevice })]);
+  const python = (spec) =>
+    run({ engine: 'pytorch', ...spec }, PYTHON, ['src/torch/vargrad_torch.py', JSON.stringify({ ...spec, device: args.torchDevice })]);
 
   for (const [model, engines] of pick(profile.timed)) {
-    if (torch) await python({ model, kind: 'time', numSamples: profile.timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
+    if (torch)
+      await python({ model, kind: 'time', numSamples: profile.timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
     for (const engine of engines) await node({ engine, model, kind: 'time', numSamples: profile.timedN, threads: args.threads, timing });
   }
   if (args.memory) {
     for (const [model, engines] of pick(profile.memory)) {
       for (const n of MEMORY_N) {
         if (torch) await python({ model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
-        for (const engine of engines) await node({ engine, model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
+        for (const engine of engines)
+          await node({ engine, model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
       }
     }
   }

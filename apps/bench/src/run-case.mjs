@@ -32,7 +32,13 @@ async function main() {
       const vargrad = new VarGrad(backend, { numSamples: spec.numSamples, batchSize: spec.batchSize, seed: 1 });
       const start = performance.now();
       await vargrad.attribute(x);
-      Object.assign(result, { numSamples: spec.numSamples, batchSize: spec.batchSize, ms: performance.now() - start, setupPeakMiB: rssBefore, peakMiB: await peakRssMiB() });
+      Object.assign(result, {
+        numSamples: spec.numSamples,
+        batchSize: spec.batchSize,
+        ms: performance.now() - start,
+        setupPeakMiB: rssBefore,
+        peakMiB: await peakRssMiB(),
+      });
     } else {
       result.cases = [];
       for (const n of spec.numSamples) {
@@ -43,7 +49,8 @@ async function main() {
         const entry = { numSamples: n };
         try {
           entry.vargrad = await time(() => batched.attribute(x), timing);
-          if (!spec.skipSingle) entry.vargradBatch1 = await time(() => single.attribute(x), { ...timing, maxRepeats: Math.min(3, timing.maxRepeats ?? 3) });
+          if (!spec.skipSingle)
+            entry.vargradBatch1 = await time(() => single.attribute(x), { ...timing, maxRepeats: Math.min(3, timing.maxRepeats ?? 3) });
           entry.forward = await time(() => backend.logits(rows), timing);
           entry.gradient = await time(() => backend.gradients(rows, targets), timing);
         } catch (error) {
@@ -62,7 +69,17 @@ async function main() {
 main().then(
   () => process.exit(0), // onnxruntime-web's wasm threads would keep the process alive
   (error) => {
-    console.log(`RESULT ${JSON.stringify({ engine, model, kind, error: String(error?.stack ?? error).split('\n').slice(0, 4).join(' | ') })}`);
+    console.log(
+      `RESULT ${JSON.stringify({
+        engine,
+        model,
+        kind,
+        error: String(error?.stack ?? error)
+          .split('\n')
+          .slice(0, 4)
+          .join(' | '),
+      })}`,
+    );
     process.exit(1);
   },
 );

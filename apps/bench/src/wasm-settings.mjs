@@ -40,12 +40,28 @@ if (first === '--one') {
   process.exit(0);
 }
 const rows = Number(first ?? 4);
-console.log(`ResNet-18 forward, [${rows}, 3, 224, 224], ${os.cpus()[0]?.model}, ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+console.log(
+  `ResNet-18 forward, [${rows}, 3, 224, 224], ${os.cpus()[0]?.model}, ${os.availableParallelism()} cores, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}\n`,
+);
 console.log('| setting | threads used | median | min |\n|---|---|---|---|');
 for (const name of Object.keys(SETTINGS)) {
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--one', JSON.stringify({ name, rows })], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--one', JSON.stringify({ name, rows })], {
+    encoding: 'utf8',
+  });
   const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   const r = line ? JSON.parse(line.slice(7)) : undefined;
-  console.log(r ? `| ${name} | ${r.numThreads} | ${r.medianMs.toFixed(0)} ms | ${r.minMs.toFixed(0)} ms |` : `| ${name} | failed: ${child.stderr.trim().split('\n').at(-1)} | | |`);
+  console.log(
+    r
+      ? `| ${name} | ${r.numThreads} | ${r.medianMs.toFixed(0)} ms | ${r.minMs.toFixed(0)} ms |`
+      : `| ${name} | failed: ${child.stderr.trim().split('\n').at(-1)} | | |`,
+  );
 }
-console.log(`\nload at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `\nload at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);

@@ -27,7 +27,10 @@ function exampleShape(model) {
   return JSON.parse(readFileSync(`${REFERENCES}${model}.json`, 'utf8')).inputShape.slice(1);
 }
 
-const EPS = { native: ['onnxruntime-web/webgpu', 'ort-wasm-simd-threaded.asyncify.wasm'], jsep: ['onnxruntime-web/all', 'ort-wasm-simd-threaded.jsep.wasm'] };
+const EPS = {
+  native: ['onnxruntime-web/webgpu', 'ort-wasm-simd-threaded.asyncify.wasm'],
+  jsep: ['onnxruntime-web/all', 'ort-wasm-simd-threaded.jsep.wasm'],
+};
 
 /** The child: runs the graphs of `models` on one EP with ONNX Runtime's verbose log on stdout. */
 async function runGraphs(ep, models) {
@@ -77,13 +80,24 @@ function cpuNodes(log) {
 async function main() {
   const [role, ep, ...rest] = process.argv.slice(2);
   if (role === '--child') return runGraphs(ep, rest);
-  const models = process.argv.slice(2).length > 0 ? process.argv.slice(2) : readdirSync(REFERENCES).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+  const models =
+    process.argv.slice(2).length > 0
+      ? process.argv.slice(2)
+      : readdirSync(REFERENCES)
+          .filter((f) => f.endsWith('.json'))
+          .map((f) => f.slice(0, -5));
   let clean = true;
   for (const ep of Object.keys(EPS)) {
-    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ep, ...models], { encoding: 'utf8', maxBuffer: 1 << 30 });
-    if (child.status !== 0) throw new Error(`the ${ep} WebGPU EP run failed: ${(child.stderr || child.stdout).trim().split('\n').slice(-3).join(' | ')}`);
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', ep, ...models], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
+    if (child.status !== 0)
+      throw new Error(`the ${ep} WebGPU EP run failed: ${(child.stderr || child.stdout).trim().split('\n').slice(-3).join(' | ')}`);
     for (const [model, nodes] of cpuNodes(child.stdout + child.stderr)) {
-      console.log(`${ep.padEnd(6)} ${model.padEnd(18)} ${nodes.size === 0 ? 'every node on the GPU' : `${nodes.size} on the CPU: ${[...nodes].join(', ')}`}`);
+      console.log(
+        `${ep.padEnd(6)} ${model.padEnd(18)} ${nodes.size === 0 ? 'every node on the GPU' : `${nodes.size} on the CPU: ${[...nodes].join(', ')}`}`,
+      );
       clean &&= nodes.size === 0;
     }
   }

@@ -21,7 +21,11 @@ async function tfjs(backend: 'cpu' | 'wasm' | 'webgl' | 'webgpu'): Promise<Colum
   return tfjsColumn(tf, backend, 'chromium');
 }
 
-async function ort(runtime: RuntimeId, device: string, module: () => Promise<{ env: { wasm: { wasmPaths?: unknown } } }>): Promise<ColumnEntry> {
+async function ort(
+  runtime: RuntimeId,
+  device: string,
+  module: () => Promise<{ env: { wasm: { wasmPaths?: unknown } } }>,
+): Promise<ColumnEntry> {
   const ortModule = await module();
   ortModule.env.wasm.wasmPaths = ORT_WASM;
   return onnxColumn(ortModule, runtime, device, device, 'chromium');

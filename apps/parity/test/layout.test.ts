@@ -6,7 +6,9 @@ describe('layout transposes', () => {
     // x[b, c, h, w] = 1000b + 100c + 10h + w, shape [2, 3, 2, 2]
     const shape = [2, 3, 2, 2];
     const data = new Float32Array(24);
-    for (let b = 0; b < 2; b++) for (let c = 0; c < 3; c++) for (let h = 0; h < 2; h++) for (let w = 0; w < 2; w++) data[((b * 3 + c) * 2 + h) * 2 + w] = 1000 * b + 100 * c + 10 * h + w;
+    for (let b = 0; b < 2; b++)
+      for (let c = 0; c < 3; c++)
+        for (let h = 0; h < 2; h++) for (let w = 0; w < 2; w++) data[((b * 3 + c) * 2 + h) * 2 + w] = 1000 * b + 100 * c + 10 * h + w;
     const nhwc = channelsLast(data, shape, 'NCHW');
     expect(nhwc.shape).toEqual([2, 2, 2, 3]);
     // element [b=1, h=1, w=0, c=2] sits at ((1*2+1)*2+0)*3+2 = 20

@@ -27,10 +27,31 @@ const fixture: FixtureInfo = {
 /** The label gutter of a 28-pixel lane: the names '1'..'3' are one 5-pixel glyph (scale 1), plus 4 each side. */
 const LEFT = 13;
 const result: SuiteResult = {
-  columns: [{ id: 'half', runtime: 'onnx-node', library: 'ONNX Runtime', device: 'cpu', environment: 'node', deviceClass: 'float32-exact', tolerance: 1e-5 }],
+  columns: [
+    {
+      id: 'half',
+      runtime: 'onnx-node',
+      library: 'ONNX Runtime',
+      device: 'cpu',
+      environment: 'node',
+      deviceClass: 'float32-exact',
+      tolerance: 1e-5,
+    },
+  ],
   fixtures: [fixture],
   cells: [
-    { fixture: 'series1d', row: 'gradient', column: 'half', status: 'fail', tolerance: 1e-5, relativeMaxError: 0.5, cosine: 1, top5Agreement: 1, ms: 1, map: reference.map((v) => v / 2) },
+    {
+      fixture: 'series1d',
+      row: 'gradient',
+      column: 'half',
+      status: 'fail',
+      tolerance: 1e-5,
+      relativeMaxError: 0.5,
+      cosine: 1,
+      top5Agreement: 1,
+      ms: 1,
+      map: reference.map((v) => v / 2),
+    },
   ],
   ms: 0,
 };

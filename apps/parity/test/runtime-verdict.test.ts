@@ -26,7 +26,9 @@ describe('runtimeVerdict: whose error a cell past tolerance is', () => {
     const verdict = runtimeVerdict(cell('logits', 0.316), plainWrong, where);
     expect(verdict.status).toBe('gap');
     expect(verdict.gapName).toBe(RUNTIME_WRONG_GAP);
-    expect(verdict.reason).toMatch(/^runtime computes the model itself wrong on ONNX Runtime webgl: plain session relative error 2\.80e-1.*\(ours 3\.16e-1\)$/);
+    expect(verdict.reason).toMatch(
+      /^runtime computes the model itself wrong on ONNX Runtime webgl: plain session relative error 2\.80e-1.*\(ours 3\.16e-1\)$/,
+    );
     expect(verdict.relativeMaxError).toBe(0.316); // the measurement stays in the cell
   });
 
@@ -45,7 +47,7 @@ describe('runtimeVerdict: whose error a cell past tolerance is', () => {
     }
   });
 
-  it('uses the cell\'s own tolerance for the plain session: just past it is evidence, just within is not', () => {
+  it("uses the cell's own tolerance for the plain session: just past it is evidence, just within is not", () => {
     expect(runtimeVerdict(cell('logits', 0.3), { ran: true, relativeMaxError: 1.01e-3, cosine: 1 }, where).status).toBe('gap');
     expect(runtimeVerdict(cell('logits', 0.3), { ran: true, relativeMaxError: 1e-3, cosine: 1 }, where).status).toBe('fail');
   });

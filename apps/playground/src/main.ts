@@ -169,14 +169,18 @@ function showClasses(probabilities: readonly number[], explained: number): void 
   );
   classesSection.hidden = false;
   const chosen = targetSelect.value;
-  targetSelect.replaceChildren(new Option(`the model's top class (${order[0]})`, ''), ...probabilities.map((p, k) => new Option(`class ${k} (${p.toFixed(3)})`, String(k))));
+  targetSelect.replaceChildren(
+    new Option(`the model's top class (${order[0]})`, ''),
+    ...probabilities.map((p, k) => new Option(`class ${k} (${p.toFixed(3)})`, String(k))),
+  );
   targetSelect.value = chosen !== '' && Number(chosen) < probabilities.length ? chosen : '';
 }
 
 /** σ of the noise: absolute (`noiseScale`), or relative to the input's range (`noiseLevel`). */
 function noiseOption(): { noiseScale: number } | { noiseLevel: number } {
   const value = Number(noiseInput.value);
-  if (noiseInput.value.trim() === '' || !Number.isFinite(value) || value < 0) throw new Error(`Noise σ must be a number ≥ 0, got "${noiseInput.value}"`);
+  if (noiseInput.value.trim() === '' || !Number.isFinite(value) || value < 0)
+    throw new Error(`Noise σ must be a number ≥ 0, got "${noiseInput.value}"`);
   return noiseKind.value === 'level' ? { noiseLevel: value } : { noiseScale: value };
 }
 
@@ -207,7 +211,8 @@ async function run(): Promise<void> {
     const map = await explain(model.backend, method, x, {
       ...options,
       target,
-      onProgress: ({ done, total }) => showStatus('running', `explaining… ${done}/${total} ${counts.samples ? 'samples' : counts.steps ? 'steps' : 'rows'}`),
+      onProgress: ({ done, total }) =>
+        showStatus('running', `explaining… ${done}/${total} ${counts.samples ? 'samples' : counts.steps ? 'steps' : 'rows'}`),
     });
     const ms = performance.now() - start;
     const drawn = drawMap(map, preprocess.layout, fitted.geometry);
@@ -250,7 +255,10 @@ function explainNow(): void {
 
 addOptions(imageSelect, [...DIGITS.map((d) => [d, d.replace(/^digits\//, '')] as const), [UPLOAD, 'Upload an image…']]);
 installSeriesInput(imageSelect);
-addOptions(methodSelect, METHOD_NAMES.map((name) => [name, name] as const));
+addOptions(
+  methodSelect,
+  METHOD_NAMES.map((name) => [name, name] as const),
+);
 methodSelect.value = 'vargrad';
 addOptions(runtimeSelect, Object.entries(RUNTIMES));
 modelSelect.addEventListener('change', () => {

@@ -21,8 +21,14 @@ const SEPARATOR = /[,;\t]/;
  * channel names (a first row that is not all numbers). Returns the values
  * time-major (`[time, channels]`, as the file has them).
  */
-export function parseSeriesCsv(text: string, name: string): { data: Float32Array; time: number; channels: number; names: string[] | undefined } {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '');
+export function parseSeriesCsv(
+  text: string,
+  name: string,
+): { data: Float32Array; time: number; channels: number; names: string[] | undefined } {
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   if (lines.length === 0) throw new Error(`${name}: the file is empty`);
   const cells = (line: string) => line.split(SEPARATOR).map((cell) => cell.trim());
   const isNumber = (cell: string) => cell !== '' && Number.isFinite(Number(cell));
@@ -62,7 +68,9 @@ export async function readSeriesFile(file: File, timeAxis: TimeAxis): Promise<Se
   const array = parseNpy(bytes, file.name);
   const dims = seriesShape(array.shape, timeAxis);
   if (dims === undefined) {
-    throw new Error(`${file.name}: shape [${array.shape.join(', ')}] is not a time series; give [time], [channels, time] or [time, channels] (time axis first)`);
+    throw new Error(
+      `${file.name}: shape [${array.shape.join(', ')}] is not a time series; give [time], [channels, time] or [time, channels] (time axis first)`,
+    );
   }
   const shape = timeAxis === 'first' ? [dims.length, dims.channels] : [dims.channels, dims.length];
   return { data: array.data, shape, timeAxis, names: undefined };

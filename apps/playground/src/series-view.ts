@@ -51,7 +51,10 @@ export async function explainSeries(run: SeriesRun): Promise<void> {
     const attribution = toSeries(map.data, map.shape, timeAxis)!;
     const svg = renderSeriesSvg(
       { channels: signal.channels, length: signal.length, attribution: attribution.data, signal: signal.data },
-      { colormap: attribution.data.some((v) => v < 0) ? 'diverging' : 'sequential', ...(names === undefined ? {} : { channelNames: names }) },
+      {
+        colormap: attribution.data.some((v) => v < 0) ? 'diverging' : 'sequential',
+        ...(names === undefined ? {} : { channelNames: names }),
+      },
     );
     const plot = element('series-plot');
     plot.innerHTML = svg; // our own SVG; channel names are escaped by renderSeriesSvg

@@ -201,10 +201,16 @@ describe('the playground page', () => {
     await page.screenshot({ path: `${OUTPUT}playground-series.png`, fullPage: true });
     // class 1 is anterior ST elevation (examples/ecg/model/samples.json)
     expect(status).toContain('predicted 1 · vargrad_x_sign');
-    expect([...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]), 'lane names from the CSV header').toEqual(ecgExample.leads);
+    expect(
+      [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]),
+      'lane names from the CSV header',
+    ).toEqual(ecgExample.leads);
     expect(svg.match(/<polyline /g)).toHaveLength(12);
     const strengths = laneStrengths(svg, 12);
-    const top4 = ecgExample.leads.map((lead, k) => ({ lead, s: strengths[k]! })).sort((a, b) => b.s - a.s).slice(0, 4);
+    const top4 = ecgExample.leads
+      .map((lead, k) => ({ lead, s: strengths[k]! }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, 4);
     expect(top4.map((t) => t.lead).sort(), 'the anterior leads carry the attribution').toEqual(['V1', 'V2', 'V3', 'V4']);
   });
 });

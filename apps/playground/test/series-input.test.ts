@@ -3,8 +3,18 @@ import { parseSeriesCsv } from '../src/series-input.js';
 
 describe('parseSeriesCsv', () => {
   it('reads rows as time steps and columns as channels, under an optional header', () => {
-    expect(parseSeriesCsv('I,II\n1,2\n3,4\n5,6\n', 'a.csv')).toEqual({ data: Float32Array.of(1, 2, 3, 4, 5, 6), time: 3, channels: 2, names: ['I', 'II'] });
-    expect(parseSeriesCsv('1;-2\r\n3e-1;4\r\n', 'b.csv')).toEqual({ data: Float32Array.of(1, -2, 0.3, 4), time: 2, channels: 2, names: undefined });
+    expect(parseSeriesCsv('I,II\n1,2\n3,4\n5,6\n', 'a.csv')).toEqual({
+      data: Float32Array.of(1, 2, 3, 4, 5, 6),
+      time: 3,
+      channels: 2,
+      names: ['I', 'II'],
+    });
+    expect(parseSeriesCsv('1;-2\r\n3e-1;4\r\n', 'b.csv')).toEqual({
+      data: Float32Array.of(1, -2, 0.3, 4),
+      time: 2,
+      channels: 2,
+      names: undefined,
+    });
     expect(parseSeriesCsv('0.5\n0.25\n', 'c.csv').channels).toBe(1);
   });
 

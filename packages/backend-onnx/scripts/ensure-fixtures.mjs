@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const manifest = `${root}test/fixtures/models/manifest.json`;
 // One model per committed reference file.
-const names = readdirSync(`${root}test/fixtures/reference`).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+const names = readdirSync(`${root}test/fixtures/reference`)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5));
 const present = existsSync(manifest) && names.every((name) => existsSync(`${root}test/fixtures/models/${name}.onnx`));
 if (!present) {
   console.log('making the PyTorch test models (scripts/make-fixtures.py) ...');

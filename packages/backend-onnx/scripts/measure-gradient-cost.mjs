@@ -32,5 +32,7 @@ const forward = await median(() => backend.logits(x));
 const gradient = await median(() => backend.gradients(x, targets));
 const moments = await median(() => backend.gradientMoments(x, targets, rows));
 console.log(`${name}, ${rows}×3×${size}×${size}, onnxruntime-node, ${threads} threads (median of 7)`);
-console.log(`forward ${forward.toFixed(1)} ms; gradient run ${gradient.toFixed(1)} ms (${(gradient / forward).toFixed(2)}× forward); moments run ${moments.toFixed(1)} ms (${(moments / forward).toFixed(2)}× forward)`);
+console.log(
+  `forward ${forward.toFixed(1)} ms; gradient run ${gradient.toFixed(1)} ms (${(gradient / forward).toFixed(2)}× forward); moments run ${moments.toFixed(1)} ms (${(moments / forward).toFixed(2)}× forward)`,
+);
 await backend.dispose();

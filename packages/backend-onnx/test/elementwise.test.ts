@@ -17,8 +17,14 @@ const bools = (shape: number[], values: number[]): Operand => ({ shape, values, 
 const plain = (values: ArrayLike<number>) => Array.from(values, (v) => v + 0);
 
 const BROADCAST_PAIRS: Array<[number[], number[]]> = [
-  [[2, 3], [2, 3]],
-  [[3, 1, 4], [2, 1]],
+  [
+    [2, 3],
+    [2, 3],
+  ],
+  [
+    [3, 1, 4],
+    [2, 1],
+  ],
   [[1], [2, 3]],
   [[2, 3], []],
   [[4], [3, 1]],
@@ -54,7 +60,10 @@ describe('integer arithmetic, for folding shapes', () => {
     expect(forward[0]).toEqual([3, -3, 0]);
   });
   it('broadcasts int64 shapes', () => {
-    const c: GradientCase = { opType: 'Mul', inputs: [ints([2, 3, 4]), { shape: [], values: [2], dataType: DataType.INT64, constant: true }] };
+    const c: GradientCase = {
+      opType: 'Mul',
+      inputs: [ints([2, 3, 4]), { shape: [], values: [2], dataType: DataType.INT64, constant: true }],
+    };
     const [y] = evaluateOp(c, [constTensor(DataType.INT64, [3], [2, 3, 4]), constTensor(DataType.INT64, [], [2])]);
     expect(Array.from(y!.values)).toEqual([4, 6, 8]);
   });
@@ -65,21 +74,37 @@ describe('Pow', () => {
     checkGradient({ opType: 'Pow', inputs: [within([2, 3], 0.5, 1.5), { shape: [], values: [k], constant: true }] }),
   );
   it('a constant exponent per column', () =>
-    checkGradient({ opType: 'Pow', inputs: [within([2, 3], 0.5, 1.5), { shape: [3], values: [2, -0.5, 1.5], constant: true }] }),
-  );
+    checkGradient({ opType: 'Pow', inputs: [within([2, 3], 0.5, 1.5), { shape: [3], values: [2, -0.5, 1.5], constant: true }] }));
   it('an int64 exponent (opset 13)', () =>
-    checkGradient({ opType: 'Pow', opset: 13, inputs: [{ shape: [2, 3] }, { shape: [], values: [3], dataType: DataType.INT64, constant: true }] }),
-  );
+    checkGradient({
+      opType: 'Pow',
+      opset: 13,
+      inputs: [{ shape: [2, 3] }, { shape: [], values: [3], dataType: DataType.INT64, constant: true }],
+    }));
   it.each([
-    [[2, 3], [2, 3]],
-    [[3, 1, 2], [2, 1]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    [
+      [3, 1, 2],
+      [2, 1],
+    ],
     [[2, 3], [1]],
   ])('base %j, computed exponent %j', (a, b) => checkGradient({ opType: 'Pow', inputs: [within(a, 0.5, 1.5), within(b, -1, 2, 7)] }));
   it('computed exponent at opset 9 (no float Equal)', () =>
-    checkGradient({ opType: 'Pow', opset: 9, inputs: [within([2, 3], 0.5, 1.5), within([3], -1, 2, 7)] }),
-  );
+    checkGradient({ opType: 'Pow', opset: 9, inputs: [within([2, 3], 0.5, 1.5), within([3], -1, 2, 7)] }));
   it('the exponent gets 0, not NaN, where the base is 0', async () => {
-    const gradient = await runGradient({ opType: 'Pow', inputs: [{ shape: [3], values: [0, 2, 0.5], constant: true }, { shape: [3], values: [2, 1.5, 3] }] }, 1);
+    const gradient = await runGradient(
+      {
+        opType: 'Pow',
+        inputs: [
+          { shape: [3], values: [0, 2, 0.5], constant: true },
+          { shape: [3], values: [2, 1.5, 3] },
+        ],
+      },
+      1,
+    );
     expect(gradient[0]).toBe(0);
     expect(gradient[1]).toBeCloseTo(2 ** 1.5 * Math.log(2), 4);
     expect(gradient[2]).toBeCloseTo(0.5 ** 3 * Math.log(0.5), 5);
@@ -99,8 +124,14 @@ describe.each(['Max', 'Min'])('%s', (opType) => {
     checkGradient({ opType, inputs: [{ shape: a }, b.length === 0 ? { shape: b, values: [-0.3] } : { shape: b }] }),
   );
   it('three operands, broadcast', () =>
-    checkGradient({ opType, inputs: [{ shape: [2, 3], values: [0.9, -0.5, 0.2, -0.1, -0.9, 0.5] }, { shape: [3], values: [0.8, -0.8, 0.1] }, { shape: [2, 1], values: [0.3, -0.4] }] }),
-  );
+    checkGradient({
+      opType,
+      inputs: [
+        { shape: [2, 3], values: [0.9, -0.5, 0.2, -0.1, -0.9, 0.5] },
+        { shape: [3], values: [0.8, -0.8, 0.1] },
+        { shape: [2, 1], values: [0.3, -0.4] },
+      ],
+    }));
   it('at opset 8', () => checkGradient({ opType, opset: 8, inputs: [{ shape: [2, 3] }, { shape: [3] }] }));
 
   // Ties go to the first operand (ONNX, docs/methods.md): expected values by hand.
@@ -173,10 +204,10 @@ describe.each([
 });
 
 describe('Cast', () => {
-  it('float to float passes the cotangent', () => checkGradient({ opType: 'Cast', attributes: { to: { int: DataType.FLOAT } }, inputs: [{ shape: [2, 3] }] }));
+  it('float to float passes the cotangent', () =>
+    checkGradient({ opType: 'Cast', attributes: { to: { int: DataType.FLOAT } }, inputs: [{ shape: [2, 3] }] }));
   it('float to double casts the cotangent back', () =>
-    checkGradient({ opType: 'Cast', attributes: { to: { int: DataType.DOUBLE } }, inputs: [{ shape: [2, 3] }] }),
-  );
+    checkGradient({ opType: 'Cast', attributes: { to: { int: DataType.DOUBLE } }, inputs: [{ shape: [2, 3] }] }));
   it.each([
     [DataType.INT64, [1.7, -1.7, 2.5, -0.2, 3]],
     [DataType.INT32, [1.7, -1.7, 2.5, -0.2, 3]],
@@ -233,40 +264,61 @@ describe('comparisons and logic evaluate as ONNX Runtime', () => {
     expect((await runForward(c))[0]).toEqual([1, 0, 0]);
   });
   it('refuses LessOrEqual before opset 12', () => {
-    const c: GradientCase = { opType: 'LessOrEqual', opset: 11, inputs: [{ shape: [1], constant: true }, { shape: [1], constant: true }] };
+    const c: GradientCase = {
+      opType: 'LessOrEqual',
+      opset: 11,
+      inputs: [
+        { shape: [1], constant: true },
+        { shape: [1], constant: true },
+      ],
+    };
     expect(() => evaluateOp(c, [constTensor(DataType.FLOAT, [1], [1]), constTensor(DataType.FLOAT, [1], [2])])).toThrow(/from opset 12/);
   });
 });
 
 describe('Where', () => {
   const cond = bools([2, 1], [1, 0]);
-  it('constant condition, X and Y broadcast', () => checkGradient({ opType: 'Where', inputs: [cond, { shape: [3, 1, 4] }, { shape: [4] }] }));
+  it('constant condition, X and Y broadcast', () =>
+    checkGradient({ opType: 'Where', inputs: [cond, { shape: [3, 1, 4] }, { shape: [4] }] }));
   it('constant condition broadcast over equal shapes', () =>
-    checkGradient({ opType: 'Where', opset: 9, inputs: [bools([3], [0, 1, 1]), { shape: [2, 3] }, { shape: [2, 3] }] }),
-  );
+    checkGradient({ opType: 'Where', opset: 9, inputs: [bools([3], [0, 1, 1]), { shape: [2, 3] }, { shape: [2, 3] }] }));
   it('evaluates int64 (shape arithmetic)', async () => {
     const c: GradientCase = { opType: 'Where', inputs: [bools([3], [1, 0, 1]), ints([1, 2, 3]), ints([-1])] };
-    const ours = evaluateOp(c, [constTensor(DataType.BOOL, [3], [1, 0, 1]), constTensor(DataType.INT64, [3], [1, 2, 3]), constTensor(DataType.INT64, [1], [-1])]);
+    const ours = evaluateOp(c, [
+      constTensor(DataType.BOOL, [3], [1, 0, 1]),
+      constTensor(DataType.INT64, [3], [1, 2, 3]),
+      constTensor(DataType.INT64, [1], [-1]),
+    ]);
     expect(Array.from(ours[0]!.values)).toEqual([1, -1, 3]);
     expect((await runForward(c))[0]).toEqual([1, -1, 3]);
   });
   it('a computed condition: x > 0 ? x : 0.1·x', async () => {
-    const gradient = await runGraphGradient({
-      nodes: [
-        { opType: 'Greater', inputs: ['x', 'zero'], outputs: ['c'] },
-        { opType: 'Mul', inputs: ['x', 'tenth'], outputs: ['small'] },
-        { opType: 'Where', inputs: ['c', 'x', 'small'], outputs: ['y'] },
-      ],
-      initializers: { zero: constTensor(DataType.FLOAT, [], [0]), tenth: constTensor(DataType.FLOAT, [], [0.1]) },
-      x: { shape: [4], values: [-1, 0, 2, 0.5] },
-      output: 'y',
-      outputSize: 4,
-    }, [1, 2, 3, 4]);
+    const gradient = await runGraphGradient(
+      {
+        nodes: [
+          { opType: 'Greater', inputs: ['x', 'zero'], outputs: ['c'] },
+          { opType: 'Mul', inputs: ['x', 'tenth'], outputs: ['small'] },
+          { opType: 'Where', inputs: ['c', 'x', 'small'], outputs: ['y'] },
+        ],
+        initializers: { zero: constTensor(DataType.FLOAT, [], [0]), tenth: constTensor(DataType.FLOAT, [], [0.1]) },
+        x: { shape: [4], values: [-1, 0, 2, 0.5] },
+        output: 'y',
+        outputSize: 4,
+      },
+      [1, 2, 3, 4],
+    );
     expect(Array.from(gradient, (v) => Math.fround(v))).toEqual([0.1, 0.2, 3, 4].map(Math.fround));
   });
   it('an infinite branch the condition rules out leaves the cotangent finite', async () => {
     const gradient = await runGradient(
-      { opType: 'Where', inputs: [bools([3], [1, 0, 1]), { shape: [3], values: [1, 2, 3] }, { shape: [3], values: [-Infinity, 5, -Infinity], constant: true }] },
+      {
+        opType: 'Where',
+        inputs: [
+          bools([3], [1, 0, 1]),
+          { shape: [3], values: [1, 2, 3] },
+          { shape: [3], values: [-Infinity, 5, -Infinity], constant: true },
+        ],
+      },
       1,
     );
     expect(plain(gradient)).toEqual([1, 0, 1]);
@@ -294,7 +346,7 @@ describe('Gelu as PyTorch exports it below opset 20 (Div, Erf, Add, Mul)', () =>
       outputSize: 5,
       opset: 17,
     });
-    const phi = (v: number) => Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI);
+    const phi = (v: number) => Math.exp((-v * v) / 2) / Math.sqrt(2 * Math.PI);
     // Φ by the erf of the activations' evaluate, checked there against ONNX Runtime.
     const { erf } = await import('../src/ops/activations.js');
     x.forEach((v, i) => expect(gradient[i]).toBeCloseTo(0.5 * (1 + erf(v / Math.SQRT2)) + v * phi(v), 5));

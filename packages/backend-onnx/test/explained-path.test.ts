@@ -15,7 +15,8 @@ const x: HostTensor = hostTensor(Float32Array.from(uniformValues(rows * 6, 5, -1
 const w = uniformValues(6 * 4, 8);
 
 /** tanh(x·W) in float64 for one example: the logits every model here computes, in some shape. */
-const logits = (k: number) => (e: Float64Array) => Float64Array.from({ length: k }, (_, j) => Math.tanh(e.reduce((s, v, i) => s + v * w[i * 4 + j]!, 0)));
+const logits = (k: number) => (e: Float64Array) =>
+  Float64Array.from({ length: k }, (_, j) => Math.tanh(e.reduce((s, v, i) => s + v * w[i * 4 + j]!, 0)));
 
 /** The model's gradients for `targets` against central differences of `reference`. */
 async function expectGradients(bytes: Uint8Array, targets: number[], reference: (e: Float64Array) => Float64Array, options = {}) {
@@ -24,7 +25,12 @@ async function expectGradients(bytes: Uint8Array, targets: number[], reference: 
     const gradients = await backend.gradients(x, Int32Array.from(targets));
     for (let b = 0; b < rows; b++) {
       const example = Float64Array.from(x.data.subarray(b * 6, (b + 1) * 6));
-      expectClose(gradients.data.subarray(b * 6, (b + 1) * 6), centralDifferenceGradient(reference, example, targets[b]!), 1e-4, `row ${b}`);
+      expectClose(
+        gradients.data.subarray(b * 6, (b + 1) * 6),
+        centralDifferenceGradient(reference, example, targets[b]!),
+        1e-4,
+        `row ${b}`,
+      );
     }
     return backend;
   } finally {
@@ -41,7 +47,12 @@ function headModel(shape: number[], width = 4) {
       shape: { dims: [shape.length], values: shape, dataType: DataType.INT64 },
     },
     inputs: [valueInfo('input', ['batch', 6])],
-    outputs: [valueInfo('scores', shape.map((d, i) => (i === 0 ? 'batch' : d)))],
+    outputs: [
+      valueInfo(
+        'scores',
+        shape.map((d, i) => (i === 0 ? 'batch' : d)),
+      ),
+    ],
   });
 }
 
@@ -99,7 +110,8 @@ describe('only the path to the explained output needs rules', () => {
       inputs: [valueInfo('input', ['batch', 6])],
       outputs: [valueInfo('scores', ['batch', 4])],
     });
-    const reference = (e: Float64Array) => Float64Array.from({ length: 4 }, (_, j) => Math.tanh(e.reduce((s, v, i) => s + v * w[i * 4 + j]!, 0) + 0.1 * j));
+    const reference = (e: Float64Array) =>
+      Float64Array.from({ length: 4 }, (_, j) => Math.tanh(e.reduce((s, v, i) => s + v * w[i * 4 + j]!, 0) + 0.1 * j));
     return expectGradients(bytes, [0, 1, 3], reference);
   });
 });

@@ -40,17 +40,20 @@ describe.each(reference.models)('%s (float16 weights and compute)', (file) => {
   const bytes = readFileSync(new URL(file, fixtures));
   const x = hostTensor(Float32Array.from(reference.input), reference.inputShape);
 
-  it.each(RUNTIMES)('on %s: logits and the input gradient within 1e-4 of float64 autograd on the float16 weights', async (_, ort, sessionOptions) => {
-    const backend = createOnnxBackend(ort, bytes, { sessionOptions });
-    try {
-      expect(backend.inputShape).toEqual([null, 3, 16, 16]);
-      expectClose((await backend.logits(x)).data, reference.logits, TOLERANCE, 'logits');
-      const gradient = await explain(backend, 'gradient', x, { target: reference.targets });
-      expectClose(gradient.data, reference.gradient, TOLERANCE, 'gradient');
-    } finally {
-      await backend.dispose();
-    }
-  });
+  it.each(RUNTIMES)(
+    'on %s: logits and the input gradient within 1e-4 of float64 autograd on the float16 weights',
+    async (_, ort, sessionOptions) => {
+      const backend = createOnnxBackend(ort, bytes, { sessionOptions });
+      try {
+        expect(backend.inputShape).toEqual([null, 3, 16, 16]);
+        expectClose((await backend.logits(x)).data, reference.logits, TOLERANCE, 'logits');
+        const gradient = await explain(backend, 'gradient', x, { target: reference.targets });
+        expectClose(gradient.data, reference.gradient, TOLERANCE, 'gradient');
+      } finally {
+        await backend.dispose();
+      }
+    },
+  );
 });
 
 /*
@@ -67,12 +70,16 @@ describe('float16 model as shipped against its float32 rewrite: logitsDeviation'
     const bytes = readFileSync(new URL(file, fixtures));
     const x = hostTensor(Float32Array.from(reference.input), reference.inputShape);
     const deviation = await logitsDeviation(ort, bytes, x);
-    console.log(`${file}: float16 compute vs float32: max |Δ| ${deviation.maxAbsolute.toExponential(3)} (relative ${deviation.relative.toExponential(3)}), same top class ${deviation.sameTopClass}`);
+    console.log(
+      `${file}: float16 compute vs float32: max |Δ| ${deviation.maxAbsolute.toExponential(3)} (relative ${deviation.relative.toExponential(3)}), same top class ${deviation.sameTopClass}`,
+    );
     // The float32 rewrite is within 1e-4 of the float64 reference (above), so the float16 model's
     // distance from the reference is its distance from the rewrite, up to that.
     const session = await ort.InferenceSession.create(bytes);
     const half = file === 'cnn_fp16.onnx';
-    const input = half ? new ortNode.Tensor('float16', Uint16Array.from(x.data, float16Bits), [...x.shape]) : new ortNode.Tensor('float32', x.data, [...x.shape]);
+    const input = half
+      ? new ortNode.Tensor('float16', Uint16Array.from(x.data, float16Bits), [...x.shape])
+      : new ortNode.Tensor('float32', x.data, [...x.shape]);
     const data = (await session.run({ input })).logits!.data;
     await session.release();
     const shipped = half ? Array.from(data as Uint16Array, float16Value) : Array.from(data as Float32Array);
@@ -98,8 +105,8 @@ describe('16-bit float decoding', () => {
   it('float16 encoding: every finite pattern round-trips; ties to even; overflow and underflow', () => {
     const wrong: number[] = [];
     for (let bits = 0; bits < 0x10000; bits++) {
-      const isNaN = (bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0;
-      if (!isNaN && float16Bits(float16Value(bits)) !== bits) wrong.push(bits);
+      const notANumber = (bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0;
+      if (!notANumber && float16Bits(float16Value(bits)) !== bits) wrong.push(bits);
     }
     expect(wrong).toEqual([]);
     expect(float16Bits(1 + 2 ** -11)).toBe(0x3c00); // halfway between 1 and its successor: to even

@@ -35,8 +35,12 @@ describe('gradient graphs of random ONNX graphs against finite differences', () 
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
-    const summary = `fuzz: ${RUNS} cases, ${tally.passed} checked, ${tally.skipped} skipped at kinks or overflow, ${tally.failed} failed; ` +
-      `ops checked: ${[...ops].sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${n}`).join(', ')}`;
+    const summary =
+      `fuzz: ${RUNS} cases, ${tally.passed} checked, ${tally.skipped} skipped at kinks or overflow, ${tally.failed} failed; ` +
+      `ops checked: ${[...ops]
+        .sort((a, b) => b[1] - a[1])
+        .map(([op, n]) => `${op} ${n}`)
+        .join(', ')}`;
     console.log(summary);
     // Most cases must be checked, not skipped, or the property says little.
     expect(tally.passed, summary).toBeGreaterThan(RUNS * 0.6);

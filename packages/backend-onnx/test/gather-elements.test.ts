@@ -12,7 +12,12 @@ describe('GatherElements', () => {
     [[2, 3, 2], -2, [2, 2, 2], [0, 2, 1, 1, 2, 2, 0, 0]],
     [[3, 4], 1, [2, 3], [0, 0, 0, 3, 3, 3]],
   ])('data %j along axis %i at indices %j %j', (shape, axis, indexShape, index) =>
-    checkGradient({ opType: 'GatherElements', opset: 13, attributes: { axis: { int: axis } }, inputs: [{ shape }, indices(indexShape, index)] }),
+    checkGradient({
+      opType: 'GatherElements',
+      opset: 13,
+      attributes: { axis: { int: axis } },
+      inputs: [{ shape }, indices(indexShape, index)],
+    }),
   );
   it('sums the cotangents of repeated indices', async () => {
     const gradient = await runGradient(
@@ -24,7 +29,12 @@ describe('GatherElements', () => {
   });
   it('int32 indices computed in the graph (not constants)', async () => {
     const gradient = await runGradient(
-      { opType: 'GatherElements', opset: 13, attributes: { axis: { int: 0 } }, inputs: [{ shape: [3] }, { shape: [2], values: [-1, 0], dataType: DataType.INT32 }] },
+      {
+        opType: 'GatherElements',
+        opset: 13,
+        attributes: { axis: { int: 0 } },
+        inputs: [{ shape: [3] }, { shape: [2], values: [-1, 0], dataType: DataType.INT32 }],
+      },
       0,
       [2, 5],
     );

@@ -73,9 +73,14 @@ describe('models the backend refuses, naming the problem', () => {
 
     const error = thrown(() => createOnnxBackend(node_, outside));
     expect(error.code).toBe('UNSUPPORTED_MODEL');
-    expect(error.message).toMatch(/^initializer "w" keeps its data in the external file "weights.bin"; pass that file's bytes in the externalData option/);
+    expect(error.message).toMatch(
+      /^initializer "w" keeps its data in the external file "weights.bin"; pass that file's bytes in the externalData option/,
+    );
 
-    const backends = [createOnnxBackend(node_, inside), createOnnxBackend(node_, outside, { externalData: new Map([['weights.bin', file]]) })];
+    const backends = [
+      createOnnxBackend(node_, inside),
+      createOnnxBackend(node_, outside, { externalData: new Map([['weights.bin', file]]) }),
+    ];
     try {
       const [a, b] = await Promise.all(backends.map((backend) => backend.logits(x)));
       expect(b!.data).toEqual(a!.data);
@@ -98,7 +103,8 @@ describe('models the backend refuses, naming the problem', () => {
     const backend = createOnnxBackend(node_, bytes, { outputName: 'squashed' });
     try {
       const gradients = await backend.gradients(x, Int32Array.from([0, 1, 2]));
-      const squashed = (e: Float64Array) => Float64Array.from({ length: 4 }, (_, k) => Math.tanh(e.reduce((s, v, i) => s + v * w[i * 4 + k]!, 0)));
+      const squashed = (e: Float64Array) =>
+        Float64Array.from({ length: 4 }, (_, k) => Math.tanh(e.reduce((s, v, i) => s + v * w[i * 4 + k]!, 0)));
       for (let b = 0; b < 3; b++) {
         const example = Float64Array.from(x.data.subarray(b * 6, (b + 1) * 6));
         expectClose(gradients.data.subarray(b * 6, (b + 1) * 6), centralDifferenceGradient(squashed, example, b), 1e-4, `row ${b}`);
@@ -118,7 +124,9 @@ describe('models the backend refuses, naming the problem', () => {
     const backend = createOnnxBackend(node_, bytes);
     const error = await rejectionOf(explain(backend, 'vargrad', x));
     expect(error.code).toBe('BACKEND_OUTPUT');
-    expect(error.message).toBe('output "output" has shape [3, 2, 3] for an input of shape [3, 6]; expected logits of shape [3, K] (or [3, K, 1, …], or one score [3])');
+    expect(error.message).toBe(
+      'output "output" has shape [3, 2, 3] for an input of shape [3, 6]; expected logits of shape [3, K] (or [3, K, 1, …], or one score [3])',
+    );
     await backend.dispose();
   });
 });

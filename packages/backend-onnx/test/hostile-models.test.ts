@@ -47,7 +47,6 @@ function gemmWith(spoil: (model: ModelProto) => void): Uint8Array {
   return toBinary(ModelProtoSchema, model);
 }
 
-
 describe('the two files of the issue', () => {
   const files = hostileModels() as Record<string, { bytes: Uint8Array; exampleShape: number[] }>;
 
@@ -75,8 +74,16 @@ describe('the two files of the issue', () => {
 
 describe('tensors checked against their data', () => {
   it.each([
-    ['a negative dimension', (m: ModelProto) => (m.graph!.initializer[0]!.dims[1] = -6n), /tensor "w" declares dimension 1 as -6; a dimension is an integer ≥ 0/],
-    ['raw data one byte short', (m: ModelProto) => (m.graph!.initializer[0]!.rawData = m.graph!.initializer[0]!.rawData.slice(0, 95)), /tensor "w" declares 24 float32 values \(shape \[4, 6\]\), 96 bytes, but holds 95 bytes of data/],
+    [
+      'a negative dimension',
+      (m: ModelProto) => (m.graph!.initializer[0]!.dims[1] = -6n),
+      /tensor "w" declares dimension 1 as -6; a dimension is an integer ≥ 0/,
+    ],
+    [
+      'raw data one byte short',
+      (m: ModelProto) => (m.graph!.initializer[0]!.rawData = m.graph!.initializer[0]!.rawData.slice(0, 95)),
+      /tensor "w" declares 24 float32 values \(shape \[4, 6\]\), 96 bytes, but holds 95 bytes of data/,
+    ],
     [
       'float_data of the wrong length',
       (m: ModelProto) => Object.assign(m.graph!.initializer[0]!, { rawData: new Uint8Array(0), floatData: [1, 2, 3] }),
@@ -87,7 +94,11 @@ describe('tensors checked against their data', () => {
       (m: ModelProto) => (m.graph!.initializer[0]!.dims = [2n ** 40n, 2n ** 40n]),
       /tensor "w" declares shape \[1099511627776, 1099511627776\], whose element count is past 2\^53/,
     ],
-    ['an element type that ONNX does not have', (m: ModelProto) => (m.graph!.initializer[0]!.dataType = 99), /tensor "w" declares element type 99, which is not an ONNX element type/],
+    [
+      'an element type that ONNX does not have',
+      (m: ModelProto) => (m.graph!.initializer[0]!.dataType = 99),
+      /tensor "w" declares element type 99, which is not an ONNX element type/,
+    ],
   ])('%s: INVALID_MODEL when the backend is created', (_, spoil, message) => {
     const error = thrown(() => createOnnxBackend(ort, gemmWith(spoil)));
     expect(error.code).toBe('INVALID_MODEL');
@@ -101,22 +112,36 @@ describe('tensors checked against their data', () => {
       outputs: [valueInfo('output', ['batch', 6])],
     });
     const value = create(TensorProtoSchema, { dims: [2n], dataType: DataType.INT64, int64Data: [1n, 2n, 3n, 4n, 5n] });
-    model.graph!.node[0]!.attribute.push(create(AttributeProtoSchema, { name: 'value', type: AttributeProto_AttributeType.TENSOR, t: value }));
+    model.graph!.node[0]!.attribute.push(
+      create(AttributeProtoSchema, { name: 'value', type: AttributeProto_AttributeType.TENSOR, t: value }),
+    );
     const error = thrown(() => createOnnxBackend(ort, toBinary(ModelProtoSchema, model)));
     expect(error.code).toBe('INVALID_MODEL');
-    expect(error.message).toBe('Constant node "target_shape", attribute value: tensor "" declares 2 int64 values (shape [2]) but holds 5 values in int64Data');
+    expect(error.message).toBe(
+      'Constant node "target_shape", attribute value: tensor "" declares 2 int64 values (shape [2]) but holds 5 values in int64Data',
+    );
   });
 
   it.each([
-    ['an offset past the end of the file', { offset: '90' }, /^initializer "w": external data at offset 90 of length 96 ends past the end of "weights.bin", which holds 96 bytes$/],
-    ['a length past the end of the file', { offset: '0', length: '1000000000000' }, /external data at offset 0 of length 1000000000000 ends past the end of "weights.bin", which holds 96 bytes/],
+    [
+      'an offset past the end of the file',
+      { offset: '90' },
+      /^initializer "w": external data at offset 90 of length 96 ends past the end of "weights.bin", which holds 96 bytes$/,
+    ],
+    [
+      'a length past the end of the file',
+      { offset: '0', length: '1000000000000' },
+      /external data at offset 0 of length 1000000000000 ends past the end of "weights.bin", which holds 96 bytes/,
+    ],
     ['an offset that is not an integer', { offset: '-4' }, /initializer "w": external data offset "-4" is not an integer ≥ 0/],
   ])('external data with %s: INVALID_MODEL', (_, entries, message) => {
     const bytes = gemmWith((m) => {
       const w = m.graph!.initializer[0]!;
       w.rawData = new Uint8Array(0);
       w.dataLocation = 1;
-      w.externalData = Object.entries({ location: 'weights.bin', length: '96', ...entries }).map(([key, value]) => create(StringStringEntryProtoSchema, { key, value }));
+      w.externalData = Object.entries({ location: 'weights.bin', length: '96', ...entries }).map(([key, value]) =>
+        create(StringStringEntryProtoSchema, { key, value }),
+      );
     });
     const error = thrown(() => createOnnxBackend(ort, bytes, { externalData: new Map([['weights.bin', new Uint8Array(96)]]) }));
     expect(error.code).toBe('INVALID_MODEL');
@@ -142,11 +167,17 @@ describe('budgets', () => {
       nested.attribute.push(create(AttributeProtoSchema, { name: 'then_branch', type: AttributeProto_AttributeType.GRAPH, g: inner }));
       inner = create(GraphProtoSchema, { name: `level${depth}`, node: [nested] });
     }
-    const model = onnxModel({ nodes: [node('Relu', ['input'], ['output'])], inputs: [valueInfo('input', ['batch', 6])], outputs: [valueInfo('output', ['batch', 6])] });
+    const model = onnxModel({
+      nodes: [node('Relu', ['input'], ['output'])],
+      inputs: [valueInfo('input', ['batch', 6])],
+      outputs: [valueInfo('output', ['batch', 6])],
+    });
     model.graph!.node.push(...inner.node);
     const deep = thrown(() => createOnnxBackend(ort, toBinary(ModelProtoSchema, model), { budgets: { maxSubgraphDepth: 2 } }));
     expect(deep.code).toBe('MODEL_TOO_LARGE');
-    expect(deep.message).toMatch(/^the subgraph of If node "if0" \(in the subgraph of If node "if1" \(in the subgraph of If node "if2", attribute then_branch\), attribute then_branch\), attribute then_branch: a subgraph nested 3 levels deep, over the budget maxSubgraphDepth = 2/);
+    expect(deep.message).toMatch(
+      /^the subgraph of If node "if0" \(in the subgraph of If node "if1" \(in the subgraph of If node "if2", attribute then_branch\), attribute then_branch\), attribute then_branch: a subgraph nested 3 levels deep, over the budget maxSubgraphDepth = 2/,
+    );
   });
 
   it('folded constants over maxFoldedBytes, and a Range of 2⁴⁰ values: MODEL_TOO_LARGE at the first call', async () => {
@@ -177,10 +208,14 @@ describe('budgets', () => {
     try {
       const error = await rejectionOf(backend.gradients(hostTensor(new Float32Array(1000), [1, 1000]), Int32Array.from([0])));
       expect(error.code).toBe('MODEL_TOO_LARGE');
-      expect(error.message).toMatch(/^ConstantOfShape node "second": folding a constant of shape \[1000\] \(8,000 bytes\) after 8,000 bytes of folded constants, over the budget maxFoldedBytes = 12,000/);
+      expect(error.message).toMatch(
+        /^ConstantOfShape node "second": folding a constant of shape \[1000\] \(8,000 bytes\) after 8,000 bytes of folded constants, over the budget maxFoldedBytes = 12,000/,
+      );
       const huge = await rejectionOf(ranged.gradients(hostTensor(new Float32Array(1), [1, 1]), Int32Array.from([0])));
       expect(huge.code).toBe('MODEL_TOO_LARGE');
-      expect(huge.message).toMatch(/^Range node "counter": folding a constant of shape \[1099511627776\] would hold 1,099,511,627,776 elements, over the budget maxFoldedElements/);
+      expect(huge.message).toMatch(
+        /^Range node "counter": folding a constant of shape \[1099511627776\] would hold 1,099,511,627,776 elements, over the budget maxFoldedElements/,
+      );
     } finally {
       await Promise.all([backend.dispose(), ranged.dispose()]);
     }
@@ -205,7 +240,10 @@ describe('budgets', () => {
         create: async (...args: Parameters<typeof ort.InferenceSession.create>) => {
           const session = await ort.InferenceSession.create(...args);
           return new Proxy(session, {
-            get: (target, key) => (key === 'run' ? (feeds: Record<string, { dims: readonly number[] }>) => (calls.push(feeds.input!.dims[0]!), target.run(feeds as never)) : Reflect.get(target, key)),
+            get: (target, key) =>
+              key === 'run'
+                ? (feeds: Record<string, { dims: readonly number[] }>) => (calls.push(feeds.input!.dims[0]!), target.run(feeds as never))
+                : Reflect.get(target, key),
           });
         },
       },
@@ -228,7 +266,9 @@ describe('budgets', () => {
     try {
       const error = await rejectionOf(small.gradients(hostTensor(new Float32Array(64), [1, 64]), Int32Array.from([0])));
       expect(error.code).toBe('MODEL_TOO_LARGE');
-      expect(error.message).toMatch(/^MatMul node "wide", output 0 "output" \(for one row of an input of shape \[1, 64\]\): a value of shape \[1, 512\] \(512 elements\) for this call, over the budget maxActivationElements = 500/);
+      expect(error.message).toMatch(
+        /^MatMul node "wide", output 0 "output" \(for one row of an input of shape \[1, 64\]\): a value of shape \[1, 512\] \(512 elements\) for this call, over the budget maxActivationElements = 500/,
+      );
     } finally {
       await small.dispose();
     }
@@ -236,8 +276,16 @@ describe('budgets', () => {
 
   it('budgets that are not positive integers, or not budgets: INVALID_OPTION', () => {
     const bytes = gemmWith(() => {});
-    expect(thrown(() => createOnnxBackend(ort, bytes, { budgets: { maxNodes: 0 } })).message).toBe('createOnnxBackend: budgets.maxNodes must be an integer ≥ 1 or Infinity, got 0');
+    expect(thrown(() => createOnnxBackend(ort, bytes, { budgets: { maxNodes: 0 } })).message).toBe(
+      'createOnnxBackend: budgets.maxNodes must be an integer ≥ 1 or Infinity, got 0',
+    );
     expect(thrown(() => createOnnxBackend(ort, bytes, { budgets: { maxTensorSize: 5 } as never })).code).toBe('INVALID_OPTION');
-    expect(Object.keys(DEFAULT_BUDGETS)).toEqual(['maxFoldedElements', 'maxFoldedBytes', 'maxActivationElements', 'maxNodes', 'maxSubgraphDepth']);
+    expect(Object.keys(DEFAULT_BUDGETS)).toEqual([
+      'maxFoldedElements',
+      'maxFoldedBytes',
+      'maxActivationElements',
+      'maxNodes',
+      'maxSubgraphDepth',
+    ]);
   });
 });

@@ -56,7 +56,9 @@ describe.each(RUNTIMES)('%s: 1000 calls leak nothing', (_, ort, sessionOptions, 
     await backend.dispose();
     expect(counting.open()).toBe(0);
     const growth = { heapUsed: after.heapUsed - before.heapUsed, rss: after.rss - before.rss };
-    console.log(`${_}: heap growth ${(growth.heapUsed / MiB).toFixed(2)} MiB, RSS growth ${(growth.rss / MiB).toFixed(2)} MiB over ${CALLS - WARM_UP} calls`);
+    console.log(
+      `${_}: heap growth ${(growth.heapUsed / MiB).toFixed(2)} MiB, RSS growth ${(growth.rss / MiB).toFixed(2)} MiB over ${CALLS - WARM_UP} calls`,
+    );
     expect(growth.heapUsed).toBeLessThan(HEAP_BOUND);
     expect(growth.rss).toBeLessThan(RSS_BOUND);
   });
@@ -73,7 +75,9 @@ describe.each(RUNTIMES)('%s: 1000 calls leak nothing', (_, ort, sessionOptions, 
     expect(counting.created()).toBe((2 * CALLS) / 5);
     expect(counting.open()).toBe(0);
     const after = memoryAfterGc();
-    console.log(`${_}: ${CALLS / 5} backends: heap growth ${((after.heapUsed - before.heapUsed) / MiB).toFixed(2)} MiB, RSS growth ${((after.rss - before.rss) / MiB).toFixed(2)} MiB`);
+    console.log(
+      `${_}: ${CALLS / 5} backends: heap growth ${((after.heapUsed - before.heapUsed) / MiB).toFixed(2)} MiB, RSS growth ${((after.rss - before.rss) / MiB).toFixed(2)} MiB`,
+    );
     expect(after.heapUsed - before.heapUsed).toBeLessThan(HEAP_BOUND);
     expect(after.rss - before.rss).toBeLessThan(RSS_BOUND);
   });

@@ -5,21 +5,35 @@ import { checkGradient, evaluateOp } from './helpers/check-gradient.js';
 
 describe('MatMul', () => {
   it.each([
-    [[3, 4], [4, 5]],
+    [
+      [3, 4],
+      [4, 5],
+    ],
     [[4], [4, 5]],
     [[3, 4], [4]],
     [[4], [4]],
-    [[2, 3, 4], [4, 5]],
-    [[3, 4], [2, 4, 5]],
-    [[2, 1, 3, 4], [3, 4, 2]],
+    [
+      [2, 3, 4],
+      [4, 5],
+    ],
+    [
+      [3, 4],
+      [2, 4, 5],
+    ],
+    [
+      [2, 1, 3, 4],
+      [3, 4, 2],
+    ],
     [[2, 3, 4], [4]],
     [[5], [2, 5, 3]],
-    [[1, 4], [4, 1]],
+    [
+      [1, 4],
+      [4, 1],
+    ],
   ])('%j · %j', (a, b) => checkGradient({ opType: 'MatMul', inputs: [{ shape: a }, { shape: b }] }));
 
   it('with a constant weight, at opset 9', () =>
-    checkGradient({ opType: 'MatMul', opset: 9, inputs: [{ shape: [2, 3] }, { shape: [3, 4], constant: true }] }),
-  );
+    checkGradient({ opType: 'MatMul', opset: 9, inputs: [{ shape: [2, 3] }, { shape: [3, 4], constant: true }] }));
 
   it('folds integer products', () => {
     const [y] = evaluateOp({ opType: 'MatMul', inputs: [] }, [
@@ -32,8 +46,7 @@ describe('MatMul', () => {
   });
 
   it('refuses operands that do not multiply', () =>
-    expect(checkGradient({ opType: 'MatMul', inputs: [{ shape: [2, 3] }, { shape: [4, 2] }] })).rejects.toThrow(/cannot multiply/),
-  );
+    expect(checkGradient({ opType: 'MatMul', inputs: [{ shape: [2, 3] }, { shape: [4, 2] }] })).rejects.toThrow(/cannot multiply/));
 });
 
 describe('Gemm', () => {
@@ -66,10 +79,10 @@ describe('Gemm', () => {
       opset: 7,
       attributes: flags(0, 1),
       inputs: [{ shape: [2, 4] }, { shape: [3, 4], constant: true }, { shape: [3], constant: true }],
-    }),
-  );
+    }));
 
   it('without C before opset 11 fails clearly', () =>
-    expect(checkGradient({ opType: 'Gemm', opset: 9, inputs: [{ shape: [2, 2] }, { shape: [2, 2] }] })).rejects.toThrow(/C is required before opset 11/),
-  );
+    expect(checkGradient({ opType: 'Gemm', opset: 9, inputs: [{ shape: [2, 2] }, { shape: [2, 2] }] })).rejects.toThrow(
+      /C is required before opset 11/,
+    ));
 });

@@ -23,7 +23,9 @@ const RSS_CAP = 1024 * 2 ** 20;
 const CHILD = fileURLToPath(new URL('../scripts/file-fuzz/child.mjs', import.meta.url));
 
 describe('mutated model files', () => {
-  it(`${CASES} mutations from seed ${SEED}: a map or a coded error, under the memory cap and the time bound`, { timeout: 600_000 }, async () => {
+  it(`${CASES} mutations from seed ${SEED}: a map or a coded error, under the memory cap and the time bound`, {
+    timeout: 600_000,
+  }, async () => {
     const result = await runChildFuzz({ script: CHILD, seed: SEED, cases: CASES, rssCap: RSS_CAP, caseTimeoutMs: 60_000 });
     console.log(
       `file fuzz: seed ${result.seed}, ${result.cases} of ${CASES} cases, peak RSS ${Math.round(result.peakRss / 2 ** 20)} MiB ` +
@@ -55,12 +57,22 @@ describe('the child runner catches what the fuzz is for', () => {
   };
 
   it.each([
-    ['a TypeError that escapes', 'null.shape;', /^child exited with 1 after 1 of 3 cases, during case 1 case 1\n[^]*TypeError/],
-    ['an error with no code', "throw new Error('unreachable');", /during case 1 case 1\n[^]*Error: unreachable/],
-    ['memory past the RSS cap', 'for (;;) { held.push(Buffer.alloc(2 ** 24, 1)); await new Promise((r) => setTimeout(r, 1)); }', /^RSS \d+ MiB over the cap of 256 MiB during case 1 case 1$/],
+    ['a TypeError that escapes', 'null.shape;', /^child exited with 1 after 1 of 3 cases, during case 1 case 1\n[\s\S]*TypeError/],
+    ['an error with no code', "throw new Error('unreachable');", /during case 1 case 1\n[\s\S]*Error: unreachable/],
+    [
+      'memory past the RSS cap',
+      'for (;;) { held.push(Buffer.alloc(2 ** 24, 1)); await new Promise((r) => setTimeout(r, 1)); }',
+      /^RSS \d+ MiB over the cap of 256 MiB during case 1 case 1$/,
+    ],
     ['a hang', 'await new Promise(() => setInterval(() => {}, 1000));', /^no progress for 3 s during case 1 case 1$/],
   ])('%s fails the run, naming the case', async (name, body, failure) => {
-    const result = await runChildFuzz({ script: child(name.replace(/\W/g, '-'), body), seed: 1, cases: 3, rssCap: 256 * 2 ** 20, caseTimeoutMs: name === 'a hang' ? 3000 : 60_000 });
+    const result = await runChildFuzz({
+      script: child(name.replace(/\W/g, '-'), body),
+      seed: 1,
+      cases: 3,
+      rssCap: 256 * 2 ** 20,
+      caseTimeoutMs: name === 'a hang' ? 3000 : 60_000,
+    });
     expect(result.ok).toBe(false);
     expect(result.failure).toMatch(failure);
   });

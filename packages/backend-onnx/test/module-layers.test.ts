@@ -15,7 +15,16 @@ import { describe, expect, it } from 'vitest';
 const SRC = new URL('../src/', import.meta.url);
 const LAYERS = ['proto', 'model', 'passes', 'execution-provider', 'ops', 'backward', 'autodiff', 'runtime', 'export'];
 /** The modules of ops/ that are not op families. */
-const OPS_HELPERS = new Set(['op-definition.ts', 'rule-helpers.ts', 'window.ts', 'layout.ts', 'tensor-math.ts', 'first-extremum.ts', 'axis-map.ts', 'scatter.ts']);
+const OPS_HELPERS = new Set([
+  'op-definition.ts',
+  'rule-helpers.ts',
+  'window.ts',
+  'layout.ts',
+  'tensor-math.ts',
+  'first-extremum.ts',
+  'axis-map.ts',
+  'scatter.ts',
+]);
 
 /** The relative import specifiers of a source file (static imports and re-exports). */
 function relativeImports(folder: string, file: string): string[] {

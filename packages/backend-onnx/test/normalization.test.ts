@@ -3,12 +3,20 @@ import { checkGradient, uniformValues, type Operand } from './helpers/check-grad
 
 const positive = (shape: number[], seed: number, constant = true): Operand => ({
   shape,
-  values: uniformValues(shape.reduce((a, b) => a * b, 1), seed, 0.5, 1.5),
+  values: uniformValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    0.5,
+    1.5,
+  ),
   constant,
 });
 const param = (shape: number[], seed: number, constant = true): Operand => ({
   shape,
-  values: uniformValues(shape.reduce((a, b) => a * b, 1), seed),
+  values: uniformValues(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+  ),
   constant,
 });
 
@@ -42,8 +50,7 @@ describe('BatchNormalization', () => {
       opset: 7,
       attributes: { spatial: { int: 0 } },
       inputs: [{ shape: [2, 3, 2] }, param([3, 2], 2), param([3, 2], 3), param([3, 2], 4), positive([3, 2], 5)],
-    }),
-  );
+    }));
 
   it('training_mode = 1 fails clearly', () => {
     const c = [3];
@@ -79,25 +86,18 @@ describe('LayerNormalization', () => {
       opset: 18,
       attributes: { axis: { int: 1 } },
       inputs: [{ shape: [2, 3, 4] }, param([4], 2, false), param([3, 1], 3, false)],
-    }),
-  );
+    }));
 
-  it('without bias', () =>
-    checkGradient({ opType: 'LayerNormalization', inputs: [{ shape: [2, 6] }, param([6], 2)] }),
-  );
+  it('without bias', () => checkGradient({ opType: 'LayerNormalization', inputs: [{ shape: [2, 6] }, param([6], 2)] }));
 
   it('before opset 17 fails clearly', () =>
     expect(checkGradient({ opType: 'LayerNormalization', opset: 16, inputs: [{ shape: [2, 6] }, param([6], 2)] })).rejects.toThrow(
       /from opset 17/,
-    ),
-  );
+    ));
 });
 
 describe('InstanceNormalization', () => {
-  it.each([
-    [[2, 3, 4]],
-    [[1, 2, 3, 3]],
-  ])('%j', (shape) =>
+  it.each([[[2, 3, 4]], [[1, 2, 3, 3]]])('%j', (shape) =>
     checkGradient({ opType: 'InstanceNormalization', inputs: [{ shape }, param([shape[1]!], 2), param([shape[1]!], 3)] }),
   );
   it('differentiates the scale and bias', () =>
@@ -106,8 +106,7 @@ describe('InstanceNormalization', () => {
       opset: 11,
       attributes: { epsilon: { float: 1e-2 } },
       inputs: [{ shape: [2, 2, 3] }, param([2], 2, false), param([2], 3, false)],
-    }),
-  );
+    }));
 });
 
 describe.each(['Softmax', 'LogSoftmax'])('%s', (opType) => {

@@ -97,7 +97,12 @@ describe.each(RUNTIMES)('a final Sigmoid (a probability head) on %s', (_, ort, s
       const gradients = await backend.gradients(x, targets);
       for (let b = 0; b < 3; b++) {
         expectClose(outputs.data.subarray(b * 4, (b + 1) * 4), probabilities(example(b)), 1e-5, `probabilities ${b}`);
-        expectClose(gradients.data.subarray(b * 6, (b + 1) * 6), centralDifferenceGradient(probabilities, example(b), targets[b]!), 1e-4, `gradient ${b}`);
+        expectClose(
+          gradients.data.subarray(b * 6, (b + 1) * 6),
+          centralDifferenceGradient(probabilities, example(b), targets[b]!),
+          1e-4,
+          `gradient ${b}`,
+        );
       }
     } finally {
       await backend.dispose();

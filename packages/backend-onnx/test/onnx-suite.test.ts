@@ -26,7 +26,9 @@ function table(results: readonly SuiteResult[], applicable: Record<string, numbe
 describe("ONNX's backend test suite", () => {
   it('every case whose ops all have a rule gives the outcome the README table records', async () => {
     if (!existsSync(SUITE_ROOT)) {
-      throw new Error(`ONNX's backend test data is not installed (${SUITE_ROOT}): run scripts/setup-system.sh, which installs Debian's libonnx-testdata`);
+      throw new Error(
+        `ONNX's backend test data is not installed (${SUITE_ROOT}): run scripts/setup-system.sh, which installs Debian's libonnx-testdata`,
+      );
     }
     const results: SuiteResult[] = [];
     const applicable: Record<string, number> = {};
@@ -40,10 +42,16 @@ describe("ONNX's backend test suite", () => {
     const start = readme.indexOf(BEGIN);
     const end = readme.indexOf(END);
     if (process.env['WRITE_ONNX_SUITE_TABLE'] === '1') {
-      writeFileSync(README, start < 0 ? `${readme}\n${generated}\n` : `${readme.slice(0, start)}${generated}${readme.slice(end + END.length)}`);
+      writeFileSync(
+        README,
+        start < 0 ? `${readme}\n${generated}\n` : `${readme.slice(0, start)}${generated}${readme.slice(end + END.length)}`,
+      );
       return;
     }
     expect(start, 'the README has no ONNX suite table: run npm run onnx-suite-table -w packages/backend-onnx').toBeGreaterThanOrEqual(0);
-    expect(readme.slice(start, end + END.length), 'the outcomes differ from the README table (npm run onnx-suite-table -w packages/backend-onnx rewrites it)').toBe(generated);
+    expect(
+      readme.slice(start, end + END.length),
+      'the outcomes differ from the README table (npm run onnx-suite-table -w packages/backend-onnx rewrites it)',
+    ).toBe(generated);
   }, 600_000);
 });

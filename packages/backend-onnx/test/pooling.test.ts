@@ -22,68 +22,218 @@ function poolCases(opType: string, cases: PoolCase[]) {
 
 describe('MaxPool', () => {
   poolCases('MaxPool', [
-    { name: '1-D, kernel 3, stride 2, pads', x: [1, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } },
-    { name: '2-D, 3×3 stride 2 pad 1 (ResNet stem)', x: [1, 2, 7, 7], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
+    {
+      name: '1-D, kernel 3, stride 2, pads',
+      x: [1, 2, 9],
+      attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) },
+    },
+    {
+      name: '2-D, 3×3 stride 2 pad 1 (ResNet stem)',
+      x: [1, 2, 7, 7],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+    },
     { name: '2-D, 2×2 stride 2', x: [2, 2, 6, 4], attributes: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
-    { name: '2-D, stride 1, dilations', x: [1, 2, 7, 6], attributes: { kernel_shape: ints([2, 3]), dilations: ints([2, 1]), pads: ints([1, 0, 0, 1]) } },
+    {
+      name: '2-D, stride 1, dilations',
+      x: [1, 2, 7, 6],
+      attributes: { kernel_shape: ints([2, 3]), dilations: ints([2, 1]), pads: ints([1, 0, 0, 1]) },
+    },
     { name: '2-D, ceil_mode', x: [1, 2, 6, 7], attributes: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), ceil_mode: { int: 1 } } },
-    { name: '2-D, ceil_mode with pads', x: [1, 1, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 3]), pads: ints([1, 1, 1, 0]), ceil_mode: { int: 1 } } },
-    { name: 'ceil_mode dropping a window that starts in the padding', x: [1, 1, 5, 5], attributes: { kernel_shape: ints([2, 2]), strides: ints([3, 3]), pads: ints([1, 1, 1, 1]), ceil_mode: { int: 1 } } },
-    { name: 'opset 22', opset: 22, x: [1, 2, 6, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
-    { name: 'SAME_UPPER', x: [1, 2, 5, 6], attributes: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } } },
-    { name: 'SAME_LOWER', x: [1, 2, 5, 6], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 1]), auto_pad: { string: 'SAME_LOWER' } } },
-    { name: 'VALID, stride 3', x: [1, 2, 8, 7], attributes: { kernel_shape: ints([2, 2]), strides: ints([3, 3]), auto_pad: { string: 'VALID' } } },
-    { name: 'opset 8 (Slice without steps, Pad attributes)', opset: 8, x: [1, 2, 7, 7], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
-    { name: 'opset 11 (Pad inputs)', opset: 11, x: [1, 2, 6, 5], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 1]), pads: ints([1, 0, 1, 1]) } },
-    { name: '3-D', x: [1, 1, 4, 5, 4], attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) } },
+    {
+      name: '2-D, ceil_mode with pads',
+      x: [1, 1, 7, 6],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 3]), pads: ints([1, 1, 1, 0]), ceil_mode: { int: 1 } },
+    },
+    {
+      name: 'ceil_mode dropping a window that starts in the padding',
+      x: [1, 1, 5, 5],
+      attributes: { kernel_shape: ints([2, 2]), strides: ints([3, 3]), pads: ints([1, 1, 1, 1]), ceil_mode: { int: 1 } },
+    },
+    {
+      name: 'opset 22',
+      opset: 22,
+      x: [1, 2, 6, 6],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+    },
+    {
+      name: 'SAME_UPPER',
+      x: [1, 2, 5, 6],
+      attributes: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } },
+    },
+    {
+      name: 'SAME_LOWER',
+      x: [1, 2, 5, 6],
+      attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 1]), auto_pad: { string: 'SAME_LOWER' } },
+    },
+    {
+      name: 'VALID, stride 3',
+      x: [1, 2, 8, 7],
+      attributes: { kernel_shape: ints([2, 2]), strides: ints([3, 3]), auto_pad: { string: 'VALID' } },
+    },
+    {
+      name: 'opset 8 (Slice without steps, Pad attributes)',
+      opset: 8,
+      x: [1, 2, 7, 7],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+    },
+    {
+      name: 'opset 11 (Pad inputs)',
+      opset: 11,
+      x: [1, 2, 6, 5],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 1]), pads: ints([1, 0, 1, 1]) },
+    },
+    {
+      name: '3-D',
+      x: [1, 1, 4, 5, 4],
+      attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) },
+    },
     // Below opset 16 (no ScatterElements reduction): the construction from comparisons.
-    { name: 'opset 15, 3×3 stride 2 pad 1', opset: 15, x: [2, 2, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
-    { name: 'opset 15, ceil_mode, dilations', opset: 15, x: [1, 2, 7, 8], attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } } },
-    { name: 'opset 15, 3-D', opset: 15, x: [1, 1, 4, 5, 4], attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) } },
+    {
+      name: 'opset 15, 3×3 stride 2 pad 1',
+      opset: 15,
+      x: [2, 2, 7, 6],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+    },
+    {
+      name: 'opset 15, ceil_mode, dilations',
+      opset: 15,
+      x: [1, 2, 7, 8],
+      attributes: { kernel_shape: ints([2, 3]), strides: ints([2, 2]), dilations: ints([2, 1]), ceil_mode: { int: 1 } },
+    },
+    {
+      name: 'opset 15, 3-D',
+      opset: 15,
+      x: [1, 1, 4, 5, 4],
+      attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) },
+    },
     { name: 'opset 16, 1-D', opset: 16, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } },
   ]);
 
   it('refuses storage_order 1', async () => {
     await expect(
-      checkGradient({ opType: 'MaxPool', attributes: { kernel_shape: ints([2, 2]), storage_order: { int: 1 } }, inputs: [{ shape: [1, 1, 4, 4] }] }),
+      checkGradient({
+        opType: 'MaxPool',
+        attributes: { kernel_shape: ints([2, 2]), storage_order: { int: 1 } },
+        inputs: [{ shape: [1, 1, 4, 4] }],
+      }),
     ).rejects.toThrow(/storage_order 1 is not supported/);
   });
 });
 
 describe('AveragePool', () => {
   poolCases('AveragePool', [
-    { name: '1-D, pads, count_include_pad 0', x: [1, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 2]) } },
-    { name: '1-D, pads, count_include_pad 1', x: [1, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 2]), count_include_pad: { int: 1 } } },
-    { name: '2-D, 3×3 stride 2 pad 1', x: [2, 2, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
-    { name: '2-D, count_include_pad 1', x: [1, 2, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 0, 1, 1]), count_include_pad: { int: 1 } } },
+    {
+      name: '1-D, pads, count_include_pad 0',
+      x: [1, 2, 9],
+      attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 2]) },
+    },
+    {
+      name: '1-D, pads, count_include_pad 1',
+      x: [1, 2, 9],
+      attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 2]), count_include_pad: { int: 1 } },
+    },
+    {
+      name: '2-D, 3×3 stride 2 pad 1',
+      x: [2, 2, 7, 6],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+    },
+    {
+      name: '2-D, count_include_pad 1',
+      x: [1, 2, 7, 6],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 0, 1, 1]), count_include_pad: { int: 1 } },
+    },
     { name: '2-D, 2×2 stride 2, no pads', x: [1, 3, 6, 4], attributes: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
     { name: 'ceil_mode', x: [1, 2, 7, 6], attributes: { kernel_shape: ints([3, 2]), strides: ints([2, 2]), ceil_mode: { int: 1 } } },
-    { name: 'ceil_mode, pads, count_include_pad 1', x: [1, 1, 7, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]), ceil_mode: { int: 1 }, count_include_pad: { int: 1 } } },
-    { name: 'ceil_mode dropping a window that starts in the padding', x: [1, 1, 5, 5], attributes: { kernel_shape: ints([2, 2]), strides: ints([3, 3]), pads: ints([1, 1, 1, 1]), ceil_mode: { int: 1 }, count_include_pad: { int: 1 } } },
-    { name: 'opset 22', opset: 22, x: [1, 2, 6, 5], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
-    { name: 'SAME_UPPER', x: [1, 2, 5, 6], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } } },
-    { name: 'SAME_LOWER, count_include_pad 1', x: [1, 2, 5, 6], attributes: { kernel_shape: ints([2, 3]), strides: ints([1, 2]), auto_pad: { string: 'SAME_LOWER' }, count_include_pad: { int: 1 } } },
-    { name: 'dilations (opset 19)', opset: 19, x: [1, 2, 7, 6], attributes: { kernel_shape: ints([2, 2]), dilations: ints([2, 2]), pads: ints([1, 0, 1, 1]) } },
-    { name: 'opset 7', opset: 7, x: [1, 2, 5, 5], attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) } },
-    { name: '3-D', x: [1, 1, 4, 5, 4], attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) } },
+    {
+      name: 'ceil_mode, pads, count_include_pad 1',
+      x: [1, 1, 7, 6],
+      attributes: {
+        kernel_shape: ints([3, 3]),
+        strides: ints([2, 2]),
+        pads: ints([1, 1, 1, 1]),
+        ceil_mode: { int: 1 },
+        count_include_pad: { int: 1 },
+      },
+    },
+    {
+      name: 'ceil_mode dropping a window that starts in the padding',
+      x: [1, 1, 5, 5],
+      attributes: {
+        kernel_shape: ints([2, 2]),
+        strides: ints([3, 3]),
+        pads: ints([1, 1, 1, 1]),
+        ceil_mode: { int: 1 },
+        count_include_pad: { int: 1 },
+      },
+    },
+    {
+      name: 'opset 22',
+      opset: 22,
+      x: [1, 2, 6, 5],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+    },
+    {
+      name: 'SAME_UPPER',
+      x: [1, 2, 5, 6],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), auto_pad: { string: 'SAME_UPPER' } },
+    },
+    {
+      name: 'SAME_LOWER, count_include_pad 1',
+      x: [1, 2, 5, 6],
+      attributes: { kernel_shape: ints([2, 3]), strides: ints([1, 2]), auto_pad: { string: 'SAME_LOWER' }, count_include_pad: { int: 1 } },
+    },
+    {
+      name: 'dilations (opset 19)',
+      opset: 19,
+      x: [1, 2, 7, 6],
+      attributes: { kernel_shape: ints([2, 2]), dilations: ints([2, 2]), pads: ints([1, 0, 1, 1]) },
+    },
+    {
+      name: 'opset 7',
+      opset: 7,
+      x: [1, 2, 5, 5],
+      attributes: { kernel_shape: ints([3, 3]), strides: ints([2, 2]), pads: ints([1, 1, 1, 1]) },
+    },
+    {
+      name: '3-D',
+      x: [1, 1, 4, 5, 4],
+      attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) },
+    },
   ]);
 });
 
 describe('GlobalAveragePool', () => {
-  it.each([[[1, 3, 4, 5]], [[2, 2, 7]], [[1, 2, 2, 3, 2]]])('%j', (x) => checkGradient({ opType: 'GlobalAveragePool', inputs: [{ shape: x }] }));
+  it.each([[[1, 3, 4, 5]], [[2, 2, 7]], [[1, 2, 2, 3, 2]]])('%j', (x) =>
+    checkGradient({ opType: 'GlobalAveragePool', inputs: [{ shape: x }] }),
+  );
 });
 
 describe('GlobalMaxPool', () => {
-  it.each([[[1, 3, 4, 5]], [[2, 2, 7]], [[1, 2, 2, 3, 2]]])('%j', (x) => checkGradient({ opType: 'GlobalMaxPool', inputs: [{ shape: x }] }));
+  it.each([[[1, 3, 4, 5]], [[2, 2, 7]], [[1, 2, 2, 3, 2]]])('%j', (x) =>
+    checkGradient({ opType: 'GlobalMaxPool', inputs: [{ shape: x }] }),
+  );
   it.each([7, 11, 17])('at opset %i', (opset) => checkGradient({ opType: 'GlobalMaxPool', opset, inputs: [{ shape: [1, 2, 3, 4] }] }));
 });
 
 // ---- Ties: the cotangent goes to the FIRST maximal element of each window (row-major). ----
 
 /** Runs our gradient graph of `x → op → flatten` for the given input values and cotangent. */
-function gradientOf(opType: string, attributes: Record<string, AttributeValue>, shape: number[], x: ArrayLike<number>, cotangent: ArrayLike<number>, opset = 17) {
+function gradientOf(
+  opType: string,
+  attributes: Record<string, AttributeValue>,
+  shape: number[],
+  x: ArrayLike<number>,
+  cotangent: ArrayLike<number>,
+  opset = 17,
+) {
   return runGraphGradient(
-    { nodes: [{ opType, inputs: ['x'], outputs: ['y'], attributes }], x: { shape, values: x }, output: 'y', outputSize: cotangent.length, opset },
+    {
+      nodes: [{ opType, inputs: ['x'], outputs: ['y'], attributes }],
+      x: { shape, values: x },
+      output: 'y',
+      outputSize: cotangent.length,
+      opset,
+    },
     cotangent,
   );
 }
@@ -156,7 +306,12 @@ const stem: Pool2d = { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dila
 describe.each([15, 17])('MaxPool ties (opset %i unless given)', (defaultOpset) => {
   const cases: Array<{ name: string; shape: number[]; pool: Pool2d; levels: number; opset?: number }> = [
     { name: 'all zeros, 3×3 stride 2 pad 1', shape: [1, 2, 7, 7], pool: stem, levels: 1 },
-    { name: 'all zeros, 2×2 stride 1', shape: [1, 1, 5, 6], pool: { ...stem, kernel: [2, 2], strides: [1, 1], pads: [0, 0, 0, 0] }, levels: 1 },
+    {
+      name: 'all zeros, 2×2 stride 1',
+      shape: [1, 1, 5, 6],
+      pool: { ...stem, kernel: [2, 2], strides: [1, 1], pads: [0, 0, 0, 0] },
+      levels: 1,
+    },
     { name: 'repeated maxima, 3×3 stride 2 pad 1', shape: [2, 3, 8, 8], pool: stem, levels: 3 },
     { name: 'repeated maxima, opset 8', shape: [1, 3, 8, 7], pool: stem, levels: 2, opset: 8 },
     { name: 'repeated maxima, opset 11', shape: [1, 3, 7, 8], pool: stem, levels: 2, opset: 11 },
@@ -165,7 +320,11 @@ describe.each([15, 17])('MaxPool ties (opset %i unless given)', (defaultOpset) =
     { name: '1-D as one row, repeated maxima', shape: [1, 2, 1, 11], pool: { ...stem, kernel: [1, 3], pads: [0, 1, 0, 1] }, levels: 2 },
   ];
   it.each(cases)('$name', async ({ shape, pool, levels, opset = defaultOpset }) => {
-    const x = tiedValues(shape.reduce((a, b) => a * b, 1), shape.length + levels, levels);
+    const x = tiedValues(
+      shape.reduce((a, b) => a * b, 1),
+      shape.length + levels,
+      levels,
+    );
     const probe = routeFirstMax(x, shape, pool, new Float64Array(0));
     const cotangent = uniformValues(probe.outputs, 5, 0.5, 1.5);
     const { gradient } = routeFirstMax(x, shape, pool, cotangent);

@@ -25,7 +25,9 @@ interface Reference {
 }
 
 const fixtures = new URL('./fixtures/', import.meta.url);
-const names = readdirSync(new URL('reference/', fixtures)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5));
+const names = readdirSync(new URL('reference/', fixtures))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5));
 const RUNTIMES: Array<[string, OnnxRuntimeModule, object]> = [
   ['onnxruntime-node', ortNode as unknown as OnnxRuntimeModule, {}],
   ['onnxruntime-web wasm', ortWeb as unknown as OnnxRuntimeModule, { executionProviders: ['wasm'] }],
@@ -59,7 +61,11 @@ describe.each(names)('%s exported from PyTorch', (name) => {
   const bytes = readFileSync(new URL(`models/${name}.onnx`, fixtures));
   const x = hostTensor(Float32Array.from(reference.input), reference.inputShape);
   const exampleShape = reference.inputShape.slice(1);
-  const noise = hostTensor(Float32Array.from(reference.noise.values), [reference.inputShape[0]!, reference.noise.numSamples, ...exampleShape]);
+  const noise = hostTensor(Float32Array.from(reference.noise.values), [
+    reference.inputShape[0]!,
+    reference.noise.numSamples,
+    ...exampleShape,
+  ]);
 
   describe.each(RUNTIMES)('on %s', (_runtime, ort, sessionOptions) => {
     it('gives the logits and the input gradient of the target logit', async () => {
@@ -87,16 +93,35 @@ describe.each(names)('%s exported from PyTorch', (name) => {
         // (measured: both runtimes flip one ReLU6 in a mobilenet_v2 sample),
         // checked on our per-sample gradients of the same noisy rows.
         const allowance = reference.flipAllowance;
-        expect(allowance, `VarGrad ${error.toExponential(2)} of its scale from PyTorch's, and no decision lies within float32 reach of a kink`).toBeDefined();
+        expect(
+          allowance,
+          `VarGrad ${error.toExponential(2)} of its scale from PyTorch's, and no decision lies within float32 reach of a kink`,
+        ).toBeDefined();
         const rows = reference.inputShape[0]! * reference.noise.numSamples;
         const size = x.data.length / reference.inputShape[0]!;
-        const noisy = new Float32Array(rows * size).map((_, j) => x.data[Math.floor(j / (reference.noise.numSamples * size)) * size + (j % size)]! + noise.data[j]!);
+        const noisy = new Float32Array(rows * size).map(
+          (_, j) => x.data[Math.floor(j / (reference.noise.numSamples * size)) * size + (j % size)]! + noise.data[j]!,
+        );
         const targets = Int32Array.from({ length: rows }, (_, r) => reference.targets[Math.floor(r / reference.noise.numSamples)]!);
         const gradients = await backend.gradients(hostTensor(noisy, [rows, ...exampleShape]), targets);
-        const check = oneFlipCheck(gradients.data, reference.noisyMean, reference.vargrad, reference.inputShape[0]!, reference.noise.numSamples);
-        expect(maxRelativeError(vargrad.data, check.uncorrected), 'VarGrad against the variance of the same per-sample gradients').toBeLessThanOrEqual(1e-5);
-        expect(check.correction, 'the one-sample correction, relative to the mean map').toBeLessThanOrEqual(allowance!.noisyGradient + TOLERANCE);
-        expect(check.residual, `VarGrad ${error.toExponential(2)} from PyTorch's; after the best one-sample correction`).toBeLessThanOrEqual(TOLERANCE);
+        const check = oneFlipCheck(
+          gradients.data,
+          reference.noisyMean,
+          reference.vargrad,
+          reference.inputShape[0]!,
+          reference.noise.numSamples,
+        );
+        expect(
+          maxRelativeError(vargrad.data, check.uncorrected),
+          'VarGrad against the variance of the same per-sample gradients',
+        ).toBeLessThanOrEqual(1e-5);
+        expect(check.correction, 'the one-sample correction, relative to the mean map').toBeLessThanOrEqual(
+          allowance!.noisyGradient + TOLERANCE,
+        );
+        expect(
+          check.residual,
+          `VarGrad ${error.toExponential(2)} from PyTorch's; after the best one-sample correction`,
+        ).toBeLessThanOrEqual(TOLERANCE);
       } finally {
         await backend.dispose();
       }

@@ -40,18 +40,21 @@ describe.each(FORMS)('cnn_int8_%s', (form) => {
   const bytes = readFileSync(new URL(`cnn_int8_${form}.onnx`, fixtures));
   const x = hostTensor(Float32Array.from(reference.input), reference.inputShape);
 
-  it.each(RUNTIMES)('on %s: logits and input gradient within 1e-4 of float64 autograd on the dequantized model', async (_, ort, sessionOptions) => {
-    const backend = createOnnxBackend(ort, bytes, { sessionOptions });
-    try {
-      expectClose((await backend.logits(x)).data, reference.logits, TOLERANCE, 'logits');
-      const gradient = await explain(backend, 'gradient', x, { target: reference.targets });
-      expectClose(gradient.data, reference.gradient, TOLERANCE, 'gradient');
-    } finally {
-      await backend.dispose();
-    }
-  });
+  it.each(RUNTIMES)(
+    'on %s: logits and input gradient within 1e-4 of float64 autograd on the dequantized model',
+    async (_, ort, sessionOptions) => {
+      const backend = createOnnxBackend(ort, bytes, { sessionOptions });
+      try {
+        expectClose((await backend.logits(x)).data, reference.logits, TOLERANCE, 'logits');
+        const gradient = await explain(backend, 'gradient', x, { target: reference.targets });
+        expectClose(gradient.data, reference.gradient, TOLERANCE, 'gradient');
+      } finally {
+        await backend.dispose();
+      }
+    },
+  );
 
-  it('logitsDeviation reports the quantized model\'s distance from its dequantized model', async () => {
+  it("logitsDeviation reports the quantized model's distance from its dequantized model", async () => {
     const ort = ortNode as unknown as OnnxRuntimeModule;
     const deviation = await logitsDeviation(ort, bytes, x);
     // Independently: ONNX Runtime's run of the model as shipped against the float64 dequantized model.
@@ -64,7 +67,9 @@ describe.each(FORMS)('cnn_int8_%s', (form) => {
       gap = Math.max(gap, Math.abs(shipped[i]! - v));
       scale = Math.max(scale, Math.abs(shipped[i]!));
     });
-    console.log(`cnn_int8_${form}: rewritten vs shipped logits: max |Δ| ${deviation.maxAbsolute.toExponential(3)} (relative ${deviation.relative.toExponential(3)}), same top class ${deviation.sameTopClass}`);
+    console.log(
+      `cnn_int8_${form}: rewritten vs shipped logits: max |Δ| ${deviation.maxAbsolute.toExponential(3)} (relative ${deviation.relative.toExponential(3)}), same top class ${deviation.sameTopClass}`,
+    );
     expect(Math.abs(deviation.maxAbsolute - gap)).toBeLessThanOrEqual(1e-6 + 1e-4 * gap);
     expect(deviation.relative).toBeCloseTo(deviation.maxAbsolute / scale, 12);
     if (form === 'weights') expect(deviation.maxAbsolute).toBeLessThan(1e-6);
@@ -108,8 +113,16 @@ describe('QuantizeLinear → DequantizeLinear on an activation: saturation kept,
   it.each([10, 13])('opset %i (Clip with attributes before 11, inputs from 11)', async (opset) => {
     const bytes = onnxBytes({
       opset,
-      nodes: [node('QuantizeLinear', ['input', 's', 'z'], ['q']), node('DequantizeLinear', ['q', 's', 'z'], ['d']), node('Mul', ['d', 'w'], ['output'])],
-      initializers: { s: { dims: [], values: [0.1] }, z: { dims: [], values: [128], dataType: DataType.UINT8 }, w: { dims: [1, 6], values: w } },
+      nodes: [
+        node('QuantizeLinear', ['input', 's', 'z'], ['q']),
+        node('DequantizeLinear', ['q', 's', 'z'], ['d']),
+        node('Mul', ['d', 'w'], ['output']),
+      ],
+      initializers: {
+        s: { dims: [], values: [0.1] },
+        z: { dims: [], values: [128], dataType: DataType.UINT8 },
+        w: { dims: [1, 6], values: w },
+      },
       inputs: [valueInfo('input', ['batch', 6])],
       outputs: [valueInfo('output', ['batch', 6])],
     });
@@ -118,7 +131,10 @@ describe('QuantizeLinear → DequantizeLinear on an activation: saturation kept,
       expectClose((await backend.logits(x)).data, expectedLogits, 1e-6, 'logits');
       for (let target = 0; target < 6; target++) {
         const gradient = await backend.gradients(x, Int32Array.of(target));
-        expect(Array.from(gradient.data, (v) => v + 0), `target ${target}`).toEqual(expected.map((v, i) => (i === target ? v : 0)));
+        expect(
+          Array.from(gradient.data, (v) => v + 0),
+          `target ${target}`,
+        ).toEqual(expected.map((v, i) => (i === target ? v : 0)));
       }
     } finally {
       await backend.dispose();
@@ -127,12 +143,17 @@ describe('QuantizeLinear → DequantizeLinear on an activation: saturation kept,
 
   it('an activation quantized per axis is refused at creation', () => {
     const bytes = onnxBytes({
-      nodes: [node('QuantizeLinear', ['input', 's', 'z'], ['q'], { axis: { int: 1 } }, 'per_axis'), node('DequantizeLinear', ['q', 's', 'z'], ['output'], { axis: { int: 1 } })],
+      nodes: [
+        node('QuantizeLinear', ['input', 's', 'z'], ['q'], { axis: { int: 1 } }, 'per_axis'),
+        node('DequantizeLinear', ['q', 's', 'z'], ['output'], { axis: { int: 1 } }),
+      ],
       initializers: { s: { dims: [2], values: [0.1, 0.2] }, z: { dims: [2], values: [0, 0], dataType: DataType.UINT8 } },
       inputs: [valueInfo('input', ['batch', 2])],
       outputs: [valueInfo('output', ['batch', 2])],
     });
-    expect(() => createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, bytes)).toThrow(/QuantizeLinear node "per_axis": an activation quantized per axis is not supported/);
+    expect(() => createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, bytes)).toThrow(
+      /QuantizeLinear node "per_axis": an activation quantized per axis is not supported/,
+    );
   });
 
   it('a DequantizeLinear of a graph input (integer data, not quantized in the graph) is refused at creation', () => {

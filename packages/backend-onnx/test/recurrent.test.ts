@@ -2,19 +2,44 @@ import { describe, expect, it } from 'vitest';
 import { uniformValues } from './helpers/op-case.js';
 import { checkGradient, type GradientCase, type Operand } from './helpers/check-gradient.js';
 
-const weight = (shape: number[], seed: number): Operand => ({ shape, values: uniformValues(shape.reduce((n, d) => n * d, 1), seed, -0.8, 0.8), constant: true });
+const weight = (shape: number[], seed: number): Operand => ({
+  shape,
+  values: uniformValues(
+    shape.reduce((n, d) => n * d, 1),
+    seed,
+    -0.8,
+    0.8,
+  ),
+  constant: true,
+});
 
 /** A cell case: X [T, B, I], weights for `gates`·H rows, optional biases and initial states (differentiated when `states`). */
-function cell(opType: 'LSTM' | 'GRU', direction: string, { t = 3, b = 2, i = 3, h = 2, bias = true, states = false, attributes = {} } = {}): (output: number) => GradientCase {
+function cell(
+  opType: 'LSTM' | 'GRU',
+  direction: string,
+  { t = 3, b = 2, i = 3, h = 2, bias = true, states = false, attributes = {} } = {},
+): (output: number) => GradientCase {
   const d = direction === 'bidirectional' ? 2 : 1;
   const gates = opType === 'LSTM' ? 4 : 3;
-  const inputs: Array<Operand | null> = [{ shape: [t, b, i] }, weight([d, gates * h, i], 11), weight([d, gates * h, h], 12), bias ? weight([d, 2 * gates * h], 13) : null];
+  const inputs: Array<Operand | null> = [
+    { shape: [t, b, i] },
+    weight([d, gates * h, i], 11),
+    weight([d, gates * h, h], 12),
+    bias ? weight([d, 2 * gates * h], 13) : null,
+  ];
   if (states) {
     inputs.push(null, { shape: [d, b, h] });
     if (opType === 'LSTM') inputs.push({ shape: [d, b, h] });
   }
   const outputs = opType === 'LSTM' ? 3 : 2;
-  return (output) => ({ opType, opset: 14, outputs, output, attributes: { direction: { string: direction }, hidden_size: { int: h }, ...attributes }, inputs });
+  return (output) => ({
+    opType,
+    opset: 14,
+    outputs,
+    output,
+    attributes: { direction: { string: direction }, hidden_size: { int: h }, ...attributes },
+    inputs,
+  });
 }
 
 describe.each(['LSTM', 'GRU'] as const)('%s', (opType) => {

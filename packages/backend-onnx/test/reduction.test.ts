@@ -12,7 +12,14 @@ import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 const int64 = (values: number[]): Operand => ({ shape: [values.length], values, dataType: DataType.INT64, constant: true });
 
 /** The case for a reduction with `axes` written as its opset wants them (attribute, or an input from 13/18). */
-function reduceCase(opType: string, opset: number, shape: number[], axes: number[] | undefined, extra: Record<string, AttributeValue> = {}, values?: number[]): GradientCase {
+function reduceCase(
+  opType: string,
+  opset: number,
+  shape: number[],
+  axes: number[] | undefined,
+  extra: Record<string, AttributeValue> = {},
+  values?: number[],
+): GradientCase {
   const asInput = opType === 'ReduceSum' ? opset >= 13 : opset >= 18;
   const x: Operand = values === undefined ? { shape } : { shape, values };
   if (asInput) return { opType, opset, attributes: extra, inputs: axes === undefined ? [x] : [x, int64(axes)] };
@@ -61,10 +68,11 @@ describe('ReduceLogSum', () => {
 
 describe('ReduceProd', () => {
   it('is exact where an element is 0', () =>
-    checkGradient(reduceCase('ReduceProd', 13, [2, 3], [1], {}, [0.5, 0, -0.7, 0.9, 0.3, -0.4]), 1e-4),
-  );
+    checkGradient(reduceCase('ReduceProd', 13, [2, 3], [1], {}, [0.5, 0, -0.7, 0.9, 0.3, -0.4]), 1e-4));
   it('folds int64 shape arithmetic', () => {
-    const [y] = evaluateOp({ opType: 'ReduceProd', opset: 13, attributes: keep0, inputs: [] }, [constTensor(DataType.INT64, [3], [2, 3, 4])]);
+    const [y] = evaluateOp({ opType: 'ReduceProd', opset: 13, attributes: keep0, inputs: [] }, [
+      constTensor(DataType.INT64, [3], [2, 3, 4]),
+    ]);
     expect(y!.dataType).toBe(DataType.INT64);
     expect(y!.dims).toEqual([]);
     expect(Array.from(y!.values)).toEqual([24]);
@@ -73,16 +81,15 @@ describe('ReduceProd', () => {
 
 describe('ReduceL2', () => {
   it('gives 0 to a group that is all zeros, and floors the norm with a full literal at opset 7', () =>
-    checkGradient(reduceCase('ReduceL2', 7, [3, 2], [1], {}, [0.5, -0.25, 0, 0, 0.75, 1])),
-  );
-  it('floors the norm with a scalar from opset 8', () => checkGradient(reduceCase('ReduceL2', 8, [3, 2], [0], keep0, [0, -0.25, 0, 0.5, 0, 1])));
+    checkGradient(reduceCase('ReduceL2', 7, [3, 2], [1], {}, [0.5, -0.25, 0, 0, 0.75, 1])));
+  it('floors the norm with a scalar from opset 8', () =>
+    checkGradient(reduceCase('ReduceL2', 8, [3, 2], [0], keep0, [0, -0.25, 0, 0.5, 0, 1])));
 });
 
 describe('empty axes', () => {
   it('reduce over every axis by default', () => checkGradient(reduceCase('ReduceSum', 13, [2, 3], [], keep0)));
   it('are the identity with noop_with_empty_axes', () =>
-    checkGradient(reduceCase('ReduceMean', 18, [2, 3], undefined, { noop_with_empty_axes: { int: 1 } })),
-  );
+    checkGradient(reduceCase('ReduceMean', 18, [2, 3], undefined, { noop_with_empty_axes: { int: 1 } })));
   it('ReduceMean of int64 truncates, as the reference casts back', () => {
     const [y] = evaluateOp({ opType: 'ReduceMean', opset: 13, attributes: { axes: { ints: [0] } }, inputs: [] }, [
       constTensor(DataType.INT64, [3], [1, 2, 2]),
@@ -92,7 +99,14 @@ describe('empty axes', () => {
 });
 
 /** Our input gradient of one Reduce node over x, for the cotangent ȳ, run by onnxruntime-node. */
-async function reduceGradient(opType: string, x: number[], shape: number[], attributes: Record<string, AttributeValue>, outShape: number[], dy: number[]) {
+async function reduceGradient(
+  opType: string,
+  x: number[],
+  shape: number[],
+  attributes: Record<string, AttributeValue>,
+  outShape: number[],
+  dy: number[],
+) {
   const model = onnxModel({
     opset: 13,
     nodes: [
@@ -108,7 +122,13 @@ async function reduceGradient(opType: string, x: number[], shape: number[], attr
     outputs: [valueInfo('logits', [1, dy.length])],
   });
   expect(outShape.reduce((a, b) => a * b, 1)).toBe(dy.length);
-  const built = buildGradientModel(model, { inputName: 'x', inputShape: [1, ...shape], outputName: 'logits', keepSoftmax: true, result: 'gradient' });
+  const built = buildGradientModel(model, {
+    inputName: 'x',
+    inputShape: [1, ...shape],
+    outputName: 'logits',
+    keepSoftmax: true,
+    result: 'gradient',
+  });
   const session = await ort.InferenceSession.create(built.bytes);
   try {
     const result = await session.run({
@@ -168,7 +188,9 @@ describe.each(['ArgMax', 'ArgMin'])('%s', (opType) => {
 
 describe('errors', () => {
   it('axes given as a non-constant input fail clearly', () =>
-    expect(checkGradient({ opType: 'ReduceSum', opset: 13, inputs: [{ shape: [2, 3] }, { shape: [1], values: [1], dataType: DataType.INT64 }] })).rejects.toThrow(/must be known when the model is built/),
-  );
-  it('an out-of-range axis fails', () => expect(checkGradient(reduceCase('ReduceSum', 11, [2, 3], [2]))).rejects.toThrow(/axis 2 is out of range/));
+    expect(
+      checkGradient({ opType: 'ReduceSum', opset: 13, inputs: [{ shape: [2, 3] }, { shape: [1], values: [1], dataType: DataType.INT64 }] }),
+    ).rejects.toThrow(/must be known when the model is built/));
+  it('an out-of-range axis fails', () =>
+    expect(checkGradient(reduceCase('ReduceSum', 11, [2, 3], [2]))).rejects.toThrow(/axis 2 is out of range/));
 });

@@ -74,7 +74,10 @@ function recordingOrt(): { module: OnnxRuntimeModule; runRows: number[]; session
   return { module, runRows, sessionRows };
 }
 
-async function withBackend<T>(options: OnnxBackendOptions, use: (backend: ReturnType<typeof createOnnxBackend>, runRows: number[], sessionRows: number[]) => Promise<T>): Promise<T> {
+async function withBackend<T>(
+  options: OnnxBackendOptions,
+  use: (backend: ReturnType<typeof createOnnxBackend>, runRows: number[], sessionRows: number[]) => Promise<T>,
+): Promise<T> {
   const { module, runRows, sessionRows } = recordingOrt();
   const backend = createOnnxBackend(module, modelBytes, options);
   try {
@@ -101,7 +104,8 @@ function expectSameMoments(actual: GradientMoments, expected: GradientMoments, t
   expect(actual.mean.shape).toEqual(expected.mean.shape);
   expect(actual.m2.shape).toEqual(expected.m2.shape);
   expectClose(actual.mean.data, expected.mean.data, tolerance, `${label}: mean`);
-  if (expected.count === 1) expect(actual.m2.data.every((v) => v === 0) && expected.m2.data.every((v) => v === 0), `${label}: m2 of single rows`).toBe(true);
+  if (expected.count === 1)
+    expect(actual.m2.data.every((v) => v === 0) && expected.m2.data.every((v) => v === 0), `${label}: m2 of single rows`).toBe(true);
   else expectClose(actual.m2.data, expected.m2.data, tolerance, `${label}: m2`);
 }
 
@@ -110,7 +114,14 @@ describe('texture rows of a built graph', () => {
     for (const rows of [1, 4]) {
       const inputShape = [rows, ...EXAMPLE];
       for (const result of ['none', 'gradient'] as const) {
-        const built = buildGradientModel(fromBinary(ModelProtoSchema, modelBytes), { inputName: 'input', inputShape, outputName: 'logits', keepSoftmax: false, result, executionProvider: 'webgl' });
+        const built = buildGradientModel(fromBinary(ModelProtoSchema, modelBytes), {
+          inputName: 'input',
+          inputShape,
+          outputName: 'logits',
+          keepSoftmax: false,
+          result,
+          executionProvider: 'webgl',
+        });
         // The [5, 9216] Gemm weight alone would give 5 rows; the [16, 3, 3, 3] Conv weight 144.
         expect(batchTextureRows(built.bytes, 'input', inputShape, built.logitsShape)).toBe(rows * ROWS_PER_EXAMPLE);
       }
@@ -122,7 +133,14 @@ describe('texture rows of a built graph', () => {
     const rowsAt = (rows: number) => {
       measured.push(rows);
       const inputShape = [rows, ...EXAMPLE];
-      const built = buildGradientModel(fromBinary(ModelProtoSchema, modelBytes), { inputName: 'input', inputShape, outputName: 'logits', keepSoftmax: false, result: 'gradient', executionProvider: 'webgl' });
+      const built = buildGradientModel(fromBinary(ModelProtoSchema, modelBytes), {
+        inputName: 'input',
+        inputShape,
+        outputName: 'logits',
+        keepSoftmax: false,
+        result: 'gradient',
+        executionProvider: 'webgl',
+      });
       return batchTextureRows(built.bytes, 'input', inputShape, built.logitsShape);
     };
     expect(largestFittingCount(40, 8192, rowsAt)).toBe(21);
@@ -216,8 +234,12 @@ describe('OnnxBackend on the WebGL EP splits rows under the texture limit (onnxr
 
   it('refuses a maxTextureSize that is not a positive integer', () => {
     for (const maxTextureSize of [0, -5, 1.5, Number.NaN]) {
-      expect(() => createOnnxBackend(ort as unknown as OnnxRuntimeModule, modelBytes, { executionProvider: 'webgl', maxTextureSize })).toThrow(AttributionError);
-      expect(() => createOnnxBackend(ort as unknown as OnnxRuntimeModule, modelBytes, { executionProvider: 'webgl', maxTextureSize })).toThrow(/maxTextureSize must be a positive integer/);
+      expect(() =>
+        createOnnxBackend(ort as unknown as OnnxRuntimeModule, modelBytes, { executionProvider: 'webgl', maxTextureSize }),
+      ).toThrow(AttributionError);
+      expect(() =>
+        createOnnxBackend(ort as unknown as OnnxRuntimeModule, modelBytes, { executionProvider: 'webgl', maxTextureSize }),
+      ).toThrow(/maxTextureSize must be a positive integer/);
     }
   });
 });

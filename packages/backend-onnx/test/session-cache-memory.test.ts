@@ -43,7 +43,9 @@ function inputOf(size: number) {
 }
 
 describe.runIf(inChild)('onnxruntime-node: the session cache is bounded by bytes (child process)', () => {
-  it(`20 input sizes with cacheBytes ${CACHE_BYTES / MiB} MiB: RSS bounded, and back near the first call's after dispose`, { timeout: 600_000 }, async () => {
+  it(`20 input sizes with cacheBytes ${CACHE_BYTES / MiB} MiB: RSS bounded, and back near the first call's after dispose`, {
+    timeout: 600_000,
+  }, async () => {
     const counting = countingOrt(ort);
     const backend = createOnnxBackend(counting.module, freeSizeCnn(), { cacheBytes: CACHE_BYTES });
     const targets = new Int32Array(BATCH).fill(3);

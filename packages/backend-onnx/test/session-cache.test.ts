@@ -14,7 +14,12 @@ describe('SessionCache: least recently used, bounded by bytes', () => {
   it('evicts the least recently used entries past the bound and releases them', async () => {
     const released: string[] = [];
     const cache = new SessionCache<CacheableValue>(100);
-    const use = (key: string, bytes: number) => cache.with(key, async () => value(key, bytes, released), async () => key);
+    const use = (key: string, bytes: number) =>
+      cache.with(
+        key,
+        async () => value(key, bytes, released),
+        async () => key,
+      );
     await use('a', 40);
     await use('b', 40);
     await use('a', 40); // a is now the most recent
@@ -34,9 +39,17 @@ describe('SessionCache: least recently used, bounded by bytes', () => {
     const released: string[] = [];
     const cache = new SessionCache<CacheableValue>(50);
     let finish!: () => void;
-    const running = cache.with('a', async () => value('a', 40, released), () => new Promise<void>((resolve) => (finish = resolve)));
+    const running = cache.with(
+      'a',
+      async () => value('a', 40, released),
+      () => new Promise<void>((resolve) => (finish = resolve)),
+    );
     await new Promise((resolve) => setTimeout(resolve, 0));
-    await cache.with('b', async () => value('b', 40, released), async () => undefined);
+    await cache.with(
+      'b',
+      async () => value('b', 40, released),
+      async () => undefined,
+    );
     expect(released).toEqual([]);
     finish();
     await running;
@@ -47,9 +60,21 @@ describe('SessionCache: least recently used, bounded by bytes', () => {
 
   it('does not cache a failed build', async () => {
     const cache = new SessionCache<CacheableValue>(100);
-    await expect(cache.with('a', async () => Promise.reject(new Error('no session')), async () => 1)).rejects.toThrow('no session');
+    await expect(
+      cache.with(
+        'a',
+        async () => Promise.reject(new Error('no session')),
+        async () => 1,
+      ),
+    ).rejects.toThrow('no session');
     expect(cache.size).toBe(0);
-    expect(await cache.with('a', async () => value('a', 1, []), async () => 2)).toBe(2);
+    expect(
+      await cache.with(
+        'a',
+        async () => value('a', 1, []),
+        async () => 2,
+      ),
+    ).toBe(2);
   });
 
   it('cacheBytes must be a non-negative number', () => {
@@ -60,8 +85,8 @@ describe('SessionCache: least recently used, bounded by bytes', () => {
   });
 });
 
-describe('a built graph\'s planned activation bytes', () => {
-  it('are the forward values\' float32 bytes, twice over with gradients', () => {
+describe("a built graph's planned activation bytes", () => {
+  it("are the forward values' float32 bytes, twice over with gradients", () => {
     const model = readOnnxModel(freeSizeCnn(16));
     const [n, h, w] = [8, 40, 24];
     // input; c1, r1, c2, r2 (16 channels, same size: pads 1); pooled [n, 16, 1, 1]; flat [n, 16]; output [n, 10].

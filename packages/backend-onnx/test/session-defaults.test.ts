@@ -34,11 +34,16 @@ describe('session option defaults', () => {
 
   it('are accepted by onnxruntime-node, whose runs give the same gradients with and without them', async () => {
     const { bytes } = mlpFixture();
-    const x = hostTensor(Float32Array.from({ length: 4 * 6 }, (_, i) => Math.sin(i)), [4, 6]);
+    const x = hostTensor(
+      Float32Array.from({ length: 4 * 6 }, (_, i) => Math.sin(i)),
+      [4, 6],
+    );
     const targets = Int32Array.from([0, 1, 2, 3]);
     const ort = ortNode as unknown as OnnxRuntimeModule;
     const withDefaults = createOnnxBackend(ort, bytes);
-    const spinning = createOnnxBackend(ort, bytes, { sessionOptions: { enableMemPattern: true, extra: { session: { intra_op: { allow_spinning: '1' } } } } });
+    const spinning = createOnnxBackend(ort, bytes, {
+      sessionOptions: { enableMemPattern: true, extra: { session: { intra_op: { allow_spinning: '1' } } } },
+    });
     try {
       const a = await withDefaults.gradients(x, targets);
       const b = await spinning.gradients(x, targets);

@@ -20,7 +20,10 @@ const folders = [new URL('./fixtures/models/', import.meta.url), new URL('../../
 const fixtures = folders.flatMap((folder) =>
   readdirSync(folder)
     .filter((file) => file.endsWith('.onnx') && !file.includes('.static-'))
-    .map((file) => ({ name: `${folder.pathname.includes('apps/parity') ? 'parity/' : ''}${file.slice(0, -5)}`, url: new URL(file, folder) })),
+    .map((file) => ({
+      name: `${folder.pathname.includes('apps/parity') ? 'parity/' : ''}${file.slice(0, -5)}`,
+      url: new URL(file, folder),
+    })),
 );
 
 /** The model's input shape with its symbolic dimensions as 2 (the batch) . */

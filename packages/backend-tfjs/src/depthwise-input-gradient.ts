@@ -23,11 +23,7 @@ export interface DepthwiseBackpropInputAttrs {
  * by `(fh − 1)·d − p` before and `H + p − ((oh − 1)·s + 1)` after (cropped
  * where negative); the `m` channels of each input channel are then summed.
  */
-export function depthwiseInputGradient(
-  dy: tf.Tensor4D,
-  filter: tf.Tensor4D,
-  attrs: DepthwiseBackpropInputAttrs,
-): tf.Tensor4D {
+export function depthwiseInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: DepthwiseBackpropInputAttrs): tf.Tensor4D {
   return tf.tidy(() => {
     const info = tf.backend_util.computeConv2DInfo(
       attrs.inputShape,
@@ -62,10 +58,7 @@ export function depthwiseInputGradient(
       [batchSize, inHeight + spanHeight, inWidth + spanWidth, outChannels],
     );
     const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [info.filterHeight, info.filterWidth, outChannels, 1]);
-    const perOutput = tf.depthwiseConv2d(window, flipped as tf.Tensor4D, 1, 'valid', 'NHWC', [
-      info.dilationHeight,
-      info.dilationWidth,
-    ]);
+    const perOutput = tf.depthwiseConv2d(window, flipped as tf.Tensor4D, 1, 'valid', 'NHWC', [info.dilationHeight, info.dilationWidth]);
     if (multiplier === 1) return perOutput;
     return tf.sum(tf.reshape(perOutput, [batchSize, inHeight, inWidth, inChannels, multiplier]), 4) as tf.Tensor4D;
   });

@@ -12,8 +12,5 @@ import { withSuppliedKernels } from './supplied-kernels.js';
  * computed (`withoutFilterGradients`).
  */
 export function withGradientPass<T>(filtersAreWeights: boolean, compute: () => T, backward: readonly tf.GradConfig[] = []): T {
-  return withGradientRules(
-    () => withSuppliedKernels(() => (filtersAreWeights ? withoutFilterGradients(compute) : compute())),
-    backward,
-  );
+  return withGradientRules(() => withSuppliedKernels(() => (filtersAreWeights ? withoutFilterGradients(compute) : compute())), backward);
 }

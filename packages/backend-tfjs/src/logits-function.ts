@@ -50,15 +50,16 @@ const PASS_THROUGH_OPS = new Set(['Identity', 'IdentityN', 'StopGradient', 'Snap
 export function logitsFunction(model: TfjsModel, softmax: SoftmaxHandling, outputName?: string): LogitsFunction {
   if (typeof model === 'function') {
     if (outputName !== undefined) {
-      throw new AttributionError('INVALID_OPTION', 'createTfjsBackend: outputName applies to a LayersModel or GraphModel, not to a function');
+      throw new AttributionError(
+        'INVALID_OPTION',
+        'createTfjsBackend: outputName applies to a LayersModel or GraphModel, not to a function',
+      );
     }
     return { run: model, inputShape: undefined, description: 'function' };
   }
   if (isLayersModel(model)) return layersModelLogits(model, softmax, outputName);
   if (isGraphModel(model)) return graphModelLogits(model, softmax, outputName);
-  throw new TypeError(
-    'createTfjsBackend: the model must be a tf.LayersModel, a tf.GraphModel or a function (x: tf.Tensor) => tf.Tensor',
-  );
+  throw new TypeError('createTfjsBackend: the model must be a tf.LayersModel, a tf.GraphModel or a function (x: tf.Tensor) => tf.Tensor');
 }
 
 function single<T>(items: readonly T[], what: string, modelKind: string): T {
@@ -263,12 +264,18 @@ function graphModelLogits(model: GraphModelLike, softmax: SoftmaxHandling, outpu
   }
   // GraphModel shapes write an unknown size as -1.
   const inputShape = input.shape?.map((d) => (d < 0 ? null : d));
-  const runTo = (name: string | undefined): ModelFunction => (x) => asTensor(model.execute(x, name), 'GraphModel');
+  const runTo =
+    (name: string | undefined): ModelFunction =>
+    (x) =>
+      asTensor(model.execute(x, name), 'GraphModel');
   const described = nodeName === undefined ? 'GraphModel' : `GraphModel output ${nodeName}`;
 
   let node = softmax === 'strip' ? graphOutputNode(model, nodeName) : undefined;
   while (node !== undefined && PASS_THROUGH_OPS.has(node.op) && node.inputs.length >= 1) node = node.inputs[0];
-  if (node === undefined || !(SOFTMAX_OPS.has(node.op) || (node.op === SIGMOID_OP && ((nodeName === undefined ? graphOutputRank(model) : undefined) ?? 2) === 2))) {
+  if (
+    node === undefined ||
+    !(SOFTMAX_OPS.has(node.op) || (node.op === SIGMOID_OP && ((nodeName === undefined ? graphOutputRank(model) : undefined) ?? 2) === 2))
+  ) {
     return { run: runTo(nodeName), inputShape, description: described };
   }
   const logitsName = node.inputNames.find((name) => !name.startsWith('^'));

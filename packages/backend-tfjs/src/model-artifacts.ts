@@ -16,7 +16,10 @@ export function modelArtifacts(
   return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
     const weights = checkWeightsManifest(manifest);
     const files = await Promise.all(manifest.flatMap((group) => group.paths).map(readWeightFile));
-    checkWeightBytes(weights, files.reduce((n, bytes) => n + bytes.byteLength, 0));
+    checkWeightBytes(
+      weights,
+      files.reduce((n, bytes) => n + bytes.byteLength, 0),
+    );
     const buffers = files.map((bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
     return [manifest.flatMap((group) => group.weights), tf.io.concatenateArrayBuffers(buffers)];
   });

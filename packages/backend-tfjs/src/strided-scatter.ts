@@ -19,14 +19,24 @@ export function scatterStrided(
   let spread = v;
   if (strideHeight > 1) {
     spread = tf.reshape(spread, [n, oh, 1, ow * c]);
-    spread = tf.pad(spread, [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0]]);
+    spread = tf.pad(spread, [
+      [0, 0],
+      [0, 0],
+      [0, strideHeight - 1],
+      [0, 0],
+    ]);
     spread = tf.reshape(spread, [n, oh * strideHeight, ow, c]);
     spread = tf.slice(spread, [0, 0, 0, 0], [n, (oh - 1) * strideHeight + 1, ow, c]);
   }
   const rows = (oh - 1) * strideHeight + 1;
   if (strideWidth > 1) {
     spread = tf.reshape(spread, [n * rows, ow, 1, c]);
-    spread = tf.pad(spread, [[0, 0], [0, 0], [0, strideWidth - 1], [0, 0]]);
+    spread = tf.pad(spread, [
+      [0, 0],
+      [0, 0],
+      [0, strideWidth - 1],
+      [0, 0],
+    ]);
     spread = tf.reshape(spread, [n, rows, ow * strideWidth, c]);
     spread = tf.slice(spread, [0, 0, 0, 0], [n, rows, (ow - 1) * strideWidth + 1, c]);
   }

@@ -48,11 +48,21 @@ export function stridedSliceGradient(dy: tf.Tensor, xShape: readonly number[], a
       const inner = tf.util.sizeFromShape(dx.shape.slice(axis + 1));
       let spread = tf.reshape(dx, [outer, n, 1, inner]);
       if (stride > 1) {
-        spread = tf.pad(spread, [[0, 0], [0, 0], [0, stride - 1], [0, 0]]);
+        spread = tf.pad(spread, [
+          [0, 0],
+          [0, 0],
+          [0, stride - 1],
+          [0, 0],
+        ]);
         spread = tf.slice(tf.reshape(spread, [outer, n * stride, 1, inner]), [0, 0, 0, 0], [outer, (n - 1) * stride + 1, 1, inner]);
       }
       const span = (n - 1) * stride + 1;
-      spread = tf.pad(spread, [[0, 0], [low, size - low - span], [0, 0], [0, 0]]);
+      spread = tf.pad(spread, [
+        [0, 0],
+        [low, size - low - span],
+        [0, 0],
+        [0, 0],
+      ]);
       dx = tf.reshape(spread, [...dx.shape.slice(0, axis), size, ...dx.shape.slice(axis + 1)]);
     });
     return dx;

@@ -116,7 +116,10 @@ export class TfjsBackend implements GradientBackend {
   async gradients(x: HostTensor, targets: Int32Array, request: GradientRequest = {}): Promise<HostTensor> {
     this.#checkCall(x, targets);
     const rules = backwardRules(request.backward);
-    return download(this.#computeGradients(x, targets, (g) => g, rules), x.data);
+    return download(
+      this.#computeGradients(x, targets, (g) => g, rules),
+      x.data,
+    );
   }
 
   /**
@@ -134,10 +137,7 @@ export class TfjsBackend implements GradientBackend {
       const grouped = tf.reshape(g, [groups, groupSize, sizeOf(exampleShape)]);
       const groupMean = tf.mean(grouped, 1, true);
       const deviationSquares = tf.square(tf.sub(grouped, groupMean));
-      return [
-        tf.reshape(groupMean, [groups, ...exampleShape]),
-        tf.reshape(tf.sum(deviationSquares, 1), [groups, ...exampleShape]),
-      ];
+      return [tf.reshape(groupMean, [groups, ...exampleShape]), tf.reshape(tf.sum(deviationSquares, 1), [groups, ...exampleShape])];
     });
     const [meanHost, m2Host] = await Promise.all([download(mean, x.data), download(m2, x.data)]);
     return { count: groupSize, mean: meanHost, m2: m2Host };
@@ -208,8 +208,7 @@ export class TfjsBackend implements GradientBackend {
     if (!fits) {
       throw new AttributionError(
         'INVALID_SHAPE',
-        `${this.#model.description} takes input of shape [${accepted.map((d) => d ?? 'any').join(', ')}], ` +
-          `got ${formatShape(shape)}`,
+        `${this.#model.description} takes input of shape [${accepted.map((d) => d ?? 'any').join(', ')}], ` + `got ${formatShape(shape)}`,
       );
     }
   }

@@ -30,7 +30,8 @@ export function checkWeightsManifest(manifest: unknown): CheckedWeight[] {
   const checked: CheckedWeight[] = [];
   manifest.forEach((group: unknown, g) => {
     const { paths, weights } = (group ?? {}) as { paths?: unknown; weights?: unknown };
-    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string')) invalid(`model.json: weightsManifest[${g}].paths must be a list of file names`);
+    if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string'))
+      invalid(`model.json: weightsManifest[${g}].paths must be a list of file names`);
     if (!Array.isArray(weights)) invalid(`model.json: weightsManifest[${g}].weights must be a list of weights`);
     for (const weight of weights as tf.io.WeightsManifestEntry[]) {
       const name = typeof weight?.name === 'string' ? weight.name : '?';
@@ -39,14 +40,16 @@ export function checkWeightsManifest(manifest: unknown): CheckedWeight[] {
         invalid(`model.json: weight "${name}" has shape ${JSON.stringify(shape)}; a shape is a list of integers ≥ 0`);
       }
       const count = (shape as number[]).reduce((n, d) => n * d, 1);
-      if (!Number.isSafeInteger(count)) invalid(`model.json: weight "${name}" has shape [${shape.join(', ')}], whose element count is past 2^53`);
+      if (!Number.isSafeInteger(count))
+        invalid(`model.json: weight "${name}" has shape [${shape.join(', ')}], whose element count is past 2^53`);
       const stored = weight.quantization?.dtype ?? weight.dtype;
       if (weight.dtype === 'string') {
         checked.push({ name, bytes: count * 4, exact: false, description: `string [${shape.join(', ')}]` });
         continue;
       }
       const size = BYTES[stored as string];
-      if (size === undefined) invalid(`model.json: weight "${name}" has dtype ${JSON.stringify(stored)}; known are ${Object.keys(BYTES).join(', ')}, string`);
+      if (size === undefined)
+        invalid(`model.json: weight "${name}" has dtype ${JSON.stringify(stored)}; known are ${Object.keys(BYTES).join(', ')}, string`);
       checked.push({ name, bytes: count * size, exact: true, description: `${stored} [${shape.join(', ')}]` });
     }
   });
@@ -75,6 +78,8 @@ export function checkWeightBytes(weights: readonly CheckedWeight[], present: num
   }
   // Strings carry their own lengths, which TF.js reads within the bytes checked here.
   if (exact && end !== present) {
-    invalid(`the weights of model.json take ${end.toLocaleString('en-US')} bytes, but the weight files hold ${present.toLocaleString('en-US')} bytes`);
+    invalid(
+      `the weights of model.json take ${end.toLocaleString('en-US')} bytes, but the weight files hold ${present.toLocaleString('en-US')} bytes`,
+    );
   }
 }

@@ -60,7 +60,12 @@ describe.each(BACKENDS)('explain() with the TF.js backend on %s', (backendName) 
 
     it('integrated_gradients with a non-zero baseline', async () => {
       const baseline = randomInput(spec, 1, 5, 0.5);
-      const options: AttributionOptions = { target: 2, steps: 12, batchSize: 16, baseline: { data: baseline.data, shape: spec.inputShape } };
+      const options: AttributionOptions = {
+        target: 2,
+        steps: 12,
+        batchSize: 16,
+        baseline: { data: baseline.data, shape: spec.inputShape },
+      };
       const result = await explain(backend, 'integrated_gradients', x, options);
       expectClose(result.data, referenceAttribution('integrated_gradients', reference, x, options), 1e-4, 'ig');
     });

@@ -14,7 +14,11 @@ describe.each(BACKENDS)('filter gradients on %s', (backendName) => {
     const during = withoutFilterGradients(() => tf.getKernel('Conv2DBackpropFilter', backendName));
     expect(during).toBeDefined();
     expect(during).not.toBe(before[0]);
-    expect(() => withoutFilterGradients(() => { throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      withoutFilterGradients(() => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     const after = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter'].map((k) => tf.getKernel(k, backendName));
     expect(after).toEqual(before);
   });
@@ -32,9 +36,10 @@ describe.each(BACKENDS)('filter gradients on %s', (backendName) => {
     const g = await backend.gradients(hostTensor(values, [1, 9]), Int32Array.from([0]));
     const logits64 = (e: Float64Array) => {
       let sum = 0;
-      for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) {
-        for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) sum += e[(i + a) * 3 + (j + b)]! * e[a * 3 + b]!;
-      }
+      for (let i = 0; i < 2; i++)
+        for (let j = 0; j < 2; j++) {
+          for (let a = 0; a < 2; a++) for (let b = 0; b < 2; b++) sum += e[(i + a) * 3 + (j + b)]! * e[a * 3 + b]!;
+        }
       return Float64Array.of(sum);
     };
     expectClose(g.data, centralDifferenceGradient(logits64, Float64Array.from(values), 0), 1e-4, 'gradient');

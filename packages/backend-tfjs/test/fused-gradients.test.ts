@@ -56,16 +56,23 @@ function operands(testCase: FusedCase, seed: number) {
   const conv = testCase.op !== 'matMul';
   const xShape = conv ? X_SHAPE.conv : X_SHAPE.matMul;
   const inC = xShape[xShape.length - 1]!;
-  const wShape =
-    testCase.op === 'matMul' ? [inC, UNITS] : [...FILTER, inC, testCase.op === 'conv2d' ? UNITS : MULTIPLIER];
+  const wShape = testCase.op === 'matMul' ? [inC, UNITS] : [...FILTER, inC, testCase.op === 'conv2d' ? UNITS : MULTIPLIER];
   const outC = testCase.op === 'depthwiseConv2d' ? inC * MULTIPLIER : UNITS;
   // Wide enough that relu6 saturates and the negative side of every activation is reached.
-  const x = uniform(random, xShape.reduce((p, d) => p * d, 1), 3);
+  const x = uniform(
+    random,
+    xShape.reduce((p, d) => p * d, 1),
+    3,
+  );
   return {
     xShape,
     x,
     wShape,
-    w: uniform(random, wShape.reduce((p, d) => p * d, 1), 1),
+    w: uniform(
+      random,
+      wShape.reduce((p, d) => p * d, 1),
+      1,
+    ),
     outC,
     bias: testCase.bias ? uniform(random, outC, 1) : undefined,
     alpha: uniform(random, outC, 0.5),
@@ -162,8 +169,16 @@ describe.each(['cpu', 'wasm'] satisfies BackendName[])('depthwise input gradient
 
   it.each(DEPTHWISE_CASES.map((c, i) => [JSON.stringify(c), c, i] as const))('%s', async (_, testCase, index) => {
     const random = prng(300 + index);
-    const x = uniform(random, testCase.shape.reduce((p, d) => p * d, 1), 1);
-    const w = uniform(random, testCase.filter.reduce((p, d) => p * d, 1), 1);
+    const x = uniform(
+      random,
+      testCase.shape.reduce((p, d) => p * d, 1),
+      1,
+    );
+    const w = uniform(
+      random,
+      testCase.filter.reduce((p, d) => p * d, 1),
+      1,
+    );
     const { y, shape: yShape } = conv2d64(x, testCase.shape, w, testCase.filter, testCase.geometry, true);
     const dy = uniform(random, y.length, 1);
     const forward = (input: Float64Array) => conv2d64(input, testCase.shape, w, testCase.filter, testCase.geometry, true).y;
@@ -184,7 +199,11 @@ describe('supplied kernels', () => {
     const kernelName = 'DepthwiseConv2dNativeBackpropInput';
     expect(tf.getKernel(kernelName, 'wasm')).toBeUndefined();
     expect(withGradientPass(true, () => tf.getKernel(kernelName, 'wasm'))).toBeDefined();
-    expect(() => withGradientPass(true, () => { throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      withGradientPass(true, () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(tf.getKernel(kernelName, 'wasm')).toBeUndefined();
   });
 

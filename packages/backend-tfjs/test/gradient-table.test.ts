@@ -16,9 +16,32 @@ const OURS = {
 
 /** The converter ops of the real and fixture models this repository explains. */
 const OPS_IN_OUR_MODELS = [
-  '_FusedConv2D', 'FusedDepthwiseConv2dNative', '_FusedMatMul', 'Conv2D', 'DepthwiseConv2dNative', 'MatMul',
-  'BiasAdd', 'AddV2', 'Mul', 'Relu', 'Relu6', 'Prelu', 'LeakyRelu', 'Sigmoid', 'Elu', 'MaxPool', 'AvgPool',
-  'Mean', 'Reshape', 'Squeeze', 'ConcatV2', 'Pad', 'Softmax', 'StridedSlice', 'GatherV2', 'Transpose',
+  '_FusedConv2D',
+  'FusedDepthwiseConv2dNative',
+  '_FusedMatMul',
+  'Conv2D',
+  'DepthwiseConv2dNative',
+  'MatMul',
+  'BiasAdd',
+  'AddV2',
+  'Mul',
+  'Relu',
+  'Relu6',
+  'Prelu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Elu',
+  'MaxPool',
+  'AvgPool',
+  'Mean',
+  'Reshape',
+  'Squeeze',
+  'ConcatV2',
+  'Pad',
+  'Softmax',
+  'StridedSlice',
+  'GatherV2',
+  'Transpose',
 ];
 
 describe('the gradient table in README.md', () => {
@@ -39,9 +62,7 @@ describe('the gradient table in README.md', () => {
   it('names the depthwise input gradient on wasm as ours and a kernel we do not supply as missing', () => {
     const rows = new Map(gradientRows(tf, OURS).map((row) => [row.name, row]));
     expect(rows.get('DepthwiseConv2dNative')!.cells).toEqual(['native', 'ours', 'native', 'native']);
-    const withoutOurs = new Map(
-      gradientRows(tf, { ...OURS, suppliedKernels: [] }).map((row) => [row.name, row]),
-    );
+    const withoutOurs = new Map(gradientRows(tf, { ...OURS, suppliedKernels: [] }).map((row) => [row.name, row]));
     expect(withoutOurs.get('DepthwiseConv2dNative')!.cells[1]).toBe('**missing** (DepthwiseConv2dNativeBackpropInput)');
   });
 });

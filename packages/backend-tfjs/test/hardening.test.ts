@@ -31,7 +31,9 @@ describe.each(BACKENDS)('TfjsBackend hardening on %s', (backendName) => {
     ] as const) {
       const error = await rejectionOf(call);
       expect(error.code).toBe('MODEL_FAILED');
-      expect(error.message).toBe(`tfjs-${backendName}: function threw while computing ${what} of a batch of shape [3, 6]: weights not loaded`);
+      expect(error.message).toBe(
+        `tfjs-${backendName}: function threw while computing ${what} of a batch of shape [3, 6]: weights not loaded`,
+      );
       expect(error.cause).toBe(original);
     }
     expect(tf.memory().numTensors).toBe(before);
@@ -43,7 +45,9 @@ describe.each(BACKENDS)('TfjsBackend hardening on %s', (backendName) => {
     model.layers[1]!.dispose(); // its weights are gone: running it throws inside TF.js
     const error = await rejectionOf(backend.gradients(x, Int32Array.from([0, 1, 2])));
     expect(error.code).toBe('MODEL_FAILED');
-    expect(error.message).toMatch(new RegExp(`^tfjs-${backendName}: LayersModel .*threw while computing the input gradients of a batch of shape \\[3, 6\\]: `));
+    expect(error.message).toMatch(
+      new RegExp(`^tfjs-${backendName}: LayersModel .*threw while computing the input gradients of a batch of shape \\[3, 6\\]: `),
+    );
     expect(error.cause).toBeInstanceOf(Error);
   });
 });

@@ -27,10 +27,7 @@ describe.each(BACKENDS)('no tensor leaks on %s', (backendName) => {
   const cases: Array<[string, () => { backend: GradientBackend; x: ReturnType<typeof randomInput> }]> = [
     ['MLP LayersModel', () => ({ backend: createTfjsBackend(layersModel(mlpSpec())), x: randomInput(mlpSpec(), 3, 1) })],
     ['CNN LayersModel', () => ({ backend: createTfjsBackend(layersModel(cnnSpec('a'))), x: randomInput(cnnSpec('a'), 3, 1) })],
-    [
-      'softmax-stripped Dense',
-      () => ({ backend: createTfjsBackend(layersModel(mlpSpec(1, 'softmax'))), x: randomInput(mlpSpec(), 3, 1) }),
-    ],
+    ['softmax-stripped Dense', () => ({ backend: createTfjsBackend(layersModel(mlpSpec(1, 'softmax'))), x: randomInput(mlpSpec(), 3, 1) })],
     ['GraphModel', () => ({ backend: createTfjsBackend(denseGraphModel(mlpSpec(), true)), x: randomInput(mlpSpec(), 3, 1) })],
   ];
 

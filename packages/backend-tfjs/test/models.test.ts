@@ -53,8 +53,7 @@ describe.each(BACKENDS)('models on %s', (backendName) => {
   it('max pooling ties: each window sends its whole gradient to its first maximum (function model)', async () => {
     const w = Float32Array.from({ length: 4 * 3 }, (_, i) => 1 + i); // distinct, non-zero
     const wTensor = tf.tensor2d(w, [4, 3]);
-    const model = (x: tf.Tensor): tf.Tensor =>
-      tf.matMul(tf.reshape(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), [-1, 4]), wTensor);
+    const model = (x: tf.Tensor): tf.Tensor => tf.matMul(tf.reshape(tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid'), [-1, 4]), wTensor);
     const backend = createTfjsBackend(model);
     const x = hostTensor(TIED.flat(), [2, 4, 4, 1]);
     for (const target of [0, 2]) {

@@ -100,28 +100,32 @@ describe('real models from npm in Chromium', () => {
   });
 
   const cases = (['webgl', 'webgpu'] as const).flatMap((backend) => MODELS.map((spec) => [backend, spec.file, spec] as const));
-  it.each(cases)('%s: %s agrees with tfjs-wasm within 1e-3', async (backend, _, spec) => {
-    const request: GradientRequest = {
-      backend,
-      modelUrl: `/models/${spec.file}.json`,
-      shape: [...spec.shape],
-      data: Array.from(image(spec.shape, 5)),
-      target: spec.target,
-    };
-    const { gradient, leaked } = await page.evaluate(
-      (r) => (window as unknown as { gradients(r: GradientRequest): Promise<{ gradient: number[]; leaked: number }> }).gradients(r),
-      request,
-    );
-    expect(leaked, 'tensors left on the device').toBe(0);
-    const reference = references.get(spec.file)!;
-    let error = 0;
-    let scale = 0;
-    for (let i = 0; i < reference.length; i++) {
-      error = Math.max(error, Math.abs(gradient[i]! - reference[i]!));
-      scale = Math.max(scale, Math.abs(reference[i]!));
-    }
-    console.log(`${spec.file} on ${backend}: relative max error ${(error / scale).toExponential(2)} vs tfjs-wasm`);
-    expect(gradient.length).toBe(reference.length);
-    expect(error / scale).toBeLessThanOrEqual(GPU_TOLERANCE);
-  }, 300_000);
+  it.each(cases)(
+    '%s: %s agrees with tfjs-wasm within 1e-3',
+    async (backend, _, spec) => {
+      const request: GradientRequest = {
+        backend,
+        modelUrl: `/models/${spec.file}.json`,
+        shape: [...spec.shape],
+        data: Array.from(image(spec.shape, 5)),
+        target: spec.target,
+      };
+      const { gradient, leaked } = await page.evaluate(
+        (r) => (window as unknown as { gradients(r: GradientRequest): Promise<{ gradient: number[]; leaked: number }> }).gradients(r),
+        request,
+      );
+      expect(leaked, 'tensors left on the device').toBe(0);
+      const reference = references.get(spec.file)!;
+      let error = 0;
+      let scale = 0;
+      for (let i = 0; i < reference.length; i++) {
+        error = Math.max(error, Math.abs(gradient[i]! - reference[i]!));
+        scale = Math.max(scale, Math.abs(reference[i]!));
+      }
+      console.log(`${spec.file} on ${backend}: relative max error ${(error / scale).toExponential(2)} vs tfjs-wasm`);
+      expect(gradient.length).toBe(reference.length);
+      expect(error / scale).toBeLessThanOrEqual(GPU_TOLERANCE);
+    },
+    300_000,
+  );
 });

@@ -124,7 +124,11 @@ describe.each(['cpu', 'wasm'] satisfies BackendName[])('real models from npm on 
         let largest = 0;
         for (const value of g.data) largest = Math.max(largest, Math.abs(value));
         const direction = g.data.map((value) => value / largest);
-        const shifted = (sign: number) => hostTensor(data.map((v, i) => v + sign * STEP * direction[i]!), spec.shape);
+        const shifted = (sign: number) =>
+          hostTensor(
+            data.map((v, i) => v + sign * STEP * direction[i]!),
+            spec.shape,
+          );
         const [up, down] = [await backend.logits(shifted(1)), await backend.logits(shifted(-1))];
         const classes = up.shape[1]!;
         for (let r = 0; r < rows; r++) {
@@ -144,8 +148,7 @@ describe.each(['cpu', 'wasm'] satisfies BackendName[])('real models from npm on 
           const error = relativeMaxError(g.data, await own.data());
           tf.dispose([selection, own]);
           expect(error, "against TF.js's own cpu gradient").toBeLessThanOrEqual(PARITY_TOLERANCE);
-        }
-        else {
+        } else {
           const error = relativeMaxError(g.data, cpuGradients.get(spec.file)!);
           const cos = cosine(g.data, cpuGradients.get(spec.file)!);
           console.log(`${spec.file}: tfjs-wasm vs tfjs-cpu relative max error ${error.toExponential(2)}, cosine ${cos}`);
@@ -168,7 +171,10 @@ describe('outputName on a shipped GraphModel', () => {
       // faceres has three outputs: without outputName it is refused.
       expect(() => createTfjsBackend(model)).toThrow(/3 outputs/);
       expect(() => createTfjsBackend(model, { outputName: 'no/such/node' })).toThrow(
-        expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(/no node named "no\/such\/node".*age_pred\/Softmax/) }),
+        expect.objectContaining({
+          code: 'INVALID_OPTION',
+          message: expect.stringMatching(/no node named "no\/such\/node".*age_pred\/Softmax/),
+        }),
       );
       // The gender head ends in a sigmoid: a probability head, left out by default (docs/methods.md, "Output heads"); one score [R, 1].
       const x = hostTensor(image([1, 224, 224, 3], 2), [1, 224, 224, 3]);

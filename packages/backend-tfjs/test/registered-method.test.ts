@@ -45,6 +45,11 @@ describe('a method added with registerMethod, on tfjs-cpu', () => {
     expectClose(map.data, expectedRms(x), 1e-4, 'noisy_rms');
     expectClose(referenceAttribution('noisy_rms', reference, x, options), expectedRms(x), 1e-9, 'reference');
     const signed = await explain(backend, 'noisy_rms_x_input_x_sign', x, options);
-    expectClose(signed.data, expectedRms(x).map((v, e) => v * Math.abs(x.data[e]!)), 1e-4, 'noisy_rms_x_input_x_sign');
+    expectClose(
+      signed.data,
+      expectedRms(x).map((v, e) => v * Math.abs(x.data[e]!)),
+      1e-4,
+      'noisy_rms_x_input_x_sign',
+    );
   });
 });

@@ -102,7 +102,10 @@ describe.each(BACKENDS)('softmax handling on %s', (backendName) => {
     it('an Activation(sigmoid) layer last is stripped', async () => {
       const input = tfl.input({ shape: [6] });
       const logits = layersModel(mlpSpec()).apply(input) as tfl.SymbolicTensor;
-      const model = tfl.model({ inputs: input, outputs: tfl.layers.activation({ activation: 'sigmoid' }).apply(logits) as tfl.SymbolicTensor });
+      const model = tfl.model({
+        inputs: input,
+        outputs: tfl.layers.activation({ activation: 'sigmoid' }).apply(logits) as tfl.SymbolicTensor,
+      });
       expectClose((await createTfjsBackend(model).gradients(x, TARGETS)).data, logitGradients, 1e-4, 'activation');
     });
 

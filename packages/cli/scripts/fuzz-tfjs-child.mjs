@@ -35,7 +35,11 @@ function mutate(mutations) {
   const weights = json.weightsManifest[0].weights;
   let bytes = shard;
   const done = [];
-  for (const { kind, picks: [a, b, c], value } of mutations) {
+  for (const {
+    kind,
+    picks: [a, b, c],
+    value,
+  } of mutations) {
     const weight = weights[a % Math.max(weights.length, 1)];
     if (kind === 'dim' && weight?.shape.length > 0) weight.shape[b % weight.shape.length] = value;
     else if (kind === 'rank' && weight) b % 2 === 0 ? weight.shape.push(value) : weight.shape.pop();
@@ -43,7 +47,8 @@ function mutate(mutations) {
     else if (kind === 'quantize' && weight) weight.quantization = { dtype: ['uint8', 'uint16', 'float16'][b % 3], scale: 0.5, min: -1 };
     else if (kind === 'duplicate' && weight) weights.splice(b % (weights.length + 1), 0, structuredClone(weight));
     else if (kind === 'drop' && weight) weights.splice(a % weights.length, 1);
-    else if (kind === 'reorder' && weights.length > 1) [weights[a % weights.length], weights[b % weights.length]] = [weights[b % weights.length], weights[a % weights.length]];
+    else if (kind === 'reorder' && weights.length > 1)
+      [weights[a % weights.length], weights[b % weights.length]] = [weights[b % weights.length], weights[a % weights.length]];
     else if (kind === 'truncate') bytes = bytes.slice(0, a % bytes.length);
     else if (kind === 'extend') bytes = Uint8Array.from([...bytes, ...new Uint8Array(1 + (a % 64))]);
     else if (kind === 'flip') {
@@ -56,8 +61,14 @@ function mutate(mutations) {
 }
 
 const [seed, first, count] = process.argv.slice(2).map(Number);
-const cases = fc.sample(caseArbitrary, { seed, numRuns: first + count }).slice(first).map(mutate);
-const x = hostTensor(Float32Array.from({ length: 28 * 28 }, (_, i) => Math.abs(Math.sin(i + 1))), [1, 28, 28, 1]);
+const cases = fc
+  .sample(caseArbitrary, { seed, numRuns: first + count })
+  .slice(first)
+  .map(mutate);
+const x = hostTensor(
+  Float32Array.from({ length: 28 * 28 }, (_, i) => Math.abs(Math.sin(i + 1))),
+  [1, 28, 28, 1],
+);
 
 await runCases(seed, first, cases, async ({ json, bytes }) => {
   const dir = mkdtempSync(join(tmpdir(), 'saliency-tfjs-fuzz-'));
@@ -67,7 +78,8 @@ await runCases(seed, first, cases, async ({ json, bytes }) => {
     writeFileSync(join(dir, 'group1-shard1of1.bin'), bytes);
     model = await loadModel(join(dir, 'model.json'), 'tfjs', 'tfjs-cpu');
     const map = await explain(model.backend, 'gradient', x, { target: 0 });
-    if (!(map.data instanceof Float32Array) || map.shape.join() !== x.shape.join()) throw new Error(`a map of shape [${map.shape}] for an input of shape [${x.shape}]`);
+    if (!(map.data instanceof Float32Array) || map.shape.join() !== x.shape.join())
+      throw new Error(`a map of shape [${map.shape}] for an input of shape [${x.shape}]`);
     return 'map';
   } finally {
     await model?.dispose();

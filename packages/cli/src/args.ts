@@ -153,7 +153,8 @@ function size(text: string): { width: number; height: number } {
   const match = /^\s*(\d+)\s*[x×X]\s*(\d+)\s*$/.exec(text);
   const width = Number(match?.[1]);
   const height = Number(match?.[2]);
-  if (match === null || !(width >= 1 && height >= 1)) throw new CliError(`--size must be WIDTHxHEIGHT in pixels, e.g. 1024x768; got "${text}"`);
+  if (match === null || !(width >= 1 && height >= 1))
+    throw new CliError(`--size must be WIDTHxHEIGHT in pixels, e.g. 1024x768; got "${text}"`);
   return { width, height };
 }
 
@@ -179,16 +180,26 @@ function joinNegativeValues(args: readonly string[]): string[] {
 }
 
 /** The model flags given, or undefined when none is. */
-function modelFlags(inputName: string | undefined, outputName: string | undefined, externalData: string | undefined): ModelFlags | undefined {
+function modelFlags(
+  inputName: string | undefined,
+  outputName: string | undefined,
+  externalData: string | undefined,
+): ModelFlags | undefined {
   if (inputName === undefined && outputName === undefined && externalData === undefined) return undefined;
-  return { ...(inputName === undefined ? {} : { inputName }), ...(outputName === undefined ? {} : { outputName }), ...(externalData === undefined ? {} : { externalData }) };
+  return {
+    ...(inputName === undefined ? {} : { inputName }),
+    ...(outputName === undefined ? {} : { outputName }),
+    ...(externalData === undefined ? {} : { externalData }),
+  };
 }
 
 /** `--target`: a class index, counted from 0. */
 function target(text: string): number {
   const value = number('target', text);
   if (!Number.isSafeInteger(value) || value < 0) {
-    throw new CliError(`--target must be a class index, an integer ≥ 0 (the first class is 0); got "${text}". Leave it out to explain the model's top class`);
+    throw new CliError(
+      `--target must be a class index, an integer ≥ 0 (the first class is 0); got "${text}". Leave it out to explain the model's top class`,
+    );
   }
   return value;
 }
@@ -229,7 +240,8 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
   const alpha = v.alpha === undefined ? undefined : number('alpha', v.alpha);
   if (alpha !== undefined && !(alpha >= 0 && alpha <= 1)) throw new CliError(`--alpha must be in [0, 1]; got "${v.alpha}"`);
   const series = seriesFlags(v);
-  const optional = <K extends string, T>(key: K, value: T | undefined) => (value === undefined ? {} : ({ [key]: value } as { [P in K]: T }));
+  const optional = <K extends string, T>(key: K, value: T | undefined) =>
+    value === undefined ? {} : ({ [key]: value } as { [P in K]: T });
   return {
     model: v.model!,
     input: v.input!,
@@ -249,7 +261,10 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     ...optional('raw', v.raw),
     ...optional('preset', v.preset),
     ...optional('alpha', alpha),
-    ...optional('colormap', v.colormap === undefined ? undefined : oneOf('colormap', v.colormap, ['auto', 'diverging', 'sequential'] as const)),
+    ...optional(
+      'colormap',
+      v.colormap === undefined ? undefined : oneOf('colormap', v.colormap, ['auto', 'diverging', 'sequential'] as const),
+    ),
     ...optional('series', Object.keys(series).length === 0 ? undefined : series),
     ...optional('size', v.size === undefined ? undefined : size(v.size)),
     ...optional('topK', v['top-k'] === undefined ? undefined : integer('top-k', v['top-k'], 1)),
@@ -260,7 +275,14 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
 }
 
 /** The time-series flags, checked. */
-function seriesFlags(v: { plot?: string; 'channel-names'?: string; 'time-axis'?: string; 'color-scale'?: string; 'plot-width'?: string; 'lane-height'?: string }): SeriesFlags {
+function seriesFlags(v: {
+  plot?: string;
+  'channel-names'?: string;
+  'time-axis'?: string;
+  'color-scale'?: string;
+  'plot-width'?: string;
+  'lane-height'?: string;
+}): SeriesFlags {
   const flags: { -readonly [K in keyof SeriesFlags]: SeriesFlags[K] } = {};
   if (v.plot !== undefined) flags.plot = oneOf('plot', v.plot, PLOT_KINDS);
   if (v['time-axis'] !== undefined) flags.timeAxis = oneOf('time-axis', v['time-axis'], ['last', 'first'] as const);
@@ -269,7 +291,8 @@ function seriesFlags(v: { plot?: string; 'channel-names'?: string; 'time-axis'?:
   if (v['lane-height'] !== undefined) flags.laneHeight = integer('lane-height', v['lane-height'], 8);
   if (v['channel-names'] !== undefined) {
     const names = v['channel-names'].split(',').map((name) => name.trim());
-    if (names.some((name) => name === '')) throw new CliError(`--channel-names has an empty name in "${v['channel-names']}"; give comma-separated names, e.g. I,II,III`);
+    if (names.some((name) => name === ''))
+      throw new CliError(`--channel-names has an empty name in "${v['channel-names']}"; give comma-separated names, e.g. I,II,III`);
     flags.channelNames = names;
   }
   return flags;

@@ -16,7 +16,11 @@ export function decodeImage(bytes: Uint8Array, name = 'the image'): RgbaImage {
     }
     if (buffer[0] === 0xff && buffer[1] === 0xd8) {
       const decoded = jpeg.decode(buffer, { useTArray: true, formatAsRGBA: true });
-      return { width: decoded.width, height: decoded.height, data: new Uint8ClampedArray(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length) };
+      return {
+        width: decoded.width,
+        height: decoded.height,
+        data: new Uint8ClampedArray(decoded.data.buffer, decoded.data.byteOffset, decoded.data.length),
+      };
     }
   } catch (error) {
     throw new CliError(`${name} could not be decoded: ${(error as Error).message}`);

@@ -5,7 +5,15 @@ export { readNpy, writeNpy, type NpyArray } from './npy.js';
 export { choosePlot, seriesPlots, PLOT_KINDS, type PlotKind, type SeriesFlags } from './series-plot.js';
 export { decodeImage, encodePng } from './image-io.js';
 export { readPreset, describePreprocess, type PreprocessFlags } from './preset.js';
-export { loadModel, modelFormatOf, defaultRuntime, CLI_RUNTIME_IDS, type CliRuntimeId, type ModelFormat, type LoadedModel } from './load-model.js';
+export {
+  loadModel,
+  modelFormatOf,
+  defaultRuntime,
+  CLI_RUNTIME_IDS,
+  type CliRuntimeId,
+  type ModelFormat,
+  type LoadedModel,
+} from './load-model.js';
 export { createProgressBar, formatProgressLine, formatDuration, type ProgressStream } from './progress.js';
 export { drawMap, type DrawOptions, type Pictures } from './draw.js';
 export { withColourBar, colourBarHeight } from './legend.js';

@@ -130,11 +130,7 @@ async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> 
  * as `tf.io.browserFiles` does in a browser; `@tensorflow/tfjs` has no file
  * handler without tfjs-node.
  */
-function fileHandler(
-  file: string,
-  json: Record<string, unknown>,
-  modelArtifacts: typeof import('@saliency/backend-tfjs').modelArtifacts,
-) {
+function fileHandler(file: string, json: Record<string, unknown>, modelArtifacts: typeof import('@saliency/backend-tfjs').modelArtifacts) {
   const folder = dirname(file);
   const readWeightFile = (path: string) =>
     readFile(join(folder, path)).catch(() => {

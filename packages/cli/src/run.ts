@@ -1,6 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AttributionError, explain, formatShape, hostTensor, isSignedMethod, parseMethodName, type AttributionOptions, type HostTensor } from '@saliency/core';
+import {
+  AttributionError,
+  explain,
+  formatShape,
+  hostTensor,
+  isSignedMethod,
+  parseMethodName,
+  type AttributionOptions,
+  type HostTensor,
+} from '@saliency/core';
 import type { Aggregation, ChannelLayout, ColormapKind, RgbaImage } from '@saliency/core/visualize';
 import { cliErrorOf, CliError } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
@@ -161,7 +170,9 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     }
     const drawable = drawableShape(x.shape, channelLayout);
     if (plot === 'image' && drawable === undefined && (options.out !== undefined || options.overlay !== undefined)) {
-      throw new CliError(`the input ${formatShape(x.shape)} has more than 3 axes besides the batch; its map cannot be drawn: write it with --raw only`);
+      throw new CliError(
+        `the input ${formatShape(x.shape)} has more than 3 axes besides the batch; its map cannot be drawn: write it with --raw only`,
+      );
     }
     checkShape(model, x, options, preprocess);
     let logits: HostTensor;
@@ -169,7 +180,8 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
       logits = await model.backend.logits(x);
     } catch (error) {
       // The first forward pass is where a backend builds the model's graphs and meets what it cannot run.
-      if (error instanceof AttributionError) throw new CliError(`--model ${file}: ${error.message}`, exitCodeOf(error.code), { cause: error });
+      if (error instanceof AttributionError)
+        throw new CliError(`--model ${file}: ${error.message}`, exitCodeOf(error.code), { cause: error });
       throw error;
     }
     const loadMs = performance.now() - started;
@@ -200,9 +212,15 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     const explainMs = performance.now() - explainStarted;
 
     let pictures: Pictures | undefined;
-    const colormap = options.colormap === undefined || options.colormap === 'auto' ? (isSignedMethod(options.method) ? 'diverging' : 'sequential') : options.colormap;
+    const colormap =
+      options.colormap === undefined || options.colormap === 'auto'
+        ? isSignedMethod(options.method)
+          ? 'diverging'
+          : 'sequential'
+        : options.colormap;
     if (plot === 'series') {
-      for (const { path, bytes } of seriesPlots(options.series ?? {}, x, map, colormap, options.alpha, options)) await writeOutput(path, bytes);
+      for (const { path, bytes } of seriesPlots(options.series ?? {}, x, map, colormap, options.alpha, options))
+        await writeOutput(path, bytes);
     } else if (drawable !== undefined) {
       // A layer method's map (Grad-CAM) has one channel, not the input's: drawn by its own shape.
       const shown = drawableShape(map.shape, drawable.layout) ?? drawable;
@@ -258,9 +276,10 @@ function checkShape(model: LoadedModel, x: HostTensor, options: RunOptions, prep
     model.backend.checkInputShape?.(x.shape);
   } catch (error) {
     if (!(error instanceof AttributionError)) throw error;
-    const became = preprocess === undefined
-      ? `the tensor ${options.input} became ${formatShape(x.shape)} with its batch axis`
-      : `the image ${options.input} became ${formatShape(x.shape)} (${describePreprocess(preprocess)})`;
+    const became =
+      preprocess === undefined
+        ? `the tensor ${options.input} became ${formatShape(x.shape)} with its batch axis`
+        : `the image ${options.input} became ${formatShape(x.shape)} (${describePreprocess(preprocess)})`;
     throw new CliError(`the model does not take this input: ${error.message}; ${became}${suggestFlags(model.inputShape, preprocess)}`);
   }
 }
@@ -276,14 +295,22 @@ export function suggestFlags(shape: ReadonlyArray<number | null> | undefined, pr
   if (preprocess === undefined || shape === undefined || shape.length !== 4) return '';
   const [, a, b, c] = shape;
   const hint = (layout: Preprocess['layout'], channels: number, height: number | null, width: number | null) => {
-    const fitting: Preprocess = { ...preprocess, layout, grayscale: channels === 1, height: height ?? preprocess.height, width: width ?? preprocess.width };
+    const fitting: Preprocess = {
+      ...preprocess,
+      layout,
+      grayscale: channels === 1,
+      height: height ?? preprocess.height,
+      width: width ?? preprocess.width,
+    };
     const perChannel = [preprocess.mean, preprocess.std].some((v) => v.length !== 1 && v.length !== channels);
     const flags = perChannel
       ? describePreprocess({ ...fitting, mean: [0], std: [1] }).replace('--mean 0 --std 1', `--mean M --std S`)
       : describePreprocess(fitting);
     return (
       `; try ${flags}` +
-      (perChannel ? ` with the model's mean M and std S for ${channels} channel${channels === 1 ? '' : 's'}` : ' (the scale, mean and std are the ones used now: check that they are the model\'s)') +
+      (perChannel
+        ? ` with the model's mean M and std S for ${channels} channel${channels === 1 ? '' : 's'}`
+        : " (the scale, mean and std are the ones used now: check that they are the model's)") +
       ', or a --preset file with all of these values'
     );
   };

@@ -1,5 +1,13 @@
 import { formatShape, type HostTensor } from '@saliency/core';
-import { renderSeries, renderSeriesSvg, seriesShape, toSeries, type ColormapKind, type SeriesPlotOptions, type TimeAxis } from '@saliency/core/visualize';
+import {
+  renderSeries,
+  renderSeriesSvg,
+  seriesShape,
+  toSeries,
+  type ColormapKind,
+  type SeriesPlotOptions,
+  type TimeAxis,
+} from '@saliency/core/visualize';
 import { CliError } from './errors.js';
 import { encodePng } from './image-io.js';
 
@@ -29,12 +37,20 @@ const isSvg = (path: string | undefined) => path !== undefined && path.toLowerCa
  * refuses flags that do not fit it, naming them. `tensorInput` is false for
  * an image file. Runs before any gradient work.
  */
-export function choosePlot(flags: SeriesFlags, x: HostTensor, tensorInput: boolean, out: string | undefined, overlay: string | undefined): PlotKind {
+export function choosePlot(
+  flags: SeriesFlags,
+  x: HostTensor,
+  tensorInput: boolean,
+  out: string | undefined,
+  overlay: string | undefined,
+): PlotKind {
   const example = x.shape.slice(1);
   // The batch axis is off already: only [time] and [channels, time] (or [time, channels]) are series.
   const series = tensorInput && example.length <= 2 ? seriesShape(example, flags.timeAxis) : undefined;
   if (!tensorInput && (flags.plot === 'series' || flags.timeAxis !== undefined)) {
-    throw new CliError(`${flags.plot === 'series' ? '--plot series' : '--time-axis'} needs a time series --input as .npy ([time], [channels, time] or [time, channels]), not an image`);
+    throw new CliError(
+      `${flags.plot === 'series' ? '--plot series' : '--time-axis'} needs a time series --input as .npy ([time], [channels, time] or [time, channels]), not an image`,
+    );
   }
   const plot = flags.plot ?? (series === undefined ? 'image' : 'series');
   if (plot === 'series' && series === undefined) {
@@ -50,9 +66,15 @@ export function choosePlot(flags: SeriesFlags, x: HostTensor, tensorInput: boole
       ['--lane-height', flags.laneHeight],
     ] as const;
     for (const [flag, given] of seriesOnly) {
-      if (given !== undefined) throw new CliError(`${flag} applies to the series plot only; this run draws an image (add --plot series for a [channels, time] input)`);
+      if (given !== undefined)
+        throw new CliError(
+          `${flag} applies to the series plot only; this run draws an image (add --plot series for a [channels, time] input)`,
+        );
     }
-    for (const [flag, path] of [['--out', out], ['--overlay', overlay]] as const) {
+    for (const [flag, path] of [
+      ['--out', out],
+      ['--overlay', overlay],
+    ] as const) {
       if (isSvg(path)) throw new CliError(`${flag}: ${path}: SVG is written for the series plot only; an image heatmap is a .png`);
     }
   }
@@ -87,7 +109,12 @@ export function seriesPlots(
     ...(flags.laneHeight === undefined ? {} : { laneHeight: flags.laneHeight }),
   };
   const draw = (path: string, withSignal: boolean) => {
-    const series = { channels: attribution.channels, length: attribution.length, attribution: attribution.data, ...(withSignal ? { signal: signal.data } : {}) };
+    const series = {
+      channels: attribution.channels,
+      length: attribution.length,
+      attribution: attribution.data,
+      ...(withSignal ? { signal: signal.data } : {}),
+    };
     const plotOptions = withSignal && alpha !== undefined ? { ...options, bandAlpha: alpha } : options;
     return { path, bytes: isSvg(path) ? renderSeriesSvg(series, plotOptions) : encodePng(renderSeries(series, plotOptions)) };
   };

@@ -33,7 +33,10 @@ describe('the CLI refuses bad input with a message and exit code 2', () => {
     const badJson = join(dir, 'bad.json');
     writeFileSync(badJson, '{ width: 28');
     refused([...good, '--preset', badJson], /--preset: .*bad\.json is not valid JSON/);
-    refused(['--model', mnist.preset.replace('preprocess.json', 'README.md'), ...good.slice(2)], /neither an ONNX model \(\.onnx\) nor a TF\.js model/);
+    refused(
+      ['--model', mnist.preset.replace('preprocess.json', 'README.md'), ...good.slice(2)],
+      /neither an ONNX model \(\.onnx\) nor a TF\.js model/,
+    );
   });
 
   it('unknown method, listing the known ones', () => {
@@ -51,14 +54,22 @@ describe('the CLI refuses bad input with a message and exit code 2', () => {
     expect(stderr).toContain('takes shape [?, 1, 28, 28]');
     expect(stderr).toContain('became [1, 3, 28, 28]');
     // the hint keeps the normalisation, so that following it explains the same kind of input
-    expect(stderr).toMatch(/try --width 28 --height 28 --grayscale --scale 0\.0039\d* --mean 0 --std 1 --layout NCHW \(the scale, mean and std are the ones used now/);
-    refused(['--model', mnist.onnx, '--input', mnist.digit('3-0'), '--preset', mnist.preset, '--width', '32', '--out', out], /became \[1, 1, 28, 32\]/);
+    expect(stderr).toMatch(
+      /try --width 28 --height 28 --grayscale --scale 0\.0039\d* --mean 0 --std 1 --layout NCHW \(the scale, mean and std are the ones used now/,
+    );
+    refused(
+      ['--model', mnist.onnx, '--input', mnist.digit('3-0'), '--preset', mnist.preset, '--width', '32', '--out', out],
+      /became \[1, 1, 28, 32\]/,
+    );
     // per-channel mean and std of RGB cannot carry over to one channel: the hint says they must be given
     refused(
       ['--model', mnist.onnx, '--input', mnist.digit('3-0'), '--mean', '0.485,0.456,0.406', '--std', '0.229,0.224,0.225', '--out', out],
       /try --width 28 --height 28 --grayscale --scale \S+ --mean M --std S --layout NCHW with the model's mean M and std S for 1 channel/,
     );
-    refused(['--model', mnist.tfjs, '--input', mnist.digit('3-0'), '--out', out], /takes input of shape \[any, 28, 28, 1\], got \[1, 28, 28, 3\].*--grayscale --scale \S+ --mean 0 --std 1 --layout NHWC/);
+    refused(
+      ['--model', mnist.tfjs, '--input', mnist.digit('3-0'), '--out', out],
+      /takes input of shape \[any, 28, 28, 1\], got \[1, 28, 28, 3\].*--grayscale --scale \S+ --mean 0 --std 1 --layout NHWC/,
+    );
   });
 
   it('unknown flags and bad flag values', () => {

@@ -15,7 +15,9 @@ import { bin, repoRoot } from './helpers.js';
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'saliency-hostile-'));
-const made = spawnSync(process.execPath, [join(repoRoot, 'packages/backend-onnx/scripts/make-hostile-models.mjs'), dir], { encoding: 'utf8' });
+const made = spawnSync(process.execPath, [join(repoRoot, 'packages/backend-onnx/scripts/make-hostile-models.mjs'), dir], {
+  encoding: 'utf8',
+});
 if (made.status !== 0) throw new Error(`make-hostile-models.mjs failed: ${made.stderr}`);
 
 /** Runs the command in a Node process that records its peak RSS (getrusage) as it exits. */
@@ -34,12 +36,31 @@ function measured(args: readonly string[]) {
 
 describe('hostile model files: one coded line, exit code 3, under 200 MB', () => {
   it.each([
-    ['huge-initializer.onnx', 100000, /^saliency: --model .*huge-initializer\.onnx: initializer: tensor "w" declares 10,000,000,000 float32 values \(shape \[100000, 100000\]\), 40,000,000,000 bytes, but holds 4 bytes of data\n$/],
-    ['huge-constant.onnx', 1, /^saliency: --model .*huge-constant\.onnx: ConstantOfShape node "huge_constant": folding a constant of shape \[1, 2000000000\] would hold 2,000,000,000 elements, over the budget maxFoldedElements = 4,194,304; .*\n$/],
+    [
+      'huge-initializer.onnx',
+      100000,
+      /^saliency: --model .*huge-initializer\.onnx: initializer: tensor "w" declares 10,000,000,000 float32 values \(shape \[100000, 100000\]\), 40,000,000,000 bytes, but holds 4 bytes of data\n$/,
+    ],
+    [
+      'huge-constant.onnx',
+      1,
+      /^saliency: --model .*huge-constant\.onnx: ConstantOfShape node "huge_constant": folding a constant of shape \[1, 2000000000\] would hold 2,000,000,000 elements, over the budget maxFoldedElements = 4,194,304; .*\n$/,
+    ],
   ])('%s', (file, width, message) => {
     const input = join(dir, `${file}.npy`);
     writeFileSync(input, writeNpy(new Float32Array(width), [width]));
-    const run = measured(['--model', join(dir, file), '--input', input, '--method', 'gradient', '--target', '0', '--raw', join(dir, `${file}-map.npy`)]);
+    const run = measured([
+      '--model',
+      join(dir, file),
+      '--input',
+      input,
+      '--method',
+      'gradient',
+      '--target',
+      '0',
+      '--raw',
+      join(dir, `${file}-map.npy`),
+    ]);
     console.log(`${file}: exit ${run.status}, ${run.seconds.toFixed(2)} s, peak RSS ${(run.peakRss / 1e6).toFixed(0)} MB`);
     expect(run.signal).toBeNull();
     expect(run.stderr).toMatch(message);

@@ -16,7 +16,20 @@ import { mnist, saliency } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'saliency-mnist-'));
 const digit = mnist.digit('3-0');
-const common = ['--input', digit, '--preset', mnist.preset, '--method', 'vargrad', '--num-samples', '16', '--noise-scale', '1', '--seed', '0'];
+const common = [
+  '--input',
+  digit,
+  '--preset',
+  mnist.preset,
+  '--method',
+  'vargrad',
+  '--num-samples',
+  '16',
+  '--noise-scale',
+  '1',
+  '--seed',
+  '0',
+];
 
 /** The digit's 8-bit gray pixels, read independently of the CLI's image code. */
 function grayPixels(path: string): Uint8Array {
@@ -29,7 +42,8 @@ function grayPixels(path: string): Uint8Array {
 function nhwcToNchw(t: HostTensor): Float32Array {
   const [, h, w, c] = t.shape as [number, number, number, number];
   const out = new Float32Array(t.data.length);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[(k * h + y) * w + x] = t.data[(y * w + x) * c + k]!;
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) out[(k * h + y) * w + x] = t.data[(y * w + x) * c + k]!;
   return out;
 }
 
@@ -49,7 +63,17 @@ let onnxMap: HostTensor;
 let tfjsMap: HostTensor;
 
 beforeAll(() => {
-  const onnx = saliency(['--model', mnist.onnx, ...common, '--out', join(dir, 'onnx.png'), '--overlay', join(dir, 'overlay.png'), '--raw', join(dir, 'onnx.npy')]);
+  const onnx = saliency([
+    '--model',
+    mnist.onnx,
+    ...common,
+    '--out',
+    join(dir, 'onnx.png'),
+    '--overlay',
+    join(dir, 'overlay.png'),
+    '--raw',
+    join(dir, 'onnx.npy'),
+  ]);
   expect(onnx.stdout).toContain('written to');
   expect(onnx.status).toBe(0);
   const tfjs = saliency(['--model', mnist.tfjsDir, ...common, '--out', join(dir, 'tfjs.png'), '--raw', join(dir, 'tfjs.json')]);
@@ -76,7 +100,10 @@ describe('saliency on the MNIST example', () => {
 
     it('gives the same map with the same seed', async () => {
       // MNIST preprocessing written out here: x = (p / 255 − 0.1307) / 0.3081, NCHW
-      const x = hostTensor(Float32Array.from(grayPixels(digit), (p) => (p / 255 - 0.1307) / 0.3081), [1, 1, 28, 28]);
+      const x = hostTensor(
+        Float32Array.from(grayPixels(digit), (p) => (p / 255 - 0.1307) / 0.3081),
+        [1, 1, 28, 28],
+      );
       const direct = await explain(backend, 'vargrad', x, { numSamples: 16, noiseScale: 1, seed: 0 });
       expect(maxAbs(direct.data)).toBeGreaterThan(0);
       expect(maxAbsDiff(onnxMap.data, direct.data)).toBeLessThanOrEqual(1e-5 * maxAbs(direct.data));
@@ -107,9 +134,29 @@ describe('saliency on the MNIST example', () => {
     // NumPy preprocesses the PNG's pixels; the CLI adds the batch axis.
     const path = join(dir, 'digit.npy');
     const pixels = Array.from(grayPixels(digit));
-    const py = spawnSync('/usr/bin/python3', ['-c', `import numpy as np, json, sys; p = np.array(json.loads(sys.stdin.read()), dtype=np.float64).reshape(1, 28, 28); np.save(${JSON.stringify(path)}, ((p / 255 - 0.1307) / 0.3081).astype('<f4'))`], { input: JSON.stringify(pixels), encoding: 'utf8' });
+    const py = spawnSync(
+      '/usr/bin/python3',
+      [
+        '-c',
+        `import numpy as np, json, sys; p = np.array(json.loads(sys.stdin.read()), dtype=np.float64).reshape(1, 28, 28); np.save(${JSON.stringify(path)}, ((p / 255 - 0.1307) / 0.3081).astype('<f4'))`,
+      ],
+      { input: JSON.stringify(pixels), encoding: 'utf8' },
+    );
     expect(py.status).toBe(0);
-    const result = saliency(['--model', mnist.onnx, '--input', path, '--method', 'vargrad', '--num-samples', '16', '--seed', '0', '--raw', join(dir, 'from-npy.npy')]);
+    const result = saliency([
+      '--model',
+      mnist.onnx,
+      '--input',
+      path,
+      '--method',
+      'vargrad',
+      '--num-samples',
+      '16',
+      '--seed',
+      '0',
+      '--raw',
+      join(dir, 'from-npy.npy'),
+    ]);
     expect(result.status).toBe(0);
     const fromNpy = readNpy(readFileSync(join(dir, 'from-npy.npy')));
     expect(fromNpy.shape).toEqual([1, 1, 28, 28]);
@@ -117,7 +164,20 @@ describe('saliency on the MNIST example', () => {
     // the same tensor with its batch axis of 1 kept, [1, 1, 28, 28], as the model's input has four axes
     const batched = join(dir, 'digit-batched.npy');
     writeFileSync(batched, writeNpy(readNpy(readFileSync(path)).data, [1, 1, 28, 28]));
-    const withBatch = saliency(['--model', mnist.onnx, '--input', batched, '--method', 'vargrad', '--num-samples', '16', '--seed', '0', '--raw', join(dir, 'from-batched.npy')]);
+    const withBatch = saliency([
+      '--model',
+      mnist.onnx,
+      '--input',
+      batched,
+      '--method',
+      'vargrad',
+      '--num-samples',
+      '16',
+      '--seed',
+      '0',
+      '--raw',
+      join(dir, 'from-batched.npy'),
+    ]);
     expect(withBatch.stderr).toBe('');
     expect(withBatch.status).toBe(0);
     const fromBatched = readNpy(readFileSync(join(dir, 'from-batched.npy')));
@@ -128,7 +188,9 @@ describe('saliency on the MNIST example', () => {
   it('warns that VarGrad of one sample is all zeros, and gives that map', () => {
     const result = saliency(['--model', mnist.onnx, ...common, '--num-samples', '1', '--raw', join(dir, 'one.npy')]);
     expect(result.status).toBe(0);
-    expect(result.stderr).toMatch(/^saliency: warning: vargrad with 1 sample is the variance of one value: the map is all zeros; give --num-samples 2 or more/);
+    expect(result.stderr).toMatch(
+      /^saliency: warning: vargrad with 1 sample is the variance of one value: the map is all zeros; give --num-samples 2 or more/,
+    );
     expect(maxAbs(readNpy(readFileSync(join(dir, 'one.npy'))).data)).toBe(0);
   });
 

@@ -40,7 +40,9 @@ describe('.npy', () => {
   it('writes files that NumPy reads back', () => {
     const path = join(dir, 'ours.npy');
     writeFileSync(path, writeNpy(Float32Array.of(0.5, -1, 2, 4), [2, 2]));
-    const out = python(`import numpy as np; a = np.load(${JSON.stringify(path)}); print(a.dtype, a.shape, a.flags['C_CONTIGUOUS'], a.tolist())`);
+    const out = python(
+      `import numpy as np; a = np.load(${JSON.stringify(path)}); print(a.dtype, a.shape, a.flags['C_CONTIGUOUS'], a.tolist())`,
+    );
     expect(out.trim()).toBe('float32 (2, 2) True [[0.5, -1.0], [2.0, 4.0]]');
   });
 

@@ -5,7 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { createProgressBar, formatDuration, formatProgressLine } from '../src/progress.js';
 import { bin, cliRoot, mnist, saliency } from './helpers.js';
 
-const args = ['--model', mnist.onnx, '--input', mnist.digit('7-3'), '--preset', mnist.preset, '--num-samples', '16', '--batch-size', '4', '--raw'];
+const args = [
+  '--model',
+  mnist.onnx,
+  '--input',
+  mnist.digit('7-3'),
+  '--preset',
+  mnist.preset,
+  '--num-samples',
+  '16',
+  '--batch-size',
+  '4',
+  '--raw',
+];
 
 describe('progress bar', () => {
   it('formats done/total, percent and the extrapolated time left', () => {

@@ -13,7 +13,20 @@ import { ecg, mnist, python, saliency } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'saliency-series-'));
 const names = ecg.leads.join(',');
-const common = ['--model', ecg.onnx, '--method', 'vargrad_x_sign', '--target', '1', '--samples', '8', '--noise-level', '0.1', '--seed', '0'];
+const common = [
+  '--model',
+  ecg.onnx,
+  '--method',
+  'vargrad_x_sign',
+  '--target',
+  '1',
+  '--samples',
+  '8',
+  '--noise-level',
+  '0.1',
+  '--seed',
+  '0',
+];
 const T = 256;
 const LANE = 80;
 /** The label gutter: the longest lead name ('aVR') is (3 · 6 − 1) · 2 = 34 pixels in the doubled 5 × 7 font, plus 4 each side. */
@@ -39,7 +52,19 @@ const colourfulness = (c: number[]) => 765 - c[0]! - c[1]! - c[2]!;
 let map: Float32Array;
 
 beforeAll(() => {
-  run([...common, '--input', ecg.record('anterior-ste'), '--channel-names', names, '--out', join(dir, 'map.png'), '--overlay', join(dir, 'overlay.svg'), '--raw', join(dir, 'map.npy')]);
+  run([
+    ...common,
+    '--input',
+    ecg.record('anterior-ste'),
+    '--channel-names',
+    names,
+    '--out',
+    join(dir, 'map.png'),
+    '--overlay',
+    join(dir, 'overlay.svg'),
+    '--raw',
+    join(dir, 'map.npy'),
+  ]);
   const raw = readNpy(readFileSync(join(dir, 'map.npy')));
   expect(raw.shape).toEqual([1, 12, T]);
   map = raw.data;
@@ -84,7 +109,8 @@ describe('the series plot of a [12, 256] ECG', () => {
       // colourful towards its end; a tie is possible where clipping saturates several samples).
       let strongest = 0;
       for (let i = 0; i < T; i++) {
-        if (Math.sign(map[k * T + i]!) === Math.sign(map[k * T + peak]!)) strongest = Math.max(strongest, colourfulness(rgb(image, columnOf(i), row)));
+        if (Math.sign(map[k * T + i]!) === Math.sign(map[k * T + peak]!))
+          strongest = Math.max(strongest, colourfulness(rgb(image, columnOf(i), row)));
       }
       const atPeak = rgb(image, columnOf(peak), row);
       expect([ecg.leads[k], colourfulness(atPeak)]).toEqual([ecg.leads[k], strongest]);
@@ -94,7 +120,10 @@ describe('the series plot of a [12, 256] ECG', () => {
 
   it('finds the anterior ST elevation in the anterior leads: V1–V4 hold the most attribution', () => {
     const energy = ecg.leads.map((lead, k) => ({ lead, sum: map.subarray(k * T, (k + 1) * T).reduce((s, v) => s + Math.abs(v), 0) }));
-    const top4 = energy.sort((a, b) => b.sum - a.sum).slice(0, 4).map((e) => e.lead);
+    const top4 = energy
+      .sort((a, b) => b.sum - a.sum)
+      .slice(0, 4)
+      .map((e) => e.lead);
     expect(top4.sort()).toEqual(['V1', 'V2', 'V3', 'V4']);
   });
 
@@ -150,7 +179,19 @@ onnx.save(m, ${JSON.stringify(model)})
     // Integrated Gradients is deterministic: the two layouts must give the same map, transposed.
     const ig = ['--method', 'integrated_gradients', '--target', '1', '--steps', '16'];
     run(['--model', ecg.onnx, '--input', ecg.record('anterior-ste'), ...ig, '--out', join(dir, 'cf.png'), '--raw', join(dir, 'cf.npy')]);
-    run(['--model', model, '--input', timeFirst, '--time-axis', 'first', ...ig, '--out', join(dir, 'tf.png'), '--raw', join(dir, 'tf.npy')]);
+    run([
+      '--model',
+      model,
+      '--input',
+      timeFirst,
+      '--time-axis',
+      'first',
+      ...ig,
+      '--out',
+      join(dir, 'tf.png'),
+      '--raw',
+      join(dir, 'tf.npy'),
+    ]);
     const cf = readNpy(readFileSync(join(dir, 'cf.npy')));
     const tf = readNpy(readFileSync(join(dir, 'tf.npy')));
     expect(tf.shape).toEqual([1, T, 12]);
@@ -176,17 +217,38 @@ onnx.save(m, ${JSON.stringify(model)})
 describe('series flags refuse what does not fit, before any gradient work', () => {
   const input = ['--input', ecg.record('normal')];
   it('names the flag and what would fit', () => {
-    refused([...common, ...input, '--channel-names', 'I,II,III', '--out', join(dir, 'x.png')], /--channel-names: 3 names \(I,II,III\) for 12 channels in the input \[12, 256\]/);
-    refused([...common, ...input, '--channel-names', 'I,,III', '--out', join(dir, 'x.png')], /--channel-names has an empty name in "I,,III"/);
+    refused(
+      [...common, ...input, '--channel-names', 'I,II,III', '--out', join(dir, 'x.png')],
+      /--channel-names: 3 names \(I,II,III\) for 12 channels in the input \[12, 256\]/,
+    );
+    refused(
+      [...common, ...input, '--channel-names', 'I,,III', '--out', join(dir, 'x.png')],
+      /--channel-names has an empty name in "I,,III"/,
+    );
     refused([...common, ...input, '--plot', 'lines', '--out', join(dir, 'x.png')], /--plot must be one of series, image; got "lines"/);
     refused([...common, ...input, '--time-axis', 'middle', '--out', join(dir, 'x.png')], /--time-axis must be one of last, first/);
-    refused([...common, ...input, '--color-scale', 'global', '--out', join(dir, 'x.png')], /--color-scale must be one of shared, per-channel/);
-    refused([...common, ...input, '--plot', 'image', '--out', join(dir, 'x.svg')], /--out: .*x\.svg: SVG is written for the series plot only/);
-    refused([...common, ...input, '--plot', 'image', '--channel-names', names, '--out', join(dir, 'x.png')], /--channel-names applies to the series plot only/);
-    refused([...common, ...input, '--plot', 'image', '--overlay', join(dir, 'x.png')], /--overlay needs an image --input \(PNG or JPEG\), or a time series \.npy drawn with --plot series/);
+    refused(
+      [...common, ...input, '--color-scale', 'global', '--out', join(dir, 'x.png')],
+      /--color-scale must be one of shared, per-channel/,
+    );
+    refused(
+      [...common, ...input, '--plot', 'image', '--out', join(dir, 'x.svg')],
+      /--out: .*x\.svg: SVG is written for the series plot only/,
+    );
+    refused(
+      [...common, ...input, '--plot', 'image', '--channel-names', names, '--out', join(dir, 'x.png')],
+      /--channel-names applies to the series plot only/,
+    );
+    refused(
+      [...common, ...input, '--plot', 'image', '--overlay', join(dir, 'x.png')],
+      /--overlay needs an image --input \(PNG or JPEG\), or a time series \.npy drawn with --plot series/,
+    );
     refused([...common, ...input, '--out', join(dir, 'x.gif')], /--out: .*x\.gif must end in \.png or \.svg/);
     refused([...common, ...input, '--plot-width', '50', '--out', join(dir, 'x.png')], /--plot-width must be an integer ≥ 100; got "50"/);
-    refused([...common, ...input, '--plot', 'image', '--lane-height', '20', '--out', join(dir, 'x.png')], /--lane-height applies to the series plot only/);
+    refused(
+      [...common, ...input, '--plot', 'image', '--lane-height', '20', '--out', join(dir, 'x.png')],
+      /--lane-height applies to the series plot only/,
+    );
   }, 120_000);
 
   it('refuses the series plot for images and for inputs that are not series', () => {
@@ -195,6 +257,9 @@ describe('series flags refuse what does not fit, before any gradient work', () =
     refused([...image, '--time-axis', 'first'], /--time-axis needs a time series --input as \.npy/);
     const digit = join(dir, 'digit.npy');
     writeFileSync(digit, writeNpy(new Float32Array(784), [1, 28, 28]));
-    refused(['--model', mnist.onnx, '--input', digit, '--plot', 'series', '--out', join(dir, 'x.png')], /--plot series: the input \[1, 28, 28\] \(without its batch axis\) is not a time series/);
+    refused(
+      ['--model', mnist.onnx, '--input', digit, '--plot', 'series', '--out', join(dir, 'x.png')],
+      /--plot series: the input \[1, 28, 28\] \(without its batch axis\) is not a time series/,
+    );
   }, 120_000);
 });

@@ -20,7 +20,9 @@ const RSS_CAP = 1024 * 2 ** 20;
 const CHILD = fileURLToPath(new URL('../scripts/fuzz-tfjs-child.mjs', import.meta.url));
 
 describe('mutated TF.js model files', () => {
-  it(`${CASES} mutations from seed ${SEED}: a map or a coded error, under the memory cap and the time bound`, { timeout: 600_000 }, async () => {
+  it(`${CASES} mutations from seed ${SEED}: a map or a coded error, under the memory cap and the time bound`, {
+    timeout: 600_000,
+  }, async () => {
     const result = await runChildFuzz({ script: CHILD, seed: SEED, cases: CASES, rssCap: RSS_CAP, caseTimeoutMs: 60_000 });
     console.log(
       `tfjs file fuzz: seed ${result.seed}, ${result.cases} of ${CASES} cases, peak RSS ${Math.round(result.peakRss / 2 ** 20)} MiB ` +

@@ -27,10 +27,7 @@ export function disposedError(backendName: string): AttributionError {
 /** Refuses a targets array that does not hold one target per row. */
 export function checkTargetCount(backendName: string, targets: Int32Array, rows: number): void {
   if (targets.length !== rows) {
-    throw new AttributionError(
-      'INVALID_TARGET',
-      `${backendName}: ${targets.length} targets for ${rows} rows; expected one target per row`,
-    );
+    throw new AttributionError('INVALID_TARGET', `${backendName}: ${targets.length} targets for ${rows} rows; expected one target per row`);
   }
 }
 

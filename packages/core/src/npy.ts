@@ -34,7 +34,10 @@ export function parseNpy(bytes: Uint8Array, name = 'the .npy file'): NpyArray {
     headerLength = view.getUint32(8, true);
     headerStart = 12;
   } else {
-    throw new AttributionError('INVALID_INPUT', `${name}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0 and 3.0 are)`);
+    throw new AttributionError(
+      'INVALID_INPUT',
+      `${name}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0 and 3.0 are)`,
+    );
   }
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
@@ -44,7 +47,8 @@ export function parseNpy(bytes: Uint8Array, name = 'the .npy file'): NpyArray {
     throw new AttributionError('INVALID_INPUT', `${name}: cannot read the .npy header ${JSON.stringify(header.trim())}`);
   }
   if (descr !== '<f4' && descr !== '<f8') {
-    throw new AttributionError('INVALID_INPUT', 
+    throw new AttributionError(
+      'INVALID_INPUT',
       `${name}: dtype ${descr} is not supported; save the array as little-endian float32 or float64 (e.g. np.save(path, x.astype('<f4')))`,
     );
   }
@@ -60,7 +64,10 @@ export function parseNpy(bytes: Uint8Array, name = 'the .npy file'): NpyArray {
   const itemSize = descr === '<f4' ? 4 : 8;
   const dataStart = headerStart + headerLength;
   if (bytes.length - dataStart !== count * itemSize) {
-    throw new AttributionError('INVALID_INPUT', `${name}: shape (${shape.join(', ')}) needs ${count * itemSize} bytes of data; the file has ${bytes.length - dataStart}`);
+    throw new AttributionError(
+      'INVALID_INPUT',
+      `${name}: shape (${shape.join(', ')}) needs ${count * itemSize} bytes of data; the file has ${bytes.length - dataStart}`,
+    );
   }
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) {
@@ -76,7 +83,8 @@ export function parseNpy(bytes: Uint8Array, name = 'the .npy file'): NpyArray {
  */
 export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new AttributionError('INVALID_SHAPE', `encodeNpy: shape [${shape.join(', ')}] holds ${count} values; got ${data.length}`);
+  if (count !== data.length)
+    throw new AttributionError('INVALID_SHAPE', `encodeNpy: shape [${shape.join(', ')}] holds ${count} values; got ${data.length}`);
   const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeText}, }`;
   const unpadded = 10 + header.length + 1;

@@ -21,9 +21,7 @@ export function hostTensor(data: Float32Array | readonly number[], shape: readon
     throw new RangeError(`hostTensor: shape [${shape.join(', ')}] must hold non-negative integers`);
   }
   if (sizeOf(shape) !== array.length) {
-    throw new RangeError(
-      `hostTensor: shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but the data has ${array.length}`,
-    );
+    throw new RangeError(`hostTensor: shape [${shape.join(', ')}] holds ${sizeOf(shape)} elements but the data has ${array.length}`);
   }
   return { data: array, shape: [...shape] };
 }

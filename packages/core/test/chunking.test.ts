@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { explain, hostTensor, type Progress } from '../src/index.js';
 import { closedFormBackend, logisticModel, quadraticModel, relativeError } from './closed-form-models.js';
 
-const x = hostTensor(Array.from({ length: 5 * 8 }, (_, i) => Math.sin(1.3 * i)), [5, 8]);
+const x = hostTensor(
+  Array.from({ length: 5 * 8 }, (_, i) => Math.sin(1.3 * i)),
+  [5, 8],
+);
 
 describe('batching', () => {
   it.each(['vargrad', 'smoothgrad', 'smoothgrad_squared', 'integrated_gradients', 'gradient'])(

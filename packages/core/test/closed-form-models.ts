@@ -39,9 +39,7 @@ export function quadraticModel(size: number, classes: number): ClosedFormModel {
     size,
     classes,
     logits: (x) =>
-      Float64Array.from({ length: classes }, (_, k) =>
-        x.reduce((s, v, j) => s + a[k * size + j]! * v * v + b[k * size + j]! * v, 0),
-      ),
+      Float64Array.from({ length: classes }, (_, k) => x.reduce((s, v, j) => s + a[k * size + j]! * v * v + b[k * size + j]! * v, 0)),
     gradient: (x, t) => x.map((v, j) => 2 * a[t * size + j]! * v + b[t * size + j]!),
   };
 }

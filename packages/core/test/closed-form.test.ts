@@ -10,7 +10,16 @@ import { closedFormBackend, linearModel, quadraticModel } from './closed-form-mo
  */
 describe('closed-form expectations', () => {
   const model = quadraticModel(5, 1);
-  const a = Float64Array.from({ length: 5 }, (_, j) => (model.gradient(Float64Array.from({ length: 5 }, (_, i) => (i === j ? 1 : 0)), 0)[j]! - model.gradient(new Float64Array(5), 0)[j]!) / 2);
+  const a = Float64Array.from(
+    { length: 5 },
+    (_, j) =>
+      (model.gradient(
+        Float64Array.from({ length: 5 }, (_, i) => (i === j ? 1 : 0)),
+        0,
+      )[j]! -
+        model.gradient(new Float64Array(5), 0)[j]!) /
+      2,
+  );
   const b = model.gradient(new Float64Array(5), 0);
   const x = hostTensor([0.5, -1, 2, 0, -0.25], [1, 5]);
   const n = 4096;

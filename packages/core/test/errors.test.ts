@@ -25,7 +25,11 @@ async function expectRefused(
 
 describe('errors name the problem before any work', () => {
   it('unknown method name, listing the known ones', () =>
-    expectRefused((b) => explain(b, 'vargard', x), 'UNKNOWN_METHOD', /unknown method "vargard"; known methods: gradient, .*vargrad_x_input_x_sign/));
+    expectRefused(
+      (b) => explain(b, 'vargard', x),
+      'UNKNOWN_METHOD',
+      /unknown method "vargard"; known methods: gradient, .*vargrad_x_input_x_sign/,
+    ));
 
   it.each([
     [{ numSamples: 0 }, 'numSamples must be an integer ≥ 1; got 0'],
@@ -41,9 +45,7 @@ describe('errors name the problem before any work', () => {
     [{ batchSize: 0 }, 'batchSize must be an integer ≥ 1; got 0'],
     [{ seed: -1 }, 'seed must be an integer ≥ 0; got -1'],
     [{ mu: Number.NaN }, 'mu must be a finite number; got NaN'],
-  ])('option %j', (options, message) =>
-    expectRefused((b) => explain(b, 'vargrad', x, options), 'INVALID_OPTION', message),
-  );
+  ])('option %j', (options, message) => expectRefused((b) => explain(b, 'vargrad', x, options), 'INVALID_OPTION', message));
 
   it('steps of Integrated Gradients', () =>
     expectRefused((b) => explain(b, 'integrated_gradients', x, { steps: 0 }), 'INVALID_OPTION', 'steps must be an integer ≥ 1; got 0'));
@@ -77,10 +79,18 @@ describe('errors name the problem before any work', () => {
   });
 
   it('an input shape the backend does not accept', () =>
-    expectRefused((b) => explain(b, 'gradient', hostTensor(new Float32Array(8), [2, 4])), 'INVALID_SHAPE', 'closed-form backend takes [B, 3]; got [2, 4]'));
+    expectRefused(
+      (b) => explain(b, 'gradient', hostTensor(new Float32Array(8), [2, 4])),
+      'INVALID_SHAPE',
+      'closed-form backend takes [B, 3]; got [2, 4]',
+    ));
 
   it('an input without a batch axis', () =>
-    expectRefused((b) => explain(b, 'gradient', hostTensor(new Float32Array(3), [3])), 'INVALID_SHAPE', 'input shape [3] must be a batch [B, ...] of rank ≥ 2'));
+    expectRefused(
+      (b) => explain(b, 'gradient', hostTensor(new Float32Array(3), [3])),
+      'INVALID_SHAPE',
+      'input shape [3] must be a batch [B, ...] of rank ≥ 2',
+    ));
 
   it('an input that is not float32', () =>
     expectRefused(

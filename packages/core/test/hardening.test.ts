@@ -82,7 +82,10 @@ describe('AbortSignal', () => {
   ])('%s (%j) stops between backend calls after an abort, saying how far it got', async (method, backendOptions) => {
     const backend = closedFormBackend(quadraticModel(3, 4), backendOptions);
     const controller = new AbortController();
-    const many = hostTensor(Float32Array.from({ length: 12 * 3 }, (_, i) => Math.sin(i)), [12, 3]);
+    const many = hostTensor(
+      Float32Array.from({ length: 12 * 3 }, (_, i) => Math.sin(i)),
+      [12, 3],
+    );
     const seen: number[] = [];
     const error = await rejectionOf(
       explain(backend, method, many, {
@@ -112,7 +115,9 @@ describe('AbortSignal', () => {
   });
 
   it('something that is not an AbortSignal is refused', async () => {
-    const error = await rejectionOf(explain(closedFormBackend(quadraticModel(3, 4)), 'vargrad', x, { signal: 'stop' as unknown as AbortSignal }));
+    const error = await rejectionOf(
+      explain(closedFormBackend(quadraticModel(3, 4)), 'vargrad', x, { signal: 'stop' as unknown as AbortSignal }),
+    );
     expect(error.code).toBe('INVALID_OPTION');
     expect(error.message).toBe('signal must be an AbortSignal (from an AbortController); got stop');
   });

@@ -54,7 +54,10 @@ describe('targets', () => {
 describe('inputs of higher rank', () => {
   it('are treated element-wise and keep their shape', async () => {
     const model = quadraticModel(12, 3);
-    const image = hostTensor(Array.from({ length: 2 * 12 }, (_, i) => Math.sin(i)), [2, 2, 3, 2]);
+    const image = hostTensor(
+      Array.from({ length: 2 * 12 }, (_, i) => Math.sin(i)),
+      [2, 2, 3, 2],
+    );
     const backend = closedFormBackend(model, { exampleShape: [2, 3, 2] });
     const map = await explain(backend, 'vargrad_x_input', image, { numSamples: 5 });
     expect(map.shape).toEqual([2, 2, 3, 2]);

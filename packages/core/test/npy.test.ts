@@ -5,7 +5,7 @@ import { AttributionError, encodeNpy, parseNpy } from '../src/index.js';
 // here the bytes of a version 1.0 header are spelled out by hand.
 
 describe('parseNpy', () => {
-  it("reads a hand-made file: magic, version 1.0, header length, dict, data", () => {
+  it('reads a hand-made file: magic, version 1.0, header length, dict, data', () => {
     const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
     // 10 + 57 + 1 bytes round up to 128, where the data start
     const padded = header + ' '.repeat(128 - 10 - header.length - 1) + '\n';

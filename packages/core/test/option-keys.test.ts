@@ -5,7 +5,8 @@ import { closedFormBackend, quadraticModel } from './closed-form-models.js';
 // JavaScript callers get no type checking: a misspelt key or a value of the
 // wrong type must be refused by name, not ignored or coerced.
 const x = hostTensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [2, 3]);
-const known = 'known options: target, seed, batchSize, numSamples, noiseScale, noiseLevel, noise, unbiased, mu, steps, baseline, layer, onProgress, signal';
+const known =
+  'known options: target, seed, batchSize, numSamples, noiseScale, noiseLevel, noise, unbiased, mu, steps, baseline, layer, onProgress, signal';
 
 async function refusal(run: (backend: ReturnType<typeof closedFormBackend>) => Promise<unknown>) {
   const backend = closedFormBackend(quadraticModel(3, 4));
@@ -44,7 +45,12 @@ describe('option keys', () => {
   });
 
   it('takes known keys whose value is undefined', async () => {
-    const map = await explain(closedFormBackend(quadraticModel(3, 4)), 'gradient', x, untyped({ target: 1, seed: undefined, baseline: undefined }));
+    const map = await explain(
+      closedFormBackend(quadraticModel(3, 4)),
+      'gradient',
+      x,
+      untyped({ target: 1, seed: undefined, baseline: undefined }),
+    );
     expect(map.shape).toEqual([2, 3]);
   });
 });

@@ -24,14 +24,22 @@ const x = hostTensor([0.3, -0.7, 0.2, 1.1, -0.4, 0.9], [2, 3]);
 const targets = [0, 1];
 const N = 5;
 /** Caller-supplied noise [N, 3], the same for both examples. */
-const noise = hostTensor(Array.from({ length: N * 3 }, (_, i) => 0.4 * Math.cos(2.3 * i + 0.7)), [N, 3]);
+const noise = hostTensor(
+  Array.from({ length: N * 3 }, (_, i) => 0.4 * Math.cos(2.3 * i + 0.7)),
+  [N, 3],
+);
 
 /**
  * √((1/N) Σ_i g(x + ε_i)²) straight from its definition, in float64 with the
  * model's closed-form gradient; each noisy row rounded to float32, as the
  * rows a backend is given are.
  */
-function expectedRms(m: ClosedFormModel, input: HostTensor, epsilon: (b: number, i: number) => ArrayLike<number>, samples: number): Float64Array {
+function expectedRms(
+  m: ClosedFormModel,
+  input: HostTensor,
+  epsilon: (b: number, i: number) => ArrayLike<number>,
+  samples: number,
+): Float64Array {
   const size = m.size;
   const out = new Float64Array(input.data.length);
   for (let b = 0; b < input.shape[0]!; b++) {
@@ -55,7 +63,10 @@ describe('a method added with registerMethod (dev-support/toy-method.mjs)', () =
     for (const name of ['noisy_rms', 'noisy_rms_x_input', 'noisy_rms_x_sign', 'noisy_rms_x_input_x_sign']) {
       expect(METHOD_NAMES).toContain(name);
     }
-    expect(parseMethodName('noisy_rms_x_sign_mu_neg_0_5')).toEqual({ base: 'noisy_rms', modifiers: { input: false, sign: true, mu: -0.5 } });
+    expect(parseMethodName('noisy_rms_x_sign_mu_neg_0_5')).toEqual({
+      base: 'noisy_rms',
+      modifiers: { input: false, sign: true, mu: -0.5 },
+    });
     expect(isSignedMethod('noisy_rms')).toBe(false);
     expect(isSignedMethod('noisy_rms_x_input')).toBe(true);
   });
@@ -77,7 +88,12 @@ describe('a method added with registerMethod (dev-support/toy-method.mjs)', () =
 
   it('takes the modifiers: ×input multiplies by x', async () => {
     const map = await explain(closedFormBackend(model), 'noisy_rms_x_input', x, { target: targets, noise, numSamples: N });
-    expect(relativeError(map.data, expected.map((v, i) => v * x.data[i]!))).toBeLessThan(1e-6);
+    expect(
+      relativeError(
+        map.data,
+        expected.map((v, i) => v * x.data[i]!),
+      ),
+    ).toBeLessThan(1e-6);
   });
 
   it('uses the seeded noise of docs/methods.md, σ = noiseScale', async () => {
@@ -108,7 +124,11 @@ describe('a method added with registerMethod (dev-support/toy-method.mjs)', () =
 describe('registerMethod refuses', () => {
   const rule = (overrides: Partial<Record<keyof MethodRule, unknown>>) => ({ ...noisyRms, ...overrides }) as MethodRule;
   it.each([
-    ['a name taken by a built-in method', rule({ name: 'vargrad' }), 'registerMethod: method "vargrad" is already registered (as "vargrad")'],
+    [
+      'a name taken by a built-in method',
+      rule({ name: 'vargrad' }),
+      'registerMethod: method "vargrad" is already registered (as "vargrad")',
+    ],
     ['a name taken already', rule({}), 'registerMethod: method "noisy_rms" is already registered (as "noisy_rms")'],
     [
       'a name that reads as a modifier',
@@ -125,8 +145,16 @@ describe('registerMethod refuses', () => {
       rule({ name: 'mine', rows: 'samples' }),
       `registerMethod: method "mine" has rows "samples"; expected one of 'input', 'noisy-samples', 'path-points'`,
     ],
-    ['a finish that is not a function', rule({ name: 'mine', finish: 2 }), 'registerMethod: method "mine" has a finish that is not a function'],
-    ['a rule without reduce', rule({ name: 'mine', reduce: undefined }), 'registerMethod: method "mine" needs a reduce(moments, options) function'],
+    [
+      'a finish that is not a function',
+      rule({ name: 'mine', finish: 2 }),
+      'registerMethod: method "mine" has a finish that is not a function',
+    ],
+    [
+      'a rule without reduce',
+      rule({ name: 'mine', reduce: undefined }),
+      'registerMethod: method "mine" needs a reduce(moments, options) function',
+    ],
   ])('%s', (_, bad, message) => {
     const error = (() => {
       try {

@@ -19,7 +19,10 @@ describe('isSignedMethod', () => {
       // With μ = 0, x ⊙ s_μ(x) = |x|: a μ of 0.5 shows that ×input×sign of an unsigned base is signed.
       const probe = name.endsWith('_x_sign') ? `${name}_mu_0_5` : name;
       const map = referenceAttribution(probe, quadraticModel(3, 2), x, { target: [0, 1], numSamples: 8, steps: 8 });
-      expect(map.some((v) => v < 0), probe).toBe(isSignedMethod(name));
+      expect(
+        map.some((v) => v < 0),
+        probe,
+      ).toBe(isSignedMethod(name));
     }
   });
 });

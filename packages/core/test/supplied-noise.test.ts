@@ -6,12 +6,22 @@ import { closedFormBackend, quadraticModel, relativeError } from './closed-form-
 const model = quadraticModel(4, 2);
 const x = hostTensor([0.1, -0.2, 0.3, 0.4, 1, 2, -3, 0.5], [2, 4]);
 const N = 6;
-const perSample = hostTensor(Array.from({ length: N * 4 }, (_, i) => Math.sin(2.1 * i) * 0.3), [N, 4]);
-const perExample = hostTensor(Array.from({ length: 2 * N * 4 }, (_, i) => Math.cos(1.1 * i) * 0.4), [2, N, 4]);
+const perSample = hostTensor(
+  Array.from({ length: N * 4 }, (_, i) => Math.sin(2.1 * i) * 0.3),
+  [N, 4],
+);
+const perExample = hostTensor(
+  Array.from({ length: 2 * N * 4 }, (_, i) => Math.cos(1.1 * i) * 0.4),
+  [2, N, 4],
+);
 
 /** VarGrad of the quadratic from the given noise by hand: 4a² · var(ε) for each element. */
 function vargradByHand(noiseOf: (b: number, i: number, e: number) => number, b: number, e: number, target: number): number {
-  const gradient = (v: number) => model.gradient(Float64Array.from({ length: 4 }, (_, j) => (j === e ? v : 0)), target)[e]!;
+  const gradient = (v: number) =>
+    model.gradient(
+      Float64Array.from({ length: 4 }, (_, j) => (j === e ? v : 0)),
+      target,
+    )[e]!;
   const values = Array.from({ length: N }, (_, i) => gradient(x.data[b * 4 + e]! + noiseOf(b, i, e)));
   const mean = values.reduce((s, v) => s + v, 0) / N;
   return values.reduce((s, v) => s + (v - mean) ** 2, 0) / N;

@@ -28,7 +28,8 @@ function ecgLikeMap(amplitude: (k: number) => number = () => 1): SeriesMap {
   return { channels: C, length: T, attribution, signal };
 }
 
-const pixel = (image: RgbaImage, x: number, y: number) => Array.from(image.data.subarray(4 * (y * image.width + x), 4 * (y * image.width + x) + 3));
+const pixel = (image: RgbaImage, x: number, y: number) =>
+  Array.from(image.data.subarray(4 * (y * image.width + x), 4 * (y * image.width + x) + 3));
 /** How far a colour is from white: 0 for white, 765 for black. */
 const colourfulness = ([r, g, b]: number[]) => 765 - r! - g! - b!;
 /** The sample under column x (4 columns a sample right of the gutter). */
@@ -124,12 +125,19 @@ describe('renderSeries on a [12, 256] map', () => {
 
   it('refuses mismatched names and sizes', () => {
     expect(() => renderSeries(ecgLikeMap(), { channelNames: ['I', 'II'] })).toThrow(/2 channel names \(I, II\) for 12 channels/);
-    expect(() => renderSeries({ channels: 12, length: 256, attribution: new Float32Array(10) })).toThrow(/need 3072 attribution values; got 10/);
+    expect(() => renderSeries({ channels: 12, length: 256, attribution: new Float32Array(10) })).toThrow(
+      /need 3072 attribution values; got 10/,
+    );
   });
 });
 
 describe('renderSeriesSvg', () => {
-  const svg = renderSeriesSvg(ecgLikeMap(), { width: WIDTH, laneHeight: LANE, percentile: 100, channelNames: [...LEADS.slice(0, 11), 'V6 <x>'] });
+  const svg = renderSeriesSvg(ecgLikeMap(), {
+    width: WIDTH,
+    laneHeight: LANE,
+    percentile: 100,
+    channelNames: [...LEADS.slice(0, 11), 'V6 <x>'],
+  });
 
   it('labels the lanes in order and draws one line per lead', () => {
     const labels = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
@@ -140,7 +148,9 @@ describe('renderSeriesSvg', () => {
 
   it("puts each band's most colourful gradient stop at its lead's peak", () => {
     for (let k = 0; k < C; k++) {
-      const stops = [...new RegExp(`<linearGradient id="band${k}"[^>]*>(.*?)</linearGradient>`).exec(svg)![1]!.matchAll(/stop-color="#(\w{6})"/g)];
+      const stops = [
+        ...new RegExp(`<linearGradient id="band${k}"[^>]*>(.*?)</linearGradient>`).exec(svg)![1]!.matchAll(/stop-color="#(\w{6})"/g),
+      ];
       expect(stops).toHaveLength(T);
       const rgb = stops.map((m) => [0, 2, 4].map((o) => Number.parseInt(m[1]!.slice(o, o + 2), 16)));
       const best = rgb.reduce((b, c, i) => (colourfulness(c) > colourfulness(rgb[b]!) ? i : b), 0);

@@ -19,7 +19,12 @@ describe('percentile (NumPy "linear")', () => {
     // r = 0.99 · 4 = 3.96 → 30 + 0.96 · (40 − 30) = 39.6
     expect(percentile([40, 0, 30, 10, 20], 99)).toBeCloseTo(39.6, 12);
     // 1..101: r = 0.99 · 100 = 99 → a[99] = 100
-    expect(percentile(Array.from({ length: 101 }, (_, i) => i + 1), 99)).toBe(100);
+    expect(
+      percentile(
+        Array.from({ length: 101 }, (_, i) => i + 1),
+        99,
+      ),
+    ).toBe(100);
     expect(percentile([3, 1, 2], 0)).toBe(1);
     expect(percentile([3, 1, 2], 100)).toBe(3);
   });

@@ -59,7 +59,9 @@ export async function createOnnxEngine(engine, model, threads) {
   const { ort, sessionOptions, adapter } = await runtime(engine, threads);
   const bytes = await readFile(`${MODELS[model]?.parity ? PARITY_MODELS : FIXTURE_MODELS}${model}.onnx`);
   const backend = createOnnxBackend(ort, bytes, { sessionOptions });
-  const info = { runtime: engine === 'onnx-node' ? `onnxruntime-node ${ort.env.versions?.node ?? ''}` : `onnxruntime-web ${ort.env.versions?.web ?? ''}` };
+  const info = {
+    runtime: engine === 'onnx-node' ? `onnxruntime-node ${ort.env.versions?.node ?? ''}` : `onnxruntime-web ${ort.env.versions?.web ?? ''}`,
+  };
   if (adapter) info.adapter = adapter;
   if (engine !== 'onnx-node') info.wasm = { numThreads: ort.env.wasm.numThreads, simd: ort.env.wasm.simd ?? 'default (required)' };
   return { backend: runOnlyBackend(backend), layout: 'onnx', info };

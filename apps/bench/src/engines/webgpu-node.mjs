@@ -18,7 +18,8 @@ export async function installWebGpu() {
     const gpu = dawn.create([]);
     Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null: no WebGPU adapter (check VK_DRIVER_FILES and the Vulkan loader)');
+    if (!adapter)
+      throw new Error('navigator.gpu.requestAdapter() returned null: no WebGPU adapter (check VK_DRIVER_FILES and the Vulkan loader)');
     const info = adapter.info ?? {};
     return `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`.trim();
   })();
@@ -34,7 +35,8 @@ export async function installWebGpu() {
 function copySharedWrites(GPUQueue) {
   const writeBuffer = GPUQueue.prototype.writeBuffer;
   GPUQueue.prototype.writeBuffer = function (buffer, offset, data, dataOffset, size) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && (data instanceof SharedArrayBuffer || data?.buffer instanceof SharedArrayBuffer);
+    const shared =
+      typeof SharedArrayBuffer !== 'undefined' && (data instanceof SharedArrayBuffer || data?.buffer instanceof SharedArrayBuffer);
     if (shared) data = ArrayBuffer.isView(data) ? data.slice() : new Uint8Array(data).slice().buffer;
     return writeBuffer.call(this, buffer, offset, data, ...[dataOffset, size].filter((v) => v !== undefined));
   };

@@ -66,7 +66,12 @@ export function resnet18(size = 224) {
   let y = conv(x, 64, 7, 2, 3, 'relu');
   y = tf.layers.zeroPadding2d({ padding: 1 }).apply(y);
   y = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'valid' }).apply(y);
-  for (const [filters, stride] of [[64, 1], [128, 2], [256, 2], [512, 2]]) {
+  for (const [filters, stride] of [
+    [64, 1],
+    [128, 2],
+    [256, 2],
+    [512, 2],
+  ]) {
     y = basicBlock(y, filters, stride);
     y = basicBlock(y, filters, 1);
   }
@@ -87,9 +92,11 @@ export async function depthwise_separable() {
   input.config.batch_input_shape = [null, ...MODELS.depthwise_separable.tfjsShape];
   const [manifest] = json.weightsManifest;
   const data = await readFile(`${directory}${manifest.paths[0]}`);
-  return tf.loadLayersModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology,
-    weightSpecs: manifest.weights,
-    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
-  }));
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: manifest.weights,
+      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+    }),
+  );
 }

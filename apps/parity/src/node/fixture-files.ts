@@ -6,7 +6,16 @@ import { loadFixture, type FixtureFiles, type LoadedFixture } from '../suite/fix
 export const FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
 /** The fixtures the issue names, in report order. */
-export const FIXTURE_NAMES = ['mlp', 'cnn1d', 'cnn_bn', 'resnet_block', 'image_model', 'shufflenet', 'sigmoid_head', 'depthwise_separable'] as const;
+export const FIXTURE_NAMES = [
+  'mlp',
+  'cnn1d',
+  'cnn_bn',
+  'resnet_block',
+  'image_model',
+  'shufflenet',
+  'sigmoid_head',
+  'depthwise_separable',
+] as const;
 
 export function fixtureFiles(root = FIXTURES_DIR): FixtureFiles {
   return {

@@ -13,7 +13,10 @@ async function installWebGpu(): Promise<string | undefined> {
   if (!process.env['VK_ICD_FILENAMES'] && !process.env['VK_DRIVER_FILES']) process.env['VK_ICD_FILENAMES'] = SWIFTSHADER_ICD;
   process.env['XDG_RUNTIME_DIR'] ??= '/tmp';
   try {
-    const { create, globals } = (await import('webgpu')) as { create(options: string[]): { requestAdapter(): Promise<unknown> }; globals: object };
+    const { create, globals } = (await import('webgpu')) as {
+      create(options: string[]): { requestAdapter(): Promise<unknown> };
+      globals: object;
+    };
     Object.assign(globalThis, globals);
     const gpu = create([]);
     if (!(await gpu.requestAdapter())) return 'Dawn found no WebGPU adapter (no Vulkan driver: set VK_ICD_FILENAMES)';
@@ -30,7 +33,9 @@ async function installWebGpu(): Promise<string | undefined> {
  * need a browser: the Chromium run covers them.
  */
 export async function nodeColumns(options: { webgpu: boolean }): Promise<ColumnEntry[]> {
-  const webgpuProblem = options.webgpu ? await installWebGpu() : 'TF.js webgpu in Node (Dawn over SwiftShader) runs, but takes about 150 s for the five fixtures here, so it is left out of the default run: the Chromium run covers TF.js webgpu; pass --node-webgpu to run it';
+  const webgpuProblem = options.webgpu
+    ? await installWebGpu()
+    : 'TF.js webgpu in Node (Dawn over SwiftShader) runs, but takes about 150 s for the five fixtures here, so it is left out of the default run: the Chromium run covers TF.js webgpu; pass --node-webgpu to run it';
   const tf = await import('@tensorflow/tfjs');
   await import('@tensorflow/tfjs-backend-wasm');
   if (!webgpuProblem) await import('@tensorflow/tfjs-backend-webgpu');

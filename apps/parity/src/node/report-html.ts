@@ -12,7 +12,14 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 /** Pixels a heatmap is drawn at, at least: small maps are scaled up, pixelated. */
 const HEATMAP_PX = 96;
 
-function heatmapTag(map: readonly number[], fixture: FixtureInfo, scale: number, label: string, method: string, reference: readonly number[]): string {
+function heatmapTag(
+  map: readonly number[],
+  fixture: FixtureInfo,
+  scale: number,
+  label: string,
+  method: string,
+  reference: readonly number[],
+): string {
   if (isOneDimensional(fixture)) {
     return `<img class="series" alt="${escapeHtml(label)}" src="data:image/png;base64,${seriesCellPng(map, fixture, method, reference).toString('base64')}">`;
   }
@@ -26,17 +33,24 @@ function cellTag(cell: CellResult | undefined): string {
   if (!cell) return '<td class="missing">—</td>';
   const title =
     cell.status === 'gap' || cell.status === 'error'
-      ? cell.reason ?? ''
+      ? (cell.reason ?? '')
       : `max |a−r| / max |r| = ${cell.relativeMaxError!.toExponential(2)}; cosine ${cell.cosine!.toFixed(7)}; top-5% Jaccard ${cell.top5Agreement!.toFixed(3)}; ${cell.ms!.toFixed(0)} ms${cell.reason ? `; ${cell.reason}` : ''}`;
-  const detail = cell.status === 'pass' || cell.status === 'fail' ? `<small>cos ${cell.cosine!.toFixed(6)} · top5 ${cell.top5Agreement!.toFixed(2)}</small>` : `<small>${escapeHtml(cell.gapName ?? 'see below')}</small>`;
+  const detail =
+    cell.status === 'pass' || cell.status === 'fail'
+      ? `<small>cos ${cell.cosine!.toFixed(6)} · top5 ${cell.top5Agreement!.toFixed(2)}</small>`
+      : `<small>${escapeHtml(cell.gapName ?? 'see below')}</small>`;
   return `<td class="${cell.status}" title="${escapeHtml(title)}">${escapeHtml(cellText(cell))}<br>${detail}</td>`;
 }
 
 function matrixTable(result: SuiteResult, fixture: FixtureInfo): string {
-  const cellOf = (row: string, column: ColumnInfo) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.column === column.id);
-  const head = result.columns.map((t) => `<th>${escapeHtml(t.id)}<br><small>${t.environment} · tol ${t.tolerance.toExponential(0)}</small></th>`).join('');
+  const cellOf = (row: string, column: ColumnInfo) =>
+    result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.column === column.id);
+  const head = result.columns
+    .map((t) => `<th>${escapeHtml(t.id)}<br><small>${t.environment} · tol ${t.tolerance.toExponential(0)}</small></th>`)
+    .join('');
   const rows = ROWS.map(
-    (row) => `<tr><th>${row}<br><small>${escapeHtml(fixture.referenceSources[row] ?? '')}</small></th>${result.columns.map((t) => cellTag(cellOf(row, t))).join('')}</tr>`,
+    (row) =>
+      `<tr><th>${row}<br><small>${escapeHtml(fixture.referenceSources[row] ?? '')}</small></th>${result.columns.map((t) => cellTag(cellOf(row, t))).join('')}</tr>`,
   ).join('\n');
   return `<table class="matrix"><tr><th></th>${head}</tr>\n${rows}</table>`;
 }
@@ -44,7 +58,9 @@ function matrixTable(result: SuiteResult, fixture: FixtureInfo): string {
 function heatmapRow(result: SuiteResult, fixture: FixtureInfo, method: string): string {
   const reference = fixture.referenceMaps[method]!;
   const scale = maxOf(magnitudeImage(reference, fixture.inputShape, fixture.layouts.onnx).values);
-  const figures = [`<figure>${heatmapTag(reference, fixture, scale, `${fixture.name} ${method} reference`, method, reference)}<figcaption>reference (PyTorch)</figcaption></figure>`];
+  const figures = [
+    `<figure>${heatmapTag(reference, fixture, scale, `${fixture.name} ${method} reference`, method, reference)}<figcaption>reference (PyTorch)</figcaption></figure>`,
+  ];
   for (const column of result.columns) {
     const cell = result.cells.find((c) => c.fixture === fixture.name && c.row === method && c.column === column.id);
     figures.push(
@@ -83,7 +99,9 @@ export function reportHtml(result: SuiteResult, meta: { generated: string; versi
     .join('');
   const fixtures = result.fixtures
     .map(
-      (f) => `<section class="fixture" id="${escapeHtml(f.name)}"><h2>${escapeHtml(f.name)} <small>input [${f.inputShape.join(', ')}] ${f.layouts.onnx} (TF.js ${f.layouts.tfjs}), ${f.numSamples} noise samples, ${f.steps} IG steps</small></h2>
+      (
+        f,
+      ) => `<section class="fixture" id="${escapeHtml(f.name)}"><h2>${escapeHtml(f.name)} <small>input [${f.inputShape.join(', ')}] ${f.layouts.onnx} (TF.js ${f.layouts.tfjs}), ${f.numSamples} noise samples, ${f.steps} IG steps</small></h2>
 ${matrixTable(result, f)}
 ${HEATMAP_METHODS.map((m) => heatmapRow(result, f, m)).join('\n')}
 </section>`,
@@ -106,7 +124,11 @@ img.series { border: 1px solid #999; display: block; }
 ul.stopped li.error { color: #a33; }
 </style></head><body>
 <h1>saliency parity report</h1>
-<p>${result.cells.length} cells: <b>${count('pass')}</b> within tolerance, <b>${count('fail')}</b> past it, <b>${count('gap')}</b> gaps, <b>${count('error')}</b> errors. Generated ${escapeHtml(meta.generated)}; ${escapeHtml(Object.entries(meta.versions).map(([k, v]) => `${k} ${v}`).join(', '))}.</p>
+<p>${result.cells.length} cells: <b>${count('pass')}</b> within tolerance, <b>${count('fail')}</b> past it, <b>${count('gap')}</b> gaps, <b>${count('error')}</b> errors. Generated ${escapeHtml(meta.generated)}; ${escapeHtml(
+    Object.entries(meta.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', '),
+  )}.</p>
 <p>Each cell: max |map − reference| / max |reference| over the whole batch (pass when within the column's tolerance), the cosine similarity, and the Jaccard index of the top 5% elements by magnitude. Hover a cell for details. Tolerances by device class:</p><ul>${tolerances}</ul>
 <p>Heatmaps: example 0 on the reference's scale. Images: |value| summed over channels. Series and feature vectors: one lane per channel (one for a vector), the input drawn over the map's colours (red–blue for signed maps, viridis for VarGrad), top to bottom in channel order.</p>
 <h2>Cells that did not run</h2>

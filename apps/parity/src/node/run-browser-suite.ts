@@ -11,7 +11,6 @@ import { servedFolders, startStaticServer } from './static-server.js';
 const APP = fileURLToPath(new URL('../../', import.meta.url));
 export const PAGE_DIR = `${APP}dist/browser`;
 
-
 /** Builds browser/ with Vite into dist/browser. */
 export async function buildPage(): Promise<void> {
   const { build } = await import('vite');
@@ -43,7 +42,10 @@ export async function runBrowserSuite(
         try {
           await page.goto(server.url, { waitUntil: 'load' });
           page.setDefaultTimeout(options.timeoutMs ?? 300_000);
-          const result = await page.evaluate(([id, fixtures]) => (window as unknown as ParityPage).runParity(id, fixtures), [runtime, [...names]] as [RuntimeId, string[]]);
+          const result = await page.evaluate(([id, fixtures]) => (window as unknown as ParityPage).runParity(id, fixtures), [
+            runtime,
+            [...names],
+          ] as [RuntimeId, string[]]);
           results.push(result);
         } catch (error) {
           const reason = `the page failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}${consoleErrors.length ? ` (console: ${consoleErrors.slice(-3).join(' | ')})` : ''}`;
@@ -70,5 +72,10 @@ function pageFailure(runtime: RuntimeId, names: readonly string[], reason: strin
   const device = runtime.slice(runtime.indexOf('-') + 1);
   const deviceClass = /web(gl|gpu)/.test(runtime) ? 'gpu' : 'float32-exact';
   const info = columnInfo({ id, runtime, library, device, environment: 'chromium', deviceClass, model: 'onnx', unavailable: reason });
-  return { columns: [info], fixtures: [], cells: names.map((fixture) => ({ fixture, row: 'logits', column: id, status: 'error', tolerance: info.tolerance, reason })), ms: 0 };
+  return {
+    columns: [info],
+    fixtures: [],
+    cells: names.map((fixture) => ({ fixture, row: 'logits', column: id, status: 'error', tolerance: info.tolerance, reason })),
+    ms: 0,
+  };
 }

@@ -44,7 +44,12 @@ const progress = (cell: CellResult) => {
   const key = `${cell.column} ${cell.gapName ?? ''}`;
   if (cell.status === 'gap' && seenGaps.has(key)) return;
   seenGaps.add(key);
-  const what = cell.status === 'gap' ? `gap (${cell.gapName})` : cell.status === 'fail' ? `FAIL ${cell.relativeMaxError!.toExponential(2)}` : `ERROR ${cell.reason ?? ''}`;
+  const what =
+    cell.status === 'gap'
+      ? `gap (${cell.gapName})`
+      : cell.status === 'fail'
+        ? `FAIL ${cell.relativeMaxError!.toExponential(2)}`
+        : `ERROR ${cell.reason ?? ''}`;
   process.stderr.write(`  ${cell.column} ${cell.fixture}/${cell.row}: ${what}\n`);
 };
 
@@ -63,7 +68,9 @@ async function versions(): Promise<Record<string, string>> {
 async function main(): Promise<number> {
   const start = performance.now();
   const present = await presentFixtures();
-  const names = args.fixtures ? args.fixtures.split(',') : [...FIXTURE_NAMES.filter((n) => present.includes(n)), ...present.filter((n) => !(FIXTURE_NAMES as readonly string[]).includes(n))];
+  const names = args.fixtures
+    ? args.fixtures.split(',')
+    : [...FIXTURE_NAMES.filter((n) => present.includes(n)), ...present.filter((n) => !(FIXTURE_NAMES as readonly string[]).includes(n))];
   const unknown = names.filter((n) => !present.includes(n));
   if (unknown.length) throw new Error(`no fixture ${unknown.join(', ')}; present: ${present.join(', ')}`);
   const missing = FIXTURE_NAMES.filter((n) => !present.includes(n));
@@ -80,11 +87,17 @@ async function main(): Promise<number> {
   if (!args['no-browser']) {
     const built = performance.now();
     await buildPage();
-    process.stderr.write(`page built in ${seconds(performance.now() - built)}; Chromium: ${(args['browser-runtimes'] ?? CHROMIUM_RUNTIMES.join(',')).replaceAll(',', ', ')}\n`);
+    process.stderr.write(
+      `page built in ${seconds(performance.now() - built)}; Chromium: ${(args['browser-runtimes'] ?? CHROMIUM_RUNTIMES.join(',')).replaceAll(',', ', ')}\n`,
+    );
     const browserRuntimes = args['browser-runtimes']?.split(',');
     const unknownRuntimes = browserRuntimes?.filter((r) => !isRuntimeId(r) || !CHROMIUM_RUNTIMES.includes(r)) ?? [];
-    if (unknownRuntimes.length) throw new Error(`--browser-runtimes: ${unknownRuntimes.join(', ')}; the Chromium run has ${CHROMIUM_RUNTIMES.join(', ')}`);
-    const browser = await runBrowserSuite(names, { ...(browserRuntimes ? { runtimes: browserRuntimes.filter(isRuntimeId) } : {}), onCell: progress });
+    if (unknownRuntimes.length)
+      throw new Error(`--browser-runtimes: ${unknownRuntimes.join(', ')}; the Chromium run has ${CHROMIUM_RUNTIMES.join(', ')}`);
+    const browser = await runBrowserSuite(names, {
+      ...(browserRuntimes ? { runtimes: browserRuntimes.filter(isRuntimeId) } : {}),
+      onCell: progress,
+    });
     process.stderr.write(`Chromium done in ${seconds(browser.ms)}\n`);
     parts.push(browser);
   }
@@ -104,8 +117,12 @@ async function main(): Promise<number> {
 
   let problems: string[] = [];
   if (!args['no-browser']) {
-    const check = await withChromium((context) => checkReportScreenshot(context, pathToFileURL(`${out}/parity.html`).href, `${out}/parity.png`));
-    console.log(`\nReport ${out}/parity.html: ${check.heatmaps} heatmaps, ${check.decoded} decoded, ${check.visible} visible in the screenshot ${out}/parity.png`);
+    const check = await withChromium((context) =>
+      checkReportScreenshot(context, pathToFileURL(`${out}/parity.html`).href, `${out}/parity.png`),
+    );
+    console.log(
+      `\nReport ${out}/parity.html: ${check.heatmaps} heatmaps, ${check.decoded} decoded, ${check.visible} visible in the screenshot ${out}/parity.png`,
+    );
     problems = check.problems;
   }
   const bad = failures(result);

@@ -22,7 +22,14 @@ export async function checkReportScreenshot(context: BrowserContext, reportUrl: 
     const boxes = await page.$$eval('img.heatmap', (images) =>
       images.map((img) => {
         const r = img.getBoundingClientRect();
-        return { x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height, decoded: (img as HTMLImageElement).naturalWidth > 0, alt: (img as HTMLImageElement).alt };
+        return {
+          x: r.left + window.scrollX,
+          y: r.top + window.scrollY,
+          width: r.width,
+          height: r.height,
+          decoded: (img as HTMLImageElement).naturalWidth > 0,
+          alt: (img as HTMLImageElement).alt,
+        };
       }),
     );
     const png = await page.screenshot({ path: screenshotPath, fullPage: true });
@@ -56,9 +63,15 @@ export async function checkReportScreenshot(context: BrowserContext, reportUrl: 
     if (boxes.length === 0) problems.push('the report shows no heatmap');
     boxes.forEach((box, i) => {
       if (!box.decoded) problems.push(`heatmap "${box.alt}" did not decode`);
-      else if (coloured[i]! < 0.1) problems.push(`heatmap "${box.alt}" is blank in the screenshot (${(coloured[i]! * 100).toFixed(0)}% coloured pixels)`);
+      else if (coloured[i]! < 0.1)
+        problems.push(`heatmap "${box.alt}" is blank in the screenshot (${(coloured[i]! * 100).toFixed(0)}% coloured pixels)`);
     });
-    return { heatmaps: boxes.length, decoded: boxes.filter((b) => b.decoded).length, visible: coloured.filter((c) => c >= 0.1).length, problems };
+    return {
+      heatmaps: boxes.length,
+      decoded: boxes.filter((b) => b.decoded).length,
+      visible: coloured.filter((c) => c >= 0.1).length,
+      problems,
+    };
   } finally {
     await page.close();
   }

@@ -38,8 +38,19 @@ export async function startStaticServer(folders: Record<string, string>): Promis
       const prefix = Object.keys(folders).find((p) => path.startsWith(p));
       const root = prefix && folders[prefix];
       const file = root && normalize(join(root, path.slice(prefix.length) || 'index.html'));
-      const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-store' };
-      if (!file || !(file === root || file.startsWith(root.endsWith(sep) ? root : root + sep)) || !(await stat(file).then((s) => s.isFile(), () => false))) {
+      const headers = {
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+        'Cache-Control': 'no-store',
+      };
+      if (
+        !file ||
+        !(file === root || file.startsWith(root.endsWith(sep) ? root : root + sep)) ||
+        !(await stat(file).then(
+          (s) => s.isFile(),
+          () => false,
+        ))
+      ) {
         response.writeHead(404, headers).end(`not found: ${path}`);
         return;
       }

@@ -5,7 +5,15 @@ import type { DeviceClass } from './tolerance.js';
 export type Environment = 'node' | 'chromium';
 
 /** The runtimes of the Chromium run, in the report's order (see browser/browser-columns.ts). */
-export const CHROMIUM_RUNTIMES: readonly RuntimeId[] = ['tfjs-cpu', 'tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu', 'onnx-wasm', 'onnx-webgl', 'onnx-webgpu'];
+export const CHROMIUM_RUNTIMES: readonly RuntimeId[] = [
+  'tfjs-cpu',
+  'tfjs-wasm',
+  'tfjs-webgl',
+  'tfjs-webgpu',
+  'onnx-wasm',
+  'onnx-webgl',
+  'onnx-webgpu',
+];
 
 /** A column's id: its runtime id and environment, e.g. `onnx-wasm@node`, `tfjs-webgl@chromium`. */
 export function columnId(runtime: RuntimeId, environment: Environment): string {

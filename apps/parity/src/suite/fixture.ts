@@ -85,7 +85,9 @@ export async function fixtureNoise(json: ReferenceJson): Promise<HostTensor> {
   const { seed, numSamples, sigma, shape, sha256 } = json.noise;
   const [batch = 0, samples, ...example] = shape;
   if (batch !== json.inputShape[0] || samples !== numSamples || sizeOf(example) !== sizeOf(json.inputShape.slice(1))) {
-    throw new Error(`fixture ${json.name}: noise shape [${shape.join(', ')}] does not fit input [${json.inputShape.join(', ')}] with ${numSamples} samples`);
+    throw new Error(
+      `fixture ${json.name}: noise shape [${shape.join(', ')}] does not fit input [${json.inputShape.join(', ')}] with ${numSamples} samples`,
+    );
   }
   const size = sizeOf(example);
   const data = new Float32Array(batch * numSamples * size);
@@ -112,7 +114,9 @@ export async function loadFixture(name: string, files: FixtureFiles): Promise<Lo
   requireArray(reference, 'gradient', reference.gradient, size);
   for (const noisy of [reference.smoothgrad, reference.vargrad]) {
     if (noisy.seed !== reference.noise.seed || noisy.numSamples !== reference.noise.numSamples) {
-      throw new Error(`fixture ${name}: a noisy reference was made from other noise (seed ${noisy.seed}, ${noisy.numSamples} samples) than noise (seed ${reference.noise.seed}, ${reference.noise.numSamples} samples)`);
+      throw new Error(
+        `fixture ${name}: a noisy reference was made from other noise (seed ${noisy.seed}, ${noisy.numSamples} samples) than noise (seed ${reference.noise.seed}, ${reference.noise.numSamples} samples)`,
+      );
     }
   }
   requireArray(reference, 'smoothgrad.values', reference.smoothgrad.values, size);

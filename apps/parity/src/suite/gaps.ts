@@ -28,7 +28,8 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
   {
     name: 'onnx-webgl no 1-D Conv',
     matches: (message, runtime) => runtime === 'onnx-webgl' && /only support 2-dimensional conv/.test(message),
-    reason: () => "onnxruntime-web's WebGL EP implements Conv for 2-D images only ('currently only support 2-dimensional conv'): a 1-D convolution model cannot run there at all, not even its forward pass",
+    reason: () =>
+      "onnxruntime-web's WebGL EP implements Conv for 2-D images only ('currently only support 2-dimensional conv'): a 1-D convolution model cannot run there at all, not even its forward pass",
   },
   {
     name: 'onnx-webgl op missing',

@@ -30,7 +30,11 @@ function colour(t: number): readonly [number, number, number] {
  * Values are divided by `scale` (pass the reference's maximum, so that every
  * backend's image of one map is on the same scale and differences show).
  */
-export function magnitudeImage(map: ArrayLike<number>, shape: readonly number[], layout: OnnxLayout): { width: number; height: number; values: Float64Array } {
+export function magnitudeImage(
+  map: ArrayLike<number>,
+  shape: readonly number[],
+  layout: OnnxLayout,
+): { width: number; height: number; values: Float64Array } {
   if (layout === 'NCHW') {
     const [, channels, height, width] = shape as [number, number, number, number];
     const values = new Float64Array(height * width);

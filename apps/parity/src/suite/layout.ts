@@ -14,7 +14,9 @@ const CHANNELS_LAST: Record<OnnxLayout, TfjsLayout> = { NCHW: 'NHWC', NCW: 'NWC'
 
 export function checkLayouts(layouts: Layouts): void {
   if (CHANNELS_LAST[layouts.onnx] !== layouts.tfjs) {
-    throw new Error(`layouts ${layouts.onnx} (ONNX) and ${layouts.tfjs} (TF.js) do not correspond; expected ${CHANNELS_LAST[layouts.onnx] ?? '?'} for ${layouts.onnx}`);
+    throw new Error(
+      `layouts ${layouts.onnx} (ONNX) and ${layouts.tfjs} (TF.js) do not correspond; expected ${CHANNELS_LAST[layouts.onnx] ?? '?'} for ${layouts.onnx}`,
+    );
   }
 }
 
@@ -54,7 +56,12 @@ export function transpose(data: Float32Array, shape: readonly number[], perm: re
  * a tensor with `lead` axes before the channel axis: `lead = 1` for an input
  * `[B, C, ...]`, `lead = 2` for noise `[B, N, C, ...]`. `NF` is unchanged.
  */
-export function channelsLast(data: Float32Array, shape: readonly number[], layout: OnnxLayout, lead = 1): { data: Float32Array; shape: number[] } {
+export function channelsLast(
+  data: Float32Array,
+  shape: readonly number[],
+  layout: OnnxLayout,
+  lead = 1,
+): { data: Float32Array; shape: number[] } {
   if (layout === 'NF') return { data, shape: [...shape] };
   const axes = shape.map((_, d) => d);
   const perm = [...axes.slice(0, lead), ...axes.slice(lead + 1), lead];
@@ -62,7 +69,12 @@ export function channelsLast(data: Float32Array, shape: readonly number[], layou
 }
 
 /** The inverse of `channelsLast`: the last axis goes back to position `lead`. */
-export function channelsFirst(data: Float32Array, shape: readonly number[], layout: OnnxLayout, lead = 1): { data: Float32Array; shape: number[] } {
+export function channelsFirst(
+  data: Float32Array,
+  shape: readonly number[],
+  layout: OnnxLayout,
+  lead = 1,
+): { data: Float32Array; shape: number[] } {
   if (layout === 'NF') return { data, shape: [...shape] };
   const axes = shape.map((_, d) => d);
   const last = shape.length - 1;

@@ -32,7 +32,10 @@ export function formatMatrix(result: SuiteResult): string {
   const width = Math.max(...ids.map((id) => id.length), 12) + 2;
   const pad = (text: string, w = width) => text.padEnd(w);
   for (const fixture of result.fixtures) {
-    lines.push('', `${fixture.name}  input [${fixture.inputShape.join(', ')}] ${fixture.layouts.onnx}, ${fixture.numSamples} samples, ${fixture.steps} IG steps`);
+    lines.push(
+      '',
+      `${fixture.name}  input [${fixture.inputShape.join(', ')}] ${fixture.layouts.onnx}, ${fixture.numSamples} samples, ${fixture.steps} IG steps`,
+    );
     lines.push(pad('', 26) + ids.map((id) => pad(id)).join(''));
     lines.push(pad('  (tolerance)', 26) + result.columns.map((t) => pad(t.tolerance.toExponential(0))).join(''));
     for (const row of ROWS) {
@@ -49,12 +52,21 @@ export function formatMatrix(result: SuiteResult): string {
   if (reasons.size > 0) lines.push('', 'Cells that did not run:');
   for (const [key, cells] of reasons) {
     const where = [...new Set(cells.map((c) => `${c.fixture}/${c.row}`))];
-    lines.push(`  ${key}`, `      in ${where.length > 6 ? `${where.slice(0, 6).join(', ')} and ${where.length - 6} more` : where.join(', ')}`);
+    lines.push(
+      `  ${key}`,
+      `      in ${where.length > 6 ? `${where.slice(0, 6).join(', ')} and ${where.length - 6} more` : where.join(', ')}`,
+    );
   }
   const past = result.cells.filter((c) => c.status === 'fail');
   if (past.length > 0) lines.push('', 'Cells past tolerance:');
-  for (const cell of past) lines.push(`  FAIL ${cell.column} ${cell.fixture}/${cell.row} ${cell.relativeMaxError!.toExponential(2)}${cell.reason ? `: ${cell.reason}` : ''}`);
+  for (const cell of past)
+    lines.push(
+      `  FAIL ${cell.column} ${cell.fixture}/${cell.row} ${cell.relativeMaxError!.toExponential(2)}${cell.reason ? `: ${cell.reason}` : ''}`,
+    );
   const count = (status: CellResult['status']) => result.cells.filter((c) => c.status === status).length;
-  lines.push('', `${result.cells.length} cells: ${count('pass')} within tolerance, ${count('fail')} past it, ${count('gap')} gaps, ${count('error')} errors`);
+  lines.push(
+    '',
+    `${result.cells.length} cells: ${count('pass')} within tolerance, ${count('fail')} past it, ${count('gap')} gaps, ${count('error')} errors`,
+  );
   return lines.join('\n');
 }

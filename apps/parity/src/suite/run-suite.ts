@@ -35,7 +35,8 @@ export function fixtureInfo(fixture: LoadedFixture): FixtureInfo {
   };
 }
 
-const messageOf = (error: unknown) => (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error));
+const messageOf = (error: unknown) =>
+  error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
 
 /** A gap when the error is a known runtime limit, else an error cell. */
 function stoppedCell(base: Omit<CellResult, 'status'>, error: unknown, runtime: RuntimeId): CellResult {
@@ -68,7 +69,12 @@ async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number 
   return { value, ms: performance.now() - start };
 }
 
-async function runRow(row: ParityRow, backend: GradientBackend, fixture: LoadedFixture, model: 'onnx' | 'tfjs'): Promise<{ map: Float32Array; ms: number }> {
+async function runRow(
+  row: ParityRow,
+  backend: GradientBackend,
+  fixture: LoadedFixture,
+  model: 'onnx' | 'tfjs',
+): Promise<{ map: Float32Array; ms: number }> {
   const view = viewFor(fixture, model);
   if (row === 'logits') {
     const { value, ms } = await timed(() => backend.logits(view.input));
@@ -83,7 +89,11 @@ async function runRow(row: ParityRow, backend: GradientBackend, fixture: LoadedF
  * scores each map against the fixture's reference (see `metrics.ts`). A cell
  * that cannot run becomes a gap or an error cell; nothing is skipped.
  */
-export async function runSuite(fixtures: readonly LoadedFixture[], columns: readonly ColumnEntry[], options: SuiteOptions = {}): Promise<SuiteResult> {
+export async function runSuite(
+  fixtures: readonly LoadedFixture[],
+  columns: readonly ColumnEntry[],
+  options: SuiteOptions = {},
+): Promise<SuiteResult> {
   const start = performance.now();
   const cells: CellResult[] = [];
   const record = (cell: CellResult) => {
@@ -118,7 +128,13 @@ export async function runSuite(fixtures: readonly LoadedFixture[], columns: read
             const expected = row === 'logits' ? fixture.reference.logits : references[row].values;
             const score = agreement(map, expected);
             const heatmap = HEATMAP_METHODS.includes(row as ParityMethod) ? { map: Array.from(map) } : {};
-            const cell: CellResult = { ...base(row), status: score.relativeMaxError <= tolerance ? 'pass' : 'fail', ...score, ms, ...heatmap };
+            const cell: CellResult = {
+              ...base(row),
+              status: score.relativeMaxError <= tolerance ? 'pass' : 'fail',
+              ...score,
+              ms,
+              ...heatmap,
+            };
             record(cell.status === 'fail' ? kinkFlipVerdict(runtimeVerdict(cell, await plainCheck(), column)) : cell);
           } catch (error) {
             record(stoppedCell(base(row), error, column.runtime));

@@ -38,7 +38,10 @@ export function runtimeVerdict(cell: CellResult, plain: PlainSessionCheck | unde
   if (cell.status !== 'fail' || plain === undefined) return cell;
   const ours = cell.relativeMaxError!;
   if (!plain.ran) {
-    return { ...cell, reason: `the plain session could not run the unmodified model on ${where.library} ${where.device} to compare: ${plain.error}` };
+    return {
+      ...cell,
+      reason: `the plain session could not run the unmodified model on ${where.library} ${where.device} to compare: ${plain.error}`,
+    };
   }
   if (plain.relativeMaxError <= cell.tolerance) {
     return {

@@ -35,12 +35,23 @@ let caseNumber = 0;
 function buildForGpu(bytes, inputName, inputShape, executionProvider) {
   const model = readOnnxModel(bytes, undefined);
   const outputName = model.graph.output[0]?.name ?? '';
-  buildGradientModel(model, { inputName, inputShape, outputName, keepSoftmax: false, result: 'gradient', executionProvider, budgets: { ...FUZZ_BUDGETS, maxNodes: 1e5, maxSubgraphDepth: 16 } });
+  buildGradientModel(model, {
+    inputName,
+    inputShape,
+    outputName,
+    keepSoftmax: false,
+    result: 'gradient',
+    executionProvider,
+    budgets: { ...FUZZ_BUDGETS, maxNodes: 1e5, maxSubgraphDepth: 16 },
+  });
 }
 
 await runCases(seed, first, cases, async ({ seedModel, bytes }) => {
   const size = seedModel.inputShape.reduce((a, b) => a * b, 1);
-  const x = hostTensor(Float32Array.from({ length: size }, (_, i) => Math.sin(i + 1)), seedModel.inputShape);
+  const x = hostTensor(
+    Float32Array.from({ length: size }, (_, i) => Math.sin(i + 1)),
+    seedModel.inputShape,
+  );
   let backend;
   try {
     backend = createOnnxBackend(ort, bytes, { budgets: FUZZ_BUDGETS });

@@ -21,7 +21,10 @@ export function seedModels() {
   const vit = join(repoRoot, 'packages/backend-onnx/test/fixtures/models/vit_tiny.onnx');
   const files = [
     join(repoRoot, 'examples/mnist/model/mnist.onnx'),
-    ...readdirSync(fixtures).filter((f) => f.endsWith('.onnx')).sort().map((f) => join(fixtures, f)),
+    ...readdirSync(fixtures)
+      .filter((f) => f.endsWith('.onnx'))
+      .sort()
+      .map((f) => join(fixtures, f)),
     ...(existsSync(vit) ? [vit] : []),
   ];
   return files.map((file) => {
@@ -29,16 +32,51 @@ export function seedModels() {
     const model = fromBinary(ModelProtoSchema, bytes);
     const initializers = new Set(model.graph.initializer.map((t) => t.name));
     const input = model.graph.input.find((i) => !initializers.has(i.name));
-    const dims = input.type.value.value.shape.dim.map((d, axis) => (d.value.case === 'dimValue' ? Number(d.value.value) : axis === 0 ? 2 : 1));
+    const dims = input.type.value.value.shape.dim.map((d, axis) =>
+      d.value.case === 'dimValue' ? Number(d.value.value) : axis === 0 ? 2 : 1,
+    );
     return { name: file.slice(repoRoot.length), bytes, model, inputShape: dims };
   });
 }
 
 /** Values that break assumptions: zero, negatives, past int32, past 2^53, past int64's float range. */
-const HOSTILE = [0n, 1n, -1n, -7n, 7n, 1000n, 65537n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n, 10n ** 9n, 2n * 10n ** 9n, 2n ** 40n, 2n ** 53n + 1n, 2n ** 62n, -(2n ** 63n)];
+const HOSTILE = [
+  0n,
+  1n,
+  -1n,
+  -7n,
+  7n,
+  1000n,
+  65537n,
+  2n ** 31n - 1n,
+  2n ** 31n,
+  2n ** 32n,
+  10n ** 9n,
+  2n * 10n ** 9n,
+  2n ** 40n,
+  2n ** 53n + 1n,
+  2n ** 62n,
+  -(2n ** 63n),
+];
 const hostile = fc.constantFrom(...HOSTILE);
 
-export const KINDS = ['truncate', 'flip', 'overwrite', 'dims', 'rank', 'dataType', 'rawLength', 'typedData', 'duplicateNode', 'reorderNodes', 'dropNode', 'shapeValue', 'attribute', 'inputShape', 'rewire'];
+export const KINDS = [
+  'truncate',
+  'flip',
+  'overwrite',
+  'dims',
+  'rank',
+  'dataType',
+  'rawLength',
+  'typedData',
+  'duplicateNode',
+  'reorderNodes',
+  'dropNode',
+  'shapeValue',
+  'attribute',
+  'inputShape',
+  'rewire',
+];
 
 /** One case: which seed model, which mutation (one or two stacked), and the numbers that place it. */
 export function caseArbitrary(modelCount) {
@@ -109,7 +147,13 @@ function mutateModel(model, { kind, picks: [a, b, c], value }) {
       const field = fields[b % fields.length];
       const count = c % 9;
       t.rawData = new Uint8Array(0);
-      const entry = { floatData: Number(value), doubleData: Number(value), int32Data: Number(BigInt.asIntN(32, value)), int64Data: asInt64(value), uint64Data: BigInt.asUintN(64, value) }[field];
+      const entry = {
+        floatData: Number(value),
+        doubleData: Number(value),
+        int32Data: Number(BigInt.asIntN(32, value)),
+        int64Data: asInt64(value),
+        uint64Data: BigInt.asUintN(64, value),
+      }[field];
       t[field] = new Array(count).fill(entry);
       return `typedData: tensor "${t.name}" ${field} × ${count}`;
     }
@@ -190,7 +234,9 @@ export function mutate(seed, { mutations }) {
     } else if (m.kind === 'overwrite') {
       bytes = bytes.slice();
       const at = a % bytes.length;
-      m.bits.forEach((v, i) => at + i < bytes.length && (bytes[at + i] = (v + b) & 255));
+      m.bits.forEach((v, i) => {
+        if (at + i < bytes.length) bytes[at + i] = (v + b) & 255;
+      });
       done.push(`overwrite ${m.bits.length} bytes at ${at}`);
     } else {
       let model;

@@ -7,7 +7,14 @@ import { writeTensorProto } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
 import { valueInfo as tensorValueInfo } from '../model/value-info.js';
-import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type NodeProto, type ValueInfoProto } from '../proto/onnx_pb.js';
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  type ModelProto,
+  type NodeProto,
+  type ValueInfoProto,
+} from '../proto/onnx_pb.js';
 import type { GradientContext, GradientRule, TensorType } from '../ops/op-definition.js';
 import { OPS } from '../ops/registry.js';
 import { backwardRuleSet } from '../backward/rule-set.js';
@@ -154,7 +161,9 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
   const explainedType = { dataType: logitsType.dataType, shape: explained };
   const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, explainedType)];
   const asExplained = emitter.reshape(logits, explained, logitsType.shape);
-  emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [asExplained], output: [LOGITS_OUTPUT] }));
+  emitter.nodes.push(
+    create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [asExplained], output: [LOGITS_OUTPUT] }),
+  );
   const inputs: ValueInfoProto[] = [valueInfo(request.inputName, facts.types.get(request.inputName)!)];
 
   let layer: string | undefined;
@@ -169,12 +178,19 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
     if (request.result === 'layer') {
       emitter.nodes.push(
         create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/layer_activation', input: [wrt], output: [LAYER_ACTIVATION_OUTPUT] }),
-        create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/layer_gradient', input: [gradient], output: [LAYER_GRADIENT_OUTPUT] }),
+        create(NodeProtoSchema, {
+          opType: 'Identity',
+          name: 'saliency/layer_gradient',
+          input: [gradient],
+          output: [LAYER_GRADIENT_OUTPUT],
+        }),
       );
       const layerType = facts.types.get(wrt)!;
       outputs.push(valueInfo(LAYER_ACTIVATION_OUTPUT, layerType), valueInfo(LAYER_GRADIENT_OUTPUT, layerType));
     } else if (request.result === 'gradient') {
-      emitter.nodes.push(create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/gradient', input: [gradient], output: [GRADIENT_OUTPUT] }));
+      emitter.nodes.push(
+        create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/gradient', input: [gradient], output: [GRADIENT_OUTPUT] }),
+      );
       outputs.push(valueInfo(GRADIENT_OUTPUT, inputType));
     } else {
       const [rows, ...exampleShape] = inputType.shape;
@@ -188,8 +204,18 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
       const m2 = emitter.reduce('ReduceSum', squares, [groups, n, size], [1], false);
       const momentType = { dataType: DataType.FLOAT, shape: [groups, ...exampleShape] };
       emitter.nodes.push(
-        create(NodeProtoSchema, { opType: 'Reshape', name: 'saliency/mean', input: [mean, emitter.literal(momentType.shape, [momentType.shape.length], DataType.INT64)], output: [MEAN_OUTPUT] }),
-        create(NodeProtoSchema, { opType: 'Reshape', name: 'saliency/m2', input: [m2, emitter.literal(momentType.shape, [momentType.shape.length], DataType.INT64)], output: [M2_OUTPUT] }),
+        create(NodeProtoSchema, {
+          opType: 'Reshape',
+          name: 'saliency/mean',
+          input: [mean, emitter.literal(momentType.shape, [momentType.shape.length], DataType.INT64)],
+          output: [MEAN_OUTPUT],
+        }),
+        create(NodeProtoSchema, {
+          opType: 'Reshape',
+          name: 'saliency/m2',
+          input: [m2, emitter.literal(momentType.shape, [momentType.shape.length], DataType.INT64)],
+          output: [M2_OUTPUT],
+        }),
       );
       outputs.push(valueInfo(MEAN_OUTPUT, momentType), valueInfo(M2_OUTPUT, momentType));
     }
@@ -213,7 +239,13 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
     irVersion: model.irVersion,
     opsetImport: model.opsetImport,
     producerName: 'saliency',
-    graph: create(GraphProtoSchema, { name: `${graph.name || 'model'}_gradient`, node: keptNodes, initializer: initializers, input: inputs, output: outputs }),
+    graph: create(GraphProtoSchema, {
+      name: `${graph.name || 'model'}_gradient`,
+      node: keptNodes,
+      initializer: initializers,
+      input: inputs,
+      output: outputs,
+    }),
   });
   const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
   checkRunsOn(executionProvider, built.graph!, opset, what);
@@ -281,7 +313,10 @@ function backpropagate(state: BuildState, logits: string, wrt: string, producer?
   // The cotangent comes in as float32; a model computing in another float type gets it cast once.
   const logitsType = facts.types.get(logits)!;
   const explained = explainedShape(logitsType.shape, logitsType.shape[0]!)!;
-  const cast = logitsType.dataType === DataType.FLOAT ? COTANGENT_INPUT : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
+  const cast =
+    logitsType.dataType === DataType.FLOAT
+      ? COTANGENT_INPUT
+      : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
   facts.types.set(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained });
   facts.types.set(cast, { dataType: logitsType.dataType, shape: explained });
   const seed = emitter.reshape(cast, logitsType.shape, explained);
@@ -306,10 +341,15 @@ function backpropagate(state: BuildState, logits: string, wrt: string, producer?
   };
 
   const onPath = forward.filter((index) => nodes[index]!.output.some((name) => fromInput.has(name)));
-  const missing = onPath.filter((index) => OPS.get(nodes[index]!.opType)!.gradient === 'none' && nodes[index]!.output.some((n) => fromInput.has(n)));
+  const missing = onPath.filter(
+    (index) => OPS.get(nodes[index]!.opType)!.gradient === 'none' && nodes[index]!.output.some((n) => fromInput.has(n)),
+  );
   if (missing.length > 0) {
     const index = missing[0]!;
-    throw new AttributionError('UNSUPPORTED_MODEL', `${describeNode(nodes[index]!, index)} carries the input's gradient but its op has no gradient rule`);
+    throw new AttributionError(
+      'UNSUPPORTED_MODEL',
+      `${describeNode(nodes[index]!, index)} carries the input's gradient but its op has no gradient rule`,
+    );
   }
   for (const index of [...onPath].reverse()) {
     if (producer !== undefined && index <= producer) break;

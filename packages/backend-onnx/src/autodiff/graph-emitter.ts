@@ -39,7 +39,12 @@ export class GraphEmitter {
     }
   }
 
-  node(opType: string, inputs: readonly string[], outputCount: number, attributes: Readonly<Record<string, AttributeValue>> = {}): string[] {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    outputCount: number,
+    attributes: Readonly<Record<string, AttributeValue>> = {},
+  ): string[] {
     const outputs = Array.from({ length: outputCount }, () => this.freshName());
     this.nodes.push(
       create(NodeProtoSchema, {
@@ -86,7 +91,13 @@ export class GraphEmitter {
     return this.node(opType, [input], 1, { axes: { ints: axes }, keepdims: { int: keepdims ? 1 : 0 } })[0]!;
   }
 
-  #reduceByMatMul(opType: 'ReduceSum' | 'ReduceMean', input: string, shape: readonly number[], axes: readonly number[], keepdims: boolean): string {
+  #reduceByMatMul(
+    opType: 'ReduceSum' | 'ReduceMean',
+    input: string,
+    shape: readonly number[],
+    axes: readonly number[],
+    keepdims: boolean,
+  ): string {
     const rank = shape.length;
     const reduced = [...new Set(axes.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
     const kept = shape.map((_, a) => a).filter((a) => !reduced.includes(a));

@@ -79,7 +79,8 @@ export function inferGraph(
       });
     }
     node.output.forEach((name, i) => {
-      if (name !== '' && !facts.constants.has(name)) checkActivation(facts.types.get(name)!.shape, budgets, `${describeNode(node, index)}, output ${i} "${name}"`);
+      if (name !== '' && !facts.constants.has(name))
+        checkActivation(facts.types.get(name)!.shape, budgets, `${describeNode(node, index)}, output ${i} "${name}"`);
     });
   });
   return facts;

@@ -58,7 +58,20 @@ export type Capability =
   /** Sign (opset 9). */
   | 'sign';
 
-const ALL: readonly Capability[] = ['maxPoolIndices', 'scatterAdd', 'expand', 'logicalAnd', 'reduceAxesInput', 'sliceSteps', 'gemmWithoutC', 'sharedConvWeight', 'reluMaskFromOutput', 'splitSizesInput', 'argExtremum', 'sign'];
+const ALL: readonly Capability[] = [
+  'maxPoolIndices',
+  'scatterAdd',
+  'expand',
+  'logicalAnd',
+  'reduceAxesInput',
+  'sliceSteps',
+  'gemmWithoutC',
+  'sharedConvWeight',
+  'reluMaskFromOutput',
+  'splitSizesInput',
+  'argExtremum',
+  'sign',
+];
 
 const CAPABILITIES: Readonly<Record<ExecutionProvider, ReadonlySet<Capability>>> = {
   cpu: new Set(ALL),

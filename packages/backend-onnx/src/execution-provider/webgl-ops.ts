@@ -12,18 +12,77 @@ import { EMITTED_PREFIX } from '../model/emitted-name.js';
  * `[opType, first opset, last opset]`, the last open when omitted.
  */
 const WEBGL_OPS: ReadonlyArray<readonly [string, number, number?]> = [
-  ['Abs', 6], ['Acos', 7], ['Add', 7], ['And', 7], ['Asin', 7], ['Atan', 7], ['AveragePool', 7],
-  ['BatchNormalization', 7], ['Cast', 6], ['Ceil', 6], ['Clip', 6], ['Concat', 4], ['Conv', 1],
-  ['ConvTranspose', 1], ['Cos', 7], ['Div', 7], ['Dropout', 7], ['DepthToSpace', 1], ['Equal', 7],
-  ['Elu', 6], ['Exp', 6], ['Flatten', 1], ['Floor', 6], ['Gather', 1], ['Gemm', 7],
-  ['GlobalAveragePool', 1], ['GlobalMaxPool', 1], ['Greater', 7], ['Identity', 1], ['ImageScaler', 1],
-  ['InstanceNormalization', 6], ['LeakyRelu', 6], ['Less', 7], ['LRN', 1], ['Log', 6], ['MatMul', 1],
-  ['MaxPool', 1], ['Mul', 7], ['Neg', 6], ['Not', 1], ['Or', 7], ['Pad', 2], ['Pow', 7], ['PRelu', 7],
-  ['ReduceLogSum', 1], ['ReduceMax', 1], ['ReduceMean', 1], ['ReduceMin', 1], ['ReduceProd', 1],
-  ['ReduceSum', 1, 12], ['ReduceSumSquare', 1], ['Relu', 6], ['Reshape', 5], ['Resize', 10], ['Shape', 1],
-  ['Sigmoid', 6], ['Sin', 7], ['Slice', 1], ['Softmax', 1], ['Split', 2, 12], ['Sqrt', 6], ['Squeeze', 1],
-  ['Sub', 7], ['Sum', 6], ['Tan', 7], ['Tanh', 6], ['Tile', 6], ['Transpose', 1], ['Upsample', 7, 9],
-  ['Unsqueeze', 1], ['Xor', 7],
+  ['Abs', 6],
+  ['Acos', 7],
+  ['Add', 7],
+  ['And', 7],
+  ['Asin', 7],
+  ['Atan', 7],
+  ['AveragePool', 7],
+  ['BatchNormalization', 7],
+  ['Cast', 6],
+  ['Ceil', 6],
+  ['Clip', 6],
+  ['Concat', 4],
+  ['Conv', 1],
+  ['ConvTranspose', 1],
+  ['Cos', 7],
+  ['Div', 7],
+  ['Dropout', 7],
+  ['DepthToSpace', 1],
+  ['Equal', 7],
+  ['Elu', 6],
+  ['Exp', 6],
+  ['Flatten', 1],
+  ['Floor', 6],
+  ['Gather', 1],
+  ['Gemm', 7],
+  ['GlobalAveragePool', 1],
+  ['GlobalMaxPool', 1],
+  ['Greater', 7],
+  ['Identity', 1],
+  ['ImageScaler', 1],
+  ['InstanceNormalization', 6],
+  ['LeakyRelu', 6],
+  ['Less', 7],
+  ['LRN', 1],
+  ['Log', 6],
+  ['MatMul', 1],
+  ['MaxPool', 1],
+  ['Mul', 7],
+  ['Neg', 6],
+  ['Not', 1],
+  ['Or', 7],
+  ['Pad', 2],
+  ['Pow', 7],
+  ['PRelu', 7],
+  ['ReduceLogSum', 1],
+  ['ReduceMax', 1],
+  ['ReduceMean', 1],
+  ['ReduceMin', 1],
+  ['ReduceProd', 1],
+  ['ReduceSum', 1, 12],
+  ['ReduceSumSquare', 1],
+  ['Relu', 6],
+  ['Reshape', 5],
+  ['Resize', 10],
+  ['Shape', 1],
+  ['Sigmoid', 6],
+  ['Sin', 7],
+  ['Slice', 1],
+  ['Softmax', 1],
+  ['Split', 2, 12],
+  ['Sqrt', 6],
+  ['Squeeze', 1],
+  ['Sub', 7],
+  ['Sum', 6],
+  ['Tan', 7],
+  ['Tanh', 6],
+  ['Tile', 6],
+  ['Transpose', 1],
+  ['Upsample', 7, 9],
+  ['Unsqueeze', 1],
+  ['Xor', 7],
 ];
 
 /** Spatial ops whose WebGL kernels are 2-D only ("currently only support 2-dimensional conv"). */
@@ -74,17 +133,22 @@ function attributeProblem(node: NodeProto, opset: number, constant: ConstantOf):
   const attributes = new Attributes(node);
   const dynamic = (indices: readonly number[], what: string) => {
     const index = indices.find((i) => (node.input[i] ?? '') !== '' && constant(node.input[i]!) === undefined);
-    return index === undefined ? undefined : `with its ${what} (input ${index}) computed in the graph is not supported: the EP reads it from an initializer only`;
+    return index === undefined
+      ? undefined
+      : `with its ${what} (input ${index}) computed in the graph is not supported: the EP reads it from an initializer only`;
   };
   switch (node.opType) {
     case 'MaxPool':
     case 'AveragePool': {
       const ceilMode = attributes.int('ceil_mode', 0);
-      if (ceilMode !== 0) return `${attribute('ceil_mode', ceilMode)} is not supported ("using ceil() in shape computation is not yet supported for ${node.opType}")`;
+      if (ceilMode !== 0)
+        return `${attribute('ceil_mode', ceilMode)} is not supported ("using ceil() in shape computation is not yet supported for ${node.opType}")`;
       const dilations = attributes.ints('dilations', []);
-      if (dilations.some((d) => d !== 1)) return `${attribute('dilations', dilations)} is not supported: the EP's pooling shader ignores dilations`;
+      if (dilations.some((d) => d !== 1))
+        return `${attribute('dilations', dilations)} is not supported: the EP's pooling shader ignores dilations`;
       const storageOrder = attributes.int('storage_order', 0);
-      if (storageOrder !== 0) return `${attribute('storage_order', storageOrder)} is not supported ("column major storage order is not yet supported")`;
+      if (storageOrder !== 0)
+        return `${attribute('storage_order', storageOrder)} is not supported ("column major storage order is not yet supported")`;
       return undefined;
     }
     case 'Slice': {
@@ -96,7 +160,8 @@ function attributeProblem(node: NodeProto, opset: number, constant: ConstantOf):
     }
     case 'Pad': {
       const mode = attributes.string('mode', 'constant');
-      if (!['constant', 'reflect', 'edge'].includes(mode)) return `${attribute('mode', mode)} is not supported: the EP pads in modes constant, reflect and edge only`;
+      if (!['constant', 'reflect', 'edge'].includes(mode))
+        return `${attribute('mode', mode)} is not supported: the EP pads in modes constant, reflect and edge only`;
       if (opset < 11) return undefined;
       if ((node.input[3] ?? '') !== '') return 'with its axes input (opset 18) is not supported: the EP takes pads for every axis';
       return dynamic([1, 2], 'pads or constant_value');
@@ -116,9 +181,11 @@ function resizeProblem(attributes: Attributes, opset: number): string | undefine
   if (opset >= 11) {
     const transform = attributes.string('coordinate_transformation_mode', 'half_pixel');
     const transforms = ['asymmetric', 'pytorch_half_pixel', 'tf_half_pixel_for_nn', 'align_corners', 'tf_crop_and_resize', 'half_pixel'];
-    if (!transforms.includes(transform)) return `${attribute('coordinate_transformation_mode', transform)} is not supported: the EP has ${transforms.join(', ')}`;
+    if (!transforms.includes(transform))
+      return `${attribute('coordinate_transformation_mode', transform)} is not supported: the EP has ${transforms.join(', ')}`;
     const nearest = attributes.string('nearest_mode', 'round_prefer_floor');
-    if (mode === 'nearest' && !['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].includes(nearest)) return `${attribute('nearest_mode', nearest)} is not supported`;
+    if (mode === 'nearest' && !['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'].includes(nearest))
+      return `${attribute('nearest_mode', nearest)} is not supported`;
   }
   const antialias = attributes.int('antialias', 0);
   if (antialias !== 0) return `${attribute('antialias', antialias)} is not supported: the EP has no antialiasing`;

@@ -17,7 +17,13 @@ export function attributeProto(name: string, value: AttributeValue): AttributePr
   if ('float' in value) return create(AttributeProtoSchema, { name, type: AttributeType.FLOAT, f: value.float });
   if ('ints' in value) return create(AttributeProtoSchema, { name, type: AttributeType.INTS, ints: value.ints.map((v) => BigInt(v)) });
   if ('floats' in value) return create(AttributeProtoSchema, { name, type: AttributeType.FLOATS, floats: [...value.floats] });
-  if ('string' in value) return create(AttributeProtoSchema, { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.string) });
-  if ('strings' in value) return create(AttributeProtoSchema, { name, type: AttributeType.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) });
+  if ('string' in value)
+    return create(AttributeProtoSchema, { name, type: AttributeType.STRING, s: new TextEncoder().encode(value.string) });
+  if ('strings' in value)
+    return create(AttributeProtoSchema, {
+      name,
+      type: AttributeType.STRINGS,
+      strings: value.strings.map((v) => new TextEncoder().encode(v)),
+    });
   return create(AttributeProtoSchema, { name, type: AttributeType.TENSOR, t: writeTensorProto('', value.tensor) });
 }

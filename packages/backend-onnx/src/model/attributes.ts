@@ -63,13 +63,17 @@ export class Attributes {
     const a = this.#byName.get(name);
     if (a === undefined) return undefined;
     this.#expect(name, a.type, AttributeType.TENSOR);
-    if (a.t === undefined) throw new AttributionError('INVALID_MODEL', `${this.#where}: attribute ${name} is of type TENSOR but holds no tensor`);
+    if (a.t === undefined)
+      throw new AttributionError('INVALID_MODEL', `${this.#where}: attribute ${name} is of type TENSOR but holds no tensor`);
     return readTensorProto(a.t, `${this.#where}, attribute ${name}`);
   }
 
   #expect(name: string, actual: AttributeType, expected: AttributeType): void {
     if (actual !== expected) {
-      throw new AttributionError('INVALID_MODEL', `${this.#where}: attribute ${name} has type ${AttributeType[actual]}, expected ${AttributeType[expected]}`);
+      throw new AttributionError(
+        'INVALID_MODEL',
+        `${this.#where}: attribute ${name} has type ${AttributeType[actual]}, expected ${AttributeType[expected]}`,
+      );
     }
   }
 }

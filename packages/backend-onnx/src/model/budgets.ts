@@ -92,7 +92,12 @@ export class FoldingBudget {
   check(dims: readonly number[], where: string): void {
     const count = elementCount(dims);
     if (count > this.budgets.maxFoldedElements) {
-      throw tooLarge(where, `folding a constant of shape ${formatShape(dims)} would hold ${describeCount(count)} elements`, 'maxFoldedElements', this.budgets);
+      throw tooLarge(
+        where,
+        `folding a constant of shape ${formatShape(dims)} would hold ${describeCount(count)} elements`,
+        'maxFoldedElements',
+        this.budgets,
+      );
     }
     if (this.#bytes + count * 8 > this.budgets.maxFoldedBytes) {
       throw tooLarge(
@@ -121,7 +126,12 @@ export class FoldingBudget {
 export function checkActivation(shape: readonly number[], budgets: ModelBudgets, where: string): void {
   const count = elementCount(shape);
   if (count > budgets.maxActivationElements) {
-    throw tooLarge(where, `a value of shape ${formatShape(shape)} (${describeCount(count)} elements) for this call`, 'maxActivationElements', budgets);
+    throw tooLarge(
+      where,
+      `a value of shape ${formatShape(shape)} (${describeCount(count)} elements) for this call`,
+      'maxActivationElements',
+      budgets,
+    );
   }
 }
 

@@ -31,7 +31,8 @@ export function checkModelStructure(graph: GraphProto, budgets: ModelBudgets): v
         if (attribute.t !== undefined) tensors.push({ tensor: attribute.t, where: `${where}, attribute ${attribute.name}` });
         for (const tensor of attribute.tensors) tensors.push({ tensor, where: `${where}, attribute ${attribute.name}` });
         const subgraphs = [...(attribute.g === undefined ? [] : [attribute.g]), ...attribute.graphs];
-        for (const sub of subgraphs) pending.push({ graph: sub, depth: item.depth + 1, where: `the subgraph of ${where}, attribute ${attribute.name}` });
+        for (const sub of subgraphs)
+          pending.push({ graph: sub, depth: item.depth + 1, where: `the subgraph of ${where}, attribute ${attribute.name}` });
       }
     });
   }
@@ -60,7 +61,10 @@ export function resolveExternalData(graph: GraphProto, externalData: ReadonlyMap
       if (text === undefined) return fallback;
       const value = /^\d{1,15}$/.test(text) ? Number(text) : NaN;
       if (!Number.isSafeInteger(value)) {
-        throw new AttributionError('INVALID_MODEL', `initializer "${tensor.name}": external data ${key} ${JSON.stringify(text)} is not an integer ≥ 0`);
+        throw new AttributionError(
+          'INVALID_MODEL',
+          `initializer "${tensor.name}": external data ${key} ${JSON.stringify(text)} is not an integer ≥ 0`,
+        );
       }
       return value;
     };

@@ -29,7 +29,10 @@ export function readTensorProto(tensor: TensorProto, where: string): ConstTensor
   const get = RAW_READERS[type];
   // float16 and bfloat16 are read by model/float16.ts (the upcast pass) only; other types never.
   if (get === undefined) {
-    throw new AttributionError('UNSUPPORTED_MODEL', `${where}: tensor "${tensor.name}" has element type ${dataTypeName(type)}, which is not supported`);
+    throw new AttributionError(
+      'UNSUPPORTED_MODEL',
+      `${where}: tensor "${tensor.name}" has element type ${dataTypeName(type)}, which is not supported`,
+    );
   }
   const values = new Float64Array(count);
   if (source !== 'raw') {

@@ -44,13 +44,19 @@ export function readFloat16Tensor(tensor: TensorProto, where: string): Float32Ar
   const values = new Float32Array(count);
   if (raw.byteLength > 0) {
     if (raw.byteLength !== 2 * count) {
-      throw new AttributionError('UNSUPPORTED_MODEL', `${where} has ${raw.byteLength} bytes of data for ${count} ${dataTypeName(type)} values (2 bytes each)`);
+      throw new AttributionError(
+        'UNSUPPORTED_MODEL',
+        `${where} has ${raw.byteLength} bytes of data for ${count} ${dataTypeName(type)} values (2 bytes each)`,
+      );
     }
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) values[i] = decode(view.getUint16(2 * i, true));
   } else {
     if (tensor.int32Data.length !== count) {
-      throw new AttributionError('UNSUPPORTED_MODEL', `${where} has ${tensor.int32Data.length} ${dataTypeName(type)} values for ${count} elements`);
+      throw new AttributionError(
+        'UNSUPPORTED_MODEL',
+        `${where} has ${tensor.int32Data.length} ${dataTypeName(type)} values for ${count} elements`,
+      );
     }
     for (let i = 0; i < count; i++) values[i] = decode(tensor.int32Data[i]!);
   }

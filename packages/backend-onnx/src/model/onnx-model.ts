@@ -20,7 +20,11 @@ function refuse(message: string): never {
  * depth against `budgets`, and every tensor's declared size against its data
  * (`check-model.ts`), before any value is read.
  */
-export function readOnnxModel(bytes: Uint8Array, externalData?: ReadonlyMap<string, Uint8Array>, budgets: ModelBudgets = DEFAULT_BUDGETS): ModelProto {
+export function readOnnxModel(
+  bytes: Uint8Array,
+  externalData?: ReadonlyMap<string, Uint8Array>,
+  budgets: ModelBudgets = DEFAULT_BUDGETS,
+): ModelProto {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) refuse('the ONNX model is empty: expected the bytes of a .onnx file');
   let model: ModelProto;
   try {

@@ -49,7 +49,8 @@ export function checkTensorProto(tensor: TensorProto, where: string): TensorLayo
   for (const d of dims) count *= d;
   if (!Number.isSafeInteger(count)) invalid(`${label} declares shape [${dims.join(', ')}], whose element count is past 2^53`);
   const type = tensor.dataType as DataType;
-  if (DataType[type] === undefined || type === DataType.UNDEFINED) invalid(`${label} declares element type ${type}, which is not an ONNX element type`);
+  if (DataType[type] === undefined || type === DataType.UNDEFINED)
+    invalid(`${label} declares element type ${type}, which is not an ONNX element type`);
   if (tensor.externalData.length > 0 || tensor.dataLocation === 1) {
     throw new AttributionError('UNSUPPORTED_MODEL', `${label} keeps its data outside the model file (external data)`);
   }
@@ -61,7 +62,9 @@ export function checkTensorProto(tensor: TensorProto, where: string): TensorLayo
   if (tensor.rawData.byteLength > 0) {
     const needed = count * layout.bytes;
     if (tensor.rawData.byteLength !== needed) {
-      invalid(`${label} declares ${declared}, ${needed.toLocaleString('en-US')} bytes, but holds ${tensor.rawData.byteLength.toLocaleString('en-US')} bytes of data`);
+      invalid(
+        `${label} declares ${declared}, ${needed.toLocaleString('en-US')} bytes, but holds ${tensor.rawData.byteLength.toLocaleString('en-US')} bytes of data`,
+      );
     }
     return { dataType: type, dims, count, bytesPerElement: layout.bytes, source: 'raw' };
   }

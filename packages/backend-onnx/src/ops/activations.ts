@@ -33,7 +33,8 @@ const inputDataType = (g: GradientContext): DataType => g.input(0).dataType;
 
 /** ȳ·factor, or ȳ·[x > 0] computed as a cast mask. */
 const times = (g: GradientContext, factor: string): string => g.op('Mul', [g.dy(0)!, factor]);
-const positive = (g: GradientContext, x: string): string => maskOf(g, g.op('Greater', [x, scalar(g, 0, inputDataType(g))]), inputDataType(g));
+const positive = (g: GradientContext, x: string): string =>
+  maskOf(g, g.op('Greater', [x, scalar(g, 0, inputDataType(g))]), inputDataType(g));
 
 /**
  * The derivative of a function that is x for x > 0 and has derivative
@@ -68,7 +69,8 @@ function clipBounds(ctx: NodeContext): { lo: Bound | undefined; hi: Bound | unde
   const bound = (i: number): Bound | undefined => {
     if (!ctx.hasInput(i)) return undefined;
     const type = ctx.input(i);
-    if (type.shape.reduce((n, d) => n * d, 1) !== 1) ctx.fail(`input ${i} (${i === 1 ? 'min' : 'max'}) must be a scalar, got shape [${type.shape.join(', ')}]`);
+    if (type.shape.reduce((n, d) => n * d, 1) !== 1)
+      ctx.fail(`input ${i} (${i === 1 ? 'min' : 'max'}) must be a scalar, got shape [${type.shape.join(', ')}]`);
     const value = ctx.constant(i);
     return value === undefined ? { input: i } : { value: value.values[0]!, input: i };
   };
@@ -106,7 +108,8 @@ const clipGradient: GradientRule = (g) => {
 
 function geluApproximation(ctx: NodeContext): 'none' | 'tanh' {
   const approximate = ctx.attributes.string('approximate', 'none');
-  if (approximate !== 'none' && approximate !== 'tanh') ctx.fail(`attribute approximate = "${approximate}" is not supported; allowed: "none", "tanh"`);
+  if (approximate !== 'none' && approximate !== 'tanh')
+    ctx.fail(`attribute approximate = "${approximate}" is not supported; allowed: "none", "tanh"`);
   return approximate as 'none' | 'tanh';
 }
 
@@ -166,7 +169,11 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
    * the Conv (or Conv + Add) before it with it, as in the forward model.
    * Not on WebGL (see the capability `reluMaskFromOutput`).
    */
-  unary('Relu', (x) => Math.max(x, 0), (g) => [times(g, positive(g, g.supports('reluMaskFromOutput') ? g.outputName(0) : g.inputName(0)))]),
+  unary(
+    'Relu',
+    (x) => Math.max(x, 0),
+    (g) => [times(g, positive(g, g.supports('reluMaskFromOutput') ? g.outputName(0) : g.inputName(0)))],
+  ),
   {
     /** ȳ·(x > 0 ? 1 : α), written ȳ·(α + [x > 0]·(1 − α)); α at 0, as PyTorch. */
     opType: 'LeakyRelu',
@@ -223,15 +230,25 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
       // Before opset 11 an absent bound is ±FLT_MAX; from 11 it is the type's limit: no clipping.
       const low = lo?.value ?? (ctx.opset < 11 ? -FLOAT_MAX : -Infinity);
       const high = hi?.value ?? (ctx.opset < 11 ? FLOAT_MAX : Infinity);
-      return [constTensor(x.dataType, x.dims, Array.from(x.values, (v) => Math.min(Math.max(v, low), high)))];
+      return [
+        constTensor(
+          x.dataType,
+          x.dims,
+          Array.from(x.values, (v) => Math.min(Math.max(v, low), high)),
+        ),
+      ];
     },
     gradient: clipGradient,
   },
   /** ȳ·y·(1 − y). */
-  unary('Sigmoid', (x) => 1 / (1 + Math.exp(-x)), (g) => {
-    const y = g.forwardOutput(0);
-    return [times(g, g.op('Mul', [y, g.op('Sub', [scalar(g, 1, inputDataType(g)), y])]))];
-  }),
+  unary(
+    'Sigmoid',
+    (x) => 1 / (1 + Math.exp(-x)),
+    (g) => {
+      const y = g.forwardOutput(0);
+      return [times(g, g.op('Mul', [y, g.op('Sub', [scalar(g, 1, inputDataType(g)), y])]))];
+    },
+  ),
   {
     /** y = max(0, min(1, αx + β)); x̄ = ȳ·α·[0 < y < 1], strictly inside, as PyTorch's hardsigmoid backward. */
     opType: 'HardSigmoid',
@@ -275,11 +292,16 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     return [times(g, g.op('Sub', [scalar(g, 1, inputDataType(g)), g.op('Mul', [y, y])]))];
   }),
   /** ȳ·2/√π·e^(−x²). */
-  unary('Erf', erf, (g) => {
-    const x = g.inputName(0);
-    const gaussian = g.op('Exp', [g.op('Neg', [g.op('Mul', [x, x])])]);
-    return [times(g, g.op('Mul', [gaussian, scalar(g, 2 / Math.sqrt(Math.PI), inputDataType(g))]))];
-  }, 9),
+  unary(
+    'Erf',
+    erf,
+    (g) => {
+      const x = g.inputName(0);
+      const gaussian = g.op('Exp', [g.op('Neg', [g.op('Mul', [x, x])])]);
+      return [times(g, g.op('Mul', [gaussian, scalar(g, 2 / Math.sqrt(Math.PI), inputDataType(g))]))];
+    },
+    9,
+  ),
   {
     opType: 'Gelu',
     inferTypes: (ctx) => {
@@ -294,7 +316,11 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     gradient: geluGradient,
   },
   /** y = ln(1 + eˣ); x̄ = ȳ·σ(x). */
-  unary('Softplus', (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), (g) => [times(g, g.op('Sigmoid', [g.inputName(0)]))]),
+  unary(
+    'Softplus',
+    (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+    (g) => [times(g, g.op('Sigmoid', [g.inputName(0)]))],
+  ),
   {
     /** y = x for x > 0, α(eˣ − 1) elsewhere; x̄ = ȳ·(x > 0 ? 1 : y + α): α at 0, as PyTorch. */
     opType: 'Elu',
@@ -344,8 +370,12 @@ export const ACTIVATION_OPS: readonly OpDefinition[] = [
     gradient: (g) => [g.needsGradient(0) ? g.dy(0) : undefined],
   },
   /** y = x/(1 + |x|); x̄ = ȳ/(1 + |x|)². */
-  unary('Softsign', (x) => x / (1 + Math.abs(x)), (g) => {
-    const d = g.op('Add', [g.op('Abs', [g.inputName(0)]), scalar(g, 1, inputDataType(g))]);
-    return [g.op('Div', [g.dy(0)!, g.op('Mul', [d, d])])];
-  }),
+  unary(
+    'Softsign',
+    (x) => x / (1 + Math.abs(x)),
+    (g) => {
+      const d = g.op('Add', [g.op('Abs', [g.inputName(0)]), scalar(g, 1, inputDataType(g))]);
+      return [g.op('Div', [g.dy(0)!, g.op('Mul', [d, d])])];
+    },
+  ),
 ];

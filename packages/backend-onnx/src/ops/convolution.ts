@@ -38,7 +38,8 @@ function convShapes(ctx: NodeContext) {
 function convTransposeShapes(ctx: NodeContext) {
   const { x, weight, n, c, group } = convOperands(ctx);
   const rank = x.length - 2;
-  if (!(group >= 1) || weight[0] !== c || c % group !== 0) ctx.fail(`group ${group} does not fit X with ${c} channels and W of shape [${weight.join(', ')}]`);
+  if (!(group >= 1) || weight[0] !== c || c % group !== 0)
+    ctx.fail(`group ${group} does not fit X with ${c} channels and W of shape [${weight.join(', ')}]`);
   const m = weight[1]! * group;
   const kernel = kernelOf(ctx, weight, m);
   const inSizes = x.slice(2);
@@ -52,10 +53,13 @@ function convTransposeShapes(ctx: NodeContext) {
     ctx.fail(`auto_pad "${autoPad}" is not supported; allowed: NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
   }
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    ctx.fail(`auto_pad ${autoPad} is not supported (runtimes disagree on where its padding goes); allowed: NOTSET, VALID, or explicit output_shape`);
+    ctx.fail(
+      `auto_pad ${autoPad} is not supported (runtimes disagree on where its padding goes); allowed: NOTSET, VALID, or explicit output_shape`,
+    );
   }
   const outputShape = ctx.attributes.ints('output_shape');
-  if (outputShape !== undefined && outputShape.length !== rank) ctx.fail(`output_shape [${outputShape}] must give the ${rank} spatial sizes`);
+  if (outputShape !== undefined && outputShape.length !== rank)
+    ctx.fail(`output_shape [${outputShape}] must give the ${rank} spatial sizes`);
   const padsBegin: number[] = [];
   const padsEnd: number[] = [];
   const outSizes: number[] = [];
@@ -222,7 +226,11 @@ function flippedKernelConv(g: GradientContext, dy: string, shapes: ReturnType<ty
   // Stride 1: out = in + pb + pe − e, so out + pb' + pe' − e = in.
   const dxSizes = w.outSizes.map((o, a) => o + padsBegin[a]! + padsEnd[a]! - extents[a]!);
   if (dxSizes.join() !== w.inSizes.join()) g.fail(`the flipped-kernel Conv gives spatial sizes [${dxSizes}], not X's [${w.inSizes}]`);
-  const flipped = adjointKernel(weight, shapes, w.kernel.map((k) => Array.from({ length: k }, (_, t) => k - 1 - t)));
+  const flipped = adjointKernel(
+    weight,
+    shapes,
+    w.kernel.map((k) => Array.from({ length: k }, (_, t) => k - 1 - t)),
+  );
   const kernel = g.literal(flipped, [c, m / group, ...w.kernel], weight.dataType);
   return g.op('Conv', [dy, kernel], windowAttributes(w, group, [...padsBegin, ...padsEnd]));
 }
@@ -287,7 +295,10 @@ function subPixelConv(g: GradientContext, dy: string, shapes: ReturnType<typeof 
       );
     }
   }
-  const interleaved = g.op('DepthToSpace', [g.op('Concat', parts, { axis: { int: 1 } })], { blocksize: { int: s }, mode: { string: 'DCR' } });
+  const interleaved = g.op('DepthToSpace', [g.op('Concat', parts, { axis: { int: 1 } })], {
+    blocksize: { int: s },
+    mode: { string: 'DCR' },
+  });
   if (blocks.every((b, a) => b * s === w.inSizes[a])) return interleaved;
   const int64 = (v: readonly number[]) => g.literal(v, [v.length], DataType.INT64);
   return g.op('Slice', [interleaved, int64([0, 0]), int64(w.inSizes), int64([2, 3])]);

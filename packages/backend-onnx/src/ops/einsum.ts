@@ -44,9 +44,12 @@ function parseEquation(ctx: NodeContext): Equation {
     for (const c of head + (tail ?? '')) if (!LETTERS.includes(c)) ctx.fail(`equation "${text}" has the character "${c}"`);
     const dots = tail === undefined ? 0 : shape === undefined ? ellipsis.length : shape.length - head.length - tail.length;
     if (shape !== undefined && dots < 0) ctx.fail(`term "${term}" of equation "${text}" does not match an input of rank ${shape.length}`);
-    if (shape !== undefined && tail === undefined && head.length !== shape.length) ctx.fail(`term "${term}" of equation "${text}" does not match an input of rank ${shape.length}`);
-    const at = (i: number) => (shape === undefined ? sizes[labels.get(term[i]!)!] ?? 0 : shape[i]!);
-    const result = [...head].map((c, i) => (shape === undefined ? labels.get(c) ?? ctx.fail(`output label "${c}" is in no operand`) : labelOf(c, at(i))));
+    if (shape !== undefined && tail === undefined && head.length !== shape.length)
+      ctx.fail(`term "${term}" of equation "${text}" does not match an input of rank ${shape.length}`);
+    const at = (i: number) => (shape === undefined ? (sizes[labels.get(term[i]!)!] ?? 0) : shape[i]!);
+    const result = [...head].map((c, i) =>
+      shape === undefined ? (labels.get(c) ?? ctx.fail(`output label "${c}" is in no operand`)) : labelOf(c, at(i)),
+    );
     for (let k = 0; k < dots; k++) {
       const fromRight = dots - k;
       while (ellipsis.length < fromRight) ellipsis.unshift(-1);
@@ -59,7 +62,11 @@ function parseEquation(ctx: NodeContext): Equation {
       result.push(ellipsis[slot]!);
     }
     [...(tail ?? '')].forEach((c, i) => {
-      result.push(shape === undefined ? labels.get(c) ?? ctx.fail(`output label "${c}" is in no operand`) : labelOf(c, shape[head.length + dots + i]!));
+      result.push(
+        shape === undefined
+          ? (labels.get(c) ?? ctx.fail(`output label "${c}" is in no operand`))
+          : labelOf(c, shape[head.length + dots + i]!),
+      );
     });
     return result;
   };
@@ -121,7 +128,14 @@ export const EINSUM_OP: OpDefinition = {
   },
 };
 
-function operandGradient(g: GradientContext, k: number, labels: readonly number[], operands: ReadonlyArray<readonly number[]>, output: readonly number[], sizes: readonly number[]): string {
+function operandGradient(
+  g: GradientContext,
+  k: number,
+  labels: readonly number[],
+  operands: ReadonlyArray<readonly number[]>,
+  output: readonly number[],
+  sizes: readonly number[],
+): string {
   if (new Set(labels).size !== labels.length) g.fail(`operand ${k} repeats a label (a diagonal), whose gradient is not supported`);
   const others = operands.flatMap((o, i) => (i === k ? [] : [o]));
   const present = new Set([...output, ...others.flat()]);
@@ -130,7 +144,10 @@ function operandGradient(g: GradientContext, k: number, labels: readonly number[
   let gradient = g.op('Einsum', names, { equation: { string: spelled([output, ...others], kept) } });
   if (kept.length === labels.length) return gradient;
   const shape = g.input(k).shape;
-  gradient = g.reshape(gradient, labels.map((l) => (present.has(l) ? sizes[l]! : 1)));
+  gradient = g.reshape(
+    gradient,
+    labels.map((l) => (present.has(l) ? sizes[l]! : 1)),
+  );
   if (g.supports('expand')) return g.op('Expand', [gradient, g.literal(shape, [shape.length], DataType.INT64)]);
   return g.op('Mul', [gradient, g.literal(new Float64Array(sizeOf(shape)).fill(1), shape, g.input(k).dataType)]);
 }

@@ -78,7 +78,15 @@ const powGradient: GradientRule = (g) => {
       else if (k === 2) full = g.op('Mul', [dy, g.op('Mul', [x, scalar(g, 2, type)])]);
       else if (k !== 0) full = g.op('Mul', [dy, g.op('Mul', [g.op('Pow', [x, scalar(g, k - 1, type)]), scalar(g, k, type)])]);
     } else if (b !== undefined) {
-      const power = g.op('Pow', [x, literalOf(g, Array.from(b.values, (v) => v - 1), b.dims, type)]);
+      const power = g.op('Pow', [
+        x,
+        literalOf(
+          g,
+          Array.from(b.values, (v) => v - 1),
+          b.dims,
+          type,
+        ),
+      ]);
       full = g.op('Mul', [dy, g.op('Mul', [power, literalOf(g, b.values, b.dims, type)])]);
     } else {
       const exponent = g.input(1).dataType === type ? g.inputName(1) : g.op('Cast', [g.inputName(1)], { to: { int: type } });
@@ -189,7 +197,8 @@ const ARITHMETIC_OPS: OpDefinition[] = [
   {
     opType: 'Pow',
     inferTypes: (ctx) => [broadcastType(ctx, ctx.input(0).dataType)],
-    evaluate: (ctx) => evaluateElementwise(ctx, ctx.input(0).dataType, (a, b) => (isIntegerType(ctx.input(0).dataType) ? Math.trunc(a ** b) : a ** b)),
+    evaluate: (ctx) =>
+      evaluateElementwise(ctx, ctx.input(0).dataType, (a, b) => (isIntegerType(ctx.input(0).dataType) ? Math.trunc(a ** b) : a ** b)),
     gradient: powGradient,
   },
   {
@@ -218,14 +227,22 @@ const ARITHMETIC_OPS: OpDefinition[] = [
   /** ȳ/x. */
   unary('Log', Math.log, (g) => [g.op('Div', [g.dy(0)!, g.inputName(0)])]),
   /** −ȳ. */
-  unary('Neg', (x) => -x, (g) => [g.op('Neg', [g.dy(0)!])]),
+  unary(
+    'Neg',
+    (x) => -x,
+    (g) => [g.op('Neg', [g.dy(0)!])],
+  ),
   /** ȳ·sign(x), 0 at x = 0. */
   unary('Abs', Math.abs, (g) => [g.op('Mul', [g.dy(0)!, signOf(g, g.inputName(0), g.input(0).dataType)])]),
   /** −ȳ·y². */
-  unary('Reciprocal', (x) => 1 / x, (g) => {
-    const y = g.forwardOutput(0);
-    return [g.op('Neg', [g.op('Mul', [g.dy(0)!, g.op('Mul', [y, y])])])];
-  }),
+  unary(
+    'Reciprocal',
+    (x) => 1 / x,
+    (g) => {
+      const y = g.forwardOutput(0);
+      return [g.op('Neg', [g.op('Mul', [g.dy(0)!, g.op('Mul', [y, y])])])];
+    },
+  ),
   unary('Floor', Math.floor, zeroGradient),
   unary('Ceil', Math.ceil, zeroGradient),
   unary('Round', roundHalfEven, zeroGradient, 11),
@@ -272,7 +289,12 @@ const whereGradient: GradientRule = (g) => {
   const condition = g.constant(0);
   const mask = (negate: boolean): string => {
     if (condition !== undefined) {
-      return literalOf(g, Array.from(condition.values, (c) => ((c !== 0) !== negate ? 1 : 0)), condition.dims, type);
+      return literalOf(
+        g,
+        Array.from(condition.values, (c) => ((c !== 0) !== negate ? 1 : 0)),
+        condition.dims,
+        type,
+      );
     }
     const c = g.inputName(0);
     return maskOf(g, negate ? g.op('Not', [c]) : c, type);

@@ -17,11 +17,31 @@ export function firstExtremumOneHot(g: GradientContext, x: string, shape: readon
   const R = shape[last]!;
   const cast = (condition: string) => g.op('Cast', [condition], { to: { int: dataType } });
   if (g.supports('argExtremum')) {
-    const index = g.op(extremum === 'max' ? 'ArgMax' : 'ArgMin', [x], { axis: { int: last }, keepdims: { int: 1 }, ...(g.opset >= 12 ? { select_last_index: { int: 0 } } : {}) });
-    return cast(g.op('Equal', [index, g.literal(Array.from({ length: R }, (_, i) => i), [R], DataType.INT64)]));
+    const index = g.op(extremum === 'max' ? 'ArgMax' : 'ArgMin', [x], {
+      axis: { int: last },
+      keepdims: { int: 1 },
+      ...(g.opset >= 12 ? { select_last_index: { int: 0 } } : {}),
+    });
+    return cast(
+      g.op('Equal', [
+        index,
+        g.literal(
+          Array.from({ length: R }, (_, i) => i),
+          [R],
+          DataType.INT64,
+        ),
+      ]),
+    );
   }
   const value = g.reduce(extremum === 'max' ? 'ReduceMax' : 'ReduceMin', x, shape, [last], true);
-  const weighted = g.op('Mul', [cast(g.op('Equal', [x, value])), g.literal(Array.from({ length: R }, (_, i) => R - i), [R], dataType)]);
+  const weighted = g.op('Mul', [
+    cast(g.op('Equal', [x, value])),
+    g.literal(
+      Array.from({ length: R }, (_, i) => R - i),
+      [R],
+      dataType,
+    ),
+  ]);
   const first = g.reduce('ReduceMax', weighted, shape, [last], true);
   return cast(g.op('Equal', [weighted, first]));
 }

@@ -1,6 +1,6 @@
 import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
-import { emitPad, emitSlice, emitSplit, intsOperand, normalizeAxes, stridedView, zeros } from './layout.js';
+import { emitPad, emitSlice, emitSplit, intsOperand, normalizeAxes, partStarts, stridedView, zeros } from './layout.js';
 import type { GradientContext, NodeContext, OpDefinition } from './op-definition.js';
 import { normalizeAxis, stridesOf } from './tensor-math.js';
 
@@ -117,7 +117,14 @@ function sliceGradient(g: GradientContext): Array<string | undefined> {
   if (reversed.length > 0) {
     // Start −1 and end −(n + 1) with step −1 reverse all n elements.
     const minusOnes = reversed.map(() => -1);
-    dy = emitSlice(g, dy, minusOnes, reversed.map((s) => -s.length - 1), reversed.map((s) => s.axis), minusOnes);
+    dy = emitSlice(
+      g,
+      dy,
+      minusOnes,
+      reversed.map((s) => -s.length - 1),
+      reversed.map((s) => s.axis),
+      minusOnes,
+    );
   }
   const lowest = input.map(() => 0);
   const extent = [...shape];
@@ -139,7 +146,13 @@ function sliceGradient(g: GradientContext): Array<string | undefined> {
     const over = input.flatMap((d, a) => (extent[a]! > d - lowest[a]! ? [a] : []));
     if (over.length > 0) {
       for (const a of over) extent[a] = (shape[a]! - 1) * stride[a]! + 1;
-      dy = emitSlice(g, dy, over.map(() => 0), over.map((a) => extent[a]!), over);
+      dy = emitSlice(
+        g,
+        dy,
+        over.map(() => 0),
+        over.map((a) => extent[a]!),
+        over,
+      );
     }
   }
   grads[0] = emitPad(g, dy, [...lowest, ...input.map((d, a) => d - lowest[a]! - extent[a]!)]);
@@ -205,8 +218,8 @@ export const INDEXING_OPS: readonly OpDefinition[] = [
       const x = ctx.constant(0);
       if (x === undefined) return undefined;
       const { axis, sizes } = splitGeometry(ctx);
-      let offset = 0;
-      return sizes.map((n) => sliceAlong(x, axis, (offset += n) - n, n));
+      const starts = partStarts(sizes);
+      return sizes.map((n, i) => sliceAlong(x, axis, starts[i]!, n));
     },
     gradient: (g) => {
       if (!g.needsGradient(0)) return [];

@@ -73,12 +73,19 @@ export function remapAxes(x: ConstTensor, outShape: readonly number[], tables: R
 
 export function transposeTensor(x: ConstTensor, perm: readonly number[]): ConstTensor {
   const strides = stridesOf(x.dims);
-  return stridedView(x, perm.map((p) => x.dims[p]!), perm.map((p) => strides[p]!));
+  return stridedView(
+    x,
+    perm.map((p) => x.dims[p]!),
+    perm.map((p) => strides[p]!),
+  );
 }
 
 /** Transpose's permutation; by default it reverses the axes. */
 export function transposePerm(ctx: NodeContext, rank: number): number[] {
-  const perm = ctx.attributes.ints('perm', Array.from({ length: rank }, (_, i) => rank - 1 - i));
+  const perm = ctx.attributes.ints(
+    'perm',
+    Array.from({ length: rank }, (_, i) => rank - 1 - i),
+  );
   if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
     ctx.fail(`perm [${perm.join(', ')}] is not a permutation of ${rank} axes`);
   }
@@ -112,6 +119,17 @@ export function emitPad(g: GradientContext, input: string, pads: readonly number
   return g.op('Pad', [input, int64(g, pads)]);
 }
 
+/** Where each of consecutive parts of `sizes` starts: 0, sizes[0], sizes[0] + sizes[1], … */
+export function partStarts(sizes: readonly number[]): number[] {
+  const starts: number[] = [];
+  let offset = 0;
+  for (const n of sizes) {
+    starts.push(offset);
+    offset += n;
+  }
+  return starts;
+}
+
 /**
  * Split into `sizes` along `axis`: attribute before opset 13, input from it;
  * one Slice per part where the target lacks the input form (WebGL).
@@ -119,8 +137,8 @@ export function emitPad(g: GradientContext, input: string, pads: readonly number
 export function emitSplit(g: GradientContext, input: string, axis: number, sizes: readonly number[]): string[] {
   if (g.opset < 13) return g.ops('Split', [input], sizes.length, { axis: { int: axis }, split: { ints: sizes } });
   if (!g.supports('splitSizesInput')) {
-    let offset = 0;
-    return sizes.map((n) => emitSlice(g, input, [offset], [(offset += n)], [axis]));
+    const starts = partStarts(sizes);
+    return sizes.map((n, i) => emitSlice(g, input, [starts[i]!], [starts[i]! + n], [axis]));
   }
   return g.ops('Split', [input, int64(g, sizes)], sizes.length, { axis: { int: axis } });
 }

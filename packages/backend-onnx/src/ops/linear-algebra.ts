@@ -3,8 +3,6 @@ import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import type { GradientContext, NodeContext, OpDefinition } from './op-definition.js';
 import { broadcastIndex, broadcastShapes, sameShape } from './tensor-math.js';
 
-
-
 /** Swaps the last two axes; a reshape where one of them is 1, since the layout then does not change. */
 function transposeLast(g: GradientContext, name: string, shape: readonly number[]): string {
   const rank = shape.length;

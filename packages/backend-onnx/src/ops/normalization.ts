@@ -11,7 +11,6 @@ function once<T>(make: () => T): () => T {
   return () => (value ??= make());
 }
 
-
 /** Applies `fn` to each group of the reduction over `axes`, writing its results back in place. */
 function mapGroups(x: ConstTensor, axes: readonly number[], fn: (group: number[], k: number) => number[]): Float64Array {
   const { groups, index } = groupsOf(x, axes);
@@ -34,7 +33,13 @@ function throughStandardization(g: GradientContext, gHat: string, xHat: string, 
 }
 
 /** Sums a [.., x-shaped] product down to a parameter's shape `to`, aligned to x's trailing axes as `aligned`. */
-function paramGradient(g: GradientContext, value: string, xShape: readonly number[], aligned: readonly number[], to: readonly number[]): string {
+function paramGradient(
+  g: GradientContext,
+  value: string,
+  xShape: readonly number[],
+  aligned: readonly number[],
+  to: readonly number[],
+): string {
   return g.reshape(g.unbroadcast(value, xShape, aligned), to, aligned);
 }
 
@@ -60,7 +65,8 @@ function batchNormChecks(ctx: NodeContext): { eps: number; aligned: number[][] }
   if (x.length < 2) ctx.fail(`X must have rank ≥ 2 ([N, C, …]), not [${x.join(', ')}]`);
   const aligned = [1, 2, 3, 4].map((i) => {
     const shape = channelShape(ctx.input(i).shape, x.length);
-    if (!sameShape(broadcastShapes([1, ...shape], x) ?? [], x)) ctx.fail(`input ${i} [${ctx.input(i).shape.join(', ')}] does not match X [${x.join(', ')}]`);
+    if (!sameShape(broadcastShapes([1, ...shape], x) ?? [], x))
+      ctx.fail(`input ${i} [${ctx.input(i).shape.join(', ')}] does not match X [${x.join(', ')}]`);
     return shape;
   });
   return { eps: ctx.attributes.float('epsilon', 1e-5), aligned };
@@ -91,7 +97,12 @@ const batchNormGradient: GradientRule = (g) => {
   const param = (i: number) => g.reshape(g.inputName(i), aligned[i - 1]!, g.input(i).shape);
   const invStd = once(() => {
     const variance = g.constant(4);
-    if (variance !== undefined) return g.literal(variance.values.map((v) => 1 / Math.sqrt(v + eps)), aligned[3]!, dtype);
+    if (variance !== undefined)
+      return g.literal(
+        variance.values.map((v) => 1 / Math.sqrt(v + eps)),
+        aligned[3]!,
+        dtype,
+      );
     // 1 / √(var + ε) as a Div rather than Reciprocal, which the WebGL EP lacks (both round 1/x once).
     return g.op('Div', [g.literal([1], [], dtype), g.op('Sqrt', [g.op('Add', [param(4), g.literal([eps], [], dtype)])])]);
   });
@@ -103,7 +114,11 @@ const batchNormGradient: GradientRule = (g) => {
     const shape = broadcastShapes(aligned[0]!, aligned[3]!)!;
     const sIdx = broadcastIndex(aligned[0]!, shape);
     const vIdx = broadcastIndex(aligned[3]!, shape);
-    return g.literal(Float64Array.from(sIdx, (si, i) => scale.values[si]! / Math.sqrt(variance.values[vIdx[i]!]! + eps)), shape, dtype);
+    return g.literal(
+      Float64Array.from(sIdx, (si, i) => scale.values[si]! / Math.sqrt(variance.values[vIdx[i]!]! + eps)),
+      shape,
+      dtype,
+    );
   });
   const dyXHat = once(() => g.op('Mul', [dy, g.op('Mul', [g.op('Sub', [g.inputName(0), param(3)]), invStd()])]));
   const sumTo = (value: string, i: number) => paramGradient(g, value, xShape, aligned[i - 1]!, g.input(i).shape);
@@ -113,7 +128,10 @@ const batchNormGradient: GradientRule = (g) => {
     g.needsGradient(2) ? sumTo(dy, 2) : undefined,
     g.needsGradient(3) ? g.op('Neg', [sumTo(g.op('Mul', [dy, slope()]), 3)]) : undefined,
     g.needsGradient(4)
-      ? sumTo(g.op('Mul', [dyXHat(), g.op('Mul', [g.op('Mul', [param(1), g.op('Mul', [invStd(), invStd()])]), g.literal([-0.5], [], dtype)])]), 4)
+      ? sumTo(
+          g.op('Mul', [dyXHat(), g.op('Mul', [g.op('Mul', [param(1), g.op('Mul', [invStd(), invStd()])]), g.literal([-0.5], [], dtype)])]),
+          4,
+        )
       : undefined,
   ];
 };
@@ -149,7 +167,13 @@ function standardize(x: ConstTensor, axes: readonly number[], eps: number) {
 }
 
 /** y = x̂·γ + β with γ, β broadcast (NumPy) against x. */
-function affine(x: ConstTensor, xHat: Float64Array, scale: ConstTensor | undefined, bias: ConstTensor | undefined, aligned: (t: ConstTensor) => number[]): Float64Array {
+function affine(
+  x: ConstTensor,
+  xHat: Float64Array,
+  scale: ConstTensor | undefined,
+  bias: ConstTensor | undefined,
+  aligned: (t: ConstTensor) => number[],
+): Float64Array {
   const sIdx = scale === undefined ? undefined : broadcastIndex(aligned(scale), x.dims);
   const bIdx = bias === undefined ? undefined : broadcastIndex(aligned(bias), x.dims);
   return xHat.map((v, i) => v * (scale === undefined ? 1 : scale.values[sIdx![i]!]!) + (bias === undefined ? 0 : bias.values[bIdx![i]!]!));
@@ -282,7 +306,11 @@ export const NORMALIZATION_OPS: readonly OpDefinition[] = [
       const { axes, statShape, statType } = layerNormAxes(ctx);
       const { xHat, means, invStds } = standardize(x, axes, ctx.attributes.float('epsilon', 1e-5));
       return [
-        constTensor(x.dataType, x.dims, affine(x, xHat, scale, bias, (t) => t.dims as number[])),
+        constTensor(
+          x.dataType,
+          x.dims,
+          affine(x, xHat, scale, bias, (t) => t.dims as number[]),
+        ),
         constTensor(statType, statShape, means),
         constTensor(statType, statShape, invStds),
       ];
@@ -300,7 +328,13 @@ export const NORMALIZATION_OPS: readonly OpDefinition[] = [
       if (x === undefined || scale === undefined || bias === undefined) return undefined;
       const { axes, aligned } = instanceNormChecks(ctx);
       const { xHat } = standardize(x, axes, ctx.attributes.float('epsilon', 1e-5));
-      return [constTensor(x.dataType, x.dims, affine(x, xHat, scale, bias, () => aligned))];
+      return [
+        constTensor(
+          x.dataType,
+          x.dims,
+          affine(x, xHat, scale, bias, () => aligned),
+        ),
+      ];
     },
     gradient: instanceNormGradient,
   },

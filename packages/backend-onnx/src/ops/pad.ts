@@ -102,7 +102,11 @@ export const PAD_OP: OpDefinition = {
       const ends = padded.map((a) => shape[a]! - Math.max(pads[rank + a]!, 0));
       dx = emitSlice(g, dx, starts, ends, padded);
     }
-    dx = emitPad(g, dx, pads.map((p) => Math.max(-p, 0)));
+    dx = emitPad(
+      g,
+      dx,
+      pads.map((p) => Math.max(-p, 0)),
+    );
     if (g.needsGradient(0)) grads[0] = dx;
     if (needsValue) {
       const all = (r: number) => Array.from({ length: r }, (_, a) => a);

@@ -134,7 +134,9 @@ function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> 
   const taps = sizeOf(w.kernel);
 
   // Pad (with zeros, which `valid` masks out) so that every strided slice stays in range.
-  const padsEnd = w.inSizes.map((input, a) => Math.max(w.padsEnd[a]!, (w.kernel[a]! - 1) * w.dilations[a]! + w.outSizes[a]! * w.strides[a]! - w.padsBegin[a]! - input));
+  const padsEnd = w.inSizes.map((input, a) =>
+    Math.max(w.padsEnd[a]!, (w.kernel[a]! - 1) * w.dilations[a]! + w.outSizes[a]! * w.strides[a]! - w.padsBegin[a]! - input),
+  );
   const padded = padWithZeros(g, g.inputName(0), w.padsBegin, padsEnd);
   const paddedShape = xShape.map((d, i) => (i < 2 ? d : d + w.padsBegin[i - 2]! + padsEnd[i - 2]!));
 
@@ -263,7 +265,13 @@ function averagePoolGradient(g: GradientContext): ReadonlyArray<string | undefin
   const { dataType, shape: xShape } = g.input(0);
   const planes = xShape[0]! * xShape[1]!;
   const uniform = counts.every((v) => v === counts[0]);
-  const inverse = uniform ? g.literal([1 / counts[0]!], [], dataType) : g.literal(Array.from(counts, (v) => 1 / v), [1, 1, ...w.outSizes], dataType);
+  const inverse = uniform
+    ? g.literal([1 / counts[0]!], [], dataType)
+    : g.literal(
+        Array.from(counts, (v) => 1 / v),
+        [1, 1, ...w.outSizes],
+        dataType,
+      );
   const scaled = g.op('Mul', [g.dy(0)!, inverse]);
   const ones = g.literal(new Float64Array(sizeOf(w.kernel)).fill(1), [1, 1, ...w.kernel], dataType);
   return [scatterPlanes(g, g.reshape(scaled, [planes, 1, ...w.outSizes]), ones, w)];

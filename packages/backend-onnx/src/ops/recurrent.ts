@@ -36,7 +36,8 @@ function recurrentGeometry(ctx: NodeContext): RecurrentGeometry {
   if (ctx.attributes.int('layout', 0) !== 0) ctx.fail('layout = 1 (batch first) is not supported');
   if (x.length !== 3) ctx.fail(`X has shape [${x.join(', ')}]; expected [seq_length, batch_size, input_size]`);
   const direction = ctx.attributes.string('direction', 'forward');
-  if (!['forward', 'reverse', 'bidirectional'].includes(direction)) ctx.fail(`direction "${direction}" is not one of "forward", "reverse", "bidirectional"`);
+  if (!['forward', 'reverse', 'bidirectional'].includes(direction))
+    ctx.fail(`direction "${direction}" is not one of "forward", "reverse", "bidirectional"`);
   const directions = direction === 'bidirectional' ? 2 : 1;
   const [t, b, i] = x as [number, number, number];
   const w = ctx.input(1).shape;
@@ -45,7 +46,8 @@ function recurrentGeometry(ctx: NodeContext): RecurrentGeometry {
   const expect = (index: number, name: string, shape: number[]) => {
     if (!ctx.hasInput(index)) return;
     const given = ctx.input(index).shape;
-    if (given.length !== shape.length || given.some((n, a) => n !== shape[a])) ctx.fail(`${name} has shape [${given.join(', ')}]; expected [${shape.join(', ')}]`);
+    if (given.length !== shape.length || given.some((n, a) => n !== shape[a]))
+      ctx.fail(`${name} has shape [${given.join(', ')}]; expected [${shape.join(', ')}]`);
   };
   expect(1, 'W', [directions, gates, i]);
   expect(2, 'R', [directions, gates, h]);
@@ -66,7 +68,8 @@ function recurrentGeometry(ctx: NodeContext): RecurrentGeometry {
   }
   if (ctx.hasInput(4)) {
     const lengths = ctx.constant(4);
-    if (lengths === undefined || lengths.values.some((n) => n !== t)) ctx.fail(`sequence_lens must be known and all ${t} (the static sequence length)`);
+    if (lengths === undefined || lengths.values.some((n) => n !== t))
+      ctx.fail(`sequence_lens must be known and all ${t} (the static sequence length)`);
   }
   const linearBeforeReset = cell === 'GRU' && ctx.attributes.int('linear_before_reset', 0) !== 0;
   return { cell, t, b, i, h, directions, reversed: (d) => direction === 'reverse' || d === 1, linearBeforeReset };
@@ -93,7 +96,8 @@ function evaluateRecurrent(ctx: NodeContext): ConstTensor[] | undefined {
   const yh = new Float64Array(directions * batch * hidden);
   const yc = new Float64Array(directions * batch * hidden);
   for (let d = 0; d < directions; d++) {
-    const state = (v: ConstTensor | null) => Float64Array.from({ length: batch * hidden }, (_, k) => v?.values[d * batch * hidden + k] ?? 0);
+    const state = (v: ConstTensor | null) =>
+      Float64Array.from({ length: batch * hidden }, (_, k) => v?.values[d * batch * hidden + k] ?? 0);
     let hPrev = state(h0!);
     let cPrev = state(c0 ?? null);
     const wAt = (g: number, k: number) => w!.values[(d * gates + g) * inputs_ + k]!;
@@ -147,7 +151,11 @@ function evaluateRecurrent(ctx: NodeContext): ConstTensor[] | undefined {
   }
   const dataType = x!.dataType;
   const state = [directions, batch, hidden];
-  return [constTensor(dataType, [steps, directions, batch, hidden], y), constTensor(dataType, state, yh), ...(cell === 'LSTM' ? [constTensor(dataType, state, yc)] : [])];
+  return [
+    constTensor(dataType, [steps, directions, batch, hidden], y),
+    constTensor(dataType, state, yh),
+    ...(cell === 'LSTM' ? [constTensor(dataType, state, yc)] : []),
+  ];
 }
 
 /** Rows [from, to) of direction d of a known weight, as a literal [to − from, columns], transposed when asked. */
@@ -180,22 +188,34 @@ function biasBlock(g: GradientContext, d: number, from: number, to: number, part
 }
 
 const add = (g: GradientContext, terms: ReadonlyArray<string | undefined>): string | undefined =>
-  terms.filter((v): v is string => v !== undefined).reduce<string | undefined>((sum, v) => (sum === undefined ? v : g.op('Add', [sum, v])), undefined);
+  terms
+    .filter((v): v is string => v !== undefined)
+    .reduce<string | undefined>((sum, v) => (sum === undefined ? v : g.op('Add', [sum, v])), undefined);
 
 /** The steps of a [T, B, H] tensor, each [1, B, H]. */
-const stepsOf = (g: GradientContext, value: string, t: number): string[] => (t === 1 ? [value] : emitSplit(g, value, 0, new Array<number>(t).fill(1)));
+const stepsOf = (g: GradientContext, value: string, t: number): string[] =>
+  t === 1 ? [value] : emitSplit(g, value, 0, new Array<number>(t).fill(1));
 
 /** Direction d of a [T, D, B, H] or [D, B, H] tensor, as [T, B, H] or [1, B, H]. */
 function direction(g: GradientContext, value: string, d: number, shape: number[], axis: number): string {
   const sliced = shape[axis] === 1 ? value : emitSlice(g, value, [d], [d + 1], [axis]);
-  return axis === 0 ? sliced : g.reshape(sliced, shape.filter((_, a) => a !== axis));
+  return axis === 0
+    ? sliced
+    : g.reshape(
+        sliced,
+        shape.filter((_, a) => a !== axis),
+      );
 }
 
 /** The cotangents of X (input 0), initial_h (5) and initial_c (6), per direction and summed. */
 function recurrentGradient(g: GradientContext): Array<string | undefined> {
   const geometry = recurrentGeometry(g);
   const { cell, t, b, h, directions } = geometry;
-  for (const [k, name] of [[1, 'W'], [2, 'R'], [3, 'B']] as const) {
+  for (const [k, name] of [
+    [1, 'W'],
+    [2, 'R'],
+    [3, 'B'],
+  ] as const) {
     if (g.needsGradient(k)) g.fail(`the gradient with respect to ${name} (input ${k}) is not supported`);
   }
   const type = g.input(0).dataType;
@@ -212,7 +232,10 @@ function recurrentGradient(g: GradientContext): Array<string | undefined> {
     const ys = direction(g, y, d, [t, directions, b, h], 1);
     const h0 = g.hasInput(5) ? direction(g, g.inputName(5), d, stateShape, 0) : zeroState;
     // The previous hidden state of every step, in time order.
-    const hp = t === 1 ? h0 : g.op('Concat', back ? [emitSlice(g, ys, [1], [t], [0]), h0] : [h0, emitSlice(g, ys, [0], [t - 1], [0])], { axis: { int: 0 } });
+    const hp =
+      t === 1
+        ? h0
+        : g.op('Concat', back ? [emitSlice(g, ys, [1], [t], [0]), h0] : [h0, emitSlice(g, ys, [0], [t - 1], [0])], { axis: { int: 0 } });
     const order = Array.from({ length: t }, (_, s) => (back ? t - 1 - s : s));
     const dys = dy === undefined ? new Array<string>(t).fill(zeroState) : stepsOf(g, direction(g, dy, d, [t, directions, b, h], 1), t);
     const lastH = g.dy(1) === undefined ? undefined : direction(g, g.dy(1)!, d, stateShape, 0);
@@ -221,7 +244,11 @@ function recurrentGradient(g: GradientContext): Array<string | undefined> {
     const dA: string[] = new Array<string>(t);
     let dhNext: string | undefined;
     if (cell === 'LSTM') {
-      const pre = add(g, [g.op('MatMul', [g.inputName(0), weightBlock(g, 1, d, 0, 4 * h, true)]), g.op('MatMul', [hp, weightBlock(g, 2, d, 0, 4 * h, true)]), biasBlock(g, d, 0, 4 * h, 'both')])!;
+      const pre = add(g, [
+        g.op('MatMul', [g.inputName(0), weightBlock(g, 1, d, 0, 4 * h, true)]),
+        g.op('MatMul', [hp, weightBlock(g, 2, d, 0, 4 * h, true)]),
+        biasBlock(g, d, 0, 4 * h, 'both'),
+      ])!;
       const [ai, ao, af, ac] = emitSplit(g, pre, 2, [h, h, h, h]) as [string, string, string, string];
       const [i, o, f, c] = [g.op('Sigmoid', [ai]), g.op('Sigmoid', [ao]), g.op('Sigmoid', [af]), g.op('Tanh', [ac])];
       const [iSteps, fSteps, cSteps] = [stepsOf(g, i, t), stepsOf(g, f, t), stepsOf(g, c, t)];

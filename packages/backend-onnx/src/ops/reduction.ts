@@ -80,7 +80,13 @@ function evaluateReduction(ctx: NodeContext): ConstTensor[] | undefined {
   // Integer results are cast back to the input type as the reference implementation does (truncation).
   const cast = isFloatType(x.dataType) ? (v: number) => v : Math.trunc;
   const { groups } = groupsOf(x, r.axes);
-  return [constTensor(x.dataType, r.outShape, groups.map((group) => cast(reducer(group))))];
+  return [
+    constTensor(
+      x.dataType,
+      r.outShape,
+      groups.map((group) => cast(reducer(group))),
+    ),
+  ];
 }
 
 /**
@@ -157,7 +163,14 @@ const prodGradient: GradientRule = (g) => {
   const eye = new Float64Array(R * R);
   for (let i = 0; i < R; i++) eye[i * R + i] = 1;
   const dtype = g.input(0).dataType;
-  const masked = g.op('Mul', [g.reshape(rows, [K, 1, R]), g.literal(eye.map((v) => 1 - v), [R, R], dtype)]);
+  const masked = g.op('Mul', [
+    g.reshape(rows, [K, 1, R]),
+    g.literal(
+      eye.map((v) => 1 - v),
+      [R, R],
+      dtype,
+    ),
+  ]);
   const others = g.reduce('ReduceProd', g.op('Add', [masked, g.literal(eye, [R, R], dtype)]), [K, R, R], [2], false);
   return [back(g.op('Mul', [others, g.reshape(g.dy(0)!, [K, 1])]))];
 };
@@ -241,7 +254,10 @@ export const REDUCTION_OPS: readonly OpDefinition[] = [
       // normal float32 gives 0 there instead of 0/0, and changes nothing else.
       // Max broadcasts from opset 8; before, the floor is a literal of the norm's shape.
       const tiny = 2 ** -126;
-      const floor = g.opset >= 8 ? scalar(g, tiny, g.input(0).dataType) : g.literal(new Array<number>(sizeOf(r.keepShape)).fill(tiny), r.keepShape, g.input(0).dataType);
+      const floor =
+        g.opset >= 8
+          ? scalar(g, tiny, g.input(0).dataType)
+          : g.literal(new Array<number>(sizeOf(r.keepShape)).fill(tiny), r.keepShape, g.input(0).dataType);
       const norm = g.op('Max', [yKept(g, r), floor]);
       return g.op('Mul', [g.inputName(0), g.op('Div', [dyKept(g, r), norm])]);
     }),

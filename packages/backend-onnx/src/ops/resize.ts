@@ -10,7 +10,14 @@ import type { NodeContext, OpDefinition } from './op-definition.js';
  * static shapes, so the gradient graph is MatMuls against constants.
  */
 
-const COORDINATE_MODES = ['half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nearest'];
+const COORDINATE_MODES = [
+  'half_pixel',
+  'half_pixel_symmetric',
+  'pytorch_half_pixel',
+  'align_corners',
+  'asymmetric',
+  'tf_half_pixel_for_nearest',
+];
 const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil', 'simple'];
 
 interface ResizeGeometry {
@@ -38,7 +45,8 @@ function targetSizes(ctx: NodeContext, input: readonly number[]): { scales: numb
     sizes = optionalValues(ctx, 3, 'sizes');
   }
   if ((scales === undefined) === (sizes === undefined)) ctx.fail('exactly one of scales and sizes must be given');
-  const axes = ctx.opset >= 18 && ctx.attributes.has('axes') ? normalizeAxes(ctx.attributes.ints('axes', []), rank, ctx) : input.map((_, a) => a);
+  const axes =
+    ctx.opset >= 18 && ctx.attributes.has('axes') ? normalizeAxes(ctx.attributes.ints('axes', []), rank, ctx) : input.map((_, a) => a);
   const given = (scales ?? sizes)!;
   if (given.length !== axes.length) ctx.fail(`${scales ? 'scales' : 'sizes'} [${given.join(', ')}] must have ${axes.length} entries`);
   const allScales = input.map(() => 1);
@@ -54,7 +62,8 @@ function targetSizes(ctx: NodeContext, input: readonly number[]): { scales: numb
   const policy = ctx.opset >= 18 ? ctx.attributes.string('keep_aspect_ratio_policy', 'stretch') : 'stretch';
   const ratios = axes.map((a, i) => sizes![i]! / input[a]!);
   if (policy !== 'stretch') {
-    if (policy !== 'not_larger' && policy !== 'not_smaller') ctx.fail(`keep_aspect_ratio_policy "${policy}" is not one of "stretch", "not_larger", "not_smaller"`);
+    if (policy !== 'not_larger' && policy !== 'not_smaller')
+      ctx.fail(`keep_aspect_ratio_policy "${policy}" is not one of "stretch", "not_larger", "not_smaller"`);
     const ratio = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
     axes.forEach((a) => {
       allScales[a] = ratio;
@@ -128,7 +137,9 @@ function resizeGeometry(ctx: NodeContext): ResizeGeometry {
   }
   const coordinates = legacy ? 'asymmetric' : ctx.attributes.string('coordinate_transformation_mode', 'half_pixel');
   if (!COORDINATE_MODES.includes(coordinates) || (coordinates === 'half_pixel_symmetric' && ctx.opset < 19)) {
-    ctx.fail(`coordinate_transformation_mode "${coordinates}" is not supported; expected one of ${COORDINATE_MODES.map((m) => `"${m}"`).join(', ')}`);
+    ctx.fail(
+      `coordinate_transformation_mode "${coordinates}" is not supported; expected one of ${COORDINATE_MODES.map((m) => `"${m}"`).join(', ')}`,
+    );
   }
   const rounding = legacy ? 'simple' : ctx.attributes.string('nearest_mode', 'round_prefer_floor');
   if (!NEAREST_MODES.includes(rounding)) ctx.fail(`nearest_mode "${rounding}" is not supported`);

@@ -36,7 +36,12 @@ export function maskOf(g: GradientContext, condition: string, dataType: DataType
  * provider without And.
  */
 export function maskOfAll(g: GradientContext, conditions: readonly string[], dataType: DataType): string {
-  if (g.supports('logicalAnd')) return maskOf(g, conditions.reduce((a, b) => g.op('And', [a, b])), dataType);
+  if (g.supports('logicalAnd'))
+    return maskOf(
+      g,
+      conditions.reduce((a, b) => g.op('And', [a, b])),
+      dataType,
+    );
   return conditions.map((c) => maskOf(g, c, dataType)).reduce((a, b) => g.op('Mul', [a, b]));
 }
 

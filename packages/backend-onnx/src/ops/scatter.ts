@@ -15,7 +15,11 @@ export function scatterAlongAxis(g: GradientContext, dy: string, indices: string
   const rank = shape.length;
   const d = dataShape[axis]!;
   const spread = [...shape.slice(0, axis + 1), 1, ...shape.slice(axis + 1)];
-  const positions = g.literal(Array.from({ length: d }, (_, m) => m), [d, ...new Array<number>(rank - axis - 1).fill(1)], DataType.INT64);
+  const positions = g.literal(
+    Array.from({ length: d }, (_, m) => m),
+    [d, ...new Array<number>(rank - axis - 1).fill(1)],
+    DataType.INT64,
+  );
   const type = g.input(0).dataType;
   const oneHot = g.op('Cast', [g.op('Equal', [g.reshape(indices, spread), positions])], { to: { int: type } });
   const weighted = g.op('Mul', [oneHot, g.reshape(dy, spread)]);

@@ -122,7 +122,10 @@ function blockOp(opType: string): OpDefinition {
     },
     gradient: (g) => {
       const { split, perm } = blockLayout(g);
-      const moved = g.reshape(g.dy(0)!, perm.map((p) => split[p]!));
+      const moved = g.reshape(
+        g.dy(0)!,
+        perm.map((p) => split[p]!),
+      );
       const back = g.op('Transpose', [moved], { perm: { ints: inversePermutation(perm) } });
       return [g.reshape(back, g.input(0).shape)];
     },
@@ -163,7 +166,13 @@ export const SHAPE_OPS: readonly OpDefinition[] = [
       const shape = expandedShape(ctx);
       const lead = shape.length - x.dims.length;
       const strides = stridesOf(x.dims);
-      return [stridedView(x, shape, shape.map((_, a) => (a < lead || x.dims[a - lead] === 1 ? 0 : strides[a - lead]!)))];
+      return [
+        stridedView(
+          x,
+          shape,
+          shape.map((_, a) => (a < lead || x.dims[a - lead] === 1 ? 0 : strides[a - lead]!)),
+        ),
+      ];
     },
     gradient: (g) => [g.needsGradient(0) ? g.unbroadcast(g.dy(0)!, g.output(0).shape, g.input(0).shape) : undefined],
   },
@@ -182,7 +191,13 @@ export const SHAPE_OPS: readonly OpDefinition[] = [
       const x = ctx.constant(0);
       if (x === undefined) return undefined;
       const shape = x.dims.map((d, a) => d * tileRepeats(ctx)[a]!);
-      return [remapAxes(x, shape, shape.map((n, a) => Array.from({ length: n }, (_, o) => o % x.dims[a]!)))];
+      return [
+        remapAxes(
+          x,
+          shape,
+          shape.map((n, a) => Array.from({ length: n }, (_, o) => o % x.dims[a]!)),
+        ),
+      ];
     },
     gradient: (g) => {
       if (!g.needsGradient(0)) return [undefined];

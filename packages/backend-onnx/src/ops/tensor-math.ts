@@ -68,11 +68,7 @@ export function broadcastIndex(shape: readonly number[], outShape: readonly numb
 }
 
 /** Applies `fn` element-wise over broadcast inputs. */
-export function broadcastMap(
-  inputs: readonly ConstTensor[],
-  dataType: DataType,
-  fn: (...values: number[]) => number,
-): ConstTensor {
+export function broadcastMap(inputs: readonly ConstTensor[], dataType: DataType, fn: (...values: number[]) => number): ConstTensor {
   const outShape = broadcastShapes(...inputs.map((t) => t.dims));
   if (outShape === undefined) throw new Error(`shapes ${inputs.map((t) => `[${t.dims.join(', ')}]`).join(', ')} do not broadcast`);
   const indices = inputs.map((t) => broadcastIndex(t.dims, outShape));

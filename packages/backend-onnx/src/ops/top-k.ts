@@ -16,7 +16,8 @@ function topKGeometry(ctx: NodeContext): { axis: number; k: number; largest: boo
     if (given === undefined || given.values.length !== 1) ctx.fail('K (input 1) must be one integer known when the model is built');
     k = given!.values[0];
   }
-  if (k === undefined || !Number.isInteger(k) || k < 0 || k > input[axis]!) ctx.fail(`k ${k} is out of range for an axis of size ${input[axis]}`);
+  if (k === undefined || !Number.isInteger(k) || k < 0 || k > input[axis]!)
+    ctx.fail(`k ${k} is out of range for an axis of size ${input[axis]}`);
   if (ctx.opset >= 11 && ctx.attributes.int('sorted', 1) === 0) ctx.fail('sorted = 0 is not supported (its order is unspecified)');
   const largest = ctx.opset < 11 || ctx.attributes.int('largest', 1) !== 0;
   return { axis, k: k!, largest, shape: input.map((d, a) => (a === axis ? k! : d)) };
@@ -31,7 +32,10 @@ export const TOP_K_OP: OpDefinition = {
   opType: 'TopK',
   inferTypes: (ctx) => {
     const { shape } = topKGeometry(ctx);
-    return [{ dataType: ctx.input(0).dataType, shape }, { dataType: DataType.INT64, shape }];
+    return [
+      { dataType: ctx.input(0).dataType, shape },
+      { dataType: DataType.INT64, shape },
+    ];
   },
   evaluate: (ctx) => {
     const x = ctx.constant(0);
@@ -45,7 +49,9 @@ export const TOP_K_OP: OpDefinition = {
     for (let p = 0; p < outer; p++) {
       for (let q = 0; q < inner; q++) {
         const at = (m: number) => x.values[(p * d + m) * inner + q]!;
-        const order = Array.from({ length: d }, (_, m) => m).sort((a, b) => (at(a) === at(b) ? a - b : largest ? at(b) - at(a) : at(a) - at(b)));
+        const order = Array.from({ length: d }, (_, m) => m).sort((a, b) =>
+          at(a) === at(b) ? a - b : largest ? at(b) - at(a) : at(a) - at(b),
+        );
         for (let j = 0; j < k; j++) {
           values[(p * k + j) * inner + q] = at(order[j]!);
           indices[(p * k + j) * inner + q] = order[j]!;

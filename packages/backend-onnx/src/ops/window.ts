@@ -69,7 +69,10 @@ export function windowOf(ctx: NodeContext, inSizes: readonly number[], kernel: r
         if (dilations[a] !== 1) ctx.fail(`auto_pad ${autoPad} with dilations [${dilations}] is not supported; allowed with dilations of 1`);
         const target = Math.ceil(input / s);
         const total = (target - 1) * s + extent - input;
-        if (total < 0) ctx.fail(`auto_pad ${autoPad} would need negative padding (stride ${s} larger than the kernel's extent ${extent}); this is not supported`);
+        if (total < 0)
+          ctx.fail(
+            `auto_pad ${autoPad} would need negative padding (stride ${s} larger than the kernel's extent ${extent}); this is not supported`,
+          );
         begin = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
         end = total - begin;
         break;
@@ -80,7 +83,8 @@ export function windowOf(ctx: NodeContext, inSizes: readonly number[], kernel: r
     const span = input + begin! + end! - extent;
     let out = (ceilMode === 1 ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
     if (ceilMode === 1 && (out - 1) * s >= input + begin!) out--;
-    if (span < 0 || out < 1) ctx.fail(`the window (extent ${extent}) does not fit the padded input of size ${input + begin! + end!} on spatial axis ${a}`);
+    if (span < 0 || out < 1)
+      ctx.fail(`the window (extent ${extent}) does not fit the padded input of size ${input + begin! + end!} on spatial axis ${a}`);
     padsBegin.push(begin!);
     padsEnd.push(end!);
     outSizes.push(out);
@@ -127,7 +131,9 @@ export function transposeWindow(g: GradientContext, dy: string, weight: string, 
     const end = Math.max(covered - input, 0);
     const padding = end - (covered - input);
     if (padding > 0 && padding >= s && padding >= d) {
-      g.fail(`the gradient needs a ConvTranspose output_padding of ${padding} on spatial axis ${a}, not less than its stride ${s} or dilation ${d}`);
+      g.fail(
+        `the gradient needs a ConvTranspose output_padding of ${padding} on spatial axis ${a}, not less than its stride ${s} or dilation ${d}`,
+      );
     }
     padsEnd.push(end);
     outputPadding.push(padding);

@@ -54,7 +54,15 @@ const MOVES_VALUES: ReadonlyMap<string, 'first' | 'all'> = new Map([
   ['Concat', 'all'],
 ]);
 
-const QUANTIZED_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger', 'QLinearConv', 'QLinearMatMul']);
+const QUANTIZED_OPS = new Set([
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
+  'ConvInteger',
+  'QLinearConv',
+  'QLinearMatMul',
+]);
 
 const PREFIX = 'saliency/dequantized/';
 /** The scale of DynamicQuantizeLinear's output here, and of integer operands read as they are. */
@@ -140,7 +148,9 @@ class Rewrite {
   }
 
   emit(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: NodeProto['attribute'] = []): string {
-    this.nodes.push(create(NodeProtoSchema, { opType, name: this.#fresh(opType), input: [...inputs], output: [...outputs], attribute: attributes }));
+    this.nodes.push(
+      create(NodeProtoSchema, { opType, name: this.#fresh(opType), input: [...inputs], output: [...outputs], attribute: attributes }),
+    );
     return outputs[0]!;
   }
 
@@ -153,7 +163,8 @@ class Rewrite {
     };
     const zeroPoint = (i: number): ConstTensor => (input(i) === '' ? constTensor(DataType.UINT8, [], [0]) : constant(i, 'zero point'));
     const axis = Number(node.attribute.find((a) => a.name === 'axis')?.i ?? 1n);
-    if (node.attribute.some((a) => a.name === 'block_size' && a.i !== 0n)) fail(`${where}: blocked quantization (block_size) is not supported`);
+    if (node.attribute.some((a) => a.name === 'block_size' && a.i !== 0n))
+      fail(`${where}: blocked quantization (block_size) is not supported`);
     const [output] = node.output as [string];
     switch (node.opType) {
       case 'DequantizeLinear': {
@@ -209,7 +220,10 @@ class Rewrite {
           if (found !== undefined) return found.value;
           const value = this.#constants.get(input(i));
           if (value === undefined) fail(`${where}: its ${what} ("${input(i)}") is neither a constant nor a value quantized in the graph`);
-          return this.#constant(this.#fresh(input(i)), dequantized(value, constant(i + 1, `${what}'s scale`), zeroPoint(i + 2), perAxis(value.dims)));
+          return this.#constant(
+            this.#fresh(input(i)),
+            dequantized(value, constant(i + 1, `${what}'s scale`), zeroPoint(i + 2), perAxis(value.dims)),
+          );
         };
         const a = operand(0, isConv ? 'input' : 'A', () => 0);
         const b = operand(3, isConv ? 'weight' : 'B', (dims) => (isConv ? 0 : dims.length - 1));
@@ -219,7 +233,11 @@ class Rewrite {
           const bias = constant(8, 'bias');
           const scale = constant(1, 'input scale').values[0]!;
           const weightScale = constant(4, 'weight scale');
-          const biasScale = constTensor(DataType.FLOAT, weightScale.dims, weightScale.values.map((s) => s * scale));
+          const biasScale = constTensor(
+            DataType.FLOAT,
+            weightScale.dims,
+            weightScale.values.map((s) => s * scale),
+          );
           inputs.push(this.#constant(this.#fresh(input(8)), dequantized(bias, biasScale, constTensor(DataType.INT32, [], [0]), 0)));
         }
         const float = this.emit(isConv ? 'Conv' : 'MatMul', inputs, [this.#fresh(output)], isConv ? node.attribute : []);
@@ -319,7 +337,8 @@ function parameterIndex(dims: readonly number[], axis: number, length: number): 
   const normalized = axis < 0 ? axis + dims.length : axis;
   const stride = dims.slice(normalized + 1).reduce((n, d) => n * d, 1);
   const size = dims[normalized];
-  if (size !== length) fail(`a quantization parameter of ${length} values does not match axis ${axis} of a tensor of shape [${dims.join(', ')}]`);
+  if (size !== length)
+    fail(`a quantization parameter of ${length} values does not match axis ${axis} of a tensor of shape [${dims.join(', ')}]`);
   return (i) => Math.floor(i / stride) % size;
 }
 
@@ -327,7 +346,11 @@ function parameterIndex(dims: readonly number[], axis: number, length: number): 
 function dequantized(q: ConstTensor, scale: ConstTensor, zero: ConstTensor, axis: number): ConstTensor {
   const at = parameterIndex(q.dims, axis, scale.values.length);
   const zeroAt = parameterIndex(q.dims, axis, zero.values.length);
-  return constTensor(DataType.FLOAT, q.dims, q.values.map((v, i) => (v - zero.values[zeroAt(i)]!) * scale.values[at(i)]!));
+  return constTensor(
+    DataType.FLOAT,
+    q.dims,
+    q.values.map((v, i) => (v - zero.values[zeroAt(i)]!) * scale.values[at(i)]!),
+  );
 }
 
 /** round(x / scale) + zero point (ties to even), saturated to the zero point's type. */

@@ -1,7 +1,13 @@
 import { create } from '@bufbuild/protobuf';
 import { DataType } from '../model/data-type.js';
 import { isFloat16Type, readFloat16Tensor } from '../model/float16.js';
-import { AttributeProto_AttributeType as AttributeType, TensorProtoSchema, type ModelProto, type TensorProto, type ValueInfoProto } from '../proto/onnx_pb.js';
+import {
+  AttributeProto_AttributeType as AttributeType,
+  TensorProtoSchema,
+  type ModelProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../proto/onnx_pb.js';
 
 /*
  * Models shipped in float16 (or bfloat16) are differentiated in float32: this
@@ -33,10 +39,17 @@ export function upcastFloat16(model: ModelProto): boolean {
   graph.node.forEach((node, index) => {
     for (const attribute of node.attribute) {
       if (attribute.type === AttributeType.TENSOR && attribute.t !== undefined && isFloat16Type(attribute.t.dataType)) {
-        attribute.t = float32Tensor(attribute.t, `attribute ${attribute.name} of ${node.opType} node ${node.name ? `"${node.name}"` : `#${index}`}`);
+        attribute.t = float32Tensor(
+          attribute.t,
+          `attribute ${attribute.name} of ${node.opType} node ${node.name ? `"${node.name}"` : `#${index}`}`,
+        );
         changed = true;
       }
-      if ((attribute.name === 'to' || attribute.name === 'dtype') && attribute.type === AttributeType.INT && isFloat16Type(Number(attribute.i))) {
+      if (
+        (attribute.name === 'to' || attribute.name === 'dtype') &&
+        attribute.type === AttributeType.INT &&
+        isFloat16Type(Number(attribute.i))
+      ) {
         attribute.i = BigInt(DataType.FLOAT);
         changed = true;
       }
@@ -48,7 +61,12 @@ export function upcastFloat16(model: ModelProto): boolean {
 
 function float32Tensor(tensor: TensorProto, where: string): TensorProto {
   const values = readFloat16Tensor(tensor, where);
-  return create(TensorProtoSchema, { name: tensor.name, dims: tensor.dims, dataType: DataType.FLOAT, rawData: new Uint8Array(values.buffer) });
+  return create(TensorProtoSchema, {
+    name: tensor.name,
+    dims: tensor.dims,
+    dataType: DataType.FLOAT,
+    rawData: new Uint8Array(values.buffer),
+  });
 }
 
 function upcastValueType(value: ValueInfoProto): boolean {

@@ -20,16 +20,25 @@ export interface LargestValue {
  * (the graph built for it holds no other). The gradient graph's values have the shapes of these (a cotangent
  * has its value's shape), so this bounds what one run holds per tensor.
  */
-export function largestValue(model: ModelProto, inputName: string, outputName: string, shape: readonly number[], budgets: ModelBudgets): LargestValue {
+export function largestValue(
+  model: ModelProto,
+  inputName: string,
+  outputName: string,
+  shape: readonly number[],
+  budgets: ModelBudgets,
+): LargestValue {
   const graph = model.graph!;
-  const facts = inferGraph(graph, defaultOpset(model), new Map([[inputName, shape]]), { ...budgets, maxActivationElements: Infinity }, [outputName]);
+  const facts = inferGraph(graph, defaultOpset(model), new Map([[inputName, shape]]), { ...budgets, maxActivationElements: Infinity }, [
+    outputName,
+  ]);
   let largest: LargestValue = { elements: elementCount(shape), shape, where: `graph input "${inputName}"` };
   graph.node.forEach((node, index) => {
     node.output.forEach((name, i) => {
       const type = facts.types.get(name);
       if (name === '' || type === undefined || facts.constants.has(name)) return;
       const elements = elementCount(type.shape);
-      if (elements > largest.elements) largest = { elements, shape: type.shape, where: `${describeNode(node, index)}, output ${i} "${name}"` };
+      if (elements > largest.elements)
+        largest = { elements, shape: type.shape, where: `${describeNode(node, index)}, output ${i} "${name}"` };
     });
   });
   return largest;
@@ -53,7 +62,11 @@ export function activationFittingCount(
   const total = shape[0]! / unit;
   const rowsShape = (n: number) => [n * unit, ...shape.slice(1)];
   if (budgets.maxActivationElements === Infinity || total === 0) return total;
-  const count = largestFittingCount(total, budgets.maxActivationElements, (n) => largestValue(model, inputName, outputName, rowsShape(n), budgets).elements);
+  const count = largestFittingCount(
+    total,
+    budgets.maxActivationElements,
+    (n) => largestValue(model, inputName, outputName, rowsShape(n), budgets).elements,
+  );
   if (count === 0 && unit === 1) {
     const one = largestValue(model, inputName, outputName, rowsShape(1), budgets);
     checkActivation(one.shape, budgets, `${one.where} (for one row of an input of shape ${formatShape(shape)})`);

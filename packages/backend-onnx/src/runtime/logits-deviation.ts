@@ -27,7 +27,12 @@ export interface LogitsDeviation {
  * explain, softmax kept. A float16 input is fed `x` rounded to float16 (for
  * a float16 model: the error of its float16 compute against float32).
  */
-export async function logitsDeviation(ort: OnnxRuntimeModule, model: Uint8Array, x: HostTensor, options: OnnxBackendOptions = {}): Promise<LogitsDeviation> {
+export async function logitsDeviation(
+  ort: OnnxRuntimeModule,
+  model: Uint8Array,
+  x: HostTensor,
+  options: OnnxBackendOptions = {},
+): Promise<LogitsDeviation> {
   const backend = createOnnxBackend(ort, model, { ...options, softmax: 'keep' });
   const session = await ort.InferenceSession.create(model, options.sessionOptions);
   try {
@@ -49,10 +54,14 @@ export async function logitsDeviation(ort: OnnxRuntimeModule, model: Uint8Array,
       original = (await session.run({ [inputName]: feed }))[outputName] as Tensor;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new AttributionError('MODEL_FAILED', `logitsDeviation: ONNX Runtime failed to run the model as shipped: ${message}`, { cause: error });
+      throw new AttributionError('MODEL_FAILED', `logitsDeviation: ONNX Runtime failed to run the model as shipped: ${message}`, {
+        cause: error,
+      });
     }
     const rewritten = await backend.logits(x);
-    const expected = float16(outputName, graph!.output) ? Float32Array.from(original.data as Uint16Array, float16Value) : (original.data as Float32Array);
+    const expected = float16(outputName, graph!.output)
+      ? Float32Array.from(original.data as Uint16Array, float16Value)
+      : (original.data as Float32Array);
     if (expected.length !== rewritten.data.length) {
       throw new AttributionError(
         'BACKEND_OUTPUT',

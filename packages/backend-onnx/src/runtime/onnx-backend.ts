@@ -162,7 +162,10 @@ export class OnnxBackend implements GradientBackend {
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
     const { maxTextureSize } = options;
     if (maxTextureSize !== undefined && !(Number.isInteger(maxTextureSize) && maxTextureSize >= 1)) {
-      throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option maxTextureSize must be a positive integer, got ${String(maxTextureSize)}`);
+      throw new AttributionError(
+        'INVALID_OPTION',
+        `createOnnxBackend: option maxTextureSize must be a positive integer, got ${String(maxTextureSize)}`,
+      );
     }
     const defaultLimit = defaultTextureRowLimit(this.#executionProvider);
     this.#textureRowLimit = defaultLimit === undefined ? undefined : (maxTextureSize ?? defaultLimit);
@@ -196,8 +199,12 @@ export class OnnxBackend implements GradientBackend {
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
       const part = count === x.shape[0] ? x : sliceRows(x, start, count);
       parts.push(
-        await this.#run(part.shape, 'none', undefined, () => ({ [this.#input.name]: this.#tensor(part.data, part.shape) }), (result) =>
-          readOutput(result, LOGITS_OUTPUT),
+        await this.#run(
+          part.shape,
+          'none',
+          undefined,
+          () => ({ [this.#input.name]: this.#tensor(part.data, part.shape) }),
+          (result) => readOutput(result, LOGITS_OUTPUT),
         ),
       );
     }
@@ -231,7 +238,11 @@ export class OnnxBackend implements GradientBackend {
       activation: readOutput(result, LAYER_ACTIVATION_OUTPUT),
       gradient: readOutput(result, LAYER_GRADIENT_OUTPUT),
     }));
-    return { layer: parts[0]!.layer, activation: concatRows(parts.map((p) => p.activation)), gradient: concatRows(parts.map((p) => p.gradient)) };
+    return {
+      layer: parts[0]!.layer,
+      activation: concatRows(parts.map((p) => p.activation)),
+      gradient: concatRows(parts.map((p) => p.gradient)),
+    };
   }
 
   /** Runs the rows of `x` with their one-hot cotangents, in as many runs as the texture limit needs. */
@@ -247,7 +258,9 @@ export class OnnxBackend implements GradientBackend {
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
       const part = count === x.shape[0] ? x : sliceRows(x, start, count);
       const partTargets = targets.subarray(start, start + count);
-      parts.push(await this.#run(part.shape, result, undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), read, variant));
+      parts.push(
+        await this.#run(part.shape, result, undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), read, variant),
+      );
     }
     return parts;
   }
@@ -269,10 +282,16 @@ export class OnnxBackend implements GradientBackend {
       const [first, length] = [start * groupSize, count * groupSize];
       const part = length === rows ? x : sliceRows(x, first, length);
       const partTargets = targets.subarray(first, first + length);
-      const moments = await this.#run(part.shape, 'moments', groupSize, (logitsShape) => this.#feeds(part, partTargets, logitsShape, first), (result) => ({
-        mean: readOutput(result, MEAN_OUTPUT),
-        m2: readOutput(result, M2_OUTPUT),
-      }));
+      const moments = await this.#run(
+        part.shape,
+        'moments',
+        groupSize,
+        (logitsShape) => this.#feeds(part, partTargets, logitsShape, first),
+        (result) => ({
+          mean: readOutput(result, MEAN_OUTPUT),
+          m2: readOutput(result, M2_OUTPUT),
+        }),
+      );
       means.push(moments.mean);
       m2s.push(moments.m2);
     }
@@ -296,11 +315,12 @@ export class OnnxBackend implements GradientBackend {
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
       count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets);
-      if (limit !== undefined && count > 0) count = largestFittingCount(count, limit, (n) => {
-        const rowShape = [n * unit, ...shape.slice(1)];
-        const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize, variant));
-        return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
-      });
+      if (limit !== undefined && count > 0)
+        count = largestFittingCount(count, limit, (n) => {
+          const rowShape = [n * unit, ...shape.slice(1)];
+          const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize, variant));
+          return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
+        });
       this.#fittingCounts.set(key, count);
     }
     return count;
@@ -367,7 +387,12 @@ export class OnnxBackend implements GradientBackend {
     return new this.#ort.Tensor('float32', data, [...shape]);
   }
 
-  #request(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, variant: Variant): GradientModelRequest {
+  #request(
+    shape: readonly number[],
+    result: GradientModelRequest['result'],
+    groupSize: number | undefined,
+    variant: Variant,
+  ): GradientModelRequest {
     return {
       ...variant,
       inputName: this.#input.name,
@@ -417,7 +442,12 @@ export class OnnxBackend implements GradientBackend {
 /** What else selects a built graph besides its shape and result: a modified backward pass, a layer. */
 type Variant = Pick<GradientModelRequest, 'backward' | 'layer'>;
 
-function sessionKey(shape: readonly number[], result: GradientModelRequest['result'], groupSize: number | undefined, variant: Variant): string {
+function sessionKey(
+  shape: readonly number[],
+  result: GradientModelRequest['result'],
+  groupSize: number | undefined,
+  variant: Variant,
+): string {
   return `${result}|${shape.join('x')}|${groupSize ?? ''}|${variant.backward ?? ''}|${variant.layer ?? ''}`;
 }
 

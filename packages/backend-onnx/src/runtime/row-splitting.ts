@@ -43,7 +43,15 @@ export function batchTextureRows(
 ): number {
   const model = fromBinary(ModelProtoSchema, bytes);
   const graph = model.graph!;
-  const facts = inferGraph(graph, defaultOpset(model), new Map([[inputName, inputShape], [COTANGENT_INPUT, logitsShape]]), UNBOUNDED_BUDGETS);
+  const facts = inferGraph(
+    graph,
+    defaultOpset(model),
+    new Map([
+      [inputName, inputShape],
+      [COTANGENT_INPUT, logitsShape],
+    ]),
+    UNBOUNDED_BUDGETS,
+  );
   const dependent = new Set(graph.input.map((input) => input.name));
   let most = 0;
   const count = (name: string) => {

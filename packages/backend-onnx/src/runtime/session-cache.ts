@@ -155,7 +155,10 @@ export function cachedSession(
 export function cacheBytesOption(value: number | undefined): number {
   if (value === undefined) return DEFAULT_CACHE_BYTES;
   if (typeof value !== 'number' || !(value >= 0)) {
-    throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option cacheBytes must be a non-negative number of bytes, got ${String(value)}`);
+    throw new AttributionError(
+      'INVALID_OPTION',
+      `createOnnxBackend: option cacheBytes must be a non-negative number of bytes, got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -65,4 +65,3 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   expect(scale, `${label}: the reference is all zeros, so the check could not fail`).toBeGreaterThan(0);
   expect(error / scale, `${label}: max error ${error} against max |reference| ${scale}`).toBeLessThanOrEqual(tolerance);
 }
-

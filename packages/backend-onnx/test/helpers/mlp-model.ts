@@ -21,7 +21,12 @@ export function mlpFixture({ head = 'Softmax' }: { head?: 'Softmax' | 'Sigmoid' 
       ...(head === 'Softmax' ? [node('Softmax', ['logits'], ['output'], { axis: { int: 1 } }, 'softmax')] : []),
       ...(head === 'Sigmoid' ? [node('Sigmoid', ['logits'], ['output'], {}, 'sigmoid')] : []),
     ],
-    initializers: { w1: { dims: [8, 6], values: w1 }, b1: { dims: [8], values: b1 }, w2: { dims: [4, 8], values: w2 }, b2: { dims: [4], values: b2 } },
+    initializers: {
+      w1: { dims: [8, 6], values: w1 },
+      b1: { dims: [8], values: b1 },
+      w2: { dims: [4, 8], values: w2 },
+      b2: { dims: [4], values: b2 },
+    },
     inputs: [valueInfo('input', ['batch', 6])],
     outputs: [valueInfo('output', ['batch', 4])],
   });

@@ -2,7 +2,15 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { attributeProto, type AttributeValue } from '../../src/model/attribute-value.js';
 import { constTensor, writeTensorProto } from '../../src/model/const-tensor.js';
 import { DataType } from '../../src/model/data-type.js';
-import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, type ModelProto, type NodeProto, type ValueInfoProto } from '../../src/proto/onnx_pb.js';
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  type ModelProto,
+  type NodeProto,
+  type ValueInfoProto,
+} from '../../src/proto/onnx_pb.js';
 
 export { valueInfo } from '../../src/model/value-info.js';
 

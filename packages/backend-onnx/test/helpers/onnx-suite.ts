@@ -13,7 +13,15 @@ import { valueInfo } from '../../src/model/value-info.js';
 import { OPS } from '../../src/ops/registry.js';
 import { AttributionError } from '@saliency/core';
 import { attributeProto } from '../../src/model/attribute-value.js';
-import { AttributeProto_AttributeType, GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, TensorProtoSchema, type ModelProto, type NodeProto } from '../../src/proto/onnx_pb.js';
+import {
+  AttributeProto_AttributeType,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  TensorProtoSchema,
+  type ModelProto,
+  type NodeProto,
+} from '../../src/proto/onnx_pb.js';
 import { uniformValues } from './op-case.js';
 
 /*
@@ -45,19 +53,24 @@ export function applicableCases(folder: string): Array<{ name: string; dir: stri
       if (!existsSync(join(dir, 'model.onnx')) || !existsSync(join(dir, 'test_data_set_0'))) return [];
       const model = fromBinary(ModelProtoSchema, readFileSync(join(dir, 'model.onnx')));
       const graph = model.graph!;
-      const nested = graph.node.some((n) => n.attribute.some((a) => a.type === AttributeProto_AttributeType.GRAPH || a.type === AttributeProto_AttributeType.GRAPHS));
+      const nested = graph.node.some((n) =>
+        n.attribute.some((a) => a.type === AttributeProto_AttributeType.GRAPH || a.type === AttributeProto_AttributeType.GRAPHS),
+      );
       const known = graph.node.every((n) => (n.domain === '' || n.domain === 'ai.onnx') && OPS.has(n.opType));
       return known && !nested && graph.node.length > 0 ? [{ name: `${folder}/${name}`, dir, model }] : [];
     });
 }
 
 function readTensors(dir: string, prefix: string): ConstTensor[] {
-  const files = readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.pb')).sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]));
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith(prefix) && f.endsWith('.pb'))
+    .sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]));
   return files.map((f) => readTensorProto(fromBinary(TensorProtoSchema, readFileSync(join(dir, f))), f));
 }
 
 /** The first line of an error, without the paths of this machine. */
-const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!.replace(/\|/g, '\\|').slice(0, 220);
+const reasonOf = (error: unknown) =>
+  (error instanceof Error ? error.message : String(error)).split('\n')[0]!.replace(/\|/g, '\\|').slice(0, 220);
 
 /** Every value of the graph in float64, through each op's inferTypes and evaluate. */
 function evaluateModel(model: ModelProto, feeds: ReadonlyMap<string, ConstTensor>): GraphFacts {
@@ -79,7 +92,8 @@ function evaluateModel(model: ModelProto, feeds: ReadonlyMap<string, ConstTensor
     node.output.forEach((name, i) => {
       if (name === '') return;
       const value = values[i]!;
-      if (value.dims.join() !== types[i]!.shape.join()) throw new Error(`${node.opType} evaluates shape [${value.dims}] but infers [${types[i]!.shape}]`);
+      if (value.dims.join() !== types[i]!.shape.join())
+        throw new Error(`${node.opType} evaluates shape [${value.dims}] but infers [${types[i]!.shape}]`);
       set(name, value);
     });
   });
@@ -88,7 +102,8 @@ function evaluateModel(model: ModelProto, feeds: ReadonlyMap<string, ConstTensor
 
 /** ONNX's backend runner's tolerance (rtol 10⁻³, atol 10⁻⁷), exact for integers; NaN matches NaN. */
 function compare(name: string, actual: ConstTensor, expected: ConstTensor): void {
-  if (actual.dims.join() !== expected.dims.join()) throw new Error(`output "${name}" has shape [${actual.dims}], expected [${expected.dims}]`);
+  if (actual.dims.join() !== expected.dims.join())
+    throw new Error(`output "${name}" has shape [${actual.dims}], expected [${expected.dims}]`);
   const float = isFloatType(expected.dataType);
   expected.values.forEach((e, i) => {
     const a = actual.values[i]!;
@@ -113,22 +128,37 @@ const KINK_H = 1e-4;
  * that does not depend on the input) is listed; the case passes when some
  * input passed and none gave a wrong value.
  */
-async function checkSuiteGradient(model: ModelProto, feeds: ReadonlyMap<string, ConstTensor>, facts: GraphFacts, variables: readonly string[]): Promise<{ text: string; passed: boolean }> {
+async function checkSuiteGradient(
+  model: ModelProto,
+  feeds: ReadonlyMap<string, ConstTensor>,
+  facts: GraphFacts,
+  variables: readonly string[],
+): Promise<{ text: string; passed: boolean }> {
   const graph = model.graph!;
   if (variables.length === 0) return { text: 'no float input it can take at run time', passed: true };
   const outcomes: string[] = [];
   let passed = 0;
   for (const name of variables) {
     const x0 = feeds.get(name)!;
-    const outputName = graph.output.map((o) => o.name).find((o) => {
-      const v = facts.constants.get(o);
-      return v !== undefined && isFloatType(v.dataType) && v.values.length > 0 && v.values.every(Number.isFinite) && dependsOn(graph.node, o, name);
-    });
+    const outputName = graph.output
+      .map((o) => o.name)
+      .find((o) => {
+        const v = facts.constants.get(o);
+        return (
+          v !== undefined &&
+          isFloatType(v.dataType) &&
+          v.values.length > 0 &&
+          v.values.every(Number.isFinite) &&
+          dependsOn(graph.node, o, name)
+        );
+      });
     if (outputName === undefined) continue;
     const y0 = facts.constants.get(outputName)!;
     const cotangent = uniformValues(y0.values.length, x0.values.length + 7);
     const objective = (probe: Float64Array) => {
-      const values = evaluateModel(model, new Map([...feeds, [name, constTensor(x0.dataType, x0.dims, probe)]])).constants.get(outputName)!.values;
+      const values = evaluateModel(model, new Map([...feeds, [name, constTensor(x0.dataType, x0.dims, probe)]])).constants.get(
+        outputName,
+      )!.values;
       return values.reduce((s, v, i) => s + v * cotangent[i]!, 0);
     };
     const f0 = objective(Float64Array.from(x0.values));
@@ -165,13 +195,17 @@ async function checkSuiteGradient(model: ModelProto, feeds: ReadonlyMap<string, 
     const scale = Math.max(...[...reference.values()].map(Math.abs));
     for (const [k, expected] of reference) {
       if (!(Math.abs(gradient[k]! - expected) <= 2e-3 * scale + 1e-5)) {
-        return { text: `failed: gradient of input "${name}"[${k}] is ${gradient[k]}, central differences ${expected} (largest reference ${scale})`, passed: false };
+        return {
+          text: `failed: gradient of input "${name}"[${k}] is ${gradient[k]}, central differences ${expected} (largest reference ${scale})`,
+          passed: false,
+        };
       }
     }
     passed++;
     outcomes.unshift(`"${name}" passed`);
   }
-  if (outcomes.length === 0) return { text: 'not checked: every probe sits on a kink, or no float output depends on a float input', passed: true };
+  if (outcomes.length === 0)
+    return { text: 'not checked: every probe sits on a kink, or no float output depends on a float input', passed: true };
   return { text: outcomes.join('; '), passed: passed > 0 };
 }
 
@@ -189,7 +223,14 @@ function dependsOn(nodes: readonly NodeProto[], output: string, input: string): 
 }
 
 /** Our gradient graph of the case's graph with respect to input `name`, run on onnxruntime-node (float32 feeds, cast where the graph computes in float64). */
-async function runSuiteGradient(model: ModelProto, feeds: ReadonlyMap<string, ConstTensor>, name: string, outputName: string, y0: ConstTensor, cotangent: Float64Array): Promise<Float64Array> {
+async function runSuiteGradient(
+  model: ModelProto,
+  feeds: ReadonlyMap<string, ConstTensor>,
+  name: string,
+  outputName: string,
+  y0: ConstTensor,
+  cotangent: Float64Array,
+): Promise<Float64Array> {
   const graph = model.graph!;
   const x = feeds.get(name)!;
   const n = y0.values.length;
@@ -223,7 +264,9 @@ async function runSuiteGradient(model: ModelProto, feeds: ReadonlyMap<string, Co
   });
   if (built.bytes.length > MAX_GRADIENT_BYTES) {
     const nodes = fromBinary(ModelProtoSchema, built.bytes).graph!.node.length;
-    throw new Error(`the gradient graph is ${(built.bytes.length / 2 ** 20).toFixed(0)} MiB (${nodes} nodes), over the suite's ${MAX_GRADIENT_BYTES / 2 ** 20} MiB: not run`);
+    throw new Error(
+      `the gradient graph is ${(built.bytes.length / 2 ** 20).toFixed(0)} MiB (${nodes} nodes), over the suite's ${MAX_GRADIENT_BYTES / 2 ** 20} MiB: not run`,
+    );
   }
   const session = await ort.InferenceSession.create(built.bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
@@ -274,9 +317,13 @@ export async function runSuiteCase(name: string, dir: string, model: ModelProto)
   const dataDir = join(dir, 'test_data_set_0');
   const opset = defaultOpset(model);
   const failed = (reason: string): SuiteResult => ({ name, forward: `failed: ${reason}`, gradient: '—', passed: false });
-  if (opset < MIN_OPSET || opset > MAX_OPSET) return failed(`opset ${opset}: the package reads opsets ${MIN_OPSET} to ${MAX_OPSET} (ONNX Runtime has no kernels for op versions before 7)`);
+  if (opset < MIN_OPSET || opset > MAX_OPSET)
+    return failed(
+      `opset ${opset}: the package reads opsets ${MIN_OPSET} to ${MAX_OPSET} (ONNX Runtime has no kernels for op versions before 7)`,
+    );
   const notTensor = [...graph.input, ...graph.output].find((v) => v.type?.value.case !== 'tensorType');
-  if (notTensor !== undefined) return failed(`"${notTensor.name}" is a ${notTensor.type?.value.case ?? 'value'} type, not a tensor; the package computes on tensors`);
+  if (notTensor !== undefined)
+    return failed(`"${notTensor.name}" is a ${notTensor.type?.value.case ?? 'value'} type, not a tensor; the package computes on tensors`);
   let feeds: Map<string, ConstTensor>;
   let facts: GraphFacts;
   let variables: string[];
@@ -291,7 +338,8 @@ export async function runSuiteCase(name: string, dir: string, model: ModelProto)
     const inferred = inferGraph(withConstants(model, feeds, runtime).graph!, opset, new Map(variables.map((v) => [v, feeds.get(v)!.dims])));
     graph.output.forEach((output, i) => {
       const shape = inferred.types.get(output.name)?.shape;
-      if (shape?.join() !== expected[i]!.dims.join()) throw new Error(`shape inference gives output "${output.name}" shape [${shape}], expected [${expected[i]!.dims}]`);
+      if (shape?.join() !== expected[i]!.dims.join())
+        throw new Error(`shape inference gives output "${output.name}" shape [${shape}], expected [${expected[i]!.dims}]`);
     });
     facts = evaluateModel(model, feeds);
     graph.output.forEach((output, i) => compare(output.name, facts.constants.get(output.name)!, expected[i]!));

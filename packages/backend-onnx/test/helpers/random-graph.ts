@@ -143,7 +143,17 @@ type Generator = (b: Builder) => boolean;
 
 const UNARY = ['Sigmoid', 'Tanh', 'Neg', 'Erf', 'Softplus', 'Softsign', 'Relu', 'Abs', 'Elu', 'Selu', 'Floor', 'Identity'];
 const BINARY = ['Add', 'Sub', 'Mul', 'Max', 'Min'];
-const REDUCE = ['ReduceSum', 'ReduceMean', 'ReduceSumSquare', 'ReduceL2', 'ReduceL1', 'ReduceLogSumExp', 'ReduceMax', 'ReduceMin', 'ReduceProd'];
+const REDUCE = [
+  'ReduceSum',
+  'ReduceMean',
+  'ReduceSumSquare',
+  'ReduceL2',
+  'ReduceL1',
+  'ReduceLogSumExp',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+];
 
 /** A pool or conv input: rank 3 to 5 with at least `k` along each spatial axis. */
 const spatial = (v: Value) => v.shape.length >= 3 && v.shape.length <= 5 && v.shape.slice(2).every((d) => d >= 2);
@@ -169,7 +179,9 @@ const GENERATORS: Record<string, Generator> = {
     if (x === undefined) return b.add('Exp', [b.operand((v) => Math.abs(min(v)) < 3)?.name ?? 'x']);
     const op = b.pick(['Sqrt', 'Log', 'Reciprocal', 'Pow']);
     if (op === 'Pow') {
-      const exponent = b.bool() ? b.constant([], [b.pick([2, 3, 0.5, -1, 1.5])]) : b.constant(b.broadcastShape(x.shape), undefined, DataType.FLOAT, -2, 2);
+      const exponent = b.bool()
+        ? b.constant([], [b.pick([2, 3, 0.5, -1, 1.5])])
+        : b.constant(b.broadcastShape(x.shape), undefined, DataType.FLOAT, -2, 2);
       return b.add(op, [x.name, exponent]);
     }
     return b.add(op, [x.name]);
@@ -178,7 +190,8 @@ const GENERATORS: Record<string, Generator> = {
     const x = b.operand()!;
     const op = b.pick([...BINARY, 'Div', 'Sum', 'PRelu']);
     const other = b.operand((v) => v.name !== x.name && broadcasts(v.shape, x.shape));
-    const second = other !== undefined && b.bool() ? other.name : b.constant(b.broadcastShape(x.shape), undefined, DataType.FLOAT, 0.25, 1.5);
+    const second =
+      other !== undefined && b.bool() ? other.name : b.constant(b.broadcastShape(x.shape), undefined, DataType.FLOAT, 0.25, 1.5);
     if (op === 'Div') {
       const denominator = b.operand((v) => minAbs(v) > 0.3 && broadcasts(v.shape, x.shape));
       return b.add(op, [x.name, denominator?.name ?? b.constant(b.broadcastShape(x.shape), undefined, DataType.FLOAT, 0.5, 2)]);
@@ -220,7 +233,12 @@ const GENERATORS: Record<string, Generator> = {
     const weight = b.constant(transB ? [n, k] : [k, n]);
     const inputs = [x.name, weight];
     if (b.bool()) inputs.push(b.constant(b.pick([[n], [1, n], [m, n], [m, 1], []])));
-    return b.add('Gemm', inputs, { transA: { int: transA }, transB: { int: transB }, alpha: { float: b.float(0.5, 1.5) }, beta: { float: b.float(0.5, 1.5) } });
+    return b.add('Gemm', inputs, {
+      transA: { int: transA },
+      transB: { int: transB },
+      alpha: { float: b.float(0.5, 1.5) },
+      beta: { float: b.float(0.5, 1.5) },
+    });
   },
   conv(b) {
     const x = b.operand(spatial);
@@ -234,6 +252,7 @@ const GENERATORS: Record<string, Generator> = {
     const attributes: Record<string, AttributeValue> = { kernel_shape: ints(kernel), strides: ints(strides), group: { int: group } };
     if (b.bool()) attributes.dilations = ints(kernel.map(() => b.r.int(1, 2)));
     if (b.bool()) attributes.pads = ints([...kernel, ...kernel].map((k) => b.r.int(0, k - 1)));
+    // biome-ignore lint/suspicious/noDuplicateElseIf: each b.bool() draws a new random bit
     else if (b.bool()) attributes.auto_pad = { string: b.pick(['SAME_UPPER', 'SAME_LOWER', 'VALID']) };
     const weightShape = transpose ? [channels, out / group, ...kernel] : [out, channels / group, ...kernel];
     const inputs = [x.name, b.constant(weightShape)];
@@ -291,13 +310,17 @@ const GENERATORS: Record<string, Generator> = {
         return b.opset < 13 ? b.add(op, [x.name], { axes: ints(axes) }) : b.add(op, [x.name, b.ints(axes)]);
       }
       case 'Transpose': {
-        const perm = shuffle(b, x.shape.map((_, a) => a));
+        const perm = shuffle(
+          b,
+          x.shape.map((_, a) => a),
+        );
         return b.add(op, [x.name], b.bool() ? { perm: ints(perm) } : {});
       }
       default: {
         if (rank !== 4) return false;
         const blocksize = 2;
-        if (x.shape[1]! % 4 === 0) return b.add('DepthToSpace', [x.name], { blocksize: { int: blocksize }, mode: { string: b.pick(['DCR', 'CRD']) } });
+        if (x.shape[1]! % 4 === 0)
+          return b.add('DepthToSpace', [x.name], { blocksize: { int: blocksize }, mode: { string: b.pick(['DCR', 'CRD']) } });
         return b.add('SpaceToDepth', [x.name], { blocksize: { int: blocksize } });
       }
     }
@@ -305,7 +328,10 @@ const GENERATORS: Record<string, Generator> = {
   slice(b) {
     const x = b.operand()!;
     const rank = x.shape.length;
-    const axes = shuffle(b, x.shape.map((_, a) => a)).slice(0, b.r.int(1, rank));
+    const axes = shuffle(
+      b,
+      x.shape.map((_, a) => a),
+    ).slice(0, b.r.int(1, rank));
     const starts: number[] = [];
     const ends: number[] = [];
     const steps: number[] = [];
@@ -333,7 +359,9 @@ const GENERATORS: Record<string, Generator> = {
     const axis = b.r.int(0, x.shape.length - 1);
     const other = b.operand((v) => v.shape.length === x.shape.length && v.shape.every((d, a) => a === axis || d === x.shape[a]));
     const otherShape = x.shape.map((d, a) => (a === axis ? b.r.int(1, 2) : d));
-    return b.add('Concat', [x.name, other?.name ?? b.constant(otherShape), ...(b.bool() ? [x.name] : [])], { axis: { int: axis - (b.bool() ? x.shape.length : 0) } });
+    return b.add('Concat', [x.name, other?.name ?? b.constant(otherShape), ...(b.bool() ? [x.name] : [])], {
+      axis: { int: axis - (b.bool() ? x.shape.length : 0) },
+    });
   },
   pad(b) {
     const x = b.operand()!;
@@ -362,7 +390,12 @@ const GENERATORS: Record<string, Generator> = {
     const op = b.pick(REDUCE);
     if ((op === 'ReduceL2' || op === 'ReduceProd') && minAbs(x) < 0.1) return false;
     const rank = x.shape.length;
-    const axes = shuffle(b, x.shape.map((_, a) => a)).slice(0, b.r.int(1, rank)).map((a) => (b.bool() ? a : a - rank));
+    const axes = shuffle(
+      b,
+      x.shape.map((_, a) => a),
+    )
+      .slice(0, b.r.int(1, rank))
+      .map((a) => (b.bool() ? a : a - rank));
     const keepdims = { int: b.r.int(0, 1) };
     const asInput = op === 'ReduceSum' ? b.opset >= 13 : b.opset >= 18;
     return asInput ? b.add(op, [x.name, b.ints(axes)], { keepdims }) : b.add(op, [x.name], { axes: ints(axes), keepdims });
@@ -506,7 +539,9 @@ export function graphFromJson(json: string): RandomGraph {
     opset: parsed.opset,
     x: { shape: parsed.x.shape, values: Float64Array.from(parsed.x.values) },
     nodes: parsed.nodes,
-    initializers: Object.fromEntries(Object.entries(parsed.initializers).map(([name, t]) => [name, constTensor(t.dataType, t.dims, t.values)])),
+    initializers: Object.fromEntries(
+      Object.entries(parsed.initializers).map(([name, t]) => [name, constTensor(t.dataType, t.dims, t.values)]),
+    ),
     output: parsed.output,
   };
 }

@@ -44,7 +44,14 @@ export async function runGraphGradient(c: GraphCase, cotangent?: ArrayLike<numbe
     opset: c.opset ?? 17,
     nodes: [
       node('Reshape', ['x', 'x_shape'], ['x_op']),
-      ...c.nodes.map((n) => node(n.opType, n.inputs.map((name) => (name === 'x' ? 'x_op' : name)), n.outputs, n.attributes ?? {})),
+      ...c.nodes.map((n) =>
+        node(
+          n.opType,
+          n.inputs.map((name) => (name === 'x' ? 'x_op' : name)),
+          n.outputs,
+          n.attributes ?? {},
+        ),
+      ),
       node('Reshape', [c.output, 'y_shape'], ['logits']),
     ],
     initializers: {
@@ -67,7 +74,11 @@ export async function runGraphGradient(c: GraphCase, cotangent?: ArrayLike<numbe
   try {
     const result = await session.run({
       x: new ort.Tensor('float32', Float32Array.from(x.values), [1, ...x.shape]),
-      [COTANGENT_INPUT]: new ort.Tensor('float32', cotangent === undefined ? new Float32Array(outputSize).fill(1) : Float32Array.from(cotangent), [1, outputSize]),
+      [COTANGENT_INPUT]: new ort.Tensor(
+        'float32',
+        cotangent === undefined ? new Float32Array(outputSize).fill(1) : Float32Array.from(cotangent),
+        [1, outputSize],
+      ),
     });
     return result[GRADIENT_OUTPUT]!.data as Float32Array;
   } finally {
@@ -87,7 +98,10 @@ export async function runGradient(c: GradientCase, variable: number, cotangent?:
   values.forEach((v, i) => {
     if (v !== undefined && i !== variable) initializers[`x${i}`] = v;
   });
-  const opNode = nodeOf(c, values.map((v, i) => (v === undefined ? '' : i === variable ? 'x' : `x${i}`)));
+  const opNode = nodeOf(
+    c,
+    values.map((v, i) => (v === undefined ? '' : i === variable ? 'x' : `x${i}`)),
+  );
   return runGraphGradient(
     {
       nodes: [{ opType: c.opType, inputs: opNode.input, outputs: opNode.output, attributes: c.attributes ?? {} }],
@@ -113,7 +127,12 @@ export async function runForward(c: GradientCase): Promise<number[][]> {
   });
   const bytes = onnxBytes({
     opset: c.opset ?? 17,
-    nodes: [nodeOf(c, values.map((v, i) => (v === undefined ? '' : `x${i}`)))],
+    nodes: [
+      nodeOf(
+        c,
+        values.map((v, i) => (v === undefined ? '' : `x${i}`)),
+      ),
+    ],
     initializers,
     inputs: [],
     outputs: outputs.map((o, i) => valueInfo(`y${i}`, o.dims, o.dataType)),

@@ -13,9 +13,7 @@ function shapeAttr(shape: readonly number[]) {
  * `softmax`, a Softmax and an Identity as a converted Keras model has them.
  */
 export function denseGraphModel(spec: ModelSpec, head: boolean | 'Sigmoid'): ReturnType<typeof loadGraphModelSync> {
-  const nodes: object[] = [
-    { name: 'x', op: 'Placeholder', attr: { dtype: FLOAT, shape: { shape: shapeAttr([-1, ...spec.inputShape]) } } },
-  ];
+  const nodes: object[] = [{ name: 'x', op: 'Placeholder', attr: { dtype: FLOAT, shape: { shape: shapeAttr([-1, ...spec.inputShape]) } } }];
   const weightSpecs: Array<{ name: string; shape: number[]; dtype: 'float32' }> = [];
   const buffers: Float32Array[] = [];
   let inDim = spec.inputShape[0]!;
@@ -32,7 +30,12 @@ export function denseGraphModel(spec: ModelSpec, head: boolean | 'Sigmoid'): Ret
       weightSpecs.push({ name, shape: [...shape], dtype: 'float32' });
       buffers.push(Float32Array.from(values));
     }
-    nodes.push({ name: `dense${index}/MatMul`, op: 'MatMul', input: [previous, w], attr: { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: false } } });
+    nodes.push({
+      name: `dense${index}/MatMul`,
+      op: 'MatMul',
+      input: [previous, w],
+      attr: { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: false } },
+    });
     nodes.push({ name: `dense${index}/BiasAdd`, op: 'BiasAdd', input: [`dense${index}/MatMul`, b], attr: { T: FLOAT } });
     previous = `dense${index}/BiasAdd`;
     if (layer.activation === 'relu') {

@@ -109,10 +109,7 @@ export function layersModel(spec: ModelSpec): tfl.Sequential {
     if (spec_.kind !== 'dense' && spec_.kind !== 'conv2d') return;
     const [kernel, bias] = layer.getWeights();
     tf.tidy(() =>
-      layer.setWeights([
-        tf.tensor(Float32Array.from(spec_.kernel), kernel!.shape),
-        tf.tensor(Float32Array.from(spec_.bias), bias!.shape),
-      ]),
+      layer.setWeights([tf.tensor(Float32Array.from(spec_.kernel), kernel!.shape), tf.tensor(Float32Array.from(spec_.bias), bias!.shape)]),
     );
   });
   return model;

@@ -36,7 +36,8 @@ export async function attribute(
   if (rule.backward !== undefined && !backend.backwardRuleSets?.includes(rule.backward)) {
     throw new AttributionError('UNSUPPORTED_METHOD', unsupported(backend, method.base, rule.backward));
   }
-  if (rule.layer !== undefined && backend.layerGradients === undefined) throw new AttributionError('UNSUPPORTED_METHOD', unsupported(backend, method.base));
+  if (rule.layer !== undefined && backend.layerGradients === undefined)
+    throw new AttributionError('UNSUPPORTED_METHOD', unsupported(backend, method.base));
 
   throwIfAborted(signal, undefined);
   const logits = await backend.logits(x);
@@ -66,7 +67,14 @@ export async function attribute(
     }
   } else {
     const accumulators = await gradientMomentsOfRows(
-      backend, exampleShape, targets, rows.perExample, options.batchSize, rows.write, options.onProgress, signal,
+      backend,
+      exampleShape,
+      targets,
+      rows.perExample,
+      options.batchSize,
+      rows.write,
+      options.onProgress,
+      signal,
     );
     accumulators.forEach((accumulator, example) => {
       moments.count = accumulator.count;

@@ -67,12 +67,7 @@ export async function gradientMomentsOfRows(
 }
 
 /** Refuses a backend result of the wrong shape, which would otherwise be read out of bounds. */
-export function expectShape(
-  backend: GradientBackend,
-  what: string,
-  tensor: HostTensor,
-  shape: readonly number[],
-): void {
+export function expectShape(backend: GradientBackend, what: string, tensor: HostTensor, shape: readonly number[]): void {
   if (tensor.data.length !== sizeOf(shape) || tensor.shape.length !== shape.length || tensor.shape.some((d, i) => d !== shape[i])) {
     throw new AttributionError(
       'BACKEND_OUTPUT',

@@ -160,7 +160,8 @@ function checkKeysAndTypes(options: AttributionOptions, where: string): void {
   }
   if (options.unbiased !== undefined && typeof options.unbiased !== 'boolean') throw wrongType('unbiased', 'true or false');
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw wrongType('onProgress', 'a function');
-  if (options.layer !== undefined && (typeof options.layer !== 'string' || options.layer === '')) throw wrongType('layer', 'a tensor or layer name');
+  if (options.layer !== undefined && (typeof options.layer !== 'string' || options.layer === ''))
+    throw wrongType('layer', 'a tensor or layer name');
   const { baseline } = options;
   if (baseline !== undefined && typeof baseline !== 'number' && (typeof baseline !== 'object' || baseline === null)) {
     throw wrongType('baseline', 'a number or a HostTensor');
@@ -177,11 +178,7 @@ function checkKeysAndTypes(options: AttributionOptions, where: string): void {
  * call replaces the other from the defaults; setting both in one place is an
  * error, since they disagree about what σ is.
  */
-export function resolveOptions(
-  method: MethodName,
-  defaults: AttributionOptions,
-  call: AttributionOptions,
-): ResolvedOptions {
+export function resolveOptions(method: MethodName, defaults: AttributionOptions, call: AttributionOptions): ResolvedOptions {
   checkKeysAndTypes(defaults, 'the default options');
   checkKeysAndTypes(call, 'the options');
   const sigmaIn = (o: AttributionOptions) => o.noiseScale !== undefined || o.noiseLevel !== undefined;

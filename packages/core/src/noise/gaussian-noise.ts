@@ -16,13 +16,8 @@ const TWO_PI = 2 * Math.PI;
  * computed in float64. The value depends on nothing else: not the backend,
  * the batch or chunk size, nor on earlier calls.
  */
-export function fillStandardNormal(
-  out: Float32Array | Float64Array,
-  seed: number,
-  example: number,
-  sample: number,
-): void {
-  const k0 = seed % TWO_POW_32 >>> 0;
+export function fillStandardNormal(out: Float32Array | Float64Array, seed: number, example: number, sample: number): void {
+  const k0 = (seed % TWO_POW_32) >>> 0;
   const k1 = Math.floor(seed / TWO_POW_32) >>> 0;
   const c1 = sample >>> 0;
   const c2 = example >>> 0;

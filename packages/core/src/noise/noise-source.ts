@@ -31,19 +31,14 @@ export function seededNoise(seed: number, sigmaOfExample: (example: number) => n
  * A writer over caller-supplied noise, after checking that a tensor has a
  * shape that covers `numSamples` samples of every example.
  */
-export function suppliedNoise(
-  noise: NoiseInput,
-  inputShape: readonly number[],
-  numSamples: number,
-): NoiseFunction {
+export function suppliedNoise(noise: NoiseInput, inputShape: readonly number[], numSamples: number): NoiseFunction {
   if (typeof noise === 'function') return noise;
   const exampleShape = inputShape.slice(1);
   const exampleSize = sizeOf(exampleShape);
   const batch = inputShape[0]!;
   const perSample = [numSamples, ...exampleShape];
   const perExample = [batch, numSamples, ...exampleShape];
-  const matches = (shape: readonly number[]) =>
-    noise.shape.length === shape.length && noise.shape.every((d, axis) => d === shape[axis]);
+  const matches = (shape: readonly number[]) => noise.shape.length === shape.length && noise.shape.every((d, axis) => d === shape[axis]);
   if (matches(perExample)) {
     return (example, sample, out) => {
       const start = (example * numSamples + sample) * exampleSize;

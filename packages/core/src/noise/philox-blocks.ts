@@ -49,9 +49,17 @@ export function javaScriptBlocks(): PhiloxBlocks {
 function webAssemblyBlocks(): PhiloxBlocks | undefined {
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(philoxModule()));
-    const exports = instance.exports as { memory: WebAssembly.Memory; philox: (first: number, count: number, c1: number, c2: number, k0: number, k1: number, at: number) => void };
+    const exports = instance.exports as {
+      memory: WebAssembly.Memory;
+      philox: (first: number, count: number, c1: number, c2: number, k0: number, k1: number, at: number) => void;
+    };
     const words = new Uint32Array(exports.memory.buffer, 0, 4 * CAPACITY);
-    return { engine: 'webassembly', capacity: CAPACITY, words, fill: (first, count, c1, c2, k0, k1) => exports.philox(first, count, c1, c2, k0, k1, 0) };
+    return {
+      engine: 'webassembly',
+      capacity: CAPACITY,
+      words,
+      fill: (first, count, c1, c2, k0, k1) => exports.philox(first, count, c1, c2, k0, k1, 0),
+    };
   } catch {
     return undefined;
   }
@@ -123,6 +131,7 @@ function philoxModule(): Uint8Array<ArrayBuffer> {
   const [first, count, c1, c2, k0, k1, at] = [0, 1, 2, 3, 4, 5, 6];
   const [q, a0, a1, a2, a3, b0, b1, r, p0, p1] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   const hi = (p: number) => [GET, p, I64_CONST, 32, I64_SHR_U, I32_WRAP_I64];
+  // biome-ignore format: one WebAssembly instruction group per line
   const body = [
     BLOCK, VOID,
     LOOP, VOID,
@@ -159,7 +168,14 @@ function philoxModule(): Uint8Array<ArrayBuffer> {
   const locals = [2, 8, I32, 2, I64];
   const code = [...locals, ...body];
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 7, I32, I32, I32, I32, I32, I32, I32, 0]),
     ...section(3, [1, 0]),
     ...section(5, [1, 0, 1]),

@@ -23,22 +23,14 @@ const TWO_POW_16 = 65536;
  * below 2³². No arrays, so the rounds allocate nothing.
  */
 function mulhi(a: number, mHi: number, mLo: number): number {
-  return ((a * mHi + ((a * mLo) / TWO_POW_16 >>> 0)) / TWO_POW_16) >>> 0;
+  return ((a * mHi + (((a * mLo) / TWO_POW_16) >>> 0)) / TWO_POW_16) >>> 0;
 }
 
 /**
  * Writes the four uint32 words of Philox4x32-10 for the counter words
  * `c0..c3` and the key words `k0, k1` into `out[0..3]`.
  */
-export function philox4x32Words(
-  c0: number,
-  c1: number,
-  c2: number,
-  c3: number,
-  k0: number,
-  k1: number,
-  out: Uint32Array,
-): void {
+export function philox4x32Words(c0: number, c1: number, c2: number, c3: number, k0: number, k1: number, out: Uint32Array): void {
   for (let round = 0; round < 10; round++) {
     const hi0 = mulhi(c0, M0_HI, M0_LO);
     const lo0 = Math.imul(M0, c0) >>> 0;
@@ -61,10 +53,6 @@ export function philox4x32Words(
  * Writes the four uint32 words of Philox4x32-10 for `counter` (four uint32
  * words) and `key` (two uint32 words) into `out`.
  */
-export function philox4x32(
-  counter: readonly [number, number, number, number],
-  key: readonly [number, number],
-  out: Uint32Array,
-): void {
+export function philox4x32(counter: readonly [number, number, number, number], key: readonly [number, number], out: Uint32Array): void {
   philox4x32Words(counter[0], counter[1], counter[2], counter[3], key[0], key[1], out);
 }

@@ -50,9 +50,5 @@ export function sampleColormap(colormap: Colormap, t: number): Rgb {
   const f = s - k;
   const a = colormap.stops[k]!;
   const b = colormap.stops[k + 1]!;
-  return [
-    Math.round((1 - f) * a[0] + f * b[0]),
-    Math.round((1 - f) * a[1] + f * b[1]),
-    Math.round((1 - f) * a[2] + f * b[2]),
-  ];
+  return [Math.round((1 - f) * a[0] + f * b[0]), Math.round((1 - f) * a[1] + f * b[1]), Math.round((1 - f) * a[2] + f * b[2])];
 }

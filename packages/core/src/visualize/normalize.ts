@@ -29,7 +29,8 @@ export interface NormalizeOptions {
 
 function levelOf(map: ArrayLike<number>, options: NormalizeOptions): number {
   if (options.level === undefined) return clipLevel(map, options.percentile ?? 99);
-  if (!(options.level > 0 && Number.isFinite(options.level))) throw new RangeError(`normalize: level must be a finite number > 0; got ${options.level}`);
+  if (!(options.level > 0 && Number.isFinite(options.level)))
+    throw new RangeError(`normalize: level must be a finite number > 0; got ${options.level}`);
   return options.level;
 }
 

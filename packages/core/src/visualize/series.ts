@@ -103,7 +103,9 @@ function mix(a: Rgb, b: Rgb, f: number): Rgb {
 export function channelNamesOf(channels: number, options: SeriesPlotOptions): readonly string[] {
   const names = options.channelNames ?? Array.from({ length: channels }, (_, c) => String(c + 1));
   if (names.length !== channels) {
-    throw new RangeError(`series plot: ${names.length} channel names (${names.join(', ')}) for ${channels} channels; give one name per channel`);
+    throw new RangeError(
+      `series plot: ${names.length} channel names (${names.join(', ')}) for ${channels} channels; give one name per channel`,
+    );
   }
   return names;
 }
@@ -124,7 +126,9 @@ export function layoutSeries(series: SeriesMap, options: SeriesPlotOptions, left
     throw new RangeError(`series plot: channels and length must be integers ≥ 1; got ${channels} × ${length}`);
   }
   if (attribution.length !== channels * length) {
-    throw new RangeError(`series plot: ${channels} channels × ${length} samples need ${channels * length} attribution values; got ${attribution.length}`);
+    throw new RangeError(
+      `series plot: ${channels} channels × ${length} samples need ${channels * length} attribution values; got ${attribution.length}`,
+    );
   }
   if (signal !== undefined && signal.length !== attribution.length) {
     throw new RangeError(`series plot: the signal has ${signal.length} values but the attribution ${attribution.length}; they must match`);
