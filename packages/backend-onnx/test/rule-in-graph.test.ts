@@ -44,7 +44,15 @@ async function graphValues(base: string, unbiased: boolean): Promise<Float32Arra
 
 describe('the graph form of each built-in rule', () => {
   it('covers every built-in base method but the layer methods', () => {
-    expect(EXPORTABLE_METHODS).toEqual(['gradient', 'smoothgrad', 'smoothgrad_squared', 'vargrad', 'integrated_gradients', 'guided_backprop', 'deconvnet']);
+    expect(EXPORTABLE_METHODS).toEqual([
+      'gradient',
+      'smoothgrad',
+      'smoothgrad_squared',
+      'vargrad',
+      'integrated_gradients',
+      'guided_backprop',
+      'deconvnet',
+    ]);
   });
 
   it.each(
