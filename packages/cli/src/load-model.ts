@@ -83,7 +83,12 @@ async function loadOnnx(file: string, kind: CliRuntimeId, flags: ModelFlags): Pr
 }
 
 /** A TF.js model read from disk onto the runtime `kind`, as TF.js loads it. */
-export async function openTfjsModel(file: string, kind: CliRuntimeId) {
+/** A TF.js model as TF.js loaded it: a converter GraphModel or a LayersModel. */
+export type OpenedTfjsModel =
+  | { kind: 'graph-model'; model: import('@tensorflow/tfjs').GraphModel }
+  | { kind: 'layers-model'; model: import('@tensorflow/tfjs').LayersModel };
+
+export async function openTfjsModel(file: string, kind: CliRuntimeId): Promise<OpenedTfjsModel> {
   // The Node build of @tensorflow/tfjs registers every gradient.
   const tf = await import('@tensorflow/tfjs');
   // Production mode: no per-op NaN checks, and no console banner suggesting tfjs-node.
