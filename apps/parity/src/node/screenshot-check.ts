@@ -10,10 +10,10 @@ export interface ScreenshotCheck {
 }
 
 /**
- * Opens the report in Chromium, takes a full-page screenshot, and checks the
- * screenshot itself: inside the box of every heatmap image, at least a tenth
- * of the pixels must be coloured (not white or grey). The PNG is decoded by
- * Chromium in a blank page, so the check reads what the screenshot shows.
+ * Opens the report in Chromium, saves a full-page screenshot, and checks
+ * screenshots of the page: inside the box of every heatmap image, at least a
+ * tenth of the pixels must be coloured (not white or grey). The PNGs are
+ * decoded by Chromium in a blank page, so the check reads what a screenshot shows.
  */
 export async function checkReportScreenshot(context: BrowserContext, reportUrl: string, screenshotPath: string): Promise<ScreenshotCheck> {
   const page = await context.newPage();
@@ -32,10 +32,24 @@ export async function checkReportScreenshot(context: BrowserContext, reportUrl: 
         };
       }),
     );
-    const png = await page.screenshot({ path: screenshotPath, fullPage: true });
+    await page.screenshot({ path: screenshotPath, fullPage: true });
+    // Each heatmap's own box, shot apart: one full-page shot of a page taller
+    // than the GPU's largest texture (about 8k pixels with SwiftShader) repeats
+    // its top further down instead of showing the rest.
+    const shots: string[] = [];
+    for (const box of boxes) {
+      const clip = {
+        x: Math.floor(box.x) + 1,
+        y: Math.floor(box.y) + 1,
+        width: Math.max(1, Math.floor(box.width) - 2),
+        height: Math.max(1, Math.floor(box.height) - 2),
+      };
+      shots.push((await page.screenshot({ clip, fullPage: true })).toString('base64'));
+    }
     await page.goto('about:blank');
-    const coloured = await page.evaluate(
-      async ([data, regions]) => {
+    const coloured = await page.evaluate(async (pngs) => {
+      const fractions: number[] = [];
+      for (const data of pngs) {
         const image = new Image();
         image.src = `data:image/png;base64,${data}`;
         await image.decode();
@@ -44,21 +58,17 @@ export async function checkReportScreenshot(context: BrowserContext, reportUrl: 
         canvas.height = image.naturalHeight;
         const context = canvas.getContext('2d')!;
         context.drawImage(image, 0, 0);
-        return regions.map((r) => {
-          const w = Math.max(1, Math.floor(r.width) - 2);
-          const h = Math.max(1, Math.floor(r.height) - 2);
-          const pixels = context.getImageData(Math.floor(r.x) + 1, Math.floor(r.y) + 1, w, h).data;
-          let count = 0;
-          for (let p = 0; p < pixels.length; p += 4) {
-            const [red, green, blue] = [pixels[p]!, pixels[p + 1]!, pixels[p + 2]!];
-            const greyish = Math.max(red, green, blue) - Math.min(red, green, blue) < 16 && red > 40;
-            if (!greyish) count++;
-          }
-          return count / (w * h);
-        });
-      },
-      [png.toString('base64'), boxes] as const,
-    );
+        const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let p = 0; p < pixels.length; p += 4) {
+          const [red, green, blue] = [pixels[p]!, pixels[p + 1]!, pixels[p + 2]!];
+          const greyish = Math.max(red, green, blue) - Math.min(red, green, blue) < 16 && red > 40;
+          if (!greyish) count++;
+        }
+        fractions.push(count / (canvas.width * canvas.height));
+      }
+      return fractions;
+    }, shots);
     const problems: string[] = [];
     if (boxes.length === 0) problems.push('the report shows no heatmap');
     boxes.forEach((box, i) => {
