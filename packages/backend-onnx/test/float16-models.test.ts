@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
-import * as ortWeb from 'onnxruntime-web';
 import { AttributionError, explain, hostTensor } from '@saliency/core';
 import { createOnnxBackend, logitsDeviation, type OnnxRuntimeModule } from '../src/index.js';
 import { bfloat16Value, float16Bits, float16Value } from '../src/model/float16.js';
 import { DataType } from '../src/model/data-type.js';
 import { expectClose } from './helpers/check-gradient.js';
 import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
+import { PRECISION_FIXTURES as fixtures, PRECISION_RUNTIMES as RUNTIMES, readPrecisionReference } from './helpers/precision-fixtures.js';
 import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
 
 /*
@@ -19,21 +19,7 @@ import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
  * the reference is PyTorch autograd in float64 on the float16-rounded weights.
  */
 
-interface Reference {
-  models: string[];
-  inputShape: number[];
-  input: number[];
-  targets: number[];
-  logits: number[];
-  gradient: number[];
-}
-
-const fixtures = new URL('./fixtures/precision/', import.meta.url);
-const reference: Reference = JSON.parse(readFileSync(new URL('cnn_fp16.json', fixtures), 'utf8'));
-const RUNTIMES: Array<[string, OnnxRuntimeModule, object]> = [
-  ['onnxruntime-node', ortNode as unknown as OnnxRuntimeModule, {}],
-  ['onnxruntime-web wasm', ortWeb as unknown as OnnxRuntimeModule, { executionProviders: ['wasm'] }],
-];
+const reference = readPrecisionReference('cnn_fp16.json');
 const TOLERANCE = 1e-4;
 
 describe.each(reference.models)('%s (float16 weights and compute)', (file) => {

@@ -8,6 +8,7 @@ import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
 import { ModelProtoSchema, StringStringEntryProtoSchema } from '../src/proto/onnx_pb.js';
 import { expectClose, uniformValues } from './helpers/check-gradient.js';
 import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
+import { thrown } from './helpers/thrown.js';
 
 /*
  * Bad models for an OnnxBackend: what each gets. Calls after dispose, dispose
@@ -17,16 +18,6 @@ import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-buil
 const node_ = ortNode as unknown as OnnxRuntimeModule;
 
 const x: HostTensor = hostTensor(Float32Array.from(uniformValues(3 * 6, 5, -1.5, 1.5)), [3, 6]);
-
-function thrown(run: () => unknown): AttributionError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttributionError);
-    return error as AttributionError;
-  }
-  throw new Error('no error');
-}
 
 /** The AttributionError `promise` rejects with. */
 const rejectionOf = (promise: Promise<unknown>) => rejection(promise, AttributionError);

@@ -18,20 +18,11 @@ import { uniformValues } from './helpers/check-gradient.js';
 import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 // @ts-expect-error: a plain .mjs script without types
 import { hostileModels } from '../scripts/make-hostile-models.mjs';
+import { thrown } from './helpers/thrown.js';
 
 /* Untrusted model files (docs/bad-inputs.md, "Hostile models"): each refused with a coded error before the allocation it asks for. */
 
 const ort = ortNode as unknown as OnnxRuntimeModule;
-
-function thrown(run: () => unknown): AttributionError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AttributionError);
-    return error as AttributionError;
-  }
-  throw new Error('no error');
-}
 
 const rejectionOf = (promise: Promise<unknown>) => rejection(promise, AttributionError);
 

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
-import * as ortWeb from 'onnxruntime-web';
 import { AttributionError, explain, hostTensor } from '@saliency/core';
 import { createOnnxBackend, logitsDeviation, type OnnxRuntimeModule } from '../src/index.js';
 import { DataType } from '../src/model/data-type.js';
 import { expectClose } from './helpers/check-gradient.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
+import { PRECISION_FIXTURES as fixtures, PRECISION_RUNTIMES as RUNTIMES, readPrecisionReference } from './helpers/precision-fixtures.js';
 
 /*
  * int8 models rewritten to their dequantized float model
@@ -18,25 +18,11 @@ import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
  * without rounding, with its saturation).
  */
 
-interface Reference {
-  models: string[];
-  inputShape: number[];
-  input: number[];
-  targets: number[];
-  logits: number[];
-  gradient: number[];
-}
-
-const fixtures = new URL('./fixtures/precision/', import.meta.url);
 const FORMS = ['weights', 'qdq', 'qlinear', 'dynamic'];
-const RUNTIMES: Array<[string, OnnxRuntimeModule, object]> = [
-  ['onnxruntime-node', ortNode as unknown as OnnxRuntimeModule, {}],
-  ['onnxruntime-web wasm', ortWeb as unknown as OnnxRuntimeModule, { executionProviders: ['wasm'] }],
-];
 const TOLERANCE = 1e-4;
 
 describe.each(FORMS)('cnn_int8_%s', (form) => {
-  const reference: Reference = JSON.parse(readFileSync(new URL(`cnn_int8_${form}.json`, fixtures), 'utf8'));
+  const reference = readPrecisionReference(`cnn_int8_${form}.json`);
   const bytes = readFileSync(new URL(`cnn_int8_${form}.onnx`, fixtures));
   const x = hostTensor(Float32Array.from(reference.input), reference.inputShape);
 
