@@ -1,4 +1,4 @@
-import type { HostTensor } from './tensor.js';
+import type { FeedTensor, HostTensor } from './tensor.js';
 
 /**
  * Per-group moments of input gradients, reduced where the gradients live.
@@ -105,6 +105,15 @@ export interface GradientBackend {
   layerGradients?(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients>;
 
   gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments | RowGradients>;
+
+  /**
+   * Optional, for a backend that attributes at a tensor inside the model
+   * (its `layer` option, or the embedding output of a token-id input): the
+   * value of that tensor for this model input, which `explain` then takes
+   * as `x` (docs/methods.md, "Attribution at a tensor"). Noise, the input
+   * multiplication and integration paths all live at that tensor.
+   */
+  attributedInput?(input: FeedTensor): Promise<HostTensor>;
 
   /** Frees what the backend holds on its device. */
   dispose?(): void | Promise<void>;

@@ -1,4 +1,4 @@
-export { type HostTensor, hostTensor, sizeOf, formatShape } from './tensor.js';
+export { type FeedTensor, type HostTensor, hostTensor, sizeOf, formatShape } from './tensor.js';
 export { AttributionError, describeValue, type AttributionErrorCode } from './errors.js';
 export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
 export type { GradientBackend, GradientMoments, GradientRequest, LayerGradients, RowGradients } from './backend.js';

@@ -7,6 +7,20 @@ export interface HostTensor {
   readonly shape: readonly number[];
 }
 
+/**
+ * A tensor given to a model input that is not attributed — token ids, an
+ * attention mask, a second image — in any element type a model input takes.
+ * Backends take these as `feeds` (one per model input other than the
+ * attributed one) and as the model input of `attributedInput` when they
+ * attribute at a tensor inside the model (docs/methods.md, "Attribution at a
+ * tensor"). Its first axis is the batch axis: 1 (shared by every example) or
+ * the batch of `x`; the backend repeats it over each example's rows.
+ */
+export interface FeedTensor {
+  readonly data: Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+  readonly shape: readonly number[];
+}
+
 /** Number of elements of a tensor of this shape. */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;
