@@ -90,7 +90,8 @@ export interface GradientBackend {
 
   /**
    * The names of the modified backward passes `gradients` runs when a
-   * `GradientRequest` asks for one; absent or empty: none. Core refuses a
+   * `GradientRequest` asks for one (`lrp` stands for every LRP rule set
+   * of docs/methods.md, "LRP"); absent or empty: none. Core refuses a
    * method that needs one missing here (`UNSUPPORTED_METHOD`) before any work.
    */
   readonly backwardRuleSets?: readonly string[];

@@ -31,6 +31,15 @@ export { parseMethodName, isSignedMethod, type BaseMethod, type MethodName, type
 export { registerMethod, methodRule, METHOD_NAMES, BASE_METHODS } from './methods/registry.js';
 export type { MethodRule, RowKind, ElementMoments, RuleOptions, LayerRule } from './methods/rule.js';
 export { gradCamMaps } from './methods/grad-cam.js';
+export {
+  parseLrpRuleSet,
+  isInputRule,
+  runsBackward,
+  LRP_RULE_SET_FAMILY,
+  type LrpRuleSet,
+  type LrpLayerRule,
+  type LrpInputRule,
+} from './methods/lrp.js';
 export { resizeLinear } from './methods/linear-resize.js';
 export { VARIANCE_ZERO_THRESHOLD } from './methods/vargrad.js';
 export {

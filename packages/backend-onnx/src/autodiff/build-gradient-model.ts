@@ -18,6 +18,7 @@ import {
 import type { GradientContext, GradientRule, TensorType } from '../ops/op-definition.js';
 import { OPS } from '../ops/registry.js';
 import { backwardRuleSet } from '../backward/rule-set.js';
+import { foldBatchNorm } from '../passes/fold-batch-norm.js';
 import type { GraphFacts } from './graph-facts.js';
 import { GraphEmitter } from './graph-emitter.js';
 import { inferGraph } from './infer-graph.js';
@@ -110,7 +111,9 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
 }
 
 /** `buildGradientModel` without the serialisation: the built model as a `ModelProto`. */
-export function buildGradientGraph(model: ModelProto, request: GradientModelRequest): BuiltGraph {
+export function buildGradientGraph(original: ModelProto, request: GradientModelRequest): BuiltGraph {
+  const ruleSet = request.result === 'none' || request.backward === undefined ? undefined : backwardRuleSet(request.backward);
+  const model = ruleSet?.foldsBatchNorm ? foldBatchNorm(original) : original;
   const graph = model.graph!;
   const opset = defaultOpset(model);
   const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets, [request.outputName]);
@@ -169,7 +172,8 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
   let layer: string | undefined;
   if (request.result !== 'none') {
     inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained }));
-    const overrides = request.backward === undefined ? new Map<string, GradientRule>() : backwardRuleSet(request.backward).overrides;
+    const path = forward.filter((index) => graph.node[index]!.output.some((name) => fromInput.has(name))).map((index) => graph.node[index]!);
+    const overrides = ruleSet?.overrides({ inputName: request.inputName, nodes: path }) ?? new Map<string, GradientRule>();
     const state: BuildState = { nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter, overrides };
     layer = request.result === 'layer' ? layerTensor(request.layer, request.inputName, fromInput, facts, producers) : undefined;
     const wrt = layer ?? request.inputName;

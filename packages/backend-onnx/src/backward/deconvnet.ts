@@ -8,5 +8,5 @@ import type { BackwardRuleSet } from './rule-set.js';
  */
 export const DECONVNET: BackwardRuleSet = {
   name: 'deconvnet',
-  overrides: new Map([['Relu', (g: GradientContext) => [g.op('Relu', [g.dy(0)!])]]]),
+  overrides: () => new Map([['Relu', (g: GradientContext) => [g.op('Relu', [g.dy(0)!])]]]),
 };

@@ -10,7 +10,7 @@ import type { BackwardRuleSet } from './rule-set.js';
  */
 export const GUIDED_BACKPROP: BackwardRuleSet = {
   name: 'guided_backprop',
-  overrides: new Map([['Relu', (g: GradientContext) => [g.op('Mul', [g.op('Relu', [g.dy(0)!]), inputPositive(g)])]]]),
+  overrides: () => new Map([['Relu', (g: GradientContext) => [g.op('Mul', [g.op('Relu', [g.dy(0)!]), inputPositive(g)])]]]),
 };
 
 /** [x > 0] in the input's float type. */

@@ -1,5 +1,6 @@
 import type { GradientBackend } from '../backend.js';
 import type { MethodName } from '../methods/method-name.js';
+import { runsBackward } from '../methods/lrp.js';
 import { applyModifiers } from '../methods/modifiers.js';
 import { methodRule } from '../methods/registry.js';
 import { ruleValue } from '../methods/rule.js';
@@ -33,7 +34,7 @@ export async function attribute(
   const size = sizeOf(exampleShape);
   const rule = methodRule(method.base);
   const rows = modelRows(rule.rows, options, x);
-  if (rule.backward !== undefined && !backend.backwardRuleSets?.includes(rule.backward)) {
+  if (rule.backward !== undefined && !runsBackward(backend.backwardRuleSets, rule.backward)) {
     throw new AttributionError('UNSUPPORTED_METHOD', unsupported(backend, method.base, rule.backward));
   }
   if (rule.layer !== undefined && backend.layerGradients === undefined)

@@ -1,4 +1,5 @@
 import { AttributionError, describeValue } from '../errors.js';
+import { lrpMethod } from './lrp.js';
 import { BASE_METHODS, METHOD_NAMES, MODIFIER_SUFFIXES, methodRule } from './registry.js';
 
 /** A registered base method's name, e.g. `vargrad`. */
@@ -43,10 +44,18 @@ export function parseMethodName(name: string): MethodName {
     }
     mu = Number(`${match[1] ? '-' : ''}${match[2]}${match[3] ? `.${match[3]}` : ''}`);
   }
+  const lrp = METHOD_NAMES.includes(head) ? undefined : lrpMethod(head);
+  if (lrp !== undefined) {
+    if (muAt >= 0 && !lrp.modifiers.sign) {
+      throw new AttributionError('UNKNOWN_METHOD', `method "${name}": _mu_ sets the threshold of SIGN, so it needs an lrpsign_ method`);
+    }
+    return { base: head, modifiers: { ...lrp.modifiers, mu } };
+  }
   if (!METHOD_NAMES.includes(head)) {
     throw new AttributionError(
       'UNKNOWN_METHOD',
-      `unknown method "${name}"; known methods: ${METHOD_NAMES.join(', ')} ` + `(each may end in _mu_<v>, e.g. vargrad_x_sign_mu_neg_0_5)`,
+      `unknown method "${name}"; known methods: ${METHOD_NAMES.join(', ')} ` +
+        `(each may end in _mu_<v>, e.g. vargrad_x_sign_mu_neg_0_5), and LRP's lrp_<rule>, lrpsign_<rule>, ... (docs/methods.md, "LRP")`,
     );
   }
   // Registration keeps suffixes out of base names, so the one suffix that

@@ -4,6 +4,7 @@ import { gradCam, gradCamPlusPlus, gradCamTimeseries } from './grad-cam.js';
 import { gradient } from './gradient.js';
 import { guidedBackprop } from './guided-backprop.js';
 import { integratedGradients } from './integrated-gradients.js';
+import { lrpMethod } from './lrp.js';
 import type { MethodRule, RowKind } from './rule.js';
 import { smoothgrad } from './smoothgrad.js';
 import { smoothgradSquared } from './smoothgrad-squared.js';
@@ -43,6 +44,7 @@ export function registerMethod(rule: MethodRule): void {
   if (name.includes('_mu_') || MODIFIER_SUFFIXES.some((suffix) => suffix !== '' && name.includes(suffix))) {
     throw invalidRule(name, 'must not contain _mu_, _x_input or _x_sign, which the method-name grammar reads as modifiers');
   }
+  if (lrpMethod(name) !== undefined) throw invalidRule(name, 'is an LRP method name (docs/methods.md, "LRP")');
   const names = rule.takesModifiers ? MODIFIER_SUFFIXES.map((suffix) => name + suffix) : [name];
   const taken = names.find((n) => methodNames.includes(n));
   if (taken !== undefined) throw invalidRule(name, `is already registered (as "${taken}")`);
@@ -68,9 +70,9 @@ export function registerMethod(rule: MethodRule): void {
   methodNames.push(...names);
 }
 
-/** The rule of a registered base method. */
+/** The rule of a registered base method, or of an LRP name (`methods/lrp.ts`). */
 export function methodRule(base: string): MethodRule {
-  const rule = rules.get(base);
+  const rule = rules.get(base) ?? lrpMethod(base)?.rule;
   if (rule === undefined) {
     throw new AttributionError('UNKNOWN_METHOD', `unknown base method "${base}"; registered: ${baseNames.join(', ')}`);
   }
