@@ -1,6 +1,5 @@
-import { isInputRule, parseLrpRuleSet, type LrpRuleSet } from '@saliency/core';
-import { AttributionError } from '@saliency/core';
-import { describeNode } from '../model/attributes.js';
+import { AttributionError, isInputRule, parseLrpRuleSet, type LrpRuleSet } from '@saliency/core';
+import { Attributes, describeNode } from '../model/attributes.js';
 import type { GradientRule } from '../ops/op-definition.js';
 import type { NodeProto } from '../proto/onnx_pb.js';
 import { linearLayer } from './linear-layer.js';
@@ -14,9 +13,11 @@ const THROUGH = new Set(['Flatten', 'Reshape', 'Identity', 'Dropout']);
 /**
  * Ops whose ordinary rule is their LRP rule under R = a ⊙ c: ReLU passes
  * relevance, MaxPool gives it to the winner, AveragePool, GlobalAveragePool
- * and Add split it in proportion to the contributions (docs/methods.md, "LRP").
+ * and Add split it in proportion to the contributions, and a constant Pad
+ * (as exporters put before AveragePool) gives its padding none
+ * (docs/methods.md, "LRP").
  */
-const PROPORTIONAL = new Set(['Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Add']);
+const PROPORTIONAL = new Set(['Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Add', 'Pad']);
 
 /** The LRP rule set of a name of core's grammar (`parseLrpRuleSet`), or undefined. */
 export function lrpRuleSet(name: string): BackwardRuleSet | undefined {
@@ -27,11 +28,12 @@ export function lrpRuleSet(name: string): BackwardRuleSet | undefined {
 
 function overrides(set: LrpRuleSet, path: BackwardPath): ReadonlyMap<string, GradientRule> {
   path.nodes.forEach((node) => {
-    if (!LINEAR.includes(node.opType) && !THROUGH.has(node.opType) && !PROPORTIONAL.has(node.opType)) {
+    const padding = node.opType === 'Pad' ? new Attributes(node).string('mode', 'constant') : 'constant';
+    if ((!LINEAR.includes(node.opType) && !THROUGH.has(node.opType) && !PROPORTIONAL.has(node.opType)) || padding !== 'constant') {
       throw new AttributionError(
         'UNSUPPORTED_MODEL',
-        `${describeNode(node)}: LRP has no rule for ${node.opType}; it propagates relevance through ${LINEAR.join(', ')}, ` +
-          `${[...PROPORTIONAL, ...THROUGH].join(', ')} and BatchNormalization after a Conv (docs/methods.md, "LRP")`,
+        `${describeNode(node)}: LRP has no rule for ${node.opType}${padding === 'constant' ? '' : ` in mode ${padding}`}; it propagates relevance through ${LINEAR.join(', ')}, ` +
+          `${[...PROPORTIONAL, ...THROUGH].join(', ')} Pad (constant) and BatchNormalization after a Conv (docs/methods.md, "LRP")`,
       );
     }
   });

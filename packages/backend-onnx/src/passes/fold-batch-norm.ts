@@ -1,4 +1,4 @@
-import { clone, create } from '@bufbuild/protobuf';
+import { clone } from '@bufbuild/protobuf';
 import { AttributionError } from '@saliency/core';
 import { Attributes, describeNode } from '../model/attributes.js';
 import { constTensor, readTensorProto, writeTensorProto, type ConstTensor } from '../model/const-tensor.js';
@@ -53,7 +53,9 @@ export function foldBatchNorm(model: ModelProto): ModelProto {
     const [wName, bName] = [`${EMITTED_PREFIX}folded_w${index}`, `${EMITTED_PREFIX}folded_b${index}`];
     g.initializer.push(writeTensorProto(wName, constTensor(weight.dataType, weight.dims, w)));
     g.initializer.push(writeTensorProto(bName, constTensor(weight.dataType, [channels], b)));
-    const replacement = create(NodeProtoSchema, { ...conv!, input: [conv!.input[0]!, wName, bName], output: [bn.output[0]!] });
+    const replacement = clone(NodeProtoSchema, conv!);
+    replacement.input = [conv!.input[0]!, wName, bName];
+    replacement.output = [bn.output[0]!];
     g.node[g.node.indexOf(conv!)] = replacement;
     removed.add(bn);
   });

@@ -1,0 +1,117 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { AttributionError, explain, hostTensor } from '@saliency/core';
+import { maxRelativeError } from '@saliency/dev-support/metrics';
+import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
+
+/**
+ * LRP (docs/methods.md, "LRP") against scripts/make-lrp-references.py:
+ * explicit layer-by-layer relevance propagation in PyTorch (float64), on a
+ * VGG-style net, a ResNet block with BatchNorm and a residual Add, a
+ * MobileNet-style depthwise net and a net without biases, their
+ * BatchNormalization kept as ONNX nodes so that the backend folds them.
+ */
+interface Reference {
+  model: string;
+  onnx: string;
+  inputShape: number[];
+  input: number[];
+  targets: number[];
+  logits: number[];
+  maps: Record<string, number[]>;
+}
+
+const TOLERANCE = 1e-5;
+const fixtures = new URL('./fixtures/lrp/', import.meta.url);
+const repository = new URL('../../../', import.meta.url);
+const names = readdirSync(fixtures)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -5));
+const node = ortNode as unknown as OnnxRuntimeModule;
+const wasm: [OnnxRuntimeModule, object] = [ortWeb as unknown as OnnxRuntimeModule, { executionProviders: ['wasm'] }];
+/** The methods also run on onnxruntime-web's wasm: one of each family. */
+const WASM_SUBSET = ['lrp_epsilon_0_1', 'lrpsign_epsilon_0_25_std_x', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0', 'lrp_epsilon_gamma_box'];
+/**
+ * Rules that conserve relevance where no denominator is 0 (biases take no
+ * share under them): the input relevance sums to the target logit. On the
+ * MobileNet-style net some depthwise windows of zeros carry a bias alone, so
+ * it is left out; the z-rule conserves without biases only.
+ */
+const CONSERVING: Record<string, string[]> = {
+  vgg: ['lrp_zplus', 'lrp_alpha_1_beta_0', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0', 'flatlrp_zplus'],
+  resnet: ['lrp_zplus', 'lrp_alpha_1_beta_0', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0', 'flatlrp_zplus'],
+  nobias: ['lrp_z', 'lrp_zplus', 'lrp_alpha_1_beta_0', 'flatlrp_z', 'w2lrp_alpha_1_beta_0'],
+};
+
+describe.each(names)('LRP on %s against explicit PyTorch relevance propagation', (name) => {
+  const reference: Reference = JSON.parse(readFileSync(new URL(`${name}.json`, fixtures), 'utf8'));
+  const bytes = readFileSync(new URL(reference.onnx, repository));
+  const x = hostTensor(Float32Array.from(reference.input), reference.inputShape);
+  const target = reference.targets;
+  const methods = Object.keys(reference.maps);
+
+  it(`gives each of ${methods.length} methods within ${TOLERANCE} on onnxruntime-node`, async () => {
+    const backend = createOnnxBackend(node, bytes);
+    try {
+      expect(maxRelativeError((await backend.logits(x)).data, reference.logits), 'logits').toBeLessThanOrEqual(TOLERANCE);
+      for (const method of methods) {
+        const map = await explain(backend, method, x, { target });
+        expect(map.shape).toEqual(reference.inputShape);
+        expect(maxRelativeError(map.data, reference.maps[method]!), method).toBeLessThanOrEqual(TOLERANCE);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('gives a subset on onnxruntime-web wasm', async () => {
+    const backend = createOnnxBackend(wasm[0], bytes, { sessionOptions: wasm[1] });
+    try {
+      for (const method of WASM_SUBSET) {
+        const map = await explain(backend, method, x, { target });
+        expect(maxRelativeError(map.data, reference.maps[method]!), method).toBeLessThanOrEqual(TOLERANCE);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it.runIf(CONSERVING[name] !== undefined)('conserves relevance: the input relevance sums to the explained logit', async () => {
+    const backend = createOnnxBackend(node, bytes);
+    try {
+      const logits = (await backend.logits(x)).data;
+      const classes = logits.length / target.length;
+      const size = x.data.length / target.length;
+      for (const method of CONSERVING[name]!) {
+        const map = await explain(backend, method, x, { target });
+        target.forEach((t, b) => {
+          const row = map.data.subarray(b * size, (b + 1) * size);
+          const sum = row.reduce((a, v) => a + v, 0);
+          const magnitude = row.reduce((a, v) => a + Math.abs(v), 0);
+          // float32 sums of terms of both signs: held to their total magnitude.
+          expect(Math.abs(sum - logits[b * classes + t]!), `${method}, example ${b}`).toBeLessThanOrEqual(1e-5 * magnitude);
+        });
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
+describe('LRP refuses what its rules do not cover', () => {
+  it('names an op outside the rules (Clip, as ReLU6) and its node', async () => {
+    const bytes = readFileSync(new URL('apps/parity/fixtures/models/depthwise_separable.onnx', repository));
+    const backend = createOnnxBackend(node, bytes);
+    try {
+      const x = hostTensor(new Float32Array(3 * 16 * 16).fill(0.5), [1, 3, 16, 16]);
+      const error = await explain(backend, 'lrp_epsilon_0_1', x, { target: 0 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AttributionError);
+      expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');
+      expect((error as AttributionError).message).toMatch(/^Clip node ".*": LRP has no rule for Clip; it propagates relevance through Conv/);
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
