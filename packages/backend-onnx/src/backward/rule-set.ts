@@ -43,8 +43,8 @@ export function backwardRuleSet(name: string): BackwardRuleSet {
   if (set === undefined) {
     throw new AttributionError(
       'INVALID_OPTION',
-      `backward rule set ${JSON.stringify(name)} is unknown to the ONNX backend; it runs ${[...RULE_SETS.keys()].join(', ')} ` +
-        `and the LRP rule sets (docs/methods.md, "LRP")`,
+      `backward rule set ${JSON.stringify(name)} is unknown to the ONNX backend; it runs ${BACKWARD_RULE_SET_NAMES.join(', ')} ` +
+        `(lrp: the LRP rule sets named as in docs/methods.md, "LRP", e.g. lrp_epsilon_0_1)`,
     );
   }
   return set;
