@@ -32,7 +32,13 @@ const names = readdirSync(fixtures)
 const node = ortNode as unknown as OnnxRuntimeModule;
 const wasm: [OnnxRuntimeModule, object] = [ortWeb as unknown as OnnxRuntimeModule, { executionProviders: ['wasm'] }];
 /** The methods also run on onnxruntime-web's wasm: one of each family. */
-const WASM_SUBSET = ['lrp_epsilon_0_1', 'lrpsign_epsilon_0_25_std_x', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0', 'lrp_epsilon_gamma_box'];
+const WASM_SUBSET = [
+  'lrp_epsilon_0_1',
+  'lrpsign_epsilon_0_25_std_x',
+  'lrp_alpha_2_beta_1',
+  'w2lrp_alpha_1_beta_0',
+  'lrp_epsilon_gamma_box',
+];
 /**
  * Rules that conserve relevance where no denominator is 0 (biases take no
  * share under them): the input relevance sums to the target logit. On the
@@ -109,7 +115,9 @@ describe('LRP refuses what its rules do not cover', () => {
       const error = await explain(backend, 'lrp_epsilon_0_1', x, { target: 0 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AttributionError);
       expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');
-      expect((error as AttributionError).message).toMatch(/^Clip node ".*": LRP has no rule for Clip; it propagates relevance through Conv/);
+      expect((error as AttributionError).message).toMatch(
+        /^Clip node ".*": LRP has no rule for Clip; it propagates relevance through Conv/,
+      );
     } finally {
       await backend.dispose();
     }

@@ -39,7 +39,11 @@ describe('LRP method names (docs/methods.md, "LRP")', () => {
 
   it('stand for rule sets per layer position and kind', () => {
     const epsilon = (value: number, stdX = false) => ({ kind: 'epsilon', epsilon: value, stdX });
-    expect(parseLrpRuleSet('lrpz_epsilon_0_25_std_x')).toEqual({ first: epsilon(0), conv: epsilon(0.25, true), dense: epsilon(0.25, true) });
+    expect(parseLrpRuleSet('lrpz_epsilon_0_25_std_x')).toEqual({
+      first: epsilon(0),
+      conv: epsilon(0.25, true),
+      dense: epsilon(0.25, true),
+    });
     expect(parseLrpRuleSet('lrp_alpha_2_beta_1')?.conv).toEqual({ kind: 'alpha_beta', alpha: 2, beta: 1 });
     expect(parseLrpRuleSet('lrp_epsilon_plus_flat')).toEqual({ first: { kind: 'flat' }, conv: { kind: 'zplus' }, dense: epsilon(1e-6) });
     expect(parseLrpRuleSet('flatlrp_sequential_composite_b')).toEqual({
@@ -73,7 +77,10 @@ describe('LRP method names (docs/methods.md, "LRP")', () => {
       name: 'recording',
       backwardRuleSets: ['lrp'],
       logits: (input) => inner.logits(input),
-      gradients: (input, targets, request) => (requests.push(request), inner.gradients(input, targets)),
+      gradients: (input, targets, request) => {
+        requests.push(request);
+        return inner.gradients(input, targets);
+      },
     };
     const c = await explain(inner, 'gradient', x, { target: [0, 1] });
     const sign = await explain(backend, 'lrpsign_epsilon_0_1_mu_0_5', x, { target: [0, 1] });

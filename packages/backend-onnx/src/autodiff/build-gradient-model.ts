@@ -172,7 +172,9 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   let layer: string | undefined;
   if (request.result !== 'none') {
     inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained }));
-    const path = forward.filter((index) => graph.node[index]!.output.some((name) => fromInput.has(name))).map((index) => graph.node[index]!);
+    const path = forward
+      .filter((index) => graph.node[index]!.output.some((name) => fromInput.has(name)))
+      .map((index) => graph.node[index]!);
     const overrides = ruleSet?.overrides({ inputName: request.inputName, nodes: path }) ?? new Map<string, GradientRule>();
     const state: BuildState = { nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter, overrides };
     layer = request.result === 'layer' ? layerTensor(request.layer, request.inputName, fromInput, facts, producers) : undefined;

@@ -39,8 +39,10 @@ export function linearLayer(g: GradientContext): LinearLayer {
   const attributes = attributeValues(g.node);
   const names = new Map<ConstTensor, string>();
   const nameOf = (w: ConstTensor) => {
-    let name = names.get(w);
-    if (name === undefined) names.set(w, (name = g.literal(w.values, w.dims, w.dataType)));
+    const known = names.get(w);
+    if (known !== undefined) return known;
+    const name = g.literal(w.values, w.dims, w.dataType);
+    names.set(w, name);
     return name;
   };
   return {
