@@ -5,6 +5,7 @@ import * as ortWeb from 'onnxruntime-web';
 import { AttributionError, explain, hostTensor } from '@saliency/core';
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
+import { node as graphNode, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
 
 /**
  * LRP (docs/methods.md, "LRP") against scripts/make-lrp-references.py:
@@ -118,6 +119,58 @@ describe('LRP refuses what its rules do not cover', () => {
       expect((error as AttributionError).message).toMatch(
         /^Clip node ".*": LRP has no rule for Clip; it propagates relevance through Conv/,
       );
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  /** input [1, 2, 4, 4] → `before` → Conv (2 → 2, 4 × 4 kernel) → Flatten: logits [1, 2]. */
+  const convNet = (before: ReturnType<typeof graphNode>[], convInput: string) =>
+    onnxBytes({
+      nodes: [...before, graphNode('Conv', [convInput, 'w'], ['c'], {}, 'conv'), graphNode('Flatten', ['c'], ['logits'])],
+      initializers: {
+        w: { dims: [2, 2, 4, 4], values: Array.from({ length: 64 }, (_, i) => Math.sin(i)) },
+        scale: { dims: [2], values: [1.5, 0.5] },
+        shift: { dims: [2], values: [0.1, -0.2] },
+        mean: { dims: [2], values: [0.3, -0.1] },
+        variance: { dims: [2], values: [0.8, 1.2] },
+      },
+      inputs: [valueInfo('input', [1, 2, 4, 4])],
+      outputs: [valueInfo('logits', [1, 2])],
+    });
+  const x = hostTensor(
+    Float32Array.from({ length: 32 }, (_, i) => Math.cos(i)),
+    [1, 2, 4, 4],
+  );
+  const refusal = async (bytes: Uint8Array, method: string) => {
+    const backend = createOnnxBackend(node, bytes);
+    try {
+      const error = await explain(backend, method, x, { target: 0 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AttributionError);
+      return error as AttributionError;
+    } finally {
+      await backend.dispose();
+    }
+  };
+
+  it('names a BatchNormalization that follows no Conv, which it cannot fold', async () => {
+    const bn = graphNode('BatchNormalization', ['input', 'scale', 'shift', 'mean', 'variance'], ['normed'], {}, 'bn');
+    const error = await refusal(convNet([bn], 'normed'), 'lrp_epsilon_0_1');
+    expect(error.code).toBe('UNSUPPORTED_MODEL');
+    expect(error.message).toBe(
+      'BatchNormalization node "bn": LRP folds BatchNormalization into the Conv before it, but its input "input" is not the output of a Conv',
+    );
+  });
+
+  it('refuses a first-layer rule that gives relevance (w², flat, zB) where an op reads the input before the first layer', async () => {
+    const relu = graphNode('Relu', ['input'], ['rectified'], {}, 'relu');
+    const error = await refusal(convNet([relu], 'rectified'), 'w2lrp_epsilon_0_1');
+    expect(error.code).toBe('UNSUPPORTED_MODEL');
+    expect(error.message).toMatch(/^Relu node "relu" reads the model input "input" before any Conv, Gemm or MatMul/);
+    // A rule giving x ⊙ c takes it.
+    const backend = createOnnxBackend(node, convNet([relu], 'rectified'));
+    try {
+      expect((await explain(backend, 'lrp_epsilon_0_1', x, { target: 0 })).data.every(Number.isFinite)).toBe(true);
     } finally {
       await backend.dispose();
     }
