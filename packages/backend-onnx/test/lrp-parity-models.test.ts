@@ -17,7 +17,6 @@ const repository = new URL('../../../', import.meta.url);
 
 describe.each(MODELS)('LRP on the parity model %s', (name) => {
   const reference = JSON.parse(readFileSync(new URL(`./fixtures/xai/${name}.json`, import.meta.url), 'utf8'));
-  );
   const bytes = readFileSync(new URL(reference.onnx, repository));
   const x = hostTensor(Float32Array.from(reference.input), reference.inputShape);
 
