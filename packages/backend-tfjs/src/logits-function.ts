@@ -169,7 +169,7 @@ function layersModelLogits(model: LayersModelLike, softmax: SoftmaxHandling, out
 }
 
 /** The output of a LayersModel named by its tensor name or its layer's name. */
-function namedOutput(model: LayersModelLike, outputName: string): SymbolicTensorLike {
+export function namedOutput(model: LayersModelLike, outputName: string): SymbolicTensorLike {
   const output = model.outputs.find((o) => o.name === outputName || o.sourceLayer.name === outputName);
   if (output === undefined) {
     throw new AttributionError(

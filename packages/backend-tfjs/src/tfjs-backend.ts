@@ -6,7 +6,9 @@ import {
   disposedError,
   formatShape,
   hostTensor,
+  LRP_RULE_SET_FAMILY,
   oneHotRows,
+  parseLrpRuleSet,
   sizeOf,
   softmaxOption,
   type GradientBackend,
@@ -17,8 +19,9 @@ import {
 import { withGradientPass } from './gradient-pass.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRules } from './backward-rules.js';
 import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
-import { logitsFunction, type LogitsFunction, type SoftmaxHandling } from './logits-function.js';
-import type { TfjsModel } from './model-types.js';
+import { logitsFunction, namedOutput, type LogitsFunction, type SoftmaxHandling } from './logits-function.js';
+import { lrpLogits } from './lrp-model.js';
+import { isLayersModel, type LayersModelLike, type ModelFunction, type SymbolicTensorLike, type TfjsModel } from './model-types.js';
 
 export interface TfjsBackendOptions {
   /**
@@ -61,6 +64,8 @@ export class TfjsBackend implements GradientBackend {
   readonly #model: LogitsFunction;
   /** A LayersModel's or GraphModel's filters are weights; a function's may be computed from its input. */
   readonly #filtersAreWeights: boolean;
+  /** What LRP runs on: a LayersModel, the output explained, and whether a probability head is left out. */
+  readonly #lrpModel: { model: LayersModelLike; output: SymbolicTensorLike; stripHead: boolean } | undefined;
   #disposed = false;
 
   constructor(model: TfjsModel, options: TfjsBackendOptions = {}) {
@@ -68,6 +73,13 @@ export class TfjsBackend implements GradientBackend {
     assertGradientsRegistered();
     this.#model = logitsFunction(model, softmax, options.outputName);
     this.#filtersAreWeights = typeof model !== 'function';
+    this.#lrpModel = isLayersModel(model)
+      ? {
+          model,
+          output: options.outputName === undefined ? model.outputs[0]! : namedOutput(model, options.outputName),
+          stripHead: softmax === 'strip',
+        }
+      : undefined;
   }
 
   /** The runtime id (core's `RUNTIME_IDS`): `tfjs-` and the TF.js backend active now, e.g. `tfjs-webgl`. */
@@ -107,14 +119,29 @@ export class TfjsBackend implements GradientBackend {
     return download(logits, x.data);
   }
 
-  /** The modified backward passes `gradients` runs (`backward-rules.ts`): `guided_backprop`, `deconvnet`. */
+  /**
+   * The modified backward passes `gradients` runs (`backward-rules.ts`):
+   * `guided_backprop`, `deconvnet`, and on a LayersModel every LRP rule set
+   * (`lrp`, docs/methods.md, "LRP"; `lrp-model.ts`).
+   */
   get backwardRuleSets(): readonly string[] {
-    return BACKWARD_RULE_SET_NAMES;
+    return this.#lrpModel === undefined ? BACKWARD_RULE_SET_NAMES : [...BACKWARD_RULE_SET_NAMES, LRP_RULE_SET_FAMILY];
   }
 
   /** The input gradients, or with `request.backward` the "gradients" of that modified backward pass. */
   async gradients(x: HostTensor, targets: Int32Array, request: GradientRequest = {}): Promise<HostTensor> {
     this.#checkCall(x, targets);
+    const lrp = request.backward === undefined ? undefined : parseLrpRuleSet(request.backward);
+    if (lrp !== undefined) {
+      if (this.#lrpModel === undefined) {
+        throw new AttributionError(
+          'UNSUPPORTED_METHOD',
+          `${this.name}: LRP (${request.backward}) runs on a LayersModel, whose layers it reads; this backend runs a ${this.#model.description}`,
+        );
+      }
+      const { model, output, stripHead } = this.#lrpModel;
+      return download(this.#computeGradients(x, targets, (g) => g, [], lrpLogits(model, output, lrp, stripHead)), x.data);
+    }
     const rules = backwardRules(request.backward);
     return download(
       this.#computeGradients(x, targets, (g) => g, rules),
@@ -158,10 +185,11 @@ export class TfjsBackend implements GradientBackend {
     targets: Int32Array,
     reduce: (gradients: tf.Tensor) => T,
     backward: readonly tf.GradConfig[] = [],
+    run: ModelFunction = this.#model.run,
   ): T {
     const rows = x.shape[0]!;
     const objective = (input: tf.Tensor): tf.Tensor => {
-      const output = this.#model.run(input);
+      const output = run(input);
       this.#checkOutput(output, rows);
       const classes = output.shape[1]!;
       const selection = oneHotRows(targets, classes);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { explain, hostTensor } from '@saliency/core';
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createTfjsBackend, modelArtifacts } from '../src/index.js';
+import { channelsLast } from './helpers/channels-last.js';
 import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
 
 /**
@@ -25,20 +26,6 @@ const TOLERANCE = 1e-5;
 const repository = new URL('../../../', import.meta.url);
 const NAMES = ['mlp', 'cnn_bn', 'resnet_block', 'image_model', 'cnn1d'];
 
-/** Values of shape [B, C, ...positions] reordered to [B, ...positions, C], and that shape. */
-function channelsLast(values: readonly number[], shape: readonly number[]): { values: number[]; shape: number[] } {
-  if (shape.length < 3) return { values: [...values], shape: [...shape] };
-  const [batch, channels] = shape as [number, number];
-  const area = shape.slice(2).reduce((a, b) => a * b, 1);
-  const out = new Array<number>(values.length);
-  for (let b = 0; b < batch; b++) {
-    for (let c = 0; c < channels; c++) {
-      for (let p = 0; p < area; p++) out[(b * area + p) * channels + c] = values[(b * channels + c) * area + p]!;
-    }
-  }
-  return { values: out, shape: [batch, ...shape.slice(2), channels] };
-}
-
 async function loadFixture(name: string): Promise<tfl.LayersModel> {
   const folder = new URL(`apps/parity/fixtures/models/${name}-tfjs/`, repository);
   const json = JSON.parse(readFileSync(new URL('model.json', folder), 'utf8')) as tf.io.ModelJSON;
@@ -58,7 +45,7 @@ describe.each(BACKENDS)('Guided Backprop and DeconvNet on TF.js %s against PyTor
     const model = await loadFixture(name);
     try {
       const backend = createTfjsBackend(model);
-      expect(backend.backwardRuleSets).toEqual(['guided_backprop', 'deconvnet']);
+      expect(backend.backwardRuleSets).toEqual(['guided_backprop', 'deconvnet', 'lrp']);
       for (const method of ['guided_backprop', 'deconvnet'] as const) {
         const map = await explain(backend, method, x, { target: reference.targets });
         const expected = channelsLast(reference[method], reference.inputShape).values;

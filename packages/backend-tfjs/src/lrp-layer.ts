@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { AttributionError } from '@saliency/core';
+import type { LayerLike } from './model-types.js';
+
+/**
+ * A Conv2D, DepthwiseConv2D or Dense layer of a LayersModel seen as a linear
+ * map of its input, z = L(x; W) + b — what LRP's rules (docs/methods.md,
+ * "LRP") are written in. The bias is part of the layer, as the ε, z and γ
+ * rules' denominators need it. A BatchNormalization that alone reads the
+ * layer's output is folded into W and b (on copies; the model's weights are
+ * never changed), and a ZeroPadding2D that only this layer reads becomes the
+ * layer's own explicit padding, so that x is the unpadded input, as in an
+ * ONNX Conv with `pads`.
+ */
+export interface LinearLayer {
+  /** Which rule of a rule set applies: convolutions' or dense layers'. */
+  readonly kind: 'conv' | 'dense';
+  readonly weight: tf.Tensor;
+  /** Broadcasts against z (over its last, channel axis), or undefined. */
+  readonly bias: tf.Tensor | undefined;
+  /** L(input; weight), no bias. */
+  forward(input: tf.Tensor, weight: tf.Tensor): tf.Tensor;
+  /** The vector–Jacobian product of L(·; weight) at `x` for cotangent `dz` (shaped as x), by the op's own gradient. */
+  backward(dz: tf.Tensor, x: tf.Tensor, weight: tf.Tensor): tf.Tensor;
+}
+
+/** The Keras layers that are linear layers for LRP. */
+export const LINEAR_LAYERS = ['Conv2D', 'DepthwiseConv2D', 'Dense'] as const;
+
+type Padding = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
+
+/** `layer "name" (Class)`, for messages. */
+export function describeLayer(layer: LayerLike): string {
+  return `layer "${layer.name}" (${layer.getClassName()})`;
+}
+
+/** `[a, a]` of a number, or the pair as it is. */
+const pair = (value: unknown): [number, number] =>
+  Array.isArray(value) ? [Number(value[0]), Number(value[1])] : [Number(value), Number(value)];
+
+/**
+ * The linear layer of `layer`, with `padding` (a ZeroPadding2D's
+ * `[[top, bottom], [left, right]]`) merged in and `batchNorm` folded in.
+ * Fails, naming the layer, on what LRP's rules here do not cover.
+ */
+export function linearLayer(layer: LayerLike, inputRank: number, padding?: [number, number][], batchNorm?: LayerLike): LinearLayer {
+  const className = layer.getClassName();
+  const config = layer.getConfig();
+  const refuse = (why: string): never => {
+    throw new AttributionError('UNSUPPORTED_MODEL', `${describeLayer(layer)}: ${why} (docs/methods.md, "LRP")`);
+  };
+  const [kernel, bias] = layer.getWeights();
+  if (kernel === undefined) return refuse('LRP needs its kernel, which it does not hold');
+  const useBias = config['useBias'] !== false && bias !== undefined;
+  let weight: tf.Tensor = kernel;
+  let shift: tf.Tensor | undefined = useBias ? bias : undefined;
+  if (batchNorm !== undefined) ({ weight, shift } = foldBatchNorm(batchNorm, kernel, shift, className === 'DepthwiseConv2D'));
+
+  if (className === 'Dense') {
+    if (inputRank !== 2) refuse(`LRP takes a Dense layer on [batch, features], not on an input of rank ${inputRank}`);
+    return {
+      kind: 'dense',
+      weight,
+      bias: shift,
+      forward: (input, w) => tf.matMul(input as tf.Tensor2D, w as tf.Tensor2D),
+      backward: (dz, _x, w) => tf.matMul(dz as tf.Tensor2D, w as tf.Tensor2D, false, true),
+    };
+  }
+  if (config['dataFormat'] !== undefined && config['dataFormat'] !== 'channelsLast') refuse('LRP takes channels-last convolutions');
+  const strides = pair(config['strides'] ?? 1);
+  const dilations = pair(config['dilationRate'] ?? 1);
+  if (dilations[0] !== 1 || dilations[1] !== 1) refuse('LRP needs the input gradient of a dilated convolution, which TF.js does not have');
+  const pad: Padding =
+    padding === undefined ? (config['padding'] as 'valid' | 'same') : [[0, 0], padding[0]!, padding[1]!, [0, 0]];
+  const depthwise = className === 'DepthwiseConv2D';
+  const kernelName = depthwise ? tf.DepthwiseConv2dNative : tf.Conv2D;
+  const convolve = depthwise ? tf.depthwiseConv2d : tf.conv2d;
+  return {
+    kind: 'conv',
+    weight,
+    bias: shift,
+    forward: (input, w) => convolve(input as tf.Tensor4D, w as tf.Tensor4D, strides, pad, 'NHWC', dilations),
+    backward: (dz, x, w) => {
+      const gradient = tf.getGradient(kernelName);
+      if (gradient === undefined) throw new Error(`gradient function not found for ${kernelName}`);
+      const attrs = { strides, pad, dilations, dataFormat: 'NHWC', dimRoundingMode: undefined };
+      return gradient.gradFunc(dz, [x, w], attrs as unknown as tf.NamedAttrMap)['x']!() as tf.Tensor;
+    },
+  };
+}
+
+/**
+ * W′ = W·γ/√(σ² + ε) per output channel, b′ = (b − μ)·γ/√(σ² + ε) + β
+ * (docs/methods.md, "LRP"). A depthwise kernel [kh, kw, C, m] has output
+ * channel c·m + k, so the factor is laid out [C, m].
+ */
+function foldBatchNorm(
+  batchNorm: LayerLike,
+  kernel: tf.Tensor,
+  bias: tf.Tensor | undefined,
+  depthwise: boolean,
+): { weight: tf.Tensor; shift: tf.Tensor } {
+  const config = batchNorm.getConfig();
+  const weights = [...batchNorm.getWeights()];
+  const scale = config['scale'] !== false ? weights.shift()! : undefined;
+  const center = config['center'] !== false ? weights.shift()! : undefined;
+  const [mean, variance] = weights as [tf.Tensor, tf.Tensor];
+  const epsilon = Number(config['epsilon'] ?? 1e-3);
+  const factor = tf.div(scale ?? tf.onesLike(mean), tf.sqrt(tf.add(variance, epsilon)));
+  const shape = depthwise ? kernel.shape.slice(2) : kernel.shape.slice(3);
+  const weight = tf.mul(kernel, tf.reshape(factor, shape));
+  let shift = tf.mul(tf.sub(bias ?? tf.zerosLike(mean), mean), factor);
+  if (center !== undefined) shift = tf.add(shift, center);
+  return { weight, shift };
+}

@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { AttributionError, isInputRule, type LrpLayerRule, type LrpInputRule, type LrpRuleSet } from '@saliency/core';
+import { describeLayer, LINEAR_LAYERS, linearLayer, type LinearLayer } from './lrp-layer.js';
+import { inputRule, layerRule } from './lrp-rules.js';
+import type { LayerLike, LayersModelLike, ModelFunction, SymbolicTensorLike } from './model-types.js';
+
+/*
+ * LRP on a LayersModel (docs/methods.md, "LRP"): the model is run layer by
+ * layer, each Conv2D, DepthwiseConv2D and Dense layer (with the
+ * BatchNormalization it feeds folded in) as a TF.js custom gradient whose
+ * backward step is the layer's LRP rule; every other layer runs as it is and
+ * keeps its ordinary gradient, which under R = a ⊙ c is its LRP rule. The
+ * backend's `tf.grad` of the target logits then gives c at the input.
+ */
+
+/** Layers whose values pass unchanged: the first layers' rules see the input through them. */
+const THROUGH = new Set(['InputLayer', 'Flatten', 'Reshape', 'Dropout']);
+/**
+ * Layers whose ordinary gradient is their LRP rule: ReLU passes relevance,
+ * max pooling gives it to the winner, average pooling and Add split it in
+ * proportion to the contributions, zero padding gives its padding none.
+ */
+const PROPORTIONAL = new Set(['ReLU', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Add', 'ZeroPadding2D']);
+/** Activations (of an Activation layer or inside a linear one) that pass relevance. */
+const PASSING = new Set(['relu', 'linear']);
+/** Activations that make a probability head, removed from the model's output when the backend strips it. */
+const HEADS = new Set(['softmax', 'logSoftmax', 'sigmoid']);
+const FOLDED_INTO = new Set(['Conv2D', 'DepthwiseConv2D']);
+
+interface Value {
+  readonly tensor: tf.Tensor;
+  /** The model input itself, reached through THROUGH layers only. */
+  readonly fromInput: boolean;
+}
+
+/**
+ * The logits of `output` of `model` with LRP's rules (`set`) as the linear
+ * layers' gradients; `stripHead`: a softmax or sigmoid ending the model is
+ * left out. Refuses, naming the layer, any layer outside the rules.
+ */
+export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, set: LrpRuleSet, stripHead: boolean): ModelFunction {
+  const input = model.inputs[0]!;
+  const consumers = countConsumers(output);
+  const activationOf = (layer: LayerLike) => {
+    const activation = layer.getConfig()['activation'];
+    return typeof activation === 'string' ? activation : 'linear';
+  };
+  const refuse = (layer: LayerLike, why: string): never => {
+    throw new AttributionError('UNSUPPORTED_MODEL', `${describeLayer(layer)}: ${why} (docs/methods.md, "LRP")`);
+  };
+  const noRule = (layer: LayerLike, what: string): never =>
+    refuse(
+      layer,
+      `LRP has no rule for ${what}; it propagates relevance through ${LINEAR_LAYERS.join(', ')} (activation relu or linear), ` +
+        `${[...PROPORTIONAL, ...THROUGH].join(', ')}, Activation (relu, linear) and BatchNormalization after a Conv2D or DepthwiseConv2D`,
+    );
+
+  return (x) => {
+    const values = new Map<SymbolicTensorLike, Value>([[input, { tensor: x, fromInput: true }]]);
+    const evaluate = (t: SymbolicTensorLike): Value => {
+      const known = values.get(t);
+      if (known !== undefined) return known;
+      const layer = t.sourceLayer;
+      const className = layer.getClassName();
+      if (t.inputs.length === 0) {
+        throw new AttributionError('UNSUPPORTED_MODEL', `the LayersModel's tensor ${t.name} does not depend on its input`);
+      }
+      const isOutput = t === output;
+      let value: Value;
+      if (className === 'BatchNormalization') {
+        const source = t.inputs[0]!;
+        const axis = layer.getConfig()['axis'];
+        const foldable =
+          t.inputs.length === 1 &&
+          FOLDED_INTO.has(source.sourceLayer.getClassName()) &&
+          activationOf(source.sourceLayer) === 'linear' &&
+          consumers.get(source) === 1 &&
+          (axis === -1 || axis === 3 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3)));
+        if (!foldable) {
+          refuse(
+            layer,
+            `LRP folds BatchNormalization (over the last axis) into the Conv2D or DepthwiseConv2D before it, but its input "${source.name}" ` +
+              'is not the output of one with a linear activation that only it reads',
+          );
+        }
+        value = linear(source, layer, 'linear');
+      } else if ((LINEAR_LAYERS as readonly string[]).includes(className)) {
+        const activation = activationOf(layer);
+        if (!PASSING.has(activation) && !(isOutput && stripHead && HEADS.has(activation))) noRule(layer, `the activation ${activation}`);
+        value = linear(t, undefined, PASSING.has(activation) ? activation : 'linear');
+      } else if (isOutput && stripHead && (className === 'Softmax' || (className === 'Activation' && HEADS.has(activationOf(layer))))) {
+        value = evaluate(t.inputs[0]!);
+      } else if (THROUGH.has(className) || PROPORTIONAL.has(className) || (className === 'Activation' && PASSING.has(activationOf(layer)))) {
+        const args = t.inputs.map(evaluate);
+        if (isInputRule(set.first) && !THROUGH.has(className) && args.some((a) => a.fromInput)) {
+          refuse(
+            layer,
+            `it reads the model input before any ${LINEAR_LAYERS.join(', ')}; the first-layer rules w², flat and zB need the input ` +
+              `to reach those layers through ${[...THROUGH].join(', ')} only`,
+          );
+        }
+        const tensors = args.map((a) => a.tensor);
+        const result = layer.apply(tensors.length === 1 ? tensors[0]! : tensors, { ...t.callArgs, training: false });
+        value = { tensor: result as tf.Tensor, fromInput: THROUGH.has(className) && args.every((a) => a.fromInput) };
+      } else {
+        noRule(layer, className === 'Activation' ? `the activation ${activationOf(layer)}` : className);
+      }
+      values.set(t, value!);
+      return value!;
+    };
+
+    /** `t`, the output of a linear layer, with `batchNorm` folded in and then `activation`. */
+    const linear = (t: SymbolicTensorLike, batchNorm: LayerLike | undefined, activation: string): Value => {
+      let source = t.inputs[0]!;
+      // A ZeroPadding2D that only a `valid` convolution reads becomes that layer's padding.
+      let padding: [number, number][] | undefined;
+      const config = t.sourceLayer.getConfig();
+      if (
+        FOLDED_INTO.has(t.sourceLayer.getClassName()) &&
+        config['padding'] === 'valid' &&
+        source.sourceLayer.getClassName() === 'ZeroPadding2D' &&
+        consumers.get(source) === 1
+      ) {
+        padding = source.sourceLayer.getConfig()['padding'] as [number, number][];
+        source = source.inputs[0]!;
+      }
+      const x = evaluate(source);
+      const layer = linearLayer(t.sourceLayer, x.tensor.rank, padding, batchNorm);
+      const rule = x.fromInput ? set.first : layer.kind === 'conv' ? set.conv : set.dense;
+      const z = relevanceLayer(layer, rule)(x.tensor);
+      return { tensor: activation === 'relu' ? tf.relu(z) : z, fromInput: false };
+    };
+
+    return evaluate(output).tensor;
+  };
+}
+
+/**
+ * z = L(x; W) + b whose gradient is the LRP rule `rule`. TF.js disposes what
+ * the forward pass made (folded weights included) before the backward pass
+ * runs, except what is saved: W and b are saved beside x and z.
+ */
+function relevanceLayer(layer: LinearLayer, rule: LrpLayerRule | LrpInputRule): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((x, save) => {
+    const input = x as tf.Tensor;
+    const linear = layer.forward(input, layer.weight);
+    const z = layer.bias === undefined ? linear : tf.add(linear, layer.bias);
+    (save as tf.GradSaveFunc)(layer.bias === undefined ? [input, z, layer.weight] : [input, z, layer.weight, layer.bias]);
+    return {
+      value: z,
+      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xSaved, zSaved, weight, bias] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const kept: LinearLayer = { ...layer, weight, bias };
+        return isInputRule(rule) ? inputRule(kept, xSaved, zSaved, dz, rule) : layerRule(kept, xSaved, zSaved, dz, rule);
+      },
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
+}
+
+/** How many layer calls read each tensor on the way to `output`. */
+function countConsumers(output: SymbolicTensorLike): Map<SymbolicTensorLike, number> {
+  const counts = new Map<SymbolicTensorLike, number>();
+  const seen = new Set<readonly SymbolicTensorLike[]>();
+  const visit = (t: SymbolicTensorLike) => {
+    if (seen.has(t.inputs)) return;
+    seen.add(t.inputs);
+    for (const i of t.inputs) {
+      counts.set(i, (counts.get(i) ?? 0) + 1);
+      visit(i);
+    }
+  };
+  visit(output);
+  return counts;
+}

@@ -1,0 +1,142 @@
+import { readFileSync } from 'node:fs';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AttributionError, explain, hostTensor, type HostTensor } from '@saliency/core';
+import { maxRelativeError } from '@saliency/dev-support/metrics';
+import { createTfjsBackend } from '../src/index.js';
+import { channelsLast } from './helpers/channels-last.js';
+import { lrpTwin } from './helpers/lrp-twins.js';
+import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
+
+/**
+ * LRP (docs/methods.md, "LRP") on tfjs-layers twins of the ONNX backend's LRP
+ * fixture nets (test/helpers/lrp-twins.ts, weights by
+ * scripts/make-lrp-twins.py), against the references of
+ * packages/backend-onnx/scripts/make-lrp-references.py: explicit
+ * layer-by-layer relevance propagation in PyTorch, float64, on a VGG-style
+ * net, a ResNet block with BatchNorm and a residual Add, a MobileNet-style
+ * depthwise net and a net without biases. The references are channels first;
+ * they are moved to channels last here.
+ */
+interface Reference {
+  inputShape: number[];
+  input: number[];
+  targets: number[];
+  logits: number[];
+  maps: Record<string, number[]>;
+}
+
+const TOLERANCE = 1e-5;
+const repository = new URL('../../../', import.meta.url);
+const NETS = ['vgg', 'resnet', 'mobilenet', 'nobias'];
+/** As in the ONNX backend's LRP tests: rules under which biases take no share (the z-rule only without biases). */
+const CONSERVING: Record<string, string[]> = {
+  vgg: ['lrp_zplus', 'lrp_alpha_1_beta_0', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0', 'flatlrp_zplus'],
+  resnet: ['lrp_zplus', 'lrp_alpha_1_beta_0', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0', 'flatlrp_zplus'],
+  nobias: ['lrp_z', 'lrp_zplus', 'lrp_alpha_1_beta_0', 'flatlrp_z', 'w2lrp_alpha_1_beta_0'],
+};
+
+const reference = (name: string): Reference =>
+  JSON.parse(readFileSync(new URL(`packages/backend-onnx/test/fixtures/lrp/${name}.json`, repository), 'utf8')) as Reference;
+
+describe.each(BACKENDS)('LRP on TF.js %s against explicit PyTorch relevance propagation', (backendName) => {
+  beforeAll(() => useBackend(backendName));
+
+  it.each(NETS)('%s: every method of the references within 1e-5, relevance conserved where the rule conserves', async (name) => {
+    const ref = reference(name);
+    const input = channelsLast(ref.input, ref.inputShape);
+    const x = hostTensor(Float32Array.from(input.values), input.shape);
+    const model = lrpTwin(name);
+    const before = tf.memory().numTensors;
+    try {
+      const backend = createTfjsBackend(model);
+      expect(backend.backwardRuleSets).toContain('lrp');
+      expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits').toBeLessThanOrEqual(TOLERANCE);
+      const maps = new Map<string, HostTensor>();
+      for (const [method, expected] of Object.entries(ref.maps)) {
+        const map = await explain(backend, method, x, { target: ref.targets });
+        expect(map.shape).toEqual(input.shape);
+        expect(maxRelativeError(map.data, channelsLast(expected, ref.inputShape).values), method).toBeLessThanOrEqual(TOLERANCE);
+        maps.set(method, map);
+      }
+      const size = x.data.length / ref.targets.length;
+      const classes = ref.logits.length / ref.targets.length;
+      for (const method of CONSERVING[name] ?? []) {
+        ref.targets.forEach((t, b) => {
+          const row = maps.get(method)!.data.subarray(b * size, (b + 1) * size);
+          const sum = row.reduce((a, v) => a + v, 0);
+          const magnitude = row.reduce((a, v) => a + Math.abs(v), 0);
+          // float32 sums of terms of both signs: held to their total magnitude.
+          expect(Math.abs(sum - ref.logits[b * classes + t]!), `${method} conserves, example ${b}`).toBeLessThanOrEqual(1e-5 * magnitude);
+        });
+      }
+      // The folded weights and every intermediate tensor are gone; the model's weights untouched.
+      expect(tf.memory().numTensors).toBe(before);
+      expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits afterwards').toBeLessThanOrEqual(TOLERANCE);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('LRP refuses what its rules do not cover', () => {
+  beforeAll(() => useBackend('cpu'));
+  const x = hostTensor(
+    Float32Array.from({ length: 2 * 4 * 4 * 2 }, (_, i) => Math.cos(i)),
+    [2, 4, 4, 2],
+  );
+  /** input [4, 4, 2] → `before` → Conv2D (valid 4 × 4, 3 filters) → Flatten: logits [B, 3]. */
+  const convNet = (before: tfl.layers.Layer[], convActivation: 'linear' | 'tanh' = 'linear') => {
+    const input = tfl.input({ shape: [4, 4, 2] });
+    const layers = [...before, tfl.layers.conv2d({ filters: 3, kernelSize: 4, activation: convActivation, name: 'conv' }), tfl.layers.flatten()];
+    return tfl.model({ inputs: input, outputs: layers.reduce((t, l) => l.apply(t) as tfl.SymbolicTensor, input) });
+  };
+  const refusal = async (model: tfl.LayersModel | ((x: tf.Tensor) => tf.Tensor), method: string) => {
+    try {
+      const error = await explain(createTfjsBackend(model), method, x, { target: 0 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AttributionError);
+      return error as AttributionError;
+    } finally {
+      if (typeof model !== 'function') model.dispose();
+    }
+  };
+
+  it('names a layer outside the rules', async () => {
+    const error = await refusal(convNet([], 'tanh'), 'lrp_epsilon_0_1');
+    expect(error.code).toBe('UNSUPPORTED_MODEL');
+    expect(error.message).toMatch(/^layer "conv" \(Conv2D\): LRP has no rule for the activation tanh; it propagates relevance through Conv2D/);
+    const leaky = await refusal(convNet([tfl.layers.leakyReLU({ name: 'leaky' })]), 'lrp_z');
+    expect(leaky.code).toBe('UNSUPPORTED_MODEL');
+    expect(leaky.message).toMatch(/^layer "leaky" \(LeakyReLU\): LRP has no rule for LeakyReLU/);
+  });
+
+  it('names a BatchNormalization that follows no convolution, which it cannot fold', async () => {
+    const error = await refusal(convNet([tfl.layers.batchNormalization({ name: 'bn' })]), 'lrp_epsilon_0_1');
+    expect(error.code).toBe('UNSUPPORTED_MODEL');
+    expect(error.message).toMatch(/^layer "bn" \(BatchNormalization\): LRP folds BatchNormalization .* into the Conv2D or DepthwiseConv2D before it/);
+  });
+
+  it('refuses a first-layer rule that gives relevance (w², flat, zB) where a layer reads the input before the first layer', async () => {
+    const error = await refusal(convNet([tfl.layers.reLU({ name: 'relu' })]), 'w2lrp_epsilon_0_1');
+    expect(error.code).toBe('UNSUPPORTED_MODEL');
+    expect(error.message).toMatch(/^layer "relu" \(ReLU\): it reads the model input before any Conv2D, DepthwiseConv2D, Dense/);
+    // A rule giving x ⊙ c takes it.
+    const model = convNet([tfl.layers.reLU()]);
+    try {
+      expect((await explain(createTfjsBackend(model), 'lrp_epsilon_0_1', x, { target: 0 })).data.every(Number.isFinite)).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('runs on LayersModels only: a function does not list the family, and asked directly refuses', async () => {
+    const f = (input: tf.Tensor) => tf.reshape(input, [input.shape[0]!, -1]);
+    const backend = createTfjsBackend(f);
+    expect(backend.backwardRuleSets).not.toContain('lrp');
+    expect((await refusal(f, 'lrp_epsilon_0_1')).code).toBe('UNSUPPORTED_METHOD');
+    const direct = await backend.gradients(x, Int32Array.from([0, 0]), { backward: 'lrp_zplus' }).catch((e: unknown) => e);
+    expect(direct).toBeInstanceOf(AttributionError);
+    expect((direct as AttributionError).code).toBe('UNSUPPORTED_METHOD');
+    expect((direct as AttributionError).message).toMatch(/LRP \(lrp_zplus\) runs on a LayersModel/);
+  });
+});
