@@ -70,8 +70,7 @@ export function linearLayer(layer: LayerLike, inputRank: number, padding?: [numb
   const strides = pair(config['strides'] ?? 1);
   const dilations = pair(config['dilationRate'] ?? 1);
   if (dilations[0] !== 1 || dilations[1] !== 1) refuse('LRP needs the input gradient of a dilated convolution, which TF.js does not have');
-  const pad: Padding =
-    padding === undefined ? (config['padding'] as 'valid' | 'same') : [[0, 0], padding[0]!, padding[1]!, [0, 0]];
+  const pad: Padding = padding === undefined ? (config['padding'] as 'valid' | 'same') : [[0, 0], padding[0]!, padding[1]!, [0, 0]];
   const depthwise = className === 'DepthwiseConv2D';
   const kernelName = depthwise ? tf.DepthwiseConv2dNative : tf.Conv2D;
   const convolve = depthwise ? tf.depthwiseConv2d : tf.conv2d;

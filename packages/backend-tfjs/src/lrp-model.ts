@@ -90,7 +90,11 @@ export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, se
         value = linear(t, undefined, PASSING.has(activation) ? activation : 'linear');
       } else if (isOutput && stripHead && (className === 'Softmax' || (className === 'Activation' && HEADS.has(activationOf(layer))))) {
         value = evaluate(t.inputs[0]!);
-      } else if (THROUGH.has(className) || PROPORTIONAL.has(className) || (className === 'Activation' && PASSING.has(activationOf(layer)))) {
+      } else if (
+        THROUGH.has(className) ||
+        PROPORTIONAL.has(className) ||
+        (className === 'Activation' && PASSING.has(activationOf(layer)))
+      ) {
         const args = t.inputs.map(evaluate);
         if (isInputRule(set.first) && !THROUGH.has(className) && args.some((a) => a.fromInput)) {
           refuse(

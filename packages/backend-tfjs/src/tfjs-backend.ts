@@ -140,7 +140,10 @@ export class TfjsBackend implements GradientBackend {
         );
       }
       const { model, output, stripHead } = this.#lrpModel;
-      return download(this.#computeGradients(x, targets, (g) => g, [], lrpLogits(model, output, lrp, stripHead)), x.data);
+      return download(
+        this.#computeGradients(x, targets, (g) => g, [], lrpLogits(model, output, lrp, stripHead)),
+        x.data,
+      );
     }
     const rules = backwardRules(request.backward);
     return download(

@@ -79,6 +79,26 @@ describe.each(BACKENDS)('LRP on TF.js %s against explicit PyTorch relevance prop
   });
 });
 
+describe('LRP on a Sequential model', () => {
+  beforeAll(() => useBackend('cpu'));
+
+  it('a Sequential of the twin layers gives the reference maps', async () => {
+    const ref = reference('vgg');
+    const input = channelsLast(ref.input, ref.inputShape);
+    const x = hostTensor(Float32Array.from(input.values), input.shape);
+    const functional = lrpTwin('vgg');
+    const sequential = tfl.sequential({ layers: [tfl.layers.inputLayer({ inputShape: [8, 8, 3] }), ...functional.layers.slice(1)] });
+    try {
+      for (const method of ['lrp_epsilon_0_1', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0']) {
+        const map = await explain(createTfjsBackend(sequential), method, x, { target: ref.targets });
+        expect(maxRelativeError(map.data, channelsLast(ref.maps[method]!, ref.inputShape).values), method).toBeLessThanOrEqual(TOLERANCE);
+      }
+    } finally {
+      functional.dispose();
+    }
+  });
+});
+
 describe('LRP refuses what its rules do not cover', () => {
   beforeAll(() => useBackend('cpu'));
   const x = hostTensor(
@@ -88,12 +108,18 @@ describe('LRP refuses what its rules do not cover', () => {
   /** input [4, 4, 2] → `before` → Conv2D (valid 4 × 4, 3 filters) → Flatten: logits [B, 3]. */
   const convNet = (before: tfl.layers.Layer[], convActivation: 'linear' | 'tanh' = 'linear') => {
     const input = tfl.input({ shape: [4, 4, 2] });
-    const layers = [...before, tfl.layers.conv2d({ filters: 3, kernelSize: 4, activation: convActivation, name: 'conv' }), tfl.layers.flatten()];
+    const layers = [
+      ...before,
+      tfl.layers.conv2d({ filters: 3, kernelSize: 4, activation: convActivation, name: 'conv' }),
+      tfl.layers.flatten(),
+    ];
     return tfl.model({ inputs: input, outputs: layers.reduce((t, l) => l.apply(t) as tfl.SymbolicTensor, input) });
   };
   const refusal = async (model: tfl.LayersModel | ((x: tf.Tensor) => tf.Tensor), method: string) => {
     try {
+      const before = tf.memory().numTensors;
       const error = await explain(createTfjsBackend(model), method, x, { target: 0 }).catch((e: unknown) => e);
+      expect(tf.memory().numTensors, 'tensors left after the refusal').toBe(before);
       expect(error).toBeInstanceOf(AttributionError);
       return error as AttributionError;
     } finally {
@@ -104,7 +130,9 @@ describe('LRP refuses what its rules do not cover', () => {
   it('names a layer outside the rules', async () => {
     const error = await refusal(convNet([], 'tanh'), 'lrp_epsilon_0_1');
     expect(error.code).toBe('UNSUPPORTED_MODEL');
-    expect(error.message).toMatch(/^layer "conv" \(Conv2D\): LRP has no rule for the activation tanh; it propagates relevance through Conv2D/);
+    expect(error.message).toMatch(
+      /^layer "conv" \(Conv2D\): LRP has no rule for the activation tanh; it propagates relevance through Conv2D/,
+    );
     const leaky = await refusal(convNet([tfl.layers.leakyReLU({ name: 'leaky' })]), 'lrp_z');
     expect(leaky.code).toBe('UNSUPPORTED_MODEL');
     expect(leaky.message).toMatch(/^layer "leaky" \(LeakyReLU\): LRP has no rule for LeakyReLU/);
@@ -113,7 +141,9 @@ describe('LRP refuses what its rules do not cover', () => {
   it('names a BatchNormalization that follows no convolution, which it cannot fold', async () => {
     const error = await refusal(convNet([tfl.layers.batchNormalization({ name: 'bn' })]), 'lrp_epsilon_0_1');
     expect(error.code).toBe('UNSUPPORTED_MODEL');
-    expect(error.message).toMatch(/^layer "bn" \(BatchNormalization\): LRP folds BatchNormalization .* into the Conv2D or DepthwiseConv2D before it/);
+    expect(error.message).toMatch(
+      /^layer "bn" \(BatchNormalization\): LRP folds BatchNormalization .* into the Conv2D or DepthwiseConv2D before it/,
+    );
   });
 
   it('refuses a first-layer rule that gives relevance (w², flat, zB) where a layer reads the input before the first layer', async () => {

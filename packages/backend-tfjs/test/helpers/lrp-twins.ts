@@ -56,15 +56,20 @@ export function lrpTwin(name: string): tfl.LayersModel {
   const relu = () => tfl.layers.reLU();
 
   const input = tfl.input({ shape: [8, 8, 3] });
-  const chain = (x: tfl.SymbolicTensor, layers: tfl.layers.Layer[]) =>
-    layers.reduce((t, layer) => layer.apply(t) as tfl.SymbolicTensor, x);
+  const chain = (x: tfl.SymbolicTensor, layers: tfl.layers.Layer[]) => layers.reduce((t, layer) => layer.apply(t) as tfl.SymbolicTensor, x);
   let output: tfl.SymbolicTensor;
   switch (name) {
     case 'vgg':
       output = chain(input, [
-        conv(6, 3), relu(), tfl.layers.maxPooling2d({ poolSize: 2 }),
-        conv(8, 3), relu(), tfl.layers.averagePooling2d({ poolSize: 2 }),
-        tfl.layers.flatten(), dense(16, 'relu'), dense(5),
+        conv(6, 3),
+        relu(),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        conv(8, 3),
+        relu(),
+        tfl.layers.averagePooling2d({ poolSize: 2 }),
+        tfl.layers.flatten(),
+        dense(16, 'relu'),
+        dense(5),
       ]);
       break;
     case 'resnet': {
@@ -76,10 +81,18 @@ export function lrpTwin(name: string): tfl.LayersModel {
     }
     case 'mobilenet':
       output = chain(input, [
-        tfl.layers.zeroPadding2d({ padding: 1 }), conv(8, 3, 'valid', 2), batchNorm(), relu(),
-        depthwise(), batchNorm(), relu(),
-        conv(12, 1), batchNorm(), relu(),
-        tfl.layers.globalAveragePooling2d({}), dense(5),
+        tfl.layers.zeroPadding2d({ padding: 1 }),
+        conv(8, 3, 'valid', 2),
+        batchNorm(),
+        relu(),
+        depthwise(),
+        batchNorm(),
+        relu(),
+        conv(12, 1),
+        batchNorm(),
+        relu(),
+        tfl.layers.globalAveragePooling2d({}),
+        dense(5),
       ]);
       break;
     case 'nobias':
