@@ -79,7 +79,7 @@ describe.each(BACKENDS)('LRP on TF.js %s against explicit PyTorch relevance prop
   });
 });
 
-describe('LRP on a Sequential model', () => {
+describe('LRP on other forms of the LayersModels', () => {
   beforeAll(() => useBackend('cpu'));
 
   it('a Sequential of the twin layers gives the reference maps', async () => {
@@ -95,6 +95,29 @@ describe('LRP on a Sequential model', () => {
       }
     } finally {
       functional.dispose();
+    }
+  });
+
+  it('leaves out a softmax fused into the last Dense layer, as for gradients', async () => {
+    const ref = reference('nobias');
+    const input = channelsLast(ref.input, ref.inputShape);
+    const x = hostTensor(Float32Array.from(input.values), input.shape);
+    const twin = lrpTwin('nobias');
+    const head = tfl.layers.dense({ units: 5, useBias: false, activation: 'softmax' });
+    const probabilities = tfl.model({ inputs: twin.inputs, outputs: head.apply(twin.layers.at(-2)!.output) as tfl.SymbolicTensor });
+    head.setWeights(twin.layers.at(-1)!.getWeights());
+    try {
+      const map = await explain(createTfjsBackend(probabilities), 'lrp_alpha_1_beta_0', x, { target: ref.targets });
+      expect(maxRelativeError(map.data, channelsLast(ref.maps['lrp_alpha_1_beta_0']!, ref.inputShape).values)).toBeLessThanOrEqual(
+        TOLERANCE,
+      );
+      const kept = await explain(createTfjsBackend(probabilities, { softmax: 'keep' }), 'lrp_z', x, { target: ref.targets }).catch(
+        (e: unknown) => e,
+      );
+      expect((kept as AttributionError).code).toBe('UNSUPPORTED_MODEL');
+      expect((kept as AttributionError).message).toMatch(/\(Dense\): LRP has no rule for the activation softmax/);
+    } finally {
+      probabilities.dispose();
     }
   });
 });
