@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AttributionError } from '@saliency/core';
+import { AttributionError, LRP_RULE_SET_FAMILY } from '@saliency/core';
 
 /**
  * Modified backward passes (docs/methods.md, "Modified backward rules"):
@@ -28,14 +28,21 @@ const BACKWARD_RULES: ReadonlyMap<string, readonly tf.GradConfig[]> = new Map([
 /** The names of the passes, for the backend's `backwardRuleSets`. */
 export const BACKWARD_RULE_SET_NAMES: readonly string[] = [...BACKWARD_RULES.keys()];
 
-/** The gradients of a pass (none for the ordinary gradient); an unknown name is `INVALID_OPTION`. */
-export function backwardRules(name: string | undefined): readonly tf.GradConfig[] {
+/**
+ * The gradients of a pass (none for the ordinary gradient); an unknown name is
+ * `INVALID_OPTION`, listing what the backend runs (`offered`, its
+ * `backwardRuleSets`, which may add LRP's family).
+ */
+export function backwardRules(name: string | undefined, offered: readonly string[] = BACKWARD_RULE_SET_NAMES): readonly tf.GradConfig[] {
   if (name === undefined) return [];
   const rules = BACKWARD_RULES.get(name);
   if (rules === undefined) {
+    const family = offered.includes(LRP_RULE_SET_FAMILY)
+      ? ` (${LRP_RULE_SET_FAMILY}: every LRP rule set of core's names, e.g. lrp_epsilon_0_1)`
+      : '';
     throw new AttributionError(
       'INVALID_OPTION',
-      `backward rule set ${JSON.stringify(name)} is unknown to the TF.js backend; it runs ${BACKWARD_RULE_SET_NAMES.join(', ')}`,
+      `backward rule set ${JSON.stringify(name)} is unknown to the TF.js backend; it runs ${offered.join(', ')}${family}`,
     );
   }
   return rules;

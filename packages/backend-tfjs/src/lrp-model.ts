@@ -123,6 +123,7 @@ export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, se
         FOLDED_INTO.has(t.sourceLayer.getClassName()) &&
         config['padding'] === 'valid' &&
         source.sourceLayer.getClassName() === 'ZeroPadding2D' &&
+        source.sourceLayer.getConfig()['dataFormat'] !== 'channelsFirst' &&
         consumers.get(source) === 1
       ) {
         padding = source.sourceLayer.getConfig()['padding'] as [number, number][];

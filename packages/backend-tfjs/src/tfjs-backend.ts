@@ -145,7 +145,7 @@ export class TfjsBackend implements GradientBackend {
         x.data,
       );
     }
-    const rules = backwardRules(request.backward);
+    const rules = backwardRules(request.backward, this.backwardRuleSets);
     return download(
       this.#computeGradients(x, targets, (g) => g, rules),
       x.data,
