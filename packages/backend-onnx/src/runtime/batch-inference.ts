@@ -1,4 +1,5 @@
 import { AttributionError } from '@saliency/core';
+import type { GraphFacts } from '../autodiff/graph-facts.js';
 import { inferGraph } from '../autodiff/infer-graph.js';
 import type { ModelBudgets } from '../model/budgets.js';
 import { defaultOpset } from '../model/onnx-model.js';
@@ -12,7 +13,7 @@ import type { ModelProto } from '../proto/onnx_pb.js';
  */
 export function batchInference(model: ModelProto, inputName: string, outputName: string, budgets: ModelBudgets): BatchInference {
   return (shape) => {
-    let facts;
+    let facts: GraphFacts;
     try {
       facts = inferGraph(model.graph!, defaultOpset(model), new Map([[inputName, shape]]), budgets, [outputName]);
     } catch (error) {
