@@ -23,7 +23,8 @@ committed), for each case in CASES:
                          (weights q * scale; activation quantization without its
                          rounding, with its saturation: a clip to the
                          representable range), which is the function the
-                         backend differentiates (docs/methods.md).
+                         backend differentiates (the package README, "int8
+                         models").
   cnn_batch1             a small CNN exported with batch 1 and x.view(1, -1)
                          before its Linear (models/cnn_batch1.onnx), and the
                          same with x.view(-1) and a MatMul on the flat vector
@@ -52,6 +53,10 @@ evaluation orders.
 How to run
 ----------
     /usr/bin/python3 packages/backend-onnx/scripts/make-shipped-fixtures.py [case ...]
+    /usr/bin/python3 packages/backend-onnx/scripts/make-shipped-fixtures.py --search-flip-free case ...
+
+The second searches draws whose single-flip effects are small (make-fixtures.py,
+"Single-flip effects") and prints the SEARCHED_DRAWS entry to keep.
 
 Needs Debian's python3-torch (1.13), python3-torchvision, python3-onnx, and a
 built @saliency/core (packages/core/dist) for the noise. About a minute on 2
@@ -94,7 +99,8 @@ parity = load_script('parity', os.path.join(REPO, 'apps', 'parity', 'fixtures', 
 precision = load_script('precision', os.path.join(HERE, 'make-precision-fixtures.py'))
 shared = parity.shared  # python/saliency_reference, on the path the parity script set
 from saliency_reference.export import export_onnx  # noqa: E402
-from saliency_reference.flips import flip_effect_on_gradient, flip_effect_on_vargrad, without_inplace  # noqa: E402
+from saliency_reference.flips import (flip_effect_on_gradient, flip_effect_on_vargrad, search_flip_free,  # noqa: E402
+                                      without_inplace)
 from saliency_reference.models import calibrate_batchnorm  # noqa: E402
 from saliency_reference.reference_json import float32_text, float64_text, round_up, write_reference  # noqa: E402
 from saliency_reference.references import input_gradient, pick_batch  # noqa: E402
@@ -105,6 +111,10 @@ NUM_SAMPLES = 4
 SIGMA = 0.5
 TOLERANCE = 1e-5
 IMAGE = [3, 32, 32]
+# name -> (batch draw, noise draw) that --search-flip-free kept (as in make-fixtures.py): an
+# ordinary run starts there. A case not listed starts at draw 0.
+SEARCHED_DRAWS = {}
+SEARCH = '--search-flip-free' in sys.argv
 
 
 # ---------------------------------------------------------------------------
@@ -338,10 +348,17 @@ def reference(name, model32, example_shape, files, seed, batch=2, float16_input=
             targets = model64(x32.double()).argmax(dim=1)
         return x32, float32_instability(model32, model64, x32, x32.double(), targets)
 
-    x32, _, _ = stable_draw('batch', name, TOLERANCE, draw_batch)
+    def targets_of(x32):
+        with torch.no_grad():
+            return model64(x32.double()).argmax(dim=1)
+
+    first_batch, first_noise = SEARCHED_DRAWS.get(name, (0, 0))
+    if SEARCH:
+        first_batch, _ = search_flip_free('batch', name, TOLERANCE, draw_batch, lambda x32: flip_effect_on_gradient(
+            model32, model64, model_flip, x32, x32.double(), targets_of(x32)))
+    x32, _, _ = stable_draw('batch', name, TOLERANCE, draw_batch, first_batch)
     x64 = x32.double()
-    with torch.no_grad():
-        targets = model64(x64).argmax(dim=1)
+    targets = targets_of(x32)
     sample_targets = targets.repeat_interleave(NUM_SAMPLES)
     rows = [batch * NUM_SAMPLES] + example_shape
 
@@ -353,7 +370,11 @@ def reference(name, model32, example_shape, files, seed, batch=2, float16_input=
         noise32 = library_noise(noise_seed, example_shape, batch)
         return (noise_seed, noise32), float32_instability(model32, model64, *noisy(noise32), sample_targets)
 
-    (noise_seed, noise32), _, _ = stable_draw('noise', name, TOLERANCE, draw_noise)
+    if SEARCH:
+        first_noise, _ = search_flip_free('noise', name, TOLERANCE, draw_noise, lambda drawn: flip_effect_on_vargrad(
+            model32, model64, model_flip, *noisy(drawn[1]), sample_targets, NUM_SAMPLES))
+        print('%s: SEARCHED_DRAWS entry %r' % (name, (first_batch, first_noise)), flush=True)
+    (noise_seed, noise32), _, _ = stable_draw('noise', name, TOLERANCE, draw_noise, first_noise)
     gradient_flip, candidates_input = flip_effect_on_gradient(model32, model64, model_flip, x32, x64, targets)
     vargrad_flip, candidates_noisy, noisy_gradient_flip = flip_effect_on_vargrad(
         model32, model64, model_flip, *noisy(noise32), sample_targets, NUM_SAMPLES, True)
@@ -449,7 +470,7 @@ CASES = {
 
 
 if __name__ == '__main__':
-    names = sys.argv[1:] or list(CASES)
+    names = [a for a in sys.argv[1:] if a != '--search-flip-free'] or list(CASES)
     unknown = [n for n in names if n not in CASES]
     if unknown:
         sys.exit('unknown case(s): %s; known: %s' % (', '.join(unknown), ', '.join(CASES)))
