@@ -130,6 +130,7 @@ function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> 
   if (!g.needsGradient(0)) return [undefined];
   const w = maxPoolWindow(g);
   if (g.opset >= 16 && g.supports('maxPoolIndices') && g.supports('scatterAdd') && g.supports('expand')) return [scatterToIndices(g)];
+  // Not on WebGL: no ArgMax there, and its Transpose of rank 2 + 2·d is untested.
   if (tilesInput(w) && g.supports('argExtremum')) return [tiledWindowsGradient(g, w)];
   const { dataType, shape: xShape } = g.input(0);
   const [n, c] = [xShape[0]!, xShape[1]!];
