@@ -5,6 +5,7 @@ import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
 import { DataType } from '../src/model/data-type.js';
 import { expectClose } from './helpers/check-gradient.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
+import { thrown } from './helpers/thrown.js';
 
 /*
  * Models whose graph fixes the batch size (passes/fixed-batch.ts). The
@@ -75,4 +76,10 @@ describe('a model whose batch is fixed at 2', () => {
       await backend.dispose();
     }
   });
+});
+
+it('onWarning must be a function', () => {
+  const error = thrown(() => createOnnxBackend(ort, batchOfTwo, { onWarning: 'console' as unknown as () => void }));
+  expect(error.code).toBe('INVALID_OPTION');
+  expect(error.message).toMatch(/option onWarning must be a function, got string/);
 });

@@ -169,6 +169,12 @@ export class OnnxBackend implements GradientBackend {
     this.#input = input;
     this.#outputName = outputName;
     this.#batchPlan = planBatch(this.#model, input, batchInference(this.#model, input.name, outputName, this.#budgets));
+    if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
+      throw new AttributionError(
+        'INVALID_OPTION',
+        `createOnnxBackend: option onWarning must be a function, got ${typeof options.onWarning}`,
+      );
+    }
     this.#onWarning = options.onWarning ?? ((message) => console.warn(message));
     this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
