@@ -1,7 +1,7 @@
 // Makes the PyTorch-exported test models when they are missing (they are too
 // big to commit; the small reference outputs are committed). Needs Debian's
 // python3-torch, python3-torchvision and python3-onnx: see ../../scripts/setup-system.sh.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -12,10 +12,19 @@ const names = readdirSync(`${root}test/fixtures/reference`)
   .filter((f) => f.endsWith('.json'))
   .map((f) => f.slice(0, -5));
 const present = existsSync(manifest) && names.every((name) => existsSync(`${root}test/fixtures/models/${name}.onnx`));
-if (!present) {
-  console.log('making the PyTorch test models (scripts/make-fixtures.py) ...');
-  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const run = spawnSync(python, [`${root}scripts/make-fixtures.py`], { stdio: 'inherit' });
+// The shipped-form models (make-shipped-fixtures.py): the files each committed reference names.
+const shipped = `${root}test/fixtures/shipped/`;
+const shippedPresent = readdirSync(shipped)
+  .filter((f) => f.endsWith('.json'))
+  .every((f) => JSON.parse(readFileSync(`${shipped}${f}`, 'utf8')).models.every((m) => existsSync(`${shipped}models/${m}`)));
+const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+for (const [ready, script, what] of [
+  [present, 'make-fixtures.py', 'the PyTorch test models'],
+  [shippedPresent, 'make-shipped-fixtures.py', 'the shipped-form test models (float16, int8, fixed batch, U-Net, LSTM, GRU)'],
+]) {
+  if (ready) continue;
+  console.log(`making ${what} (scripts/${script}) ...`);
+  const run = spawnSync(python, [`${root}scripts/${script}`], { stdio: 'inherit' });
   if (run.status !== 0) {
     console.error(
       'Could not make the test models: they need PyTorch. On Debian run `bash scripts/setup-system.sh` ' +

@@ -4,6 +4,10 @@ import { constTensor } from '../src/model/const-tensor.js';
 import { DataType } from '../src/model/data-type.js';
 import { runForward, runGraphGradient } from './helpers/run-gradient.js';
 import { checkGradient, evaluateOp, expectClose, uniformValues } from './helpers/check-gradient.js';
+import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
+import { fromBinary } from '@bufbuild/protobuf';
+import { buildGradientModel } from '../src/autodiff/build-gradient-model.js';
+import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
 
 const ints = (values: number[]): AttributeValue => ({ ints: values });
 
@@ -107,6 +111,21 @@ describe('MaxPool', () => {
       attributes: { kernel_shape: ints([2, 3, 2]), strides: ints([2, 2, 1]), pads: ints([0, 1, 0, 0, 1, 1]) },
     },
     { name: 'opset 16, 1-D', opset: 16, x: [2, 2, 9], attributes: { kernel_shape: ints([3]), strides: ints([2]), pads: ints([1, 1]) } },
+    // Below opset 16, windows that tile the input: rearranged into rows, one first maximum per row.
+    {
+      name: 'opset 15, tiling 8×8 windows, the last row past them',
+      opset: 15,
+      x: [1, 2, 17, 16],
+      attributes: { kernel_shape: ints([8, 8]), strides: ints([8, 8]) },
+    },
+    { name: 'opset 13, tiling 1-D window of 12', opset: 13, x: [2, 1, 25], attributes: { kernel_shape: ints([12]), strides: ints([12]) } },
+    {
+      name: 'opset 8, tiling 3-D windows',
+      opset: 8,
+      x: [1, 2, 4, 6, 4],
+      attributes: { kernel_shape: ints([2, 3, 4]), strides: ints([2, 3, 4]) },
+    },
+    { name: 'opset 15, tiling 2×2 windows', opset: 15, x: [2, 2, 6, 4], attributes: { kernel_shape: ints([2, 2]), strides: ints([2, 2]) } },
   ]);
 
   it('refuses storage_order 1', async () => {
@@ -118,6 +137,39 @@ describe('MaxPool', () => {
       }),
     ).rejects.toThrow(/storage_order 1 is not supported/);
   });
+});
+
+describe('MaxPool below opset 16 with windows that tile the input: a graph whose size does not grow with the window', () => {
+  /** The gradient graph of one MaxPool k×k stride k over x [1, 2, 32, 32] at opset 15: its node count and largest constant. */
+  function built(k: number): { nodes: number; largestConstant: number } {
+    const model = onnxModel({
+      opset: 15,
+      nodes: [node('MaxPool', ['x'], ['y'], { kernel_shape: ints([k, k]), strides: ints([k, k]) }), node('Flatten', ['y'], ['logits'])],
+      inputs: [valueInfo('x', [1, 2, 32, 32])],
+      outputs: [valueInfo('logits', [1, 0])],
+    });
+    const graph = fromBinary(
+      ModelProtoSchema,
+      buildGradientModel(model, { inputName: 'x', inputShape: [1, 2, 32, 32], outputName: 'logits', keepSoftmax: true, result: 'gradient' })
+        .bytes,
+    ).graph!;
+    const elements = graph.initializer.map((t) => t.dims.reduce((a, b) => a * Number(b), 1));
+    return { nodes: graph.node.length, largestConstant: Math.max(0, ...elements) };
+  }
+
+  it('the same nodes for a 2×2 and a 32×32 window, and constants of the tap count', () => {
+    const [small, large] = [built(2), built(32)];
+    expect(large.nodes).toBe(small.nodes);
+    expect(large.largestConstant).toBeLessThanOrEqual(32 * 32);
+  });
+
+  it('a 16×16 window: the gradient against central differences', () =>
+    checkGradient({
+      opType: 'MaxPool',
+      opset: 15,
+      attributes: { kernel_shape: ints([16, 16]), strides: ints([16, 16]) },
+      inputs: [{ shape: [1, 2, 32, 33] }],
+    }));
 });
 
 describe('AveragePool', () => {
@@ -318,6 +370,12 @@ describe.each([15, 17])('MaxPool ties (opset %i unless given)', (defaultOpset) =
     { name: 'repeated maxima, ceil_mode', shape: [1, 2, 8, 7], pool: { ...stem, pads: [1, 0, 0, 1], ceil: true }, levels: 2 },
     { name: 'repeated maxima, dilations', shape: [1, 2, 7, 7], pool: { ...stem, strides: [1, 2], dilations: [2, 1] }, levels: 2 },
     { name: '1-D as one row, repeated maxima', shape: [1, 2, 1, 11], pool: { ...stem, kernel: [1, 3], pads: [0, 1, 0, 1] }, levels: 2 },
+    {
+      name: 'repeated maxima, tiling 4×4 windows',
+      shape: [1, 2, 9, 8],
+      pool: { ...stem, kernel: [4, 4], strides: [4, 4], pads: [0, 0, 0, 0] },
+      levels: 2,
+    },
   ];
   it.each(cases)('$name', async ({ shape, pool, levels, opset = defaultOpset }) => {
     const x = tiedValues(

@@ -41,10 +41,34 @@ export function readTensorProto(tensor: TensorProto, where: string): ConstTensor
     return { dataType: type, dims, values };
   }
   const raw = tensor.rawData;
+  const bulk = BULK_READERS[type];
+  if (bulk !== undefined) {
+    // One typed-array copy instead of a DataView call per element (a ResNet-18's 11 M weights).
+    // (Copied where unaligned: `new Uint8Array(raw)`, since a Node Buffer's slice() is a view.)
+    values.set(bulk(raw.byteOffset % bytesPerElement === 0 ? raw : new Uint8Array(raw), count));
+    return { dataType: type, dims, values };
+  }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   for (let i = 0; i < count; i++) values[i] = get(view, i * bytesPerElement);
   return { dataType: type, dims, values };
 }
+
+/**
+ * Typed-array views of `raw_data` (aligned) for the types whose values they
+ * read as they are: bytes in any case, and float32 on a little-endian host
+ * (as `writeTensorProto` writes them).
+ */
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+const BULK_READERS: Partial<Record<DataType, (raw: Uint8Array, count: number) => ArrayLike<number>>> = {
+  [DataType.INT8]: (raw, count) => new Int8Array(raw.buffer, raw.byteOffset, count),
+  [DataType.UINT8]: (raw, count) => new Uint8Array(raw.buffer, raw.byteOffset, count),
+  ...(LITTLE_ENDIAN
+    ? {
+        [DataType.FLOAT]: (raw: Uint8Array, count: number) => new Float32Array(raw.buffer, raw.byteOffset, count),
+        [DataType.INT32]: (raw: Uint8Array, count: number) => new Int32Array(raw.buffer, raw.byteOffset, count),
+      }
+    : {}),
+};
 
 /** Little-endian readers of one element of `raw_data`, for the types `checkTensorProto` accepts. */
 const RAW_READERS: Partial<Record<DataType, (view: DataView, offset: number) => number>> = {

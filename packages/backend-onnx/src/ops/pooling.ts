@@ -1,7 +1,7 @@
 import { sizeOf } from '@saliency/core';
 import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
-import { emitPad, emitSlice } from './layout.js';
+import { emitPad, emitSlice, inversePermutation } from './layout.js';
 import { firstExtremumOneHot } from './first-extremum.js';
 import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
 import { forEachIndex } from './tensor-math.js';
@@ -113,7 +113,9 @@ function scatterPlanes(g: GradientContext, planes: string, weight: string, w: Wi
  * MaxPool: X̄[p] = Σ_{o : p is the first maximal element of window o} ȳ[o].
  *
  * From opset 16 (`scatterToIndices`), ȳ is added at the forward node's
- * Indices. Before it, ScatterElements has no reduction='add', which
+ * Indices. Before it, windows that tile the input (stride = kernel, the
+ * common large-window case) are rearranged into rows (`tiledWindowsGradient`),
+ * a graph of the same size for any window. Otherwise ScatterElements has no reduction='add', which
  * overlapping windows need, and on execution providers without MaxPool's Indices output
  * or ScatterElements (WebGPU, WebGL), the rule is built from comparisons: for
  * each kernel offset k (row-major), S_k = the strided slice of X padded with
@@ -128,6 +130,8 @@ function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> 
   if (!g.needsGradient(0)) return [undefined];
   const w = maxPoolWindow(g);
   if (g.opset >= 16 && g.supports('maxPoolIndices') && g.supports('scatterAdd') && g.supports('expand')) return [scatterToIndices(g)];
+  // Not on WebGL: no ArgMax there, and its Transpose of rank 2 + 2·d is untested.
+  if (tilesInput(w) && g.supports('argExtremum')) return [tiledWindowsGradient(g, w)];
   const { dataType, shape: xShape } = g.input(0);
   const [n, c] = [xShape[0]!, xShape[1]!];
   const positions = sizeOf(w.outSizes);
@@ -169,6 +173,43 @@ function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> 
   for (let k = 0; k < taps; k++) oneHot[k * taps + k] = 1;
   const weight = g.literal(oneHot, [taps, 1, ...w.kernel], dataType);
   return [scatterPlanes(g, g.reshape(routed, [n * c, taps, ...w.outSizes]), weight, w)];
+}
+
+/** Whether the windows tile the input from its start: stride = kernel, no dilation, no padding, no window past the end. */
+function tilesInput(w: Window): boolean {
+  return w.kernel.every(
+    (k, a) => w.strides[a] === k && w.dilations[a] === 1 && w.padsBegin[a] === 0 && w.outSizes[a]! * k <= w.inSizes[a]!,
+  );
+}
+
+/**
+ * MaxPool with windows that tile the input (`tilesInput`), without Indices:
+ * X (cut to the windows' extent) rearranged by Reshape and Transpose into
+ * [N, C, windows, taps]; the first maximum of each row (`firstExtremumOneHot`,
+ * row-major tap order as `evaluateMaxPool`) takes the window's ȳ; the
+ * inverse rearrangement puts it back, and positions past the last window get
+ * zeros. A fixed number of nodes and constants of the tap count, whatever the
+ * window: the comparison rule below builds one Slice per tap and taps²
+ * constants (a 32×32 window: a million-element constant).
+ */
+function tiledWindowsGradient(g: GradientContext, w: Window): string {
+  const xShape = g.input(0).shape;
+  const [n, c] = [xShape[0]!, xShape[1]!];
+  const d = w.kernel.length;
+  const extent = w.outSizes.map((o, a) => o * w.kernel[a]!);
+  const axes = extent.map((_, a) => a + 2);
+  const cut = extent.every((e, a) => e === w.inSizes[a])
+    ? g.inputName(0)
+    : emitSlice(g, g.inputName(0), new Array<number>(d).fill(0), extent, axes);
+  const split = [n, c, ...w.outSizes.flatMap((o, a) => [o, w.kernel[a]!])];
+  // [N, C, o₁, k₁, o₂, k₂, …] → [N, C, o₁, o₂, …, k₁, k₂, …]
+  const perm = [0, 1, ...w.outSizes.map((_, a) => 2 + 2 * a), ...w.kernel.map((_, a) => 3 + 2 * a)];
+  const rows = [n, c, sizeOf(w.outSizes), sizeOf(w.kernel)];
+  const windows = g.reshape(g.op('Transpose', [g.reshape(cut, split)], { perm: { ints: perm } }), rows);
+  const routed = g.op('Mul', [firstExtremumOneHot(g, windows, rows, 'max'), g.reshape(g.dy(0)!, [n, c, rows[2]!, 1])]);
+  const grouped = g.reshape(routed, [n, c, ...w.outSizes, ...w.kernel]);
+  const back = g.reshape(g.op('Transpose', [grouped], { perm: { ints: inversePermutation(perm) } }), [n, c, ...extent]);
+  return emitPad(g, back, [0, 0, ...new Array<number>(d).fill(0), 0, 0, ...extent.map((e, a) => w.inSizes[a]! - e)]);
 }
 
 /**

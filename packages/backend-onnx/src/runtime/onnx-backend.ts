@@ -38,6 +38,8 @@ import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.j
 import { readOnnxModel } from '../model/onnx-model.js';
 import { activationFittingCount } from './activation-plan.js';
 import { prepareModel } from '../passes/prepare-model.js';
+import { fixedBatchError, oneRowWarning, planBatch, type BatchPlan } from '../passes/fixed-batch.js';
+import { batchInference } from './batch-inference.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';
@@ -94,6 +96,11 @@ export interface OnnxBackendOptions {
    * default 512 MiB): the least recently used are released past it.
    */
   readonly cacheBytes?: number;
+  /**
+   * Where the backend's warnings go (default `console.warn`): said once per
+   * backend, e.g. that a model whose batch is fixed at 1 runs one row per call.
+   */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -129,6 +136,10 @@ export class OnnxBackend implements GradientBackend {
   readonly #sessions: SessionCache<CachedSession>;
   /** Calls in progress, which `dispose` waits for before releasing their sessions. */
   readonly #running = new Set<Promise<unknown>>();
+  /** Whether any number of rows runs at once, or the model fixes its batch size (passes/fixed-batch.ts). */
+  readonly #batchPlan: BatchPlan;
+  readonly #onWarning: (message: string) => void;
+  #warnedOneRow = false;
   #disposed = false;
 
   constructor(ort: OnnxRuntimeModule, bytes: Uint8Array, options: OnnxBackendOptions = {}) {
@@ -157,6 +168,14 @@ export class OnnxBackend implements GradientBackend {
     const { input, outputName } = chooseInputOutput(this.#model, options.inputName, options.outputName);
     this.#input = input;
     this.#outputName = outputName;
+    this.#batchPlan = planBatch(this.#model, input, batchInference(this.#model, input.name, outputName, this.#budgets));
+    if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
+      throw new AttributionError(
+        'INVALID_OPTION',
+        `createOnnxBackend: option onWarning must be a function, got ${typeof options.onWarning}`,
+      );
+    }
+    this.#onWarning = options.onWarning ?? ((message) => console.warn(message));
     this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
@@ -311,6 +330,16 @@ export class OnnxBackend implements GradientBackend {
     const limit = this.#textureRowLimit;
     if (total === 0) return total;
     if (this.#disposed) throw disposedError(this.name);
+    const plan = this.#batchPlan;
+    if (plan.kind === 'fixed') {
+      // Runs of exactly the model's batch size; moments then come from per-row gradients (core reduces them).
+      if (shape[0]! % plan.size !== 0) throw fixedBatchError(this.name, this.#input.name, plan, shape[0]!);
+      if (plan.size === 1 && shape[0]! > 1 && !this.#warnedOneRow) {
+        this.#warnedOneRow = true;
+        this.#onWarning(oneRowWarning(this.name, this.#input.name, plan));
+      }
+      return groupSize === undefined ? plan.size : 0;
+    }
     const key = sessionKey(shape, result, groupSize, variant);
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
