@@ -92,7 +92,7 @@ export function checkFeeds(
         throw new AttributionError(
           'INVALID_SHAPE',
           `createTfjsBackend: the feed for input ${describeInput(input)} has shape ${formatShape(shape)} and ${value.data.length} values; ` +
-            'it needs the input\'s shape with a batch axis of 1 (shared by every row) or of the rows explained, and as many values as that shape holds',
+            "it needs the input's shape with a batch axis of 1 (shared by every row) or of the rows explained, and as many values as that shape holds",
         );
       }
       return { input, value };

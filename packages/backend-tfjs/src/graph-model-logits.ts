@@ -142,13 +142,23 @@ function namedNode(graph: Graph | undefined, layer: string, from: string): strin
   const candidates = dependentNames(graph, from);
   if (!candidates.includes(name)) {
     const why = name in graph.nodes ? `is not computed from "${from}" on the way to the logits` : 'is no node of the graph';
-    throw unknownLayer(layer, why, candidates.map((c) => `"${c}" (${graph.nodes[c]!.op})`));
+    throw unknownLayer(
+      layer,
+      why,
+      candidates.map((c) => `"${c}" (${graph.nodes[c]!.op})`),
+    );
   }
   return name;
 }
 
 /** docs/methods.md, "Grad-CAM": the last node, in graph order, of the input's rank with more than one position. */
-function defaultNode(model: GraphModelLike, graph: Graph | undefined, dict: Record<string, tf.Tensor>, start: string, rank: number): string {
+function defaultNode(
+  model: GraphModelLike,
+  graph: Graph | undefined,
+  dict: Record<string, tf.Tensor>,
+  start: string,
+  rank: number,
+): string {
   const candidates = graph === undefined ? [] : dependentNames(graph, start);
   const values = candidates.length === 0 ? [] : model.execute(dict, candidates);
   const shapes = (Array.isArray(values) ? values : [values]).map((v) => v.shape);

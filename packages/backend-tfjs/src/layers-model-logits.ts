@@ -129,7 +129,11 @@ function namedTensor(
 }
 
 /** docs/methods.md, "Grad-CAM": the last tensor, in graph order, of the input's rank with more than one position. */
-function defaultLayer(order: readonly SymbolicTensorLike[], fromStart: ReadonlySet<SymbolicTensorLike>, start: SymbolicTensorLike): SymbolicTensorLike {
+function defaultLayer(
+  order: readonly SymbolicTensorLike[],
+  fromStart: ReadonlySet<SymbolicTensorLike>,
+  start: SymbolicTensorLike,
+): SymbolicTensorLike {
   const last = order.filter((t) => t !== start && fromStart.has(t) && isFeatureMap(t.shape, start.shape.length)).at(-1);
   if (last === undefined) {
     throw new AttributionError(

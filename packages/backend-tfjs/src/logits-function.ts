@@ -17,7 +17,10 @@ export function logitsFunction(model: TfjsModel, parts: ModelParts): LogitsFunct
   if (typeof model === 'function') {
     for (const option of ['inputName', 'outputName', 'layer'] as const) {
       if (parts[option] !== undefined) {
-        throw new AttributionError('INVALID_OPTION', `createTfjsBackend: ${option} applies to a LayersModel or GraphModel, not to a function`);
+        throw new AttributionError(
+          'INVALID_OPTION',
+          `createTfjsBackend: ${option} applies to a LayersModel or GraphModel, not to a function`,
+        );
       }
     }
     return {

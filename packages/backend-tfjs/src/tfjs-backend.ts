@@ -248,7 +248,11 @@ export class TfjsBackend implements GradientBackend {
       'the input gradients',
       () => {
         const feeds = this.#feedValues(rows);
-        return reduce(tf.grad((input: tf.Tensor) => this.#targetSum(this.#model.run(input, feeds), targets))(tf.tensor(x.data, [...x.shape], 'float32')));
+        return reduce(
+          tf.grad((input: tf.Tensor) => this.#targetSum(this.#model.run(input, feeds), targets))(
+            tf.tensor(x.data, [...x.shape], 'float32'),
+          ),
+        );
       },
       backward,
     );
