@@ -1,3 +1,4 @@
+import { loadGraphModelSync } from '@tensorflow/tfjs-converter';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttributionError, explain, hostTensor, oneHotRows, type HostTensor } from '@saliency/core';
@@ -173,6 +174,73 @@ describe.each(BACKENDS)('several inputs and attribution at a layer on TF.js %s',
     expect(around.code).toBe('INVALID_OPTION');
     expect(around.message).toContain('does not separate');
     skip.dispose();
+  });
+});
+
+/**
+ * A GraphModel of two inputs, `x` [6] and `m` [6] (float32): logits
+ * (x ∘ m) · W + b, so that ∂ logit_t / ∂x = m ∘ W[:, t] in closed form.
+ */
+function productGraphModel(w: Float32Array, b: Float32Array) {
+  const FLOAT = { type: 'DT_FLOAT' };
+  const shape = (dims: number[]) => ({ dim: dims.map((size) => ({ size: String(size) })) });
+  const placeholder = (name: string) => ({ name, op: 'Placeholder', attr: { dtype: FLOAT, shape: { shape: shape([-1, 6]) } } });
+  const constant = (name: string, dims: number[]) => ({
+    name,
+    op: 'Const',
+    attr: { dtype: FLOAT, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: shape(dims) } } },
+  });
+  const weightData = new Float32Array(w.length + b.length);
+  weightData.set(w);
+  weightData.set(b, w.length);
+  return loadGraphModelSync({
+    modelTopology: {
+      node: [
+        placeholder('x'),
+        placeholder('m'),
+        constant('w', [6, 3]),
+        constant('b', [3]),
+        { name: 'product', op: 'Mul', input: ['x', 'm'], attr: { T: FLOAT } },
+        { name: 'matmul', op: 'MatMul', input: ['product', 'w'], attr: { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: false } } },
+        { name: 'logits', op: 'BiasAdd', input: ['matmul', 'b'], attr: { T: FLOAT } },
+      ],
+      versions: { producer: 1 },
+    },
+    weightSpecs: [
+      { name: 'w', shape: [6, 3], dtype: 'float32' },
+      { name: 'b', shape: [3], dtype: 'float32' },
+    ],
+    weightData: weightData.buffer,
+    format: 'graph-model',
+  });
+}
+
+describe.each(BACKENDS)('a GraphModel of two inputs on TF.js %s', (backendName) => {
+  beforeAll(() => useBackend(backendName));
+
+  it('inputName and feeds, either input attributed: the closed-form gradient', async () => {
+    const random = prng(61);
+    const w = Float32Array.from(uniform(random, 18, 1));
+    const model = productGraphModel(w, Float32Array.from(uniform(random, 3, 1)));
+    const x = randomInput({ inputShape: [6], layers: [] }, 2, 62);
+    const m = randomInput({ inputShape: [6], layers: [] }, 1, 63);
+    const targets = Int32Array.from([2, 0]);
+    /** `other` ∘ W[:, t_r] for each row r, `other` of batch 1 or 2. */
+    const closedForm = (other: HostTensor) =>
+      Array.from({ length: 12 }, (_, i) => {
+        const [r, k] = [Math.floor(i / 6), i % 6];
+        return other.data[(other.shape[0] === 1 ? 0 : r) * 6 + k]! * w[k * 3 + targets[r]!]!;
+      });
+    const atX = createTfjsBackend(model, { inputName: 'x', feeds: { m } });
+    expectClose((await atX.gradients(x, targets)).data, closedForm(m), 1e-6, 'at x');
+    const atM = createTfjsBackend(model, { inputName: 'm', feeds: { x } });
+    const mRows = hostTensor(Float32Array.from([...m.data, ...m.data]), [2, 6]);
+    expectClose((await atM.gradients(mRows, targets)).data, closedForm(x), 1e-6, 'at m');
+    const missing = thrown(() => createTfjsBackend(model, { inputName: 'x' }));
+    expect(missing.code).toBe('INVALID_OPTION');
+    expect(missing.message).toContain('feeds lacks the input "m" float32 [any, 6]');
+    expect(thrown(() => createTfjsBackend(model)).message).toContain('"x" float32 [any, 6], "m" float32 [any, 6]');
+    model.dispose();
   });
 });
 
