@@ -135,6 +135,19 @@ describe.each(BACKENDS)('several inputs and attribution at a layer on TF.js %s',
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('Integrated Gradients at the embeddings with a shared feed keeps completeness over every call', async () => {
+    const a = { data: x.data.subarray(0, 6), shape: [1, 6] };
+    const backend = createTfjsBackend(model, { inputName: 'ids', layer: 'embedding', feeds: { a } });
+    const embeddings = await backend.attributedInput({ data: IDS, shape: [1, 4] });
+    // 256 steps in calls of 48 rows: the feed is repeated over each call's rows.
+    const map = await explain(backend, 'integrated_gradients', embeddings, { target: 2, steps: 256, batchSize: 48, baseline: 0 });
+    const total = map.data.reduce((sum, v) => sum + v, 0);
+    const [at, base] = [await backend.logits(embeddings), await backend.logits(hostTensor(new Float32Array(12), [1, 4, 3]))];
+    const difference = at.data[2]! - base.data[2]!;
+    expect(Math.abs(difference)).toBeGreaterThan(0.05);
+    expect(Math.abs(total - difference)).toBeLessThanOrEqual(1e-2 * Math.abs(difference));
+  });
+
   it('coded errors that list the model inputs', () => {
     const inputs = ['"a" float32 [any, 6]', '"ids" int32 [any, 4]'];
     for (const error of [
