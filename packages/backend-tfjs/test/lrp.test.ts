@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AttributionError, explain, hostTensor, type HostTensor } from '@saliency/core';
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createTfjsBackend } from '../src/index.js';
-import { channelsLast } from './helpers/channels-last.js';
+import { channelsLast } from './helpers/parity-fixtures.js';
 import { lrpTwin } from './helpers/lrp-twins.js';
 import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
 
