@@ -190,6 +190,6 @@ describe('LRP refuses what its rules do not cover', () => {
     const direct = await backend.gradients(x, Int32Array.from([0, 0]), { backward: 'lrp_zplus' }).catch((e: unknown) => e);
     expect(direct).toBeInstanceOf(AttributionError);
     expect((direct as AttributionError).code).toBe('UNSUPPORTED_METHOD');
-    expect((direct as AttributionError).message).toMatch(/LRP \(lrp_zplus\) runs on a LayersModel/);
+    expect((direct as AttributionError).message).toMatch(/LRP \(lrp_zplus\) runs on a one-input LayersModel/);
   });
 });
