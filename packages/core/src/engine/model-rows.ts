@@ -8,10 +8,20 @@ import type { ResolvedOptions } from './options.js';
 /** Writes model row `row` of example `example` (a noisy sample, a path point) into `out`. */
 export type RowWriter = (example: number, row: number, out: Float32Array) => void;
 
+/** Core's seeded noise of a run, as a backend with `deviceNoise` receives it (`NoiseDescription`). */
+export interface SeededNoise {
+  readonly seed: number;
+  readonly sigma: (example: number) => number;
+  /** The batch the noise is added to. */
+  readonly x: HostTensor;
+}
+
 /** The model rows of a method for the batch `x`: how many per example, how each is written, where the path starts. */
 export interface ModelRows {
   readonly perExample: number;
   readonly write: RowWriter;
+  /** For noisy samples with core's seeded noise: the noise as a description, which a device may generate itself. */
+  readonly seededNoise?: SeededNoise;
   /** x' at a flat element index: the baseline for path points, 0 otherwise. */
   readonly baseline: (flatIndex: number) => number;
 }
@@ -35,7 +45,8 @@ export function modelRows(kind: RowKind, options: ResolvedOptions, x: HostTensor
       const offset = example * size;
       for (let e = 0; e < size; e++) out[e] = x.data[offset + e]! + out[e]!;
     };
-    return { perExample: options.numSamples, write, baseline: zero };
+    const seededNoise = options.noise === undefined ? { seed: options.seed, sigma: sigmaOfExample(options, x, size), x } : undefined;
+    return { perExample: options.numSamples, write, baseline: zero, ...(seededNoise ? { seededNoise } : {}) };
   }
   const at = baselineOf(options, x);
   const write: RowWriter = (example, step, out) => {
