@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   AttributionError,
   checkGroupSize,
+  checkNoiseDescription,
   checkTargetCount,
   disposedError,
   formatShape,
@@ -13,7 +14,9 @@ import {
   type GradientMoments,
   type GradientRequest,
   type HostTensor,
+  type NoiseDescription,
 } from '@saliency/core';
+import { deviceNoiseKind, noisyRowsOnDevice } from './device-noise/programs.js';
 import { withGradientPass } from './gradient-pass.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRules } from './backward-rules.js';
 import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
@@ -117,7 +120,13 @@ export class TfjsBackend implements GradientBackend {
     this.#checkCall(x, targets);
     const rules = backwardRules(request.backward);
     return download(
-      this.#computeGradients(x, targets, (g) => g, rules),
+      this.#computeGradients(
+        x.shape,
+        () => tf.tensor(x.data, [...x.shape], 'float32'),
+        targets,
+        (g) => g,
+        rules,
+      ),
       x.data,
     );
   }
@@ -129,17 +138,59 @@ export class TfjsBackend implements GradientBackend {
    */
   async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
     this.#checkCall(x, targets);
-    const rows = x.shape[0]!;
-    checkGroupSize(rows, groupSize);
-    const groups = rows / groupSize;
-    const exampleShape = x.shape.slice(1);
-    const [mean, m2] = this.#computeGradients(x, targets, (g) => {
+    checkGroupSize(x.shape[0]!, groupSize);
+    const input = () => tf.tensor(x.data, [...x.shape], 'float32');
+    return this.#moments(x.shape, input, targets, groupSize, x.data);
+  }
+
+  /**
+   * True on webgl (WebGL 2, float32 textures) and webgpu: there
+   * `noisyGradientMoments` generates core's noise on the device.
+   */
+  get deviceNoise(): boolean {
+    return deviceNoiseKind() !== undefined;
+  }
+
+  /**
+   * `gradientMoments` of the rows `x[g] + σ_g · z(…)` that `noise` describes,
+   * made on the device by a GLSL or WGSL program (`device-noise/`): only the
+   * clean examples `[G, ...S]` and σ are uploaded, never the `G·n` rows.
+   */
+  async noisyGradientMoments(x: HostTensor, noise: NoiseDescription, targets: Int32Array): Promise<GradientMoments> {
+    if (this.#disposed) throw disposedError(this.name);
+    if (deviceNoiseKind() === undefined) {
+      throw new AttributionError('UNSUPPORTED_METHOD', `${this.name}: TF.js backend ${tf.getBackend()} generates no noise on its device`);
+    }
+    checkNoiseDescription(this.name, x, noise);
+    const rowShape = [x.shape[0]! * noise.samples, ...noise.exampleShape];
+    this.#checkShape(rowShape, true);
+    checkTargetCount(this.name, targets, rowShape[0]!);
+    const size = sizeOf(noise.exampleShape);
+    const input = () => tf.reshape(noisyRowsOnDevice(tf.tensor2d(x.data, [x.shape[0]!, size], 'float32'), noise), rowShape);
+    return this.#moments(rowShape, input, targets, noise.samples, x.data);
+  }
+
+  /**
+   * With `g` reshaped to `[G, n, D]` on the device (`n = groupSize`):
+   * `mean = (1/n) Σ_i g[:, i]`, `m2 = Σ_i (g[:, i] − mean)²`, two passes on the
+   * device; only `mean` and `m2` are read back.
+   */
+  async #moments(
+    shape: readonly number[],
+    input: () => tf.Tensor,
+    targets: Int32Array,
+    groupSize: number,
+    hostInput: Float32Array,
+  ): Promise<GradientMoments> {
+    const groups = shape[0]! / groupSize;
+    const exampleShape = shape.slice(1);
+    const [mean, m2] = this.#computeGradients(shape, input, targets, (g) => {
       const grouped = tf.reshape(g, [groups, groupSize, sizeOf(exampleShape)]);
       const groupMean = tf.mean(grouped, 1, true);
       const deviationSquares = tf.square(tf.sub(grouped, groupMean));
       return [tf.reshape(groupMean, [groups, ...exampleShape]), tf.reshape(tf.sum(deviationSquares, 1), [groups, ...exampleShape])];
     });
-    const [meanHost, m2Host] = await Promise.all([download(mean, x.data), download(m2, x.data)]);
+    const [meanHost, m2Host] = await Promise.all([download(mean, hostInput), download(m2, hostInput)]);
     return { count: groupSize, mean: meanHost, m2: m2Host };
   }
 
@@ -149,30 +200,31 @@ export class TfjsBackend implements GradientBackend {
   }
 
   /**
-   * Input gradients of the target logits, passed through `reduce`, all in one
-   * synchronous tidy (so nothing but the returned tensors survives) with the
+   * Input gradients of the target logits at the rows `input()` makes (of
+   * `shape`), passed through `reduce`, all in one synchronous tidy (so nothing but the returned tensors survives) with the
    * gradient rules installed only for its duration.
    */
   #computeGradients<T extends tf.TensorContainer>(
-    x: HostTensor,
+    shape: readonly number[],
+    input: () => tf.Tensor,
     targets: Int32Array,
     reduce: (gradients: tf.Tensor) => T,
     backward: readonly tf.GradConfig[] = [],
   ): T {
-    const rows = x.shape[0]!;
-    const objective = (input: tf.Tensor): tf.Tensor => {
-      const output = this.#model.run(input);
+    const rows = shape[0]!;
+    const objective = (rowsIn: tf.Tensor): tf.Tensor => {
+      const output = this.#model.run(rowsIn);
       this.#checkOutput(output, rows);
       const classes = output.shape[1]!;
       const selection = oneHotRows(targets, classes);
       return tf.sum(tf.mul(tf.cast(output, 'float32'), tf.tensor2d(selection, [rows, classes])));
     };
     try {
-      const differentiate = () => tf.tidy(() => reduce(tf.grad(objective)(tf.tensor(x.data, [...x.shape], 'float32'))));
+      const differentiate = () => tf.tidy(() => reduce(tf.grad(objective)(input())));
       return withGradientPass(this.#filtersAreWeights, differentiate, backward);
     } catch (error) {
       disposeAbandonedTape();
-      throw this.#modelFailed(explainMissingGradient(error), 'the input gradients', x.shape);
+      throw this.#modelFailed(explainMissingGradient(error), 'the input gradients', shape);
     }
   }
 

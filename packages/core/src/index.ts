@@ -4,6 +4,7 @@ export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
 export type { GradientBackend, GradientMoments, GradientRequest, LayerGradients, RowGradients } from './backend.js';
 export {
   checkGroupSize,
+  checkNoiseDescription,
   checkTargetCount,
   disposedError,
   oneHotRows,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AttributionError,
+  checkNoiseDescription,
   explain,
   fillStandardNormal,
   hostTensor,
@@ -104,5 +106,39 @@ describe('the noise as a description', () => {
     const z4 = new Float32Array(6);
     fillStandardNormal(z4, 9, 4, 8);
     expect(rows.data[3 * 6 + 5]).toBe(Math.fround(clean.data[11]! + Math.fround(2 * z4[5]!)));
+  });
+
+  it('checkNoiseDescription refuses a description that does not fit its examples, naming what', () => {
+    const clean = hostTensor(new Float32Array(2 * 6), [2, 6]);
+    const good: NoiseDescription = {
+      seed: 1,
+      sigma: Float64Array.of(1, 1),
+      firstExample: 0,
+      firstSample: 0,
+      samples: 3,
+      exampleShape: [6],
+    };
+    expect(() => checkNoiseDescription('b', clean, good)).not.toThrow();
+    const cases: [Partial<NoiseDescription>, RegExp][] = [
+      [{ exampleShape: [2, 3] }, /exampleShape \[2, 3\]/],
+      [{ sigma: Float64Array.of(1) }, /sigma must hold 2 finite values/],
+      [{ sigma: Float64Array.of(1, Number.NaN) }, /sigma must hold 2 finite values/],
+      [{ seed: -1 }, /seed must be an integer/],
+      [{ samples: 0 }, /samples must be a positive integer/],
+      [{ firstSample: 2 ** 32 - 2 }, /firstSample \+ 3 ≤ 2\^32/],
+      [{ firstExample: 0.5 }, /firstExample must be an integer/],
+    ];
+    for (const [change, message] of cases) {
+      const error = (() => {
+        try {
+          checkNoiseDescription('b', clean, { ...good, ...change });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(AttributionError);
+      expect((error as AttributionError).code).toBe('INVALID_OPTION');
+      expect((error as Error).message).toMatch(message);
+    }
   });
 });
