@@ -14,3 +14,4 @@ export { firstMaxPoolGradient, type MaxPoolAttrs } from './first-max-pool-gradie
 export { withGradientRules } from './gradient-rules.js';
 export { modelArtifacts } from './model-artifacts.js';
 export { deviceNoiseKind, philoxWordsOnDevice, standardNormalsOnDevice, type DeviceNoiseKind } from './device-noise/programs.js';
+export { deviceNoiseAgreement, type DeviceNoiseAgreement } from './device-noise/agreement.js';

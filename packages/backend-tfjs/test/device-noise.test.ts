@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { explain, fillStandardNormal, hostTensor, philox4x32, type GradientBackend } from '@saliency/core';
-import { createTfjsBackend, deviceNoiseKind, philoxWordsOnDevice, standardNormalsOnDevice } from '../src/index.js';
+import { explain, hostTensor, type GradientBackend } from '@saliency/core';
+import { createTfjsBackend, deviceNoiseAgreement, deviceNoiseKind } from '../src/index.js';
 import { installNodeWebGpu } from './helpers/node-webgpu.js';
 import { tf } from './helpers/tfjs-setup.js';
 
@@ -9,25 +9,6 @@ import { tf } from './helpers/tfjs-setup.js';
  * Dawn (over SwiftShader without a GPU). The GLSL program needs WebGL, which
  * Node has not: the parity app's Chromium run checks it (device-noise cells).
  */
-
-/** Counters and keys: the noise's own ([⌊e/4⌋, sample, example, 0]) and edge words, where c0 + q wraps past 2³². */
-const WORD_CASES: { counter: [number, number, number, number]; key: [number, number] }[] = [
-  { counter: [0, 0, 0, 0], key: [0, 0] },
-  { counter: [0, 3, 1, 0], key: [42, 0] },
-  { counter: [0xffffffc0, 0xffffffff, 0xffffffff, 0xffffffff], key: [0xffffffff, 0xffffffff] },
-  { counter: [0xffffffa0, 7, 0x80000000, 0], key: [0x9e3779b9, 0xbb67ae85] },
-  { counter: [1000, 65535, 65536, 0], key: [0x0000ffff, 0xffff0000] },
-  { counter: [0x7fffffc0, 0x12345678, 0x9abcdef0, 0x0fedcba9], key: [123456789, 2097151] },
-  { counter: [0xfffff000, 0, 2, 0], key: [0x80000000, 1] },
-  { counter: [31, 1, 0, 0], key: [0xdeadbeef, 0xcafebabe] },
-];
-const BLOCKS = 128;
-
-/** |a − b| in units of float32's spacing at b. */
-function ulps(a: number, b: number): number {
-  const spacing = 2 ** (Math.floor(Math.log2(Math.max(Math.abs(b), 2 ** -126))) - 23);
-  return Math.abs(a - b) / spacing;
-}
 
 describe('device noise on TF.js webgpu (Dawn)', () => {
   beforeAll(async () => {
@@ -42,45 +23,18 @@ describe('device noise on TF.js webgpu (Dawn)', () => {
     expect(createTfjsBackend((x) => x).deviceNoise).toBe(true);
   });
 
-  it('gives core Philox4x32-10 words bit for bit (4096 words, edge counters and keys)', async () => {
-    const expected = new Uint32Array(4);
-    let compared = 0;
-    for (const { counter, key } of WORD_CASES) {
-      const words = await philoxWordsOnDevice(counter, key, BLOCKS);
-      for (let q = 0; q < BLOCKS; q++) {
-        philox4x32([(counter[0] + q) >>> 0, counter[1], counter[2], counter[3]], key, expected);
-        expect(Array.from(words.subarray(4 * q, 4 * q + 4)), `counter c0 = ${(counter[0] + q) >>> 0}, key ${key}`).toEqual(
-          Array.from(expected),
-        );
-        compared += 4;
-      }
-    }
-    expect(compared).toBe(4096);
-  }, 120_000);
-
-  it('gives core normals within a few float32 ulps', async () => {
-    let worstUlps = 0;
-    let worstAbs = 0;
-    for (const [seed, example, sample] of [
-      [0, 0, 0],
-      [2 ** 40 + 3, 5, 17],
-      [7, 1, 4095],
-    ] as const) {
-      const size = 4099;
-      const device = await standardNormalsOnDevice(seed, example, sample, size);
-      const core = new Float32Array(size);
-      fillStandardNormal(core, seed, example, sample);
-      for (let e = 0; e < size; e++) {
-        worstUlps = Math.max(worstUlps, ulps(device[e]!, core[e]!));
-        worstAbs = Math.max(worstAbs, Math.abs(device[e]! - core[e]!));
-      }
-    }
+  it('gives core Philox4x32-10 words bit for bit (4096 words, edge counters and keys) and normals within a few ulps', async () => {
+    const agreement = await deviceNoiseAgreement();
     console.log(
-      `device normals vs core (webgpu on Dawn): largest difference ${worstUlps.toFixed(1)} ulps, ${worstAbs.toExponential(2)} absolute`,
+      `device noise vs core (webgpu on Dawn): ${agreement.wordMismatches} of ${agreement.words} words differ; ` +
+        `normals: largest difference ${agreement.worstUlps.toFixed(1)} ulps, ${agreement.worstAbsolute.toExponential(2)} absolute`,
     );
+    expect(agreement.words).toBe(4096);
+    expect(agreement.wordMismatches, agreement.firstMismatch).toBe(0);
+    expect(agreement.normals).toBe(3 * 4099);
     // Measured on Dawn over SwiftShader: 3 ulps, 2.4e-7 (docs/methods.md, "Noise").
-    expect(worstUlps).toBeLessThanOrEqual(8);
-    expect(worstAbs).toBeLessThan(1e-6);
+    expect(agreement.worstUlps).toBeLessThanOrEqual(8);
+    expect(agreement.worstAbsolute).toBeLessThan(1e-6);
   }, 120_000);
 
   it('VarGrad and SmoothGrad with the noise made on the device match the noise made on the host', async () => {
