@@ -1,6 +1,7 @@
 import { AttributionError } from '../errors.js';
 import type { RowKind } from '../methods/rule.js';
-import { seededNoise, suppliedNoise, type NoiseFunction } from '../noise/noise-source.js';
+import { writeNoisyRow } from '../noise/noise-description.js';
+import { suppliedNoise, type NoiseFunction, type NoiseInput } from '../noise/noise-source.js';
 import { formatShape, sizeOf, type HostTensor } from '../tensor.js';
 import { checkInput, countNonFinite } from './input.js';
 import type { ResolvedOptions } from './options.js';
@@ -38,15 +39,20 @@ export function modelRows(kind: RowKind, options: ResolvedOptions, x: HostTensor
   if (kind === 'input') {
     return { perExample: 1, write: (example, _, out) => out.set(x.data.subarray(example * size, (example + 1) * size)), baseline: zero };
   }
+  if (kind === 'noisy-samples' && options.noise === undefined) {
+    const seededNoise: SeededNoise = { seed: options.seed, sigma: sigmaOfExample(options, x, size), x };
+    const write: RowWriter = (example, sample, out) =>
+      writeNoisyRow(x.data.subarray(example * size, (example + 1) * size), options.seed, seededNoise.sigma(example), example, sample, out);
+    return { perExample: options.numSamples, write, baseline: zero, seededNoise };
+  }
   if (kind === 'noisy-samples') {
-    const noise = noiseOf(options, x);
+    const noise = callerNoise(options.noise!, x, options.numSamples);
     const write: RowWriter = (example, sample, out) => {
       noise(example, sample, out);
       const offset = example * size;
       for (let e = 0; e < size; e++) out[e] = x.data[offset + e]! + out[e]!;
     };
-    const seededNoise = options.noise === undefined ? { seed: options.seed, sigma: sigmaOfExample(options, x, size), x } : undefined;
-    return { perExample: options.numSamples, write, baseline: zero, ...(seededNoise ? { seededNoise } : {}) };
+    return { perExample: options.numSamples, write, baseline: zero };
   }
   const at = baselineOf(options, x);
   const write: RowWriter = (example, step, out) => {
@@ -71,14 +77,11 @@ export function sigmaOfExample(options: ResolvedOptions, x: { data: ArrayLike<nu
   };
 }
 
-/** The noise ε added to the samples: the caller's, or the seeded generator's scaled by σ. */
-export function noiseOf(options: ResolvedOptions, x: HostTensor): NoiseFunction {
-  const exampleSize = sizeOf(x.shape.slice(1));
-  if (options.noise === undefined) return seededNoise(options.seed, sigmaOfExample(options, x, exampleSize));
-  const supplied = suppliedNoise(options.noise, x.shape, options.numSamples);
-  // A tensor is checked whole before any work; a function's output as it comes.
-  if (typeof options.noise !== 'function') {
-    checkInput(options.noise, 'noise');
+/** The caller's noise ε added to the samples, checked: a tensor whole before any work, a function's output as it comes. */
+export function callerNoise(noise: NoiseInput, x: HostTensor, numSamples: number): NoiseFunction {
+  const supplied = suppliedNoise(noise, x.shape, numSamples);
+  if (typeof noise !== 'function') {
+    checkInput(noise, 'noise');
     return supplied;
   }
   return (example, sample, out) => {
