@@ -67,9 +67,16 @@ describe('device noise on TF.js webgpu (Dawn)', () => {
       gradients: (rows, targets) => onHost.gradients(rows, targets),
       gradientMoments: (rows, targets, n) => onHost.gradientMoments(rows, targets, n),
     };
-    for (const method of ['vargrad', 'smoothgrad']) {
-      const options = { numSamples: 6, batchSize: 4, seed: 11, noiseLevel: 0.3 };
+    // batchSize 4: calls of one example from sample 0 and 4; 12: two examples of 6 samples a call.
+    for (const [method, batchSize] of [
+      ['vargrad', 4],
+      ['smoothgrad', 4],
+      ['vargrad', 12],
+    ] as const) {
+      const options = { numSamples: 6, batchSize, seed: 11, noiseLevel: 0.3 };
+      const tensorsBefore = tf.memory().numTensors;
       const device = await explain(counted, method, x, options);
+      expect(tf.memory().numTensors, 'tensors left on the device').toBe(tensorsBefore);
       const host = await explain(hostRows, method, x, options);
       let scale = 0;
       let error = 0;
@@ -77,7 +84,7 @@ describe('device noise on TF.js webgpu (Dawn)', () => {
         scale = Math.max(scale, Math.abs(host.data[i]!));
         error = Math.max(error, Math.abs(device.data[i]! - host.data[i]!));
       }
-      expect(error / scale, method).toBeLessThan(1e-4);
+      expect(error / scale, `${method}, batchSize ${batchSize}`).toBeLessThan(1e-4);
     }
     expect(described).toBeGreaterThan(0);
     w.dispose();
