@@ -34,7 +34,7 @@ uvec4 saliencyPhilox(uvec4 c, uvec2 k) {
  * r = √(−2 ln u_a), angle 2π u_b, u = (w + 0.5)·2⁻³². Built from +, −, ×, ÷,
  * √ and integer operations only, which GPUs round (nearly) alike, not from
  * the GPU's log, sin and cos, whose precision GLSL and WGSL leave to the
- * implementation (SwiftShader's log is off by about 2e-4 relative):
+ * implementation (with them, SwiftShader's normals were 2e-4 relative off):
  *
  * - −ln u for u < ½ is (32 − E) ln 2 − ln m from the exponent E and the
  *   mantissa m ∈ [√½, √2) of the float32 w + 0.5, and for u ≥ ½ it is
