@@ -1,21 +1,9 @@
-import { loadFixture, type FixtureFiles } from '../src/suite/fixture.js';
+import { loadFixture } from '../src/suite/fixture.js';
 import type { ParityPage } from '../src/suite/page-api.js';
 import { runSuite } from '../src/suite/run-suite.js';
 import { browserColumn } from './browser-columns.js';
-
-/** The fixtures, served by the static server under /fixtures/. */
-const files: FixtureFiles = {
-  async text(path) {
-    const response = await fetch(`/fixtures/${path}`);
-    if (!response.ok) throw new Error(`GET /fixtures/${path}: ${response.status}`);
-    return response.text();
-  },
-  async bytes(path) {
-    const response = await fetch(`/fixtures/${path}`);
-    if (!response.ok) throw new Error(`GET /fixtures/${path}: ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
-  },
-};
+import './device-noise-page.js';
+import { fixtureFilesOverHttp } from './fixture-files.js';
 
 const log = document.getElementById('log')!;
 
@@ -23,7 +11,7 @@ const page = window as unknown as ParityPage;
 
 /** The same suite as in Node, on the Chromium column of one runtime, in this page. */
 page.runParity = async (runtime, fixtureNames) => {
-  const fixtures = await Promise.all(fixtureNames.map((name) => loadFixture(name, files)));
+  const fixtures = await Promise.all(fixtureNames.map((name) => loadFixture(name, fixtureFilesOverHttp)));
   const column = await browserColumn(runtime);
   return runSuite(fixtures, [column], {
     onCell(cell) {

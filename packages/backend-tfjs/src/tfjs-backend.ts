@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   AttributionError,
+  checkNoiseDescription,
   checkGroupSize,
   checkTargetCount,
   disposedError,
@@ -17,7 +18,9 @@ import {
   type GradientRequest,
   type HostTensor,
   type LayerGradients,
+  type NoiseDescription,
 } from '@saliency/core';
+import { deviceNoiseKind, noisyRowsOnDevice } from './device-noise/programs.js';
 import { checkFeeds, feedTensor, feedValues, type Feed, type FeedValues } from './feeds.js';
 import { withGradientPass } from './gradient-pass.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRules } from './backward-rules.js';
@@ -174,13 +177,13 @@ export class TfjsBackend implements GradientBackend {
       const { model, output, stripHead } = this.#lrpModel;
       const run = lrpLogits(model, output, lrp, stripHead);
       return download(
-        this.#computeGradients(x, targets, (g) => g, [], (input) => run(input)),
+        this.#computeGradients(x.shape, () => tf.tensor(x.data, [...x.shape], 'float32'), targets, (g) => g, [], (input) => run(input)),
         x.data,
       );
     }
     const rules = backwardRules(request.backward, this.backwardRuleSets);
     return download(
-      this.#computeGradients(x, targets, (g) => g, rules),
+      this.#computeGradients(x.shape, () => tf.tensor(x.data, [...x.shape], 'float32'), targets, (g) => g, rules),
       x.data,
     );
   }
@@ -192,17 +195,59 @@ export class TfjsBackend implements GradientBackend {
    */
   async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
     this.#checkCall(x, targets);
-    const rows = x.shape[0]!;
-    checkGroupSize(rows, groupSize);
-    const groups = rows / groupSize;
-    const exampleShape = x.shape.slice(1);
-    const [mean, m2] = this.#computeGradients(x, targets, (g) => {
+    checkGroupSize(x.shape[0]!, groupSize);
+    const input = () => tf.tensor(x.data, [...x.shape], 'float32');
+    return this.#moments(x.shape, input, targets, groupSize, x.data);
+  }
+
+  /**
+   * True on webgl (WebGL 2, float32 textures) and webgpu: there
+   * `noisyGradientMoments` generates core's noise on the device.
+   */
+  get deviceNoise(): boolean {
+    return deviceNoiseKind() !== undefined;
+  }
+
+  /**
+   * `gradientMoments` of the rows `x[g] + σ_g · z(…)` that `noise` describes,
+   * made on the device by a GLSL or WGSL program (`device-noise/`): only the
+   * clean examples `[G, ...S]` and σ are uploaded, never the `G·n` rows.
+   */
+  async noisyGradientMoments(x: HostTensor, noise: NoiseDescription, targets: Int32Array): Promise<GradientMoments> {
+    if (this.#disposed) throw disposedError(this.name);
+    if (deviceNoiseKind() === undefined) {
+      throw new AttributionError('UNSUPPORTED_METHOD', `${this.name}: TF.js backend ${tf.getBackend()} generates no noise on its device`);
+    }
+    checkNoiseDescription(this.name, x, noise);
+    const rowShape = [x.shape[0]! * noise.samples, ...noise.exampleShape];
+    this.#checkShape(rowShape, true);
+    checkTargetCount(this.name, targets, rowShape[0]!);
+    const size = sizeOf(noise.exampleShape);
+    const input = () => tf.reshape(noisyRowsOnDevice(tf.tensor2d(x.data, [x.shape[0]!, size], 'float32'), noise), rowShape);
+    return this.#moments(rowShape, input, targets, noise.samples, x.data);
+  }
+
+  /**
+   * With `g` reshaped to `[G, n, D]` on the device (`n = groupSize`):
+   * `mean = (1/n) Σ_i g[:, i]`, `m2 = Σ_i (g[:, i] − mean)²`, two passes on the
+   * device; only `mean` and `m2` are read back.
+   */
+  async #moments(
+    shape: readonly number[],
+    input: () => tf.Tensor,
+    targets: Int32Array,
+    groupSize: number,
+    hostInput: Float32Array,
+  ): Promise<GradientMoments> {
+    const groups = shape[0]! / groupSize;
+    const exampleShape = shape.slice(1);
+    const [mean, m2] = this.#computeGradients(shape, input, targets, (g) => {
       const grouped = tf.reshape(g, [groups, groupSize, sizeOf(exampleShape)]);
       const groupMean = tf.mean(grouped, 1, true);
       const deviationSquares = tf.square(tf.sub(grouped, groupMean));
       return [tf.reshape(groupMean, [groups, ...exampleShape]), tf.reshape(tf.sum(deviationSquares, 1), [groups, ...exampleShape])];
     });
-    const [meanHost, m2Host] = await Promise.all([download(mean, x.data), download(m2, x.data)]);
+    const [meanHost, m2Host] = await Promise.all([download(mean, hostInput), download(m2, hostInput)]);
     return { count: groupSize, mean: meanHost, m2: m2Host };
   }
 
@@ -223,7 +268,7 @@ export class TfjsBackend implements GradientBackend {
     this.#checkCall(x, targets);
     const rows = x.shape[0]!;
     let name = '';
-    const [activation, gradient] = this.#differentiate(x, 'the layer gradients', () => {
+    const [activation, gradient] = this.#differentiate(x.shape, 'the layer gradients', () => {
       const split = this.#model.layerSplit(layer, tf.tensor(x.data, [...x.shape], 'float32'), this.#feedValues(rows));
       name = split.name;
       const activation = tf.cast(split.activation, 'float32');
@@ -272,39 +317,37 @@ export class TfjsBackend implements GradientBackend {
    * `#differentiate` pass.
    */
   #computeGradients<T extends tf.TensorContainer>(
-    x: HostTensor,
+    shape: readonly number[],
+    input: () => tf.Tensor,
     targets: Int32Array,
     reduce: (gradients: tf.Tensor) => T,
     backward: readonly tf.GradConfig[] = [],
     run: (input: tf.Tensor, feeds: FeedValues) => tf.Tensor = (input, feeds) => this.#model.run(input, feeds),
   ): T {
-    const rows = x.shape[0]!;
+    const rows = shape[0]!;
     return this.#differentiate(
-      x,
+      shape,
       'the input gradients',
       () => {
         const feeds = this.#feedValues(rows);
-        return reduce(
-          tf.grad((input: tf.Tensor) => this.#targetSum(run(input, feeds), targets))(
-            tf.tensor(x.data, [...x.shape], 'float32'),
-          ),
-        );
+        return reduce(tf.grad((rowsIn: tf.Tensor) => this.#targetSum(run(rowsIn, feeds), targets))(input()));
       },
       backward,
     );
   }
+
 
   /**
    * Runs a gradient computation in one synchronous tidy (so nothing but the
    * returned tensors survives) with the gradient rules installed only for its
    * duration (`withGradientPass`).
    */
-  #differentiate<T extends tf.TensorContainer>(x: HostTensor, what: string, compute: () => T, backward: readonly tf.GradConfig[] = []): T {
+  #differentiate<T extends tf.TensorContainer>(shape: readonly number[], what: string, compute: () => T, backward: readonly tf.GradConfig[] = []): T {
     try {
       return withGradientPass(this.#filtersAreWeights, () => tf.tidy(compute), backward);
     } catch (error) {
       disposeAbandonedTape();
-      throw this.#modelFailed(explainMissingGradient(error), what, x.shape);
+      throw this.#modelFailed(explainMissingGradient(error), what, shape);
     }
   }
 

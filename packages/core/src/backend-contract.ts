@@ -1,4 +1,6 @@
 import { AttributionError } from './errors.js';
+import type { NoiseDescription } from './noise/noise-description.js';
+import { formatShape, type HostTensor } from './tensor.js';
 
 /**
  * The checks of the `GradientBackend` contract that every backend makes, in
@@ -60,4 +62,34 @@ export function oneHotRows(targets: Int32Array, classes: number, firstRow = 0): 
     rows[row * classes + target] = 1;
   });
   return rows;
+}
+
+/**
+ * Refuses a noise description that does not fit the clean examples `x`
+ * `[G, ...S]`: `S` must be its `exampleShape`, `sigma` must hold `G` finite
+ * values, the seed and offsets must be integers whose counters stay below 2³²
+ * (docs/methods.md, "Noise").
+ */
+export function checkNoiseDescription(backendName: string, x: HostTensor, noise: NoiseDescription): void {
+  const bad = (what: string) => new AttributionError('INVALID_OPTION', `${backendName}: noise description: ${what}`);
+  const groups = x.shape[0]!;
+  const expected = [groups, ...noise.exampleShape];
+  if (x.shape.length !== expected.length || x.shape.some((d, i) => d !== expected[i])) {
+    throw bad(
+      `examples of shape ${formatShape(x.shape)} do not match exampleShape ${formatShape(noise.exampleShape)}; expected ${formatShape(expected)}`,
+    );
+  }
+  if (noise.sigma.length !== groups || !noise.sigma.every(Number.isFinite)) {
+    throw bad(`sigma must hold ${groups} finite values (one per example), got ${noise.sigma.length}`);
+  }
+  if (!Number.isSafeInteger(noise.seed) || noise.seed < 0) throw bad(`seed must be an integer in [0, 2^53), got ${noise.seed}`);
+  if (!Number.isInteger(noise.samples) || noise.samples < 1) throw bad(`samples must be a positive integer, got ${noise.samples}`);
+  for (const [name, first, count] of [
+    ['firstExample', noise.firstExample, groups],
+    ['firstSample', noise.firstSample, noise.samples],
+  ] as const) {
+    if (!Number.isInteger(first) || first < 0 || first + count > 2 ** 32) {
+      throw bad(`${name} must be an integer ≥ 0 with ${name} + ${count} ≤ 2^32 (a Philox counter word), got ${first}`);
+    }
+  }
 }

@@ -1,3 +1,4 @@
+import type { NoiseDescription } from './noise/noise-description.js';
 import type { FeedTensor, HostTensor } from './tensor.js';
 
 /**
@@ -76,6 +77,14 @@ export interface LayerGradients {
  *   rows of `gradients` itself; a backend that can reduce some calls but not
  *   others returns `{ gradients }` (see `RowGradients`) for the others.
  *
+ * - `noisyGradientMoments(x, noise, t)`, optional, for a backend whose
+ *   `deviceNoise` is true: the same as `gradientMoments` on the rows that
+ *   `noise` describes (see `NoiseDescription`) for the clean examples `x`
+ *   `[G, ...S]`. The backend generates core's Philox4x32-10 normals on its
+ *   device and adds them there, so the `G·n` noisy rows are never uploaded
+ *   (docs/methods.md, "Noise"). Core uses it for its own seeded noise only;
+ *   caller-supplied noise always comes as rows.
+ *
  * The checks every backend makes the same way (target range and one-hot
  * rows, group size, calls after `dispose`, the `softmax` option) are in
  * `backend-contract.ts`; docs/methods.md gives the rules behind them.
@@ -113,6 +122,21 @@ export interface GradientBackend {
   layerGradients?(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients>;
 
   gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments | RowGradients>;
+
+  /**
+   * True when `noisyGradientMoments` generates core's seeded noise on the
+   * device now (it may depend on the device in use); absent or false: core
+   * writes the noisy rows on the host and calls `gradientMoments`/`gradients`.
+   */
+  readonly deviceNoise?: boolean;
+
+  /**
+   * Optional: per-group moments (or `{ gradients }`) of the rows
+   * `x[g] + σ_g · z(…)` described by `noise`, `noise.samples` rows per
+   * example of `x` (`[G, ...S]`), `targets` one per row. Called only while
+   * `deviceNoise` is true.
+   */
+  noisyGradientMoments?(x: HostTensor, noise: NoiseDescription, targets: Int32Array): Promise<GradientMoments | RowGradients>;
 
   /**
    * Optional, for a backend that attributes at a tensor inside the model

@@ -4,6 +4,7 @@ export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
 export type { GradientBackend, GradientMoments, GradientRequest, LayerGradients, RowGradients } from './backend.js';
 export {
   checkGroupSize,
+  checkNoiseDescription,
   checkTargetCount,
   disposedError,
   oneHotRows,
@@ -53,6 +54,7 @@ export {
 } from './engine/options.js';
 export { fillStandardNormal } from './noise/gaussian-noise.js';
 export { philox4x32 } from './noise/philox.js';
+export { noiseKey, noisyRows, type NoiseDescription } from './noise/noise-description.js';
 export type { NoiseFunction, NoiseInput } from './noise/noise-source.js';
 export { MomentAccumulator } from './stats/moments.js';
 export { RUNTIME_IDS, isRuntimeId, runtimeLibrary, runtimeIdsOf, type RuntimeId, type RuntimeLibrary } from './runtime-id.js';

@@ -22,6 +22,8 @@ import { reportHtml } from './report-html.js';
 import { isRuntimeId } from '@saliency/core';
 import { CHROMIUM_RUNTIMES } from '../suite/columns.js';
 import { buildPage, runBrowserSuite } from './run-browser-suite.js';
+import type { DeviceNoiseResult } from '../suite/device-noise-cells.js';
+import { formatDeviceNoise, runDeviceNoiseInChromium } from './device-noise-browser.js';
 import { runNodeSuite } from './run-node-suite.js';
 import { checkReportScreenshot } from './screenshot-check.js';
 
@@ -78,6 +80,7 @@ async function main(): Promise<number> {
   const fixtures = await loadFixtures(names);
 
   const parts: SuiteResult[] = [];
+  let deviceNoise: DeviceNoiseResult[] = [];
   if (!args['no-node']) {
     process.stderr.write(`Node: ${names.join(', ')}\n`);
     const node = await runNodeSuite(names, { webgpu: args['node-webgpu'], onCell: progress });
@@ -100,6 +103,7 @@ async function main(): Promise<number> {
     });
     process.stderr.write(`Chromium done in ${seconds(browser.ms)}\n`);
     parts.push(browser);
+    deviceNoise = await runDeviceNoiseInChromium(names);
   }
   const result: SuiteResult = {
     columns: parts.flatMap((p) => p.columns),
@@ -114,6 +118,10 @@ async function main(): Promise<number> {
   await writeFile(`${out}/parity.json`, JSON.stringify({ ...meta, ...result }));
   await writeFile(`${out}/parity.html`, reportHtml(result, meta));
   console.log(formatMatrix(result));
+  if (deviceNoise.length) {
+    await writeFile(`${out}/device-noise.json`, JSON.stringify(deviceNoise, null, 2));
+    console.log(`\nNoise generated on the device (docs/methods.md, "Noise"):\n${formatDeviceNoise(deviceNoise)}`);
+  }
 
   let problems: string[] = [];
   if (!args['no-browser']) {
@@ -125,7 +133,7 @@ async function main(): Promise<number> {
     );
     problems = check.problems;
   }
-  const bad = failures(result);
+  const bad = [...failures(result), ...deviceNoise.filter((r) => r.status !== 'pass')];
   console.log(`Wrote ${out}/parity.json and ${out}/parity.html in ${seconds(performance.now() - start)}.`);
   for (const problem of problems) console.log(`report: ${problem}`);
   if (bad.length || problems.length) {

@@ -76,6 +76,7 @@ export async function attribute(
       rows.write,
       options.onProgress,
       signal,
+      rows.seededNoise,
     );
     accumulators.forEach((accumulator, example) => {
       moments.count = accumulator.count;

@@ -1,9 +1,10 @@
-import type { GradientBackend } from '../backend.js';
+import type { GradientBackend, GradientMoments, RowGradients } from '../backend.js';
+import type { NoiseDescription } from '../noise/noise-description.js';
 import { MomentAccumulator } from '../stats/moments.js';
 import { AttributionError } from '../errors.js';
 import { formatShape, sizeOf, type HostTensor } from '../tensor.js';
 import { throwIfAborted } from './abort.js';
-import type { RowWriter } from './model-rows.js';
+import type { RowWriter, SeededNoise } from './model-rows.js';
 import type { Progress } from './options.js';
 import { planRowCalls } from './row-plan.js';
 
@@ -11,8 +12,10 @@ import { planRowCalls } from './row-plan.js';
  * Runs `rowsPerExample` model rows per example through the backend, in calls
  * of at most `batchSize` rows, and returns each example's running moments of
  * the input gradients. Uses the backend's on-device reduction when it has
- * one; otherwise reduces the returned gradients here. `signal` is checked
- * before each call.
+ * one; otherwise reduces the returned gradients here. With `seededNoise` and
+ * a backend whose `deviceNoise` is true, the backend receives the clean
+ * examples and the noise's description instead of the rows. `signal` is
+ * checked before each call.
  */
 export async function gradientMomentsOfRows(
   backend: GradientBackend,
@@ -23,39 +26,56 @@ export async function gradientMomentsOfRows(
   writeRow: RowWriter,
   onProgress?: (progress: Progress) => void,
   signal?: AbortSignal,
+  seededNoise?: SeededNoise,
 ): Promise<MomentAccumulator[]> {
   const examples = targets.length;
   const size = sizeOf(exampleShape);
   const accumulators = Array.from({ length: examples }, () => new MomentAccumulator(size));
   const total = examples * rowsPerExample;
   let done = 0;
+  const onDevice = seededNoise !== undefined && backend.deviceNoise === true && backend.noisyGradientMoments !== undefined;
   for (const call of planRowCalls(examples, rowsPerExample, batchSize)) {
     throwIfAborted(signal, { done, total });
     const rows = call.groups * call.groupSize;
-    const data = new Float32Array(rows * size);
     const rowTargets = new Int32Array(rows);
-    for (let g = 0; g < call.groups; g++) {
-      const example = call.firstExample + g;
-      for (let i = 0; i < call.groupSize; i++) {
-        const r = g * call.groupSize + i;
-        writeRow(example, call.firstRow + i, data.subarray(r * size, (r + 1) * size));
-        rowTargets[r] = targets[example]!;
+    for (let r = 0; r < rows; r++) rowTargets[r] = targets[call.firstExample + Math.floor(r / call.groupSize)]!;
+    const shape = [rows, ...exampleShape];
+    let result: GradientMoments | RowGradients;
+    if (onDevice) {
+      // The backend makes the noisy rows on its device from the clean examples and the description.
+      const clean = seededNoise.x.data.subarray(call.firstExample * size, (call.firstExample + call.groups) * size);
+      const sigma = Float64Array.from({ length: call.groups }, (_, g) => seededNoise.sigma(call.firstExample + g));
+      const noise: NoiseDescription = {
+        seed: seededNoise.seed,
+        sigma,
+        firstExample: call.firstExample,
+        firstSample: call.firstRow,
+        samples: call.groupSize,
+        exampleShape,
+      };
+      result = await backend.noisyGradientMoments!({ data: clean, shape: [call.groups, ...exampleShape] }, noise, rowTargets);
+    } else {
+      const x: HostTensor = { data: new Float32Array(rows * size), shape };
+      for (let r = 0; r < rows; r++) {
+        const row = x.data.subarray(r * size, (r + 1) * size);
+        writeRow(call.firstExample + Math.floor(r / call.groupSize), call.firstRow + (r % call.groupSize), row);
       }
+      // A backend that cannot reduce these rows on its device returns their gradients, which are reduced here.
+      result = backend.gradientMoments
+        ? await backend.gradientMoments(x, rowTargets, call.groupSize)
+        : { gradients: await backend.gradients(x, rowTargets) };
     }
-    const x: HostTensor = { data, shape: [rows, ...exampleShape] };
-    // A backend that cannot reduce these rows on its device returns their gradients, which are reduced here.
-    const result = backend.gradientMoments
-      ? await backend.gradientMoments(x, rowTargets, call.groupSize)
-      : { gradients: await backend.gradients(x, rowTargets) };
     if ('gradients' in result) {
       const { gradients } = result;
-      expectShape(backend, backend.gradientMoments ? 'gradientMoments().gradients' : 'gradients()', gradients, x.shape);
+      const what = onDevice ? 'noisyGradientMoments().gradients' : backend.gradientMoments ? 'gradientMoments().gradients' : 'gradients()';
+      expectShape(backend, what, gradients, shape);
       for (let r = 0; r < rows; r++) {
         accumulators[call.firstExample + Math.floor(r / call.groupSize)]!.add(gradients.data, r * size);
       }
     } else {
-      expectShape(backend, 'gradientMoments().mean', result.mean, [call.groups, ...exampleShape]);
-      expectShape(backend, 'gradientMoments().m2', result.m2, [call.groups, ...exampleShape]);
+      const what = onDevice ? 'noisyGradientMoments()' : 'gradientMoments()';
+      expectShape(backend, `${what}.mean`, result.mean, [call.groups, ...exampleShape]);
+      expectShape(backend, `${what}.m2`, result.m2, [call.groups, ...exampleShape]);
       for (let g = 0; g < call.groups; g++) {
         accumulators[call.firstExample + g]!.merge(result.count, result.mean.data, result.m2.data, g * size);
       }

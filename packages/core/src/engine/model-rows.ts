@@ -1,6 +1,7 @@
 import { AttributionError } from '../errors.js';
 import type { RowKind } from '../methods/rule.js';
-import { seededNoise, suppliedNoise, type NoiseFunction } from '../noise/noise-source.js';
+import { writeNoisyRow } from '../noise/noise-description.js';
+import { suppliedNoise, type NoiseFunction, type NoiseInput } from '../noise/noise-source.js';
 import { formatShape, sizeOf, type HostTensor } from '../tensor.js';
 import { checkInput, countNonFinite } from './input.js';
 import type { ResolvedOptions } from './options.js';
@@ -8,10 +9,20 @@ import type { ResolvedOptions } from './options.js';
 /** Writes model row `row` of example `example` (a noisy sample, a path point) into `out`. */
 export type RowWriter = (example: number, row: number, out: Float32Array) => void;
 
+/** Core's seeded noise of a run, as a backend with `deviceNoise` receives it (`NoiseDescription`). */
+export interface SeededNoise {
+  readonly seed: number;
+  readonly sigma: (example: number) => number;
+  /** The batch the noise is added to. */
+  readonly x: HostTensor;
+}
+
 /** The model rows of a method for the batch `x`: how many per example, how each is written, where the path starts. */
 export interface ModelRows {
   readonly perExample: number;
   readonly write: RowWriter;
+  /** For noisy samples with core's seeded noise: the noise as a description, which a device may generate itself. */
+  readonly seededNoise?: SeededNoise;
   /** x' at a flat element index: the baseline for path points, 0 otherwise. */
   readonly baseline: (flatIndex: number) => number;
 }
@@ -28,8 +39,14 @@ export function modelRows(kind: RowKind, options: ResolvedOptions, x: HostTensor
   if (kind === 'input') {
     return { perExample: 1, write: (example, _, out) => out.set(x.data.subarray(example * size, (example + 1) * size)), baseline: zero };
   }
+  if (kind === 'noisy-samples' && options.noise === undefined) {
+    const seededNoise: SeededNoise = { seed: options.seed, sigma: sigmaOfExample(options, x, size), x };
+    const write: RowWriter = (example, sample, out) =>
+      writeNoisyRow(x.data.subarray(example * size, (example + 1) * size), options.seed, seededNoise.sigma(example), example, sample, out);
+    return { perExample: options.numSamples, write, baseline: zero, seededNoise };
+  }
   if (kind === 'noisy-samples') {
-    const noise = noiseOf(options, x);
+    const noise = callerNoise(options.noise!, x, options.numSamples);
     const write: RowWriter = (example, sample, out) => {
       noise(example, sample, out);
       const offset = example * size;
@@ -60,14 +77,11 @@ export function sigmaOfExample(options: ResolvedOptions, x: { data: ArrayLike<nu
   };
 }
 
-/** The noise ε added to the samples: the caller's, or the seeded generator's scaled by σ. */
-export function noiseOf(options: ResolvedOptions, x: HostTensor): NoiseFunction {
-  const exampleSize = sizeOf(x.shape.slice(1));
-  if (options.noise === undefined) return seededNoise(options.seed, sigmaOfExample(options, x, exampleSize));
-  const supplied = suppliedNoise(options.noise, x.shape, options.numSamples);
-  // A tensor is checked whole before any work; a function's output as it comes.
-  if (typeof options.noise !== 'function') {
-    checkInput(options.noise, 'noise');
+/** The caller's noise ε added to the samples, checked: a tensor whole before any work, a function's output as it comes. */
+export function callerNoise(noise: NoiseInput, x: HostTensor, numSamples: number): NoiseFunction {
+  const supplied = suppliedNoise(noise, x.shape, numSamples);
+  if (typeof noise !== 'function') {
+    checkInput(noise, 'noise');
     return supplied;
   }
   return (example, sample, out) => {

@@ -1,5 +1,4 @@
 import { AttributionError } from '../errors.js';
-import { fillStandardNormal } from './gaussian-noise.js';
 import { formatShape, sizeOf, type HostTensor } from '../tensor.js';
 
 /**
@@ -15,17 +14,6 @@ export type NoiseFunction = (example: number, sample: number, out: Float32Array)
  * `S` the input shape without its batch axis.
  */
 export type NoiseInput = NoiseFunction | HostTensor;
-
-/**
- * The seeded generator scaled by a per-example σ: `ε = σ_b · z(seed, b, i, ·)`.
- */
-export function seededNoise(seed: number, sigmaOfExample: (example: number) => number): NoiseFunction {
-  return (example, sample, out) => {
-    fillStandardNormal(out, seed, example, sample);
-    const sigma = sigmaOfExample(example);
-    for (let e = 0; e < out.length; e++) out[e] = out[e]! * sigma;
-  };
-}
 
 /**
  * A writer over caller-supplied noise, after checking that a tensor has a

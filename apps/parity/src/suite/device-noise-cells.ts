@@ -1,0 +1,127 @@
+import type * as tfjs from '@tensorflow/tfjs';
+import { explain, type GradientBackend, type RuntimeId } from '@saliency/core';
+import { createTfjsBackend, deviceNoiseAgreement, type DeviceNoiseAgreement } from '@saliency/backend-tfjs';
+import type { LoadedFixture } from './fixture.js';
+import { referenceMaps } from './methods.js';
+import { relativeMaxError } from './metrics.js';
+import { TOLERANCE } from './tolerance.js';
+
+type Tf = typeof tfjs;
+
+/** The runtimes whose backend generates core's noise on the device (docs/methods.md, "Noise"). */
+export const DEVICE_NOISE_RUNTIMES = ['tfjs-webgl', 'tfjs-webgpu'] as const satisfies readonly RuntimeId[];
+export type DeviceNoiseRuntime = (typeof DEVICE_NOISE_RUNTIMES)[number];
+
+/** The noisy methods whose PyTorch references the fixtures hold. */
+const METHODS = ['smoothgrad', 'vargrad'] as const;
+
+/** Rows per backend call: fewer than a fixture's samples, so that calls start at sample offsets above 0. */
+const BATCH_SIZE = 4;
+
+/** A map made with the device's noise against the fixture's PyTorch reference, made with core's generator. */
+export interface DeviceNoiseMapCell {
+  readonly fixture: string;
+  readonly method: (typeof METHODS)[number];
+  readonly status: 'pass' | 'fail' | 'error';
+  readonly tolerance: number;
+  readonly relativeMaxError?: number;
+  /** Backend calls that received the noise as a description (must be all of them). */
+  readonly describedCalls?: number;
+  readonly reason?: string;
+}
+
+/** The device-noise cells of one runtime: words, normals, maps. */
+export interface DeviceNoiseResult {
+  readonly runtime: DeviceNoiseRuntime;
+  readonly column: string;
+  readonly status: 'pass' | 'fail' | 'error';
+  readonly agreement?: DeviceNoiseAgreement;
+  readonly maps: DeviceNoiseMapCell[];
+  readonly reason?: string;
+}
+
+/** What the browser page (browser/device-noise-page.ts) puts on `window` for src/node/run-device-noise.ts. */
+export interface DeviceNoisePage {
+  runDeviceNoise(runtime: DeviceNoiseRuntime, fixtureNames: string[]): Promise<DeviceNoiseResult>;
+}
+
+/**
+ * The fixtures whose PyTorch noise is the noise the device makes: core
+ * numbers a sample's elements in the layout the model takes, so only where
+ * the TF.js model takes the ONNX layout (flat inputs) is the element order,
+ * and so the noise, the reference's.
+ */
+export function deviceNoiseFixtures(fixtures: readonly LoadedFixture[]): LoadedFixture[] {
+  return fixtures.filter((fixture) => fixture.layouts.tfjs === fixture.layouts.onnx);
+}
+
+/**
+ * On `runtime` (TF.js webgl or webgpu, whose backend module is loaded):
+ * the device's Philox words against core's bit for bit, its normals' largest
+ * difference in ulps, and SmoothGrad and VarGrad with the noise made on the
+ * device (seeded, no `noise` option) against the PyTorch references, within
+ * the GPU tolerance.
+ */
+export async function runDeviceNoiseCells(
+  tf: Tf,
+  runtime: DeviceNoiseRuntime,
+  fixtures: readonly LoadedFixture[],
+): Promise<DeviceNoiseResult> {
+  const column = `${runtime}@chromium`;
+  const tolerance = TOLERANCE.gpu;
+  const backendName = runtime.slice('tfjs-'.length);
+  if (!(await tf.setBackend(backendName))) {
+    return { runtime, column, status: 'error', maps: [], reason: `TF.js backend ${backendName} failed to initialise` };
+  }
+  await tf.ready();
+  const agreement = await deviceNoiseAgreement();
+  const maps: DeviceNoiseMapCell[] = [];
+  for (const fixture of deviceNoiseFixtures(fixtures)) {
+    const model = await tf.loadLayersModel(tf.io.fromMemory(fixture.tfjs));
+    try {
+      const references = referenceMaps(fixture);
+      for (const method of METHODS) {
+        const backend = createTfjsBackend(model);
+        let describedCalls = 0;
+        const counted: GradientBackend = {
+          name: backend.name,
+          deviceNoise: backend.deviceNoise,
+          logits: (x) => backend.logits(x),
+          gradients: (x, targets) => backend.gradients(x, targets),
+          gradientMoments: (x, targets, n) => backend.gradientMoments(x, targets, n),
+          noisyGradientMoments: (x, noise, targets) => {
+            describedCalls++;
+            return backend.noisyGradientMoments(x, noise, targets);
+          },
+        };
+        try {
+          const { noise } = fixture.reference;
+          const map = await explain(counted, method, fixture.input, {
+            target: fixture.reference.targets,
+            numSamples: noise.numSamples,
+            seed: noise.seed,
+            noiseScale: noise.sigma,
+            batchSize: BATCH_SIZE,
+          });
+          const error = relativeMaxError(map.data, references[method].values);
+          const expectedCalls = fixture.input.shape[0]! * Math.ceil(noise.numSamples / BATCH_SIZE);
+          const status = error <= tolerance && describedCalls === expectedCalls ? 'pass' : 'fail';
+          maps.push({ fixture: fixture.name, method, status, tolerance, relativeMaxError: error, describedCalls });
+        } catch (error) {
+          maps.push({
+            fixture: fixture.name,
+            method,
+            status: 'error',
+            tolerance,
+            reason: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+  const exact = agreement.wordMismatches === 0;
+  const status = maps.some((m) => m.status === 'error') ? 'error' : exact && maps.every((m) => m.status === 'pass') ? 'pass' : 'fail';
+  return { runtime, column, status, agreement, maps };
+}

@@ -1,0 +1,98 @@
+/**
+ * Core's noise in WGSL: the same functions as `glsl.ts` (whose comments
+ * give the reasons), in `u32`, which wraps modulo 2³² as GLSL's `uint`;
+ * WGSL has no multiply-high either.
+ */
+export const WGSL_PHILOX = `
+fn saliencyMulHi(a : u32, m : u32) -> u32 {
+  let aLo = a & 0xFFFFu;
+  let aHi = a >> 16u;
+  let mLo = m & 0xFFFFu;
+  let mHi = m >> 16u;
+  let lh = aLo * mHi;
+  let hl = aHi * mLo;
+  let mid = ((aLo * mLo) >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
+  return aHi * mHi + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+}
+
+fn saliencyPhilox(counter : vec4<u32>, key : vec2<u32>) -> vec4<u32> {
+  var c = counter;
+  var k = key;
+  for (var r = 0; r < 10; r++) {
+    let hi0 = saliencyMulHi(c.x, 0xD2511F53u);
+    let lo0 = c.x * 0xD2511F53u;
+    let hi1 = saliencyMulHi(c.z, 0xCD9E8D57u);
+    let lo1 = c.z * 0xCD9E8D57u;
+    c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
+  }
+  return c;
+}
+`;
+
+export const WGSL_NORMAL = `
+const SALIENCY_TWO_POW_M32 : f32 = 2.3283064365386963e-10;
+const SALIENCY_HALF_PI_TWO_POW_M30 : f32 = 1.4629180792671596e-9;
+const SALIENCY_LN2_HI : f32 = 0.693145751953125;
+const SALIENCY_LN2_LO : f32 = 1.4286068202862268e-6;
+
+fn saliencyTwoAtanh(s : f32) -> f32 {
+  let s2 = s * s;
+  var series = 1.0 / 15.0 + s2 * (1.0 / 17.0);
+  series = 1.0 / 13.0 + s2 * series;
+  series = 1.0 / 11.0 + s2 * series;
+  series = 1.0 / 9.0 + s2 * series;
+  series = 1.0 / 7.0 + s2 * series;
+  series = 1.0 / 5.0 + s2 * series;
+  series = 1.0 / 3.0 + s2 * series;
+  return 2.0 * s * (1.0 + s2 * series);
+}
+
+fn saliencyNegLogUniform(w : u32) -> f32 {
+  if (w >= 0x80000000u) {
+    let t = (f32(~w) + 0.5) * SALIENCY_TWO_POW_M32;
+    return saliencyTwoAtanh(t / (2.0 - t));
+  }
+  let bits = bitcast<u32>(f32(w) + 0.5);
+  var exponent = i32(bits >> 23u) - 127;
+  var m = bitcast<f32>((bits & 0x7FFFFFu) | 0x3F800000u);
+  if (m > 1.4142135623730951) {
+    m = m * 0.5;
+    exponent = exponent + 1;
+  }
+  let n = f32(32 - exponent);
+  return n * SALIENCY_LN2_HI - (saliencyTwoAtanh((m - 1.0) / (m + 1.0)) - n * SALIENCY_LN2_LO);
+}
+
+fn saliencyCosSin(b : u32) -> vec2<f32> {
+  let quadrant = (b + 0x20000000u) >> 30u;
+  let x = (f32(bitcast<i32>(b - (quadrant << 30u))) + 0.5) * SALIENCY_HALF_PI_TWO_POW_M30;
+  let x2 = x * x;
+  let s = x * (1.0 + x2 * (-1.0 / 6.0 + x2 * (1.0 / 120.0 + x2 * (-1.0 / 5040.0 + x2 * (1.0 / 362880.0 + x2 * (-1.0 / 39916800.0))))));
+  let c = 1.0 + x2 * (-0.5 + x2 * (1.0 / 24.0 + x2 * (-1.0 / 720.0 + x2 * (1.0 / 40320.0 + x2 * (-1.0 / 3628800.0 + x2 * (1.0 / 479001600.0))))));
+  if (quadrant == 0u) {
+    return vec2<f32>(c, s);
+  }
+  if (quadrant == 1u) {
+    return vec2<f32>(-s, c);
+  }
+  if (quadrant == 2u) {
+    return vec2<f32>(-c, -s);
+  }
+  return vec2<f32>(s, -c);
+}
+
+fn saliencyNormal(a : u32, b : u32, sine : bool) -> f32 {
+  let cosSin = saliencyCosSin(b);
+  return sqrt(2.0 * saliencyNegLogUniform(a)) * select(cosSin.x, cosSin.y, sine);
+}
+
+fn saliencyStandardNormal(seed0 : u32, seed1 : u32, example : u32, sampleIndex : u32, e : u32) -> f32 {
+  let w = saliencyPhilox(vec4<u32>(e >> 2u, sampleIndex, example, 0u), vec2<u32>(seed0, seed1));
+  let j = e & 3u;
+  if (j < 2u) {
+    return saliencyNormal(w.x, w.y, j == 1u);
+  }
+  return saliencyNormal(w.z, w.w, j == 3u);
+}
+`;
