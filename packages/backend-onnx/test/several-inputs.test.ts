@@ -24,6 +24,7 @@ interface TwoInputReference {
   logits: number[];
   gradient: number[];
   smoothgrad: { numSamples: number; noiseScale: number; seed: number; map: number[] };
+  layer: { shape: number[]; activation: number[]; gradient: number[] };
 }
 
 const TOLERANCE = 1e-4;
@@ -44,6 +45,28 @@ describe.each(RUNTIMES)('a second input as a feed, on %s', (_, ort, sessionOptio
         const smooth = await explain(backend, 'smoothgrad', image, { target: reference.targets, numSamples, noiseScale, seed, batchSize });
         expectClose(smooth.data, map, TOLERANCE, `smoothgrad, batchSize ${batchSize}`);
       }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('gives the last feature map and the gradient there (layer methods) with each example its own feed row', async () => {
+    const backend = createOnnxBackend(ort, bytes, { inputName: 'image', feeds: { vector }, sessionOptions });
+    try {
+      // One example per call, as core chunks with batchSize 1: the second call's row is example 1.
+      const parts = await Promise.all(
+        [0, 1].map((b) =>
+          backend.layerGradients(
+            hostTensor(image.data.slice(b * 192, (b + 1) * 192), [1, 3, 8, 8]),
+            Int32Array.of(reference.targets[b]!),
+            undefined,
+            { examples: Int32Array.of(b) },
+          ),
+        ),
+      );
+      expect(parts[0]!.activation.shape).toEqual([1, ...reference.layer.shape.slice(1)]);
+      expectClose([...parts[0]!.activation.data, ...parts[1]!.activation.data], reference.layer.activation, TOLERANCE, 'activation');
+      expectClose([...parts[0]!.gradient.data, ...parts[1]!.gradient.data], reference.layer.gradient, TOLERANCE, 'layer gradient');
     } finally {
       await backend.dispose();
     }
