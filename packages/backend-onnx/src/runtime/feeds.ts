@@ -124,9 +124,9 @@ export function rowExamples(feeds: readonly ResolvedFeed[], rows: number, exampl
   const resolved = examples ?? Int32Array.from({ length: rows }, (_, r) => r);
   for (const feed of feeds) {
     if (feed.batch === 1) continue;
-    const batchOfX = examples === undefined ? rows : Math.max(...examples) + 1;
     const row = resolved.findIndex((e) => !(e >= 0 && e < feed.batch));
     if (row >= 0 || (examples === undefined && rows !== feed.batch)) {
+      const batchOfX = resolved.reduce((most, e) => Math.max(most, e + 1), 0);
       throw new AttributionError(
         'INVALID_SHAPE',
         `${who}: feed "${feed.name}" holds ${feed.batch} examples, but x holds ${batchOfX}` +
