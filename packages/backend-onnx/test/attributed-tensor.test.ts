@@ -39,6 +39,31 @@ describe('attribution at a tensor refuses', () => {
     expect(error.message).toContain('give option layer a float tensor computed from it');
   });
 
+  it('nothing before the layer: an op without a gradient rule there runs in ONNX Runtime as it is', async () => {
+    // a = hardmax(x) + x, logits = tanh(a) · w: the gradient at a is (1 − tanh²(a)) ⊙ w's target column.
+    const bytes = onnxBytes({
+      nodes: [
+        node('Hardmax', ['x'], ['h']),
+        node('Add', ['h', 'x'], ['a']),
+        node('Tanh', ['a'], ['t']),
+        node('MatMul', ['t', 'w'], ['logits']),
+      ],
+      initializers: weights,
+      inputs: [valueInfo('x', ['batch', 4])],
+      outputs: [valueInfo('logits', ['batch', 2])],
+    });
+    const backend = createOnnxBackend(ort, bytes, { layer: 'a' });
+    try {
+      const a = await backend.attributedInput({ data: Float32Array.from([0.5, -0.25, 0.75, 0.1]), shape: [1, 4] });
+      expect(Array.from(a.data)).toEqual(Array.from(Float32Array.from([0.5, -0.25, 1.75, 0.1])));
+      const gradient = await backend.gradients(a, Int32Array.from([0]));
+      const column = [1, 0.5, -0.5, 2];
+      Array.from(a.data).forEach((v, i) => expect(gradient.data[i]).toBeCloseTo((1 - Math.tanh(v) ** 2) * column[i]!, 6));
+    } finally {
+      await backend.dispose();
+    }
+  });
+
   it('a layer of integers, when attributedInput first sees its type', async () => {
     const bytes = onnxBytes({
       nodes: [
@@ -54,7 +79,7 @@ describe('attribution at a tensor refuses', () => {
     try {
       const error = await rejection(backend.attributedInput({ data: new Float32Array(4), shape: [1, 4] }));
       expect(error.code).toBe('UNSUPPORTED_MODEL');
-      expect(error.message).toContain('tensor "rounded" (output of Cast node #0) is not a float');
+      expect(error.message).toContain('tensor "rounded" (output of Cast node #0) is int64 for input "x", not a float');
     } finally {
       await backend.dispose();
     }

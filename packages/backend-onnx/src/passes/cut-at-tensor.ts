@@ -1,7 +1,14 @@
 import { create } from '@bufbuild/protobuf';
 import { DataType } from '../model/data-type.js';
 import { valueInfo } from '../model/value-info.js';
-import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type ModelProto, type ValueInfoProto } from '../proto/onnx_pb.js';
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  ValueInfoProtoSchema,
+  type ModelProto,
+  type ValueInfoProto,
+} from '../proto/onnx_pb.js';
 
 /*
  * Attribution at a tensor a = g(u) inside the model (docs/methods.md,
@@ -37,7 +44,6 @@ export function remainderAt(model: ModelProto, tensor: string, rank: number | un
 export function prefixTo(
   model: ModelProto,
   tensor: string,
-  rank: number | undefined,
   needed: { readonly nodes: ReadonlySet<number>; readonly inputs: ReadonlySet<string> },
 ): ModelProto {
   const graph = model.graph!;
@@ -50,7 +56,8 @@ export function prefixTo(
   const read = new Set(node.flatMap((n) => n.input));
   const scoped = node.some((n) => n.attribute.some((a) => a.g !== undefined || a.graphs.length > 0));
   const initializer = graph.initializer.filter((t) => scoped || read.has(t.name) || input.some((i) => i.name === t.name));
-  const output = [tensorInfo(tensor, rank)];
+  // No type: ONNX Runtime infers it (a float, else refused when it comes).
+  const output = [create(ValueInfoProtoSchema, { name: tensor })];
   return create(ModelProtoSchema, { ...model, graph: create(GraphProtoSchema, { ...graph, node, input, initializer, output }) });
 }
 

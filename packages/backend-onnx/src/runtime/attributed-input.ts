@@ -2,14 +2,11 @@ import { AttributionError, formatShape, hostTensor, type FeedTensor, type HostTe
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { toBinary } from '@bufbuild/protobuf';
 import type { AttributedTensor } from '../autodiff/attributed-tensor.js';
-import { ancestors, inferGraph } from '../autodiff/infer-graph.js';
-import type { ModelBudgets } from '../model/budgets.js';
-import { isFloatType } from '../model/data-type.js';
+import { ancestors } from '../autodiff/infer-graph.js';
 import { declaredShape } from '../model/graph-io.js';
-import { defaultOpset } from '../model/onnx-model.js';
 import { prefixTo } from '../passes/cut-at-tensor.js';
 import { ModelProtoSchema, type ModelProto, type ValueInfoProto } from '../proto/onnx_pb.js';
-import { feedShapes, feedTensors, resolveFeed, rowExamples, type ResolvedFeed } from './feeds.js';
+import { feedTensors, resolveFeed, rowExamples, type ResolvedFeed } from './feeds.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 
 /**
@@ -26,7 +23,6 @@ export class AttributedInput {
   readonly #tensor: AttributedTensor;
   readonly #input: ValueInfoProto;
   readonly #feeds: readonly ResolvedFeed[];
-  readonly #budgets: ModelBudgets;
   readonly #sessionOptions: InferenceSession.SessionOptions;
   readonly #who: () => string;
   /** Whether the remainder reads the model input (its shape, e.g. for position ids). */
@@ -43,7 +39,6 @@ export class AttributedInput {
     tensor: AttributedTensor,
     input: ValueInfoProto,
     feeds: readonly ResolvedFeed[],
-    budgets: ModelBudgets,
     sessionOptions: InferenceSession.SessionOptions,
     who: () => string,
   ) {
@@ -52,7 +47,6 @@ export class AttributedInput {
     this.#tensor = tensor;
     this.#input = input;
     this.#feeds = feeds;
-    this.#budgets = budgets;
     this.#sessionOptions = sessionOptions;
     this.#who = who;
     this.#remainderReadsInput = ancestors(remainder.graph!, [outputName]).inputs.has(input.name);
@@ -69,23 +63,6 @@ export class AttributedInput {
     const resolved = resolveFeed(this.#input, u, `${who}: input "${this.#input.name}"`);
     const examples = rowExamples(this.#feeds, resolved.batch, undefined, who);
     const shape = [resolved.batch, ...resolved.exampleShape];
-    // The tensor's type for this shape, before anything runs: a float, and not a constant of the model.
-    const facts = inferGraph(
-      this.#model.graph!,
-      defaultOpset(this.#model),
-      new Map([...feedShapes(this.#feeds, resolved.batch), [this.#input.name, shape]]),
-      this.#budgets,
-      [this.#tensor.name],
-    );
-    const type = facts.types.get(this.#tensor.name);
-    if (type === undefined || !isFloatType(type.dataType) || facts.constants.has(this.#tensor.name)) {
-      throw new AttributionError(
-        'UNSUPPORTED_MODEL',
-        `${who}: tensor "${this.#tensor.name}" (output of ${this.#tensor.producer}) is ${
-          type === undefined ? 'not computed' : facts.constants.has(this.#tensor.name) ? 'a constant' : 'not a float'
-        } for input "${this.#input.name}" of shape ${formatShape(shape)}; attribution at a tensor needs a float computed from the input`,
-      );
-    }
     const session = await this.#prefixSession();
     const given: Record<string, Tensor> = {
       ...feedTensors(this.#ort, this.#feeds, examples),
@@ -102,7 +79,16 @@ export class AttributedInput {
         { cause: error },
       );
     }
+    // ONNX Runtime runs the prefix as it is (any op it has, rule or not); its output's type is checked as it comes.
     const out = outputs[this.#tensor.name] as Tensor;
+    if (out.type !== 'float32' && out.type !== 'float64') {
+      out.dispose?.();
+      throw new AttributionError(
+        'UNSUPPORTED_MODEL',
+        `${who}: tensor "${this.#tensor.name}" (output of ${this.#tensor.producer}) is ${out.type} for input "${this.#input.name}", not a float: ` +
+          `attribution at a tensor needs a float computed from the input`,
+      );
+    }
     const value = hostTensor(Float32Array.from(out.data as Float32Array | Float64Array), out.dims);
     out.dispose?.();
     this.#inputShapes.set(value.shape.slice(1).join('x'), resolved.exampleShape);
@@ -151,7 +137,7 @@ export class AttributedInput {
   #prefixSession(): Promise<InferenceSession> {
     if (this.#session === undefined) {
       const graph = this.#model.graph!;
-      const prefix = prefixTo(this.#model, this.#tensor.name, this.#tensor.rank, ancestors(graph, [this.#tensor.name]));
+      const prefix = prefixTo(this.#model, this.#tensor.name, ancestors(graph, [this.#tensor.name]));
       this.#session = this.#ort.InferenceSession.create(toBinary(ModelProtoSchema, prefix), this.#sessionOptions).catch(
         (error: unknown) => {
           this.#session = undefined;

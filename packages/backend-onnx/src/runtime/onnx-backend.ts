@@ -206,7 +206,6 @@ export class OnnxBackend implements GradientBackend {
         tensor,
         input,
         this.#feeds,
-        this.#budgets,
         this.#sessionOptions,
         () => this.name,
       );
