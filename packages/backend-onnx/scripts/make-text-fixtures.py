@@ -34,8 +34,8 @@ What it makes (paths relative to packages/backend-onnx/test/fixtures/text/)
       activations taken as the identity, the model the backend differentiates).
 
 Noise: eps[b, i] = SIGMA * z(seed, b, i, .) in float32, z from @saliency/core's
-fillStandardNormal (Philox4x32-10 + Box-Muller), run in Node, as
-apps/parity/fixtures/make-parity-fixtures.py gets it; the noisy rows are
+fillStandardNormal (Philox4x32-10 + Box-Muller), run in Node
+(python/saliency_reference/library_noise.py); the noisy rows are
 a + eps in float32, as the library forms them. The JSON stores the seed and
 SIGMA, and the tests pass them to explain. The models are smooth (tanh, GELU,
 softmax, LayerNorm): no kink makes float32 and float64 differ beyond rounding.
@@ -53,7 +53,6 @@ import io
 import json
 import math
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -61,6 +60,10 @@ import onnx
 import torch
 import torch.nn as nn
 from onnx import TensorProto, helper, numpy_helper
+
+# The shared reference tooling: python/saliency_reference at the repository root.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'python'))
+from saliency_reference.library_noise import standard_normal  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'text')
@@ -141,27 +144,10 @@ class TinyBert(nn.Module):
 # Noise and references
 # ---------------------------------------------------------------------------
 
-NOISE_JS = r"""
-import { fillStandardNormal } from '@saliency/core';
-const [seed, batch, samples, size] = process.argv.slice(1).map(Number);
-const out = new Float32Array(batch * samples * size);
-for (let b = 0; b < batch; b++)
-  for (let i = 0; i < samples; i++)
-    fillStandardNormal(out.subarray((b * samples + i) * size, (b * samples + i + 1) * size), seed, b, i);
-process.stdout.write(Buffer.from(out.buffer));
-"""
-
-
 def library_noise(batch, example_shape):
     """float32 [batch, NUM_SAMPLES, *example_shape]: SIGMA * z(NOISE_SEED, b, i, .)
-    in float32, z from @saliency/core's fillStandardNormal, run in Node."""
-    size = int(np.prod(example_shape))
-    run = subprocess.run(['node', '--input-type=module', '-e', NOISE_JS, '--', str(NOISE_SEED), str(batch),
-                          str(NUM_SAMPLES), str(size)], cwd=HERE, capture_output=True, check=False)
-    if run.returncode != 0:
-        sys.exit('could not run @saliency/core fillStandardNormal in Node (is packages/core built?):\n'
-                 + run.stderr.decode())
-    z = np.frombuffer(run.stdout, dtype='<f4').reshape([batch, NUM_SAMPLES] + list(example_shape))
+    in float32, z from @saliency/core's fillStandardNormal."""
+    z = standard_normal(NOISE_SEED, batch, NUM_SAMPLES, example_shape)
     return torch.from_numpy((z * np.float32(SIGMA)).astype(np.float32))
 
 
