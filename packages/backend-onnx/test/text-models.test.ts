@@ -127,6 +127,15 @@ describe('attribution at a tensor: refusals', () => {
     expect(types.message).toContain('is not computed from input "input_ids"');
   });
 
+  it('the input that the feeds leave is the attributed one', async () => {
+    const backend = createOnnxBackend(ort, bytes, { feeds });
+    try {
+      expect(backend.attributedTensor).toBe(WORD_EMBEDDINGS);
+    } finally {
+      await backend.dispose();
+    }
+  });
+
   it('feeds missing for a text model list every input with its type and shape', () => {
     const error = thrown(() => createOnnxBackend(ort, bytes, { inputName: 'input_ids' }));
     expect(error.code).toBe('INVALID_OPTION');

@@ -62,7 +62,7 @@ export function resolveFeeds(
   feeds: Readonly<Record<string, FeedTensor>> | undefined,
 ): ResolvedFeed[] {
   const given = feeds ?? {};
-  if (given === null || typeof given !== 'object') {
+  if (given === null || typeof given !== 'object' || Array.isArray(given)) {
     throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option feeds must be an object of tensors by input name`);
   }
   checkFedInputs(inputs, attributed, needed, Object.keys(given), 'createOnnxBackend: option feeds');

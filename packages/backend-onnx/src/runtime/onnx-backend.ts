@@ -52,7 +52,7 @@ import { remainderAt } from '../passes/cut-at-tensor.js';
 import { AttributedInput } from './attributed-input.js';
 
 export interface OnnxBackendOptions {
-  /** Which graph input is explained, when the model has several. */
+  /** Which graph input is explained, when the model has several (default: the only one, or the only one `feeds` leaves). */
   readonly inputName?: string;
   /**
    * Every other graph input the explained output needs, by name, held fixed
@@ -184,7 +184,11 @@ export class OnnxBackend implements GradientBackend {
     this.#ort = ort;
     this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
     const model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
-    const { input, outputName } = chooseInputOutput(model, options.inputName, options.outputName);
+    // With feeds, the one input they leave is the attributed one.
+    const fed = typeof options.feeds === 'object' && options.feeds !== null ? Object.keys(options.feeds) : undefined;
+    const unfed = graphInputs(model).filter((i) => !fed?.includes(i.name));
+    const inputName = options.inputName ?? (fed !== undefined && unfed.length === 1 ? unfed[0]!.name : undefined);
+    const { input, outputName } = chooseInputOutput(model, inputName, options.outputName);
     this.#modelInput = input;
     this.#outputName = outputName;
     const graph = model.graph!;
