@@ -68,6 +68,18 @@ export interface GradientModelRequest {
   readonly executionProvider?: ExecutionProvider;
   /** What building may allocate and plan (`model/budgets.ts`); the defaults where absent. */
   readonly budgets?: ModelBudgets;
+  /**
+   * The shapes, at this call's rows, of the graph inputs fed with fixed
+   * values (`runtime/feeds.ts`): inputs of the built model wherever its
+   * kept nodes read them.
+   */
+  readonly feedShapes?: ReadonlyMap<string, readonly number[]>;
+  /**
+   * The shapes of graph inputs given no value (the model input, when the
+   * attributed tensor lies inside the model): shape arithmetic on them
+   * folds; a kept node that reads one is refused.
+   */
+  readonly unfedShapes?: ReadonlyMap<string, readonly number[]>;
 }
 
 /** A built model before it is serialised, for callers that compose it into a larger graph. */
@@ -116,7 +128,8 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   const model = ruleSet?.foldsBatchNorm ? foldBatchNorm(original) : original;
   const graph = model.graph!;
   const opset = defaultOpset(model);
-  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets, [request.outputName]);
+  const inputShapes = new Map([...(request.unfedShapes ?? []), ...(request.feedShapes ?? []), [request.inputName, request.inputShape]]);
+  const facts = inferGraph(graph, opset, inputShapes, request.budgets, [request.outputName]);
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
 
@@ -235,11 +248,21 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   const present = new Set([...initializers, ...emitter.initializers].map((t) => t.name));
   for (const name of read) {
     if (name === '' || present.has(name) || produced.has(name) || name === request.inputName || name === COTANGENT_INPUT) continue;
+    if (request.feedShapes?.has(name)) continue;
+    if (request.unfedShapes?.has(name)) {
+      const reader = keptNodes.find((node) => node.input.includes(name))!;
+      throw new AttributionError(
+        'UNSUPPORTED_MODEL',
+        `${describeNode(reader)} reads input "${name}" itself, not only through the attributed tensor "${request.inputName}": ` +
+          `the part of the model after that tensor must depend on "${name}" through it alone (or through its shape)`,
+      );
+    }
     const value = facts.constants.get(name);
     if (value === undefined) throw new Error(`unreachable: value "${name}" is neither produced nor known`);
     initializers.push(writeTensorProto(name, value));
   }
   initializers.push(...emitter.initializers);
+  for (const name of request.feedShapes?.keys() ?? []) if (read.has(name)) inputs.push(valueInfo(name, facts.types.get(name)!));
 
   const built = create(ModelProtoSchema, {
     irVersion: model.irVersion,

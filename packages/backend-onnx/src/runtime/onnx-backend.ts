@@ -7,6 +7,7 @@ import {
   hostTensor,
   oneHotRows,
   softmaxOption,
+  type FeedTensor,
   type GradientBackend,
   type GradientMoments,
   type GradientRequest,
@@ -33,7 +34,7 @@ import {
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
 import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
-import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
+import { chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import { activationFittingCount } from './activation-plan.js';
@@ -46,10 +47,33 @@ import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } 
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
 import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
+import { feedShapes, feedTensors, resolveFeed, resolveFeeds, rowExamples, type ResolvedFeed } from './feeds.js';
+import { ancestors } from '../autodiff/infer-graph.js';
+import { attributedTensor } from '../autodiff/attributed-tensor.js';
+import { remainderAt } from '../passes/cut-at-tensor.js';
+import { AttributedInput } from './attributed-input.js';
 
 export interface OnnxBackendOptions {
-  /** Which graph input is explained, when the model has several. */
+  /** Which graph input is explained, when the model has several (default: the only one, or the only one `feeds` leaves). */
   readonly inputName?: string;
+  /**
+   * Every other graph input the explained output needs, by name, held fixed
+   * (docs/methods.md, "Attribution at a tensor"): an attention mask, token
+   * type ids, a second image. Batch axis first, of 1 (shared by every
+   * example) or of the batch of `x` (row b for example b, repeated over its
+   * noisy samples and path points); the rest of its shape as the input
+   * declares it. int64 inputs take a `BigInt64Array` or an `Int32Array`.
+   */
+  readonly feeds?: Readonly<Record<string, FeedTensor>>;
+  /**
+   * A tensor inside the model to attribute at instead of the input
+   * (docs/methods.md, "Attribution at a tensor"): every method then runs at
+   * that tensor, whose value for a model input `backend.attributedInput(u)`
+   * computes, and only the model after it is differentiated. Default: none,
+   * except for an input of integer token ids looked up by a Gather on a
+   * float table, where it is that Gather's output (the embeddings).
+   */
+  readonly layer?: string;
   /** Which graph output holds the logits, when the model has several. */
   readonly outputName?: string;
   /**
@@ -123,7 +147,13 @@ export function createOnnxBackend(ort: OnnxRuntimeModule, model: Uint8Array, opt
 export class OnnxBackend implements GradientBackend {
   readonly #ort: OnnxRuntimeModule;
   readonly #model: ModelProto;
+  /** What the gradient graphs take as their input: the model input, or the tensor attributed at. */
   readonly #input: ValueInfoProto;
+  /** The model input. */
+  readonly #modelInput: ValueInfoProto;
+  readonly #feeds: readonly ResolvedFeed[];
+  /** Where the backend attributes at a tensor inside the model: its prefix, which computes that tensor. */
+  readonly #prefix: AttributedInput | undefined;
   readonly #outputName: string;
   readonly #keepSoftmax: boolean;
   readonly #sessionOptions: InferenceSession.SessionOptions;
@@ -164,11 +194,16 @@ export class OnnxBackend implements GradientBackend {
     }
     this.#ort = ort;
     this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
-    this.#model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
-    const { input, outputName } = chooseInputOutput(this.#model, options.inputName, options.outputName);
-    this.#input = input;
+    const model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
+    // With feeds, the one input they leave is the attributed one.
+    const fed = typeof options.feeds === 'object' && options.feeds !== null ? Object.keys(options.feeds) : undefined;
+    const unfed = graphInputs(model).filter((i) => !fed?.includes(i.name));
+    const inputName = options.inputName ?? (fed !== undefined && unfed.length === 1 ? unfed[0]!.name : undefined);
+    const { input, outputName } = chooseInputOutput(model, inputName, options.outputName);
+    this.#modelInput = input;
     this.#outputName = outputName;
-    this.#batchPlan = planBatch(this.#model, input, batchInference(this.#model, input.name, outputName, this.#budgets));
+    const graph = model.graph!;
+    this.#feeds = resolveFeeds(graphInputs(model), input.name, ancestors(graph, [outputName]).inputs, options.feeds);
     if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
       throw new AttributionError(
         'INVALID_OPTION',
@@ -176,8 +211,29 @@ export class OnnxBackend implements GradientBackend {
       );
     }
     this.#onWarning = options.onWarning ?? ((message) => console.warn(message));
-    this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
+    const tensor = attributedTensor(model, input, outputName, options.layer);
+    if (tensor === undefined) {
+      this.#model = model;
+      this.#input = input;
+      this.#prefix = undefined;
+    } else {
+      this.#model = remainderAt(model, tensor.name, tensor.rank);
+      this.#input = this.#model.graph!.input.at(-1)!;
+      this.#prefix = new AttributedInput(
+        ort,
+        model,
+        this.#model,
+        outputName,
+        tensor,
+        input,
+        this.#feeds,
+        this.#sessionOptions,
+        () => this.name,
+      );
+    }
+    this.#batchPlan = planBatch(this.#model, this.#input, batchInference(this.#model, this.#input.name, outputName, this.#budgets));
+    this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
     const { maxTextureSize } = options;
     if (maxTextureSize !== undefined && !(Number.isInteger(maxTextureSize) && maxTextureSize >= 1)) {
@@ -201,7 +257,36 @@ export class OnnxBackend implements GradientBackend {
     return declaredShape(this.#input);
   }
 
+  /**
+   * The tensor the maps are of: the model input's name, or the tensor inside
+   * the model attributed at (the `layer` option, or the embeddings of token ids).
+   */
+  get attributedTensor(): string {
+    return this.#input.name;
+  }
+
+  /**
+   * The value of the attributed tensor for the model input `input` (with the
+   * feeds): what `explain` takes as `x` (docs/methods.md, "Attribution at a
+   * tensor"), e.g. the embeddings of token ids, of shape [B, T, E]; also the
+   * baseline of Integrated Gradients from chosen ids (`[PAD]`). Without a
+   * tensor inside the model, the input itself as float32.
+   */
+  async attributedInput(input: FeedTensor): Promise<HostTensor> {
+    if (this.#disposed) throw disposedError(this.name);
+    if (this.#prefix !== undefined) return this.#prefix.attributedInput(input);
+    const resolved = resolveFeed(this.#modelInput, input, `${this.name}: attributedInput: input "${this.#modelInput.name}"`);
+    if (!(resolved.data instanceof Float32Array || resolved.data instanceof Float64Array)) {
+      throw new Error(`unreachable: input "${this.#modelInput.name}" of integers is attributed at its embeddings or refused`);
+    }
+    return hostTensor(Float32Array.from(resolved.data), [resolved.batch, ...resolved.exampleShape]);
+  }
+
   checkInputShape(shape: readonly number[]): void {
+    if (this.#prefix !== undefined) {
+      this.#prefix.check(shape);
+      return;
+    }
     const declared = this.inputShape;
     const fits = declared.length === shape.length && declared.every((d, axis) => d === null || axis === 0 || d === shape[axis]);
     if (!fits) {
@@ -212,22 +297,30 @@ export class OnnxBackend implements GradientBackend {
     }
   }
 
-  async logits(x: HostTensor): Promise<HostTensor> {
+  async logits(x: HostTensor, request: Pick<GradientRequest, 'examples'> = {}): Promise<HostTensor> {
+    const examples = this.#rowExamples(x, request.examples);
     const perRun = this.#fittingCount(x.shape, 'none') || 1;
     const parts: HostTensor[] = [];
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
       const part = count === x.shape[0] ? x : sliceRows(x, start, count);
+      const partExamples = examples.subarray(start, start + count);
       parts.push(
         await this.#run(
           part.shape,
           'none',
           undefined,
-          () => ({ [this.#input.name]: this.#tensor(part.data, part.shape) }),
+          () => ({ ...feedTensors(this.#ort, this.#feeds, partExamples), [this.#input.name]: this.#tensor(part.data, part.shape) }),
           (result) => readOutput(result, LOGITS_OUTPUT),
         ),
       );
     }
     return concatRows(parts);
+  }
+
+  /** The example of each row (`request.examples`, or row r is example r), checked against the feeds' batch. */
+  #rowExamples(x: HostTensor, examples: Int32Array | undefined): Int32Array {
+    this.#prefix?.check(x.shape);
+    return rowExamples(this.#feeds, x.shape[0]!, examples, this.name);
   }
 
   /** The modified backward passes `gradients` runs (`backward/rule-set.ts`): `guided_backprop`, `deconvnet`. */
@@ -240,7 +333,8 @@ export class OnnxBackend implements GradientBackend {
     checkTargetCount(this.name, targets, x.shape[0]!);
     if (request.backward !== undefined) backwardRuleSet(request.backward);
     const variant: Variant = request.backward === undefined ? {} : { backward: request.backward };
-    const parts = await this.#rowsRun(x, targets, 'gradient', variant, (result) => readOutput(result, GRADIENT_OUTPUT));
+    const examples = this.#rowExamples(x, request.examples);
+    const parts = await this.#rowsRun(x, targets, examples, 'gradient', variant, (result) => readOutput(result, GRADIENT_OUTPUT));
     return concatRows(parts);
   }
 
@@ -250,9 +344,15 @@ export class OnnxBackend implements GradientBackend {
    * `autodiff/layer-tensor.ts`) and the gradient of each row's target logit
    * with respect to it.
    */
-  async layerGradients(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients> {
+  async layerGradients(
+    x: HostTensor,
+    targets: Int32Array,
+    layer: string | undefined,
+    request: GradientRequest = {},
+  ): Promise<LayerGradients> {
     checkTargetCount(this.name, targets, x.shape[0]!);
-    const parts = await this.#rowsRun(x, targets, 'layer', layer === undefined ? {} : { layer }, (result, built) => ({
+    const examples = this.#rowExamples(x, request.examples);
+    const parts = await this.#rowsRun(x, targets, examples, 'layer', layer === undefined ? {} : { layer }, (result, built) => ({
       layer: built.layer!,
       activation: readOutput(result, LAYER_ACTIVATION_OUTPUT),
       gradient: readOutput(result, LAYER_GRADIENT_OUTPUT),
@@ -268,6 +368,7 @@ export class OnnxBackend implements GradientBackend {
   async #rowsRun<T>(
     x: HostTensor,
     targets: Int32Array,
+    examples: Int32Array,
     result: GradientModelRequest['result'],
     variant: Variant,
     read: (outputs: InferenceSession.OnnxValueMapType, built: { layer?: string }) => T,
@@ -277,8 +378,16 @@ export class OnnxBackend implements GradientBackend {
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
       const part = count === x.shape[0] ? x : sliceRows(x, start, count);
       const partTargets = targets.subarray(start, start + count);
+      const partExamples = examples.subarray(start, start + count);
       parts.push(
-        await this.#run(part.shape, result, undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), read, variant),
+        await this.#run(
+          part.shape,
+          result,
+          undefined,
+          (logitsShape) => this.#inputs(part, partTargets, partExamples, logitsShape, start),
+          read,
+          variant,
+        ),
       );
     }
     return parts;
@@ -289,23 +398,30 @@ export class OnnxBackend implements GradientBackend {
    * for one run under the texture limit, their per-row gradients instead (in
    * as many runs as they need), which core reduces.
    */
-  async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments | RowGradients> {
+  async gradientMoments(
+    x: HostTensor,
+    targets: Int32Array,
+    groupSize: number,
+    request: GradientRequest = {},
+  ): Promise<GradientMoments | RowGradients> {
     const rows = x.shape[0]!;
     checkTargetCount(this.name, targets, rows);
     checkGroupSize(rows, groupSize);
+    const examples = this.#rowExamples(x, request.examples);
     const groupsPerRun = this.#fittingCount(x.shape, 'moments', groupSize);
-    if (groupsPerRun === 0 && rows > 0) return { gradients: await this.gradients(x, targets) };
+    if (groupsPerRun === 0 && rows > 0) return { gradients: await this.gradients(x, targets, { examples }) };
     const means: HostTensor[] = [];
     const m2s: HostTensor[] = [];
     for (const { start, count } of pieces(rows / groupSize, groupsPerRun)) {
       const [first, length] = [start * groupSize, count * groupSize];
       const part = length === rows ? x : sliceRows(x, first, length);
       const partTargets = targets.subarray(first, first + length);
+      const partExamples = examples.subarray(first, first + length);
       const moments = await this.#run(
         part.shape,
         'moments',
         groupSize,
-        (logitsShape) => this.#feeds(part, partTargets, logitsShape, first),
+        (logitsShape) => this.#inputs(part, partTargets, partExamples, logitsShape, first),
         (result) => ({
           mean: readOutput(result, MEAN_OUTPUT),
           m2: readOutput(result, M2_OUTPUT),
@@ -343,12 +459,14 @@ export class OnnxBackend implements GradientBackend {
     const key = sessionKey(shape, result, groupSize, variant);
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
-      count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets);
+      count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets, (rows) =>
+        this.#otherShapes([rows, ...shape.slice(1)]),
+      );
       if (limit !== undefined && count > 0)
         count = largestFittingCount(count, limit, (n) => {
           const rowShape = [n * unit, ...shape.slice(1)];
           const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize, variant));
-          return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
+          return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape, this.#otherShapes(rowShape));
         });
       this.#fittingCounts.set(key, count);
     }
@@ -364,6 +482,12 @@ export class OnnxBackend implements GradientBackend {
     this.#disposed = true;
     await Promise.allSettled([...this.#running]);
     await this.#sessions.clear();
+    await this.#prefix?.dispose();
+  }
+
+  /** The shapes of the graph inputs other than the attributed one for an `x` of shape `shape`: the feeds, and the model input where only its shape is read. */
+  #otherShapes(shape: readonly number[]): Map<string, readonly number[]> {
+    return new Map([...(this.#prefix?.unfedShapes(shape) ?? []), ...feedShapes(this.#feeds, shape[0]!)]);
   }
 
   /**
@@ -381,7 +505,9 @@ export class OnnxBackend implements GradientBackend {
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
     const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer }) => {
-      const inputs = feeds(logitsShape);
+      // A fed input that this call's graph does not read (off its path) is not one of its inputs.
+      const given = feeds(logitsShape);
+      const inputs = Object.fromEntries(session.inputNames.map((name) => [name, given[name]!]));
       let outputs: InferenceSession.OnnxValueMapType;
       try {
         outputs = await session.run(inputs);
@@ -403,10 +529,11 @@ export class OnnxBackend implements GradientBackend {
     }
   }
 
-  /** The input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
-  #feeds(x: HostTensor, targets: Int32Array, logitsShape: readonly number[], firstRow = 0): Record<string, Tensor> {
+  /** The feeds, the input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
+  #inputs(x: HostTensor, targets: Int32Array, examples: Int32Array, logitsShape: readonly number[], firstRow = 0): Record<string, Tensor> {
     const cotangent = oneHotRows(targets, logitsShape[1]!, firstRow);
     return {
+      ...feedTensors(this.#ort, this.#feeds, examples),
       [this.#input.name]: this.#tensor(x.data, x.shape),
       [COTANGENT_INPUT]: this.#tensor(cotangent, logitsShape),
     };
@@ -431,6 +558,8 @@ export class OnnxBackend implements GradientBackend {
       result,
       executionProvider: this.#executionProvider,
       budgets: this.#budgets,
+      feedShapes: feedShapes(this.#feeds, shape[0]!),
+      ...(this.#prefix === undefined ? {} : { unfedShapes: this.#prefix.unfedShapes(shape) }),
       ...(groupSize === undefined ? {} : { groupSize }),
     };
   }

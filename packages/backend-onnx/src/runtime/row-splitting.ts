@@ -40,16 +40,14 @@ export function batchTextureRows(
   inputName: string,
   inputShape: readonly number[],
   logitsShape: readonly number[],
+  feedShapes: ReadonlyMap<string, readonly number[]> = new Map(),
 ): number {
   const model = fromBinary(ModelProtoSchema, bytes);
   const graph = model.graph!;
   const facts = inferGraph(
     graph,
     defaultOpset(model),
-    new Map([
-      [inputName, inputShape],
-      [COTANGENT_INPUT, logitsShape],
-    ]),
+    new Map([...feedShapes, [inputName, inputShape], [COTANGENT_INPUT, logitsShape]]),
     UNBOUNDED_BUDGETS,
   );
   const dependent = new Set(graph.input.map((input) => input.name));
