@@ -1,7 +1,7 @@
 export { run, suggestFlags, type RunOptions, type RunIO, type RunResult } from './run.js';
 export { parseCommandLine, USAGE } from './args.js';
 export { CliError } from './errors.js';
-export { readNpy, writeNpy, type NpyArray } from './npy.js';
+export { readNpy, readNpyTensor, writeNpy, type NpyArray, type NpyTensor } from './npy.js';
 export { choosePlot, seriesPlots, PLOT_KINDS, type PlotKind, type SeriesFlags } from './series-plot.js';
 export { decodeImage, encodePng } from './image-io.js';
 export { readPreset, describePreprocess, type PreprocessFlags } from './preset.js';
