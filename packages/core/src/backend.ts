@@ -35,6 +35,14 @@ export interface RowGradients {
  */
 export interface GradientRequest {
   readonly backward?: string;
+  /**
+   * For each row of the call, the index of its example in the batch given to
+   * `explain` (a noisy sample or path point belongs to its example). A
+   * backend with `feeds` of a batch axis (docs/methods.md, "Attribution at a
+   * tensor") gives each row its example's feed row; without it, row r is
+   * example r. Core passes it on every call it makes.
+   */
+  readonly examples?: Int32Array;
 }
 
 /**
@@ -102,9 +110,10 @@ export interface GradientBackend {
    * the backend's default layer, the last spatial feature map before global
    * pooling or flattening) and its gradient, for layer methods (Grad-CAM).
    */
-  layerGradients?(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients>;
+  layerGradients?(x: HostTensor, targets: Int32Array, layer: string | undefined, request?: GradientRequest): Promise<LayerGradients>;
 
-  gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments | RowGradients>;
+  /** `request.examples`: as for `gradients`. */
+  gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number, request?: GradientRequest): Promise<GradientMoments | RowGradients>;
 
   /**
    * Optional, for a backend that attributes at a tensor inside the model

@@ -36,7 +36,7 @@ describe('methods of a modified backward pass (docs/methods.md, "Modified backwa
     };
     const map = await explain(backend, 'deconvnet_x_input', x, { target: [0, 1] });
     const gradient = await explain(inner, 'gradient_x_input', x, { target: [0, 1] });
-    expect(requests).toEqual([{ backward: 'deconvnet' }]);
+    expect(requests).toEqual([{ backward: 'deconvnet', examples: Int32Array.from([0, 1]) }]);
     expect(Array.from(map.data)).toEqual(Array.from(gradient.data));
     expect((await rejection(explain(backend, 'guided_backprop', x))).message).toContain('(it runs deconvnet)');
   });

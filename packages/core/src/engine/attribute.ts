@@ -10,6 +10,7 @@ import { checkInput } from './input.js';
 import { AttributionError } from '../errors.js';
 import { layerAttribute, unsupported } from './layer-attribute.js';
 import { modelRows } from './model-rows.js';
+import { rowExamples } from './row-plan.js';
 import type { ResolvedOptions } from './options.js';
 import { numClasses, resolveTargets } from './targets.js';
 
@@ -57,7 +58,8 @@ export async function attribute(
       throwIfAborted(signal, { done: first, total: batch });
       const count = Math.min(options.batchSize, batch - first);
       const chunk: HostTensor = { data: x.data.subarray(first * size, (first + count) * size), shape: [count, ...exampleShape] };
-      const gradients = await backend.gradients(chunk, targets.subarray(first, first + count), request);
+      const examples = rowExamples(first, count, 1);
+      const gradients = await backend.gradients(chunk, targets.subarray(first, first + count), { ...request, examples });
       expectShape(backend, 'gradients()', gradients, chunk.shape);
       for (let e = 0; e < chunk.data.length; e++) {
         moments.mean = gradients.data[e]!;

@@ -5,7 +5,7 @@ import { formatShape, sizeOf, type HostTensor } from '../tensor.js';
 import { throwIfAborted } from './abort.js';
 import type { RowWriter } from './model-rows.js';
 import type { Progress } from './options.js';
-import { planRowCalls } from './row-plan.js';
+import { planRowCalls, rowExamples } from './row-plan.js';
 
 /**
  * Runs `rowsPerExample` model rows per example through the backend, in calls
@@ -43,10 +43,11 @@ export async function gradientMomentsOfRows(
       }
     }
     const x: HostTensor = { data, shape: [rows, ...exampleShape] };
+    const request = { examples: rowExamples(call.firstExample, call.groups, call.groupSize) };
     // A backend that cannot reduce these rows on its device returns their gradients, which are reduced here.
     const result = backend.gradientMoments
-      ? await backend.gradientMoments(x, rowTargets, call.groupSize)
-      : { gradients: await backend.gradients(x, rowTargets) };
+      ? await backend.gradientMoments(x, rowTargets, call.groupSize, request)
+      : { gradients: await backend.gradients(x, rowTargets, request) };
     if ('gradients' in result) {
       const { gradients } = result;
       expectShape(backend, backend.gradientMoments ? 'gradientMoments().gradients' : 'gradients()', gradients, x.shape);

@@ -5,6 +5,7 @@ import { sizeOf, type HostTensor } from '../tensor.js';
 import { throwIfAborted } from './abort.js';
 import { expectShape } from './gradient-moments.js';
 import type { ResolvedOptions } from './options.js';
+import { rowExamples } from './row-plan.js';
 
 /**
  * A layer method (Grad-CAM) for the batch `x`: the backend's layer
@@ -29,7 +30,9 @@ export async function layerAttribute(
     throwIfAborted(options.signal, { done: first, total: batch });
     const count = Math.min(options.batchSize, batch - first);
     const chunk: HostTensor = { data: x.data.subarray(first * size, (first + count) * size), shape: [count, ...exampleShape] };
-    const { activation, gradient } = await layerGradients(chunk, targets.subarray(first, first + count), options.layer);
+    const { activation, gradient } = await layerGradients(chunk, targets.subarray(first, first + count), options.layer, {
+      examples: rowExamples(first, count, 1),
+    });
     if (activation.shape[0] !== count || activation.shape.length < 3) {
       throw new AttributionError(
         'BACKEND_OUTPUT',

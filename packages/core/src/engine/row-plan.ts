@@ -31,3 +31,10 @@ export function planRowCalls(examples: number, rowsPerExample: number, batchSize
   }
   return calls;
 }
+
+/** The example of each row of a call: `groups` examples from `firstExample`, `groupSize` consecutive rows each. */
+export function rowExamples(firstExample: number, groups: number, groupSize: number): Int32Array {
+  const examples = new Int32Array(groups * groupSize);
+  for (let r = 0; r < examples.length; r++) examples[r] = firstExample + Math.floor(r / groupSize);
+  return examples;
+}
