@@ -3,6 +3,7 @@ import { FITS, type Fit } from '@saliency/core/preprocess';
 import { AGGREGATIONS, type Aggregation } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
 import { CLI_RUNTIME_IDS, type CliRuntimeId } from './load-model.js';
+import type { FeedFlag } from './model-inputs.js';
 import type { ModelFlags } from './onnx-model-flags.js';
 import type { PreprocessFlags } from './preset.js';
 import type { RunOptions } from './run.js';
@@ -117,6 +118,8 @@ const OPTIONS = {
   'input-name': { type: 'string' },
   'output-name': { type: 'string' },
   'external-data': { type: 'string' },
+  feed: { type: 'string', multiple: true },
+  layer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -179,18 +182,40 @@ function joinNegativeValues(args: readonly string[]): string[] {
   return out;
 }
 
+/** `--feed NAME=FILE.npy`, each input named once. */
+function feedFlags(texts: readonly string[]): FeedFlag[] {
+  const feeds: FeedFlag[] = [];
+  for (const text of texts) {
+    const at = text.indexOf('=');
+    const name = text.slice(0, at).trim();
+    const path = text.slice(at + 1).trim();
+    if (at < 0 || name === '' || path === '')
+      throw new CliError(`--feed must be NAME=FILE.npy, the model input's name and a .npy file, e.g. attention_mask=mask.npy; got "${text}"`);
+    if (!path.toLowerCase().endsWith('.npy')) throw new CliError(`--feed ${name}=${path}: the file must be a .npy tensor`);
+    if (feeds.some((f) => f.name === name)) throw new CliError(`--feed ${name} was given twice; give each input once`);
+    feeds.push({ name, path });
+  }
+  return feeds;
+}
+
 /** The model flags given, or undefined when none is. */
-function modelFlags(
-  inputName: string | undefined,
-  outputName: string | undefined,
-  externalData: string | undefined,
-): ModelFlags | undefined {
-  if (inputName === undefined && outputName === undefined && externalData === undefined) return undefined;
-  return {
-    ...(inputName === undefined ? {} : { inputName }),
-    ...(outputName === undefined ? {} : { outputName }),
-    ...(externalData === undefined ? {} : { externalData }),
+function modelFlags(v: {
+  'input-name'?: string;
+  'output-name'?: string;
+  'external-data'?: string;
+  feed?: string[];
+  layer?: string;
+}): ModelFlags | undefined {
+  const feeds = feedFlags(v.feed ?? []);
+  if (v.layer !== undefined && v.layer.trim() === '') throw new CliError('--layer needs a tensor or layer name; got ""');
+  const flags: ModelFlags = {
+    ...(v['input-name'] === undefined ? {} : { inputName: v['input-name'] }),
+    ...(v['output-name'] === undefined ? {} : { outputName: v['output-name'] }),
+    ...(v['external-data'] === undefined ? {} : { externalData: v['external-data'] }),
+    ...(feeds.length === 0 ? {} : { feeds }),
+    ...(v.layer === undefined ? {} : { layer: v.layer }),
   };
+  return Object.keys(flags).length === 0 ? undefined : flags;
 }
 
 /** `--target`: a class index, counted from 0. */
@@ -269,7 +294,7 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     ...optional('size', v.size === undefined ? undefined : size(v.size)),
     ...optional('topK', v['top-k'] === undefined ? undefined : integer('top-k', v['top-k'], 1)),
     ...optional('legend', v['no-legend'] === true ? false : undefined),
-    ...optional('modelFlags', modelFlags(v['input-name'], v['output-name'], v['external-data'])),
+    ...optional('modelFlags', modelFlags(v)),
     ...optional('aggregate', v.aggregate === undefined ? undefined : oneOf<Aggregation>('aggregate', v.aggregate, AGGREGATIONS)),
   };
 }

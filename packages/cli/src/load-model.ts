@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AttributionError, runtimeLibrary, type GradientBackend, type RuntimeId, type RuntimeLibrary } from '@saliency/core';
-import { CliError } from './errors.js';
+import { CliError, namesLayer } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
+import type { ModelTensorInfo, ReadFeed } from './model-inputs.js';
 import { onnxBackendFlags, type ModelFlags } from './onnx-model-flags.js';
 
 /** Which kind of model a file is, and so which runtime library runs it. */
@@ -18,6 +19,8 @@ export interface LoadedModel {
   readonly format: ModelFormat;
   /** The declared input shape, `null` for a free dimension; undefined when unknown. */
   readonly inputShape: ReadonlyArray<number | null> | undefined;
+  /** The model input `--input` gives, as the model declares it (element type included); undefined when unknown. */
+  readonly input: ModelTensorInfo | undefined;
   dispose(): Promise<void>;
 }
 
@@ -44,10 +47,19 @@ export function defaultRuntime(format: ModelFormat): CliRuntimeId {
 }
 
 /**
- * Loads the model at `file` onto the runtime `kind`. Runtimes are imported
- * only when used, so an ONNX run never loads TF.js and the other way round.
+ * Loads the model at `file` onto the runtime `kind`, with `feeds` for its
+ * other inputs and, when `attributeAt` names a tensor, attributing at it.
+ * Runtimes are imported only when used, so an ONNX run never loads TF.js
+ * and the other way round.
  */
-export async function loadModel(file: string, format: ModelFormat, kind: CliRuntimeId, flags: ModelFlags = {}): Promise<LoadedModel> {
+export async function loadModel(
+  file: string,
+  format: ModelFormat,
+  kind: CliRuntimeId,
+  flags: ModelFlags = {},
+  feeds: readonly ReadFeed[] = [],
+  attributeAt: string | undefined = undefined,
+): Promise<LoadedModel> {
   if (runtimeLibrary(kind) !== format) {
     throw new CliError(
       `--backend ${kind} cannot run a${format === 'onnx' ? 'n ONNX' : ' TF.js'} model; use ${CLI_RUNTIME_IDS.filter((k) => runtimeLibrary(k) === format).join(' or ')}`,
@@ -61,25 +73,34 @@ export async function loadModel(file: string, format: ModelFormat, kind: CliRunt
     }
   }
   try {
-    return await (format === 'onnx' ? loadOnnx(file, kind, flags) : loadTfjs(file, kind));
+    return await (format === 'onnx' ? loadOnnx(file, kind, flags, feeds, attributeAt) : loadTfjs(file, kind));
   } catch (error) {
     // What is wrong with a model file is one line naming it; the library's error stays as `cause`.
     if (error instanceof CliError) throw error;
     const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-    if (error instanceof AttributionError) throw new CliError(`--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
+    if (error instanceof AttributionError) {
+      const where = namesLayer(error, attributeAt) ? '--layer' : `--model ${file}`;
+      throw new CliError(`${where}: ${message}`, exitCodeOf(error.code), { cause: error });
+    }
     if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js cannot load it: ${message}`, EXIT.model, { cause: error });
     throw error;
   }
 }
 
-async function loadOnnx(file: string, kind: CliRuntimeId, flags: ModelFlags): Promise<LoadedModel> {
+async function loadOnnx(
+  file: string,
+  kind: CliRuntimeId,
+  flags: ModelFlags,
+  feeds: readonly ReadFeed[],
+  attributeAt: string | undefined,
+): Promise<LoadedModel> {
   const bytes = await readFile(file);
   const { createOnnxBackend } = await import('@saliency/backend-onnx');
-  const chosen = await onnxBackendFlags(file, bytes, flags);
+  const { options, input } = await onnxBackendFlags(file, bytes, flags, feeds, attributeAt);
   const ort = kind === 'onnx-node' ? await import('onnxruntime-node') : await import('onnxruntime-web');
   const sessionOptions = kind === 'onnx-wasm' ? { executionProviders: ['wasm'] } : {};
-  const backend = createOnnxBackend(ort, bytes, { sessionOptions, ...chosen });
-  return { backend, format: 'onnx', inputShape: backend.inputShape, dispose: () => backend.dispose() };
+  const backend = createOnnxBackend(ort, bytes, { sessionOptions, ...options });
+  return { backend, format: 'onnx', inputShape: backend.inputShape, input, dispose: () => backend.dispose() };
 }
 
 /** A TF.js model read from disk onto the runtime `kind`, as TF.js loads it. */
@@ -117,11 +138,13 @@ async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> 
   const { model } = opened;
   const { createTfjsBackend } = await import('@saliency/backend-tfjs');
   const backend = createTfjsBackend(model);
-  const declared = model.inputs[0]?.shape;
+  const first = model.inputs[0];
+  const inputShape = first?.shape?.map((d) => (d === -1 ? null : d));
   return {
     backend,
     format: 'tfjs',
-    inputShape: declared?.map((d) => (d === -1 ? null : d)),
+    inputShape,
+    input: first === undefined ? undefined : { name: first.name, type: first.dtype, shape: inputShape ?? [] },
     dispose: async () => {
       await backend.dispose();
       model.dispose();

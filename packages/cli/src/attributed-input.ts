@@ -1,0 +1,58 @@
+import { AttributionError, hostTensor, isIntegerDtype, type FeedTensor, type HostTensor, type NpyTensor } from '@saliency/core';
+import { cliErrorOf, CliError, namesLayer } from './errors.js';
+import type { LoadedModel } from './load-model.js';
+import { batchShape, elementsFor, type FeedFlag, type ReadFeed } from './model-inputs.js';
+import { readNpyTensor } from './npy.js';
+import { readUserFile } from './user-file.js';
+
+/** Reads every `--feed` file (before any model work), its element type kept. */
+export async function readFeeds(flags: readonly FeedFlag[]): Promise<ReadFeed[]> {
+  const feeds: ReadFeed[] = [];
+  for (const feed of flags) {
+    const what = `--feed ${feed.name}=${feed.path}`;
+    feeds.push({ ...feed, tensor: readNpyTensor(await readUserFile(`--feed ${feed.name}`, feed.path), what) });
+  }
+  return feeds;
+}
+
+/**
+ * A `.npy` `--input` as the model input, a batch of one: floats as float32
+ * (a `HostTensor`), integers (token ids) in the element type the model's
+ * input takes. A float file for an integer input, or integers for a float
+ * input, is refused naming both (`elementsFor`).
+ */
+export function modelInput(tensor: NpyTensor, path: string, model: LoadedModel): FeedTensor | HostTensor {
+  const what = `--input ${path}`;
+  const shape = batchShape(tensor.shape, model.inputShape);
+  const data = model.input === undefined ? tensor.data : elementsFor(what, tensor, model.input);
+  if (isIntegerDtype(tensor.dtype)) return { data, shape };
+  return hostTensor(data instanceof Float32Array ? data : Float32Array.from(data as Float64Array), shape);
+}
+
+/**
+ * The value that `explain` takes as `x` when the backend attributes at a
+ * tensor inside the model: the embeddings of token ids, or the tensor
+ * `--layer` names (docs/methods.md, "Attribution at a tensor"), computed by
+ * the backend's `attributedInput` from the model input `u`.
+ */
+export async function attributedInput(
+  model: LoadedModel,
+  u: FeedTensor,
+  input: string,
+  attributeAt: string | undefined,
+): Promise<HostTensor> {
+  const backend = model.backend;
+  if (backend.attributedInput === undefined) {
+    throw new CliError(
+      attributeAt === undefined
+        ? `--input ${input} holds token ids, but the ${backend.name} backend cannot attribute at the embeddings they select; give float values`
+        : `--layer: the ${backend.name} backend cannot attribute at a tensor inside the model; leave --layer out`,
+    );
+  }
+  try {
+    return await backend.attributedInput(u);
+  } catch (error) {
+    if (!(error instanceof AttributionError)) throw error;
+    throw cliErrorOf(error, namesLayer(error, attributeAt) ? `--layer: ${error.message}` : `--input ${input}: ${error.message}`);
+  }
+}
