@@ -67,6 +67,12 @@ export interface GradientModelRequest {
   readonly executionProvider?: ExecutionProvider;
   /** What building may allocate and plan (`model/budgets.ts`); the defaults where absent. */
   readonly budgets?: ModelBudgets;
+  /**
+   * The shapes, at this call's rows, of the graph inputs fed with fixed
+   * values (`runtime/feeds.ts`): inputs of the built model wherever its
+   * kept nodes read them.
+   */
+  readonly feedShapes?: ReadonlyMap<string, readonly number[]>;
 }
 
 /** A built model before it is serialised, for callers that compose it into a larger graph. */
@@ -113,7 +119,8 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
 export function buildGradientGraph(model: ModelProto, request: GradientModelRequest): BuiltGraph {
   const graph = model.graph!;
   const opset = defaultOpset(model);
-  const facts = inferGraph(graph, opset, new Map([[request.inputName, request.inputShape]]), request.budgets, [request.outputName]);
+  const inputShapes = new Map([...(request.feedShapes ?? []), [request.inputName, request.inputShape]]);
+  const facts = inferGraph(graph, opset, inputShapes, request.budgets, [request.outputName]);
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
 
@@ -229,11 +236,13 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
   const present = new Set([...initializers, ...emitter.initializers].map((t) => t.name));
   for (const name of read) {
     if (name === '' || present.has(name) || produced.has(name) || name === request.inputName || name === COTANGENT_INPUT) continue;
+    if (request.feedShapes?.has(name)) continue;
     const value = facts.constants.get(name);
     if (value === undefined) throw new Error(`unreachable: value "${name}" is neither produced nor known`);
     initializers.push(writeTensorProto(name, value));
   }
   initializers.push(...emitter.initializers);
+  for (const name of request.feedShapes?.keys() ?? []) if (read.has(name)) inputs.push(valueInfo(name, facts.types.get(name)!));
 
   const built = create(ModelProtoSchema, {
     irVersion: model.irVersion,

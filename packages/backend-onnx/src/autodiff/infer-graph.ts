@@ -87,7 +87,7 @@ export function inferGraph(
 }
 
 /** The nodes (by index) and the names that `outputs` depend on, through every input of every node on the way. */
-function ancestors(graph: GraphProto, outputs: readonly string[]): { nodes: Set<number>; inputs: Set<string> } {
+export function ancestors(graph: GraphProto, outputs: readonly string[]): { nodes: Set<number>; inputs: Set<string> } {
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
   const nodes = new Set<number>();

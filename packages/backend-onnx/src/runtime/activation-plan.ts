@@ -26,11 +26,11 @@ export function largestValue(
   outputName: string,
   shape: readonly number[],
   budgets: ModelBudgets,
+  feedShapes: ReadonlyMap<string, readonly number[]> = new Map(),
 ): LargestValue {
   const graph = model.graph!;
-  const facts = inferGraph(graph, defaultOpset(model), new Map([[inputName, shape]]), { ...budgets, maxActivationElements: Infinity }, [
-    outputName,
-  ]);
+  const inputShapes = new Map([...feedShapes, [inputName, shape]]);
+  const facts = inferGraph(graph, defaultOpset(model), inputShapes, { ...budgets, maxActivationElements: Infinity }, [outputName]);
   let largest: LargestValue = { elements: elementCount(shape), shape, where: `graph input "${inputName}"` };
   graph.node.forEach((node, index) => {
     node.output.forEach((name, i) => {
@@ -58,6 +58,7 @@ export function activationFittingCount(
   shape: readonly number[],
   unit: number,
   budgets: ModelBudgets,
+  feedShapesAt: (rows: number) => ReadonlyMap<string, readonly number[]> = () => new Map(),
 ): number {
   const total = shape[0]! / unit;
   const rowsShape = (n: number) => [n * unit, ...shape.slice(1)];
@@ -65,10 +66,10 @@ export function activationFittingCount(
   const count = largestFittingCount(
     total,
     budgets.maxActivationElements,
-    (n) => largestValue(model, inputName, outputName, rowsShape(n), budgets).elements,
+    (n) => largestValue(model, inputName, outputName, rowsShape(n), budgets, feedShapesAt(n * unit)).elements,
   );
   if (count === 0 && unit === 1) {
-    const one = largestValue(model, inputName, outputName, rowsShape(1), budgets);
+    const one = largestValue(model, inputName, outputName, rowsShape(1), budgets, feedShapesAt(1));
     checkActivation(one.shape, budgets, `${one.where} (for one row of an input of shape ${formatShape(shape)})`);
   }
   return count;

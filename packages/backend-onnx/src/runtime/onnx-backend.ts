@@ -7,6 +7,7 @@ import {
   hostTensor,
   oneHotRows,
   softmaxOption,
+  type FeedTensor,
   type GradientBackend,
   type GradientMoments,
   type GradientRequest,
@@ -44,10 +45,21 @@ import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } 
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
 import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
+import { feedShapes, feedTensors, resolveFeeds, rowExamples, type ResolvedFeed } from './feeds.js';
+import { ancestors } from '../autodiff/infer-graph.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several. */
   readonly inputName?: string;
+  /**
+   * Every other graph input the explained output needs, by name, held fixed
+   * (docs/methods.md, "Attribution at a tensor"): an attention mask, token
+   * type ids, a second image. Batch axis first, of 1 (shared by every
+   * example) or of the batch of `x` (row b for example b, repeated over its
+   * noisy samples and path points); the rest of its shape as the input
+   * declares it. int64 inputs take a `BigInt64Array` or an `Int32Array`.
+   */
+  readonly feeds?: Readonly<Record<string, FeedTensor>>;
   /** Which graph output holds the logits, when the model has several. */
   readonly outputName?: string;
   /**
@@ -117,6 +129,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #ort: OnnxRuntimeModule;
   readonly #model: ModelProto;
   readonly #input: ValueInfoProto;
+  readonly #feeds: readonly ResolvedFeed[];
   readonly #outputName: string;
   readonly #keepSoftmax: boolean;
   readonly #sessionOptions: InferenceSession.SessionOptions;
@@ -157,6 +170,10 @@ export class OnnxBackend implements GradientBackend {
     const { input, outputName } = chooseInputOutput(this.#model, options.inputName, options.outputName);
     this.#input = input;
     this.#outputName = outputName;
+    const graph = this.#model.graph!;
+    const initializers = new Set(graph.initializer.map((t) => t.name));
+    const graphInputs = graph.input.filter((i) => !initializers.has(i.name));
+    this.#feeds = resolveFeeds(graphInputs, input.name, ancestors(graph, [outputName]).inputs, options.feeds);
     this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
@@ -193,22 +210,29 @@ export class OnnxBackend implements GradientBackend {
     }
   }
 
-  async logits(x: HostTensor): Promise<HostTensor> {
+  async logits(x: HostTensor, request: Pick<GradientRequest, 'examples'> = {}): Promise<HostTensor> {
+    const examples = this.#rowExamples(x, request.examples);
     const perRun = this.#fittingCount(x.shape, 'none') || 1;
     const parts: HostTensor[] = [];
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
       const part = count === x.shape[0] ? x : sliceRows(x, start, count);
+      const partExamples = examples.subarray(start, start + count);
       parts.push(
         await this.#run(
           part.shape,
           'none',
           undefined,
-          () => ({ [this.#input.name]: this.#tensor(part.data, part.shape) }),
+          () => ({ ...feedTensors(this.#ort, this.#feeds, partExamples), [this.#input.name]: this.#tensor(part.data, part.shape) }),
           (result) => readOutput(result, LOGITS_OUTPUT),
         ),
       );
     }
     return concatRows(parts);
+  }
+
+  /** The example of each row (`request.examples`, or row r is example r), checked against the feeds' batch. */
+  #rowExamples(x: HostTensor, examples: Int32Array | undefined): Int32Array {
+    return rowExamples(this.#feeds, x.shape[0]!, examples, this.name);
   }
 
   /** The modified backward passes `gradients` runs (`backward/rule-set.ts`): `guided_backprop`, `deconvnet`. */
@@ -221,7 +245,8 @@ export class OnnxBackend implements GradientBackend {
     checkTargetCount(this.name, targets, x.shape[0]!);
     if (request.backward !== undefined) backwardRuleSet(request.backward);
     const variant: Variant = request.backward === undefined ? {} : { backward: request.backward };
-    const parts = await this.#rowsRun(x, targets, 'gradient', variant, (result) => readOutput(result, GRADIENT_OUTPUT));
+    const examples = this.#rowExamples(x, request.examples);
+    const parts = await this.#rowsRun(x, targets, examples, 'gradient', variant, (result) => readOutput(result, GRADIENT_OUTPUT));
     return concatRows(parts);
   }
 
@@ -231,9 +256,10 @@ export class OnnxBackend implements GradientBackend {
    * `autodiff/layer-tensor.ts`) and the gradient of each row's target logit
    * with respect to it.
    */
-  async layerGradients(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients> {
+  async layerGradients(x: HostTensor, targets: Int32Array, layer: string | undefined, request: GradientRequest = {}): Promise<LayerGradients> {
     checkTargetCount(this.name, targets, x.shape[0]!);
-    const parts = await this.#rowsRun(x, targets, 'layer', layer === undefined ? {} : { layer }, (result, built) => ({
+    const examples = this.#rowExamples(x, request.examples);
+    const parts = await this.#rowsRun(x, targets, examples, 'layer', layer === undefined ? {} : { layer }, (result, built) => ({
       layer: built.layer!,
       activation: readOutput(result, LAYER_ACTIVATION_OUTPUT),
       gradient: readOutput(result, LAYER_GRADIENT_OUTPUT),
@@ -249,6 +275,7 @@ export class OnnxBackend implements GradientBackend {
   async #rowsRun<T>(
     x: HostTensor,
     targets: Int32Array,
+    examples: Int32Array,
     result: GradientModelRequest['result'],
     variant: Variant,
     read: (outputs: InferenceSession.OnnxValueMapType, built: { layer?: string }) => T,
@@ -258,8 +285,16 @@ export class OnnxBackend implements GradientBackend {
     for (const { start, count } of pieces(x.shape[0]!, perRun)) {
       const part = count === x.shape[0] ? x : sliceRows(x, start, count);
       const partTargets = targets.subarray(start, start + count);
+      const partExamples = examples.subarray(start, start + count);
       parts.push(
-        await this.#run(part.shape, result, undefined, (logitsShape) => this.#feeds(part, partTargets, logitsShape, start), read, variant),
+        await this.#run(
+          part.shape,
+          result,
+          undefined,
+          (logitsShape) => this.#inputs(part, partTargets, partExamples, logitsShape, start),
+          read,
+          variant,
+        ),
       );
     }
     return parts;
@@ -270,23 +305,30 @@ export class OnnxBackend implements GradientBackend {
    * for one run under the texture limit, their per-row gradients instead (in
    * as many runs as they need), which core reduces.
    */
-  async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments | RowGradients> {
+  async gradientMoments(
+    x: HostTensor,
+    targets: Int32Array,
+    groupSize: number,
+    request: GradientRequest = {},
+  ): Promise<GradientMoments | RowGradients> {
     const rows = x.shape[0]!;
     checkTargetCount(this.name, targets, rows);
     checkGroupSize(rows, groupSize);
+    const examples = this.#rowExamples(x, request.examples);
     const groupsPerRun = this.#fittingCount(x.shape, 'moments', groupSize);
-    if (groupsPerRun === 0 && rows > 0) return { gradients: await this.gradients(x, targets) };
+    if (groupsPerRun === 0 && rows > 0) return { gradients: await this.gradients(x, targets, { examples }) };
     const means: HostTensor[] = [];
     const m2s: HostTensor[] = [];
     for (const { start, count } of pieces(rows / groupSize, groupsPerRun)) {
       const [first, length] = [start * groupSize, count * groupSize];
       const part = length === rows ? x : sliceRows(x, first, length);
       const partTargets = targets.subarray(first, first + length);
+      const partExamples = examples.subarray(first, first + length);
       const moments = await this.#run(
         part.shape,
         'moments',
         groupSize,
-        (logitsShape) => this.#feeds(part, partTargets, logitsShape, first),
+        (logitsShape) => this.#inputs(part, partTargets, partExamples, logitsShape, first),
         (result) => ({
           mean: readOutput(result, MEAN_OUTPUT),
           m2: readOutput(result, M2_OUTPUT),
@@ -314,12 +356,14 @@ export class OnnxBackend implements GradientBackend {
     const key = sessionKey(shape, result, groupSize, variant);
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
-      count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets);
+      count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets, (rows) =>
+        feedShapes(this.#feeds, rows),
+      );
       if (limit !== undefined && count > 0)
         count = largestFittingCount(count, limit, (n) => {
           const rowShape = [n * unit, ...shape.slice(1)];
           const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize, variant));
-          return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape);
+          return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape, feedShapes(this.#feeds, rowShape[0]!));
         });
       this.#fittingCounts.set(key, count);
     }
@@ -352,7 +396,9 @@ export class OnnxBackend implements GradientBackend {
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
     const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer }) => {
-      const inputs = feeds(logitsShape);
+      // A fed input that this call's graph does not read (off its path) is not one of its inputs.
+      const given = feeds(logitsShape);
+      const inputs = Object.fromEntries(session.inputNames.map((name) => [name, given[name]!]));
       let outputs: InferenceSession.OnnxValueMapType;
       try {
         outputs = await session.run(inputs);
@@ -374,10 +420,17 @@ export class OnnxBackend implements GradientBackend {
     }
   }
 
-  /** The input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
-  #feeds(x: HostTensor, targets: Int32Array, logitsShape: readonly number[], firstRow = 0): Record<string, Tensor> {
+  /** The feeds, the input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
+  #inputs(
+    x: HostTensor,
+    targets: Int32Array,
+    examples: Int32Array,
+    logitsShape: readonly number[],
+    firstRow = 0,
+  ): Record<string, Tensor> {
     const cotangent = oneHotRows(targets, logitsShape[1]!, firstRow);
     return {
+      ...feedTensors(this.#ort, this.#feeds, examples),
       [this.#input.name]: this.#tensor(x.data, x.shape),
       [COTANGENT_INPUT]: this.#tensor(cotangent, logitsShape),
     };
@@ -402,6 +455,7 @@ export class OnnxBackend implements GradientBackend {
       result,
       executionProvider: this.#executionProvider,
       budgets: this.#budgets,
+      feedShapes: feedShapes(this.#feeds, shape[0]!),
       ...(groupSize === undefined ? {} : { groupSize }),
     };
   }

@@ -11,5 +11,9 @@ export interface OnnxRuntimeModule {
   readonly InferenceSession: {
     create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession>;
   };
-  readonly Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => Tensor;
+  readonly Tensor: new (
+    type: 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool',
+    data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array,
+    dims: readonly number[],
+  ) => Tensor;
 }

@@ -40,6 +40,7 @@ export function batchTextureRows(
   inputName: string,
   inputShape: readonly number[],
   logitsShape: readonly number[],
+  feedShapes: ReadonlyMap<string, readonly number[]> = new Map(),
 ): number {
   const model = fromBinary(ModelProtoSchema, bytes);
   const graph = model.graph!;
@@ -47,6 +48,7 @@ export function batchTextureRows(
     graph,
     defaultOpset(model),
     new Map([
+      ...feedShapes,
       [inputName, inputShape],
       [COTANGENT_INPUT, logitsShape],
     ]),

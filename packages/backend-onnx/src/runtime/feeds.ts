@@ -1,0 +1,183 @@
+import { AttributionError, formatShape, sizeOf, type FeedTensor } from '@saliency/core';
+import type { Tensor } from 'onnxruntime-common';
+import { DataType, dataTypeName } from '../model/data-type.js';
+import { declaredShape } from '../model/graph-io.js';
+import type { ValueInfoProto } from '../proto/onnx_pb.js';
+import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
+
+/*
+ * Feeds: the graph inputs other than the attributed one, held fixed
+ * (docs/methods.md, "Attribution at a tensor"). Each is given once, with a
+ * batch axis of 1 (shared by every example) or of the batch of `x`; every
+ * model row of a call (a noisy sample, a path point) gets its example's row.
+ */
+
+/** The element types a feed may have, as ONNX Runtime's tensors name them. */
+type FeedType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
+type FeedData = FeedTensor['data'];
+
+/** A feed checked against its graph input and converted to the input's element type. */
+export interface ResolvedFeed {
+  readonly name: string;
+  readonly dataType: DataType;
+  readonly type: FeedType;
+  readonly data: FeedData;
+  /** 1, or the batch of `x`. */
+  readonly batch: number;
+  readonly exampleShape: readonly number[];
+}
+
+/** Per graph input element type: its ONNX Runtime name, and how a feed's array becomes that type's (undefined: not accepted). */
+const CONVERSIONS: Partial<Record<DataType, { type: FeedType; convert: (data: FeedData) => FeedData | undefined; takes: string }>> = {
+  [DataType.FLOAT]: {
+    type: 'float32',
+    convert: (d) => (d instanceof Float32Array ? d : d instanceof Float64Array ? Float32Array.from(d) : undefined),
+    takes: 'Float32Array (or Float64Array, converted)',
+  },
+  [DataType.DOUBLE]: {
+    type: 'float64',
+    convert: (d) => (d instanceof Float64Array ? d : d instanceof Float32Array ? Float64Array.from(d) : undefined),
+    takes: 'Float64Array (or Float32Array, converted)',
+  },
+  [DataType.INT64]: {
+    type: 'int64',
+    convert: (d) => (d instanceof BigInt64Array ? d : d instanceof Int32Array ? BigInt64Array.from(d, (v) => BigInt(v)) : undefined),
+    takes: 'BigInt64Array (or Int32Array, converted)',
+  },
+  [DataType.INT32]: { type: 'int32', convert: (d) => (d instanceof Int32Array ? d : undefined), takes: 'Int32Array' },
+  [DataType.UINT8]: { type: 'uint8', convert: (d) => (d instanceof Uint8Array ? d : undefined), takes: 'Uint8Array' },
+  [DataType.BOOL]: { type: 'bool', convert: (d) => (d instanceof Uint8Array ? d : undefined), takes: 'Uint8Array (0 or 1)' },
+};
+
+/** The element type of a graph input. */
+export function elementType(input: ValueInfoProto): DataType | undefined {
+  const type = input.type?.value;
+  return type?.case === 'tensorType' ? (type.value.elemType as DataType) : undefined;
+}
+
+/** `"name" int64 [?, 8]` for each input, for messages. */
+export function describeInputs(inputs: readonly ValueInfoProto[]): string {
+  return inputs
+    .map((input) => {
+      const type = elementType(input);
+      const shape = declaredShape(input).map((d) => d ?? '?');
+      return `"${input.name}" ${type === undefined ? 'not a tensor' : dataTypeName(type)} [${shape.join(', ')}]`;
+    })
+    .join(', ');
+}
+
+/**
+ * Checks the `feeds` option against the graph inputs (`inputs`, the model's
+ * inputs less its initializers) when the backend is created: every input in
+ * `needed` other than `attributed` has a feed, no feed names another input,
+ * and each feed's element type and shape (past its batch axis) fit its input.
+ */
+export function resolveFeeds(
+  inputs: readonly ValueInfoProto[],
+  attributed: string,
+  needed: ReadonlySet<string>,
+  feeds: Readonly<Record<string, FeedTensor>> | undefined,
+): ResolvedFeed[] {
+  const given = feeds ?? {};
+  if (given === null || typeof given !== 'object') {
+    throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option feeds must be an object of tensors by input name`);
+  }
+  const listed = `the model's inputs are ${describeInputs(inputs)}`;
+  const byName = new Map(inputs.map((input) => [input.name, input]));
+  const unknown = Object.keys(given).filter((name) => !byName.has(name) || name === attributed);
+  if (unknown.length > 0) {
+    const what = unknown.map((name) => `"${name}"${name === attributed ? ' (the attributed input)' : ''}`).join(', ');
+    throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option feeds names ${what}, not an input to feed; ${listed}`);
+  }
+  const missing = inputs.filter((input) => input.name !== attributed && needed.has(input.name) && !(input.name in given));
+  if (missing.length > 0) {
+    throw new AttributionError(
+      'INVALID_OPTION',
+      `createOnnxBackend: the model's output needs ${missing.length === 1 ? 'input' : 'inputs'} ${missing
+        .map((input) => `"${input.name}"`)
+        .join(', ')} besides the attributed input "${attributed}": give ${missing.length === 1 ? 'it' : 'them'} in option feeds; ${listed}`,
+    );
+  }
+  return Object.entries(given).map(([name, feed]) => resolveFeed(byName.get(name)!, feed));
+}
+
+function resolveFeed(input: ValueInfoProto, feed: FeedTensor): ResolvedFeed {
+  const where = `createOnnxBackend: feed "${input.name}"`;
+  const dataType = elementType(input);
+  const conversion = dataType === undefined ? undefined : CONVERSIONS[dataType];
+  if (conversion === undefined) {
+    throw new AttributionError(
+      'UNSUPPORTED_MODEL',
+      `${where}: the input's element type ${dataType === undefined ? '(none: not a tensor)' : dataTypeName(dataType)} cannot be fed; ` +
+        `fed inputs may be float32, float64, int64, int32, uint8 or bool`,
+    );
+  }
+  const shape = feed?.shape;
+  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new AttributionError('INVALID_SHAPE', `${where}: shape must be an array of sizes, batch axis first, got ${String(shape)}`);
+  }
+  const data = ArrayBuffer.isView(feed.data) ? conversion.convert(feed.data as FeedData) : undefined;
+  if (data === undefined) {
+    const got = ArrayBuffer.isView(feed.data) ? feed.data.constructor.name : typeof feed.data;
+    throw new AttributionError('INVALID_INPUT', `${where}: the input is ${dataTypeName(dataType!)}, which takes a ${conversion.takes}; got ${got}`);
+  }
+  if (data.length !== sizeOf(shape)) {
+    throw new AttributionError('INVALID_SHAPE', `${where}: ${data.length} values do not fill shape ${formatShape(shape)}`);
+  }
+  const declared = declaredShape(input);
+  const fits = declared.length === shape.length && declared.every((d, axis) => d === null || axis === 0 || d === shape[axis]);
+  if (!fits || shape[0] === 0) {
+    throw new AttributionError(
+      'INVALID_SHAPE',
+      `${where}: the input takes shape [${declared.map((d) => d ?? '?').join(', ')}] (batch axis first, of 1 or the batch of x), got ${formatShape(shape)}`,
+    );
+  }
+  return { name: input.name, dataType: dataType!, type: conversion.type, data, batch: shape[0]!, exampleShape: shape.slice(1) };
+}
+
+/** The feeds' shapes for a run of `rows` model rows. */
+export function feedShapes(feeds: readonly ResolvedFeed[], rows: number): Map<string, readonly number[]> {
+  return new Map(feeds.map((feed) => [feed.name, [rows, ...feed.exampleShape]]));
+}
+
+/**
+ * The example of each of a call's `rows` rows: `examples` (core's
+ * `GradientRequest.examples`) or, absent, row r is example r; refused
+ * (naming the feed) where a feed of a batch axis has no row for one.
+ */
+export function rowExamples(feeds: readonly ResolvedFeed[], rows: number, examples: Int32Array | undefined, who: string): Int32Array {
+  if (examples !== undefined && examples.length !== rows) {
+    throw new AttributionError('INVALID_OPTION', `${who}: request.examples has ${examples.length} entries for ${rows} rows`);
+  }
+  const resolved = examples ?? Int32Array.from({ length: rows }, (_, r) => r);
+  for (const feed of feeds) {
+    if (feed.batch === 1) continue;
+    const batchOfX = examples === undefined ? rows : Math.max(...examples) + 1;
+    const row = resolved.findIndex((e) => !(e >= 0 && e < feed.batch));
+    if (row >= 0 || (examples === undefined && rows !== feed.batch)) {
+      throw new AttributionError(
+        'INVALID_SHAPE',
+        `${who}: feed "${feed.name}" holds ${feed.batch} examples, but x holds ${batchOfX}` +
+          `${row >= 0 ? ` (row ${row} is of example ${resolved[row]})` : ''}; give feeds a batch of 1 or of the batch of x` +
+          (examples === undefined ? ' (or, for several rows per example, request.examples)' : ''),
+      );
+    }
+  }
+  return resolved;
+}
+
+/** The feeds of a run, each row its example's row (`examples`, one per row of the run, from `rowExamples`). */
+export function feedTensors(ort: OnnxRuntimeModule, feeds: readonly ResolvedFeed[], examples: Int32Array): Record<string, Tensor> {
+  const rows = examples.length;
+  const out: Record<string, Tensor> = {};
+  for (const feed of feeds) {
+    const size = sizeOf(feed.exampleShape);
+    const data = new (feed.data.constructor as new (n: number) => FeedData)(rows * size);
+    for (let r = 0; r < rows; r++) {
+      const example = feed.batch === 1 ? 0 : examples[r]!;
+      (data as { set(a: ArrayLike<unknown>, o: number): void }).set(feed.data.subarray(example * size, (example + 1) * size), r * size);
+    }
+    out[feed.name] = new ort.Tensor(feed.type, data, [rows, ...feed.exampleShape]);
+  }
+  return out;
+}
