@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { AttributionError, runtimeLibrary, type GradientBackend, type RuntimeId, type RuntimeLibrary } from '@saliency/core';
 import { CliError, namesLayer } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
-import type { ModelTensorInfo, ReadFeed } from './model-inputs.js';
+import { feedMessage, type ModelTensorInfo, type ReadFeed } from './model-inputs.js';
 import { onnxBackendFlags, type ModelFlags } from './onnx-model-flags.js';
 
 /** Which kind of model a file is, and so which runtime library runs it. */
@@ -79,8 +79,9 @@ export async function loadModel(
     if (error instanceof CliError) throw error;
     const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     if (error instanceof AttributionError) {
+      const fed = feedMessage(message, feeds);
       const where = namesLayer(error, attributeAt) ? '--layer' : `--model ${file}`;
-      throw new CliError(`${where}: ${message}`, exitCodeOf(error.code), { cause: error });
+      throw new CliError(fed ?? `${where}: ${message}`, exitCodeOf(error.code), { cause: error });
     }
     if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js cannot load it: ${message}`, EXIT.model, { cause: error });
     throw error;

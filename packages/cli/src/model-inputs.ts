@@ -87,10 +87,11 @@ export function modelInputTensor(what: string, tensor: NpyTensor, input: ModelTe
 }
 
 /**
- * Which model input `--input` gives and which `--feed`s give the others:
- * `--input-name` or else the one input not fed. A feed naming no input, or
- * the explained one, and an input left without a value are refused, listing
- * the model's inputs with their shapes.
+ * Which model input `--input` gives: `--input-name`, or else the one input
+ * not fed. A feed naming no input, or the explained one, is refused listing
+ * the model's inputs with their shapes. An input left without a value is the
+ * backend's to refuse: only the inputs the explained output depends on need
+ * one (`feedMessage`).
  */
 export function chooseInputs(
   inputs: readonly ModelTensorInfo[],
@@ -122,13 +123,6 @@ export function chooseInputs(
   const explained = chosen!;
   if (feeds.some((f) => f.name === explained.name))
     throw new CliError(`--feed ${explained.name}: "${explained.name}" is the input --input gives; feed only the other inputs`);
-  const missing = inputs.filter((t) => t !== explained && !feeds.some((f) => f.name === t.name));
-  if (missing.length > 0) {
-    throw new CliError(
-      `the model's input${missing.length === 1 ? '' : 's'} ${listTensors(missing)} need${missing.length === 1 ? 's' : ''} a value besides ` +
-        `--input ("${explained.name}"): give ${missing.map((t) => `--feed ${t.name}=FILE.npy`).join(' ')}`,
-    );
-  }
   return explained;
 }
 
@@ -140,4 +134,23 @@ export function feedTensors(feeds: readonly ReadFeed[], inputs: readonly ModelTe
     out[feed.name] = modelInputTensor(`--feed ${feed.name}=${feed.path}`, feed.tensor, input);
   }
   return out;
+}
+
+/**
+ * A backend's refusal of its `feeds` option in the command line's words
+ * (`--feed`), where it is one; undefined otherwise. `feeds` are the flags
+ * given, for their file names.
+ */
+export function feedMessage(message: string, feeds: readonly FeedFlag[]): string | undefined {
+  const missing = /needs inputs? (.*) besides the attributed input "([^"]*)": give (?:it|them) in option feeds; (.*)$/.exec(message);
+  if (missing !== null) {
+    const names = [...missing[1]!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+    return (
+      `the model's output needs input${names.length === 1 ? '' : 's'} ${missing[1]} besides --input ("${missing[2]}"): ` +
+      `give ${names.map((name) => `--feed ${name}=FILE.npy`).join(' ')}; ${missing[3]}`
+    );
+  }
+  const feed = /feed "([^"]*)": (.*)$/.exec(message);
+  const flag = feed === null ? undefined : feeds.find((f) => f.name === feed[1]);
+  return flag === undefined ? undefined : `--feed ${flag.name}=${flag.path}: ${feed![2]}`;
 }
