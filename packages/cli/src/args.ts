@@ -190,7 +190,9 @@ function feedFlags(texts: readonly string[]): FeedFlag[] {
     const name = text.slice(0, at).trim();
     const path = text.slice(at + 1).trim();
     if (at < 0 || name === '' || path === '')
-      throw new CliError(`--feed must be NAME=FILE.npy, the model input's name and a .npy file, e.g. attention_mask=mask.npy; got "${text}"`);
+      throw new CliError(
+        `--feed must be NAME=FILE.npy, the model input's name and a .npy file, e.g. attention_mask=mask.npy; got "${text}"`,
+      );
     if (!path.toLowerCase().endsWith('.npy')) throw new CliError(`--feed ${name}=${path}: the file must be a .npy tensor`);
     if (feeds.some((f) => f.name === name)) throw new CliError(`--feed ${name} was given twice; give each input once`);
     feeds.push({ name, path });

@@ -72,8 +72,12 @@ export function elementsFor(what: string, tensor: NpyTensor, input: ModelTensorI
   }
   const range = { int32: [-(2 ** 31), 2 ** 31 - 1], uint8: [0, 255], bool: [0, 1] } as const;
   if (type === 'int64' || type === 'int32' || type === 'uint8' || type === 'bool') {
-    if (!integer) throw refuse(`save them as integers (np.save(path, x.astype('${type === 'int64' ? '<i8' : type === 'int32' ? '<i4' : '|u1'}')))`);
-    if (type === 'int64') return tensor.data instanceof BigInt64Array ? tensor.data : BigInt64Array.from(tensor.data as Int32Array | Uint8Array, (v) => BigInt(v));
+    if (!integer)
+      throw refuse(`save them as integers (np.save(path, x.astype('${type === 'int64' ? '<i8' : type === 'int32' ? '<i4' : '|u1'}')))`);
+    if (type === 'int64')
+      return tensor.data instanceof BigInt64Array
+        ? tensor.data
+        : BigInt64Array.from(tensor.data as Int32Array | Uint8Array, (v) => BigInt(v));
     const fitting = integersWithin(tensor.data, range[type][0], range[type][1]);
     if ('outside' in fitting) throw refuse(`${fitting.outside} is outside what ${type} holds`);
     return type === 'int32' ? Int32Array.from(fitting.values) : Uint8Array.from(fitting.values);

@@ -254,7 +254,8 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
       );
     }
     const tokens = tokenIds ? tokenRelevance(map, u) : undefined;
-    if (tokens !== undefined && options.out !== undefined) await writeOutput(options.out, encodeTokenTable(options.out, options.method, tokens));
+    if (tokens !== undefined && options.out !== undefined)
+      await writeOutput(options.out, encodeTokenTable(options.out, options.method, tokens));
     if (!tokenIds && plot === 'image' && options.out !== undefined) await writeOutput(options.out, encodePng(pictures!.heatmap));
     if (plot === 'image' && options.overlay !== undefined) await writeOutput(options.overlay, encodePng(pictures!.overlay!));
     if (options.raw !== undefined) {
