@@ -61,7 +61,7 @@ const CASES: Record<string, () => string[]> = {
   'not a .npy file': () => tensor('text.npy'),
   '.npy version': () => tensor('v9.npy'),
   '.npy header unreadable': () => tensor('header.npy'),
-  '.npy dtype': () => tensor('int.npy'),
+  '.npy dtype': () => tensor('complex.npy'),
   '.npy Fortran order': () => tensor('fortran.npy'),
   '.npy data cut short': () => tensor('short.npy'),
   'preset not JSON': () => [...good, '--preset', at('bad.json')],
@@ -80,6 +80,24 @@ const CASES: Record<string, () => string[]> = {
   'option the method refuses': () => [...good, '--num-samples', '2000000'],
   'input with NaN or infinity': () => ['--model', mnist.onnx, '--input', at('nan.npy'), '--num-samples', '2', '--raw', at('r.npy')],
   'inspect without one model': () => ['inspect'],
+  'bad --feed': () => small('two-inputs.onnx', '--feed', at('x6.npy')),
+  '--feed file not .npy': () => small('two-inputs.onnx', '--feed', `b=${at('b.csv')}`),
+  '--feed given twice': () => small('two-inputs.onnx', '--feed', `b=${at('x6.npy')}`, '--feed', `b=${at('x6.npy')}`),
+  '--feed of no input': () => small('two-inputs.onnx', '--feed', `b=${at('x6.npy')}`, '--feed', `c=${at('x6.npy')}`),
+  '--feed of the explained input': () => small('two-inputs.onnx', '--input-name', 'a', '--feed', `a=${at('x6.npy')}`),
+  '--feed of every input': () => small('two-inputs.onnx', '--feed', `a=${at('x6.npy')}`, '--feed', `b=${at('x6.npy')}`),
+  'several inputs, none chosen or fed': () => small('two-inputs.onnx'),
+  'input without a value': () => small('two-inputs.onnx', '--input-name', 'a'),
+  '--feed file not a .npy array': () => small('two-inputs.onnx', '--feed', `b=${at('text.npy')}`),
+  '--feed of the wrong shape': () => small('two-inputs.onnx', '--feed', `b=${at('x5.npy')}`),
+  '--feed of the wrong element type': () => small('two-inputs.onnx', '--feed', `b=${at('ids.npy')}`),
+  'token ids for a float input': () => ['--model', mnist.onnx, '--input', at('ids.npy'), '--raw', at('r.npy')],
+  'floats for a token-id input': () => small('tokens.onnx'),
+  'unknown --layer of Grad-CAM': () => [...good, '--method', 'grad_cam', '--layer', 'nope'],
+  'empty --layer': () => [...good, '--layer', ''],
+  '--overlay of token ids': () => ['--model', at('tokens.onnx'), '--input', at('ids4.npy'), '--overlay', at('o.png')],
+  '--overlay of a map at --layer': () => [...image, '--layer', '/Relu_output_0', '--overlay', at('o.png')],
+  '--out of token ids as a picture': () => ['--model', at('tokens.onnx'), '--input', at('ids4.npy'), '--out', at('tokens.png')],
   'not an ONNX model': () => small('text.onnx'),
   'op the backend cannot differentiate': () => small('hardmax.onnx'),
   'external data not next to the model': () => small('alone/ext.onnx'),
@@ -114,6 +132,7 @@ function readmeRows(): Row[] {
 function makeFixtures(): void {
   writeFileSync(at('text.png'), 'not an image');
   writeFileSync(at('text.npy'), 'not an array');
+  writeFileSync(at('b.csv'), '1,2,3,4,5,6');
   writeFileSync(at('text.onnx'), 'not a model');
   writeFileSync(at('cut.png'), readFileSync(digit).subarray(0, 60));
   writeFileSync(at('bad.json'), '{ "width": 28');
@@ -134,7 +153,10 @@ function makeFixtures(): void {
   python(`
 import numpy as np
 d = ${JSON.stringify(dir)}
-np.save(d + '/int.npy', np.arange(6, dtype='<i8'))
+np.save(d + '/complex.npy', np.arange(6, dtype='<c8'))
+np.save(d + '/ids.npy', np.arange(6, dtype='<i8'))
+np.save(d + '/ids4.npy', np.arange(4, dtype='<i8'))
+np.save(d + '/x5.npy', np.linspace(-1, 1, 5).astype('<f4'))
 np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
 `);
   makeSmallOnnxModels(dir);
