@@ -49,10 +49,19 @@ export async function attributedInput(
         : `--layer: the ${backend.name} backend cannot attribute at a tensor inside the model; leave --layer out`,
     );
   }
+  let x: HostTensor;
   try {
-    return await backend.attributedInput(u);
+    x = await backend.attributedInput(u);
   } catch (error) {
     if (!(error instanceof AttributionError)) throw error;
     throw cliErrorOf(error, namesLayer(error, attributeAt) ? `--layer: ${error.message}` : `--input ${input}: ${error.message}`);
   }
+  // A backend without a default embedding (TF.js) gives the ids back as they are: no gradient exists there.
+  if (attributeAt === undefined && x.shape.length === u.shape.length) {
+    throw new CliError(
+      `--input ${input} holds token ids, which the ${backend.name} backend would attribute at as they are, where no gradient exists: ` +
+        'give --layer with the embedding layer (saliency inspect MODEL lists the layers)',
+    );
+  }
+  return x;
 }

@@ -3,7 +3,7 @@ import { basename, dirname, join } from 'node:path';
 import { AttributionError, runtimeLibrary, type GradientBackend, type RuntimeId, type RuntimeLibrary } from '@saliency/core';
 import { CliError, namesLayer } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
-import { feedMessage, type ModelTensorInfo, type ReadFeed } from './model-inputs.js';
+import { chooseInputs, feedMessage, feedTensors, type ModelTensorInfo, type ReadFeed } from './model-inputs.js';
 import { onnxBackendFlags, type ModelFlags } from './onnx-model-flags.js';
 
 /** Which kind of model a file is, and so which runtime library runs it. */
@@ -65,15 +65,11 @@ export async function loadModel(
       `--backend ${kind} cannot run a${format === 'onnx' ? 'n ONNX' : ' TF.js'} model; use ${CLI_RUNTIME_IDS.filter((k) => runtimeLibrary(k) === format).join(' or ')}`,
     );
   }
-  if (format === 'tfjs') {
-    const onnxOnly = (['inputName', 'outputName', 'externalData'] as const).filter((k) => flags[k] !== undefined);
-    if (onnxOnly.length > 0) {
-      const names = { inputName: '--input-name', outputName: '--output-name', externalData: '--external-data' };
-      throw new CliError(`${onnxOnly.map((k) => names[k]).join(', ')}: only for ONNX models; ${basename(file)} is a TF.js model`);
-    }
+  if (format === 'tfjs' && flags.externalData !== undefined) {
+    throw new CliError(`--external-data: only for ONNX models; ${basename(file)} is a TF.js model`);
   }
   try {
-    return await (format === 'onnx' ? loadOnnx(file, kind, flags, feeds, attributeAt) : loadTfjs(file, kind));
+    return await (format === 'onnx' ? loadOnnx(file, kind, flags, feeds, attributeAt) : loadTfjs(file, kind, flags, feeds, attributeAt));
   } catch (error) {
     // What is wrong with a model file is one line naming it; the library's error stays as `cause`.
     if (error instanceof CliError) throw error;
@@ -134,18 +130,41 @@ export async function openTfjsModel(file: string, kind: CliRuntimeId): Promise<O
   return { kind: 'layers-model' as const, model: await tf.loadLayersModel(handler) };
 }
 
-async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> {
+async function loadTfjs(
+  file: string,
+  kind: CliRuntimeId,
+  flags: ModelFlags,
+  feeds: readonly ReadFeed[],
+  attributeAt: string | undefined,
+): Promise<LoadedModel> {
   const opened = await openTfjsModel(file, kind);
   const { model } = opened;
   const { createTfjsBackend } = await import('@saliency/backend-tfjs');
-  const backend = createTfjsBackend(model);
-  const first = model.inputs[0];
-  const inputShape = first?.shape?.map((d) => (d === -1 ? null : d));
+  const inputs: ModelTensorInfo[] = model.inputs.map((t) => ({
+    name: t.name,
+    type: t.dtype,
+    shape: (t.shape ?? []).map((d) => (d === -1 ? null : d)),
+  }));
+  let backend: ReturnType<typeof createTfjsBackend>;
+  let input: ModelTensorInfo;
+  try {
+    input = chooseInputs(inputs, flags.inputName, feeds);
+    backend = createTfjsBackend(model, {
+      ...(inputs.length > 1 || flags.inputName !== undefined ? { inputName: input.name } : {}),
+      ...(flags.outputName === undefined ? {} : { outputName: flags.outputName }),
+      ...(feeds.length === 0 ? {} : { feeds: feedTensors(feeds, inputs) }),
+      ...(attributeAt === undefined ? {} : { layer: attributeAt }),
+    });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  const inputShape = input.shape.length === 0 ? undefined : (input.shape as (number | null)[]);
   return {
     backend,
     format: 'tfjs',
     inputShape,
-    input: first === undefined ? undefined : { name: first.name, type: first.dtype, shape: inputShape ?? [] },
+    input,
     dispose: async () => {
       await backend.dispose();
       model.dispose();

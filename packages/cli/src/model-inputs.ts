@@ -146,15 +146,18 @@ export function feedTensors(feeds: readonly ReadFeed[], inputs: readonly ModelTe
  * given, for their file names.
  */
 export function feedMessage(message: string, feeds: readonly FeedFlag[]): string | undefined {
-  const missing = /needs inputs? (.*) besides the attributed input "([^"]*)": give (?:it|them) in option feeds; (.*)$/.exec(message);
+  const text = message.replace(/^create\w+Backend: /, '');
+  // ONNX: `needs input "b" besides the attributed input "a": give it in option feeds; …`; TF.js: `feeds lacks the input "b" …; …`
+  const missing =
+    /needs inputs? (.*) besides the attributed input "[^"]*": give (?:it|them) in option feeds; (.*)$/.exec(text) ??
+    /^feeds lacks the input ("[^"]*") [^;]*; (.*)$/.exec(text);
   if (missing !== null) {
     const names = [...missing[1]!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
-    return (
-      `the model's output needs input${names.length === 1 ? '' : 's'} ${missing[1]} besides --input ("${missing[2]}"): ` +
-      `give ${names.map((name) => `--feed ${name}=FILE.npy`).join(' ')}; ${missing[3]}`
-    );
+    return `the model's output needs ${names.length === 1 ? 'input' : 'inputs'} ${missing[1]} besides --input: give ${names
+      .map((name) => `--feed ${name}=FILE.npy`)
+      .join(' ')}; ${missing[2]}`;
   }
-  const feed = /feed "([^"]*)": (.*)$/.exec(message);
-  const flag = feed === null ? undefined : feeds.find((f) => f.name === feed[1]);
-  return flag === undefined ? undefined : `--feed ${flag.name}=${flag.path}: ${feed![2]}`;
+  const named = /feed (?:for input )?"([^"]*)"/.exec(text)?.[1];
+  const flag = feeds.find((f) => f.name === named);
+  return flag === undefined ? undefined : `--feed ${flag.name}=${flag.path}: ${text}`;
 }

@@ -70,7 +70,7 @@ const CASES: Record<string, () => string[]> = {
   '--overlay of a tensor': () => ['--model', mnist.onnx, '--input', at('digit.npy'), '--overlay', at('o.png')],
   'map that cannot be drawn': () => ['--model', mnist.onnx, '--input', at('five-axes.npy'), '--out', out],
   'backend of another format': () => [...good, '--backend', 'tfjs-cpu'],
-  'ONNX flag on a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--input-name', 'x'],
+  'ONNX flag on a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--external-data', at('x.data')],
   'unknown --input-name or --output-name': () => small('two-outputs.onnx', '--output-name', 'probs'),
   'several inputs or outputs, none chosen': () => small('two-outputs.onnx'),
   '--external-data for a model without': () => small('two-outputs.onnx', '--output-name', 'logits', '--external-data', at('ext.onnx.data')),
