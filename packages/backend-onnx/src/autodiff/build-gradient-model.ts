@@ -73,6 +73,12 @@ export interface GradientModelRequest {
    * kept nodes read them.
    */
   readonly feedShapes?: ReadonlyMap<string, readonly number[]>;
+  /**
+   * The shapes of graph inputs given no value (the model input, when the
+   * attributed tensor lies inside the model): shape arithmetic on them
+   * folds; a kept node that reads one is refused.
+   */
+  readonly unfedShapes?: ReadonlyMap<string, readonly number[]>;
 }
 
 /** A built model before it is serialised, for callers that compose it into a larger graph. */
@@ -119,7 +125,7 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
 export function buildGradientGraph(model: ModelProto, request: GradientModelRequest): BuiltGraph {
   const graph = model.graph!;
   const opset = defaultOpset(model);
-  const inputShapes = new Map([...(request.feedShapes ?? []), [request.inputName, request.inputShape]]);
+  const inputShapes = new Map([...(request.unfedShapes ?? []), ...(request.feedShapes ?? []), [request.inputName, request.inputShape]]);
   const facts = inferGraph(graph, opset, inputShapes, request.budgets, [request.outputName]);
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
@@ -237,6 +243,14 @@ export function buildGradientGraph(model: ModelProto, request: GradientModelRequ
   for (const name of read) {
     if (name === '' || present.has(name) || produced.has(name) || name === request.inputName || name === COTANGENT_INPUT) continue;
     if (request.feedShapes?.has(name)) continue;
+    if (request.unfedShapes?.has(name)) {
+      const reader = keptNodes.find((node) => node.input.includes(name))!;
+      throw new AttributionError(
+        'UNSUPPORTED_MODEL',
+        `${describeNode(reader)} reads input "${name}" itself, not only through the attributed tensor "${request.inputName}": ` +
+          `the part of the model after that tensor must depend on "${name}" through it alone (or through its shape)`,
+      );
+    }
     const value = facts.constants.get(name);
     if (value === undefined) throw new Error(`unreachable: value "${name}" is neither produced nor known`);
     initializers.push(writeTensorProto(name, value));

@@ -98,11 +98,11 @@ export function resolveFeeds(
         .join(', ')} besides the attributed input "${attributed}": give ${missing.length === 1 ? 'it' : 'them'} in option feeds; ${listed}`,
     );
   }
-  return Object.entries(given).map(([name, feed]) => resolveFeed(byName.get(name)!, feed));
+  return Object.entries(given).map(([name, feed]) => resolveFeed(byName.get(name)!, feed, `createOnnxBackend: feed "${name}"`));
 }
 
-function resolveFeed(input: ValueInfoProto, feed: FeedTensor): ResolvedFeed {
-  const where = `createOnnxBackend: feed "${input.name}"`;
+/** A tensor for graph input `input` checked (element type, shape past the batch axis) and converted; `where` begins each message. */
+export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: string): ResolvedFeed {
   const dataType = elementType(input);
   const conversion = dataType === undefined ? undefined : CONVERSIONS[dataType];
   if (conversion === undefined) {

@@ -45,8 +45,11 @@ import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } 
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
 import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
-import { feedShapes, feedTensors, resolveFeeds, rowExamples, type ResolvedFeed } from './feeds.js';
+import { feedShapes, feedTensors, resolveFeed, resolveFeeds, rowExamples, type ResolvedFeed } from './feeds.js';
 import { ancestors } from '../autodiff/infer-graph.js';
+import { attributedTensor } from '../autodiff/attributed-tensor.js';
+import { remainderAt } from '../passes/cut-at-tensor.js';
+import { AttributedInput } from './attributed-input.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several. */
@@ -60,6 +63,15 @@ export interface OnnxBackendOptions {
    * declares it. int64 inputs take a `BigInt64Array` or an `Int32Array`.
    */
   readonly feeds?: Readonly<Record<string, FeedTensor>>;
+  /**
+   * A tensor inside the model to attribute at instead of the input
+   * (docs/methods.md, "Attribution at a tensor"): every method then runs at
+   * that tensor, whose value for a model input `backend.attributedInput(u)`
+   * computes, and only the model after it is differentiated. Default: none,
+   * except for an input of integer token ids looked up by a Gather on a
+   * float table, where it is that Gather's output (the embeddings).
+   */
+  readonly layer?: string;
   /** Which graph output holds the logits, when the model has several. */
   readonly outputName?: string;
   /**
@@ -128,8 +140,13 @@ export function createOnnxBackend(ort: OnnxRuntimeModule, model: Uint8Array, opt
 export class OnnxBackend implements GradientBackend {
   readonly #ort: OnnxRuntimeModule;
   readonly #model: ModelProto;
+  /** What the gradient graphs take as their input: the model input, or the tensor attributed at. */
   readonly #input: ValueInfoProto;
+  /** The model input. */
+  readonly #modelInput: ValueInfoProto;
   readonly #feeds: readonly ResolvedFeed[];
+  /** Where the backend attributes at a tensor inside the model: its prefix, which computes that tensor. */
+  readonly #prefix: AttributedInput | undefined;
   readonly #outputName: string;
   readonly #keepSoftmax: boolean;
   readonly #sessionOptions: InferenceSession.SessionOptions;
@@ -166,16 +183,37 @@ export class OnnxBackend implements GradientBackend {
     }
     this.#ort = ort;
     this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
-    this.#model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
-    const { input, outputName } = chooseInputOutput(this.#model, options.inputName, options.outputName);
-    this.#input = input;
+    const model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
+    const { input, outputName } = chooseInputOutput(model, options.inputName, options.outputName);
+    this.#modelInput = input;
     this.#outputName = outputName;
-    const graph = this.#model.graph!;
+    const graph = model.graph!;
     const initializers = new Set(graph.initializer.map((t) => t.name));
     const graphInputs = graph.input.filter((i) => !initializers.has(i.name));
     this.#feeds = resolveFeeds(graphInputs, input.name, ancestors(graph, [outputName]).inputs, options.feeds);
-    this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
+    const tensor = attributedTensor(model, input, outputName, options.layer);
+    if (tensor === undefined) {
+      this.#model = model;
+      this.#input = input;
+      this.#prefix = undefined;
+    } else {
+      this.#model = remainderAt(model, tensor.name, tensor.rank);
+      this.#input = this.#model.graph!.input.at(-1)!;
+      this.#prefix = new AttributedInput(
+        ort,
+        model,
+        this.#model,
+        outputName,
+        tensor,
+        input,
+        this.#feeds,
+        this.#budgets,
+        this.#sessionOptions,
+        () => this.name,
+      );
+    }
+    this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
     const { maxTextureSize } = options;
     if (maxTextureSize !== undefined && !(Number.isInteger(maxTextureSize) && maxTextureSize >= 1)) {
@@ -199,7 +237,36 @@ export class OnnxBackend implements GradientBackend {
     return declaredShape(this.#input);
   }
 
+  /**
+   * The tensor the maps are of: the model input's name, or the tensor inside
+   * the model attributed at (the `layer` option, or the embeddings of token ids).
+   */
+  get attributedTensor(): string {
+    return this.#input.name;
+  }
+
+  /**
+   * The value of the attributed tensor for the model input `input` (with the
+   * feeds): what `explain` takes as `x` (docs/methods.md, "Attribution at a
+   * tensor"), e.g. the embeddings of token ids, of shape [B, T, E]; also the
+   * baseline of Integrated Gradients from chosen ids (`[PAD]`). Without a
+   * tensor inside the model, the input itself as float32.
+   */
+  async attributedInput(input: FeedTensor): Promise<HostTensor> {
+    if (this.#disposed) throw disposedError(this.name);
+    if (this.#prefix !== undefined) return this.#prefix.attributedInput(input);
+    const resolved = resolveFeed(this.#modelInput, input, `${this.name}: attributedInput: input "${this.#modelInput.name}"`);
+    if (!(resolved.data instanceof Float32Array || resolved.data instanceof Float64Array)) {
+      throw new Error(`unreachable: input "${this.#modelInput.name}" of integers is attributed at its embeddings or refused`);
+    }
+    return hostTensor(Float32Array.from(resolved.data), [resolved.batch, ...resolved.exampleShape]);
+  }
+
   checkInputShape(shape: readonly number[]): void {
+    if (this.#prefix !== undefined) {
+      this.#prefix.check(shape);
+      return;
+    }
     const declared = this.inputShape;
     const fits = declared.length === shape.length && declared.every((d, axis) => d === null || axis === 0 || d === shape[axis]);
     if (!fits) {
@@ -232,6 +299,7 @@ export class OnnxBackend implements GradientBackend {
 
   /** The example of each row (`request.examples`, or row r is example r), checked against the feeds' batch. */
   #rowExamples(x: HostTensor, examples: Int32Array | undefined): Int32Array {
+    this.#prefix?.check(x.shape);
     return rowExamples(this.#feeds, x.shape[0]!, examples, this.name);
   }
 
@@ -357,13 +425,13 @@ export class OnnxBackend implements GradientBackend {
     let count = this.#fittingCounts.get(key);
     if (count === undefined) {
       count = activationFittingCount(this.#model, this.#input.name, this.#outputName, shape, unit, this.#budgets, (rows) =>
-        feedShapes(this.#feeds, rows),
+        this.#otherShapes([rows, ...shape.slice(1)]),
       );
       if (limit !== undefined && count > 0)
         count = largestFittingCount(count, limit, (n) => {
           const rowShape = [n * unit, ...shape.slice(1)];
           const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize, variant));
-          return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape, feedShapes(this.#feeds, rowShape[0]!));
+          return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape, this.#otherShapes(rowShape));
         });
       this.#fittingCounts.set(key, count);
     }
@@ -379,6 +447,12 @@ export class OnnxBackend implements GradientBackend {
     this.#disposed = true;
     await Promise.allSettled([...this.#running]);
     await this.#sessions.clear();
+    await this.#prefix?.dispose();
+  }
+
+  /** The shapes of the graph inputs other than the attributed one for an `x` of shape `shape`: the feeds, and the model input where only its shape is read. */
+  #otherShapes(shape: readonly number[]): Map<string, readonly number[]> {
+    return new Map([...(this.#prefix?.unfedShapes(shape) ?? []), ...feedShapes(this.#feeds, shape[0]!)]);
   }
 
   /**
@@ -456,6 +530,7 @@ export class OnnxBackend implements GradientBackend {
       executionProvider: this.#executionProvider,
       budgets: this.#budgets,
       feedShapes: feedShapes(this.#feeds, shape[0]!),
+      ...(this.#prefix === undefined ? {} : { unfedShapes: this.#prefix.unfedShapes(shape) }),
       ...(groupSize === undefined ? {} : { groupSize }),
     };
   }
