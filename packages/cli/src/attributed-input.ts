@@ -23,7 +23,9 @@ export async function readFeeds(flags: readonly FeedFlag[]): Promise<ReadFeed[]>
  */
 export function modelInput(tensor: NpyTensor, path: string, model: LoadedModel): FeedTensor | HostTensor {
   const what = `--input ${path}`;
-  const shape = batchShape(tensor.shape, model.inputShape);
+  // The model input's own rank: with attribution at a tensor, the backend's inputShape may be that tensor's.
+  const declared = model.input !== undefined && model.input.shape.length > 0 ? model.input.shape : model.inputShape;
+  const shape = batchShape(tensor.shape, declared);
   const data = model.input === undefined ? tensor.data : elementsFor(what, tensor, model.input);
   if (isIntegerDtype(tensor.dtype)) return { data, shape };
   return hostTensor(data instanceof Float32Array ? data : Float32Array.from(data as Float64Array), shape);

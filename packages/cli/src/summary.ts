@@ -76,6 +76,8 @@ export interface RunSummary {
   readonly written: readonly string[];
   /** Token ids as input: each token's relevance, of which the `topK` most relevant are listed. */
   readonly tokens?: readonly TokenRelevance[];
+  /** Where the per-token map went (`--out`), when it was written. */
+  readonly tokenTable?: string;
   readonly topK?: number;
 }
 
@@ -103,8 +105,9 @@ export function formatRunSummary(s: RunSummary): string {
   }
   lines.push(`time: ${seconds(s.loadMs)} loading (model read, first forward pass), ${seconds(s.explainMs)} explaining`);
   if (s.tokens !== undefined) lines.push(...formatTopTokens(s.tokens, s.topK ?? 5));
-  const at = s.tokens === undefined ? '' : ' (at the embeddings)';
-  lines.push(`map [${s.mapShape.join(', ')}]${at} written to ${s.written.join(', ')}`);
+  if (s.tokenTable !== undefined) lines.push(`per-token map [${s.tokens?.length ?? 0}, 2] (columns: sum, L2) written to ${s.tokenTable}`);
+  const at = s.tokens === undefined ? '' : ' at the embeddings';
+  if (s.written.length > 0) lines.push(`map [${s.mapShape.join(', ')}]${at} written to ${s.written.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -127,8 +130,11 @@ export function runSummary(
     loadMs: result.loadMs,
     explainMs: result.explainMs,
     mapShape: result.map.shape,
-    written: [options.out, options.overlay, options.raw].filter((p): p is string => p !== undefined),
+    written: [result.tokens === undefined ? options.out : undefined, options.overlay, options.raw].filter(
+      (p): p is string => p !== undefined,
+    ),
     ...(result.tokens === undefined ? {} : { tokens: result.tokens }),
+    ...(result.tokens === undefined || options.out === undefined ? {} : { tokenTable: options.out }),
     ...(options.topK === undefined ? {} : { topK: options.topK }),
   };
 }

@@ -78,3 +78,71 @@ describe('saliency on a model of two inputs (an image, a fed vector)', () => {
     expect(relativeError(smoothMap.data, reference.smoothgrad.map.slice(0, exampleSize))).toBeLessThan(1e-4);
   });
 });
+
+describe('saliency on a BERT-style text classifier (input_ids, attention_mask, token_type_ids)', () => {
+  const reference = JSON.parse(readFileSync(`${fixtures}bert.json`, 'utf8')) as {
+    inputIds: number[];
+    idsShape: [number, number];
+    targets: number[];
+    steps: number;
+    noise: { numSamples: number; noiseScale: number; seed: number };
+    maps: Record<string, number[]>;
+    tokenMaps: Record<string, { sum: number[]; l2: number[] }>;
+  };
+  const model = `${fixtures}bert.onnx`;
+  const [, T] = reference.idsShape;
+  const E = reference.maps.gradient!.length / (2 * T);
+  writeExamples('bert', {
+    inputIds: ['<i8', 'idsShape'],
+    attentionMask: ['<i8', 'idsShape'],
+    tokenTypeIds: ['<i8', 'idsShape'],
+  });
+  const text = (method: string, ...rest: string[]) =>
+    saliency([
+      ...['--model', model, '--input', at('inputIds.npy'), '--feed', `attention_mask=${at('attentionMask.npy')}`],
+      ...['--feed', `token_type_ids=${at('tokenTypeIds.npy')}`, '--method', method, '--target', String(reference.targets[0])],
+      ...rest,
+    ]);
+
+  it.each(['gradient_x_input', 'integrated_gradients'])(
+    '%s: the per-token maps (sum, L2) and the map at the word embeddings match PyTorch',
+    (method) => {
+      const run = text(method, '--steps', String(reference.steps), '--out', at(`${method}.npy`), '--raw', at(`${method}-raw.npy`));
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const table = readNpy(readFileSync(at(`${method}.npy`)));
+      expect(table.shape).toEqual([T, 2]);
+      const sums = Array.from({ length: T }, (_, t) => table.data[2 * t]!);
+      const norms = Array.from({ length: T }, (_, t) => table.data[2 * t + 1]!);
+      expect(relativeError(sums, reference.tokenMaps[method]!.sum.slice(0, T))).toBeLessThan(1e-4);
+      expect(relativeError(norms, reference.tokenMaps[method]!.l2.slice(0, T))).toBeLessThan(1e-4);
+      const map = readNpy(readFileSync(at(`${method}-raw.npy`)));
+      expect(map.shape).toEqual([1, T, E]);
+      expect(relativeError(map.data, reference.maps[method]!.slice(0, T * E))).toBeLessThan(1e-4);
+      // the most relevant token by the reference's L2 norms heads the summary's list
+      const l2 = reference.tokenMaps[method]!.l2.slice(0, T);
+      const top = l2.indexOf(Math.max(...l2));
+      expect(run.stdout).toMatch(
+        new RegExp(`tokens by L2 norm over the embedding \\(position, id: L2, sum\\):\\n  #${top} id ${reference.inputIds[top]}: `),
+      );
+    },
+  );
+
+  it('vargrad: noise at the embeddings, as the reference adds it', () => {
+    const { numSamples, noiseScale, seed } = reference.noise;
+    const run = text(
+      'vargrad',
+      '--num-samples',
+      String(numSamples),
+      '--noise-scale',
+      String(noiseScale),
+      '--seed',
+      String(seed),
+      '--raw',
+      at('vargrad.npy'),
+    );
+    expect(run.status).toBe(0);
+    const map = readNpy(readFileSync(at('vargrad.npy')));
+    expect(relativeError(map.data, reference.maps.vargrad!.slice(0, T * E))).toBeLessThan(1e-4);
+  });
+});
