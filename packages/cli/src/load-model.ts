@@ -76,8 +76,8 @@ export async function loadModel(
     const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
     if (error instanceof AttributionError) {
       const fed = feedMessage(message, feeds);
-      const where = namesLayer(error, attributeAt) ? '--layer' : `--model ${file}`;
-      throw new CliError(fed ?? `${where}: ${message}`, exitCodeOf(error.code), { cause: error });
+      const layer = namesLayer(error, attributeAt) ? `--layer: ${message.replace(/^create\w+Backend: (option )?/, '')}` : undefined;
+      throw new CliError(fed ?? layer ?? `--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
     }
     if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js cannot load it: ${message}`, EXIT.model, { cause: error });
     throw error;

@@ -94,6 +94,8 @@ const CASES: Record<string, () => string[]> = {
   'token ids for a float input': () => ['--model', mnist.onnx, '--input', at('ids.npy'), '--raw', at('r.npy')],
   'floats for a token-id input': () => small('tokens.onnx'),
   'unknown --layer of Grad-CAM': () => [...good, '--method', 'grad_cam', '--layer', 'nope'],
+  'unknown --layer': () => [...good, '--method', 'gradient', '--layer', 'nope'],
+  'unknown --layer of a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--method', 'gradient', '--layer', 'nope'],
   'empty --layer': () => [...good, '--layer', ''],
   '--overlay of token ids': () => ['--model', at('tokens.onnx'), '--input', at('ids4.npy'), '--overlay', at('o.png')],
   '--overlay of a map at --layer': () => [...image, '--layer', '/Relu_output_0', '--overlay', at('o.png')],
