@@ -10,7 +10,7 @@ import type { RunOptions } from './run.js';
 import { PLOT_KINDS, type SeriesFlags } from './series-plot.js';
 
 export const USAGE = `Usage: saliency --model MODEL --input INPUT [options]
-       saliency inspect MODEL     (inputs and outputs of a model, with shapes)
+       saliency inspect MODEL     (inputs, outputs and what can be attributed, with shapes)
        saliency export MODEL --method NAME --out FILE [options]   (see saliency export --help)
 
 Computes an attribution map of a model's output for one input and writes it
@@ -19,13 +19,19 @@ as a heatmap PNG, an overlay on the input, and/or the raw map.
 Model and input:
   --model PATH           model.onnx, or a TF.js model.json or its directory
   --backend ID           runtime: onnx-node (default for .onnx), onnx-wasm, tfjs-wasm (default for TF.js), tfjs-cpu
-  --input-name NAME      ONNX: the graph input explained, when the model has several
-  --output-name NAME     ONNX: the graph output holding the logits, when the model has several
+  --input-name NAME      the model input --input gives, when the model has several (default: the
+                         one input no --feed gives)
+  --output-name NAME     the model output holding the logits, when the model has several
   --external-data PATH   ONNX: the external data file the model names (default: that file next to
                          the model), or the folder holding its data files
   --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
                          shape as the model takes it without the batch axis (or with one of 1),
-                         e.g. [12, 256] for a 12-lead ECG)
+                         e.g. [12, 256] for a 12-lead ECG), or token ids as an integer .npy
+                         (int64/int32, e.g. [8]): attributed at their embeddings, per-token maps
+  --feed NAME=FILE.npy   the value of another model input, held fixed (repeatable), e.g.
+                         --feed attention_mask=mask.npy (int64, int32, uint8, bool or float .npy)
+  --layer NAME           grad_cam and the other layer methods: the layer explained; every other
+                         method: the tensor (ONNX) or layer (TF.js) attributed at instead of the input
 
 Method (see @saliency/core):
   --method NAME          e.g. vargrad (default), vargrad_x_sign, smoothgrad_x_input, integrated_gradients
@@ -50,7 +56,8 @@ Image preprocessing (a --preset JSON file, flags win over it):
   --channel-order O      RGB (default) or BGR
 
 Output:
-  --out PATH             heatmap PNG; for a time series its plot, .png or .svg
+  --out PATH             heatmap PNG; for a time series its plot, .png or .svg; for token ids the
+                         per-token map, .npy ([T, 2]: sum and L2 per token) or .json
   --overlay PATH         heatmap over the input image, PNG; for a time series the signal drawn
                          over its attribution, .png or .svg
   --alpha A              heatmap strength in the overlay, 0–1 (default 0.5)
@@ -61,7 +68,7 @@ Output:
   --size WxH             size of the --out and --overlay PNGs (default: the input image's size;
                          the map is mapped back through the resize/crop/letterbox)
   --no-legend            no colour bar under the --out and --overlay pictures
-  --top-k K              classes listed with their probabilities (default 5)
+  --top-k K              classes listed with their probabilities, and tokens by relevance (default 5)
 
 Time series (a .npy --input of shape [time] or [channels, time]):
   --plot P               series (default for such inputs: one lane per channel, 1600 px wide)

@@ -19,14 +19,18 @@ export async function readFeeds(flags: readonly FeedFlag[]): Promise<ReadFeed[]>
  * A `.npy` `--input` as the model input, a batch of one: floats as float32
  * (a `HostTensor`), integers (token ids) in the element type the model's
  * input takes. A float file for an integer input, or integers for a float
- * input, is refused naming both (`elementsFor`).
+ * input (unless `--layer` names where they are attributed), is refused
+ * naming both (`elementsFor`).
  */
-export function modelInput(tensor: NpyTensor, path: string, model: LoadedModel): FeedTensor | HostTensor {
+export function modelInput(tensor: NpyTensor, path: string, model: LoadedModel, attributeAt: string | undefined): FeedTensor | HostTensor {
   const what = `--input ${path}`;
   // The model input's own rank: with attribution at a tensor, the backend's inputShape may be that tensor's.
   const declared = model.input !== undefined && model.input.shape.length > 0 ? model.input.shape : model.inputShape;
   const shape = batchShape(tensor.shape, declared);
-  const data = model.input === undefined ? tensor.data : elementsFor(what, tensor, model.input);
+  // Token ids into a float input (a Keras Embedding casts them) are fine where --layer names the layer attributed at.
+  const idsAsFloats = attributeAt !== undefined && isIntegerDtype(tensor.dtype) && model.input?.type?.startsWith('float') === true;
+  const data =
+    model.input === undefined ? tensor.data : idsAsFloats ? Float32Array.from(tensor.data, Number) : elementsFor(what, tensor, model.input);
   if (isIntegerDtype(tensor.dtype)) return { data, shape };
   return hostTensor(data instanceof Float32Array ? data : Float32Array.from(data as Float64Array), shape);
 }

@@ -182,7 +182,7 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
 
   const model = await loadModel(file, format, options.backend ?? defaultRuntime(format), options.modelFlags, feeds, attributeAt);
   try {
-    const u: FeedTensor | HostTensor = tensor === undefined ? imageTensor! : modelInput(tensor, options.input, model);
+    const u: FeedTensor | HostTensor = tensor === undefined ? imageTensor! : modelInput(tensor, options.input, model, attributeAt);
     const x = attributeAt !== undefined || tokenIds ? await attributedInput(model, u, options.input, attributeAt) : (u as HostTensor);
     const plot: PlotKind = tokenIds ? 'image' : choosePlot(options.series ?? {}, x, isTensorInput, options.out, options.overlay);
     if (plot === 'image' && isTensorInput && options.overlay !== undefined) {

@@ -10,7 +10,7 @@ import { readNpy } from '../src/npy.js';
 import { readPreset } from '../src/preset.js';
 import { imageToTensor, resolvePreprocess } from '@saliency/core/preprocess';
 import { mnist, python, saliency } from './helpers.js';
-import { makeSmallOnnxModels, TABLE, W, X6 } from './small-models.js';
+import { makeSmallOnnxModels, makeTfjsTokensModel, TABLE, W, X6 } from './small-models.js';
 
 // --layer and token ids on the small models of small-models.ts, whose maps
 // are known in closed form (docs/methods.md, "Attribution at a tensor"):
@@ -68,6 +68,24 @@ describe('token ids as --input', () => {
     expect(lines[first + 1]).toMatch(new RegExp(`^  #${order[0]} id ${IDS[order[0]!]}: L2 `));
     expect(lines[first + 2]).toMatch(new RegExp(`^  #${order[1]} id ${IDS[order[1]!]}: L2 `));
     expect(run.stdout).toContain(`per-token map [${T}, 2] (columns: sum, L2) written to ${at('tokens.npy')}`);
+  });
+
+  it('on TF.js, at the embedding layer --layer names', async () => {
+    const folder = at('tfjs-tokens');
+    await makeTfjsTokensModel(folder);
+    const run = saliency([
+      ...['--model', folder, '--input', at('ids.npy'), '--layer', 'embedding', '--method', 'gradient_x_input'],
+      ...['--target', String(target), '--out', at('tfjs-tokens.npy')],
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('with gradient_x_input on tfjs-wasm');
+    const tokens = readNpy(readFileSync(at('tfjs-tokens.npy')));
+    expect(tokens.shape).toEqual([T, 2]);
+    expected.forEach(({ sum, l2 }, t) => {
+      expect(tokens.data[2 * t]).toBeCloseTo(sum, 5);
+      expect(tokens.data[2 * t + 1]).toBeCloseTo(l2, 5);
+    });
   });
 
   it('as int32 with a batch axis of 1, or written as JSON, give the same per-token map', () => {

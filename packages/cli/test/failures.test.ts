@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../src/npy.js';
 import { cliRoot, mnist, python, saliency } from './helpers.js';
-import { makeSmallOnnxModels } from './small-models.js';
+import { makeSmallOnnxModels, makeTfjsTokensModel } from './small-models.js';
 
 // Every row of the failure table in README.md, run by spawning the built
 // command: the message it prints (one line, after "saliency: ") and its exit
@@ -93,6 +93,7 @@ const CASES: Record<string, () => string[]> = {
   '--feed of the wrong element type': () => small('two-inputs.onnx', '--feed', `b=${at('ids.npy')}`),
   'token ids for a float input': () => ['--model', mnist.onnx, '--input', at('ids.npy'), '--raw', at('r.npy')],
   'floats for a token-id input': () => small('tokens.onnx'),
+  'token ids without an embedding to attribute at': () => ['--model', at('tfjs-tokens'), '--input', at('ids4.npy'), '--raw', at('r.npy')],
   'unknown --layer of Grad-CAM': () => [...good, '--method', 'grad_cam', '--layer', 'nope'],
   'unknown --layer': () => [...good, '--method', 'gradient', '--layer', 'nope'],
   'unknown --layer of a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--method', 'gradient', '--layer', 'nope'],
@@ -172,7 +173,10 @@ np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
   writeFileSync(join(dir, 'short-shard', 'group1-shard1of1.bin'), shard.subarray(0, shard.length / 2));
 }
 
-beforeAll(makeFixtures);
+beforeAll(async () => {
+  makeFixtures();
+  await makeTfjsTokensModel(at('tfjs-tokens'));
+});
 
 describe('the failure table of the README', () => {
   const rows = readmeRows();

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { python } from './helpers.js';
 
@@ -58,4 +59,34 @@ onnx.save(m, ${JSON.stringify(join(dir, 'alone', 'escape.onnx'))})
 `);
   copyFileSync(join(dir, 'alone', 'ext.onnx.data'), join(dir, 'ext.onnx.data'));
   rmSync(join(dir, 'alone', 'ext.onnx.data'));
+}
+
+/**
+ * `tokens.onnx` as a TF.js layers model in `folder` (model.json, weights.bin):
+ * int32 ids [batch, 4] into an Embedding layer `embedding` (the table
+ * `TABLE`), a GlobalAveragePooling1D, a Dense `logits` without bias (`W`).
+ */
+export async function makeTfjsTokensModel(folder: string): Promise<void> {
+  await tf.setBackend('cpu');
+  const ids = tf.input({ shape: [4], dtype: 'int32', name: 'ids' });
+  const table = tf.tensor2d(Array.from({ length: 10 }, (_, j) => Array.from({ length: 6 }, (_, e) => TABLE(j, e))));
+  const w = tf.tensor2d(Array.from({ length: 6 }, (_, i) => Array.from({ length: 4 }, (_, k) => W(i, k))));
+  const embedded = tf.layers.embedding({ inputDim: 10, outputDim: 6, name: 'embedding', weights: [table] }).apply(ids);
+  const mean = tf.layers.globalAveragePooling1d({ name: 'mean' }).apply(embedded);
+  const logits = tf.layers.dense({ units: 4, useBias: false, name: 'logits', weights: [w] }).apply(mean) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: ids, outputs: logits });
+  mkdirSync(folder, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weightsManifest = [{ paths: ['weights.bin'], weights: artifacts.weightSpecs! }];
+      writeFileSync(
+        join(folder, 'model.json'),
+        JSON.stringify({ format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest }),
+      );
+      writeFileSync(join(folder, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
+  tf.dispose([table, w]);
 }
