@@ -20,5 +20,7 @@ export { withColourBar, colourBarHeight } from './legend.js';
 export { summarizeClasses, softmax, formatRunSummary, type ClassSummary, type ClassScore } from './summary.js';
 export { inspectModel, formatListing, type ModelListing } from './inspect.js';
 export { EXIT, exitCodeOf } from './exit-codes.js';
+export { tokenRelevance, formatTopTokens, type TokenRelevance } from './tokens.js';
+export type { FeedFlag } from './model-inputs.js';
 export type { ModelFlags } from './onnx-model-flags.js';
 export { exportCommand, EXPORT_USAGE } from './export.js';

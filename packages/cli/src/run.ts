@@ -81,7 +81,7 @@ export interface RunIO {
 }
 
 export interface RunResult {
-  /** The model input, batch axis included. */
+  /** What was explained, batch axis included: the model input, or with `--layer` or token ids the tensor attributed at (`attributedInput`). */
   readonly input: HostTensor;
   readonly map: HostTensor;
   /** The coloured map, when the image plot can draw the map (images and maps of ≤ 3 axes), at the output size; undefined for the series plot. */
