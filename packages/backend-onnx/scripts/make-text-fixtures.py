@@ -11,7 +11,8 @@ What it makes (paths relative to packages/backend-onnx/test/fixtures/text/)
       linear). Explained at "image" with "vector" fed; the batch of 2 has a
       different vector per example. Reference: logits, the gradient and
       SmoothGrad (NUM_SAMPLES samples of the library's seeded noise) of the
-      image, each example with its own vector.
+      image, each example with its own vector; the last feature map
+      tanh(conv(image)) and the gradient there (layer methods).
   bert.onnx, bert.json
       a small BERT-style classifier (word + position + token-type embeddings,
       LayerNorm, 2 encoder layers of 2 heads with the attention mask added to
@@ -87,8 +88,11 @@ class TwoInput(nn.Module):
         self.out = nn.Linear(11, 3)
 
     def forward(self, image, vector):
-        features = torch.tanh(self.conv(image)).mean(dim=(2, 3))
-        return self.out(torch.cat([features, torch.tanh(self.vec(vector))], dim=1))
+        return self.from_feature_map(torch.tanh(self.conv(image)), vector)
+
+    def from_feature_map(self, feature_map, vector):
+        """The model after its last feature map, tanh(conv(image)), the default layer of a layer method."""
+        return self.out(torch.cat([feature_map.mean(dim=(2, 3)), torch.tanh(self.vec(vector))], dim=1))
 
 
 class Encoder(nn.Module):
@@ -233,11 +237,15 @@ def make_two_input():
     targets = logits.argmin(dim=1)
     gradient = gradient_at(lambda t: m64(t, v64), image.double(), targets)
     smooth, _ = noisy_references(m64, image, targets, lambda b, n: (v64[b:b + 1].repeat(n, 1),))
+    with torch.no_grad():
+        feature_map = torch.tanh(m64.conv(image.double()))
+    feature_gradient = gradient_at(lambda t: m64.from_feature_map(t, v64), feature_map, targets)
     write('two_input.json', {
         'model': 'two_input.onnx', 'reference': 'PyTorch autograd in float64',
         'imageShape': list(image.shape), 'image': flat(image), 'vectorShape': list(vector.shape), 'vector': flat(vector),
         'targets': targets.tolist(), 'logits': flat(logits), 'gradient': flat(gradient),
         'smoothgrad': {'numSamples': NUM_SAMPLES, 'noiseScale': SIGMA, 'seed': NOISE_SEED, 'map': flat(smooth)},
+        'layer': {'shape': list(feature_map.shape), 'activation': flat(feature_map), 'gradient': flat(feature_gradient)},
     })
 
 

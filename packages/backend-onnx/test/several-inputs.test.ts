@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AttributionError, explain, hostTensor } from '@saliency/core';
-import { createOnnxBackend } from '../src/index.js';
+import { createOnnxBackend, exportAttributionModel, MAP_OUTPUT, NOISE_INPUT, TARGET_INPUT } from '../src/index.js';
 import { expectClose } from './helpers/check-gradient.js';
+import { seededNoiseTensor } from './helpers/export-fixtures.js';
 import { PRECISION_RUNTIMES as RUNTIMES } from './helpers/precision-fixtures.js';
 import { readTextFixture } from './helpers/text-fixtures.js';
 import { thrown } from './helpers/thrown.js';
@@ -23,6 +24,7 @@ interface TwoInputReference {
   logits: number[];
   gradient: number[];
   smoothgrad: { numSamples: number; noiseScale: number; seed: number; map: number[] };
+  layer: { shape: number[]; activation: number[]; gradient: number[] };
 }
 
 const TOLERANCE = 1e-4;
@@ -43,6 +45,28 @@ describe.each(RUNTIMES)('a second input as a feed, on %s', (_, ort, sessionOptio
         const smooth = await explain(backend, 'smoothgrad', image, { target: reference.targets, numSamples, noiseScale, seed, batchSize });
         expectClose(smooth.data, map, TOLERANCE, `smoothgrad, batchSize ${batchSize}`);
       }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('gives the last feature map and the gradient there (layer methods) with each example its own feed row', async () => {
+    const backend = createOnnxBackend(ort, bytes, { inputName: 'image', feeds: { vector }, sessionOptions });
+    try {
+      // One example per call, as core chunks with batchSize 1: the second call's row is example 1.
+      const parts = await Promise.all(
+        [0, 1].map((b) =>
+          backend.layerGradients(
+            hostTensor(image.data.slice(b * 192, (b + 1) * 192), [1, 3, 8, 8]),
+            Int32Array.of(reference.targets[b]!),
+            undefined,
+            { examples: Int32Array.of(b) },
+          ),
+        ),
+      );
+      expect(parts[0]!.activation.shape).toEqual([1, ...reference.layer.shape.slice(1)]);
+      expectClose([...parts[0]!.activation.data, ...parts[1]!.activation.data], reference.layer.activation, TOLERANCE, 'activation');
+      expectClose([...parts[0]!.gradient.data, ...parts[1]!.gradient.data], reference.layer.gradient, TOLERANCE, 'layer gradient');
     } finally {
       await backend.dispose();
     }
@@ -103,5 +127,74 @@ describe('feeds are checked when the backend is created', () => {
       await shared.dispose();
       await own.dispose();
     }
+  });
+});
+
+describe('the exported model of a two-input model', () => {
+  const [, ort] = RUNTIMES[0]!;
+  const run = async (model: Uint8Array, feeds: Record<string, Float32Array | BigInt64Array>, shapes: Record<string, number[]>) => {
+    const session = await ort.InferenceSession.create(model);
+    try {
+      const tensor = (data: Float32Array | BigInt64Array, shape: number[]) =>
+        data instanceof BigInt64Array ? new ort.Tensor('int64', data, shape) : new ort.Tensor('float32', data, shape);
+      const inputs = Object.fromEntries(Object.entries(feeds).map(([name, data]) => [name, tensor(data, shapes[name]!)]));
+      return Float32Array.from((await session.run(inputs))[MAP_OUTPUT]!.data as Float32Array);
+    } finally {
+      await session.release();
+    }
+  };
+
+  it("keeps the fed input as an input of its own, each example's noisy rows reading its row: SmoothGrad within 1e-4 of PyTorch", async () => {
+    const { numSamples, noiseScale, seed, map } = reference.smoothgrad;
+    const exported = exportAttributionModel(bytes, {
+      method: 'smoothgrad',
+      inputName: 'image',
+      inputShape: image.shape,
+      numSamples,
+      targetSource: 'input',
+    });
+    expect(exported.inputs.map((input) => [input.name, input.shape, input.type])).toEqual([
+      ['image', [2, 3, 8, 8], 'float32'],
+      ['vector', [2, 4], 'float32'],
+      [NOISE_INPUT, [2, numSamples, 3, 8, 8], 'float32'],
+      [TARGET_INPUT, [2], 'int64'],
+    ]);
+    const noise = seededNoiseTensor(image.shape, numSamples, seed, noiseScale);
+    const out = await run(
+      exported.bytes,
+      { image: image.data, vector: vector.data, [NOISE_INPUT]: noise, [TARGET_INPUT]: BigInt64Array.from(reference.targets, BigInt) },
+      { image: [...image.shape], vector: [...vector.shape], [NOISE_INPUT]: [2, numSamples, 3, 8, 8], [TARGET_INPUT]: [2] },
+    );
+    expectClose(out, map, TOLERANCE, 'exported smoothgrad');
+  });
+
+  it('Integrated Gradients as the backend computes it with the feed', async () => {
+    const exported = exportAttributionModel(bytes, {
+      method: 'integrated_gradients',
+      inputName: 'image',
+      inputShape: image.shape,
+      steps: 8,
+    });
+    const out = await run(
+      exported.bytes,
+      { image: image.data, vector: vector.data },
+      { image: [...image.shape], vector: [...vector.shape] },
+    );
+    const backend = createOnnxBackend(ort, bytes, { inputName: 'image', feeds: { vector } });
+    try {
+      // Both explain each example's argmax class.
+      const expected = await explain(backend, 'integrated_gradients', image, { steps: 8 });
+      expectClose(out, expected.data, 1e-5, 'exported integrated gradients');
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('refuses feedShapes of an unknown input, listing the inputs', () => {
+    const error = thrown(() =>
+      exportAttributionModel(bytes, { method: 'gradient', inputName: 'image', inputShape: image.shape, feedShapes: { nope: [2] } }),
+    );
+    expect(error.code).toBe('INVALID_OPTION');
+    expect(error.message).toContain('option feedShapes names "nope", not an input to feed; the model\'s inputs are "image" float32');
   });
 });

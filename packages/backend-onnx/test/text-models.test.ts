@@ -36,7 +36,11 @@ const TOLERANCE = 1e-4;
 const WORD_EMBEDDINGS = '/word/Gather_output_0';
 const ids = (values: number[], shape: number[]) => ({ data: BigInt64Array.from(values, (v) => BigInt(v)), shape });
 
-function textBackend(name: string, ort: (typeof RUNTIMES)[number][1], sessionOptions: object): { backend: OnnxBackend; reference: TextReference } {
+function textBackend(
+  name: string,
+  ort: (typeof RUNTIMES)[number][1],
+  sessionOptions: object,
+): { backend: OnnxBackend; reference: TextReference } {
   const { bytes, reference } = readTextFixture<TextReference>(name);
   const feeds = {
     attention_mask: ids(reference.attentionMask, reference.idsShape),
@@ -59,7 +63,12 @@ describe.each(['bert', 'bert_int8_dynamic'])('%s', (name) => {
         const target = reference.targets;
         const { numSamples, noiseScale, seed } = reference.noise;
         const steps = reference.steps;
-        const pad = await backend.attributedInput(ids(reference.inputIds.map(() => reference.pad), reference.idsShape));
+        const pad = await backend.attributedInput(
+          ids(
+            reference.inputIds.map(() => reference.pad),
+            reference.idsShape,
+          ),
+        );
         const maps: Record<keyof TextReference['maps'], HostTensor> = {
           gradient: await explain(backend, 'gradient', a, { target }),
           gradient_x_input: await explain(backend, 'gradient_x_input', a, { target }),
@@ -88,7 +97,10 @@ describe.each(['bert', 'bert_int8_dynamic'])('%s', (name) => {
 describe('attribution at a tensor: refusals', () => {
   const [, ort] = RUNTIMES[0]!;
   const { bytes, reference } = readTextFixture<TextReference>('bert');
-  const feeds = { attention_mask: ids(reference.attentionMask, reference.idsShape), token_type_ids: ids(reference.tokenTypeIds, reference.idsShape) };
+  const feeds = {
+    attention_mask: ids(reference.attentionMask, reference.idsShape),
+    token_type_ids: ids(reference.tokenTypeIds, reference.idsShape),
+  };
 
   it('token ids passed as x instead of their embeddings name attributedInput', async () => {
     const backend = createOnnxBackend(ort, bytes, { inputName: 'input_ids', feeds });

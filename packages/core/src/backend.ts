@@ -120,7 +120,12 @@ export interface GradientBackend {
   layerGradients?(x: HostTensor, targets: Int32Array, layer: string | undefined, request?: GradientRequest): Promise<LayerGradients>;
 
   /** `request.examples`: as for `gradients`. */
-  gradientMoments?(x: HostTensor, targets: Int32Array, groupSize: number, request?: GradientRequest): Promise<GradientMoments | RowGradients>;
+  gradientMoments?(
+    x: HostTensor,
+    targets: Int32Array,
+    groupSize: number,
+    request?: GradientRequest,
+  ): Promise<GradientMoments | RowGradients>;
 
   /**
    * Optional, for a backend that attributes at a tensor inside the model

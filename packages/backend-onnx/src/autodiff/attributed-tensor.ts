@@ -50,7 +50,12 @@ export function attributedTensor(
       );
     }
     const node = graph.node[index]!;
-    return { name: node.output[0]!, why: 'embeddings', rank: inputRank + floats.get(node.input[0]!)! - 1, producer: describeNode(node, index) };
+    return {
+      name: node.output[0]!,
+      why: 'embeddings',
+      rank: inputRank + floats.get(node.input[0]!)! - 1,
+      producer: describeNode(node, index),
+    };
   }
   if (typeof layer !== 'string' || layer === '') {
     throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option layer must be a tensor name, got ${String(layer)}`);
@@ -76,7 +81,8 @@ export function attributedTensor(
   const declared = [...graph.valueInfo, ...graph.output].find((v) => v.name === layer);
   const declaredType = declared?.type?.value.case === 'tensorType' ? (declared.type.value.value.elemType as DataType) : undefined;
   const type = embedding(node) ? DataType.FLOAT : declaredType;
-  if (type !== undefined && !isFloatType(type)) refuse(`(output of ${describeNode(node, index)}) is ${dataTypeName(type)}, which carries no gradient`);
+  if (type !== undefined && !isFloatType(type))
+    refuse(`(output of ${describeNode(node, index)}) is ${dataTypeName(type)}, which carries no gradient`);
   const rank = embedding(node) ? inputRank + floats.get(node.input[0]!)! - 1 : declaredRank(declared);
   return { name: layer, why: 'layer', rank, producer: describeNode(node, index) };
 }

@@ -21,6 +21,7 @@ import { namesOf, renamedGraph, topologicalOrder } from './compose-graph.js';
 import { LOGITS_OUTPUT, MAP_OUTPUT, TARGET_INPUT, TARGET_OUTPUT } from './export-names.js';
 import { checkBaseline, exportInputShape, resolveExportOptions, type ExportOptions } from './export-options.js';
 import { rowsInGraph } from './rows-in-graph.js';
+import { exportFeeds, feedRowsInGraph } from './feeds-in-graph.js';
 import { ruleInGraph, type RuleGraphContext } from './rule-in-graph.js';
 
 /** One input or output of an exported model. */
@@ -75,7 +76,9 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   checkBaseline(options_.baseline, shape);
   const [batch, ...example] = shape as [number, ...number[]];
   const opset = defaultOpset(model);
+  const feeds = exportFeeds(model, input.name, outputName, options.feedShapes, batch);
   const request = (inputShape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): GradientModelRequest => ({
+    feedShapes: new Map(feeds.map((feed) => [feed.name, [inputShape[0]!, ...feed.exampleShape]])),
     inputName: input.name,
     inputShape,
     outputName,
@@ -94,11 +97,15 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
     request([batch * perExample, ...example], rule.rows === 'input' ? 'gradient' : 'moments', perExample),
   );
   const modelInitializers = new Set(model.graph!.initializer.map((t) => t.name));
-  const parts = [renamedGraph(gradient.model.graph!, (name) => (rule.rows !== 'input' && name === input.name ? ROWS : name))];
+  // The gradient graph reads its rows in place of the input and, for each feed, the feed's rows (its example's row, repeated).
+  const feedRows = (name: string) => `${ROWS}/${name}`;
+  const fed = new Set(feeds.map((feed) => feed.name));
+  const rename = (name: string) => (rule.rows === 'input' ? name : name === input.name ? ROWS : fed.has(name) ? feedRows(name) : name);
+  const parts = [renamedGraph(gradient.model.graph!, rename)];
   let logits = LOGITS_OUTPUT;
   if (rule.rows !== 'input') {
     const clean = buildGradientGraph(model, request(shape, 'none'));
-    const keep = (name: string) => modelInitializers.has(name) || name === input.name;
+    const keep = (name: string) => modelInitializers.has(name) || name === input.name || fed.has(name);
     parts.push(renamedGraph(clean.model.graph!, (name) => (keep(name) ? name : CLEAN_PREFIX + name)));
     logits = CLEAN_PREFIX + LOGITS_OUTPUT;
     // The rows' logits are not an output: their Identity goes.
@@ -110,6 +117,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
     ...namesOf(gradient.model.graph!),
     ...parts.flatMap((p) => p.nodes.flatMap((n) => [n.name, ...n.input, ...n.output])),
     ROWS,
+    ...feeds.map((feed) => feedRows(feed.name)),
   ]);
   const emitter = new GraphEmitter(taken, new Map([[input.name, { dataType: DataType.FLOAT, shape }]]), opset, resolved.executionProvider);
   const name = (value: string, as: string) => {
@@ -131,7 +139,10 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   name(emitter.reshape(oneHot, [batch * perExample, classes]), COTANGENT_INPUT);
 
   const rows = rowsInGraph(rule.rows, emitter, input.name, shape, options_, resolved.noiseSource);
-  if (rule.rows !== 'input') name(rows.rows, ROWS);
+  if (rule.rows !== 'input') {
+    name(rows.rows, ROWS);
+    for (const feed of feeds) name(feedRowsInGraph(emitter, feed, batch, perExample), feedRows(feed.name));
+  }
 
   const context: RuleGraphContext = {
     emitter,
@@ -159,6 +170,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   if (rule.rows !== 'input') name(logits, LOGITS_OUTPUT);
 
   const inputs: ExportedTensor[] = [{ name: input.name, shape, type: 'float32' }];
+  for (const feed of feeds) inputs.push({ name: feed.name, shape: [batch, ...feed.exampleShape], type: feed.type });
   for (const info of rows.inputs) inputs.push({ name: info.name, shape: [batch, perExample, ...example], type: 'float32' });
   if (resolved.targetSource === 'input') inputs.push({ name: TARGET_INPUT, shape: [batch], type: 'int64' });
   const outputs: ExportedTensor[] = [

@@ -47,10 +47,19 @@ export interface ExportOptions extends Pick<AttributionOptions, (typeof BAKED_OP
   readonly externalData?: ReadonlyMap<string, Uint8Array>;
   /** What reading and building may allocate (`model/budgets.ts`), as the backend's option. */
   readonly budgets?: Partial<ModelBudgets>;
+  /**
+   * The shape, batch axis first (the batch of `inputShape`), of each other
+   * graph input the output needs (an attention mask, a second image): each
+   * stays an input of the exported model, one row per example, which the
+   * noisy samples and path points of that example read. Default: its
+   * declared shape, where every dimension past the batch axis is declared.
+   */
+  readonly feedShapes?: Readonly<Record<string, readonly number[]>>;
 }
 
 const EXPORT_KEYS: readonly string[] = [
   'method',
+  'feedShapes',
   'inputShape',
   'noiseSource',
   'targetSource',

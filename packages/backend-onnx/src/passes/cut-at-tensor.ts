@@ -56,7 +56,11 @@ export function prefixTo(
 
 /** A float32 tensor of free dimensions: of rank `rank`, or of no declared shape where the rank is not known. */
 function tensorInfo(name: string, rank: number | undefined): ValueInfoProto {
-  const info = valueInfo(name, Array.from({ length: rank ?? 0 }, (_, axis) => `${name}_dim${axis}`), DataType.FLOAT);
+  const info = valueInfo(
+    name,
+    Array.from({ length: rank ?? 0 }, (_, axis) => `${name}_dim${axis}`),
+    DataType.FLOAT,
+  );
   if (rank === undefined && info.type?.value.case === 'tensorType') info.type.value.value.shape = undefined;
   return info;
 }

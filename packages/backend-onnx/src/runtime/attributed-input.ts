@@ -116,7 +116,10 @@ export class AttributedInput {
   check(shape: readonly number[]): void {
     const { rank, name, why } = this.#tensor;
     if (rank === undefined || shape.length === rank) return;
-    const what = why === 'embeddings' ? `the embeddings of the ids of input "${this.#input.name}"` : `a tensor computed from input "${this.#input.name}"`;
+    const what =
+      why === 'embeddings'
+        ? `the embeddings of the ids of input "${this.#input.name}"`
+        : `a tensor computed from input "${this.#input.name}"`;
     throw new AttributionError(
       'INVALID_INPUT',
       `${this.#who()}: x of shape ${formatShape(shape)} is no value of tensor "${name}" (rank ${rank}), at which this backend attributes: ` +
@@ -149,14 +152,16 @@ export class AttributedInput {
     if (this.#session === undefined) {
       const graph = this.#model.graph!;
       const prefix = prefixTo(this.#model, this.#tensor.name, this.#tensor.rank, ancestors(graph, [this.#tensor.name]));
-      this.#session = this.#ort.InferenceSession.create(toBinary(ModelProtoSchema, prefix), this.#sessionOptions).catch((error: unknown) => {
-        this.#session = undefined;
-        throw new AttributionError(
-          'MODEL_FAILED',
-          `${this.#who()}: ONNX Runtime refused the model cut at tensor "${this.#tensor.name}": ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
-      });
+      this.#session = this.#ort.InferenceSession.create(toBinary(ModelProtoSchema, prefix), this.#sessionOptions).catch(
+        (error: unknown) => {
+          this.#session = undefined;
+          throw new AttributionError(
+            'MODEL_FAILED',
+            `${this.#who()}: ONNX Runtime refused the model cut at tensor "${this.#tensor.name}": ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        },
+      );
     }
     return this.#session;
   }

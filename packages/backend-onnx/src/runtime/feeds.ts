@@ -1,7 +1,7 @@
 import { AttributionError, formatShape, sizeOf, type FeedTensor } from '@saliency/core';
 import type { Tensor } from 'onnxruntime-common';
 import { DataType, dataTypeName } from '../model/data-type.js';
-import { declaredShape } from '../model/graph-io.js';
+import { checkFedInputs, declaredShape, elementType } from '../model/graph-io.js';
 import type { ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 
@@ -49,23 +49,6 @@ const CONVERSIONS: Partial<Record<DataType, { type: FeedType; convert: (data: Fe
   [DataType.BOOL]: { type: 'bool', convert: (d) => (d instanceof Uint8Array ? d : undefined), takes: 'Uint8Array (0 or 1)' },
 };
 
-/** The element type of a graph input. */
-export function elementType(input: ValueInfoProto): DataType | undefined {
-  const type = input.type?.value;
-  return type?.case === 'tensorType' ? (type.value.elemType as DataType) : undefined;
-}
-
-/** `"name" int64 [?, 8]` for each input, for messages. */
-export function describeInputs(inputs: readonly ValueInfoProto[]): string {
-  return inputs
-    .map((input) => {
-      const type = elementType(input);
-      const shape = declaredShape(input).map((d) => d ?? '?');
-      return `"${input.name}" ${type === undefined ? 'not a tensor' : dataTypeName(type)} [${shape.join(', ')}]`;
-    })
-    .join(', ');
-}
-
 /**
  * Checks the `feeds` option against the graph inputs (`inputs`, the model's
  * inputs less its initializers) when the backend is created: every input in
@@ -82,22 +65,8 @@ export function resolveFeeds(
   if (given === null || typeof given !== 'object') {
     throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option feeds must be an object of tensors by input name`);
   }
-  const listed = `the model's inputs are ${describeInputs(inputs)}`;
+  checkFedInputs(inputs, attributed, needed, Object.keys(given), 'createOnnxBackend: option feeds');
   const byName = new Map(inputs.map((input) => [input.name, input]));
-  const unknown = Object.keys(given).filter((name) => !byName.has(name) || name === attributed);
-  if (unknown.length > 0) {
-    const what = unknown.map((name) => `"${name}"${name === attributed ? ' (the attributed input)' : ''}`).join(', ');
-    throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option feeds names ${what}, not an input to feed; ${listed}`);
-  }
-  const missing = inputs.filter((input) => input.name !== attributed && needed.has(input.name) && !(input.name in given));
-  if (missing.length > 0) {
-    throw new AttributionError(
-      'INVALID_OPTION',
-      `createOnnxBackend: the model's output needs ${missing.length === 1 ? 'input' : 'inputs'} ${missing
-        .map((input) => `"${input.name}"`)
-        .join(', ')} besides the attributed input "${attributed}": give ${missing.length === 1 ? 'it' : 'them'} in option feeds; ${listed}`,
-    );
-  }
   return Object.entries(given).map(([name, feed]) => resolveFeed(byName.get(name)!, feed, `createOnnxBackend: feed "${name}"`));
 }
 
@@ -119,7 +88,10 @@ export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: stri
   const data = ArrayBuffer.isView(feed.data) ? conversion.convert(feed.data as FeedData) : undefined;
   if (data === undefined) {
     const got = ArrayBuffer.isView(feed.data) ? feed.data.constructor.name : typeof feed.data;
-    throw new AttributionError('INVALID_INPUT', `${where}: the input is ${dataTypeName(dataType!)}, which takes a ${conversion.takes}; got ${got}`);
+    throw new AttributionError(
+      'INVALID_INPUT',
+      `${where}: the input is ${dataTypeName(dataType!)}, which takes a ${conversion.takes}; got ${got}`,
+    );
   }
   if (data.length !== sizeOf(shape)) {
     throw new AttributionError('INVALID_SHAPE', `${where}: ${data.length} values do not fill shape ${formatShape(shape)}`);
@@ -152,9 +124,9 @@ export function rowExamples(feeds: readonly ResolvedFeed[], rows: number, exampl
   const resolved = examples ?? Int32Array.from({ length: rows }, (_, r) => r);
   for (const feed of feeds) {
     if (feed.batch === 1) continue;
-    const batchOfX = examples === undefined ? rows : Math.max(...examples) + 1;
     const row = resolved.findIndex((e) => !(e >= 0 && e < feed.batch));
     if (row >= 0 || (examples === undefined && rows !== feed.batch)) {
+      const batchOfX = resolved.reduce((most, e) => Math.max(most, e + 1), 0);
       throw new AttributionError(
         'INVALID_SHAPE',
         `${who}: feed "${feed.name}" holds ${feed.batch} examples, but x holds ${batchOfX}` +

@@ -34,7 +34,7 @@ import {
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
 import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
-import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
+import { chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.js';
 import { readOnnxModel } from '../model/onnx-model.js';
 import { activationFittingCount } from './activation-plan.js';
@@ -188,9 +188,7 @@ export class OnnxBackend implements GradientBackend {
     this.#modelInput = input;
     this.#outputName = outputName;
     const graph = model.graph!;
-    const initializers = new Set(graph.initializer.map((t) => t.name));
-    const graphInputs = graph.input.filter((i) => !initializers.has(i.name));
-    this.#feeds = resolveFeeds(graphInputs, input.name, ancestors(graph, [outputName]).inputs, options.feeds);
+    this.#feeds = resolveFeeds(graphInputs(model), input.name, ancestors(graph, [outputName]).inputs, options.feeds);
     this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
     const tensor = attributedTensor(model, input, outputName, options.layer);
     if (tensor === undefined) {
@@ -324,7 +322,12 @@ export class OnnxBackend implements GradientBackend {
    * `autodiff/layer-tensor.ts`) and the gradient of each row's target logit
    * with respect to it.
    */
-  async layerGradients(x: HostTensor, targets: Int32Array, layer: string | undefined, request: GradientRequest = {}): Promise<LayerGradients> {
+  async layerGradients(
+    x: HostTensor,
+    targets: Int32Array,
+    layer: string | undefined,
+    request: GradientRequest = {},
+  ): Promise<LayerGradients> {
     checkTargetCount(this.name, targets, x.shape[0]!);
     const examples = this.#rowExamples(x, request.examples);
     const parts = await this.#rowsRun(x, targets, examples, 'layer', layer === undefined ? {} : { layer }, (result, built) => ({
@@ -495,13 +498,7 @@ export class OnnxBackend implements GradientBackend {
   }
 
   /** The feeds, the input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
-  #inputs(
-    x: HostTensor,
-    targets: Int32Array,
-    examples: Int32Array,
-    logitsShape: readonly number[],
-    firstRow = 0,
-  ): Record<string, Tensor> {
+  #inputs(x: HostTensor, targets: Int32Array, examples: Int32Array, logitsShape: readonly number[], firstRow = 0): Record<string, Tensor> {
     const cotangent = oneHotRows(targets, logitsShape[1]!, firstRow);
     return {
       ...feedTensors(this.#ort, this.#feeds, examples),

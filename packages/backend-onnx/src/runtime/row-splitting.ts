@@ -47,11 +47,7 @@ export function batchTextureRows(
   const facts = inferGraph(
     graph,
     defaultOpset(model),
-    new Map([
-      ...feedShapes,
-      [inputName, inputShape],
-      [COTANGENT_INPUT, logitsShape],
-    ]),
+    new Map([...feedShapes, [inputName, inputShape], [COTANGENT_INPUT, logitsShape]]),
     UNBOUNDED_BUDGETS,
   );
   const dependent = new Set(graph.input.map((input) => input.name));
