@@ -120,8 +120,8 @@ export function feedValues(feeds: readonly Feed[], rows: number, backendName: st
   return values;
 }
 
-/** A feed as a tensor of the input's dtype (int32, bool; float32 otherwise). */
-function feedTensor(feed: FeedTensor, dtype: string | undefined): tf.Tensor {
+/** A feed (or a model input given as one) as a tensor of the input's dtype (int32, bool; float32 otherwise). */
+export function feedTensor(feed: FeedTensor, dtype: string | undefined): tf.Tensor {
   const numbers: ArrayLike<number> = feed.data instanceof BigInt64Array ? Array.from(feed.data, Number) : feed.data;
   const shape = [...feed.shape];
   if (dtype === 'int32') return tf.tensor(Int32Array.from(numbers), shape, 'int32');

@@ -38,9 +38,11 @@ function shapeText(shape: readonly (number | null)[]): string {
  */
 export function layersModelLogits(model: LayersModelLike, parts: ModelParts): LogitsFunction {
   const modelName = `LayersModel ${model.name}`;
-  const inputs: ModelInput[] = model.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype }));
-  const attributedName = attributedInput(inputs, parts.inputName, modelName).name;
-  const attributed = model.inputs.find((i) => i.name === attributedName)!;
+  // Inputs go by their InputLayer's name (the model's `inputNames`); the input tensor's name is taken too.
+  const inputs: ModelInput[] = model.inputs.map((i) => ({ name: i.sourceLayer.name, shape: i.shape, dtype: i.dtype }));
+  const inputName = model.inputs.find((i) => i.name === parts.inputName)?.sourceLayer.name ?? parts.inputName;
+  const attributedName = attributedInput(inputs, inputName, modelName).name;
+  const attributed = model.inputs.find((i) => i.sourceLayer.name === attributedName)!;
   const others = model.inputs.filter((i) => i !== attributed);
   const head = layersHead(model, parts);
   const order = topologicalOrder(head.target);
@@ -49,11 +51,11 @@ export function layersModelLogits(model: LayersModelLike, parts: ModelParts): Lo
   const start = parts.layer === undefined ? attributed : namedTensor(order, fromInput, parts.layer, attributed);
   if (start !== attributed) {
     const through = pathAround(head.target, start, attributed, new Set());
-    if (through !== undefined) throw notSeparating(parts.layer!, attributed.name, `layer ${through.name}`);
+    if (through !== undefined) throw notSeparating(parts.layer!, attributedName, `layer ${through.name}`);
   }
   const fromStart = start === attributed ? fromInput : dependents(order, start);
   const valuesAt = (at: SymbolicTensorLike, x: tf.Tensor, feeds: FeedValues): Map<SymbolicTensorLike, tf.Tensor> =>
-    new Map([[at, x], ...others.map((i): [SymbolicTensorLike, tf.Tensor] => [i, feeds.get(i.name)!])]);
+    new Map([[at, x], ...others.map((i): [SymbolicTensorLike, tf.Tensor] => [i, feeds.get(i.sourceLayer.name)!])]);
   const logits = (values: Values): tf.Tensor => {
     const value = evaluate(head.target, values, new Map());
     return head.after === undefined ? value : head.after(value);
@@ -122,7 +124,7 @@ function namedTensor(
   }
   const tensor = named[0];
   if (tensor === undefined || !candidates.includes(tensor)) {
-    const why = tensor === undefined ? 'is no layer on the way to the logits' : `is not computed from "${from.name}"`;
+    const why = tensor === undefined ? 'is no layer on the way to the logits' : `is not computed from "${from.sourceLayer.name}"`;
     throw unknownLayer(layer, why, candidates.map(describeTensor));
   }
   return tensor;
@@ -139,7 +141,7 @@ function defaultLayer(
     throw new AttributionError(
       'UNSUPPORTED_MODEL',
       `no layer to explain: no layer output of the input's rank ${start.shape.length} with more than one position lies between ` +
-        `"${start.name}" and the logits; give the layer by name`,
+        `"${start.sourceLayer.name}" and the logits; give the layer by name`,
     );
   }
   return last;

@@ -16,7 +16,7 @@ import {
   type HostTensor,
   type LayerGradients,
 } from '@saliency/core';
-import { checkFeeds, feedValues, type Feed, type FeedValues } from './feeds.js';
+import { checkFeeds, feedTensor, feedValues, type Feed, type FeedValues } from './feeds.js';
 import { withGradientPass } from './gradient-pass.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRules } from './backward-rules.js';
 import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
@@ -208,20 +208,20 @@ export class TfjsBackend implements GradientBackend {
   async attributedInput(u: FeedTensor): Promise<HostTensor> {
     if (this.#disposed) throw disposedError(this.name);
     const attributedValue = this.#model.attributedValue;
-    const data = Float32Array.from(u.data instanceof BigInt64Array ? Array.from(u.data, Number) : u.data);
-    if (attributedValue === undefined) return hostTensor(data, u.shape);
+    if (attributedValue === undefined) {
+      return hostTensor(Float32Array.from(u.data instanceof BigInt64Array ? Array.from(u.data, Number) : u.data), u.shape);
+    }
     const rows = u.shape[0] ?? 0;
     let value: tf.Tensor;
     try {
       value = tf.tidy(() => {
         const input = this.#model.inputs.find((i) => i.name === this.#model.attributedInputName);
-        const dtype = input?.dtype === 'int32' ? 'int32' : 'float32';
-        return tf.cast(attributedValue(tf.tensor(data, [...u.shape], dtype), this.#feedValues(rows)), 'float32');
+        return tf.cast(attributedValue(feedTensor(u, input?.dtype), this.#feedValues(rows)), 'float32');
       });
     } catch (error) {
       throw this.#modelFailed(error, 'the attributed layer', u.shape);
     }
-    return download(value, data);
+    return download(value, new Float32Array(0));
   }
 
   /** Σ_r logits[r, targets[r]]: its gradient is each row's target-logit gradient, rows being independent. */

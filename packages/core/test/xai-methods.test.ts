@@ -73,6 +73,18 @@ describe('Grad-CAM (docs/methods.md, "Grad-CAM")', () => {
     expect(Array.from(map.data)).toEqual(expected.map((v) => Math.fround(v)));
   });
 
+  it('gives the map of a channels-last input (inputChannelsLast) in its layout, resized to its positions', async () => {
+    const channelsLast: GradientBackend = {
+      ...layerBackend(),
+      layerGradients: async () => ({ layer: 'features', activation, gradient, inputChannelsLast: true }),
+    };
+    const imageLast = hostTensor(new Float32Array(16 * 3), [1, 4, 4, 3]);
+    const first = await explain(layerBackend(), 'grad_cam', image, { layer: 'features' });
+    const last = await explain(channelsLast, 'grad_cam', imageLast, { layer: 'features' });
+    expect(last.shape).toEqual([1, 4, 4, 1]);
+    expect(Array.from(last.data)).toEqual(Array.from(first.data));
+  });
+
   it('resizes a ramp linearly as PyTorch does with align_corners=False', () => {
     expect(Array.from(resizeLinear(Float64Array.from([0, 1, 2, 3]), [4], [8]))).toEqual([0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3]);
     expect(Array.from(resizeLinear(Float64Array.from([0, 2, 4, 6, 8, 10]), [6], [3]))).toEqual([1, 5, 9]);
