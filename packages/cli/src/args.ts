@@ -42,6 +42,8 @@ Method (see @saliency/core):
   --noise PATH           noise samples as .npy, shape [N, ...input shape], instead of the seeded generator
   --seed N               seed of the noise (default 0)
   --steps N              Integrated Gradients steps (default 50)
+  --baseline-token ID    token ids as --input: Integrated Gradients from the embedding of this token
+                         at every position (e.g. [PAD]'s id) instead of the zero embedding
   --batch-size N         most model rows per call (default 64)
 
 Image preprocessing (a --preset JSON file, flags win over it):
@@ -127,6 +129,7 @@ const OPTIONS = {
   'external-data': { type: 'string' },
   feed: { type: 'string', multiple: true },
   layer: { type: 'string' },
+  'baseline-token': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -287,6 +290,7 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     ...optional('noiseLevel', v['noise-level'] === undefined ? undefined : positive('noise-level', v['noise-level'])),
     ...optional('seed', v.seed === undefined ? undefined : integer('seed', v.seed, 0)),
     ...optional('steps', v.steps === undefined ? undefined : integer('steps', v.steps, 1)),
+    ...optional('baselineToken', v['baseline-token'] === undefined ? undefined : integer('baseline-token', v['baseline-token'], 0)),
     ...optional('batchSize', v['batch-size'] === undefined ? undefined : integer('batch-size', v['batch-size'], 1)),
     ...optional('backend', v.backend === undefined ? undefined : oneOf<CliRuntimeId>('backend', v.backend, CLI_RUNTIME_IDS)),
     ...optional('noise', v.noise),

@@ -71,3 +71,9 @@ export async function attributedInput(
   }
   return x;
 }
+
+/** Token ids of the shape of `ids`, every one `token`: a baseline sequence (e.g. all [PAD]). */
+export function sameToken(ids: FeedTensor, token: number): FeedTensor {
+  const data = ids.data instanceof BigInt64Array ? new BigInt64Array(ids.data.length).fill(BigInt(token)) : ids.data.slice().fill(token);
+  return { data, shape: ids.shape };
+}

@@ -149,7 +149,7 @@ export function feedMessage(message: string, feeds: readonly FeedFlag[]): string
   const text = message.replace(/^create\w+Backend: /, '');
   // ONNX: `needs input "b" besides the attributed input "a": give it in option feeds; …`; TF.js: `feeds lacks the input "b" …; …`
   const missing =
-    /needs inputs? (.*) besides the attributed input "[^"]*": give (?:it|them) in option feeds; (.*)$/.exec(text) ??
+    /needs inputs? (.*) besides the attributed input "[^"]*": give (?:it|them) in (?:option )?feeds; (.*)$/.exec(text) ??
     /^feeds lacks the input ("[^"]*") [^;]*; (.*)$/.exec(text);
   if (missing !== null) {
     const names = [...missing[1]!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);

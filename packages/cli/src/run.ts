@@ -24,7 +24,7 @@ import { drawMap, type Pictures } from './draw.js';
 import { progressUnits, sampleCountWarning } from './method-notes.js';
 import { argmax, summarizeClasses, type ClassSummary } from './summary.js';
 import { defaultRuntime, loadModel, modelFormatOf, type CliRuntimeId, type LoadedModel } from './load-model.js';
-import { attributedInput, modelInput, readFeeds } from './attributed-input.js';
+import { attributedInput, modelInput, readFeeds, sameToken } from './attributed-input.js';
 import { readNpy, readNpyTensor, writeNpy } from './npy.js';
 import { asUsageError, describePreprocess, readPreset, type PreprocessFlags } from './preset.js';
 import { createProgressBar, type ProgressStream } from './progress.js';
@@ -44,6 +44,8 @@ export interface RunOptions {
   readonly noiseLevel?: number;
   readonly seed?: number;
   readonly steps?: number;
+  /** Token ids as input: Integrated Gradients' baseline is the embedding of this token at every position (default: zero). */
+  readonly baselineToken?: number;
   readonly batchSize?: number;
   /** The runtime id. Default: onnx-node for ONNX, tfjs-wasm for TF.js. */
   readonly backend?: CliRuntimeId;
@@ -161,6 +163,9 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     preprocess = resolved;
   }
   const tokenIds = tensor !== undefined && isIntegerDtype(tensor.dtype);
+  if (options.baselineToken !== undefined && !tokenIds) {
+    throw new CliError('--baseline-token: only for token ids as --input (an integer .npy); other inputs start Integrated Gradients at 0');
+  }
   requireExtension('--out', options.out, tokenIds ? ['.npy', '.json'] : ['.png', '.svg']);
   if (options.overlay !== undefined && (tokenIds || attributeAt !== undefined)) {
     throw new CliError(
@@ -184,6 +189,10 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
   try {
     const u: FeedTensor | HostTensor = tensor === undefined ? imageTensor! : modelInput(tensor, options.input, model, attributeAt);
     const x = attributeAt !== undefined || tokenIds ? await attributedInput(model, u, options.input, attributeAt) : (u as HostTensor);
+    const baseline =
+      options.baselineToken === undefined
+        ? undefined
+        : await attributedInput(model, sameToken(u, options.baselineToken), `--baseline-token ${options.baselineToken}`, attributeAt);
     const plot: PlotKind = tokenIds ? 'image' : choosePlot(options.series ?? {}, x, isTensorInput, options.out, options.overlay);
     if (plot === 'image' && isTensorInput && options.overlay !== undefined) {
       throw new CliError('--overlay needs an image --input (PNG or JPEG), or a time series .npy drawn with --plot series');
@@ -219,6 +228,7 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
       ...(options.steps === undefined ? {} : { steps: options.steps }),
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       ...(noise === undefined ? {} : { noise }),
+      ...(baseline === undefined ? {} : { baseline }),
       ...(layerMethod && options.modelFlags?.layer !== undefined ? { layer: options.modelFlags.layer } : {}),
       onProgress: (p) => bar.update(p),
     };

@@ -98,6 +98,7 @@ const CASES: Record<string, () => string[]> = {
   'unknown --layer': () => [...good, '--method', 'gradient', '--layer', 'nope'],
   'unknown --layer of a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--method', 'gradient', '--layer', 'nope'],
   'empty --layer': () => [...good, '--layer', ''],
+  '--baseline-token without token ids': () => [...good, '--method', 'integrated_gradients', '--baseline-token', '0'],
   '--overlay of token ids': () => ['--model', at('tokens.onnx'), '--input', at('ids4.npy'), '--overlay', at('o.png')],
   '--overlay of a map at --layer': () => [...image, '--layer', '/Relu_output_0', '--overlay', at('o.png')],
   '--out of token ids as a picture': () => ['--model', at('tokens.onnx'), '--input', at('ids4.npy'), '--out', at('tokens.png')],

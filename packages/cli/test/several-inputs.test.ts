@@ -85,6 +85,7 @@ describe('saliency on a BERT-style text classifier (input_ids, attention_mask, t
     idsShape: [number, number];
     targets: number[];
     steps: number;
+    pad: number;
     noise: { numSamples: number; noiseScale: number; seed: number };
     maps: Record<string, number[]>;
     tokenMaps: Record<string, { sum: number[]; l2: number[] }>;
@@ -127,6 +128,26 @@ describe('saliency on a BERT-style text classifier (input_ids, attention_mask, t
       );
     },
   );
+
+  it('integrated_gradients from the [PAD] embedding (--baseline-token): per-token maps match PyTorch', () => {
+    const run = text(
+      'integrated_gradients',
+      '--steps',
+      String(reference.steps),
+      '--baseline-token',
+      String(reference.pad),
+      '--out',
+      at('pad.npy'),
+    );
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const table = readNpy(readFileSync(at('pad.npy')));
+    const sums = Array.from({ length: T }, (_, t) => table.data[2 * t]!);
+    const expected = reference.tokenMaps.integrated_gradients_pad!;
+    expect(relativeError(sums, expected.sum.slice(0, T))).toBeLessThan(1e-4);
+    // and not the zero baseline's
+    expect(relativeError(sums, reference.tokenMaps.integrated_gradients!.sum.slice(0, T))).toBeGreaterThan(1e-2);
+  });
 
   it('vargrad: noise at the embeddings, as the reference adds it', () => {
     const { numSamples, noiseScale, seed } = reference.noise;
