@@ -3,13 +3,14 @@ import { FITS, type Fit } from '@saliency/core/preprocess';
 import { AGGREGATIONS, type Aggregation } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
 import { CLI_RUNTIME_IDS, type CliRuntimeId } from './load-model.js';
+import type { FeedFlag } from './model-inputs.js';
 import type { ModelFlags } from './onnx-model-flags.js';
 import type { PreprocessFlags } from './preset.js';
 import type { RunOptions } from './run.js';
 import { PLOT_KINDS, type SeriesFlags } from './series-plot.js';
 
 export const USAGE = `Usage: saliency --model MODEL --input INPUT [options]
-       saliency inspect MODEL     (inputs and outputs of a model, with shapes)
+       saliency inspect MODEL     (inputs, outputs and what can be attributed, with shapes)
        saliency export MODEL --method NAME --out FILE [options]   (see saliency export --help)
 
 Computes an attribution map of a model's output for one input and writes it
@@ -18,13 +19,19 @@ as a heatmap PNG, an overlay on the input, and/or the raw map.
 Model and input:
   --model PATH           model.onnx, or a TF.js model.json or its directory
   --backend ID           runtime: onnx-node (default for .onnx), onnx-wasm, tfjs-wasm (default for TF.js), tfjs-cpu
-  --input-name NAME      ONNX: the graph input explained, when the model has several
-  --output-name NAME     ONNX: the graph output holding the logits, when the model has several
+  --input-name NAME      the model input --input gives, when the model has several (default: the
+                         one input no --feed gives)
+  --output-name NAME     the model output holding the logits, when the model has several
   --external-data PATH   ONNX: the external data file the model names (default: that file next to
                          the model), or the folder holding its data files
   --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
                          shape as the model takes it without the batch axis (or with one of 1),
-                         e.g. [12, 256] for a 12-lead ECG)
+                         e.g. [12, 256] for a 12-lead ECG), or token ids as an integer .npy
+                         (int64/int32, e.g. [8]): attributed at their embeddings, per-token maps
+  --feed NAME=FILE.npy   the value of another model input, held fixed (repeatable), e.g.
+                         --feed attention_mask=mask.npy (int64, int32, uint8, bool or float .npy)
+  --layer NAME           grad_cam and the other layer methods: the layer explained; every other
+                         method: the tensor (ONNX) or layer (TF.js) attributed at instead of the input
 
 Method (see @saliency/core):
   --method NAME          e.g. vargrad (default), vargrad_x_sign, smoothgrad_x_input, integrated_gradients
@@ -35,6 +42,8 @@ Method (see @saliency/core):
   --noise PATH           noise samples as .npy, shape [N, ...input shape], instead of the seeded generator
   --seed N               seed of the noise (default 0)
   --steps N              Integrated Gradients steps (default 50)
+  --baseline-token ID    token ids as --input: Integrated Gradients from the embedding of this token
+                         at every position (e.g. [PAD]'s id) instead of the zero embedding
   --batch-size N         most model rows per call (default 64)
 
 Image preprocessing (a --preset JSON file, flags win over it):
@@ -49,7 +58,8 @@ Image preprocessing (a --preset JSON file, flags win over it):
   --channel-order O      RGB (default) or BGR
 
 Output:
-  --out PATH             heatmap PNG; for a time series its plot, .png or .svg
+  --out PATH             heatmap PNG; for a time series its plot, .png or .svg; for token ids the
+                         per-token map, .npy ([T, 2]: sum and L2 per token) or .json
   --overlay PATH         heatmap over the input image, PNG; for a time series the signal drawn
                          over its attribution, .png or .svg
   --alpha A              heatmap strength in the overlay, 0–1 (default 0.5)
@@ -60,7 +70,7 @@ Output:
   --size WxH             size of the --out and --overlay PNGs (default: the input image's size;
                          the map is mapped back through the resize/crop/letterbox)
   --no-legend            no colour bar under the --out and --overlay pictures
-  --top-k K              classes listed with their probabilities (default 5)
+  --top-k K              classes listed with their probabilities, and tokens by relevance (default 5)
 
 Time series (a .npy --input of shape [time] or [channels, time]):
   --plot P               series (default for such inputs: one lane per channel, 1600 px wide)
@@ -117,6 +127,9 @@ const OPTIONS = {
   'input-name': { type: 'string' },
   'output-name': { type: 'string' },
   'external-data': { type: 'string' },
+  feed: { type: 'string', multiple: true },
+  layer: { type: 'string' },
+  'baseline-token': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -179,18 +192,42 @@ function joinNegativeValues(args: readonly string[]): string[] {
   return out;
 }
 
+/** `--feed NAME=FILE.npy`, each input named once. */
+function feedFlags(texts: readonly string[]): FeedFlag[] {
+  const feeds: FeedFlag[] = [];
+  for (const text of texts) {
+    const at = text.indexOf('=');
+    const name = text.slice(0, at).trim();
+    const path = text.slice(at + 1).trim();
+    if (at < 0 || name === '' || path === '')
+      throw new CliError(
+        `--feed must be NAME=FILE.npy, the model input's name and a .npy file, e.g. attention_mask=mask.npy; got "${text}"`,
+      );
+    if (!path.toLowerCase().endsWith('.npy')) throw new CliError(`--feed ${name}=${path}: the file must be a .npy tensor`);
+    if (feeds.some((f) => f.name === name)) throw new CliError(`--feed ${name} was given twice; give each input once`);
+    feeds.push({ name, path });
+  }
+  return feeds;
+}
+
 /** The model flags given, or undefined when none is. */
-function modelFlags(
-  inputName: string | undefined,
-  outputName: string | undefined,
-  externalData: string | undefined,
-): ModelFlags | undefined {
-  if (inputName === undefined && outputName === undefined && externalData === undefined) return undefined;
-  return {
-    ...(inputName === undefined ? {} : { inputName }),
-    ...(outputName === undefined ? {} : { outputName }),
-    ...(externalData === undefined ? {} : { externalData }),
+function modelFlags(v: {
+  'input-name'?: string;
+  'output-name'?: string;
+  'external-data'?: string;
+  feed?: string[];
+  layer?: string;
+}): ModelFlags | undefined {
+  const feeds = feedFlags(v.feed ?? []);
+  if (v.layer !== undefined && v.layer.trim() === '') throw new CliError('--layer needs a tensor or layer name; got ""');
+  const flags: ModelFlags = {
+    ...(v['input-name'] === undefined ? {} : { inputName: v['input-name'] }),
+    ...(v['output-name'] === undefined ? {} : { outputName: v['output-name'] }),
+    ...(v['external-data'] === undefined ? {} : { externalData: v['external-data'] }),
+    ...(feeds.length === 0 ? {} : { feeds }),
+    ...(v.layer === undefined ? {} : { layer: v.layer }),
   };
+  return Object.keys(flags).length === 0 ? undefined : flags;
 }
 
 /** `--target`: a class index, counted from 0. */
@@ -253,6 +290,7 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     ...optional('noiseLevel', v['noise-level'] === undefined ? undefined : positive('noise-level', v['noise-level'])),
     ...optional('seed', v.seed === undefined ? undefined : integer('seed', v.seed, 0)),
     ...optional('steps', v.steps === undefined ? undefined : integer('steps', v.steps, 1)),
+    ...optional('baselineToken', v['baseline-token'] === undefined ? undefined : integer('baseline-token', v['baseline-token'], 0)),
     ...optional('batchSize', v['batch-size'] === undefined ? undefined : integer('batch-size', v['batch-size'], 1)),
     ...optional('backend', v.backend === undefined ? undefined : oneOf<CliRuntimeId>('backend', v.backend, CLI_RUNTIME_IDS)),
     ...optional('noise', v.noise),
@@ -269,7 +307,7 @@ export function parseCommandLine(args: readonly string[]): RunOptions | 'help' {
     ...optional('size', v.size === undefined ? undefined : size(v.size)),
     ...optional('topK', v['top-k'] === undefined ? undefined : integer('top-k', v['top-k'], 1)),
     ...optional('legend', v['no-legend'] === true ? false : undefined),
-    ...optional('modelFlags', modelFlags(v['input-name'], v['output-name'], v['external-data'])),
+    ...optional('modelFlags', modelFlags(v)),
     ...optional('aggregate', v.aggregate === undefined ? undefined : oneOf<Aggregation>('aggregate', v.aggregate, AGGREGATIONS)),
   };
 }

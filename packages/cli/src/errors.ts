@@ -21,3 +21,8 @@ export class CliError extends Error {
 export function cliErrorOf(error: AttributionError, message: string = error.message): CliError {
   return new CliError(message.replace(/\s*\n\s*/g, ' '), exitCodeOf(error.code), { cause: error });
 }
+
+/** Whether a library error is about the tensor `--layer` names (its message quotes the name): answered as `--layer: …`. */
+export function namesLayer(error: AttributionError, layer: string | undefined): boolean {
+  return layer !== undefined && error.message.includes(`"${layer}"`);
+}

@@ -9,9 +9,12 @@ import { describeModelFile } from './onnx-model-flags.js';
 export const INSPECT_USAGE = `Usage: saliency inspect MODEL
 
 Lists what a model takes and gives: its inputs and outputs with their element
-types and shapes (? for a free dimension), and for an ONNX model the
-external data files it names and whether they are next to it. Use the names
-with --input-name and --output-name when a model has several.
+types and shapes (? for a free dimension), for an ONNX model the external
+data files it names and whether they are next to it, and what can be
+attributed: each input with the --feed flags the others need (token ids are
+attributed at their embeddings), and for a TF.js layers model the layers
+--layer takes, with their output shapes. Use the names with --input-name,
+--output-name, --feed and --layer.
 `;
 
 /** One input or output as listed: name, element type, shape with `?` for a free dimension. */
@@ -29,6 +32,8 @@ export interface ModelListing {
   readonly outputs: readonly TensorLine[];
   /** ONNX: the external data files the model names, each with whether it is next to the model. */
   readonly externalData: ReadonlyArray<{ readonly name: string; readonly found: boolean }>;
+  /** TF.js layers models: the layers `--layer` names, with their output shapes; undefined where the CLI cannot list them. */
+  readonly layers?: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly shape: ReadonlyArray<number | null> }>;
 }
 
 /** Reads the model at `path` (an .onnx file, or a TF.js model.json or its folder) and lists it. */
@@ -60,12 +65,24 @@ export async function inspectModel(path: string): Promise<ModelListing> {
       shape: (t.shape ?? []).map((d) => (d === null || d === -1 ? null : d)),
     });
     const { model } = opened;
+    const layers =
+      opened.kind === 'layers-model'
+        ? opened.model.layers
+            .filter((layer) => layer.getClassName() !== 'InputLayer')
+            .map((layer) => ({
+              name: layer.name,
+              kind: layer.getClassName(),
+              // a layer of several outputs lists its first
+              shape: (Array.isArray(layer.outputShape[0]) ? layer.outputShape[0] : layer.outputShape) as (number | null)[],
+            }))
+        : undefined;
     return {
       file,
       kind: `TF.js ${opened.kind}`,
       inputs: model.inputs.map((t) => line(t as Parameters<typeof line>[0])),
       outputs: model.outputs.map((t) => line(t as Parameters<typeof line>[0])),
       externalData: [],
+      ...(layers === undefined ? {} : { layers }),
     };
   } finally {
     opened.model.dispose();
@@ -93,7 +110,28 @@ export function formatListing(listing: ModelListing): string {
       ),
     );
   }
+  lines.push('attribution (--input, --feed, --layer):', ...listing.inputs.map((input) => attributionLine(input, listing.inputs)));
+  if (listing.layers !== undefined) {
+    lines.push(
+      'layers (--layer NAME: the tensor attributed at; for grad_cam, the layer explained):',
+      ...listing.layers.map((l) => `  ${l.name}  ${l.kind}  [${l.shape.map((d) => d ?? '?').join(', ')}]`),
+    );
+  } else {
+    lines.push('layers: --layer takes a tensor name of the model; an unknown one is answered with the tensors on the way to the output');
+  }
   return `${lines.join('\n')}\n`;
+}
+
+const INTEGER_TYPES = new Set(['int64', 'int32', 'uint8', 'bool']);
+
+/** One input as the attributed one: what is attributed, and the feeds the other inputs take. */
+function attributionLine(input: TensorLine, inputs: readonly TensorLine[]): string {
+  const at = INTEGER_TYPES.has(input.type ?? '')
+    ? `${input.type}: token ids, attributed at the embeddings they select, or at --layer`
+    : `${input.type ?? '?'}: attributed as it is, or at --layer`;
+  const feeds = inputs.filter((other) => other !== input).map((other) => ` --feed ${other.name}=FILE.npy`);
+  const name = inputs.length > 1 ? ` --input-name ${input.name}` : '';
+  return `  --input FILE${name}${feeds.join('')}  (${at})`;
 }
 
 /** `saliency inspect MODEL`: the arguments after `inspect`; returns the text to print, or the usage for --help. */

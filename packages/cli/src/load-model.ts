@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AttributionError, runtimeLibrary, type GradientBackend, type RuntimeId, type RuntimeLibrary } from '@saliency/core';
-import { CliError } from './errors.js';
+import { CliError, namesLayer } from './errors.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
+import { chooseInputs, feedMessage, feedTensors, type ModelTensorInfo, type ReadFeed } from './model-inputs.js';
 import { onnxBackendFlags, type ModelFlags } from './onnx-model-flags.js';
 
 /** Which kind of model a file is, and so which runtime library runs it. */
@@ -18,6 +19,8 @@ export interface LoadedModel {
   readonly format: ModelFormat;
   /** The declared input shape, `null` for a free dimension; undefined when unknown. */
   readonly inputShape: ReadonlyArray<number | null> | undefined;
+  /** The model input `--input` gives, as the model declares it (element type included); undefined when unknown. */
+  readonly input: ModelTensorInfo | undefined;
   dispose(): Promise<void>;
 }
 
@@ -44,42 +47,57 @@ export function defaultRuntime(format: ModelFormat): CliRuntimeId {
 }
 
 /**
- * Loads the model at `file` onto the runtime `kind`. Runtimes are imported
- * only when used, so an ONNX run never loads TF.js and the other way round.
+ * Loads the model at `file` onto the runtime `kind`, with `feeds` for its
+ * other inputs and, when `attributeAt` names a tensor, attributing at it.
+ * Runtimes are imported only when used, so an ONNX run never loads TF.js
+ * and the other way round.
  */
-export async function loadModel(file: string, format: ModelFormat, kind: CliRuntimeId, flags: ModelFlags = {}): Promise<LoadedModel> {
+export async function loadModel(
+  file: string,
+  format: ModelFormat,
+  kind: CliRuntimeId,
+  flags: ModelFlags = {},
+  feeds: readonly ReadFeed[] = [],
+  attributeAt: string | undefined = undefined,
+): Promise<LoadedModel> {
   if (runtimeLibrary(kind) !== format) {
     throw new CliError(
       `--backend ${kind} cannot run a${format === 'onnx' ? 'n ONNX' : ' TF.js'} model; use ${CLI_RUNTIME_IDS.filter((k) => runtimeLibrary(k) === format).join(' or ')}`,
     );
   }
-  if (format === 'tfjs') {
-    const onnxOnly = (['inputName', 'outputName', 'externalData'] as const).filter((k) => flags[k] !== undefined);
-    if (onnxOnly.length > 0) {
-      const names = { inputName: '--input-name', outputName: '--output-name', externalData: '--external-data' };
-      throw new CliError(`${onnxOnly.map((k) => names[k]).join(', ')}: only for ONNX models; ${basename(file)} is a TF.js model`);
-    }
+  if (format === 'tfjs' && flags.externalData !== undefined) {
+    throw new CliError(`--external-data: only for ONNX models; ${basename(file)} is a TF.js model`);
   }
   try {
-    return await (format === 'onnx' ? loadOnnx(file, kind, flags) : loadTfjs(file, kind));
+    return await (format === 'onnx' ? loadOnnx(file, kind, flags, feeds, attributeAt) : loadTfjs(file, kind, flags, feeds, attributeAt));
   } catch (error) {
     // What is wrong with a model file is one line naming it; the library's error stays as `cause`.
     if (error instanceof CliError) throw error;
     const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
-    if (error instanceof AttributionError) throw new CliError(`--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
+    if (error instanceof AttributionError) {
+      const fed = feedMessage(message, feeds);
+      const layer = namesLayer(error, attributeAt) ? `--layer: ${message.replace(/^create\w+Backend: (option )?/, '')}` : undefined;
+      throw new CliError(fed ?? layer ?? `--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
+    }
     if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js cannot load it: ${message}`, EXIT.model, { cause: error });
     throw error;
   }
 }
 
-async function loadOnnx(file: string, kind: CliRuntimeId, flags: ModelFlags): Promise<LoadedModel> {
+async function loadOnnx(
+  file: string,
+  kind: CliRuntimeId,
+  flags: ModelFlags,
+  feeds: readonly ReadFeed[],
+  attributeAt: string | undefined,
+): Promise<LoadedModel> {
   const bytes = await readFile(file);
   const { createOnnxBackend } = await import('@saliency/backend-onnx');
-  const chosen = await onnxBackendFlags(file, bytes, flags);
+  const { options, input } = await onnxBackendFlags(file, bytes, flags, feeds, attributeAt);
   const ort = kind === 'onnx-node' ? await import('onnxruntime-node') : await import('onnxruntime-web');
   const sessionOptions = kind === 'onnx-wasm' ? { executionProviders: ['wasm'] } : {};
-  const backend = createOnnxBackend(ort, bytes, { sessionOptions, ...chosen });
-  return { backend, format: 'onnx', inputShape: backend.inputShape, dispose: () => backend.dispose() };
+  const backend = createOnnxBackend(ort, bytes, { sessionOptions, ...options });
+  return { backend, format: 'onnx', inputShape: backend.inputShape, input, dispose: () => backend.dispose() };
 }
 
 /** A TF.js model read from disk onto the runtime `kind`, as TF.js loads it. */
@@ -112,16 +130,41 @@ export async function openTfjsModel(file: string, kind: CliRuntimeId): Promise<O
   return { kind: 'layers-model' as const, model: await tf.loadLayersModel(handler) };
 }
 
-async function loadTfjs(file: string, kind: CliRuntimeId): Promise<LoadedModel> {
+async function loadTfjs(
+  file: string,
+  kind: CliRuntimeId,
+  flags: ModelFlags,
+  feeds: readonly ReadFeed[],
+  attributeAt: string | undefined,
+): Promise<LoadedModel> {
   const opened = await openTfjsModel(file, kind);
   const { model } = opened;
   const { createTfjsBackend } = await import('@saliency/backend-tfjs');
-  const backend = createTfjsBackend(model);
-  const declared = model.inputs[0]?.shape;
+  const inputs: ModelTensorInfo[] = model.inputs.map((t) => ({
+    name: t.name,
+    type: t.dtype,
+    shape: (t.shape ?? []).map((d) => (d === -1 ? null : d)),
+  }));
+  let backend: ReturnType<typeof createTfjsBackend>;
+  let input: ModelTensorInfo;
+  try {
+    input = chooseInputs(inputs, flags.inputName, feeds);
+    backend = createTfjsBackend(model, {
+      ...(inputs.length > 1 || flags.inputName !== undefined ? { inputName: input.name } : {}),
+      ...(flags.outputName === undefined ? {} : { outputName: flags.outputName }),
+      ...(feeds.length === 0 ? {} : { feeds: feedTensors(feeds, inputs) }),
+      ...(attributeAt === undefined ? {} : { layer: attributeAt }),
+    });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  const inputShape = input.shape.length === 0 ? undefined : (input.shape as (number | null)[]);
   return {
     backend,
     format: 'tfjs',
-    inputShape: declared?.map((d) => (d === -1 ? null : d)),
+    inputShape,
+    input,
     dispose: async () => {
       await backend.dispose();
       model.dispose();

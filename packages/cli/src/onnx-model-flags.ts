@@ -2,8 +2,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { AttributionError } from '@saliency/core';
 import type { OnnxModelDescription, OnnxTensorInfo } from '@saliency/backend-onnx';
+import type { FeedTensor } from '@saliency/core';
 import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
+import { chooseInputs, feedTensors, listTensors, type FeedFlag, type ModelTensorInfo, type ReadFeed } from './model-inputs.js';
 
 /** The command line's choices about a model: which input and output, where its external data is. */
 export interface ModelFlags {
@@ -13,6 +15,14 @@ export interface ModelFlags {
   readonly outputName?: string;
   /** `--external-data`: the external data file the model names, or the folder holding its files. */
   readonly externalData?: string;
+  /** `--feed NAME=FILE.npy`: values of the model inputs besides the one `--input` gives. */
+  readonly feeds?: readonly FeedFlag[];
+  /**
+   * `--layer`: for a layer method (Grad-CAM) the layer explained (core's
+   * `layer` option); for every other method the tensor attributed at (the
+   * backend's `layer` option: docs/methods.md, "Attribution at a tensor").
+   */
+  readonly layer?: string;
 }
 
 /** What `createOnnxBackend` gets from the flags. */
@@ -20,6 +30,9 @@ export interface OnnxBackendFlags {
   readonly inputName?: string;
   readonly outputName?: string;
   readonly externalData?: ReadonlyMap<string, Uint8Array>;
+  readonly feeds?: Record<string, FeedTensor>;
+  /** The tensor attributed at (not a Grad-CAM layer, which is an option of `explain`). */
+  readonly layer?: string;
 }
 
 /** Reads the model's declaration, a model that is not one being a model error naming the file. */
@@ -31,11 +44,6 @@ export async function describeModelFile(file: string, bytes: Uint8Array): Promis
     if (error instanceof AttributionError) throw new CliError(`--model ${file}: ${error.message}`, EXIT.model, { cause: error });
     throw error;
   }
-}
-
-/** The tensors as `"name" [1, 3, ?, ?]`, for messages. */
-export function listTensors(tensors: readonly OnnxTensorInfo[]): string {
-  return tensors.map((t) => `"${t.name}" [${t.shape.map((d) => d ?? '?').join(', ')}]`).join(', ');
 }
 
 /** The one tensor named by `flag`, or the only one; refusing an unknown name or a missing choice as usage. */
@@ -103,18 +111,30 @@ async function externalData(
 
 /**
  * The `createOnnxBackend` options that the flags give for the model at
- * `file`: the input and output checked against what the model declares (a
- * wrong or missing choice is a usage error listing them, before the backend
- * is built) and its external data read.
+ * `file`: the input, feeds and output checked against what the model
+ * declares (a wrong or missing choice is a usage error listing them, before
+ * the backend is built), the feeds converted to their inputs' element types,
+ * its external data read; and the declaration of the input `--input` gives.
+ * `layer` is the tensor attributed at, if any.
  */
-export async function onnxBackendFlags(file: string, bytes: Uint8Array, flags: ModelFlags): Promise<OnnxBackendFlags> {
+export async function onnxBackendFlags(
+  file: string,
+  bytes: Uint8Array,
+  flags: ModelFlags,
+  feeds: readonly ReadFeed[],
+  layer: string | undefined,
+): Promise<{ options: OnnxBackendFlags; input: ModelTensorInfo }> {
   const model = await describeModelFile(file, bytes);
-  const inputName = chooseName(model.inputs, flags.inputName, 'input', '--input-name');
+  const input = chooseInputs(model.inputs, flags.inputName, feeds);
   const outputName = chooseName(model.outputs, flags.outputName, 'output', '--output-name');
+  const fed = feedTensors(feeds, model.inputs);
   const data = await externalData(file, model.externalDataFiles, flags.externalData);
-  return {
-    ...(inputName === undefined ? {} : { inputName }),
+  const options: OnnxBackendFlags = {
+    ...(model.inputs.length > 1 || flags.inputName !== undefined ? { inputName: input.name } : {}),
     ...(outputName === undefined ? {} : { outputName }),
     ...(data === undefined ? {} : { externalData: data }),
+    ...(feeds.length === 0 ? {} : { feeds: fed }),
+    ...(layer === undefined ? {} : { layer }),
   };
+  return { options, input };
 }

@@ -5,13 +5,17 @@ import {
   explain,
   formatShape,
   hostTensor,
+  isIntegerDtype,
   isSignedMethod,
+  methodRule,
   parseMethodName,
   type AttributionOptions,
+  type FeedTensor,
   type HostTensor,
+  type NpyTensor,
 } from '@saliency/core';
 import type { Aggregation, ChannelLayout, ColormapKind, RgbaImage } from '@saliency/core/visualize';
-import { cliErrorOf, CliError } from './errors.js';
+import { cliErrorOf, CliError, namesLayer } from './errors.js';
 import { exitCodeOf } from './exit-codes.js';
 import type { ModelFlags } from './onnx-model-flags.js';
 import { decodeImage, encodePng } from './image-io.js';
@@ -20,11 +24,13 @@ import { drawMap, type Pictures } from './draw.js';
 import { progressUnits, sampleCountWarning } from './method-notes.js';
 import { argmax, summarizeClasses, type ClassSummary } from './summary.js';
 import { defaultRuntime, loadModel, modelFormatOf, type CliRuntimeId, type LoadedModel } from './load-model.js';
-import { readNpy, writeNpy } from './npy.js';
+import { attributedInput, modelInput, readFeeds, sameToken } from './attributed-input.js';
+import { readNpy, readNpyTensor, writeNpy } from './npy.js';
 import { asUsageError, describePreprocess, readPreset, type PreprocessFlags } from './preset.js';
 import { createProgressBar, type ProgressStream } from './progress.js';
 import { readUserFile } from './user-file.js';
 import { choosePlot, seriesPlots, type PlotKind, type SeriesFlags } from './series-plot.js';
+import { encodeTokenTable, tokenRelevance, type TokenRelevance } from './tokens.js';
 
 /** Everything one run needs, as parsed from the command line. */
 export interface RunOptions {
@@ -38,6 +44,8 @@ export interface RunOptions {
   readonly noiseLevel?: number;
   readonly seed?: number;
   readonly steps?: number;
+  /** Token ids as input: Integrated Gradients' baseline is the embedding of this token at every position (default: zero). */
+  readonly baselineToken?: number;
   readonly batchSize?: number;
   /** The runtime id. Default: onnx-node for ONNX, tfjs-wasm for TF.js. */
   readonly backend?: CliRuntimeId;
@@ -65,7 +73,7 @@ export interface RunOptions {
   readonly size?: Size;
   /** A colour bar under the heatmap and overlay. Default true. */
   readonly legend?: boolean;
-  /** ONNX models: the input and output to use, where the external data is. */
+  /** The model input and output to use, the values of its other inputs, where the external data is, the layer. */
   readonly modelFlags?: ModelFlags;
 }
 
@@ -75,7 +83,7 @@ export interface RunIO {
 }
 
 export interface RunResult {
-  /** The model input, batch axis included. */
+  /** What was explained, batch axis included: the model input, or with `--layer` or token ids the tensor attributed at (`attributedInput`). */
   readonly input: HostTensor;
   readonly map: HostTensor;
   /** The coloured map, when the image plot can draw the map (images and maps of ≤ 3 axes), at the output size; undefined for the series plot. */
@@ -91,6 +99,8 @@ export interface RunResult {
   readonly loadMs: number;
   /** Milliseconds spent computing the map. */
   readonly explainMs: number;
+  /** For token ids as `--input`: each token's relevance (the map at its embedding reduced by sum and L2 norm). */
+  readonly tokens: readonly TokenRelevance[] | undefined;
 }
 
 function requireExtension(flag: string, path: string | undefined, extensions: readonly string[]): void {
@@ -125,32 +135,46 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
   if (options.out === undefined && options.raw === undefined && options.overlay === undefined) {
     throw new CliError('nothing to write: give --out heatmap.png, --overlay overlay.png and/or --raw map.npy|map.json');
   }
-  requireExtension('--out', options.out, ['.png', '.svg']);
   requireExtension('--overlay', options.overlay, ['.png', '.svg']);
   requireExtension('--raw', options.raw, ['.npy', '.json']);
+  const layerMethod = methodRule(parseMethodName(options.method).base).layer !== undefined;
+  // One flag, one meaning per method kind: a layer method's layer to explain, else the tensor attributed at.
+  const attributeAt = layerMethod ? undefined : options.modelFlags?.layer;
 
   const started = performance.now();
   const { format, file } = await modelFormatOf(options.model);
   const inputBytes = await readUserFile('--input', options.input);
   const isTensorInput = options.input.toLowerCase().endsWith('.npy');
-  let x: HostTensor;
-  let npyShape: number[] | undefined;
+  let tensor: NpyTensor | undefined;
   let preprocess: Preprocess | undefined;
   let source: { image: RgbaImage; geometry: Geometry } | undefined;
+  let imageTensor: HostTensor | undefined;
   if (isTensorInput) {
-    const array = readNpy(inputBytes, `--input ${options.input}`);
-    npyShape = array.shape;
-    x = hostTensor(array.data, [1, ...array.shape]);
+    tensor = readNpyTensor(inputBytes, `--input ${options.input}`);
   } else {
     const image = decodeImage(inputBytes, `--input ${options.input}`);
     const preset: PreprocessFlags = options.preset === undefined ? {} : await readPreset(options.preset, format);
     const settings = { ...preset, ...options.preprocess };
     const resolved = asUsageError('preprocessing: ', () => resolvePreprocess(settings, image, format));
     const fitted = imageToTensor(image, resolved);
-    x = fitted.tensor;
-    source = { image, geometry: fitted.geometry };
+    imageTensor = fitted.tensor;
+    // A map at a tensor inside the model is not in the image's geometry: drawn at its own size.
+    if (attributeAt === undefined) source = { image, geometry: fitted.geometry };
     preprocess = resolved;
   }
+  const tokenIds = tensor !== undefined && isIntegerDtype(tensor.dtype);
+  if (options.baselineToken !== undefined && !tokenIds) {
+    throw new CliError('--baseline-token: only for token ids as --input (an integer .npy); other inputs start Integrated Gradients at 0');
+  }
+  requireExtension('--out', options.out, tokenIds ? ['.npy', '.json'] : ['.png', '.svg']);
+  if (options.overlay !== undefined && (tokenIds || attributeAt !== undefined)) {
+    throw new CliError(
+      tokenIds
+        ? `--overlay: token ids have no picture to draw the map over; write the per-token map with --out tokens.npy|tokens.json, the map at the embeddings with --raw`
+        : `--overlay: the map is at the tensor "${attributeAt}" (--layer), not at the input; draw it with --out, or write it with --raw`,
+    );
+  }
+  const feeds = await readFeeds(options.modelFlags?.feeds ?? []);
 
   let noise: HostTensor | undefined;
   if (options.noise !== undefined) {
@@ -161,27 +185,34 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
   const warning = sampleCountWarning(options.method, options.numSamples);
   if (warning !== undefined) io.stderr.write(`saliency: ${warning}\n`);
 
-  const model = await loadModel(file, format, options.backend ?? defaultRuntime(format), options.modelFlags);
+  const model = await loadModel(file, format, options.backend ?? defaultRuntime(format), options.modelFlags, feeds, attributeAt);
   try {
-    if (npyShape !== undefined) x = withBatchAxis(x, npyShape, model.inputShape);
-    const plot: PlotKind = choosePlot(options.series ?? {}, x, isTensorInput, options.out, options.overlay);
+    const u: FeedTensor | HostTensor = tensor === undefined ? imageTensor! : modelInput(tensor, options.input, model, attributeAt);
+    const x = attributeAt !== undefined || tokenIds ? await attributedInput(model, u, options.input, attributeAt) : (u as HostTensor);
+    const baseline =
+      options.baselineToken === undefined
+        ? undefined
+        : await attributedInput(model, sameToken(u, options.baselineToken), `--baseline-token ${options.baselineToken}`, attributeAt);
+    const plot: PlotKind = tokenIds ? 'image' : choosePlot(options.series ?? {}, x, isTensorInput, options.out, options.overlay);
     if (plot === 'image' && isTensorInput && options.overlay !== undefined) {
       throw new CliError('--overlay needs an image --input (PNG or JPEG), or a time series .npy drawn with --plot series');
     }
-    const drawable = drawableShape(x.shape, channelLayout);
-    if (plot === 'image' && drawable === undefined && (options.out !== undefined || options.overlay !== undefined)) {
+    const drawable = tokenIds ? undefined : drawableShape(x.shape, channelLayout);
+    if (!tokenIds && plot === 'image' && drawable === undefined && (options.out !== undefined || options.overlay !== undefined)) {
       throw new CliError(
         `the input ${formatShape(x.shape)} has more than 3 axes besides the batch; its map cannot be drawn: write it with --raw only`,
       );
     }
-    checkShape(model, x, options, preprocess);
+    if (x === u) checkShape(model, x, options, preprocess);
     let logits: HostTensor;
     try {
       logits = await model.backend.logits(x);
     } catch (error) {
       // The first forward pass is where a backend builds the model's graphs and meets what it cannot run.
-      if (error instanceof AttributionError)
-        throw new CliError(`--model ${file}: ${error.message}`, exitCodeOf(error.code), { cause: error });
+      if (error instanceof AttributionError) {
+        const where = namesLayer(error, attributeAt) ? '--layer' : `--model ${file}`;
+        throw new CliError(`${where}: ${error.message}`, exitCodeOf(error.code), { cause: error });
+      }
       throw error;
     }
     const loadMs = performance.now() - started;
@@ -197,6 +228,8 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
       ...(options.steps === undefined ? {} : { steps: options.steps }),
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       ...(noise === undefined ? {} : { noise }),
+      ...(baseline === undefined ? {} : { baseline }),
+      ...(layerMethod && options.modelFlags?.layer !== undefined ? { layer: options.modelFlags.layer } : {}),
       onProgress: (p) => bar.update(p),
     };
     let map: HostTensor;
@@ -204,7 +237,7 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
     try {
       map = await explain(model.backend, options.method, x, explainOptions);
     } catch (error) {
-      if (error instanceof AttributionError) throw cliErrorOf(error, explainMessage(error));
+      if (error instanceof AttributionError) throw cliErrorOf(error, explainMessage(error, options.modelFlags?.layer));
       throw error;
     } finally {
       bar.finish();
@@ -230,7 +263,10 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
         options.alpha ?? 0.5,
       );
     }
-    if (plot === 'image' && options.out !== undefined) await writeOutput(options.out, encodePng(pictures!.heatmap));
+    const tokens = tokenIds ? tokenRelevance(map, u) : undefined;
+    if (tokens !== undefined && options.out !== undefined)
+      await writeOutput(options.out, encodeTokenTable(options.out, options.method, tokens));
+    if (!tokenIds && plot === 'image' && options.out !== undefined) await writeOutput(options.out, encodePng(pictures!.heatmap));
     if (plot === 'image' && options.overlay !== undefined) await writeOutput(options.overlay, encodePng(pictures!.overlay!));
     if (options.raw !== undefined) {
       const bytes = options.raw.toLowerCase().endsWith('.npy')
@@ -248,20 +284,11 @@ export async function run(options: RunOptions, io: RunIO = { stderr: process.std
       classes: classSummary(logits, options.target, options.topK ?? 5),
       loadMs,
       explainMs,
+      tokens,
     };
   } finally {
     await model.dispose();
   }
-}
-
-/**
- * A `.npy` input as a batch of one: its own leading axis when it already has
- * one of 1 and the model's declared input has as many axes as the file, else
- * a batch axis added in front (the documented form, without the batch axis).
- */
-function withBatchAxis(x: HostTensor, npyShape: readonly number[], declared: ReadonlyArray<number | null> | undefined): HostTensor {
-  if (npyShape[0] === 1 && declared !== undefined && declared.length === npyShape.length) return hostTensor(x.data, [...npyShape]);
-  return x;
 }
 
 /** The class summary of a single example's logits `[1, K]`; undefined for any other output shape. */
@@ -319,8 +346,9 @@ export function suggestFlags(shape: ReadonlyArray<number | null> | undefined, pr
   return '';
 }
 
-function explainMessage(error: AttributionError): string {
+function explainMessage(error: AttributionError, layer: string | undefined): string {
   if (error.code === 'INVALID_TARGET') return `--target: ${error.message}`;
+  if (namesLayer(error, layer)) return `--layer: ${error.message}`;
   if (error.code === 'INVALID_OPTION') return `bad option: ${error.message}`;
   return error.message;
 }

@@ -1,4 +1,5 @@
 import { formatDuration } from './progress.js';
+import { formatTopTokens, type TokenRelevance } from './tokens.js';
 
 /** One class of the model's output with its score. */
 export interface ClassScore {
@@ -73,6 +74,11 @@ export interface RunSummary {
   readonly explainMs: number;
   readonly mapShape: readonly number[];
   readonly written: readonly string[];
+  /** Token ids as input: each token's relevance, of which the `topK` most relevant are listed. */
+  readonly tokens?: readonly TokenRelevance[];
+  /** Where the per-token map went (`--out`), when it was written. */
+  readonly tokenTable?: string;
+  readonly topK?: number;
 }
 
 /**
@@ -84,6 +90,8 @@ export interface RunSummary {
  * time: 0.4s loading (model read, first forward pass), 1.2s explaining
  * map [1, 1, 28, 28] written to heatmap.png, overlay.png
  * ```
+ *
+ * and for token ids the most relevant tokens (`formatTopTokens`) before the last line.
  */
 export function formatRunSummary(s: RunSummary): string {
   const lines: string[] = [];
@@ -96,19 +104,23 @@ export function formatRunSummary(s: RunSummary): string {
       lines.push(`top ${c.top.length}: ${c.top.map((t) => `${t.index} ${score(c.kind, t.score)}`).join(' · ')}`);
   }
   lines.push(`time: ${seconds(s.loadMs)} loading (model read, first forward pass), ${seconds(s.explainMs)} explaining`);
-  lines.push(`map [${s.mapShape.join(', ')}] written to ${s.written.join(', ')}`);
+  if (s.tokens !== undefined) lines.push(...formatTopTokens(s.tokens, s.topK ?? 5));
+  if (s.tokenTable !== undefined) lines.push(`per-token map [${s.tokens?.length ?? 0}, 2] (columns: sum, L2) written to ${s.tokenTable}`);
+  const at = s.tokens === undefined ? '' : ' at the embeddings';
+  if (s.written.length > 0) lines.push(`map [${s.mapShape.join(', ')}]${at} written to ${s.written.join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** The summary of a finished run, from its options and result. */
 export function runSummary(
-  options: { readonly method: string; readonly out?: string; readonly overlay?: string; readonly raw?: string },
+  options: { readonly method: string; readonly out?: string; readonly overlay?: string; readonly raw?: string; readonly topK?: number },
   result: {
     readonly backend: string;
     readonly classes: ClassSummary | undefined;
     readonly loadMs: number;
     readonly explainMs: number;
     readonly map: { readonly shape: readonly number[] };
+    readonly tokens?: readonly TokenRelevance[] | undefined;
   },
 ): RunSummary {
   return {
@@ -118,6 +130,11 @@ export function runSummary(
     loadMs: result.loadMs,
     explainMs: result.explainMs,
     mapShape: result.map.shape,
-    written: [options.out, options.overlay, options.raw].filter((p): p is string => p !== undefined),
+    written: [result.tokens === undefined ? options.out : undefined, options.overlay, options.raw].filter(
+      (p): p is string => p !== undefined,
+    ),
+    ...(result.tokens === undefined ? {} : { tokens: result.tokens }),
+    ...(result.tokens === undefined || options.out === undefined ? {} : { tokenTable: options.out }),
+    ...(options.topK === undefined ? {} : { topK: options.topK }),
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../src/npy.js';
 import { cliRoot, mnist, python, saliency } from './helpers.js';
-import { makeSmallOnnxModels } from './small-models.js';
+import { makeSmallOnnxModels, makeTfjsTokensModel } from './small-models.js';
 
 // Every row of the failure table in README.md, run by spawning the built
 // command: the message it prints (one line, after "saliency: ") and its exit
@@ -61,7 +61,7 @@ const CASES: Record<string, () => string[]> = {
   'not a .npy file': () => tensor('text.npy'),
   '.npy version': () => tensor('v9.npy'),
   '.npy header unreadable': () => tensor('header.npy'),
-  '.npy dtype': () => tensor('int.npy'),
+  '.npy dtype': () => tensor('complex.npy'),
   '.npy Fortran order': () => tensor('fortran.npy'),
   '.npy data cut short': () => tensor('short.npy'),
   'preset not JSON': () => [...good, '--preset', at('bad.json')],
@@ -70,7 +70,7 @@ const CASES: Record<string, () => string[]> = {
   '--overlay of a tensor': () => ['--model', mnist.onnx, '--input', at('digit.npy'), '--overlay', at('o.png')],
   'map that cannot be drawn': () => ['--model', mnist.onnx, '--input', at('five-axes.npy'), '--out', out],
   'backend of another format': () => [...good, '--backend', 'tfjs-cpu'],
-  'ONNX flag on a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--input-name', 'x'],
+  'ONNX flag on a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--external-data', at('x.data')],
   'unknown --input-name or --output-name': () => small('two-outputs.onnx', '--output-name', 'probs'),
   'several inputs or outputs, none chosen': () => small('two-outputs.onnx'),
   '--external-data for a model without': () => small('two-outputs.onnx', '--output-name', 'logits', '--external-data', at('ext.onnx.data')),
@@ -80,6 +80,28 @@ const CASES: Record<string, () => string[]> = {
   'option the method refuses': () => [...good, '--num-samples', '2000000'],
   'input with NaN or infinity': () => ['--model', mnist.onnx, '--input', at('nan.npy'), '--num-samples', '2', '--raw', at('r.npy')],
   'inspect without one model': () => ['inspect'],
+  'bad --feed': () => small('two-inputs.onnx', '--feed', at('x6.npy')),
+  '--feed file not .npy': () => small('two-inputs.onnx', '--feed', `b=${at('b.csv')}`),
+  '--feed given twice': () => small('two-inputs.onnx', '--feed', `b=${at('x6.npy')}`, '--feed', `b=${at('x6.npy')}`),
+  '--feed of no input': () => small('two-inputs.onnx', '--feed', `b=${at('x6.npy')}`, '--feed', `c=${at('x6.npy')}`),
+  '--feed of the explained input': () => small('two-inputs.onnx', '--input-name', 'a', '--feed', `a=${at('x6.npy')}`),
+  '--feed of every input': () => small('two-inputs.onnx', '--feed', `a=${at('x6.npy')}`, '--feed', `b=${at('x6.npy')}`),
+  'several inputs, none chosen or fed': () => small('two-inputs.onnx'),
+  'input without a value': () => small('two-inputs.onnx', '--input-name', 'a'),
+  '--feed file not a .npy array': () => small('two-inputs.onnx', '--feed', `b=${at('text.npy')}`),
+  '--feed of the wrong shape': () => small('two-inputs.onnx', '--feed', `b=${at('x5.npy')}`),
+  '--feed of the wrong element type': () => small('two-inputs.onnx', '--feed', `b=${at('ids.npy')}`),
+  'token ids for a float input': () => ['--model', mnist.onnx, '--input', at('ids.npy'), '--raw', at('r.npy')],
+  'floats for a token-id input': () => small('tokens.onnx'),
+  'token ids without an embedding to attribute at': () => ['--model', at('tfjs-tokens'), '--input', at('ids4.npy'), '--raw', at('r.npy')],
+  'unknown --layer of Grad-CAM': () => [...good, '--method', 'grad_cam', '--layer', 'nope'],
+  'unknown --layer': () => [...good, '--method', 'gradient', '--layer', 'nope'],
+  'unknown --layer of a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--method', 'gradient', '--layer', 'nope'],
+  'empty --layer': () => [...good, '--layer', ''],
+  '--baseline-token without token ids': () => [...good, '--method', 'integrated_gradients', '--baseline-token', '0'],
+  '--overlay of token ids': () => ['--model', at('tokens.onnx'), '--input', at('ids4.npy'), '--overlay', at('o.png')],
+  '--overlay of a map at --layer': () => [...image, '--layer', '/Relu_output_0', '--overlay', at('o.png')],
+  '--out of token ids as a picture': () => ['--model', at('tokens.onnx'), '--input', at('ids4.npy'), '--out', at('tokens.png')],
   'not an ONNX model': () => small('text.onnx'),
   'op the backend cannot differentiate': () => small('hardmax.onnx'),
   'external data not next to the model': () => small('alone/ext.onnx'),
@@ -114,6 +136,7 @@ function readmeRows(): Row[] {
 function makeFixtures(): void {
   writeFileSync(at('text.png'), 'not an image');
   writeFileSync(at('text.npy'), 'not an array');
+  writeFileSync(at('b.csv'), '1,2,3,4,5,6');
   writeFileSync(at('text.onnx'), 'not a model');
   writeFileSync(at('cut.png'), readFileSync(digit).subarray(0, 60));
   writeFileSync(at('bad.json'), '{ "width": 28');
@@ -134,7 +157,10 @@ function makeFixtures(): void {
   python(`
 import numpy as np
 d = ${JSON.stringify(dir)}
-np.save(d + '/int.npy', np.arange(6, dtype='<i8'))
+np.save(d + '/complex.npy', np.arange(6, dtype='<c8'))
+np.save(d + '/ids.npy', np.arange(6, dtype='<i8'))
+np.save(d + '/ids4.npy', np.arange(4, dtype='<i8'))
+np.save(d + '/x5.npy', np.linspace(-1, 1, 5).astype('<f4'))
 np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
 `);
   makeSmallOnnxModels(dir);
@@ -148,7 +174,10 @@ np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
   writeFileSync(join(dir, 'short-shard', 'group1-shard1of1.bin'), shard.subarray(0, shard.length / 2));
 }
 
-beforeAll(makeFixtures);
+beforeAll(async () => {
+  makeFixtures();
+  await makeTfjsTokensModel(at('tfjs-tokens'));
+});
 
 describe('the failure table of the README', () => {
   const rows = readmeRows();

@@ -68,11 +68,20 @@ describe('saliency inspect', () => {
   it('lists the inputs and outputs of an ONNX model, with shapes', () => {
     const { status, stdout } = saliency(['inspect', mnist.onnx]);
     expect(status).toBe(0);
-    expect(stdout).toBe(
-      'mnist.onnx: ONNX model\ninputs:\n  input  float32  [batch, 1, 28, 28]\noutputs:\n  logits  float32  [batch, 10]\n',
+    expect(stdout).toMatch(
+      /^mnist\.onnx: ONNX model\ninputs:\n {2}input {2}float32 {2}\[batch, 1, 28, 28\]\noutputs:\n {2}logits {2}float32 {2}\[batch, 10\]\n/,
     );
+    expect(stdout).toContain('attribution (--input, --feed, --layer):\n  --input FILE  (float32: attributed as it is, or at --layer)\n');
     const two = saliency(['inspect', join(dir, 'two-outputs.onnx')]);
     expect(two.stdout).toContain('outputs:\n  squashed  float32  [batch, 4]\n  logits  float32  [batch, 4]\n');
+  });
+
+  it('lists what can be attributed: each input with the --feed flags of the others; token ids at their embeddings', () => {
+    const two = saliency(['inspect', join(dir, 'two-inputs.onnx')]).stdout;
+    expect(two).toContain('  --input FILE --input-name a --feed b=FILE.npy  (float32: attributed as it is, or at --layer)\n');
+    expect(two).toContain('  --input FILE --input-name b --feed a=FILE.npy  (float32: attributed as it is, or at --layer)\n');
+    const tokens = saliency(['inspect', join(dir, 'tokens.onnx')]).stdout;
+    expect(tokens).toContain('  --input FILE  (int64: token ids, attributed at the embeddings they select, or at --layer)\n');
   });
 
   it('lists the external data files of an ONNX model and whether they are next to it', () => {
@@ -82,11 +91,15 @@ describe('saliency inspect', () => {
     expect(saliency(['inspect', join(dir, 'ext.onnx')]).stdout).toContain('external data:\n  ext.onnx.data  next to the model\n');
   });
 
-  it('lists the inputs and outputs of a TF.js model, with shapes', () => {
+  it('lists the inputs, outputs and layers of a TF.js model, with shapes', () => {
     const { status, stdout } = saliency(['inspect', mnist.tfjsDir]);
     expect(status).toBe(0);
     expect(stdout).toMatch(
-      /^model\.json: TF\.js layers-model\ninputs:\n {2}\S+ {2}float32 {2}\[\?, 28, 28, 1\]\noutputs:\n {2}\S+ {2}float32 {2}\[\?, 10\]\n$/,
+      /^model\.json: TF\.js layers-model\ninputs:\n {2}\S+ {2}float32 {2}\[\?, 28, 28, 1\]\noutputs:\n {2}\S+ {2}float32 {2}\[\?, 10\]\n/,
     );
+    // the layers --layer takes, with output shapes: 3×3 valid convolutions and 2×2 pooling from 28×28, as the model is built
+    expect(stdout).toContain('layers (--layer NAME: the tensor attributed at; for grad_cam, the layer explained):\n');
+    expect(stdout).toContain('  conv1  Conv2D  [?, 26, 26, 8]\n  pool1  MaxPooling2D  [?, 13, 13, 8]\n');
+    expect(stdout).toContain('  fc2  Dense  [?, 10]\n');
   });
 });

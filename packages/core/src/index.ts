@@ -1,7 +1,7 @@
 export { type FeedTensor, type HostTensor, hostTensor, sizeOf, formatShape } from './tensor.js';
 export { perTokenMaps, type TokenReduction } from './token-maps.js';
 export { AttributionError, describeValue, type AttributionErrorCode } from './errors.js';
-export { parseNpy, encodeNpy, type NpyArray } from './npy.js';
+export { parseNpy, parseNpyTensor, encodeNpy, isIntegerDtype, NPY_DTYPES, type NpyArray, type NpyDtype, type NpyTensor } from './npy.js';
 export type { GradientBackend, GradientMoments, GradientRequest, LayerGradients, RowGradients } from './backend.js';
 export {
   checkGroupSize,
