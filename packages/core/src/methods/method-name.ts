@@ -46,7 +46,7 @@ export function parseMethodName(name: string): MethodName {
   if (!METHOD_NAMES.includes(head)) {
     throw new AttributionError(
       'UNKNOWN_METHOD',
-      `unknown method "${name}"; known methods: ${METHOD_NAMES.join(', ')} ` + `(each may end in _mu_<v>, e.g. vargrad_x_sign_mu_neg_0_5)`,
+      `unknown method "${name}"; known methods: ${METHOD_NAMES.join(', ')} (each may end in _mu_<v>, e.g. vargrad_x_sign_mu_neg_0_5)`,
     );
   }
   // Registration keeps suffixes out of base names, so the one suffix that
