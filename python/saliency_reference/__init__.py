@@ -10,6 +10,7 @@ Modules:
                   by float32 rounding changes in a map
   export          the ONNX export every fixture uses, and a file summary
   reference_json  the reference files' number formatting and layout
+  training        the training loop of the bundled example classifiers (examples/*/train.py)
 
 Scripts add this folder's parent (the repository's python/) to sys.path and
 import from here. The names most scripts need are re-exported below.
