@@ -24,6 +24,8 @@ const METHOD = 'vargrad_x_input';
 /** A bundled digit, named `<label>-<index>.png` by examples/mnist/train.py. */
 const DIGIT = 'digits/3-0.png';
 const LABEL = 3;
+/** The runtimes the page offers besides ONNX Runtime wasm, each explained below. */
+const OTHER_RUNTIMES = ['tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu', 'tfjs-cpu', 'onnx-webgpu'];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -213,6 +215,11 @@ describe('the playground page', () => {
     expect(await page.$$eval('#target option', (options) => options.length)).toBe(11);
   });
 
+  it('offers exactly the runtimes this test explains on', async () => {
+    const offered = await page.$$eval('#runtime option', (options) => options.map((option) => (option as HTMLOptionElement).value));
+    expect(offered.sort()).toEqual(['onnx-wasm', ...OTHER_RUNTIMES].sort());
+  });
+
   it('explains a digit on ONNX Runtime wasm: the map lies on its strokes', async () => {
     const result = await explainOnce(page, 'onnx-wasm');
     explained.set('onnx-wasm', result);
@@ -223,7 +230,7 @@ describe('the playground page', () => {
   // Every other runtime the page offers, on the built (minified) bundle: the
   // same map as ONNX Runtime's. TF.js · wasm runs threaded here (the page is
   // cross-origin isolated), from a chunk left unminified (vite/unminified-wasm-backend.ts).
-  it.each(['tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu', 'tfjs-cpu', 'onnx-webgpu'])(
+  it.each(OTHER_RUNTIMES)(
     'explains it on %s (SwiftShader for WebGL/WebGPU): the same map as ONNX Runtime wasm',
     async (runtime) => {
       const errors: string[] = [];
