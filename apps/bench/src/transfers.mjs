@@ -53,9 +53,12 @@ export function createTransferCounter() {
   };
 }
 
+/** Where ONNX Runtime keeps a tensor in host memory (pageable or pinned). */
+const HOST_LOCATIONS = new Set(['cpu', 'cpu-pinned']);
+
 /** An ONNX Runtime tensor's bytes when it lives in host memory, else undefined. */
 function hostBytes(tensor) {
-  return (tensor.location ?? 'cpu') === 'cpu' ? byteSize(tensor.data) : undefined;
+  return HOST_LOCATIONS.has(tensor.location ?? 'cpu') ? byteSize(tensor.data) : undefined;
 }
 
 function countingSession(session, counter) {
