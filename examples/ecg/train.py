@@ -59,6 +59,7 @@ cores). Deterministic on one machine.
 
 import json
 import os
+import sys
 import time
 
 import numpy as np
@@ -68,6 +69,10 @@ from torch import nn
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL_DIR = os.path.join(HERE, 'model')
 RECORDS_DIR = os.path.join(HERE, 'records')
+
+# The training loop both examples share: python/saliency_reference at the repository root.
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'python'))
+from saliency_reference.training import train_classifier  # noqa: E402
 
 SEED = 0
 FS = 128
@@ -162,23 +167,6 @@ class EcgCnn(nn.Module):
         return self.fc(x.mean(dim=2))
 
 
-def train(model, x, y):
-    generator = torch.Generator().manual_seed(SEED)
-    optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    for epoch in range(EPOCHS):
-        model.train()
-        order = torch.randperm(len(x), generator=generator)
-        total = 0.0
-        for start in range(0, len(x), BATCH_SIZE):
-            batch = order[start:start + BATCH_SIZE]
-            optimiser.zero_grad()
-            loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(batch)
-        print(f'epoch {epoch + 1}/{EPOCHS}: train loss {total / len(x):.4f}')
-
-
 def main():
     started = time.time()
     torch.manual_seed(SEED)
@@ -190,7 +178,7 @@ def main():
     print(f'{len(x_train)} train, {len(x_test)} test records of shape {tuple(x_train.shape[1:])}')
 
     model = EcgCnn()
-    train(model, x_train, y_train)
+    train_classifier(model, x_train, y_train, seed=SEED, epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE)
     model.eval()
     with torch.no_grad():
         predictions = model(x_test).argmax(1)

@@ -84,6 +84,10 @@ MODEL_DIR = os.path.join(HERE, 'model')
 TFJS_DIR = os.path.join(MODEL_DIR, 'tfjs')
 DIGITS_DIR = os.path.join(HERE, 'digits')
 
+# The training loop both examples share: python/saliency_reference at the repository root.
+sys.path.insert(0, os.path.join(HERE, '..', '..', 'python'))
+from saliency_reference.training import train_classifier  # noqa: E402
+
 SEED = 0
 SIZE = 28
 CLASSES = 10
@@ -154,23 +158,6 @@ class MnistCnn(nn.Module):
     def forward(self, x):
         x = torch.flatten(self.features(x), 1)
         return self.fc2(torch.relu(self.fc1(x)))
-
-
-def train(model, x, y):
-    generator = torch.Generator().manual_seed(SEED)
-    optimiser = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    for epoch in range(EPOCHS):
-        model.train()
-        order = torch.randperm(len(x), generator=generator)
-        total = 0.0
-        for start in range(0, len(x), BATCH_SIZE):
-            batch = order[start:start + BATCH_SIZE]
-            optimiser.zero_grad()
-            loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
-            loss.backward()
-            optimiser.step()
-            total += loss.item() * len(batch)
-        print(f'epoch {epoch + 1}/{EPOCHS}: train loss {total / len(x):.4f}')
 
 
 @torch.no_grad()
@@ -335,7 +322,7 @@ def main():
     x_test, y_test = preprocess(images[test_idx]), torch.from_numpy(labels[test_idx])
 
     model = MnistCnn()
-    train(model, x_train, y_train)
+    train_classifier(model, x_train, y_train, seed=SEED, epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE)
     predictions = logits_of(model, x_test).argmax(1)
     accuracy = (predictions == y_test).float().mean().item()
     print(f'test accuracy: {accuracy * 100:.2f}% ({int((predictions == y_test).sum())}/{len(y_test)})')

@@ -11,6 +11,7 @@ Modules:
   export          the ONNX export every fixture uses, and a file summary
   reference_json  the reference files' number formatting and layout
   library_noise   @saliency/core's seeded standard normals, run in Node
+  training        the training loop of the bundled example classifiers (examples/*/train.py)
 
 Scripts add this folder's parent (the repository's python/) to sys.path and
 import from here. The names most scripts need are re-exported below.

@@ -4,6 +4,9 @@
 const ms = (v) => (v === undefined ? '–' : v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ms`);
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
 const mib = (v) => (v === undefined ? '–' : `${v.toFixed(0)}`);
+const bytes = (v) => (v < 1024 ? `${v} B` : v < 2 ** 20 ? `${(v / 1024).toFixed(1)} KiB` : `${(v / 2 ** 20).toFixed(1)} MiB`);
+/** One counted call's uploads and downloads (transfers.mjs; PyTorch: null on the CPU, which has no device). */
+const transferred = (t) => (t === null ? 'no device' : t === undefined ? '–' : `${bytes(t.uploadBytes)} / ${bytes(t.downloadBytes)}`);
 
 function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -19,12 +22,12 @@ export function speedTables(results) {
       const rows = [];
       for (const r of timed.filter((t) => t.model === model)) {
         if (r.error) {
-          rows.push([r.engine, '–', `not run: ${r.error.slice(0, 160)}`, '', '', '', '', '', '']);
+          rows.push([r.engine, '–', `not run: ${r.error.slice(0, 160)}`, '', '', '', '', '', '', '']);
           continue;
         }
         for (const c of r.cases) {
           if (c.error || !c.vargrad) {
-            rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, '', '', '', '', '', '']);
+            rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, '', '', '', '', '', '', '']);
             continue;
           }
           const t = torch?.cases.find((tc) => tc.numSamples === c.numSamples);
@@ -40,6 +43,7 @@ export function speedTables(results) {
               '–',
               '–',
               '–',
+              '–',
             ]);
             rows.push([
               'PyTorch batched',
@@ -51,6 +55,7 @@ export function speedTables(results) {
               '–',
               ratio(c.gradient.medianMs, c.forward.medianMs),
               ms(c.forward.medianMs),
+              transferred(c.transfers),
             ]);
           } else {
             rows.push([
@@ -63,6 +68,7 @@ export function speedTables(results) {
               ratio(v, c.vargradBatch1?.medianMs),
               ratio(c.gradient?.medianMs, c.forward?.medianMs),
               ms(c.forward?.medianMs),
+              transferred(c.transfers),
             ]);
           }
         }
@@ -77,6 +83,7 @@ export function speedTables(results) {
         '÷ own batchSize 1',
         'gradient ÷ forward (N rows)',
         'forward of N rows',
+        'bytes per call (up / down)',
       ];
       return `#### ${model}\n\n${table(header, rows)}`;
     })

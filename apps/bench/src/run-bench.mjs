@@ -14,6 +14,9 @@ import { MEMORY_BATCH_SIZE, MEMORY_N, PROFILES } from './cases.mjs';
 import { memoryTable, speedTables } from './report.mjs';
 
 const APP = fileURLToPath(new URL('../', import.meta.url));
+const TRANSFERS_NOTE =
+  'Bytes per call: what one warm VarGrad call (batchSize N) hands to the runtime and reads back, counted at the runtime (src/transfers.mjs): ' +
+  'host ↔ device on a GPU engine, JavaScript ↔ runtime on a CPU one; PyTorch on a GPU from its profiler’s memcpy records, on the CPU none (no device).';
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 
 function parseArgs(argv) {
@@ -115,6 +118,7 @@ async function main() {
     const markdown = [
       `### Speed (median; ${args.threads} threads; profile ${args.profile})`,
       speedTables(results),
+      TRANSFERS_NOTE,
       '### Peak memory',
       memoryTable(results),
     ].join('\n\n');

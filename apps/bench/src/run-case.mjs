@@ -7,6 +7,7 @@ import { MODELS } from './cases.mjs';
 import { createOnnxEngine } from './engines/onnx-engines.mjs';
 import { createTfjsEngine } from './engines/tfjs-engines.mjs';
 import { peakRssMiB, time } from './timing.mjs';
+import { createTransferCounter } from './transfers.mjs';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
 const { engine, model, kind, threads = 2 } = spec;
@@ -21,7 +22,10 @@ function example(shape, rows = 1) {
 }
 
 async function main() {
-  const started = engine.startsWith('onnx-') ? createOnnxEngine(engine, model, threads) : createTfjsEngine(engine, model, threads);
+  const counter = createTransferCounter();
+  const started = engine.startsWith('onnx-')
+    ? createOnnxEngine(engine, model, threads, counter)
+    : createTfjsEngine(engine, model, threads, counter);
   const { backend, layout, info } = await started;
   const shape = layout === 'onnx' ? MODELS[model].onnxShape : MODELS[model].tfjsShape;
   const x = example(shape);
@@ -53,6 +57,10 @@ async function main() {
             entry.vargradBatch1 = await time(() => single.attribute(x), { ...timing, maxRepeats: Math.min(3, timing.maxRepeats ?? 3) });
           entry.forward = await time(() => backend.logits(rows), timing);
           entry.gradient = await time(() => backend.gradients(rows, targets), timing);
+          // One more call, counted: the bytes of a warm call (sessions and graphs already built).
+          counter.start();
+          await batched.attribute(x);
+          entry.transfers = counter.stop();
         } catch (error) {
           entry.error = String(error?.message ?? error).split('\n')[0]; // one N failing (memory) leaves the others
         }

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
@@ -10,6 +11,12 @@ import { ecgExample, explainSeriesOnce, laneStrengths } from './series-page.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUT = fileURLToPath(new URL('./output/', import.meta.url));
 /**
+ * The screenshot at the top of README.md, written by the ONNX Runtime wasm
+ * test below: re-running this test rewrites it, so the committed picture is
+ * always what the test saw.
+ */
+const README_SCREENSHOT = fileURLToPath(new URL('../../../docs/images/playground.png', import.meta.url));
+/**
  * VarGrad × input: signed, and on MNIST concentrated on the strokes (plain
  * VarGrad with σ = 1 spreads over the digit's whole neighbourhood).
  */
@@ -17,6 +24,8 @@ const METHOD = 'vargrad_x_input';
 /** A bundled digit, named `<label>-<index>.png` by examples/mnist/train.py. */
 const DIGIT = 'digits/3-0.png';
 const LABEL = 3;
+/** The runtimes the page offers besides ONNX Runtime wasm, each explained below. */
+const OTHER_RUNTIMES = ['tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu', 'tfjs-cpu', 'onnx-webgpu'];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,6 +72,37 @@ function correlation(a: readonly number[], b: readonly number[]): number {
   return ab / Math.sqrt(aa * bb);
 }
 
+/**
+ * The largest difference, over every pixel and colour channel, between the
+ * drawn overlay and the heatmap laid over the image with the slider's opacity
+ * (scaled by the heatmap's own alpha), computed here from the two pictures.
+ */
+function largestBlendError(drawn: readonly number[], image: readonly number[], heat: readonly number[], opacity: number): number {
+  let largest = 0;
+  for (let i = 0; i < drawn.length; i += 4) {
+    const a = (opacity * heat[i + 3]!) / 255;
+    for (let c = 0; c < 3; c++) largest = Math.max(largest, Math.abs(drawn[i + c]! - ((1 - a) * image[i + c]! + a * heat[i + c]!)));
+  }
+  return largest;
+}
+
+/** The class list is shown: five classes, most probable first, the digit's label explained and confidently predicted. */
+async function expectClassList(page: Page): Promise<void> {
+  expect(await page.isVisible('#classes'), 'the class list is shown').toBe(true);
+  const items = await page.$$eval('#classes li', (lis) =>
+    lis.map((li) => ({ text: li.textContent ?? '', explained: li.hasAttribute('data-explained') })),
+  );
+  expect(items).toHaveLength(5);
+  expect(items[0]!.text).toMatch(new RegExp(`^class ${LABEL}: `));
+  expect(items[0]!.explained, 'the explained (top) class is marked').toBe(true);
+  const probabilities = items.map(({ text }) => Number(/: ([\d.]+)$/.exec(text)?.[1]));
+  expect(probabilities[0]).toBeGreaterThan(0.5);
+  expect(
+    probabilities.every((p, i) => i === 0 || p <= probabilities[i - 1]!),
+    'most probable first',
+  ).toBe(true);
+}
+
 interface Explained {
   readonly status: string;
   /** The heatmap canvas's intensity (distance from the colour of 0) per pixel. */
@@ -93,7 +133,9 @@ async function explainOnce(page: Page, runtime: string): Promise<Explained> {
     const digit = context.getImageData(0, 0, bitmap.width, bitmap.height);
     const overlay = document.getElementById('overlay-canvas') as HTMLCanvasElement;
     return {
+      overlay: Array.from(overlay.getContext('2d')!.getImageData(0, 0, overlay.width, overlay.height).data),
       overlaySize: [overlay.width, overlay.height],
+      opacity: Number((document.getElementById('opacity') as HTMLInputElement).value),
       heat: Array.from(heat.data),
       heatSize: [heat.width, heat.height],
       digit: Array.from(digit.data),
@@ -103,7 +145,12 @@ async function explainOnce(page: Page, runtime: string): Promise<Explained> {
   expect(read.heatSize).toEqual(read.digitSize);
   // the overlay is at the image's size, with a colour bar beside it
   expect(read.overlaySize).toEqual(read.digitSize);
+  expect(
+    largestBlendError(read.overlay, read.digit, read.heat, read.opacity),
+    'overlay = the heatmap blended over the digit',
+  ).toBeLessThanOrEqual(1);
   expect(await page.isVisible('#colour-bar')).toBe(true);
+  await expectClassList(page);
   const colours = new Set<number>();
   for (let i = 0; i < read.heat.length; i += 4) colours.add((read.heat[i]! << 16) | (read.heat[i + 1]! << 8) | read.heat[i + 2]!);
   return { status, heat: intensity(read.heat), digit: luminance(read.digit), distinctColours: colours.size };
@@ -132,6 +179,7 @@ describe('the playground page', () => {
 
   beforeAll(async () => {
     await mkdir(OUTPUT, { recursive: true });
+    await mkdir(dirname(README_SCREENSHOT), { recursive: true });
     await build({ root: ROOT, logLevel: 'warn' });
     server = await preview({ root: ROOT, logLevel: 'warn', preview: { host: '127.0.0.1', port: await freePort(), strictPort: true } });
     browser = await launchChromium({ viewport: { width: 1000, height: 800 } });
@@ -167,16 +215,22 @@ describe('the playground page', () => {
     expect(await page.$$eval('#target option', (options) => options.length)).toBe(11);
   });
 
+  it('offers exactly the runtimes this test explains on', async () => {
+    const offered = await page.$$eval('#runtime option', (options) => options.map((option) => (option as HTMLOptionElement).value));
+    expect(offered.sort()).toEqual(['onnx-wasm', ...OTHER_RUNTIMES].sort());
+  });
+
   it('explains a digit on ONNX Runtime wasm: the map lies on its strokes', async () => {
     const result = await explainOnce(page, 'onnx-wasm');
     explained.set('onnx-wasm', result);
     expectMapOnStrokes(result);
+    await page.screenshot({ path: README_SCREENSHOT, fullPage: true });
   });
 
   // Every other runtime the page offers, on the built (minified) bundle: the
   // same map as ONNX Runtime's. TF.js · wasm runs threaded here (the page is
   // cross-origin isolated), from a chunk left unminified (vite/unminified-wasm-backend.ts).
-  it.each(['tfjs-wasm', 'tfjs-webgl', 'tfjs-webgpu', 'tfjs-cpu', 'onnx-webgpu'])(
+  it.each(OTHER_RUNTIMES)(
     'explains it on %s (SwiftShader for WebGL/WebGPU): the same map as ONNX Runtime wasm',
     async (runtime) => {
       const errors: string[] = [];

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
+import type { Tensor } from 'onnxruntime-common';
 import {
   AttributionError,
   explain,
@@ -18,6 +19,7 @@ import {
 import {
   createOnnxBackend,
   exportAttributionModel,
+  type ExportedModel,
   LOGITS_OUTPUT,
   MAP_OUTPUT,
   NOISE_INPUT,
@@ -56,6 +58,19 @@ function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The largest difference per fixture and method, printed at the end for the record. */
+/** An exported model's feeds for `x`: the input, and the noise the library draws with OPTIONS (unused by a model without a noise input). */
+function libraryFeeds(exported: ExportedModel, x: HostTensor): Record<string, Float32Array> {
+  return {
+    [exported.inputs[0]!.name]: x.data,
+    [NOISE_INPUT]: seededNoiseTensor(x.shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+  };
+}
+
+/** The largest difference between an exported model's map and the library's. */
+function mapDifference(outputs: Record<string, Tensor>, library: HostTensor): number {
+  return maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data);
+}
+
 const worst = new Map<string, number>();
 afterAll(() => {
   const largest = [...worst.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
@@ -79,15 +94,12 @@ describe.each(FIXTURES)('exported attribution models of %s', (fixture) => {
     expect(library.data.filter((v) => v !== 0).length).toBeGreaterThan(library.data.length / 2);
     const noisy = exported.inputs.some((input) => input.name === NOISE_INPUT);
     expect(noisy).toBe(methodRule(parseMethodName(method).base).rows === 'noisy-samples');
-    const feeds = {
-      [exported.inputs[0]!.name]: x.data,
-      [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
-    };
+    const feeds = libraryFeeds(exported, x);
     const expectedLogits = await logits;
     for (const [, ort, sessionOptions] of RUNTIMES) {
       const outputs = await runExported(ort, exported, feeds, sessionOptions);
       expect(outputs[MAP_OUTPUT]!.dims).toEqual(shape);
-      const difference = maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data);
+      const difference = mapDifference(outputs, library);
       worst.set(`${fixture} ${method}`, Math.max(worst.get(`${fixture} ${method}`) ?? 0, difference));
       expect(difference).toBeLessThanOrEqual(TOLERANCE);
       expect(maxAbsDifference(outputs[LOGITS_OUTPUT]!.data as Float32Array, expectedLogits.data)).toBeLessThanOrEqual(TOLERANCE);
@@ -119,12 +131,11 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
         const target = [3, 8];
         const library = await explain(backend, method, x, { ...OPTIONS, target });
         const outputs = await runExported(ort, exported, {
-          [exported.inputs[0]!.name]: x.data,
-          [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+          ...libraryFeeds(exported, x),
           [TARGET_INPUT]: BigInt64Array.from(target.map(BigInt)),
         });
         expect([...(outputs[TARGET_OUTPUT]!.data as BigInt64Array)].map(Number)).toEqual(target);
-        expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
+        expect(mapDifference(outputs, library)).toBeLessThanOrEqual(TOLERANCE);
       }
     } finally {
       await backend.dispose();
@@ -160,11 +171,8 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
       for (const [method, options] of cases) {
         const exported = exportAttributionModel(model, { method, inputShape: shape, ...EXPORT_OPTIONS, ...options });
         const library = await explain(backend, method, x, { ...OPTIONS, ...options });
-        const outputs = await runExported(ort, exported, {
-          [exported.inputs[0]!.name]: x.data,
-          [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
-        });
-        expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
+        const outputs = await runExported(ort, exported, libraryFeeds(exported, x));
+        expect(mapDifference(outputs, library)).toBeLessThanOrEqual(TOLERANCE);
       }
     } finally {
       await backend.dispose();
@@ -180,11 +188,8 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
         const exported = exportAttributionModel(bytes, { method: 'vargrad_x_input', inputShape: shape, ...EXPORT_OPTIONS });
         expect(exported.inputs[0]!.type).toBe('float32');
         const library = await explain(backend, 'vargrad_x_input', x, OPTIONS);
-        const outputs = await runExported(ort, exported, {
-          [exported.inputs[0]!.name]: x.data,
-          [NOISE_INPUT]: seededNoiseTensor(shape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
-        });
-        expect(maxAbsDifference(outputs[MAP_OUTPUT]!.data as Float32Array, library.data)).toBeLessThanOrEqual(TOLERANCE);
+        const outputs = await runExported(ort, exported, libraryFeeds(exported, x));
+        expect(mapDifference(outputs, library)).toBeLessThanOrEqual(TOLERANCE);
       } finally {
         await backend.dispose();
       }

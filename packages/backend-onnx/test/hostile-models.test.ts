@@ -233,7 +233,10 @@ describe('budgets', () => {
           return new Proxy(session, {
             get: (target, key) =>
               key === 'run'
-                ? (feeds: Record<string, { dims: readonly number[] }>) => (calls.push(feeds.input!.dims[0]!), target.run(feeds as never))
+                ? (feeds: Record<string, { dims: readonly number[] }>) => {
+                    calls.push(feeds.input!.dims[0]!);
+                    return target.run(feeds as never);
+                  }
                 : Reflect.get(target, key),
           });
         },

@@ -133,7 +133,7 @@ function readCore() {
   const customNeeds = new Map();
   for (const file of opsByName.values()) kernelSet([file], true);
   for (const file of fusedByName.values()) kernelSet([file], true);
-  for (const [file, entry] of opFiles) {
+  for (const entry of opFiles.values()) {
     if (!entry.customGrad) continue;
     const needs = kernelSet(entry.imports, false);
     for (const kernel of entry.kernels) customNeeds.set(kernel, needs);

@@ -1,25 +1,14 @@
-import { clipLevel, DIVERGING, SEQUENTIAL, sampleColormap, type ColormapKind, type RgbaImage } from '@saliency/core/visualize';
-
-/**
- * 3 × 5 pixel glyphs for the numbers on the colour bar, one string of three
- * cells per row (`#` ink). Only what `formatLevel` writes is needed.
- */
-const GLYPHS: Record<string, readonly string[]> = {
-  '0': ['###', '#.#', '#.#', '#.#', '###'],
-  '1': ['.#.', '##.', '.#.', '.#.', '###'],
-  '2': ['###', '..#', '###', '#..', '###'],
-  '3': ['###', '..#', '###', '..#', '###'],
-  '4': ['#.#', '#.#', '###', '..#', '..#'],
-  '5': ['###', '#..', '###', '..#', '###'],
-  '6': ['###', '#..', '###', '#.#', '###'],
-  '7': ['###', '..#', '..#', '..#', '..#'],
-  '8': ['###', '#.#', '###', '#.#', '###'],
-  '9': ['###', '#.#', '###', '..#', '###'],
-  '.': ['...', '...', '...', '...', '.#.'],
-  '-': ['...', '...', '###', '...', '...'],
-  '+': ['...', '.#.', '###', '.#.', '...'],
-  e: ['...', '###', '###', '#..', '###'],
-};
+import {
+  clipLevel,
+  DIVERGING,
+  NUMBER_FONT,
+  rasterizeText,
+  SEQUENTIAL,
+  sampleColormap,
+  textWidth,
+  type ColormapKind,
+  type RgbaImage,
+} from '@saliency/core/visualize';
 
 /** A clipping level in at most 7 characters: `0.012`, `3.4`, `1.2e-5`. */
 export function formatLevel(value: number): string {
@@ -40,18 +29,9 @@ function fill(image: RgbaImage, x0: number, y0: number, w: number, h: number, [r
   }
 }
 
-function textWidth(text: string, scale: number): number {
-  return text.length * 4 * scale - scale;
-}
-
+/** `text` in black, its top left at (x0, y0), in core's 3 × 5 number font. */
 function drawText(image: RgbaImage, text: string, x0: number, y0: number, scale: number): void {
-  [...text].forEach((char, i) => {
-    GLYPHS[char]?.forEach((row, y) => {
-      [...row].forEach((cell, x) => {
-        if (cell === '#') fill(image, x0 + (4 * i + x) * scale, y0 + y * scale, scale, scale, [0, 0, 0]);
-      });
-    });
-  });
+  rasterizeText(text, scale, (x, y) => fill(image, x0 + x, y0 + y, 1, 1, [0, 0, 0]), NUMBER_FONT);
 }
 
 /** Pixel size of one glyph cell for an image `width` pixels wide: 1 up to 255 px, then one more per 256 px, at most 4. */
@@ -91,7 +71,7 @@ export function withColourBar(image: RgbaImage, map: ArrayLike<number>, colormap
   }
   const c = clipLevel(map, 99);
   const labels = colormap === 'sequential' ? ['0', formatLevel(c)] : [`-${formatLevel(c)}`, '0', formatLevel(c)];
-  const widths = labels.map((l) => textWidth(l, s));
+  const widths = labels.map((l) => textWidth(l, s, NUMBER_FONT));
   if (widths.reduce((a, b) => a + b, 0) + 2 * s * (labels.length - 1) > barWidth) return out;
   const textTop = barTop + 8 * s;
   drawText(out, labels[0]!, margin, textTop, s);

@@ -30,7 +30,7 @@ export interface SeriesFlags {
   readonly laneHeight?: number;
 }
 
-const isSvg = (path: string | undefined) => path !== undefined && path.toLowerCase().endsWith('.svg');
+const isSvg = (path: string | undefined) => path?.toLowerCase().endsWith('.svg') === true;
 
 /**
  * Chooses the plot for an input of shape `x` (batch axis included), or

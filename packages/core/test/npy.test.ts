@@ -8,7 +8,7 @@ describe('parseNpy', () => {
   it('reads a hand-made file: magic, version 1.0, header length, dict, data', () => {
     const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
     // 10 + 57 + 1 bytes round up to 128, where the data start
-    const padded = header + ' '.repeat(128 - 10 - header.length - 1) + '\n';
+    const padded = `${header}${' '.repeat(128 - 10 - header.length - 1)}\n`;
     const bytes = new Uint8Array(10 + padded.length + 8);
     bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, padded.length, 0]);
     bytes.set(new TextEncoder().encode(padded), 10);

@@ -32,7 +32,10 @@ describe('methods of a modified backward pass (docs/methods.md, "Modified backwa
       name: 'recording',
       backwardRuleSets: ['deconvnet'],
       logits: (input) => inner.logits(input),
-      gradients: (input, targets, request) => (requests.push(request), inner.gradients(input, targets)),
+      gradients: (input, targets, request) => {
+        requests.push(request);
+        return inner.gradients(input, targets);
+      },
     };
     const map = await explain(backend, 'deconvnet_x_input', x, { target: [0, 1] });
     const gradient = await explain(inner, 'gradient_x_input', x, { target: [0, 1] });

@@ -5,6 +5,7 @@ import { createOnnxBackend } from '@saliency/backend-onnx';
 import { FIXTURE_MODELS, MODELS, PARITY_MODELS } from '../cases.mjs';
 import { installWebGpu } from './webgpu-node.mjs';
 import { runOnlyBackend } from './run-only-backend.mjs';
+import { countOrtTransfers } from '../transfers.mjs';
 
 /**
  * The ONNX Runtime module and session options of an engine.
@@ -53,12 +54,13 @@ async function runtime(engine, threads) {
  * Our backend for a fixture model on an engine. The fixture's declared input
  * size is the one it was traced at (48×48 for ResNet-18); the backend builds
  * its graphs for the shape it is given, so the declared-size check is left
- * out to run the same network at 224×224.
+ * out to run the same network at 224×224. `counter` (transfers.mjs) counts
+ * the bytes of every session run.
  */
-export async function createOnnxEngine(engine, model, threads) {
+export async function createOnnxEngine(engine, model, threads, counter) {
   const { ort, sessionOptions, adapter } = await runtime(engine, threads);
   const bytes = await readFile(`${MODELS[model]?.parity ? PARITY_MODELS : FIXTURE_MODELS}${model}.onnx`);
-  const backend = createOnnxBackend(ort, bytes, { sessionOptions });
+  const backend = createOnnxBackend(countOrtTransfers(ort, counter), bytes, { sessionOptions });
   const info = {
     runtime: engine === 'onnx-node' ? `onnxruntime-node ${ort.env.versions?.node ?? ''}` : `onnxruntime-web ${ort.env.versions?.web ?? ''}`,
   };

@@ -2,9 +2,10 @@
 // built in tfjs-layers (random weights).
 import * as tf from '@tensorflow/tfjs'; // its Node build registers every gradient
 import { createTfjsBackend } from '@saliency/backend-tfjs';
-import * as models from '../models/tfjs-models.mjs';
+import { TFJS_MODELS } from '../models/tfjs-models.mjs';
 import { installWebGpu } from './webgpu-node.mjs';
 import { runOnlyBackend } from './run-only-backend.mjs';
+import { countTfjsTransfers } from '../transfers.mjs';
 
 /**
  * Selects the TF.js backend of an engine.
@@ -39,12 +40,15 @@ async function selectBackend(engine, threads) {
   return info;
 }
 
-export async function createTfjsEngine(engine, model, threads) {
+/** Our backend on a TF.js backend; `counter` (transfers.mjs) counts what TF.js's engine uploads and reads back. */
+export async function createTfjsEngine(engine, model, threads, counter) {
   const info = await selectBackend(engine, threads);
-  if (!(model in models)) throw new Error(`no TF.js build of model "${model}"`);
-  const layers = await models[model]();
+  if (!Object.hasOwn(TFJS_MODELS, model)) throw new Error(`no TF.js build of model "${model}"`);
+  const layers = await TFJS_MODELS[model]();
   const backend = createTfjsBackend(layers);
+  const uncount = countTfjsTransfers(tf, counter);
   const dispose = async () => {
+    uncount();
     await backend.dispose();
     layers.dispose();
   };

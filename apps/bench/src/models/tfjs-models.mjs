@@ -100,3 +100,6 @@ export async function depthwise_separable() {
     }),
   );
 }
+
+/** The builders by the benchmark's model name (cases.mjs). */
+export const TFJS_MODELS = { mlp, cnn1d, resnet18, depthwise_separable };

@@ -28,6 +28,7 @@ import os
 import resource
 import statistics
 import sys
+import tempfile
 import time
 
 import torch
@@ -132,6 +133,33 @@ def timed(call, max_repeats=30, budget_s=3.0, device='cpu'):
     return {'medianMs': statistics.median(times) * 1e3, 'minMs': min(times) * 1e3, 'repeats': len(times), 'firstMs': first * 1e3}
 
 
+def transfers(call, device):
+    """Host<->device bytes of one call. On a GPU: the memcpy records (Memcpy HtoD / DtoH, with
+    their byte counts) of PyTorch's profiler trace. On the CPU there is no device: None."""
+    if device == 'cpu':
+        return None
+    counts = {'uploadBytes': 0, 'uploads': 0, 'downloadBytes': 0, 'downloads': 0}
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        call()
+        torch.cuda.synchronize()
+    with tempfile.TemporaryDirectory() as folder:
+        trace = os.path.join(folder, 'trace.json')
+        prof.export_chrome_trace(trace)
+        with open(trace) as f:
+            loaded = json.load(f)
+    # a list of events in older PyTorch releases, an object with traceEvents in newer ones
+    events = loaded['traceEvents'] if isinstance(loaded, dict) else loaded
+    for event in events:
+        if event.get('cat') != 'gpu_memcpy':
+            continue
+        kind = 'upload' if 'HtoD' in event.get('name', '') else 'download' if 'DtoH' in event.get('name', '') else None
+        if kind:
+            counts[kind + 'Bytes'] += int(event.get('args', {}).get('bytes', 0))
+            counts[kind + 's'] += 1
+    return counts
+
+
 def peak_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # ru_maxrss is in KiB on Linux
 
@@ -173,6 +201,7 @@ def main(spec):
 
             entry['forward'] = timed(forward, **timing)
             entry['gradient'] = timed(gradient, **timing)
+            entry['transfers'] = transfers(lambda: vargrad_batched(model, x, n, generator), device)
             result['cases'].append(entry)
         result['peakMiB'] = peak_mib()
     print('RESULT ' + json.dumps(result), flush=True)

@@ -156,7 +156,7 @@ function attributeProblem(node: NodeProto, opset: number, constant: ConstantOf):
       const problem = dynamic([1, 2, 3, 4], 'starts, ends, axes or steps');
       if (problem !== undefined) return problem;
       const steps = (node.input[4] ?? '') === '' ? undefined : constant(node.input[4]!);
-      return steps !== undefined && steps.values.some((s) => s !== 1) ? 'with steps other than 1 is not supported' : undefined;
+      return steps?.values.some((s) => s !== 1) ? 'with steps other than 1 is not supported' : undefined;
     }
     case 'Pad': {
       const mode = attributes.string('mode', 'constant');

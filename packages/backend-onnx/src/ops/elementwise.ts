@@ -72,7 +72,7 @@ const powGradient: GradientRule = (g) => {
   if (g.needsGradient(0)) {
     const b = g.constant(1);
     let full: string | undefined;
-    if (b !== undefined && b.values.every((v) => v === b.values[0])) {
+    if (b?.values.every((v) => v === b.values[0])) {
       const k = b.values[0] ?? 0;
       if (k === 1) full = dy;
       else if (k === 2) full = g.op('Mul', [dy, g.op('Mul', [x, scalar(g, 2, type)])]);

@@ -104,7 +104,7 @@ export function emitSlice(
   steps?: readonly number[],
 ): string {
   if (g.opset < 10) {
-    if (steps !== undefined && steps.some((s) => s !== 1)) g.fail('unreachable: Slice steps before opset 10');
+    if (steps?.some((s) => s !== 1)) g.fail('unreachable: Slice steps before opset 10');
     return g.op('Slice', [input], { starts: { ints: starts }, ends: { ints: ends }, axes: { ints: axes } });
   }
   const inputs = [input, int64(g, starts), int64(g, ends), int64(g, axes)];

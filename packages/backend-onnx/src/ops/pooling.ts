@@ -369,7 +369,7 @@ export const POOLING_OPS: readonly OpDefinition[] = [
   {
     opType: 'GlobalMaxPool',
     inferTypes: (ctx) => [poolType(ctx, globalShape(ctx))],
-    evaluate: (ctx) => evaluateGlobal(ctx, (plane) => plane.reduce((m, v) => (v > m ? v : m), -Infinity)),
+    evaluate: (ctx) => evaluateGlobal(ctx, (plane) => plane.reduce((m, v) => Math.max(m, v), -Infinity)),
     /**
      * X̄ = ȳ at the first maximal spatial position of each plane (row-major;
      * before opset 12, where ArgMax has no select_last_index, ONNX Runtime

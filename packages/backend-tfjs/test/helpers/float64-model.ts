@@ -48,7 +48,7 @@ interface Step {
 
 function activate(z: Float64Array, activation: Activation): Float64Array {
   if (activation === 'linear') return z;
-  if (activation === 'relu') return z.map((v) => (v > 0 ? v : 0));
+  if (activation === 'relu') return z.map((v) => Math.max(v, 0));
   if (activation === 'sigmoid') return z.map((v) => 1 / (1 + Math.exp(-v)));
   const max = Math.max(...z);
   const e = z.map((v) => Math.exp(v - max));

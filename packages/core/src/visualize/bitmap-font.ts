@@ -1,9 +1,21 @@
 /**
- * A 5 × 7 pixel font for labels in raster pictures (no canvas or font files
- * in core): digits, Latin letters and a few marks, each glyph seven rows of
- * five cells, `#` on. Drawn by this project for its series plots.
+ * Bitmap fonts for labels in raster pictures (no canvas or font files in
+ * core), drawn by this project: each glyph a string of rows separated by
+ * `|`, one character per cell, `#` on.
+ *
+ * - `TEXT_FONT`, 5 × 7: digits, Latin letters and a few marks (series plots).
+ * - `NUMBER_FONT`, 3 × 5: digits and what a number needs (`.`, `-`, `+`,
+ *   `e`), for the numbers of a colour bar under small pictures.
  */
-const GLYPHS: Record<string, string> = {
+export interface BitmapFont {
+  readonly width: number;
+  readonly height: number;
+  readonly glyphs: Readonly<Record<string, string>>;
+  /** Drawn for a character the font lacks; without it such a character is left blank. */
+  readonly missing?: string;
+}
+
+const TEXT_GLYPHS: Record<string, string> = {
   '0': '.###.|#...#|#..##|#.#.#|##..#|#...#|.###.',
   '1': '..#..|.##..|..#..|..#..|..#..|..#..|.###.',
   '2': '.###.|#...#|....#|...#.|..#..|.#...|#####',
@@ -79,17 +91,40 @@ const GLYPHS: Record<string, string> = {
 /** Drawn for a character the font lacks. */
 const MISSING = '#####|#...#|#...#|#...#|#...#|#...#|#####';
 
-export const GLYPH_WIDTH = 5;
-export const GLYPH_HEIGHT = 7;
+export const TEXT_FONT: BitmapFont = { width: 5, height: 7, glyphs: TEXT_GLYPHS, missing: MISSING };
+
+export const NUMBER_FONT: BitmapFont = {
+  width: 3,
+  height: 5,
+  glyphs: {
+    '0': '###|#.#|#.#|#.#|###',
+    '1': '.#.|##.|.#.|.#.|###',
+    '2': '###|..#|###|#..|###',
+    '3': '###|..#|###|..#|###',
+    '4': '#.#|#.#|###|..#|..#',
+    '5': '###|#..|###|..#|###',
+    '6': '###|#..|###|#.#|###',
+    '7': '###|..#|..#|..#|..#',
+    '8': '###|#.#|###|#.#|###',
+    '9': '###|#.#|###|..#|###',
+    '.': '...|...|...|...|.#.',
+    '-': '...|...|###|...|...',
+    '+': '...|.#.|###|.#.|...',
+    e: '...|###|###|#..|###',
+  },
+};
+
+export const GLYPH_WIDTH = TEXT_FONT.width;
+export const GLYPH_HEIGHT = TEXT_FONT.height;
 
 /** The pixels of `text` at `scale`: `on(x, y)` for each lit pixel, x and y from the text's top left; one blank column between glyphs. */
-export function rasterizeText(text: string, scale: number, on: (x: number, y: number) => void): void {
+export function rasterizeText(text: string, scale: number, on: (x: number, y: number) => void, font: BitmapFont = TEXT_FONT): void {
   [...text].forEach((char, index) => {
-    const rows = (GLYPHS[char] ?? MISSING).split('|');
-    rows.forEach((row, gy) => {
-      for (let gx = 0; gx < GLYPH_WIDTH; gx++) {
+    const glyph = font.glyphs[char] ?? font.missing;
+    glyph?.split('|').forEach((row, gy) => {
+      for (let gx = 0; gx < font.width; gx++) {
         if (row[gx] !== '#') continue;
-        const x0 = (index * (GLYPH_WIDTH + 1) + gx) * scale;
+        const x0 = (index * (font.width + 1) + gx) * scale;
         for (let dy = 0; dy < scale; dy++) for (let dx = 0; dx < scale; dx++) on(x0 + dx, gy * scale + dy);
       }
     });
@@ -97,7 +132,7 @@ export function rasterizeText(text: string, scale: number, on: (x: number, y: nu
 }
 
 /** Width in pixels of `text` drawn by `rasterizeText` at `scale`. */
-export function textWidth(text: string, scale: number): number {
+export function textWidth(text: string, scale: number, font: BitmapFont = TEXT_FONT): number {
   const n = [...text].length;
-  return n === 0 ? 0 : (n * (GLYPH_WIDTH + 1) - 1) * scale;
+  return n === 0 ? 0 : (n * (font.width + 1) - 1) * scale;
 }

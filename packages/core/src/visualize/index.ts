@@ -15,3 +15,4 @@ export { colormapPositions } from './heatmap.js';
 export { seriesShape, toSeries, type SeriesMap, type SeriesPlotOptions, type TimeAxis } from './series.js';
 export { renderSeries } from './series-raster.js';
 export { renderSeriesSvg } from './series-svg.js';
+export { NUMBER_FONT, rasterizeText, TEXT_FONT, textWidth, type BitmapFont } from './bitmap-font.js';

@@ -1,0 +1,124 @@
+// Bytes our backends hand to a runtime and read back from it, counted where
+// the runtime's API lets us see them, not estimated: on a GPU engine that is
+// what crosses between host and device; on a CPU engine what is copied
+// between JavaScript and the runtime (the wasm heap, the native session).
+//
+// - ONNX Runtime: every `session.run` of every session the backend creates.
+//   Uploads: the feeds that live in host memory (a feed already bound as a
+//   GPU buffer crosses nothing). Downloads: the outputs returned in host
+//   memory, and those left on the device when their data is read.
+// - TF.js: the engine's `makeTensor` (every tensor made from values: inputs,
+//   one-hot rows, constants made by ops and their gradients) and `read` /
+//   `readSync` (every tensor read back). Transfers a TF.js backend makes on
+//   its own inside a kernel (a WebGL backend packing or falling back to the
+//   CPU) are not seen.
+//
+// Counting is off until `counter.start()` and is cheap, so timed calls can
+// stay uncounted.
+
+/** The byte size of a typed array, an array of strings (UTF-8), or a plain number array (4 bytes each). */
+function byteSize(values) {
+  if (ArrayBuffer.isView(values)) return values.byteLength;
+  if (Array.isArray(values)) {
+    return values.reduce(
+      (sum, v) => sum + (typeof v === 'string' ? new TextEncoder().encode(v).length : ArrayBuffer.isView(v) ? v.byteLength : 4),
+      0,
+    );
+  }
+  return 0;
+}
+
+/** Upload and download totals, counted only between `start()` and `stop()`. */
+export function createTransferCounter() {
+  let counting = false;
+  const totals = { uploadBytes: 0, uploads: 0, downloadBytes: 0, downloads: 0 };
+  const add = (kind, bytes) => {
+    if (!counting) return;
+    totals[`${kind}Bytes`] += bytes;
+    totals[`${kind}s`] += 1;
+  };
+  return {
+    upload: (bytes) => add('upload', bytes),
+    download: (bytes) => add('download', bytes),
+    /** Zeroes the totals and starts counting. */
+    start() {
+      for (const key of Object.keys(totals)) totals[key] = 0;
+      counting = true;
+    },
+    /** Stops counting; returns the totals since `start()`. */
+    stop() {
+      counting = false;
+      return { ...totals };
+    },
+  };
+}
+
+/** Where ONNX Runtime keeps a tensor in host memory (pageable or pinned). */
+const HOST_LOCATIONS = new Set(['cpu', 'cpu-pinned']);
+
+/** An ONNX Runtime tensor's bytes when it lives in host memory, else undefined. */
+function hostBytes(tensor) {
+  return HOST_LOCATIONS.has(tensor.location ?? 'cpu') ? byteSize(tensor.data) : undefined;
+}
+
+function countingSession(session, counter) {
+  const run = async (feeds, ...rest) => {
+    for (const tensor of Object.values(feeds)) {
+      const bytes = hostBytes(tensor);
+      if (bytes !== undefined) counter.upload(bytes);
+    }
+    const outputs = await session.run(feeds, ...rest);
+    for (const tensor of Object.values(outputs)) {
+      const bytes = hostBytes(tensor);
+      if (bytes !== undefined) {
+        counter.download(bytes);
+      } else {
+        const getData = tensor.getData.bind(tensor);
+        tensor.getData = async (...args) => {
+          const data = await getData(...args);
+          counter.download(byteSize(data));
+          return data;
+        };
+      }
+    }
+    return outputs;
+  };
+  return new Proxy(session, {
+    get(target, key) {
+      if (key === 'run') return run;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** `ort` with `InferenceSession.create` returning sessions whose runs `counter` counts; the rest is `ort`'s own. */
+export function countOrtTransfers(ort, counter) {
+  const create = async (...args) => countingSession(await ort.InferenceSession.create(...args), counter);
+  return { ...ort, InferenceSession: new Proxy(ort.InferenceSession, { get: (target, key) => (key === 'create' ? create : target[key]) }) };
+}
+
+/** Counts, into `counter`, what TF.js's engine uploads (`makeTensor`) and reads back (`read`, `readSync`); returns the undo. */
+export function countTfjsTransfers(tf, counter) {
+  const engine = tf.engine();
+  const { makeTensor, read, readSync } = engine;
+  const sizeOf = (dataId) => engine.state.tensorInfo.get(dataId)?.bytes ?? 0;
+  engine.makeTensor = function (values, ...rest) {
+    counter.upload(byteSize(values));
+    return makeTensor.call(this, values, ...rest);
+  };
+  engine.read = function (dataId) {
+    counter.download(sizeOf(dataId));
+    return read.call(this, dataId);
+  };
+  engine.readSync = function (dataId) {
+    counter.download(sizeOf(dataId));
+    return readSync.call(this, dataId);
+  };
+  return () => {
+    // the engine's own methods live on its prototype
+    delete engine.makeTensor;
+    delete engine.read;
+    delete engine.readSync;
+  };
+}

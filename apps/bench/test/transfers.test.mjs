@@ -1,0 +1,73 @@
+// The byte counts the bench reports (src/transfers.mjs), checked against the
+// sizes of the tensors themselves: float32 values are 4 bytes each.
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import * as tf from '@tensorflow/tfjs';
+import { createOnnxBackend } from '@saliency/backend-onnx';
+import { VarGrad } from '@saliency/core';
+import { describe, expect, it } from 'vitest';
+import { FIXTURE_MODELS } from '../src/cases.mjs';
+import { countOrtTransfers, countTfjsTransfers, createTransferCounter } from '../src/transfers.mjs';
+
+/** The fixture MLP: `[B, 20]` in, `[B, classes]` out. */
+const FEATURES = 20;
+const mlp = () => readFile(`${FIXTURE_MODELS}mlp.onnx`);
+
+describe('ONNX Runtime transfers', () => {
+  it('counts the bytes of every feed and every output of a session run, and nothing outside start()…stop()', async () => {
+    const counter = createTransferCounter();
+    const session = await countOrtTransfers(ort, counter).InferenceSession.create(await mlp());
+    const rows = 7;
+    const feed = new ort.Tensor('float32', new Float32Array(rows * FEATURES).fill(0.5), [rows, FEATURES]);
+    await session.run({ [session.inputNames[0]]: feed }); // not counted
+    counter.start();
+    const outputs = await session.run({ [session.inputNames[0]]: feed });
+    const counted = counter.stop();
+    const output = outputs[session.outputNames[0]];
+    expect(output.dims[0]).toBe(rows);
+    expect(counted).toEqual({ uploadBytes: rows * FEATURES * 4, uploads: 1, downloadBytes: output.size * 4, downloads: 1 });
+    await session.release();
+  });
+
+  it('VarGrad on onnxruntime-node uploads every noisy sample and reads back at least one map', async () => {
+    const counter = createTransferCounter();
+    const backend = createOnnxBackend(countOrtTransfers(ort, counter), new Uint8Array(await mlp()));
+    try {
+      const x = { data: new Float32Array(FEATURES).fill(0.25), shape: [1, FEATURES] };
+      for (const numSamples of [4, 16]) {
+        counter.start();
+        await new VarGrad(backend, { numSamples, batchSize: numSamples, seed: 1 }).attribute(x);
+        const counted = counter.stop();
+        // core's noise is made on the host, so each noisy row crosses once
+        expect(counted.uploadBytes).toBeGreaterThanOrEqual(numSamples * FEATURES * 4);
+        expect(counted.downloadBytes).toBeGreaterThanOrEqual(FEATURES * 4);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
+describe('TF.js transfers', () => {
+  it('counts tensors made from values and tensors read back, and stops counting once undone', async () => {
+    await tf.setBackend('cpu');
+    const counter = createTransferCounter();
+    const uncount = countTfjsTransfers(tf, counter);
+    try {
+      counter.start();
+      const a = tf.tensor(new Float32Array(12).fill(1), [3, 4]);
+      const b = tf.tensor(new Int32Array(5), [5], 'int32');
+      const sum = tf.sum(a, 0); // a kernel's output: made on the backend, not uploaded
+      await sum.data();
+      b.dataSync();
+      const counted = counter.stop();
+      expect(counted).toEqual({ uploadBytes: 12 * 4 + 5 * 4, uploads: 2, downloadBytes: 4 * 4 + 5 * 4, downloads: 2 });
+      tf.dispose([a, b, sum]);
+    } finally {
+      uncount();
+    }
+    counter.start();
+    tf.tidy(() => tf.tensor([1, 2, 3]).dataSync());
+    expect(counter.stop().uploads).toBe(0);
+  });
+});
