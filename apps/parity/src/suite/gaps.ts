@@ -1,9 +1,11 @@
 import type { RuntimeId } from '@saliency/core';
 
 /**
- * Errors that are known limits of a runtime, not of this project's code. A
- * cell that throws one is a named gap; any other error fails the run, so a
- * bug never hides as a gap. Each entry says what the limit means for a user.
+ * Errors that are known limits of a runtime, or a capability a backend states
+ * it lacks (core's `UNSUPPORTED_METHOD`, naming what is missing), not bugs of
+ * this project's code. A cell that throws one is a named gap; any other error
+ * fails the run, so a bug never hides as a gap. Each entry says what the
+ * limit means for a user.
  */
 export interface KnownLimit {
   /** Short name shown in the matrix. */
@@ -14,6 +16,9 @@ export interface KnownLimit {
 }
 
 const kernelOf = (message: string) => /Kernel '([^']+)' not registered for backend '([^']+)'/.exec(message);
+const missingLayerGradients = (message: string) =>
+  /needs layer activations and gradients \(layerGradients\), which backend (\S+) does not offer/.exec(message);
+const missingRuleSet = (message: string) => /needs the modified backward pass "([^"]+)", which backend (\S+) does not run/.exec(message);
 const opOf = (message: string) => /(?:op|operator)[^A-Za-z]*'?([A-Z][A-Za-z0-9]*)'?/.exec(message);
 
 export const KNOWN_LIMITS: readonly KnownLimit[] = [
@@ -23,6 +28,21 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
     reason: (message) => {
       const [, kernel, backend] = kernelOf(message)!;
       return `TF.js ${backend} has no ${kernel} kernel (TF.js 4.22; no fallback between TF.js backends)`;
+    },
+  },
+  {
+    name: 'no layer attribution',
+    matches: (message) => missingLayerGradients(message) !== null,
+    reason: (message) =>
+      `backend ${missingLayerGradients(message)![1]} offers no layerGradients (a layer's activation and gradient), ` +
+      'so it cannot run Grad-CAM yet; its map needs no runtime feature the backend lacks, only that capability of ours',
+  },
+  {
+    name: 'no backward rule set',
+    matches: (message) => missingRuleSet(message) !== null,
+    reason: (message) => {
+      const [, set, backend] = missingRuleSet(message)!;
+      return `backend ${backend} does not run the modified backward pass "${set}" yet`;
     },
   },
   {
