@@ -24,6 +24,7 @@ export interface LayerLike {
 export interface SymbolicTensorLike {
   readonly name: string;
   readonly shape: readonly (number | null)[];
+  readonly dtype?: string;
   readonly sourceLayer: LayerLike;
   /** The inputs of the layer call that produced this tensor. */
   readonly inputs: readonly SymbolicTensorLike[];
@@ -33,7 +34,7 @@ export interface SymbolicTensorLike {
   readonly outputTensorIndex?: number | undefined;
 }
 
-/** A `tf.LayersModel` (or `tf.Sequential`) with one input and one output. */
+/** A `tf.LayersModel` (or `tf.Sequential`). */
 export interface LayersModelLike extends LayerLike {
   readonly layers: readonly LayerLike[];
   readonly inputs: readonly SymbolicTensorLike[];
@@ -44,15 +45,20 @@ export interface LayersModelLike extends LayerLike {
 export interface GraphTensorInfoLike {
   readonly name: string;
   readonly shape?: readonly number[] | undefined;
+  readonly dtype?: string;
 }
 
-/** A `tf.GraphModel` with one input and one output, loaded and synchronous. */
+/** A `tf.GraphModel`, loaded and synchronous (no control flow). */
 export interface GraphModelLike {
   readonly inputs: readonly GraphTensorInfoLike[];
   readonly outputs: readonly GraphTensorInfoLike[];
   readonly outputNodes: readonly string[];
-  /** Runs the graph up to the named node (its default output if none). */
-  execute(inputs: Tensor, outputs?: string): Tensor | Tensor[];
+  /**
+   * Runs the graph up to the named node(s) (its default outputs if none).
+   * A dict may hold any node of the graph, whose value then replaces what
+   * the graph would compute there.
+   */
+  execute(inputs: Tensor | { [name: string]: Tensor }, outputs?: string | string[]): Tensor | Tensor[];
 }
 
 /** A differentiable function from a batch `[R, ...S]` to logits `[R, K]`. */

@@ -9,11 +9,14 @@ import {
   oneHotRows,
   sizeOf,
   softmaxOption,
+  type FeedTensor,
   type GradientBackend,
   type GradientMoments,
   type GradientRequest,
   type HostTensor,
+  type LayerGradients,
 } from '@saliency/core';
+import { checkFeeds, feedValues, type Feed, type FeedValues } from './feeds.js';
 import { withGradientPass } from './gradient-pass.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRules } from './backward-rules.js';
 import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
@@ -34,14 +37,33 @@ export interface TfjsBackendOptions {
    * before a softmax, or one head of several). Must give logits `[R, K]`.
    */
   readonly outputName?: string;
+  /**
+   * The input attributed, for a model with several: a LayersModel's input
+   * tensor name or a GraphModel's input name. Every other input is given in
+   * `feeds`.
+   */
+  readonly inputName?: string;
+  /**
+   * The values of the model's other inputs, by input name, held fixed: a
+   * batch of 1 is repeated over every row of a call, a batch equal to the
+   * call's rows is taken row by row (docs/methods.md, "Attribution at a
+   * tensor").
+   */
+  readonly feeds?: Readonly<Record<string, FeedTensor>>;
+  /**
+   * Attribute at this layer instead of at the input (a LayersModel's layer
+   * or tensor name, a GraphModel's node): `attributedInput(u)` gives its
+   * activation, which is then the `x` of every call; every path from the
+   * attributed input to the logits must pass it.
+   */
+  readonly layer?: string;
 }
 
 /**
  * Creates a `GradientBackend` that runs a TF.js model on whichever TF.js
  * backend is active when it is called (cpu, wasm, webgl, webgpu).
  *
- * `model` is a `tf.LayersModel`, a `tf.GraphModel` (one input, one output,
- * no control flow) or a function `(x: tf.Tensor) => tf.Tensor` returning
+ * `model` is a `tf.LayersModel`, a `tf.GraphModel` (no control flow) or a function `(x: tf.Tensor) => tf.Tensor` returning
  * logits `[R, K]`. TF.js's gradients must be registered (see the README).
  */
 export function createTfjsBackend(model: TfjsModel, options: TfjsBackendOptions = {}): TfjsBackend {
@@ -61,12 +83,18 @@ export class TfjsBackend implements GradientBackend {
   readonly #model: LogitsFunction;
   /** A LayersModel's or GraphModel's filters are weights; a function's may be computed from its input. */
   readonly #filtersAreWeights: boolean;
+  readonly #feeds: readonly Feed[];
   #disposed = false;
 
   constructor(model: TfjsModel, options: TfjsBackendOptions = {}) {
     const softmax = softmaxOption('createTfjsBackend', options.softmax);
     assertGradientsRegistered();
-    this.#model = logitsFunction(model, softmax, options.outputName);
+    this.#model = logitsFunction(model, { softmax, inputName: options.inputName, outputName: options.outputName, layer: options.layer });
+    const attributed = this.#model.attributedInputName;
+    if (attributed === undefined && options.feeds !== undefined) {
+      throw new AttributionError('INVALID_OPTION', 'createTfjsBackend: feeds applies to a LayersModel or GraphModel, not to a function');
+    }
+    this.#feeds = attributed === undefined ? [] : checkFeeds(this.#model.inputs, attributed, options.feeds, this.#model.description);
     this.#filtersAreWeights = typeof model !== 'function';
   }
 
@@ -97,7 +125,7 @@ export class TfjsBackend implements GradientBackend {
     let logits: tf.Tensor;
     try {
       logits = tf.tidy(() => {
-        const output = this.#model.run(tf.tensor(x.data, [...x.shape], 'float32'));
+        const output = this.#model.run(tf.tensor(x.data, [...x.shape], 'float32'), this.#feedValues(rows));
         this.#checkOutput(output, rows);
         return tf.cast(output, 'float32');
       });
@@ -149,9 +177,64 @@ export class TfjsBackend implements GradientBackend {
   }
 
   /**
-   * Input gradients of the target logits, passed through `reduce`, all in one
-   * synchronous tidy (so nothing but the returned tensors survives) with the
-   * gradient rules installed only for its duration.
+   * The activation of `layer` (default: the last feature map of the input's
+   * rank before global pooling or flattening, docs/methods.md "Grad-CAM") and
+   * the gradient of each row's target logit with respect to it. TF.js
+   * models put channels last: both are moved to channels first
+   * (`[R, C, ...positions]`) on the device, and the map is given in the
+   * input's layout (`inputChannelsLast`).
+   */
+  async layerGradients(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients> {
+    this.#checkCall(x, targets);
+    const rows = x.shape[0]!;
+    let name = '';
+    const [activation, gradient] = this.#differentiate(x, 'the layer gradients', () => {
+      const split = this.#model.layerSplit(layer, tf.tensor(x.data, [...x.shape], 'float32'), this.#feedValues(rows));
+      name = split.name;
+      const activation = tf.cast(split.activation, 'float32');
+      const gradient = tf.grad((a: tf.Tensor) => this.#targetSum(split.logitsFrom(a), targets))(activation);
+      const channelsFirst = [0, activation.rank - 1, ...Array.from({ length: activation.rank - 2 }, (_, i) => i + 1)];
+      return [tf.transpose(activation, channelsFirst), tf.transpose(gradient, channelsFirst)];
+    });
+    const [activationHost, gradientHost] = await Promise.all([download(activation, x.data), download(gradient, x.data)]);
+    return { layer: name, activation: activationHost, gradient: gradientHost, inputChannelsLast: true };
+  }
+
+  /**
+   * With the `layer` option, that layer's activation for the model input `u`
+   * (the `x` to explain); otherwise `u` itself as float32
+   * (docs/methods.md, "Attribution at a tensor").
+   */
+  async attributedInput(u: FeedTensor): Promise<HostTensor> {
+    if (this.#disposed) throw disposedError(this.name);
+    const attributedValue = this.#model.attributedValue;
+    const data = Float32Array.from(u.data instanceof BigInt64Array ? Array.from(u.data, Number) : u.data);
+    if (attributedValue === undefined) return hostTensor(data, u.shape);
+    const rows = u.shape[0] ?? 0;
+    let value: tf.Tensor;
+    try {
+      value = tf.tidy(() => {
+        const input = this.#model.inputs.find((i) => i.name === this.#model.attributedInputName);
+        const dtype = input?.dtype === 'int32' ? 'int32' : 'float32';
+        return tf.cast(attributedValue(tf.tensor(data, [...u.shape], dtype), this.#feedValues(rows)), 'float32');
+      });
+    } catch (error) {
+      throw this.#modelFailed(error, 'the attributed layer', u.shape);
+    }
+    return download(value, data);
+  }
+
+  /** Σ_r logits[r, targets[r]]: its gradient is each row's target-logit gradient, rows being independent. */
+  #targetSum(output: tf.Tensor, targets: Int32Array): tf.Tensor {
+    const rows = targets.length;
+    this.#checkOutput(output, rows);
+    const classes = output.shape[1]!;
+    return tf.sum(tf.mul(tf.cast(output, 'float32'), tf.tensor2d(oneHotRows(targets, classes), [rows, classes])));
+  }
+
+  /**
+   * Input gradients of the target logits, passed through `reduce`, in one
+   * `#differentiate` pass.
    */
   #computeGradients<T extends tf.TensorContainer>(
     x: HostTensor,
@@ -160,20 +243,38 @@ export class TfjsBackend implements GradientBackend {
     backward: readonly tf.GradConfig[] = [],
   ): T {
     const rows = x.shape[0]!;
-    const objective = (input: tf.Tensor): tf.Tensor => {
-      const output = this.#model.run(input);
-      this.#checkOutput(output, rows);
-      const classes = output.shape[1]!;
-      const selection = oneHotRows(targets, classes);
-      return tf.sum(tf.mul(tf.cast(output, 'float32'), tf.tensor2d(selection, [rows, classes])));
-    };
+    return this.#differentiate(
+      x,
+      'the input gradients',
+      () => {
+        const feeds = this.#feedValues(rows);
+        return reduce(
+          tf.grad((input: tf.Tensor) => this.#targetSum(this.#model.run(input, feeds), targets))(
+            tf.tensor(x.data, [...x.shape], 'float32'),
+          ),
+        );
+      },
+      backward,
+    );
+  }
+
+  /**
+   * Runs a gradient computation in one synchronous tidy (so nothing but the
+   * returned tensors survives) with the gradient rules installed only for its
+   * duration (`withGradientPass`).
+   */
+  #differentiate<T extends tf.TensorContainer>(x: HostTensor, what: string, compute: () => T, backward: readonly tf.GradConfig[] = []): T {
     try {
-      const differentiate = () => tf.tidy(() => reduce(tf.grad(objective)(tf.tensor(x.data, [...x.shape], 'float32'))));
-      return withGradientPass(this.#filtersAreWeights, differentiate, backward);
+      return withGradientPass(this.#filtersAreWeights, () => tf.tidy(compute), backward);
     } catch (error) {
       disposeAbandonedTape();
-      throw this.#modelFailed(explainMissingGradient(error), 'the input gradients', x.shape);
+      throw this.#modelFailed(explainMissingGradient(error), what, x.shape);
     }
+  }
+
+  /** The feeds as tensors of `rows` rows (inside a tidy). */
+  #feedValues(rows: number): FeedValues {
+    return feedValues(this.#feeds, rows, this.name);
   }
 
   /**

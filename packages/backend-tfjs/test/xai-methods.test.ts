@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { explain, hostTensor } from '@saliency/core';
 import { maxRelativeError } from '@saliency/dev-support/metrics';
-import { createTfjsBackend, modelArtifacts } from '../src/index.js';
-import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
+import { createTfjsBackend } from '../src/index.js';
+import { channelsLast, loadParityFixture, readXaiReference } from './helpers/parity-fixtures.js';
+import { BACKENDS, useBackend } from './helpers/tfjs-setup.js';
 
 /**
  * Guided Backprop and DeconvNet on the parity fixtures' TF.js LayersModels
@@ -22,40 +21,16 @@ interface Reference {
 }
 
 const TOLERANCE = 1e-5;
-const repository = new URL('../../../', import.meta.url);
 const NAMES = ['mlp', 'cnn_bn', 'resnet_block', 'image_model', 'cnn1d'];
-
-/** Values of shape [B, C, ...positions] reordered to [B, ...positions, C], and that shape. */
-function channelsLast(values: readonly number[], shape: readonly number[]): { values: number[]; shape: number[] } {
-  if (shape.length < 3) return { values: [...values], shape: [...shape] };
-  const [batch, channels] = shape as [number, number];
-  const area = shape.slice(2).reduce((a, b) => a * b, 1);
-  const out = new Array<number>(values.length);
-  for (let b = 0; b < batch; b++) {
-    for (let c = 0; c < channels; c++) {
-      for (let p = 0; p < area; p++) out[(b * area + p) * channels + c] = values[(b * channels + c) * area + p]!;
-    }
-  }
-  return { values: out, shape: [batch, ...shape.slice(2), channels] };
-}
-
-async function loadFixture(name: string): Promise<tfl.LayersModel> {
-  const folder = new URL(`apps/parity/fixtures/models/${name}-tfjs/`, repository);
-  const json = JSON.parse(readFileSync(new URL('model.json', folder), 'utf8')) as tf.io.ModelJSON;
-  const artifacts = await modelArtifacts(json, async (path) => readFileSync(new URL(path, folder)));
-  return tfl.loadLayersModel(tf.io.fromMemory(artifacts));
-}
 
 describe.each(BACKENDS)('Guided Backprop and DeconvNet on TF.js %s against PyTorch', (backendName) => {
   beforeAll(() => useBackend(backendName));
 
   it.each(NAMES)('%s', async (name) => {
-    const reference: Reference = JSON.parse(
-      readFileSync(new URL(`packages/backend-onnx/test/fixtures/xai/${name}.json`, repository), 'utf8'),
-    );
+    const reference = readXaiReference<Reference>(name);
     const input = channelsLast(reference.input, reference.inputShape);
     const x = hostTensor(Float32Array.from(input.values), input.shape);
-    const model = await loadFixture(name);
+    const model = await loadParityFixture(name);
     try {
       const backend = createTfjsBackend(model);
       expect(backend.backwardRuleSets).toEqual(['guided_backprop', 'deconvnet']);

@@ -46,6 +46,13 @@ export interface LayerGradients {
   readonly layer: string;
   readonly activation: HostTensor;
   readonly gradient: HostTensor;
+  /**
+   * The model input puts its channels last (`[B, ...positions, C]`, as TF.js
+   * models do) while `activation` and `gradient` are still channels first:
+   * the map is then resized to the input's positions `1 … rank − 2` and
+   * given as `[B, ...positions, 1]`, in the input's layout.
+   */
+  readonly inputChannelsLast?: boolean;
 }
 
 /**

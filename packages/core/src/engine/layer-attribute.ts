@@ -29,7 +29,7 @@ export async function layerAttribute(
     throwIfAborted(options.signal, { done: first, total: batch });
     const count = Math.min(options.batchSize, batch - first);
     const chunk: HostTensor = { data: x.data.subarray(first * size, (first + count) * size), shape: [count, ...exampleShape] };
-    const { activation, gradient } = await layerGradients(chunk, targets.subarray(first, first + count), options.layer);
+    const { activation, gradient, inputChannelsLast } = await layerGradients(chunk, targets.subarray(first, first + count), options.layer);
     if (activation.shape[0] !== count || activation.shape.length < 3) {
       throw new AttributionError(
         'BACKEND_OUTPUT',
@@ -37,7 +37,13 @@ export async function layerAttribute(
       );
     }
     expectShape(backend, 'layerGradients().gradient', gradient, activation.shape);
-    maps.push(rule.map(activation, gradient, chunk.shape));
+    if (inputChannelsLast === true) {
+      // The map of a channels-last input: the rule's [B, 1, ...positions] holds the same values as [B, ...positions, 1].
+      const map = rule.map(activation, gradient, [count, chunk.shape.at(-1)!, ...chunk.shape.slice(1, -1)]);
+      maps.push({ data: map.data, shape: [count, ...map.shape.slice(2), 1] });
+    } else {
+      maps.push(rule.map(activation, gradient, chunk.shape));
+    }
     options.onProgress?.({ done: first + count, total: batch });
   }
   const data = new Float32Array(maps.reduce((n, m) => n + m.data.length, 0));
