@@ -1,4 +1,4 @@
-import { isSignedMethod, methodRule, parseMethodName, type HostTensor } from '@saliency/core';
+import { isSignedMethod, type HostTensor } from '@saliency/core';
 import { mapToSource, type Geometry, type Layout } from '@saliency/core/preprocess';
 import {
   aggregateChannels,
@@ -28,15 +28,16 @@ export interface DrawnMap {
  * maps are never negative (VarGrad, SmoothGrad², Grad-CAM) on the sequential
  * colormap (viridis, dark → bright), a signed one (`isSignedMethod`) on the
  * diverging colormap (blue < 0 < red, white at 0). A layer method's map
- * (Grad-CAM) is `[B, 1, H, W]` at the model input's size whatever the
- * model's layout (docs/methods.md, "Grad-CAM"), so it is scaled up to the
- * image like any other.
+ * (Grad-CAM) has one channel at the model input's size, in its layout, so it
+ * is scaled up to the image like any other.
  */
 export function drawMap(map: HostTensor, method: string, layout: Layout, geometry: Geometry): DrawnMap {
   const [batch = 1, ...example] = map.shape;
   const perExample = map.data.length / batch;
-  const channelsFirst = layout === 'NCHW' || methodRule(parseMethodName(method).base).layer !== undefined;
-  const scalar = mapToSource(aggregateChannels(map.data.subarray(0, perExample), example, channelsFirst ? 'CHW' : 'HWC', 'sum'), geometry);
+  const scalar = mapToSource(
+    aggregateChannels(map.data.subarray(0, perExample), example, layout === 'NCHW' ? 'CHW' : 'HWC', 'sum'),
+    geometry,
+  );
   const colormap: ColormapKind = isSignedMethod(method) ? 'diverging' : 'sequential';
   return { map: scalar, heatmap: renderHeatmap(scalar, { colormap, percentile: 99 }), colormap, level: clipLevel(scalar.data, 99) };
 }

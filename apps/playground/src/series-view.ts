@@ -80,9 +80,8 @@ export async function explainSeries(run: SeriesRun): Promise<void> {
 
 /**
  * The map as one attribution per channel and time step. A layer method's map
- * (Grad-CAM of a series) is `[1, 1, T]`, channels first whatever the model's
- * layout (docs/methods.md, "Grad-CAM"): one value per time step, drawn under
- * every lane alike.
+ * (Grad-CAM of a series) has one channel, `[1, 1, T]` or `[1, T, 1]`: one
+ * value per time step, drawn under every lane alike.
  */
 function laneAttribution(
   method: string,

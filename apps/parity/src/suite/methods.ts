@@ -63,8 +63,7 @@ export function optionsFor(method: ParityMethod, fixture: LoadedFixture, view: M
 /**
  * The shape of a method's map for an input of `inputShape` (ONNX layout): the
  * input's, or for a layer method (Grad-CAM) one channel at the input's
- * positions, `[B, 1, ...positions]` (docs/methods.md, "Grad-CAM"), in every
- * backend's layout alike.
+ * positions, `[B, 1, ...positions]` (docs/methods.md, "Grad-CAM").
  */
 export function mapShape(method: string, inputShape: readonly number[]): number[] {
   return ruleOf(method).layer ? [inputShape[0]!, 1, ...inputShape.slice(2)] : [...inputShape];

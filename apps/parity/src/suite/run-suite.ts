@@ -2,7 +2,7 @@ import { explain, type GradientBackend, type HostTensor, type RuntimeId } from '
 import { viewFor, type LoadedFixture } from './fixture.js';
 import { knownGap } from './gaps.js';
 import { agreement } from './metrics.js';
-import { HEATMAP_METHODS, isApplicable, METHODS, optionsFor, referenceMaps, ruleOf, type ParityMethod } from './methods.js';
+import { HEATMAP_METHODS, isApplicable, METHODS, optionsFor, referenceMaps, type ParityMethod } from './methods.js';
 import type { CellResult, FixtureInfo, ParityRow, SuiteResult, ColumnInfo } from './results.js';
 import { kinkFlipVerdict } from './kink-flips.js';
 import { runtimeVerdict, type PlainSessionCheck } from './runtime-verdict.js';
@@ -99,8 +99,8 @@ async function runRow(
     return { map: value.data, ms }; // [B, K]: the same in every layout
   }
   const { value, ms } = await timed<HostTensor>(() => explain(backend, row, view.input, optionsFor(row, fixture, view)));
-  // A layer method's map is [B, 1, ...positions] whatever the model's layout.
-  return { map: ruleOf(row).layer ? value.data : view.toOnnxLayout(value), ms };
+  // A layer method's map is [B, ...positions, 1] for a channels-last model and [B, 1, ...positions] otherwise.
+  return { map: view.toOnnxLayout(value), ms };
 }
 
 /**
