@@ -52,6 +52,14 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
       "onnxruntime-web's WebGL EP implements Conv for 2-D images only ('currently only support 2-dimensional conv'): a 1-D convolution model cannot run there at all, not even its forward pass",
   },
   {
+    name: 'onnx-webgl output index bug',
+    matches: (message, runtime) => runtime === 'onnx-webgl' && /required output \[\d+\] does not have value/.test(message),
+    reason: () =>
+      "onnxruntime-web's WebGL EP loses a graph output that other nodes also consume once its graph clean-up has removed a value " +
+      'before it (Graph.finalizeGraph renumbers such an output only when nothing consumes it): Grad-CAM returns the layer ' +
+      'activation, which the rest of the model consumes, so that output is lost (the backend could return a copy made by an op the clean-up keeps)',
+  },
+  {
     name: 'onnx-webgl op missing',
     matches: (message, runtime) => runtime === 'onnx-webgl' && /cannot resolve operator|unsupported|not supported/i.test(message),
     reason: (message) =>
