@@ -256,10 +256,15 @@ describe('the playground page', () => {
     expect(correlation(tfjs.heat, onnx.heat), 'pixel correlation of TF.js with ONNX').toBeGreaterThan(0.98);
   }, 180_000);
 
-  it('explains the digit with grad_cam on ONNX Runtime wasm: a sequential map at the image size, hottest on the digit', async () => {
-    const result = await explainOnce(page, 'onnx-wasm', 'grad_cam');
-    expect(result.status).toContain(`predicted ${LABEL} · grad_cam`);
-    expect(result.barMiddle, 'a sequential colour bar').toBe('');
-    expectCamOnDigit(result.heatLuminance, result.digit, result.distinctColours);
+  it('explains the digit with grad_cam on ONNX Runtime wasm and TF.js wasm: a sequential map at the image size, hottest on the digit, the same on both', async () => {
+    const maps = [];
+    for (const runtime of ['onnx-wasm', 'tfjs-wasm']) {
+      const result = await explainOnce(page, runtime, 'grad_cam');
+      expect(result.status).toContain(`predicted ${LABEL} · grad_cam`);
+      expect(result.barMiddle, 'a sequential colour bar').toBe('');
+      expectCamOnDigit(result.heatLuminance, result.digit, result.distinctColours);
+      maps.push(result.heatLuminance);
+    }
+    expect(correlation(maps[1]!, maps[0]!), 'pixel correlation of TF.js with ONNX').toBeGreaterThan(0.98);
   }, 180_000);
 });
