@@ -53,11 +53,16 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
   },
   {
     name: 'onnx-webgl output index bug',
-    matches: (message, runtime) => runtime === 'onnx-webgl' && /required output \[\d+\] does not have value/.test(message),
+    // The stale number names no value ("does not have value") or the wrong one
+    // (image_model: the Flatten after the layer, [2, 432], which core refuses).
+    matches: (message, runtime) =>
+      runtime === 'onnx-webgl' &&
+      (/required output \[\d+\] does not have value/.test(message) || /layerGradients\(\) returned an activation of shape/.test(message)),
     reason: () =>
-      "onnxruntime-web's WebGL EP loses a graph output that other nodes also consume once its graph clean-up has removed a value " +
-      'before it (Graph.finalizeGraph renumbers such an output only when nothing consumes it): Grad-CAM returns the layer ' +
-      'activation, which the rest of the model consumes, so that output is lost (the backend could return a copy made by an op the clean-up keeps)',
+      "onnxruntime-web's WebGL EP keeps a stale number for a graph output that other nodes also consume once its graph clean-up has " +
+      'removed a value before it (Graph.finalizeGraph renumbers such an output only when nothing consumes it), so that output is ' +
+      'missing or another value: Grad-CAM returns the layer activation, which the rest of the model consumes (the backend could ' +
+      'return a copy made by an op the clean-up keeps)',
   },
   {
     name: 'onnx-webgl op missing',
