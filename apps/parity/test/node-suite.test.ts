@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMatrix, failures } from '../src/suite/matrix.js';
-import { METHODS } from '../src/suite/methods.js';
+import { METHODS, XAI_METHODS } from '../src/suite/methods.js';
 import { runNodeSuite } from '../src/node/run-node-suite.js';
 
 /**
@@ -13,8 +13,13 @@ describe('the Node part on the mlp fixture', () => {
     const result = await runNodeSuite(['mlp'], { webgpu: false });
     const ids = result.columns.map((t) => t.id);
     expect(ids).toEqual(['tfjs-cpu@node', 'tfjs-wasm@node', 'tfjs-webgpu@node', 'onnx-node@node', 'onnx-wasm@node']);
-    const ran = result.cells.filter((c) => c.column !== 'tfjs-webgpu@node');
-    expect(ran).toHaveLength(4 * (METHODS.length + 1));
+    // Grad-CAM has no meaning on an MLP: n/a on every column, with the reason
+    const camRows = ['grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries'];
+    const notApplicable = result.cells.filter((c) => c.status === 'n/a');
+    expect(notApplicable).toHaveLength(5 * camRows.length);
+    expect(notApplicable.every((c) => camRows.includes(c.row) && /no feature map/.test(c.reason ?? ''))).toBe(true);
+    const ran = result.cells.filter((c) => c.column !== 'tfjs-webgpu@node' && c.status !== 'n/a');
+    expect(ran).toHaveLength(4 * (METHODS.length + 1 - camRows.length));
     expect(failures(result), formatMatrix(result)).toEqual([]);
     for (const cell of ran) {
       expect(cell.status, `${cell.column} ${cell.row}`).toBe('pass');
@@ -22,8 +27,34 @@ describe('the Node part on the mlp fixture', () => {
       expect(cell.cosine!).toBeGreaterThan(1 - 1e-9);
     }
     // webgpu left out: a named gap on every row, never a silent skip
-    const webgpu = result.cells.filter((c) => c.column === 'tfjs-webgpu@node');
-    expect(webgpu).toHaveLength(METHODS.length + 1);
+    const webgpu = result.cells.filter((c) => c.column === 'tfjs-webgpu@node' && c.status !== 'n/a');
+    expect(webgpu).toHaveLength(METHODS.length + 1 - camRows.length);
     expect(webgpu.every((c) => c.status === 'gap' && /Chromium run covers/.test(c.reason ?? ''))).toBe(true);
+  });
+
+  it('runs the modified backward passes and Grad-CAM on a 1-D and an image fixture: ONNX within tolerance, TF.js within it or a named gap', async () => {
+    const result = await runNodeSuite(['cnn1d', 'cnn_bn'], { webgpu: false, rows: XAI_METHODS });
+    expect(failures(result), formatMatrix(result)).toEqual([]);
+    const cell = (fixture: string, row: string, column: string) =>
+      result.cells.find((c) => c.fixture === fixture && c.row === row && c.column === column)!;
+    const applicable = {
+      cnn1d: ['guided_backprop', 'deconvnet', 'grad_cam_timeseries'],
+      cnn_bn: ['guided_backprop', 'deconvnet', 'grad_cam', 'grad_cam_plus_plus'],
+    };
+    for (const [fixture, rows] of Object.entries(applicable)) {
+      for (const row of XAI_METHODS) {
+        for (const column of ['tfjs-cpu@node', 'tfjs-wasm@node', 'onnx-node@node', 'onnx-wasm@node']) {
+          const { status, gapName, relativeMaxError } = cell(fixture, row, column);
+          const where = `${column} ${fixture}/${row}`;
+          if (!rows.includes(row)) expect(status, where).toBe('n/a');
+          else if (column.startsWith('onnx') || !row.startsWith('grad_cam')) {
+            expect(status, where).toBe('pass');
+            expect(relativeMaxError!, where).toBeLessThanOrEqual(1e-5);
+          } else expect(status === 'pass' || gapName === 'no layer attribution', where).toBe(true);
+        }
+      }
+    }
+    // only the rows asked for
+    expect(new Set(result.cells.map((c) => c.row))).toEqual(new Set(XAI_METHODS));
   });
 });

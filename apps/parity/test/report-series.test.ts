@@ -1,7 +1,7 @@
-import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { reportHtml } from '../src/node/report-html.js';
 import type { FixtureInfo, SuiteResult } from '../src/suite/results.js';
+import { decode } from './png-decode.js';
 
 // A 1-D fixture (NCW, [2, 3, 16]) whose gradient reference peaks at a known
 // sample of each channel: the report must draw it as a series plot, one lane
@@ -55,22 +55,6 @@ const result: SuiteResult = {
   ],
   ms: 0,
 };
-
-/** Decodes an 8-bit RGBA PNG without filtering (what the report's encoder writes). */
-function decode(png: Buffer): { width: number; height: number; rgba: Buffer } {
-  const width = png.readUInt32BE(16);
-  const height = png.readUInt32BE(20);
-  const idat: Buffer[] = [];
-  for (let at = 8; at < png.length; ) {
-    const length = png.readUInt32BE(at);
-    if (png.toString('latin1', at + 4, at + 8) === 'IDAT') idat.push(png.subarray(at + 8, at + 8 + length));
-    at += length + 12;
-  }
-  const raw = inflateSync(Buffer.concat(idat));
-  const rgba = Buffer.alloc(width * height * 4);
-  for (let y = 0; y < height; y++) raw.copy(rgba, y * width * 4, y * (width * 4 + 1) + 1, (y + 1) * (width * 4 + 1));
-  return { width, height, rgba };
-}
 
 describe('the parity report on a 1-D fixture', () => {
   it('draws each method as a series plot: one lane per channel, strongest at the map peak', () => {

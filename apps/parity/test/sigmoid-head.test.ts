@@ -22,8 +22,9 @@ const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 describe('a sigmoid head on the Node columns', () => {
   it('by default, every method is of the logits before the sigmoid, within 1e-5 of PyTorch', async () => {
     const result = await runNodeSuite(['sigmoid_head'], { webgpu: false });
-    const ran = result.cells.filter((c) => c.column !== 'tfjs-webgpu@node');
-    expect(ran).toHaveLength(4 * (METHODS.length + 1));
+    // Grad-CAM has no meaning on an MLP: n/a, not run
+    const ran = result.cells.filter((c) => c.column !== 'tfjs-webgpu@node' && c.status !== 'n/a');
+    expect(ran).toHaveLength(4 * (METHODS.filter((m) => !m.startsWith('grad_cam')).length + 1));
     expect(failures(result), formatMatrix(result)).toEqual([]);
     for (const cell of ran) expect(cell.relativeMaxError!, `${cell.column} ${cell.row}`).toBeLessThanOrEqual(TOLERANCE);
   }, 120_000);

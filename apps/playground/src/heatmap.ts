@@ -1,4 +1,4 @@
-import type { HostTensor } from '@saliency/core';
+import { isSignedMethod, type HostTensor } from '@saliency/core';
 import { mapToSource, type Geometry, type Layout } from '@saliency/core/preprocess';
 import {
   aggregateChannels,
@@ -21,21 +21,24 @@ export interface DrawnMap {
 }
 
 /**
- * Colours the first example of an attribution map with `@saliency/core/visualize`
- * at the source image's size: channels summed, mapped back through the
- * preprocessing's resize, crop or letterbox (`mapToSource`), clipped at the
- * 99th percentile of |R|; a map with no negative value (VarGrad, SmoothGrad²)
- * on the sequential colormap (viridis, dark → bright), a signed one on the
- * diverging colormap (blue < 0 < red, white at 0).
+ * Colours the first example of `method`'s attribution map with
+ * `@saliency/core/visualize` at the source image's size: channels summed,
+ * mapped back through the preprocessing's resize, crop or letterbox
+ * (`mapToSource`), clipped at the 99th percentile of |R|; a method whose
+ * maps are never negative (VarGrad, SmoothGrad², Grad-CAM) on the sequential
+ * colormap (viridis, dark → bright), a signed one (`isSignedMethod`) on the
+ * diverging colormap (blue < 0 < red, white at 0). A layer method's map
+ * (Grad-CAM) has one channel at the model input's size, in its layout, so it
+ * is scaled up to the image like any other.
  */
-export function drawMap(map: HostTensor, layout: Layout, geometry: Geometry): DrawnMap {
+export function drawMap(map: HostTensor, method: string, layout: Layout, geometry: Geometry): DrawnMap {
   const [batch = 1, ...example] = map.shape;
   const perExample = map.data.length / batch;
   const scalar = mapToSource(
     aggregateChannels(map.data.subarray(0, perExample), example, layout === 'NCHW' ? 'CHW' : 'HWC', 'sum'),
     geometry,
   );
-  const colormap: ColormapKind = scalar.data.some((v) => v < 0) ? 'diverging' : 'sequential';
+  const colormap: ColormapKind = isSignedMethod(method) ? 'diverging' : 'sequential';
   return { map: scalar, heatmap: renderHeatmap(scalar, { colormap, percentile: 99 }), colormap, level: clipLevel(scalar.data, 99) };
 }
 

@@ -1,9 +1,9 @@
-import { METHOD_NAMES, explain, runtimeLibrary } from '@saliency/core';
+import { explain, runtimeLibrary } from '@saliency/core';
 import { DIGITS, EXAMPLE_URL } from 'virtual:example-mnist';
 import { imageToTensor, parsePreset, resolvePreprocess, type Preprocess } from '@saliency/core/preprocess';
 import { DIVERGING, overlay, SEQUENTIAL, type RgbaImage } from '@saliency/core/visualize';
 import { asModelSees, drawMap, type DrawnMap } from './heatmap.js';
-import { DEFAULT_COUNTS, methodCounts, methodNote } from './method-notes.js';
+import { DEFAULT_COUNTS, groupedMethods, methodCounts, methodNote } from './method-notes.js';
 import { loadImage } from './image-input.js';
 import { RUNTIMES, loadModel, type ModelSource, type Runtime } from './runtimes.js';
 import { explainSeries, installSeriesInput, SERIES } from './series-view.js';
@@ -215,7 +215,7 @@ async function run(): Promise<void> {
         showStatus('running', `explaining… ${done}/${total} ${counts.samples ? 'samples' : counts.steps ? 'steps' : 'rows'}`),
     });
     const ms = performance.now() - start;
-    const drawn = drawMap(map, preprocess.layout, fitted.geometry);
+    const drawn = drawMap(map, method, preprocess.layout, fitted.geometry);
     shown = { image, drawn };
     draw('heatmap-canvas', drawn.heatmap);
     drawOverlay();
@@ -255,10 +255,12 @@ function explainNow(): void {
 
 addOptions(imageSelect, [...DIGITS.map((d) => [d, d.replace(/^digits\//, '')] as const), [UPLOAD, 'Upload an image…']]);
 installSeriesInput(imageSelect);
-addOptions(
-  methodSelect,
-  METHOD_NAMES.map((name) => [name, name] as const),
-);
+for (const { group, methods } of groupedMethods()) {
+  const optgroup = document.createElement('optgroup');
+  optgroup.label = group;
+  for (const name of methods) optgroup.append(new Option(name, name));
+  methodSelect.append(optgroup);
+}
 methodSelect.value = 'vargrad';
 addOptions(runtimeSelect, Object.entries(RUNTIMES));
 modelSelect.addEventListener('change', () => {

@@ -1,4 +1,12 @@
-import { explain, hostTensor, type AttributionOptions, type GradientBackend } from '@saliency/core';
+import {
+  explain,
+  hostTensor,
+  isSignedMethod,
+  methodRule,
+  parseMethodName,
+  type AttributionOptions,
+  type GradientBackend,
+} from '@saliency/core';
 import { renderSeriesSvg, toSeries } from '@saliency/core/visualize';
 import { readSeriesFile } from './series-input.js';
 
@@ -48,11 +56,15 @@ export async function explainSeries(run: SeriesRun): Promise<void> {
     const map = await explain(model.backend, run.method, x, { ...run.options, target: predicted });
     const ms = performance.now() - start;
     const signal = toSeries(input.data, input.shape, timeAxis)!;
-    const attribution = toSeries(map.data, map.shape, timeAxis)!;
     const svg = renderSeriesSvg(
-      { channels: signal.channels, length: signal.length, attribution: attribution.data, signal: signal.data },
       {
-        colormap: attribution.data.some((v) => v < 0) ? 'diverging' : 'sequential',
+        channels: signal.channels,
+        length: signal.length,
+        attribution: laneAttribution(run.method, map, timeAxis, signal.channels),
+        signal: signal.data,
+      },
+      {
+        colormap: isSignedMethod(run.method) ? 'diverging' : 'sequential',
         ...(names === undefined ? {} : { channelNames: names }),
       },
     );
@@ -64,4 +76,22 @@ export async function explainSeries(run: SeriesRun): Promise<void> {
   } finally {
     await model.dispose();
   }
+}
+
+/**
+ * The map as one attribution per channel and time step. A layer method's map
+ * (Grad-CAM of a series) has one channel, `[1, 1, T]` or `[1, T, 1]`: one
+ * value per time step, drawn under every lane alike.
+ */
+function laneAttribution(
+  method: string,
+  map: { data: Float32Array; shape: readonly number[] },
+  timeAxis: 'first' | 'last',
+  channels: number,
+): Float32Array {
+  if (methodRule(parseMethodName(method).base).layer === undefined) return toSeries(map.data, map.shape, timeAxis)!.data;
+  const length = map.data.length;
+  const lanes = new Float32Array(channels * length);
+  for (let c = 0; c < channels; c++) lanes.set(map.data, c * length);
+  return lanes;
 }

@@ -7,6 +7,7 @@ import { build, preview, type PreviewServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from '@saliency/dev-support/chromium';
 import { ecgExample, explainSeriesOnce, laneStrengths } from './series-page.js';
+import { expectCamOnDigit, expectMethodGroups } from './method-groups.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUTPUT = fileURLToPath(new URL('./output/', import.meta.url));
@@ -110,19 +111,23 @@ interface Explained {
   /** The digit, decoded by the test itself from the served PNG, in grey levels. */
   readonly digit: number[];
   readonly distinctColours: number;
+  /** The heatmap canvas's luminance per pixel: a sequential map's value (viridis brightens with it). */
+  readonly heatLuminance: number[];
+  /** The colour bar's middle label: '0' on the diverging scale, empty on the sequential one. */
+  readonly barMiddle: string;
 }
 
 /** Clicks through one explanation and reads back the drawn heatmap and the digit it explains. */
-async function explainOnce(page: Page, runtime: string): Promise<Explained> {
+async function explainOnce(page: Page, runtime: string, method = METHOD): Promise<Explained> {
   await page.selectOption('#model', 'bundled');
   await page.selectOption('#image', DIGIT);
-  await page.selectOption('#method', METHOD);
+  await page.selectOption('#method', method);
   await page.selectOption('#runtime', runtime);
   await page.click('#explain');
   await page.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 90_000 });
   const status = (await page.textContent('#status')) ?? '';
   expect(await page.getAttribute('#status', 'data-state'), status).toBe('done');
-  await page.screenshot({ path: `${OUTPUT}playground-${runtime}.png` });
+  await page.screenshot({ path: `${OUTPUT}playground-${runtime}${method === METHOD ? '' : `-${method}`}.png` });
   const read = await page.evaluate(async (digitUrl) => {
     const canvas = document.getElementById('heatmap-canvas') as HTMLCanvasElement;
     const heat = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
@@ -153,12 +158,19 @@ async function explainOnce(page: Page, runtime: string): Promise<Explained> {
   await expectClassList(page);
   const colours = new Set<number>();
   for (let i = 0; i < read.heat.length; i += 4) colours.add((read.heat[i]! << 16) | (read.heat[i + 1]! << 8) | read.heat[i + 2]!);
-  return { status, heat: intensity(read.heat), digit: luminance(read.digit), distinctColours: colours.size };
+  return {
+    status,
+    heat: intensity(read.heat),
+    heatLuminance: luminance(read.heat),
+    digit: luminance(read.digit),
+    distinctColours: colours.size,
+    barMiddle: (await page.textContent('#bar-mid')) ?? '',
+  };
 }
 
 /** The map must be drawn, and brighter on the digit's strokes than on the background. */
-function expectMapOnStrokes({ status, heat, digit, distinctColours }: Explained): void {
-  expect(status).toContain(`predicted ${LABEL} · ${METHOD}`);
+function expectMapOnStrokes({ status, heat, digit, distinctColours }: Explained, method = METHOD): void {
+  expect(status).toContain(`predicted ${LABEL} · ${method}`);
   expect(distinctColours, 'a heatmap, not a blank canvas').toBeGreaterThan(20);
   expect(Math.max(...heat), 'the largest magnitudes are drawn intense').toBeGreaterThan(200);
   const strokes = heat.filter((_, i) => digit[i]! > 127);
@@ -267,4 +279,46 @@ describe('the playground page', () => {
       .slice(0, 4);
     expect(top4.map((t) => t.lead).sort(), 'the anterior leads carry the attribution').toEqual(['V1', 'V2', 'V3', 'V4']);
   });
+  it('offers every method in three groups, each with a sentence on what its map shows', async () => {
+    const groups = await page.$$eval('#method optgroup', (found) =>
+      found.map((group) => ({
+        label: (group as HTMLOptGroupElement).label,
+        methods: [...group.querySelectorAll('option')].map((o) => o.value),
+      })),
+    );
+    expectMethodGroups(groups);
+    const notes = new Set<string>();
+    for (const method of ['vargrad', 'guided_backprop', 'deconvnet', 'grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries']) {
+      await page.selectOption('#method', method);
+      notes.add((await page.textContent('#method-note')) ?? '');
+    }
+    expect(
+      [...notes].every((note) => note.length > 40 && !note.includes('without a note')),
+      [...notes].join('\n'),
+    ).toBe(true);
+    expect(notes.size, 'one sentence per method').toBe(6);
+  });
+
+  // One new method of each group on the bundled digit: a modified backward
+  // pass (signed, diverging colours) and a CAM (never negative, viridis).
+  it('explains the digit with guided_backprop on ONNX Runtime wasm and TF.js wasm: a signed map on the strokes, the same on both', async () => {
+    const onnx = await explainOnce(page, 'onnx-wasm', 'guided_backprop');
+    expectMapOnStrokes(onnx, 'guided_backprop');
+    expect(onnx.barMiddle, 'a diverging colour bar').toBe('0');
+    const tfjs = await explainOnce(page, 'tfjs-wasm', 'guided_backprop');
+    expectMapOnStrokes(tfjs, 'guided_backprop');
+    expect(correlation(tfjs.heat, onnx.heat), 'pixel correlation of TF.js with ONNX').toBeGreaterThan(0.98);
+  }, 180_000);
+
+  it('explains the digit with grad_cam on ONNX Runtime wasm and TF.js wasm: a sequential map at the image size, hottest on the digit, the same on both', async () => {
+    const maps = [];
+    for (const runtime of ['onnx-wasm', 'tfjs-wasm']) {
+      const result = await explainOnce(page, runtime, 'grad_cam');
+      expect(result.status).toContain(`predicted ${LABEL} · grad_cam`);
+      expect(result.barMiddle, 'a sequential colour bar').toBe('');
+      expectCamOnDigit(result.heatLuminance, result.digit, result.distinctColours);
+      maps.push(result.heatLuminance);
+    }
+    expect(correlation(maps[1]!, maps[0]!), 'pixel correlation of TF.js with ONNX').toBeGreaterThan(0.98);
+  }, 180_000);
 });

@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import type { RgbaImage } from '../suite/heatmap.js';
+import type { RgbaImage } from '@saliency/core/visualize';
 
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
   let c = n;
@@ -30,7 +30,7 @@ export function encodePng(image: RgbaImage): Buffer {
   header.set([8, 6, 0, 0, 0], 8);
   const stride = image.width * 4;
   const raw = Buffer.alloc((stride + 1) * image.height);
-  for (let y = 0; y < image.height; y++) raw.set(image.rgba.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
+  for (let y = 0; y < image.height; y++) raw.set(image.data.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', header),

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { ParityPage } from '../suite/page-api.js';
-import type { CellResult, SuiteResult } from '../suite/results.js';
+import type { CellResult, ParityRow, SuiteResult } from '../suite/results.js';
 import { runtimeLibrary, type RuntimeId } from '@saliency/core';
 import { CHROMIUM_RUNTIMES, columnId } from '../suite/columns.js';
 import { columnInfo } from '../suite/run-suite.js';
@@ -24,7 +24,7 @@ export async function buildPage(): Promise<void> {
  */
 export async function runBrowserSuite(
   names: readonly string[],
-  options: { runtimes?: readonly RuntimeId[]; onCell?: (cell: CellResult) => void; timeoutMs?: number } = {},
+  options: { runtimes?: readonly RuntimeId[]; rows?: readonly ParityRow[]; onCell?: (cell: CellResult) => void; timeoutMs?: number } = {},
 ): Promise<SuiteResult> {
   const start = performance.now();
   const server = await startStaticServer(servedFolders(PAGE_DIR, FIXTURES_DIR));
@@ -42,10 +42,11 @@ export async function runBrowserSuite(
         try {
           await page.goto(server.url, { waitUntil: 'load' });
           page.setDefaultTimeout(options.timeoutMs ?? 300_000);
-          const result = await page.evaluate(([id, fixtures]) => (window as unknown as ParityPage).runParity(id, fixtures), [
+          const result = await page.evaluate(([id, fixtures, rows]) => (window as unknown as ParityPage).runParity(id, fixtures, rows), [
             runtime,
             [...names],
-          ] as [RuntimeId, string[]]);
+            options.rows ? [...options.rows] : undefined,
+          ] as [RuntimeId, string[], ParityRow[] | undefined]);
           results.push(result);
         } catch (error) {
           const reason = `the page failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}${consoleErrors.length ? ` (console: ${consoleErrors.slice(-3).join(' | ')})` : ''}`;

@@ -6,7 +6,7 @@
  * tolerance, a cell fails with an error that is not a known runtime limit, or
  * the report does not show its heatmaps.
  *
- *   node dist/node/run-parity.js [--fixtures mlp,cnn1d] [--no-browser] [--no-node]
+ *   node dist/node/run-parity.js [--fixtures mlp,cnn1d] [--methods logits,grad_cam] [--no-browser] [--no-node]
  *     [--browser-runtimes tfjs-webgl,onnx-webgpu] [--node-webgpu] [--out DIR]
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { failures, formatMatrix } from '../suite/matrix.js';
 import type { CellResult, SuiteResult } from '../suite/results.js';
-import { fixtureInfo } from '../suite/run-suite.js';
+import { chooseRows, fixtureInfo } from '../suite/run-suite.js';
 import { withChromium } from '@saliency/dev-support/chromium';
 import { FIXTURE_NAMES, loadFixtures, presentFixtures } from './fixture-files.js';
 import { reportHtml } from './report-html.js';
@@ -30,6 +30,7 @@ import { checkReportScreenshot } from './screenshot-check.js';
 const { values: args } = parseArgs({
   options: {
     fixtures: { type: 'string' },
+    methods: { type: 'string' },
     'no-browser': { type: 'boolean', default: false },
     'no-node': { type: 'boolean', default: false },
     'node-webgpu': { type: 'boolean', default: false },
@@ -42,7 +43,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** Logs each cell that is not a pass, each gap reason once per column. */
 const seenGaps = new Set<string>();
 const progress = (cell: CellResult) => {
-  if (cell.status === 'pass') return;
+  if (cell.status === 'pass' || cell.status === 'n/a') return;
   const key = `${cell.column} ${cell.gapName ?? ''}`;
   if (cell.status === 'gap' && seenGaps.has(key)) return;
   seenGaps.add(key);
@@ -78,12 +79,13 @@ async function main(): Promise<number> {
   const missing = FIXTURE_NAMES.filter((n) => !present.includes(n));
   if (missing.length) process.stderr.write(`warning: fixtures ${missing.join(', ')} are missing; run the fixture script\n`);
   const fixtures = await loadFixtures(names);
+  const rows = args.methods ? chooseRows(args.methods.split(',')) : undefined;
 
   const parts: SuiteResult[] = [];
   let deviceNoise: DeviceNoiseResult[] = [];
   if (!args['no-node']) {
     process.stderr.write(`Node: ${names.join(', ')}\n`);
-    const node = await runNodeSuite(names, { webgpu: args['node-webgpu'], onCell: progress });
+    const node = await runNodeSuite(names, { webgpu: args['node-webgpu'], onCell: progress, ...(rows ? { rows } : {}) });
     process.stderr.write(`Node done in ${seconds(node.ms)}\n`);
     parts.push(node);
   }
@@ -99,6 +101,7 @@ async function main(): Promise<number> {
       throw new Error(`--browser-runtimes: ${unknownRuntimes.join(', ')}; the Chromium run has ${CHROMIUM_RUNTIMES.join(', ')}`);
     const browser = await runBrowserSuite(names, {
       ...(browserRuntimes ? { runtimes: browserRuntimes.filter(isRuntimeId) } : {}),
+      ...(rows ? { rows } : {}),
       onCell: progress,
     });
     process.stderr.write(`Chromium done in ${seconds(browser.ms)}\n`);

@@ -38,6 +38,28 @@ export interface ReferenceJson {
   readonly integrated_gradients: { steps: number; baseline: string; values: number[] };
 }
 
+/**
+ * The references fixtures/make-xai-references.py writes
+ * (fixtures/xai-reference/<name>.json) for the fixture's batch and targets:
+ * float64 maps of the modified-backward and layer methods in the ONNX layout
+ * (a layer method's `[B, 1, ...positions]`), and for each method without
+ * one, why it does not apply to the model.
+ */
+export interface XaiReferenceJson {
+  readonly name: string;
+  readonly inputShape: number[];
+  readonly targets: number[];
+  /** The module whose output the Grad-CAM references weigh, and its shape. */
+  readonly layer?: string;
+  readonly layerShape?: number[];
+  readonly notApplicable: Readonly<Record<string, string>>;
+  readonly guided_backprop?: number[];
+  readonly deconvnet?: number[];
+  readonly grad_cam?: number[];
+  readonly grad_cam_plus_plus?: number[];
+  readonly grad_cam_timeseries?: number[];
+}
+
 /** The TF.js layers model as `tf.io.fromMemory` takes it. */
 export type TfjsArtifacts = io.ModelArtifacts;
 
@@ -52,6 +74,7 @@ export interface LoadedFixture {
   readonly name: string;
   readonly layouts: Layouts;
   readonly reference: ReferenceJson;
+  readonly xaiReference: XaiReferenceJson;
   /** The input in the ONNX layout. */
   readonly input: HostTensor;
   readonly numSamples: number;
@@ -104,6 +127,23 @@ export async function fixtureNoise(json: ReferenceJson): Promise<HostTensor> {
   return hostTensor(data, shape);
 }
 
+/** The xai references must be of this fixture's batch and targets, each map of its method's size. */
+function checkXaiReference(reference: ReferenceJson, xai: XaiReferenceJson): void {
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+  if (!same(xai.inputShape, reference.inputShape) || !same(xai.targets, reference.targets)) {
+    throw new Error(
+      `fixture ${reference.name}: xai-reference/${reference.name}.json is of input [${xai.inputShape.join(', ')}] and targets ` +
+        `[${xai.targets.join(', ')}], not the fixture's; rerun fixtures/make-xai-references.py`,
+    );
+  }
+  const [batch = 0, , ...positions] = reference.inputShape;
+  const size = sizeOf(reference.inputShape);
+  for (const method of ['guided_backprop', 'deconvnet'] as const) requireArray(reference, `xai ${method}`, xai[method], size);
+  for (const method of ['grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries'] as const) {
+    if (xai[method] !== undefined) requireArray(reference, `xai ${method}`, xai[method], batch * sizeOf(positions));
+  }
+}
+
 export async function loadFixture(name: string, files: FixtureFiles): Promise<LoadedFixture> {
   const reference = JSON.parse(await files.text(`reference/${name}.json`)) as ReferenceJson;
   checkLayouts(reference.layout);
@@ -126,6 +166,9 @@ export async function loadFixture(name: string, files: FixtureFiles): Promise<Lo
     throw new Error(`fixture ${name}: integrated_gradients.baseline must be 'zeros'; got ${reference.integrated_gradients.baseline}`);
   }
 
+  const xaiReference = JSON.parse(await files.text(`xai-reference/${name}.json`)) as XaiReferenceJson;
+  checkXaiReference(reference, xaiReference);
+
   const modelJson = JSON.parse(await files.text(`models/${name}-tfjs/model.json`)) as io.ModelJSON;
   const tfjs = await modelArtifacts(modelJson, (path) => files.bytes(`models/${name}-tfjs/${path}`));
 
@@ -133,6 +176,7 @@ export async function loadFixture(name: string, files: FixtureFiles): Promise<Lo
     name,
     layouts: reference.layout,
     reference,
+    xaiReference,
     input: hostTensor(Float32Array.from(reference.input), reference.inputShape),
     numSamples: reference.noise.numSamples,
     noise: await fixtureNoise(reference),

@@ -1,9 +1,11 @@
 import type { RuntimeId } from '@saliency/core';
 
 /**
- * Errors that are known limits of a runtime, not of this project's code. A
- * cell that throws one is a named gap; any other error fails the run, so a
- * bug never hides as a gap. Each entry says what the limit means for a user.
+ * Errors that are known limits of a runtime, or a capability a backend states
+ * it lacks (core's `UNSUPPORTED_METHOD`, naming what is missing), not bugs of
+ * this project's code. A cell that throws one is a named gap; any other error
+ * fails the run, so a bug never hides as a gap. Each entry says what the
+ * limit means for a user.
  */
 export interface KnownLimit {
   /** Short name shown in the matrix. */
@@ -14,6 +16,9 @@ export interface KnownLimit {
 }
 
 const kernelOf = (message: string) => /Kernel '([^']+)' not registered for backend '([^']+)'/.exec(message);
+const missingLayerGradients = (message: string) =>
+  /needs layer activations and gradients \(layerGradients\), which backend (\S+) does not offer/.exec(message);
+const missingRuleSet = (message: string) => /needs the modified backward pass "([^"]+)", which backend (\S+) does not run/.exec(message);
 const opOf = (message: string) => /(?:op|operator)[^A-Za-z]*'?([A-Z][A-Za-z0-9]*)'?/.exec(message);
 
 export const KNOWN_LIMITS: readonly KnownLimit[] = [
@@ -26,10 +31,38 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
     },
   },
   {
+    name: 'no layer attribution',
+    matches: (message) => missingLayerGradients(message) !== null,
+    reason: (message) =>
+      `backend ${missingLayerGradients(message)![1]} offers no layerGradients (a layer's activation and gradient), ` +
+      'so it cannot run Grad-CAM yet; its map needs no runtime feature the backend lacks, only that capability of ours',
+  },
+  {
+    name: 'no backward rule set',
+    matches: (message) => missingRuleSet(message) !== null,
+    reason: (message) => {
+      const [, set, backend] = missingRuleSet(message)!;
+      return `backend ${backend} does not run the modified backward pass "${set}" yet`;
+    },
+  },
+  {
     name: 'onnx-webgl no 1-D Conv',
     matches: (message, runtime) => runtime === 'onnx-webgl' && /only support 2-dimensional conv/.test(message),
     reason: () =>
       "onnxruntime-web's WebGL EP implements Conv for 2-D images only ('currently only support 2-dimensional conv'): a 1-D convolution model cannot run there at all, not even its forward pass",
+  },
+  {
+    name: 'onnx-webgl output index bug',
+    // The stale number names no value ("does not have value") or the wrong one
+    // (image_model: the Flatten after the layer, [2, 432], which core refuses).
+    matches: (message, runtime) =>
+      runtime === 'onnx-webgl' &&
+      (/required output \[\d+\] does not have value/.test(message) || /layerGradients\(\) returned an activation of shape/.test(message)),
+    reason: () =>
+      "onnxruntime-web's WebGL EP keeps a stale number for a graph output that other nodes also consume once its graph clean-up has " +
+      'removed a value before it (Graph.finalizeGraph renumbers such an output only when nothing consumes it), so that output is ' +
+      'missing or another value: Grad-CAM returns the layer activation, which the rest of the model consumes (the backend could ' +
+      'return a copy made by an op the clean-up keeps)',
   },
   {
     name: 'onnx-webgl op missing',

@@ -13,8 +13,13 @@ export function cellText(cell: CellResult | undefined): string {
       return 'GAP';
     case 'error':
       return 'ERROR';
+    case 'n/a':
+      return 'n/a';
   }
 }
+
+/** The rows the result holds cells of, in `ROWS` order (a run may choose some). */
+export const rowsOf = (result: SuiteResult) => ROWS.filter((row) => result.cells.some((c) => c.row === row));
 
 /** Every cell that failed or errored: the run's exit status depends on these. */
 export const failures = (result: SuiteResult) => result.cells.filter((c) => c.status === 'fail' || c.status === 'error');
@@ -38,7 +43,7 @@ export function formatMatrix(result: SuiteResult): string {
     );
     lines.push(pad('', 26) + ids.map((id) => pad(id)).join(''));
     lines.push(pad('  (tolerance)', 26) + result.columns.map((t) => pad(t.tolerance.toExponential(0))).join(''));
-    for (const row of ROWS) {
+    for (const row of rowsOf(result)) {
       const cells = ids.map((id) => result.cells.find((c) => c.fixture === fixture.name && c.row === row && c.column === id));
       lines.push(pad(`  ${row}`, 26) + cells.map((c) => pad(cellText(c))).join(''));
     }
@@ -47,6 +52,10 @@ export function formatMatrix(result: SuiteResult): string {
   const reasons = new Map<string, CellResult[]>();
   for (const cell of stopped) {
     const key = `${cell.status === 'gap' ? `GAP (${cell.gapName})` : 'ERROR'} ${cell.column}: ${cell.reason}`;
+    reasons.set(key, [...(reasons.get(key) ?? []), cell]);
+  }
+  for (const cell of result.cells.filter((c) => c.status === 'n/a')) {
+    const key = `n/a (every column): ${cell.reason}`;
     reasons.set(key, [...(reasons.get(key) ?? []), cell]);
   }
   if (reasons.size > 0) lines.push('', 'Cells that did not run:');
@@ -66,7 +75,7 @@ export function formatMatrix(result: SuiteResult): string {
   const count = (status: CellResult['status']) => result.cells.filter((c) => c.status === status).length;
   lines.push(
     '',
-    `${result.cells.length} cells: ${count('pass')} within tolerance, ${count('fail')} past it, ${count('gap')} gaps, ${count('error')} errors`,
+    `${result.cells.length} cells: ${count('pass')} within tolerance, ${count('fail')} past it, ${count('gap')} gaps, ${count('error')} errors, ${count('n/a')} not applicable`,
   );
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import { VARIANCE_ZERO_THRESHOLD, type AttributionOptions } from '@saliency/core';
+import { methodRule, parseMethodName, VARIANCE_ZERO_THRESHOLD, type AttributionOptions, type MethodRule } from '@saliency/core';
 import type { LoadedFixture, ModelView } from './fixture.js';
 
 /** The methods every column runs, by core's method names. */
@@ -13,25 +13,60 @@ export const METHODS = [
   'vargrad_x_sign',
   'vargrad_x_input_x_sign',
   'integrated_gradients',
+  'guided_backprop',
+  'deconvnet',
+  'grad_cam',
+  'grad_cam_plus_plus',
+  'grad_cam_timeseries',
 ] as const;
 
 export type ParityMethod = (typeof METHODS)[number];
 
-/** The methods whose maps the report draws as heatmaps. */
-export const HEATMAP_METHODS: readonly ParityMethod[] = ['gradient', 'vargrad'];
+/** The rows whose references fixtures/make-xai-references.py makes (modified backward passes, layer methods). */
+export const XAI_METHODS = [
+  'guided_backprop',
+  'deconvnet',
+  'grad_cam',
+  'grad_cam_plus_plus',
+  'grad_cam_timeseries',
+] as const satisfies readonly ParityMethod[];
+export type XaiMethod = (typeof XAI_METHODS)[number];
 
 /**
- * The options of a method on one target: the fixture's targets, its noise
- * (in the column's layout, used as is, so every runtime and PyTorch add the
- * very same ε) and its Integrated Gradients step count.
+ * The methods whose maps the report draws as heatmaps, where the fixture has
+ * a reference for them: one per family (gradient, noisy, modified backward,
+ * layer).
+ */
+export const HEATMAP_METHODS: readonly ParityMethod[] = ['gradient', 'vargrad', 'guided_backprop', 'grad_cam', 'grad_cam_timeseries'];
+
+/** The rule core's registry holds for a method name (its base's). */
+export const ruleOf = (method: string): MethodRule => methodRule(parseMethodName(method).base);
+
+/**
+ * The options of a method on one target, by the rows its rule runs: the
+ * fixture's targets; for noisy samples the fixture's noise (in the column's
+ * layout, used as is, so every runtime and PyTorch add the very same ε); for
+ * path points its Integrated Gradients step count.
  */
 export function optionsFor(method: ParityMethod, fixture: LoadedFixture, view: ModelView): AttributionOptions {
   const options: AttributionOptions = { target: fixture.reference.targets };
-  if (method.startsWith('smoothgrad') || method.startsWith('vargrad')) {
-    return { ...options, numSamples: fixture.numSamples, noise: view.noise };
+  switch (ruleOf(method).rows) {
+    case 'noisy-samples':
+      return { ...options, numSamples: fixture.numSamples, noise: view.noise };
+    case 'path-points':
+      return { ...options, steps: fixture.steps };
+    case 'input':
+      return options;
   }
-  if (method === 'integrated_gradients') return { ...options, steps: fixture.steps };
-  return options;
+}
+
+/**
+ * The shape of a method's map for an input of `inputShape` (ONNX layout): the
+ * input's, or for a layer method (Grad-CAM) one channel at the input's
+ * positions, `[B, 1, ...positions]` (docs/methods.md, "Grad-CAM").
+ */
+export function mapShape(method: string, inputShape: readonly number[]): number[] {
+  return ruleOf(method).layer ? [inputShape[0]!, 1, ...inputShape.slice(2)] : [...inputShape];
 }
 
 /** A reference map in the ONNX layout, in float64, and where it comes from. */
@@ -39,6 +74,13 @@ export interface ReferenceMap {
   readonly values: Float64Array;
   readonly source: string;
 }
+
+/** A method that has no meaning on a fixture (Grad-CAM of an MLP), and why. */
+export interface NotApplicable {
+  readonly notApplicable: string;
+}
+
+export const isApplicable = (reference: ReferenceMap | NotApplicable): reference is ReferenceMap => 'values' in reference;
 
 /** s_0(x) = −1 where x < 0, +1 elsewhere (docs/methods.md's sign, μ = 0). */
 const sign = (x: number) => (x < 0 ? -1 : 1);
@@ -54,7 +96,7 @@ const sign = (x: number) => (x < 0 ? -1 : 1);
  *
  * with v the VarGrad map after the rule of docs/methods.md, |v| < 1e-10 → 0.
  */
-export function referenceMaps(fixture: LoadedFixture): Record<ParityMethod, ReferenceMap> {
+export function referenceMaps(fixture: LoadedFixture): Record<ParityMethod, ReferenceMap | NotApplicable> {
   const json = fixture.reference;
   const x = Float64Array.from(json.input);
   const g = Float64Array.from(json.gradient);
@@ -74,5 +116,28 @@ export function referenceMaps(fixture: LoadedFixture): Record<ParityMethod, Refe
     vargrad_x_sign: { values: map((e) => v[e]! * sign(x[e]!)), source: 'vargrad ⊙ s(x) from PyTorch' },
     vargrad_x_input_x_sign: { values: map((e) => x[e]! * v[e]! * sign(x[e]!)), source: 'x ⊙ vargrad ⊙ s(x) from PyTorch' },
     integrated_gradients: { values: Float64Array.from(json.integrated_gradients.values), source: pytorch },
+    ...modifiedBackwardAndLayerMaps(fixture),
   };
+}
+
+const XAI_SOURCES: Record<XaiMethod, string> = {
+  guided_backprop: 'PyTorch, ReLU backward hooked',
+  deconvnet: 'PyTorch, ReLU backward hooked',
+  grad_cam: 'PyTorch, layer hooks',
+  grad_cam_plus_plus: 'PyTorch, layer hooks',
+  grad_cam_timeseries: 'PyTorch, layer hooks',
+};
+
+/** The rows from fixtures/xai-reference/<name>.json: a map, or why the method does not apply. */
+function modifiedBackwardAndLayerMaps(fixture: LoadedFixture): Record<XaiMethod, ReferenceMap | NotApplicable> {
+  const json = fixture.xaiReference;
+  return Object.fromEntries(
+    XAI_METHODS.map((method) => {
+      const values = json[method];
+      const why = json.notApplicable[method];
+      if (values !== undefined) return [method, { values: Float64Array.from(values), source: XAI_SOURCES[method] }];
+      if (why !== undefined) return [method, { notApplicable: why }];
+      throw new Error(`fixture ${fixture.name}: xai-reference holds neither ${method} nor why it does not apply`);
+    }),
+  ) as Record<XaiMethod, ReferenceMap | NotApplicable>;
 }

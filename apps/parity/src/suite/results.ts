@@ -12,12 +12,14 @@ export type ParityRow = 'logits' | ParityMethod;
  * - `pass`/`fail`: it ran; `fail` is past tolerance.
  * - `gap`: a known limit of the runtime stopped it (`gapName`, `reason`).
  * - `error`: anything else stopped it: a bug until shown otherwise.
+ * - `n/a`: the method has no meaning on the fixture's model (Grad-CAM of an
+ *   MLP, image Grad-CAM of a series): not run, on any column; `reason` says why.
  */
 export interface CellResult {
   readonly fixture: string;
   readonly row: ParityRow;
   readonly column: string;
-  readonly status: 'pass' | 'fail' | 'gap' | 'error';
+  readonly status: 'pass' | 'fail' | 'gap' | 'error' | 'n/a';
   readonly tolerance: number;
   readonly relativeMaxError?: number;
   readonly cosine?: number;

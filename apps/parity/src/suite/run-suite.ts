@@ -2,7 +2,7 @@ import { explain, type GradientBackend, type HostTensor, type RuntimeId } from '
 import { viewFor, type LoadedFixture } from './fixture.js';
 import { knownGap } from './gaps.js';
 import { agreement } from './metrics.js';
-import { HEATMAP_METHODS, METHODS, optionsFor, referenceMaps, type ParityMethod } from './methods.js';
+import { HEATMAP_METHODS, isApplicable, METHODS, optionsFor, referenceMaps, type ParityMethod } from './methods.js';
 import type { CellResult, FixtureInfo, ParityRow, SuiteResult, ColumnInfo } from './results.js';
 import { kinkFlipVerdict } from './kink-flips.js';
 import { runtimeVerdict, type PlainSessionCheck } from './runtime-verdict.js';
@@ -14,6 +14,16 @@ export const ROWS: readonly ParityRow[] = ['logits', ...METHODS];
 export interface SuiteOptions {
   /** Called after every cell, e.g. to log progress. */
   readonly onCell?: (cell: CellResult) => void;
+  /** The rows to run, in `ROWS` order; default every row. */
+  readonly rows?: readonly ParityRow[];
+}
+
+/** The rows named, or every row; an unknown name is an error that lists the rows. */
+export function chooseRows(names: readonly string[] | undefined): readonly ParityRow[] {
+  if (names === undefined) return ROWS;
+  const unknown = names.filter((n) => !(ROWS as readonly string[]).includes(n));
+  if (unknown.length) throw new Error(`unknown row(s) ${unknown.join(', ')}; the rows are ${ROWS.join(', ')}`);
+  return ROWS.filter((row) => names.includes(row));
 }
 
 export function columnInfo(column: ColumnEntry): ColumnInfo {
@@ -29,8 +39,16 @@ export function fixtureInfo(fixture: LoadedFixture): FixtureInfo {
     layouts: fixture.layouts,
     numSamples: fixture.numSamples,
     steps: fixture.steps,
-    referenceSources: { logits: 'PyTorch', ...Object.fromEntries(METHODS.map((m) => [m, references[m].source])) },
-    referenceMaps: Object.fromEntries(HEATMAP_METHODS.map((m) => [m, Array.from(references[m].values)])),
+    referenceSources: {
+      logits: 'PyTorch',
+      ...Object.fromEntries(METHODS.map((m) => [m, isApplicable(references[m]) ? references[m].source : 'not applicable'])),
+    },
+    referenceMaps: Object.fromEntries(
+      HEATMAP_METHODS.flatMap((m) => {
+        const reference = references[m];
+        return isApplicable(reference) ? [[m, Array.from(reference.values)]] : [];
+      }),
+    ),
     input: Array.from(fixture.reference.input),
   };
 }
@@ -81,6 +99,7 @@ async function runRow(
     return { map: value.data, ms }; // [B, K]: the same in every layout
   }
   const { value, ms } = await timed<HostTensor>(() => explain(backend, row, view.input, optionsFor(row, fixture, view)));
+  // A layer method's map is [B, ...positions, 1] for a channels-last model and [B, 1, ...positions] otherwise.
   return { map: view.toOnnxLayout(value), ms };
 }
 
@@ -95,6 +114,7 @@ export async function runSuite(
   options: SuiteOptions = {},
 ): Promise<SuiteResult> {
   const start = performance.now();
+  const rows = options.rows ?? ROWS;
   const cells: CellResult[] = [];
   const record = (cell: CellResult) => {
     cells.push(cell);
@@ -105,8 +125,16 @@ export async function runSuite(
     for (const fixture of fixtures) {
       const references = referenceMaps(fixture);
       const base = (row: ParityRow) => ({ fixture: fixture.name, row, column: column.id, tolerance });
+      // A method without meaning on this model is n/a on every column, never run.
+      const expected = new Map<ParityRow, ArrayLike<number>>();
+      for (const row of rows) {
+        const reference = row === 'logits' ? { values: fixture.reference.logits } : references[row];
+        if ('values' in reference) expected.set(row, reference.values);
+        else record({ ...base(row), status: 'n/a', reason: reference.notApplicable });
+      }
+      const runnable = [...expected.keys()];
       if (isUnavailable(column)) {
-        for (const row of ROWS) record({ ...base(row), status: 'gap', gapName: 'runtime unavailable', reason: column.unavailable });
+        for (const row of runnable) record({ ...base(row), status: 'gap', gapName: 'runtime unavailable', reason: column.unavailable });
         continue;
       }
       const plainCheck = plainSessionCheck(column, fixture);
@@ -118,15 +146,14 @@ export async function runSuite(
           throw new Error(`the backend calls itself ${backend.name}, not by the column's runtime id ${column.runtime}`);
         }
       } catch (error) {
-        for (const row of ROWS) record(stoppedCell(base(row), error, column.runtime));
+        for (const row of runnable) record(stoppedCell(base(row), error, column.runtime));
         continue;
       }
       try {
-        for (const row of ROWS) {
+        for (const row of runnable) {
           try {
             const { map, ms } = await runRow(row, backend, fixture, column.model);
-            const expected = row === 'logits' ? fixture.reference.logits : references[row].values;
-            const score = agreement(map, expected);
+            const score = agreement(map, expected.get(row)!);
             const heatmap = HEATMAP_METHODS.includes(row as ParityMethod) ? { map: Array.from(map) } : {};
             const cell: CellResult = {
               ...base(row),

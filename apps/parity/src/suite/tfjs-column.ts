@@ -31,18 +31,22 @@ export function tfjsColumn(tf: Tf, backendName: 'cpu' | 'wasm' | 'webgl' | 'webg
   };
 }
 
-/** The backend's calls, with a `dispose` that also frees the model it was made for. */
+/**
+ * The backend with a `dispose` that also frees the model it was made for.
+ * Every other member is the backend's own, read when asked for, so each
+ * capability it has (modified backward passes, layer gradients, ...) stays
+ * visible to core.
+ */
 function withModelDisposal(backend: GradientBackend, disposeModel: () => void): GradientBackend {
-  const wrapped: GradientBackend = {
-    name: backend.name,
-    logits: (x) => backend.logits(x),
-    gradients: (x, targets) => backend.gradients(x, targets),
-    async dispose() {
-      await backend.dispose?.();
-      disposeModel();
-    },
+  const dispose = async () => {
+    await backend.dispose?.();
+    disposeModel();
   };
-  const moments = backend.gradientMoments?.bind(backend);
-  const check = backend.checkInputShape?.bind(backend);
-  return { ...wrapped, ...(moments ? { gradientMoments: moments } : {}), ...(check ? { checkInputShape: check } : {}) };
+  return new Proxy(backend, {
+    get(target, property) {
+      if (property === 'dispose') return dispose;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
