@@ -2,7 +2,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { explain, type GradientBackend, type RuntimeId } from '@saliency/core';
 import { createTfjsBackend, deviceNoiseAgreement, type DeviceNoiseAgreement } from '@saliency/backend-tfjs';
 import type { LoadedFixture } from './fixture.js';
-import { referenceMaps } from './methods.js';
+import { isApplicable, referenceMaps } from './methods.js';
 import { relativeMaxError } from './metrics.js';
 import { TOLERANCE } from './tolerance.js';
 
@@ -103,7 +103,9 @@ export async function runDeviceNoiseCells(
             noiseScale: noise.sigma,
             batchSize: BATCH_SIZE,
           });
-          const error = relativeMaxError(map.data, references[method].values);
+          const reference = references[method];
+          if (!isApplicable(reference)) throw new Error(`${fixture.name} has no ${method} reference: ${reference.notApplicable}`);
+          const error = relativeMaxError(map.data, reference.values);
           const expectedCalls = fixture.input.shape[0]! * Math.ceil(noise.numSamples / BATCH_SIZE);
           const status = error <= tolerance && describedCalls === expectedCalls ? 'pass' : 'fail';
           maps.push({ fixture: fixture.name, method, status, tolerance, relativeMaxError: error, describedCalls });
