@@ -237,6 +237,24 @@ export function namedOutput(model: LayersModelLike, outputName: string): Symboli
 }
 
 /**
+ * A `ReLU` layer with a `maxValue` (Keras's ReLU6) as one clamp kernel:
+ * tfjs-layers computes it as a Relu kernel followed by a clip, so a modified
+ * backward pass that replaces the Relu gradient (Guided Backprop, DeconvNet)
+ * would reach ReLU6 too, which keeps its ordinary rule (docs/methods.md,
+ * "Modified backward rules"), as PyTorch's ReLU6 and ONNX's Clip do. Relu6
+ * for a cap of 6 (TF.js's own kernel), a clip to [0, cap] otherwise; the
+ * values are the layer's. Undefined for every other layer.
+ */
+function cappedRelu(layer: LayerLike, args: readonly tf.Tensor[]): tf.Tensor | undefined {
+  if (layer.getClassName() !== 'ReLU' || args.length !== 1) return undefined;
+  const config = layer.getConfig();
+  const cap = config['maxValue'];
+  if (typeof cap !== 'number') return undefined;
+  if ((config['negativeSlope'] ?? 0) !== 0 || (config['threshold'] ?? 0) !== 0) return undefined;
+  return cap === 6 ? tf.relu6(args[0]!) : tf.clipByValue(args[0]!, 0, cap);
+}
+
+/**
  * Computes the symbolic tensor `target` from the values given to some
  * tensors, by applying the layers that lead to it, each call once, in
  * inference mode. (`LayersModel.execute` would do this by name, but fails on
@@ -252,7 +270,9 @@ function evaluate(target: SymbolicTensorLike, values: Values, calls: Map<readonl
   let result = calls.get(target.inputs);
   if (result === undefined) {
     const args = target.inputs.map((t) => evaluate(t, values, calls));
-    result = target.sourceLayer.apply(args.length === 1 ? args[0]! : args, { ...target.callArgs, training: false });
+    result =
+      cappedRelu(target.sourceLayer, args) ??
+      target.sourceLayer.apply(args.length === 1 ? args[0]! : args, { ...target.callArgs, training: false });
     calls.set(target.inputs, result);
   }
   const outputs = Array.isArray(result) ? result : [result];

@@ -177,13 +177,26 @@ export class TfjsBackend implements GradientBackend {
       const { model, output, stripHead } = this.#lrpModel;
       const run = lrpLogits(model, output, lrp, stripHead);
       return download(
-        this.#computeGradients(x.shape, () => tf.tensor(x.data, [...x.shape], 'float32'), targets, (g) => g, [], (input) => run(input)),
+        this.#computeGradients(
+          x.shape,
+          () => tf.tensor(x.data, [...x.shape], 'float32'),
+          targets,
+          (g) => g,
+          [],
+          (input) => run(input),
+        ),
         x.data,
       );
     }
     const rules = backwardRules(request.backward, this.backwardRuleSets);
     return download(
-      this.#computeGradients(x.shape, () => tf.tensor(x.data, [...x.shape], 'float32'), targets, (g) => g, rules),
+      this.#computeGradients(
+        x.shape,
+        () => tf.tensor(x.data, [...x.shape], 'float32'),
+        targets,
+        (g) => g,
+        rules,
+      ),
       x.data,
     );
   }
@@ -336,13 +349,17 @@ export class TfjsBackend implements GradientBackend {
     );
   }
 
-
   /**
    * Runs a gradient computation in one synchronous tidy (so nothing but the
    * returned tensors survives) with the gradient rules installed only for its
    * duration (`withGradientPass`).
    */
-  #differentiate<T extends tf.TensorContainer>(shape: readonly number[], what: string, compute: () => T, backward: readonly tf.GradConfig[] = []): T {
+  #differentiate<T extends tf.TensorContainer>(
+    shape: readonly number[],
+    what: string,
+    compute: () => T,
+    backward: readonly tf.GradConfig[] = [],
+  ): T {
     try {
       return withGradientPass(this.#filtersAreWeights, () => tf.tidy(compute), backward);
     } catch (error) {
