@@ -10,3 +10,9 @@ export { EXPORTABLE_METHODS } from './export/rule-in-graph.js';
 export { DEFAULT_BUDGETS, type ModelBudgets } from './model/budgets.js';
 export { logitsDeviation, type LogitsDeviation } from './runtime/logits-deviation.js';
 export { describeOnnxModel, type OnnxModelDescription, type OnnxTensorInfo } from './model/describe-model.js';
+export {
+  attributableTensors,
+  type AttributableTensor,
+  type AttributableTensors,
+  type AttributableTensorsOptions,
+} from './autodiff/attributable-tensors.js';

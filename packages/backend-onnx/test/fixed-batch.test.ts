@@ -1,11 +1,22 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import { AttributionError, explain, hostTensor } from '@saliency/core';
-import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
+import {
+  createOnnxBackend,
+  exportAttributionModel,
+  LOGITS_OUTPUT,
+  MAP_OUTPUT,
+  NOISE_INPUT,
+  TARGET_INPUT,
+  type OnnxRuntimeModule,
+} from '../src/index.js';
 import { DataType } from '../src/model/data-type.js';
 import { expectClose } from './helpers/check-gradient.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
+import { runExported, seededNoiseTensor, type Runtime } from './helpers/export-fixtures.js';
 import { thrown } from './helpers/thrown.js';
+import { gradientTolerance, REFERENCE_TOLERANCE, type VarGradReference } from './helpers/vargrad-reference.js';
 
 /*
  * Models whose graph fixes the batch size (passes/fixed-batch.ts). The
@@ -82,4 +93,60 @@ it('onWarning must be a function', () => {
   const error = thrown(() => createOnnxBackend(ort, batchOfTwo, { onWarning: 'console' as unknown as () => void }));
   expect(error.code).toBe('INVALID_OPTION');
   expect(error.message).toMatch(/option onWarning must be a function, got string/);
+});
+
+describe('exportAttributionModel of the shipped CNN exported with its batch fixed at 1 (x.view(1, -1))', () => {
+  const shipped = new URL('./fixtures/shipped/', import.meta.url);
+  const reference = JSON.parse(readFileSync(new URL('cnn_batch1.json', shipped), 'utf8')) as VarGradReference & {
+    input: number[];
+    logits: number[];
+    gradient: number[];
+    noise: { numSamples: number; sigma: number; seed: number };
+  };
+  const bytes = (file: string) => readFileSync(new URL(`models/${file}`, shipped));
+  const shape = reference.inputShape;
+  const x = Float32Array.from(reference.input);
+
+  it('exports for a batch of 2 (the Reshape rewritten): the gradient within 1e-4 of PyTorch autograd in float64', async () => {
+    const exported = exportAttributionModel(bytes('cnn_batch1.onnx'), { method: 'gradient', inputShape: shape, targetSource: 'input' });
+    expect(exported.inputs[0]!.shape).toEqual(shape);
+    const outputs = await runExported(ort as unknown as Runtime, exported, {
+      input: x,
+      [TARGET_INPUT]: BigInt64Array.from(reference.targets, BigInt),
+    });
+    expectClose(outputs[LOGITS_OUTPUT]!.data as Float32Array, reference.logits, REFERENCE_TOLERANCE, 'logits');
+    expectClose(outputs[MAP_OUTPUT]!.data as Float32Array, reference.gradient, gradientTolerance(reference), 'gradient');
+  });
+
+  it("exports VarGrad over 2 examples × 4 samples in one graph: the library's map on the same noise", async () => {
+    const { numSamples, sigma, seed } = reference.noise;
+    const file = bytes('cnn_batch1.onnx');
+    const exported = exportAttributionModel(file, { method: 'vargrad', inputShape: shape, numSamples, targetSource: 'input' });
+    const outputs = await runExported(ort as unknown as Runtime, exported, {
+      input: x,
+      [NOISE_INPUT]: seededNoiseTensor(shape, numSamples, seed, sigma),
+      [TARGET_INPUT]: BigInt64Array.from(reference.targets, BigInt),
+    });
+    const backend = createOnnxBackend(ort, file);
+    try {
+      const library = await explain(backend, 'vargrad', hostTensor(x, shape), {
+        target: reference.targets,
+        numSamples,
+        noiseScale: sigma,
+        seed,
+      });
+      expectClose(outputs[MAP_OUTPUT]!.data as Float32Array, library.data, 1e-5, 'vargrad');
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('refuses, before building anything, a noisy method on the variant whose batch no rewrite frees', () => {
+    const error = thrown(() => exportAttributionModel(bytes('cnn_batch1_flat.onnx'), { method: 'vargrad', numSamples: 4 }));
+    expect(error.code).toBe('UNSUPPORTED_MODEL');
+    expect(error.message).toMatch(
+      /fixes its batch size at 1 \(input "input"; at another batch size: .*MatMul.*\), and the exported vargrad runs 4 rows/,
+    );
+    expect(error.message).toContain('export the model with a dynamic batch axis');
+  });
 });

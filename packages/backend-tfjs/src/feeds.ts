@@ -100,22 +100,35 @@ export function checkFeeds(
 }
 
 /**
- * The feeds as tensors of `rows` rows: a batch of 1 repeated over every row,
- * a batch of `rows` as it is (call inside a tidy).
+ * The feeds as tensors of `rows` rows, each row its example's feed row: a
+ * batch of 1 repeated over every row; otherwise row r takes feed row
+ * `examples[r]` (core's `GradientRequest.examples`: the example a noisy
+ * sample or path point belongs to), or, without `examples`, row r (the feed's
+ * batch then being `rows`). Call inside a tidy.
  */
-export function feedValues(feeds: readonly Feed[], rows: number, backendName: string): FeedValues {
+export function feedValues(feeds: readonly Feed[], rows: number, backendName: string, examples?: Int32Array): FeedValues {
+  if (examples !== undefined && examples.length !== rows) {
+    throw new AttributionError('INVALID_OPTION', `${backendName}: request.examples has ${examples.length} entries for ${rows} rows`);
+  }
   const values = new Map<string, tf.Tensor>();
   for (const { input, value } of feeds) {
     const batch = value.shape[0]!;
-    if (batch !== 1 && batch !== rows) {
+    const tensor = feedTensor(value, input.dtype);
+    if (batch === 1) {
+      values.set(input.name, tf.tile(tensor, [rows, ...value.shape.slice(1).map(() => 1)]));
+      continue;
+    }
+    const row = examples === undefined ? -1 : examples.findIndex((e) => !(e >= 0 && e < batch));
+    if (row >= 0 || (examples === undefined && batch !== rows)) {
       throw new AttributionError(
         'INVALID_SHAPE',
-        `${backendName}: the feed for input "${input.name}" has a batch of ${batch}, but this call runs ${rows} rows; ` +
-          'give a batch of 1 (repeated over every row) or one row per row of the call',
+        `${backendName}: the feed for input "${input.name}" has a batch of ${batch}, but ` +
+          (row >= 0 ? `row ${row} of this call is of example ${examples![row]}` : `this call runs ${rows} rows`) +
+          '; give a batch of 1 (repeated over every row) or one row per example explained',
       );
     }
-    const tensor = feedTensor(value, input.dtype);
-    values.set(input.name, batch === rows ? tensor : tf.tile(tensor, [rows, ...value.shape.slice(1).map(() => 1)]));
+    const asIs = examples === undefined || (batch === rows && examples.every((e, r) => e === r));
+    values.set(input.name, asIs ? tensor : tf.gather(tensor, tf.tensor1d(examples, 'int32')));
   }
   return values;
 }

@@ -41,14 +41,15 @@ export function firstMaxPoolGradient(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tens
     ];
     const xPadded = tf.pad(x, paddings);
     // 1 on the input's own elements, 0 on padding: a padded zero must never win
-    // a window whose maximum happens to be 0.
-    const inside = tf.pad(tf.ones([1, h, w, 1]), paddings);
+    // a window whose maximum happens to be 0. Constants are filled on the
+    // device (tf.fill), not made on the host and uploaded on every call.
+    const inside = tf.pad(tf.fill([1, h, w, 1], 1), paddings);
     const spanHeight = (outHeight - 1) * strideHeight + 1;
     const spanWidth = (outWidth - 1) * strideWidth + 1;
     const strides = [1, strideHeight, strideWidth, 1];
 
     let unclaimed: tf.Tensor = tf.onesLike(y);
-    let dxPadded: tf.Tensor = tf.zeros([n, paddedHeight, paddedWidth, c]);
+    let dxPadded: tf.Tensor = tf.fill([n, paddedHeight, paddedWidth, c], 0);
     for (let a = 0; a < filterHeight; a++) {
       for (let b = 0; b < filterWidth; b++) {
         const [nextUnclaimed, nextDx] = tf.tidy(() => {

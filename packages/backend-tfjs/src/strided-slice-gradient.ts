@@ -36,7 +36,7 @@ export function stridedSliceGradient(dy: tf.Tensor, xShape: readonly number[], a
       attrs.shrinkAxisMask,
     );
     const counts = xShape.map((_, axis) => Math.max(0, Math.ceil((end[axis]! - begin[axis]!) / strides[axis]!)));
-    if (counts.some((n) => n === 0)) return tf.zeros([...xShape], dy.dtype);
+    if (counts.some((n) => n === 0)) return tf.fill([...xShape], 0, dy.dtype); // on the device, not uploaded
     let dx = tf.reshape(dy, counts);
     xShape.forEach((size, axis) => {
       const n = counts[axis]!;

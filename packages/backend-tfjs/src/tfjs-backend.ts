@@ -181,6 +181,7 @@ export class TfjsBackend implements GradientBackend {
           x.shape,
           () => tf.tensor(x.data, [...x.shape], 'float32'),
           targets,
+          request.examples,
           (g) => g,
           [],
           (input) => run(input),
@@ -194,6 +195,7 @@ export class TfjsBackend implements GradientBackend {
         x.shape,
         () => tf.tensor(x.data, [...x.shape], 'float32'),
         targets,
+        request.examples,
         (g) => g,
         rules,
       ),
@@ -206,11 +208,11 @@ export class TfjsBackend implements GradientBackend {
    * `mean = (1/n) Σ_i g[:, i]`, `m2 = Σ_i (g[:, i] − mean)²`, two passes on the
    * device; only `mean` and `m2` are read back.
    */
-  async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number): Promise<GradientMoments> {
+  async gradientMoments(x: HostTensor, targets: Int32Array, groupSize: number, request: GradientRequest = {}): Promise<GradientMoments> {
     this.#checkCall(x, targets);
     checkGroupSize(x.shape[0]!, groupSize);
     const input = () => tf.tensor(x.data, [...x.shape], 'float32');
-    return this.#moments(x.shape, input, targets, groupSize, x.data);
+    return this.#moments(x.shape, input, targets, request.examples, groupSize, x.data);
   }
 
   /**
@@ -237,7 +239,9 @@ export class TfjsBackend implements GradientBackend {
     checkTargetCount(this.name, targets, rowShape[0]!);
     const size = sizeOf(noise.exampleShape);
     const input = () => tf.reshape(noisyRowsOnDevice(tf.tensor2d(x.data, [x.shape[0]!, size], 'float32'), noise), rowShape);
-    return this.#moments(rowShape, input, targets, noise.samples, x.data);
+    // Row r is a sample of example firstExample + ⌊r / samples⌋, whose feed row it takes.
+    const examples = Int32Array.from({ length: rowShape[0]! }, (_, r) => noise.firstExample + Math.floor(r / noise.samples));
+    return this.#moments(rowShape, input, targets, examples, noise.samples, x.data);
   }
 
   /**
@@ -249,12 +253,13 @@ export class TfjsBackend implements GradientBackend {
     shape: readonly number[],
     input: () => tf.Tensor,
     targets: Int32Array,
+    examples: Int32Array | undefined,
     groupSize: number,
     hostInput: Float32Array,
   ): Promise<GradientMoments> {
     const groups = shape[0]! / groupSize;
     const exampleShape = shape.slice(1);
-    const [mean, m2] = this.#computeGradients(shape, input, targets, (g) => {
+    const [mean, m2] = this.#computeGradients(shape, input, targets, examples, (g) => {
       const grouped = tf.reshape(g, [groups, groupSize, sizeOf(exampleShape)]);
       const groupMean = tf.mean(grouped, 1, true);
       const deviationSquares = tf.square(tf.sub(grouped, groupMean));
@@ -277,12 +282,17 @@ export class TfjsBackend implements GradientBackend {
    * (`[R, C, ...positions]`) on the device, and the map is given in the
    * input's layout (`inputChannelsLast`).
    */
-  async layerGradients(x: HostTensor, targets: Int32Array, layer: string | undefined): Promise<LayerGradients> {
+  async layerGradients(
+    x: HostTensor,
+    targets: Int32Array,
+    layer: string | undefined,
+    request: GradientRequest = {},
+  ): Promise<LayerGradients> {
     this.#checkCall(x, targets);
     const rows = x.shape[0]!;
     let name = '';
     const [activation, gradient] = this.#differentiate(x.shape, 'the layer gradients', () => {
-      const split = this.#model.layerSplit(layer, tf.tensor(x.data, [...x.shape], 'float32'), this.#feedValues(rows));
+      const split = this.#model.layerSplit(layer, tf.tensor(x.data, [...x.shape], 'float32'), this.#feedValues(rows, request.examples));
       name = split.name;
       const activation = tf.cast(split.activation, 'float32');
       const gradient = tf.grad((a: tf.Tensor) => this.#targetSum(split.logitsFrom(a), targets))(activation);
@@ -333,6 +343,7 @@ export class TfjsBackend implements GradientBackend {
     shape: readonly number[],
     input: () => tf.Tensor,
     targets: Int32Array,
+    examples: Int32Array | undefined,
     reduce: (gradients: tf.Tensor) => T,
     backward: readonly tf.GradConfig[] = [],
     run: (input: tf.Tensor, feeds: FeedValues) => tf.Tensor = (input, feeds) => this.#model.run(input, feeds),
@@ -342,7 +353,7 @@ export class TfjsBackend implements GradientBackend {
       shape,
       'the input gradients',
       () => {
-        const feeds = this.#feedValues(rows);
+        const feeds = this.#feedValues(rows, examples);
         return reduce(tf.grad((rowsIn: tf.Tensor) => this.#targetSum(run(rowsIn, feeds), targets))(input()));
       },
       backward,
@@ -368,9 +379,9 @@ export class TfjsBackend implements GradientBackend {
     }
   }
 
-  /** The feeds as tensors of `rows` rows (inside a tidy). */
-  #feedValues(rows: number): FeedValues {
-    return feedValues(this.#feeds, rows, this.name);
+  /** The feeds as tensors of `rows` rows, row r of example `examples[r]` (inside a tidy). */
+  #feedValues(rows: number, examples?: Int32Array): FeedValues {
+    return feedValues(this.#feeds, rows, this.name, examples);
   }
 
   /**

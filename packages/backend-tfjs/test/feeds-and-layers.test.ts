@@ -109,6 +109,49 @@ describe.each(BACKENDS)('several inputs and attribution at a layer on TF.js %s',
     expect(error.message).toContain('"ids" has a batch of 3, but this call runs 2 rows');
   });
 
+  it("SmoothGrad and VarGrad of two examples with a feed row each: each sample takes its example's row (request.examples)", async () => {
+    const ids = Int32Array.from([3, 1, 4, 1, 0, 9, 2, 6]);
+    const two = hostTensor(x.data.subarray(0, 12), [2, 6]);
+    // The caller's noise, a function of (example, sample), so that a one-example run can be given the same samples.
+    const noiseOf = (example: number, sample: number, out: Float32Array) => {
+      const random = prng(1000 + 97 * example + sample);
+      out.set(uniform(random, out.length, 0.5));
+    };
+    const options = (offset: number, batchSize: number) => ({
+      target: [0, 3].slice(offset, offset + (offset === 0 ? 2 : 1)),
+      numSamples: 6,
+      batchSize,
+      noise: (example: number, sample: number, out: Float32Array) => noiseOf(example + offset, sample, out),
+    });
+    const before = tf.memory().numTensors;
+    const backend = createTfjsBackend(model, { inputName: 'a', feeds: { ids: { data: ids, shape: [2, 4] } } });
+    for (const method of ['smoothgrad', 'vargrad'] as const) {
+      const single = await Promise.all(
+        [0, 1].map(async (example) => {
+          const alone = createTfjsBackend(model, {
+            inputName: 'a',
+            feeds: { ids: { data: ids.slice(example * 4, example * 4 + 4), shape: [1, 4] } },
+          });
+          const one = hostTensor(two.data.slice(example * 6, example * 6 + 6), [1, 6]);
+          return (await explain(alone, method, one, { ...options(example, 64), target: [0, 3][example]! })).data;
+        }),
+      );
+      const expected = Float32Array.from([...single[0]!, ...single[1]!]);
+      // 12 rows in one call (both examples' samples), and in calls of 4 rows (runs of one example's samples)
+      for (const batchSize of [12, 4]) {
+        const map = await explain(backend, method, two, options(0, batchSize));
+        expectClose(map.data, expected, 1e-5, `${method}, batchSize ${batchSize}`);
+      }
+    }
+    // a feed row shared by both examples gives example 1 another map: the test tells the rows apart
+    const shared = createTfjsBackend(model, { inputName: 'a', feeds: { ids: { data: ids.slice(0, 4), shape: [1, 4] } } });
+    const sharedMap = await explain(shared, 'smoothgrad', two, options(0, 12));
+    const alone = createTfjsBackend(model, { inputName: 'a', feeds: { ids: { data: ids.slice(4), shape: [1, 4] } } });
+    const second = await explain(alone, 'smoothgrad', hostTensor(two.data.slice(6), [1, 6]), { ...options(1, 64), target: 3 });
+    expect(Math.max(...second.data.map((v, i) => Math.abs(v - sharedMap.data[6 + i]!)))).toBeGreaterThan(1e-3);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('attribution at the embeddings of token ids (layer, inputName, feeds)', async () => {
     const before = tf.memory().numTensors;
     const backend = createTfjsBackend(model, { inputName: 'ids', layer: 'embedding', feeds: { a: { data: x.data, shape: x.shape } } });

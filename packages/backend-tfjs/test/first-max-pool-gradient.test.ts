@@ -104,6 +104,27 @@ describe.each(BACKENDS)('first-maximum MaxPool gradient on %s', (backendName) =>
     tf.dispose([x, g]);
   });
 
+  it('makes no tensor from host values: its constants are filled on the device, not uploaded on every call', () => {
+    const x = tf.tensor4d(tiedInput(2 * 7 * 5 * 3, 3), [2, 7, 5, 3]);
+    const y = tf.maxPool(x, 3, 2, 'same');
+    const dy = tf.onesLike(y) as tf.Tensor4D;
+    // The engine's makeTensor is where values from JavaScript enter a backend (the bench counts uploads there).
+    const engine = tf.engine();
+    const makeTensor = engine.makeTensor;
+    const made: number[][] = [];
+    engine.makeTensor = function (this: typeof engine, ...args: Parameters<typeof makeTensor>) {
+      made.push([...args[1]]);
+      return makeTensor.apply(this, args);
+    };
+    try {
+      tf.dispose(firstMaxPoolGradient(dy, x, y, { filterSize: 3, strides: 2, pad: 'same' }));
+    } finally {
+      engine.makeTensor = makeTensor;
+    }
+    expect(made).toEqual([]);
+    tf.dispose([x, y, dy]);
+  });
+
   it('puts back the gradients that were registered before, also on error', () => {
     const maxPool = tf.getGradient('MaxPool');
     const abs = tf.getGradient('Abs');

@@ -1,6 +1,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AttributionError } from '@saliency/core';
+import type { AttributableTensors } from '@saliency/backend-onnx';
 import { CliError } from './errors.js';
 import { modelFormatOf, openTfjsModel } from './load-model.js';
 import { EXIT } from './exit-codes.js';
@@ -12,8 +14,10 @@ Lists what a model takes and gives: its inputs and outputs with their element
 types and shapes (? for a free dimension), for an ONNX model the external
 data files it names and whether they are next to it, and what can be
 attributed: each input with the --feed flags the others need (token ids are
-attributed at their embeddings), and for a TF.js layers model the layers
---layer takes, with their output shapes. Use the names with --input-name,
+attributed at their embeddings), and the layers --layer takes with their
+shapes: for an ONNX model the float tensors computed from each input on the
+way to the output (the default embedding and Grad-CAM layer marked), for a
+TF.js layers model its layers. Use the names with --input-name,
 --output-name, --feed and --layer.
 `;
 
@@ -34,6 +38,8 @@ export interface ModelListing {
   readonly externalData: ReadonlyArray<{ readonly name: string; readonly found: boolean }>;
   /** TF.js layers models: the layers `--layer` names, with their output shapes; undefined where the CLI cannot list them. */
   readonly layers?: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly shape: ReadonlyArray<number | null> }>;
+  /** ONNX: per input, the tensors `--layer` can name (backend-onnx's `attributableTensors`), or why it has none. */
+  readonly tensorsByInput?: ReadonlyArray<AttributableTensors | { readonly inputName: string; readonly refused: string }>;
 }
 
 /** Reads the model at `path` (an .onnx file, or a TF.js model.json or its folder) and lists it. */
@@ -47,7 +53,15 @@ export async function inspectModel(path: string): Promise<ModelListing> {
         found: (await stat(join(dirname(file), name)).catch(() => undefined))?.isFile() === true,
       })),
     );
-    return { file, kind: 'ONNX model', inputs: description.inputs, outputs: description.outputs, externalData };
+    const tensorsByInput = await onnxTensorsByInput(file, description.inputs, externalData);
+    return {
+      file,
+      kind: 'ONNX model',
+      inputs: description.inputs,
+      outputs: description.outputs,
+      externalData,
+      ...(tensorsByInput === undefined ? {} : { tensorsByInput }),
+    };
   }
   // TF.js records output shapes only in the built model, so the model is loaded (on the cpu runtime).
   const opened = await openTfjsModel(file, 'tfjs-cpu').catch((error: unknown) => {
@@ -89,6 +103,31 @@ export async function inspectModel(path: string): Promise<ModelListing> {
   }
 }
 
+/**
+ * For each input, the tensors inside the model `--layer` can name with their
+ * shapes; for a model of several outputs, on the way to the first (the names
+ * for another are given in the refusal of a wrong one).
+ */
+async function onnxTensorsByInput(
+  file: string,
+  inputs: readonly TensorLine[],
+  externalData: ReadonlyArray<{ readonly name: string; readonly found: boolean }>,
+): Promise<ModelListing['tensorsByInput']> {
+  if (externalData.some((d) => !d.found)) return undefined;
+  const { attributableTensors, describeOnnxModel } = await import('@saliency/backend-onnx');
+  const bytes = await readFile(file);
+  const data = new Map(await Promise.all(externalData.map(async (d) => [d.name, await readFile(join(dirname(file), d.name))] as const)));
+  const outputName = describeOnnxModel(bytes).outputs[0]?.name;
+  return inputs.map((input) => {
+    try {
+      return attributableTensors(bytes, { inputName: input.name, ...(outputName === undefined ? {} : { outputName }), externalData: data });
+    } catch (error) {
+      if (error instanceof AttributionError) return { inputName: input.name, refused: error.message };
+      throw error;
+    }
+  });
+}
+
 function formatTensor(t: TensorLine): string {
   return `  ${t.name}  ${t.type ?? '?'}  [${t.shape.map((d) => d ?? '?').join(', ')}]`;
 }
@@ -116,10 +155,31 @@ export function formatListing(listing: ModelListing): string {
       'layers (--layer NAME: the tensor attributed at; for grad_cam, the layer explained):',
       ...listing.layers.map((l) => `  ${l.name}  ${l.kind}  [${l.shape.map((d) => d ?? '?').join(', ')}]`),
     );
+  } else if (listing.tensorsByInput !== undefined) {
+    for (const found of listing.tensorsByInput) lines.push(...formatTensorsFrom(found));
   } else {
     lines.push('layers: --layer takes a tensor name of the model; an unknown one is answered with the tensors on the way to the output');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The tensors computed from one ONNX input that --layer can name, marking the defaults. */
+function formatTensorsFrom(found: NonNullable<ModelListing['tensorsByInput']>[number]): string[] {
+  if ('refused' in found) return [`layers from input ${found.inputName}: none (${found.refused})`];
+  const heading =
+    `layers from input ${found.inputName} to output ${found.outputName} (--layer NAME: the tensor attributed at; ` +
+    'for grad_cam, the layer explained; * a feature map grad_cam can explain):';
+  return [
+    heading,
+    ...found.tensors.map((t) => {
+      const marks = [
+        t.name === found.defaultLayer ? 'attributed at by default' : undefined,
+        t.name === found.defaultGradCamLayer ? 'grad_cam default' : undefined,
+      ].filter((mark) => mark !== undefined);
+      const shape = `[${t.shape.map((d) => d ?? '?').join(', ')}]`;
+      return `  ${t.featureMap ? '*' : ' '} ${t.name}  ${t.op}  ${t.type}  ${shape}${marks.length > 0 ? `  (${marks.join('; ')})` : ''}`;
+    }),
+  ];
 }
 
 const INTEGER_TYPES = new Set(['int64', 'int32', 'uint8', 'bool']);

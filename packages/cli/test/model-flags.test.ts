@@ -84,6 +84,21 @@ describe('saliency inspect', () => {
     expect(tokens).toContain('  --input FILE  (int64: token ids, attributed at the embeddings they select, or at --layer)\n');
   });
 
+  it('lists the tensors --layer takes in an ONNX model, with the shapes its PyTorch module gives them', () => {
+    const { status, stdout } = saliency(['inspect', mnist.onnx]);
+    expect(status).toBe(0);
+    expect(stdout).toContain('layers from input input to output logits (--layer NAME:');
+    // examples/mnist/train.py: conv1 3×3 valid 1 → 8, 2×2 pool, conv2 3×3 valid 8 → 16, 2×2 pool (floor), fc1 400 → 64, fc2 64 → 10
+    expect(stdout).toContain('  * /conv1/Conv_output_0  Conv  float32  [?, 8, 26, 26]\n');
+    expect(stdout).toContain('  * /MaxPool_output_0  MaxPool  float32  [?, 8, 13, 13]\n');
+    expect(stdout).toContain('  * /conv2/Conv_output_0  Conv  float32  [?, 16, 11, 11]\n');
+    // the last feature map is Grad-CAM's default layer; flattened and dense ones are no feature maps
+    expect(stdout).toContain('  * /MaxPool_1_output_0  MaxPool  float32  [?, 16, 5, 5]  (grad_cam default)\n');
+    expect(stdout).toContain('    /Flatten_output_0  Flatten  float32  [?, 400]\n');
+    expect(stdout).toContain('    /fc1/Gemm_output_0  Gemm  float32  [?, 64]\n');
+    expect(stdout).toContain('    logits  Gemm  float32  [?, 10]\n');
+  });
+
   it('lists the external data files of an ONNX model and whether they are next to it', () => {
     expect(saliency(['inspect', join(dir, 'alone', 'ext.onnx')]).stdout).toContain(
       'external data:\n  ext.onnx.data  MISSING next to the model: give it with --external-data\n',

@@ -10,6 +10,7 @@ import { valueInfo as tensorValueInfo } from '../model/value-info.js';
 import {
   GraphProtoSchema,
   ModelProtoSchema,
+  type GraphProto,
   NodeProtoSchema,
   type ModelProto,
   type NodeProto,
@@ -145,27 +146,7 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
     );
   }
 
-  // The forward nodes the logits need, less those folded to constants.
-  const needed = new Set<number>();
-  const visit = (name: string) => {
-    const index = producers.get(name);
-    if (index === undefined || needed.has(index) || facts.constants.has(name)) return;
-    needed.add(index);
-    for (const input of graph.node[index]!.input) if (input !== '') visit(input);
-  };
-  visit(logits);
-  const forward = [...needed].sort((a, b) => a - b);
-
-  // Values that depend on the model input (and are floats, so carry a gradient).
-  const fromInput = new Set<string>([request.inputName]);
-  for (const index of forward) {
-    const node = graph.node[index]!;
-    if (node.input.some((name) => fromInput.has(name))) {
-      for (const name of node.output) {
-        if (name !== '' && !facts.constants.has(name) && isFloatType(facts.types.get(name)!.dataType)) fromInput.add(name);
-      }
-    }
-  }
+  const { forward, fromInput } = forwardFromInput(graph, facts, producers, logits, request.inputName);
   if (!fromInput.has(logits)) {
     throw new AttributionError('UNSUPPORTED_MODEL', `${description} does not depend on the input "${request.inputName}"`);
   }
@@ -458,4 +439,40 @@ function legalizeForward(node: NodeProto, emitter: GraphEmitter): NodeProto {
 
 function valueInfo(name: string, type: TensorType): ValueInfoProto {
   return tensorValueInfo(name, type.shape, type.dataType);
+}
+
+/**
+ * The forward nodes `logits` needs (indices in graph order), less those
+ * folded to constants, and the values among their outputs computed from
+ * graph input `inputName` that are floats, so carry a gradient.
+ */
+export function forwardFromInput(
+  graph: GraphProto,
+  facts: GraphFacts,
+  producers: ReadonlyMap<string, number>,
+  logits: string,
+  inputName: string,
+): { forward: number[]; fromInput: Set<string> } {
+  // The forward nodes the logits need, less those folded to constants.
+  const needed = new Set<number>();
+  const visit = (name: string) => {
+    const index = producers.get(name);
+    if (index === undefined || needed.has(index) || facts.constants.has(name)) return;
+    needed.add(index);
+    for (const input of graph.node[index]!.input) if (input !== '') visit(input);
+  };
+  visit(logits);
+  const forward = [...needed].sort((a, b) => a - b);
+
+  // Values that depend on the model input (and are floats, so carry a gradient).
+  const fromInput = new Set<string>([inputName]);
+  for (const index of forward) {
+    const node = graph.node[index]!;
+    if (node.input.some((name) => fromInput.has(name))) {
+      for (const name of node.output) {
+        if (name !== '' && !facts.constants.has(name) && isFloatType(facts.types.get(name)!.dataType)) fromInput.add(name);
+      }
+    }
+  }
+  return { forward, fromInput };
 }

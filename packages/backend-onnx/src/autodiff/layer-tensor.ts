@@ -48,6 +48,6 @@ export function layerTensor(
 }
 
 /** [B, C, ...positions] of the input's rank (at least 3) with more than one position. */
-function isFeatureMap(shape: readonly number[], inputRank: number): boolean {
+export function isFeatureMap(shape: readonly number[], inputRank: number): boolean {
   return inputRank >= 3 && shape.length === inputRank && shape.slice(2).reduce((a, b) => a * b, 1) > 1;
 }

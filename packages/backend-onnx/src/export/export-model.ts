@@ -8,6 +8,7 @@ import {
   MEAN_OUTPUT,
   type GradientModelRequest,
 } from '../autodiff/build-gradient-model.js';
+import { batchInference } from '../autodiff/batch-inference.js';
 import { GraphEmitter } from '../autodiff/graph-emitter.js';
 import { checkRunsOn } from '../execution-provider/execution-provider.js';
 import { DataType, dataTypeName } from '../model/data-type.js';
@@ -15,6 +16,7 @@ import { resolveBudgets } from '../model/budgets.js';
 import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
 import { defaultOpset, readOnnxModel } from '../model/onnx-model.js';
 import { valueInfo } from '../model/value-info.js';
+import { planBatch } from '../passes/fixed-batch.js';
 import { prepareModel } from '../passes/prepare-model.js';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type TensorProto, type ValueInfoProto } from '../proto/onnx_pb.js';
 import { namesOf, renamedGraph, topologicalOrder } from './compose-graph.js';
@@ -71,7 +73,11 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
       `input "${input.name}" is ${inputType === undefined ? 'not a tensor' : dataTypeName(inputType)}; an attribution model is exported for a float32 input`,
     );
   }
-  const shape = exportInputShape(input.name, declaredShape(input), options.inputShape);
+  // A model exported with its batch fixed (x.view(1, -1)) is freed where its Reshapes allow, as the backend does
+  // (passes/fixed-batch.ts); a batch the rewrite frees is free for the export too.
+  const plan = planBatch(model, input, batchInference(model, input.name, outputName, budgets));
+  const declared = declaredShape(input);
+  const shape = exportInputShape(input.name, plan.kind === 'rewritten' ? [null, ...declared.slice(1)] : declared, options.inputShape);
   const options_ = resolved.attribution;
   checkBaseline(options_.baseline, shape);
   const [batch, ...example] = shape as [number, ...number[]];
@@ -92,6 +98,15 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
 
   // The clean forward pass gives the logits; for input rows the gradient graph's own forward pass is that pass.
   const perExample = rule.rows === 'input' ? 1 : rule.rows === 'noisy-samples' ? options_.numSamples : options_.steps;
+  if (plan.kind === 'fixed' && (batch !== plan.size || batch * perExample !== plan.size)) {
+    throw new AttributionError(
+      'UNSUPPORTED_MODEL',
+      `exportAttributionModel: the model fixes its batch size at ${plan.size} (input "${input.name}"; at another batch size: ${plan.reason}), ` +
+        `and the exported ${options.method} runs ${batch * perExample} rows (${batch} example${batch === 1 ? '' : 's'}` +
+        `${perExample === 1 ? '' : ` × ${perExample} ${rule.rows === 'noisy-samples' ? 'samples' : 'steps'}`}) in one graph: ` +
+        'export the model with a dynamic batch axis',
+    );
+  }
   const gradient = buildGradientGraph(
     model,
     request([batch * perExample, ...example], rule.rows === 'input' ? 'gradient' : 'moments', perExample),

@@ -40,7 +40,7 @@ import { readOnnxModel } from '../model/onnx-model.js';
 import { activationFittingCount } from './activation-plan.js';
 import { prepareModel } from '../passes/prepare-model.js';
 import { fixedBatchError, oneRowWarning, planBatch, type BatchPlan } from '../passes/fixed-batch.js';
-import { batchInference } from './batch-inference.js';
+import { batchInference } from '../autodiff/batch-inference.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } from './row-splitting.js';

@@ -208,7 +208,7 @@ export async function philoxWordsOnDevice(
  */
 export async function standardNormalsOnDevice(seed: number, example: number, sample: number, size: number): Promise<Float32Array> {
   const normals = tf.tidy(() =>
-    noisyRowsOnDevice(tf.zeros([1, size]), {
+    noisyRowsOnDevice(tf.fill([1, size], 0), {
       seed,
       sigma: Float64Array.of(1),
       firstExample: example,

@@ -1,6 +1,6 @@
 import { AttributionError } from '@saliency/core';
-import type { GraphFacts } from '../autodiff/graph-facts.js';
-import { inferGraph } from '../autodiff/infer-graph.js';
+import type { GraphFacts } from './graph-facts.js';
+import { inferGraph } from './infer-graph.js';
 import type { ModelBudgets } from '../model/budgets.js';
 import { defaultOpset } from '../model/onnx-model.js';
 import type { BatchInference } from '../passes/fixed-batch.js';

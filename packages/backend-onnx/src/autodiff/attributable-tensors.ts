@@ -1,0 +1,124 @@
+import { clone } from '@bufbuild/protobuf';
+import { AttributionError } from '@saliency/core';
+import { dataTypeName } from '../model/data-type.js';
+import { chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
+import { defaultOpset, readOnnxModel } from '../model/onnx-model.js';
+import { ModelProtoSchema, type ModelProto } from '../proto/onnx_pb.js';
+import { prepareModel } from '../passes/prepare-model.js';
+import { attributedTensor } from './attributed-tensor.js';
+import { forwardFromInput } from './build-gradient-model.js';
+import { ancestors, inferGraph } from './infer-graph.js';
+import { isFeatureMap, layerTensor } from './layer-tensor.js';
+
+/** One tensor inside the model that the `layer` option (or Grad-CAM's `layer`) can name. */
+export interface AttributableTensor {
+  readonly name: string;
+  /** Its element type as the backend computes it (`float32`; float16 models are computed in float32). */
+  readonly type: string;
+  /** Its shape; null for a dimension that follows a free dimension of the inputs (the batch, a sequence length). */
+  readonly shape: ReadonlyArray<number | null>;
+  /** Whether Grad-CAM can explain it: of the input's rank (at least 3) with more than one position past the channel axis. */
+  readonly featureMap: boolean;
+  /** The op of the node that computes it. */
+  readonly op: string;
+}
+
+/** What can be attributed at for one model input, on the path to one output. */
+export interface AttributableTensors {
+  readonly inputName: string;
+  readonly outputName: string;
+  /** The float tensors computed from the input on the way to the output, in graph order. */
+  readonly tensors: readonly AttributableTensor[];
+  /** The tensor attributed at when no `layer` is given: the embeddings of token ids; undefined for a float input (attributed as it is). */
+  readonly defaultLayer: string | undefined;
+  /** Grad-CAM's default layer (the last feature map); undefined where there is none. */
+  readonly defaultGradCamLayer: string | undefined;
+}
+
+export interface AttributableTensorsOptions {
+  /** The graph input attributed, when the model has several. */
+  readonly inputName?: string;
+  /** The graph output that holds the logits, when the model has several. */
+  readonly outputName?: string;
+  /**
+   * Shapes of graph inputs, by name, where the declared shape has free
+   * dimensions that cannot be any size (a Flatten into a fixed Linear); other
+   * free dimensions are tried at two sizes, and those the result depends on
+   * are listed as null.
+   */
+  readonly shapes?: Readonly<Record<string, readonly number[]>>;
+  /** The model's external data files by the name it gives them, as `createOnnxBackend` takes them. */
+  readonly externalData?: ReadonlyMap<string, Uint8Array>;
+}
+
+/** Sizes tried for free dimensions: [batch, other] per pass, small and distinct so that a dimension that follows them shows. */
+const FREE_SIZES = [
+  [1, 8],
+  [2, 9],
+] as const;
+
+/**
+ * The tensors inside an ONNX model that can be attributed at (the backend's
+ * `layer` option; docs/methods.md, "Attribution at a tensor") or explained by
+ * Grad-CAM, with their inferred shapes, for the input `inputName` and the
+ * output `outputName`; read without ONNX Runtime. The same candidates as the
+ * backend's refusals of an unknown `layer` name.
+ */
+export function attributableTensors(model: Uint8Array | ModelProto, options: AttributableTensorsOptions = {}): AttributableTensors {
+  const proto = prepareModel(model instanceof Uint8Array ? readOnnxModel(model, options.externalData) : clone(ModelProtoSchema, model));
+  const { input, outputName } = chooseInputOutput(proto, options.inputName, options.outputName);
+  const graph = proto.graph!;
+  const needed = ancestors(graph, [outputName]).inputs;
+  const producers = new Map<string, number>();
+  graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
+  const passes = FREE_SIZES.map(([batch, other]) => {
+    const shapes = new Map(
+      graphInputs(proto)
+        .filter((i) => needed.has(i.name))
+        .map((i) => [i.name, options.shapes?.[i.name] ?? declaredShape(i).map((d, axis) => d ?? (axis === 0 ? batch : other))]),
+    );
+    const facts = inferGraph(graph, defaultOpset(proto), shapes, undefined, [outputName]);
+    return { facts, ...forwardFromInput(graph, facts, producers, outputName, input.name) };
+  });
+  const [first, second] = passes as [(typeof passes)[0], (typeof passes)[0]];
+  if (!first.fromInput.has(outputName)) {
+    throw new AttributionError(
+      'UNSUPPORTED_MODEL',
+      `output "${outputName}" does not depend on the input "${input.name}" through float values, which carry a gradient: nothing to attribute at`,
+    );
+  }
+  const gradCamLayer = (() => {
+    try {
+      return layerTensor(undefined, input.name, first.fromInput, first.facts, producers);
+    } catch (error) {
+      if (error instanceof AttributionError && error.code === 'UNSUPPORTED_MODEL') return undefined;
+      throw error;
+    }
+  })();
+  const defaultLayer = (() => {
+    try {
+      return attributedTensor(proto, input, outputName, undefined)?.name;
+    } catch (error) {
+      // An integer input with no embedding to attribute at has no default; its tensors can still be named.
+      if (error instanceof AttributionError && error.code === 'UNSUPPORTED_MODEL') return undefined;
+      throw error;
+    }
+  })();
+  const inputRank = first.facts.types.get(input.name)!.shape.length;
+  const tensors = [...first.fromInput]
+    .filter((name) => name !== input.name && producers.has(name))
+    .sort((a, b) => producers.get(a)! - producers.get(b)!)
+    .map((name) => {
+      const type = first.facts.types.get(name)!;
+      const other = second.facts.types.get(name)?.shape;
+      const shape = type.shape.map((d, axis) => (other?.length === type.shape.length && other[axis] === d ? d : null));
+      return {
+        name,
+        type: dataTypeName(type.dataType),
+        shape,
+        featureMap: isFeatureMap(type.shape, inputRank),
+        op: graph.node[producers.get(name)!]!.opType,
+      };
+    });
+  return { inputName: input.name, outputName, tensors, defaultLayer, defaultGradCamLayer: gradCamLayer };
+}
