@@ -1,4 +1,4 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
@@ -12,6 +12,7 @@ import {
   COTANGENT_INPUT,
   LAYER_ACTIVATION_OUTPUT,
   LAYER_GRADIENT_OUTPUT,
+  LOGITS_OUTPUT,
 } from '../src/autodiff/build-gradient-model.js';
 import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
@@ -94,6 +95,39 @@ function relativeMaxError(actual: ArrayLike<number>, reference: ArrayLike<number
   return error / scale;
 }
 
+const PARITY_MODELS = new URL('../../../apps/parity/fixtures/models/', import.meta.url);
+
+/** The layer model (Grad-CAM's default layer) of a parity fixture at batch 2, built for `executionProvider`. */
+async function layerModel(name: string, executionProvider: 'cpu' | 'webgl') {
+  const model = fromBinary(ModelProtoSchema, await readFile(new URL(`${name}.onnx`, PARITY_MODELS)));
+  const graphInput = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!;
+  const dims = graphInput.type!.value.case === 'tensorType' ? graphInput.type!.value.value.shape!.dim : [];
+  const inputShape = dims.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : 2));
+  const built = buildGradientModel(model, {
+    inputName: graphInput.name,
+    inputShape,
+    outputName: model.graph!.output[0]!.name,
+    keepSoftmax: false,
+    result: 'layer',
+    executionProvider,
+  });
+  return { built, inputShape, inputName: graphInput.name };
+}
+
+describe('graph outputs of a layer model', () => {
+  const producer = (bytes: Uint8Array, output: string) =>
+    fromBinary(ModelProtoSchema, bytes).graph!.node.find((n) => n.output.includes(output))?.opType;
+
+  it('copies the activation, which the model reads on, by a Mul on WebGL only, and the gradient by an Identity everywhere', async () => {
+    const webgl = (await layerModel('cnn_bn', 'webgl')).built.bytes;
+    const cpu = (await layerModel('cnn_bn', 'cpu')).built.bytes;
+    expect(producer(webgl, LAYER_ACTIVATION_OUTPUT)).toBe('Mul');
+    expect(producer(cpu, LAYER_ACTIVATION_OUTPUT)).toBe('Identity');
+    expect(producer(webgl, LAYER_GRADIENT_OUTPUT)).toBe('Identity');
+    expect(producer(webgl, LOGITS_OUTPUT)).toBe('Identity');
+  });
+});
+
 describe('onnxruntime-web WebGL EP: a graph output that other nodes also read', () => {
   let browser: Browser;
   let page: Page;
@@ -145,26 +179,13 @@ describe('onnxruntime-web WebGL EP: a graph output that other nodes also read', 
   }, 120_000);
 
   // The parity fixtures whose Grad-CAM lost its layer activation on WebGL.
-  const PARITY_MODELS = new URL('../../../apps/parity/fixtures/models/', import.meta.url);
   it.each(['cnn_bn', 'image_model', 'shufflenet', 'depthwise_separable'])(
     "%s: the layer model built for webgl returns the layer's activation and gradient (vs onnxruntime-node)",
     async (name) => {
-      if (!(await readdir(PARITY_MODELS)).includes(`${name}.onnx`)) throw new Error(`missing fixture ${name}.onnx`);
-      const model = fromBinary(ModelProtoSchema, await readFile(new URL(`${name}.onnx`, PARITY_MODELS)));
-      const graphInput = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!;
-      const dims = graphInput.type!.value.case === 'tensorType' ? graphInput.type!.value.value.shape!.dim : [];
-      const inputShape = dims.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : 2));
-      const built = buildGradientModel(model, {
-        inputName: graphInput.name,
-        inputShape,
-        outputName: model.graph!.output[0]!.name,
-        keepSoftmax: false,
-        result: 'layer',
-        executionProvider: 'webgl',
-      });
+      const { built, inputShape, inputName } = await layerModel(name, 'webgl');
       const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
       const feeds: Feeds = {
-        [graphInput.name]: {
+        [inputName]: {
           dims: inputShape,
           data: values(size(inputShape), 11),
         },
