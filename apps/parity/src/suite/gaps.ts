@@ -52,19 +52,6 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
       "onnxruntime-web's WebGL EP implements Conv for 2-D images only ('currently only support 2-dimensional conv'): a 1-D convolution model cannot run there at all, not even its forward pass",
   },
   {
-    name: 'onnx-webgl output index bug',
-    // The stale number names no value ("does not have value") or the wrong one
-    // (image_model: the Flatten after the layer, [2, 432], which core refuses).
-    matches: (message, runtime) =>
-      runtime === 'onnx-webgl' &&
-      (/required output \[\d+\] does not have value/.test(message) || /layerGradients\(\) returned an activation of shape/.test(message)),
-    reason: () =>
-      "onnxruntime-web's WebGL EP keeps a stale number for a graph output that other nodes also consume once its graph clean-up has " +
-      'removed a value before it (Graph.finalizeGraph renumbers such an output only when nothing consumes it), so that output is ' +
-      'missing or another value: Grad-CAM returns the layer activation, which the rest of the model consumes (the backend could ' +
-      'return a copy made by an op the clean-up keeps)',
-  },
-  {
     name: 'onnx-webgl op missing',
     matches: (message, runtime) => runtime === 'onnx-webgl' && /cannot resolve operator|unsupported|not supported/i.test(message),
     reason: (message) =>

@@ -222,7 +222,12 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   }
 
   // Constants that the kept nodes read: the model's initializers they use, and folded values.
-  const keptNodes = [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes];
+  const keptNodes = copyOutputsKept(
+    [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes],
+    new Set(outputs.map((o) => o.name)),
+    emitter,
+    facts,
+  );
   const produced = new Set(keptNodes.flatMap((node) => node.output));
   const read = new Set(keptNodes.flatMap((node) => node.input));
   const initializers = graph.initializer.filter((tensor) => read.has(tensor.name));
@@ -435,6 +440,25 @@ function legalizeForward(node: NodeProto, emitter: GraphEmitter): NodeProto {
   const withC = clone(NodeProtoSchema, node);
   withC.input = [node.input[0]!, node.input[1]!, emitter.literal([0], [1])];
   return withC;
+}
+
+/**
+ * The graph outputs copied by ops the execution provider keeps: where it
+ * lacks `identityOfReadOutput` (WebGL), an Identity into a graph output whose
+ * input other nodes also read becomes a Mul by one (exact in floating point),
+ * a node the EP's graph clean-up leaves, so the output stays a value no node
+ * consumes, which the EP numbers right. Other Identities stay (no extra kernel).
+ */
+function copyOutputsKept(nodes: NodeProto[], outputs: ReadonlySet<string>, emitter: GraphEmitter, facts: GraphFacts): NodeProto[] {
+  if (supports(emitter.executionProvider, 'identityOfReadOutput')) return nodes;
+  const reads = new Map<string, number>();
+  for (const node of nodes) for (const name of node.input) reads.set(name, (reads.get(name) ?? 0) + 1);
+  return nodes.map((node) => {
+    const [input] = node.input;
+    if (node.opType !== 'Identity' || !outputs.has(node.output[0] ?? '') || input === undefined || reads.get(input)! < 2) return node;
+    const one = emitter.literal([1], [1], facts.types.get(input)!.dataType);
+    return create(NodeProtoSchema, { opType: 'Mul', name: node.name, input: [input, one], output: node.output });
+  });
 }
 
 function valueInfo(name: string, type: TensorType): ValueInfoProto {

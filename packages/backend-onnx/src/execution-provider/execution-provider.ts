@@ -56,7 +56,16 @@ export type Capability =
   /** ArgMax and ArgMin. */
   | 'argExtremum'
   /** Sign (opset 9). */
-  | 'sign';
+  | 'sign'
+  /**
+   * An Identity into a graph output whose input other nodes also read (a
+   * layer's activation). The WebGL EP's graph clean-up removes the Identity
+   * and points the output at its input, then renumbers values without
+   * renumbering an output that nodes consume (onnxruntime-web 1.30,
+   * `Graph.finalizeGraph`): the output is missing ("required output [18]
+   * does not have value") or another value (test/webgl-graph-outputs.test.ts).
+   */
+  | 'identityOfReadOutput';
 
 const ALL: readonly Capability[] = [
   'maxPoolIndices',
@@ -71,6 +80,7 @@ const ALL: readonly Capability[] = [
   'splitSizesInput',
   'argExtremum',
   'sign',
+  'identityOfReadOutput',
 ];
 
 const CAPABILITIES: Readonly<Record<ExecutionProvider, ReadonlySet<Capability>>> = {

@@ -1,0 +1,215 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
+import * as ortNode from 'onnxruntime-node';
+import type * as OrtWeb from 'onnxruntime-web';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type Browser } from '@saliency/dev-support/chromium';
+import {
+  buildGradientModel,
+  COTANGENT_INPUT,
+  LAYER_ACTIVATION_OUTPUT,
+  LAYER_GRADIENT_OUTPUT,
+  LOGITS_OUTPUT,
+} from '../src/autodiff/build-gradient-model.js';
+import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
+import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
+
+/*
+ * onnxruntime-web's WebGL EP (1.30, Graph.finalizeGraph) renumbers a graph
+ * output after its graph clean-up has removed values before it only when no
+ * node consumes that output. An Identity into a graph output is removed, and
+ * the output then names the Identity's input: if other nodes read that value
+ * too (Grad-CAM's layer activation, which the rest of the model consumes),
+ * the output keeps a stale number. These run in Chromium with SwiftShader
+ * WebGL (dev-support/chromium.mjs), on the EP's own bundle.
+ */
+
+const GPU_TOLERANCE = 1e-3;
+const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+const ORIGIN = 'http://saliency.test';
+/** A page that loads the EP's bundle (imported here: a dynamic import inside `page.evaluate` would be rewritten by Vitest). */
+const PAGE =
+  '<!doctype html><title>ort webgl</title>' +
+  '<script type="module">import * as ort from \'/ort.webgl.min.mjs\'; window.ort = ort;</script>';
+
+type Feeds = Record<string, { dims: number[]; data: number[] }>;
+type Outputs = Record<string, { dims: number[]; data: number[] }>;
+
+/** Runs an ONNX model on the WebGL EP in the page: its outputs, or the error's message. */
+async function runWebgl(page: Page, bytes: Uint8Array, feeds: Feeds): Promise<Outputs | string> {
+  return page.evaluate(
+    async ({ model, feeds }) => {
+      const ort = (window as unknown as { ort: typeof OrtWeb }).ort;
+      try {
+        const session = await ort.InferenceSession.create(Uint8Array.from(model), { executionProviders: ['webgl'] });
+        const inputs = Object.fromEntries(
+          Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', Float32Array.from(t.data), t.dims)]),
+        );
+        const results = await session.run(inputs);
+        const outputs = Object.fromEntries(
+          Object.entries(results).map(([name, t]) => [name, { dims: [...t.dims], data: Array.from(t.data as Float32Array) }]),
+        );
+        await session.release();
+        return outputs;
+      } catch (error) {
+        return String((error as Error).message ?? error);
+      }
+    },
+    { model: Array.from(bytes), feeds },
+  );
+}
+
+/** x → Relu → a, read by Neg (output y) and copied into output `a_out` by `copy`. */
+function readOutputModel(copy: 'Identity' | 'Mul'): Uint8Array {
+  return onnxBytes({
+    nodes: [
+      node('Relu', ['x'], ['a']),
+      node('Neg', ['a'], ['y']),
+      copy === 'Identity' ? node('Identity', ['a'], ['a_out']) : node('Mul', ['a', 'one'], ['a_out']),
+    ],
+    initializers: copy === 'Mul' ? { one: { dims: [1], values: [1] } } : {},
+    inputs: [valueInfo('x', [2, 3])],
+    outputs: [valueInfo('y', [2, 3]), valueInfo('a_out', [2, 3])],
+  });
+}
+
+/** Deterministic values in [-1, 1). */
+function values(length: number, seed: number): number[] {
+  let state = seed >>> 0;
+  return Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  });
+}
+
+function relativeMaxError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let error = 0;
+  let scale = 0;
+  for (let i = 0; i < reference.length; i++) {
+    error = Math.max(error, Math.abs(actual[i]! - reference[i]!));
+    scale = Math.max(scale, Math.abs(reference[i]!));
+  }
+  return error / scale;
+}
+
+const PARITY_MODELS = new URL('../../../apps/parity/fixtures/models/', import.meta.url);
+
+/** The layer model (Grad-CAM's default layer) of a parity fixture at batch 2, built for `executionProvider`. */
+async function layerModel(name: string, executionProvider: 'cpu' | 'webgl') {
+  const model = fromBinary(ModelProtoSchema, await readFile(new URL(`${name}.onnx`, PARITY_MODELS)));
+  const graphInput = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!;
+  const dims = graphInput.type!.value.case === 'tensorType' ? graphInput.type!.value.value.shape!.dim : [];
+  const inputShape = dims.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : 2));
+  const built = buildGradientModel(model, {
+    inputName: graphInput.name,
+    inputShape,
+    outputName: model.graph!.output[0]!.name,
+    keepSoftmax: false,
+    result: 'layer',
+    executionProvider,
+  });
+  return { built, inputShape, inputName: graphInput.name };
+}
+
+describe('graph outputs of a layer model', () => {
+  const producer = (bytes: Uint8Array, output: string) =>
+    fromBinary(ModelProtoSchema, bytes).graph!.node.find((n) => n.output.includes(output))?.opType;
+
+  it('copies the activation, which the model reads on, by a Mul on WebGL only, and the gradient by an Identity everywhere', async () => {
+    const webgl = (await layerModel('cnn_bn', 'webgl')).built.bytes;
+    const cpu = (await layerModel('cnn_bn', 'cpu')).built.bytes;
+    expect(producer(webgl, LAYER_ACTIVATION_OUTPUT)).toBe('Mul');
+    expect(producer(cpu, LAYER_ACTIVATION_OUTPUT)).toBe('Identity');
+    expect(producer(webgl, LAYER_GRADIENT_OUTPUT)).toBe('Identity');
+    expect(producer(webgl, LOGITS_OUTPUT)).toBe('Identity');
+  });
+});
+
+describe('onnxruntime-web WebGL EP: a graph output that other nodes also read', () => {
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    await browser.context.route(`${ORIGIN}/**`, async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (path === '/') return route.fulfill({ contentType: 'text/html', body: PAGE });
+      if (path === '/ort.webgl.min.mjs')
+        return route.fulfill({
+          contentType: 'text/javascript',
+          body: await readFile(join(ORT_DIST, path)),
+        });
+      return route.fulfill({ status: 404, body: 'not found' });
+    });
+    page = await browser.context.newPage();
+    await page.goto(`${ORIGIN}/`);
+    await page.waitForFunction(() => 'ort' in window, undefined, {
+      timeout: 60_000,
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  const x = values(6, 7);
+  const relu = x.map((v) => Math.max(v, 0));
+
+  it('loses it when an Identity copies it (the runtime bug the WebGL build works around)', async () => {
+    const result = await runWebgl(page, readOutputModel('Identity'), {
+      x: { dims: [2, 3], data: x },
+    });
+    // If this fails because the values are right, the EP was fixed: the Mul of
+    // copyOutputsKept (build-gradient-model.ts) is no longer needed.
+    if (typeof result === 'string') expect(result).toMatch(/required output \[\d+\] does not have value/);
+    else expect(result['a_out']?.data).not.toEqual(relu.map(Math.fround));
+  }, 120_000);
+
+  it('keeps it when a Mul by one copies it', async () => {
+    const result = await runWebgl(page, readOutputModel('Mul'), {
+      x: { dims: [2, 3], data: x },
+    });
+    expect(typeof result, String(result)).toBe('object');
+    const outputs = result as Outputs;
+    expect(outputs['a_out']!.data).toEqual(relu.map(Math.fround));
+    expect(outputs['y']!.data).toEqual(relu.map((v) => Math.fround(-v)));
+  }, 120_000);
+
+  // The parity fixtures whose Grad-CAM lost its layer activation on WebGL.
+  it.each(['cnn_bn', 'image_model', 'shufflenet', 'depthwise_separable'])(
+    "%s: the layer model built for webgl returns the layer's activation and gradient (vs onnxruntime-node)",
+    async (name) => {
+      const { built, inputShape, inputName } = await layerModel(name, 'webgl');
+      const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+      const feeds: Feeds = {
+        [inputName]: {
+          dims: inputShape,
+          data: values(size(inputShape), 11),
+        },
+        [COTANGENT_INPUT]: {
+          dims: [...built.logitsShape],
+          data: values(size(built.logitsShape), 13),
+        },
+      };
+      const session = await ortNode.InferenceSession.create(built.bytes);
+      const reference = await session.run(
+        Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, new ortNode.Tensor('float32', Float32Array.from(t.data), t.dims)])),
+      );
+      await session.release();
+      const result = await runWebgl(page, built.bytes, feeds);
+      expect(typeof result, String(result)).toBe('object');
+      for (const output of [LAYER_ACTIVATION_OUTPUT, LAYER_GRADIENT_OUTPUT]) {
+        const expected = reference[output]!;
+        const actual = (result as Outputs)[output]!;
+        expect(actual.dims, output).toEqual([...expected.dims]);
+        const error = relativeMaxError(actual.data, expected.data as Float32Array);
+        console.log(`${name} ${output} on webgl: relative max error ${error.toExponential(2)} vs onnxruntime-node`);
+        expect(error, output).toBeLessThanOrEqual(GPU_TOLERANCE);
+      }
+    },
+    300_000,
+  );
+});
