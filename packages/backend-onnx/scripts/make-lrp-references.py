@@ -22,6 +22,11 @@ What it makes (in packages/backend-onnx/test/fixtures/lrp/)
   <name>.json   a batch of 2 inputs, the targets (argmax), the logits, and in
                 float64 the map of every method in METHODS.
 
+The propagation also takes Conv1d, 1-D max and global average pooling,
+BatchNorm1d and a Residual with its own shortcut (a ResNet block that
+downsamples): apps/parity/fixtures/make-xai-references.py imports it for the
+parity fixtures' LRP rows. A module without a rule raises NoRule.
+
 Each method is written out below as the rule of its first layers, its
 convolutions and its dense layers, and what multiplies the first layer's
 contributions: x (lrp_, lrpz_), s_mu(x) (lrpsign_) or nothing (w2lrp_, flatlrp_,
