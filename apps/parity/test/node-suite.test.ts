@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatMatrix, failures } from '../src/suite/matrix.js';
-import { METHODS, XAI_METHODS } from '../src/suite/methods.js';
+import { LRP_METHODS, METHODS, XAI_METHODS } from '../src/suite/methods.js';
 import { runNodeSuite } from '../src/node/run-node-suite.js';
 
 /**
@@ -56,5 +56,26 @@ describe('the Node part on the mlp fixture', () => {
     }
     // only the rows asked for
     expect(new Set(result.cells.map((c) => c.row))).toEqual(new Set(XAI_METHODS));
+  });
+
+  it("runs the LRP rows against PyTorch's layer-by-layer LRP: within tolerance, n/a where LRP has no rule, a named gap where a backend lacks one", async () => {
+    const result = await runNodeSuite(['resnet_block', 'cnn1d', 'depthwise_separable'], { webgpu: false, rows: LRP_METHODS });
+    expect(failures(result), formatMatrix(result)).toEqual([]);
+    for (const cell of result.cells.filter((c) => c.column !== 'tfjs-webgpu@node')) {
+      const where = `${cell.column} ${cell.fixture}/${cell.row}`;
+      if (cell.fixture === 'depthwise_separable') {
+        expect(cell.status, where).toBe('n/a');
+        expect(cell.reason, where).toMatch(/LRP has no rule for ReLU6 \(ONNX Clip\)/);
+      } else if (cell.fixture === 'cnn1d' && cell.row === 'lrpsign_epsilon_0_1') {
+        expect(cell.status, where).toBe('n/a');
+        expect(cell.reason, where).toMatch(/not float32-stable/);
+      } else if (cell.fixture === 'cnn1d' && cell.column.startsWith('tfjs')) {
+        expect(cell.gapName, where).toBe('no LRP rule');
+        expect(cell.reason, where).toMatch(/GlobalAveragePooling1D/);
+      } else {
+        expect(cell.status, where).toBe('pass');
+        expect(cell.relativeMaxError!, where).toBeLessThanOrEqual(1e-5);
+      }
+    }
   });
 });

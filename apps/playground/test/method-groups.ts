@@ -7,17 +7,25 @@ export interface ShownGroup {
 }
 
 /**
- * The list must hold the three groups, in order, with the methods of each:
+ * The list must hold the four groups, in order, with the methods of each:
  * the gradient family (VarGrad among them), the modified backward passes
- * (Guided Backprop, DeconvNet, with their modifiers) and the CAMs.
+ * (Guided Backprop, DeconvNet, with their modifiers), a few LRP rule sets and
+ * the CAMs.
  */
 export function expectMethodGroups(groups: readonly ShownGroup[]): void {
-  expect(groups.map((g) => g.label)).toEqual(['Gradient family', 'Modified backward pass', 'Class activation maps (CAM)']);
-  const [gradients, modified, cams] = groups as [ShownGroup, ShownGroup, ShownGroup];
+  expect(groups.map((g) => g.label)).toEqual([
+    'Gradient family',
+    'Modified backward pass',
+    'Layer-wise relevance propagation (LRP)',
+    'Class activation maps (CAM)',
+  ]);
+  const [gradients, modified, lrp, cams] = groups as [ShownGroup, ShownGroup, ShownGroup, ShownGroup];
   expect(gradients.methods).toEqual(expect.arrayContaining(['gradient', 'vargrad', 'vargrad_x_sign', 'integrated_gradients']));
   expect(gradients.methods.some((m) => m.startsWith('guided_backprop') || m.startsWith('grad_cam'))).toBe(false);
   expect(modified.methods).toEqual(expect.arrayContaining(['guided_backprop', 'guided_backprop_x_sign', 'deconvnet']));
-  expect(modified.methods.some((m) => m.startsWith('vargrad') || m.startsWith('grad_cam'))).toBe(false);
+  expect(modified.methods.some((m) => m.startsWith('vargrad') || m.startsWith('grad_cam') || m.startsWith('lrp'))).toBe(false);
+  expect(lrp.methods).toEqual(expect.arrayContaining(['lrp_epsilon_0_1', 'lrp_alpha_1_beta_0', 'lrpsign_epsilon_0_1', 'lrp_epsilon_plus_flat']));
+  expect(lrp.methods.every((m) => m.startsWith('lrp'))).toBe(true);
   expect(cams.methods).toEqual(expect.arrayContaining(['grad_cam', 'grad_cam_timeseries', 'grad_cam_plus_plus']));
   expect(cams.methods.every((m) => m.startsWith('grad_cam'))).toBe(true);
 }

@@ -279,7 +279,7 @@ describe('the playground page', () => {
       .slice(0, 4);
     expect(top4.map((t) => t.lead).sort(), 'the anterior leads carry the attribution').toEqual(['V1', 'V2', 'V3', 'V4']);
   });
-  it('offers every method in three groups, each with a sentence on what its map shows', async () => {
+  it('offers every method in four groups, each with a sentence on what its map shows', async () => {
     const groups = await page.$$eval('#method optgroup', (found) =>
       found.map((group) => ({
         label: (group as HTMLOptGroupElement).label,
@@ -288,7 +288,8 @@ describe('the playground page', () => {
     );
     expectMethodGroups(groups);
     const notes = new Set<string>();
-    for (const method of ['vargrad', 'guided_backprop', 'deconvnet', 'grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries']) {
+    const shown = ['vargrad', 'guided_backprop', 'deconvnet', 'lrp_epsilon_0_1', 'lrp_epsilon_plus_flat', 'grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries'];
+    for (const method of shown) {
       await page.selectOption('#method', method);
       notes.add((await page.textContent('#method-note')) ?? '');
     }
@@ -296,7 +297,7 @@ describe('the playground page', () => {
       [...notes].every((note) => note.length > 40 && !note.includes('without a note')),
       [...notes].join('\n'),
     ).toBe(true);
-    expect(notes.size, 'one sentence per method').toBe(6);
+    expect(notes.size, 'one sentence per method').toBe(shown.length);
   });
 
   // One new method of each group on the bundled digit: a modified backward
@@ -307,6 +308,15 @@ describe('the playground page', () => {
     expect(onnx.barMiddle, 'a diverging colour bar').toBe('0');
     const tfjs = await explainOnce(page, 'tfjs-wasm', 'guided_backprop');
     expectMapOnStrokes(tfjs, 'guided_backprop');
+    expect(correlation(tfjs.heat, onnx.heat), 'pixel correlation of TF.js with ONNX').toBeGreaterThan(0.98);
+  }, 180_000);
+
+  it('explains the digit with lrp_epsilon_0_1 on ONNX Runtime wasm and TF.js wasm (a LayersModel): a signed map on the strokes, the same on both', async () => {
+    const onnx = await explainOnce(page, 'onnx-wasm', 'lrp_epsilon_0_1');
+    expectMapOnStrokes(onnx, 'lrp_epsilon_0_1');
+    expect(onnx.barMiddle, 'a diverging colour bar').toBe('0');
+    const tfjs = await explainOnce(page, 'tfjs-wasm', 'lrp_epsilon_0_1');
+    expectMapOnStrokes(tfjs, 'lrp_epsilon_0_1');
     expect(correlation(tfjs.heat, onnx.heat), 'pixel correlation of TF.js with ONNX').toBeGreaterThan(0.98);
   }, 180_000);
 

@@ -22,6 +22,11 @@ What it makes (in packages/backend-onnx/test/fixtures/lrp/)
   <name>.json   a batch of 2 inputs, the targets (argmax), the logits, and in
                 float64 the map of every method in METHODS.
 
+The propagation also takes Conv1d, 1-D max and global average pooling,
+BatchNorm1d and a Residual with its own shortcut (a ResNet block that
+downsamples): apps/parity/fixtures/make-xai-references.py imports it for the
+parity fixtures' LRP rows. A module without a rule raises NoRule.
+
 Each method is written out below as the rule of its first layers, its
 convolutions and its dense layers, and what multiplies the first layer's
 contributions: x (lrp_, lrpz_), s_mu(x) (lrpsign_) or nothing (w2lrp_, flatlrp_,
@@ -191,8 +196,34 @@ def sign_mu(x, mu):
     return torch.where(x < mu, -torch.ones_like(x), torch.ones_like(x))
 
 
+class NoRule(SystemExit):
+    """A module on the explained path that LRP has no rule for (docs/methods.md, "LRP")."""
+
+    def __init__(self, module):
+        super().__init__('no LRP rule for %s' % type(module).__name__)
+        self.module = module
+
+
+CONVOLUTIONS = (nn.Conv1d, nn.Conv2d)
+BATCHNORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
+
+
+def as_conv2d(conv):
+    """A Conv1d as the Conv2d of height 1 that computes it (same weights)."""
+    same = nn.Conv2d(conv.in_channels, conv.out_channels, (1,) + conv.kernel_size, stride=(1,) + conv.stride,
+                     padding=(0,) + conv.padding, dilation=(1,) + conv.dilation, groups=conv.groups,
+                     bias=conv.bias is not None).to(conv.weight.dtype)
+    with torch.no_grad():
+        same.weight.copy_(conv.weight[:, :, None, :])
+        if conv.bias is not None:
+            same.bias.copy_(conv.bias)
+    return same
+
+
 def linear_relevance(module, x, R, rule, ctx):
-    """Relevance of the input x of a Conv2d (any groups) or Linear from that of its output."""
+    """Relevance of the input x of a Conv1d/Conv2d (any groups) or Linear from that of its output."""
+    if isinstance(module, nn.Conv1d):
+        return linear_relevance(as_conv2d(module), x[:, :, None], R[:, :, None], rule, ctx)[:, :, 0]
     per_example = tuple(range(1, x.dim()))
     std = x.std(dim=per_example, unbiased=False)
     low = lambda v: torch.full_like(x, v) if v is not None else x.amin(dim=per_example, keepdim=True).expand_as(x)  # noqa: E731
@@ -227,14 +258,15 @@ def proportional(x, y, R):
 
 
 class Residual(nn.Module):
-    """branch(x) + x."""
+    """branch(x) + shortcut(x), the shortcut the identity unless given."""
 
-    def __init__(self, *branch):
+    def __init__(self, *branch, shortcut=None):
         super().__init__()
         self.branch = nn.Sequential(*branch)
+        self.shortcut = shortcut
 
     def forward(self, x):
-        return self.branch(x) + x
+        return self.branch(x) + (x if self.shortcut is None else self.shortcut(x))
 
 
 class Propagation:
@@ -261,16 +293,21 @@ class Propagation:
             return R
         if isinstance(module, Residual):
             y, b = self.outputs[module], self.outputs[module.branch]
-            return self.relevance(module.branch, proportional(b, y, R)) + proportional(x, y, R)
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            kind = 'first' if module is self.first else 'conv' if isinstance(module, nn.Conv2d) else 'dense'
+            if module.shortcut is None:
+                shortcut = proportional(x, y, R)
+            else:
+                shortcut = self.relevance(module.shortcut, proportional(self.outputs[module.shortcut], y, R))
+            return self.relevance(module.branch, proportional(b, y, R)) + shortcut
+        if isinstance(module, CONVOLUTIONS + (nn.Linear,)):
+            kind = 'first' if module is self.first else 'conv' if isinstance(module, CONVOLUTIONS) else 'dense'
             return linear_relevance(module, x, R, self.rules[kind], {'mu': self.mu})
         if isinstance(module, (nn.ReLU, nn.Identity)):
             return R
         if isinstance(module, nn.Flatten):
             return R.reshape(x.shape)
-        if isinstance(module, nn.MaxPool2d):
-            _, where = F.max_pool2d(x, module.kernel_size, module.stride, return_indices=True)
+        if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d)):
+            pool = F.max_pool1d if isinstance(module, nn.MaxPool1d) else F.max_pool2d
+            _, where = pool(x, module.kernel_size, module.stride, return_indices=True)
             out = torch.zeros_like(x).flatten(2)
             out.scatter_add_(2, where.flatten(2), R.flatten(2))
             return out.reshape(x.shape)
@@ -280,15 +317,18 @@ class Propagation:
             k = module.kernel_size
             share = (R / safe(y)).repeat_interleave(k, dim=2).repeat_interleave(k, dim=3) / (k * k)
             return x * share
-        if isinstance(module, nn.AdaptiveAvgPool2d):
+        if isinstance(module, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
+            # Global average pooling only (output size 1), as the ONNX GlobalAveragePool.
             y = self.outputs[module]
-            return x * (R / safe(y)) / (x.shape[2] * x.shape[3])
-        raise SystemExit('no LRP rule for %s' % type(module).__name__)
+            if y[0, 0].numel() != 1:
+                raise NoRule(module)
+            return x * (R / safe(y)) / x[0, 0].numel()
+        raise NoRule(module)
 
 
 def lrp(model, x, targets, method):
     rules = METHODS[method]
-    first = next(m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)))
+    first = next(m for m in model.modules() if isinstance(m, CONVOLUTIONS + (nn.Linear,)))
     propagation = Propagation(model, first, rules, MU.get(method, 0.0))
     try:
         with torch.no_grad():
@@ -344,23 +384,27 @@ def randomise_batchnorm(model, generator):
 
 
 def fold_batchnorm(module):
-    """A copy with each BatchNorm2d folded into the Conv2d before it and replaced by Identity."""
+    """A copy with each BatchNorm folded into the convolution before it and replaced by Identity."""
     module = copy.deepcopy(module)
 
     def fold(seq):
         children = list(seq)
         for i, child in enumerate(children):
-            if isinstance(child, nn.BatchNorm2d):
+            if isinstance(child, BATCHNORMS):
                 conv = children[i - 1]
-                assert isinstance(conv, nn.Conv2d)
+                assert isinstance(conv, CONVOLUTIONS)
                 factor = child.weight / torch.sqrt(child.running_var + child.eps)
                 bias = conv.bias if conv.bias is not None else torch.zeros_like(child.running_mean)
                 with torch.no_grad():
-                    conv.weight.mul_(factor[:, None, None, None])
+                    conv.weight.mul_(factor.reshape((-1,) + (1,) * (conv.weight.dim() - 1)))
                     conv.bias = nn.Parameter((bias - child.running_mean) * factor + child.bias)
                 seq[i] = nn.Identity()
-            elif isinstance(child, (nn.Sequential, Residual)):
-                fold(child if isinstance(child, nn.Sequential) else child.branch)
+            elif isinstance(child, nn.Sequential):
+                fold(child)
+            elif isinstance(child, Residual):
+                fold(child.branch)
+                if child.shortcut is not None:
+                    fold(child.shortcut)
 
     fold(module)
     return module

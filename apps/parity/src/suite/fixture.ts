@@ -1,6 +1,7 @@
 import { modelArtifacts } from '@saliency/backend-tfjs';
 import type { io } from '@tensorflow/tfjs';
 import { fillStandardNormal, hostTensor, sizeOf, type HostTensor } from '@saliency/core';
+import { LRP_METHODS, type LrpMethod } from './methods.js';
 import { channelsFirst, channelsLast, checkLayouts, type Layouts } from './layout.js';
 
 /** A reference map of a noisy method, from the noise described in `ReferenceJson.noise`. */
@@ -45,7 +46,7 @@ export interface ReferenceJson {
  * (a layer method's `[B, 1, ...positions]`), and for each method without
  * one, why it does not apply to the model.
  */
-export interface XaiReferenceJson {
+export interface XaiReferenceJson extends Partial<Record<LrpMethod, number[]>> {
   readonly name: string;
   readonly inputShape: number[];
   readonly targets: number[];
@@ -139,6 +140,9 @@ function checkXaiReference(reference: ReferenceJson, xai: XaiReferenceJson): voi
   const [batch = 0, , ...positions] = reference.inputShape;
   const size = sizeOf(reference.inputShape);
   for (const method of ['guided_backprop', 'deconvnet'] as const) requireArray(reference, `xai ${method}`, xai[method], size);
+  for (const method of LRP_METHODS) {
+    if (xai[method] !== undefined) requireArray(reference, `xai ${method}`, xai[method], size);
+  }
   for (const method of ['grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries'] as const) {
     if (xai[method] !== undefined) requireArray(reference, `xai ${method}`, xai[method], batch * sizeOf(positions));
   }

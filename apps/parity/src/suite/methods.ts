@@ -18,6 +18,10 @@ export const METHODS = [
   'grad_cam',
   'grad_cam_plus_plus',
   'grad_cam_timeseries',
+  'lrp_epsilon_0_1',
+  'lrp_alpha_1_beta_0',
+  'lrpsign_epsilon_0_1',
+  'lrp_epsilon_plus_flat',
 ] as const;
 
 export type ParityMethod = (typeof METHODS)[number];
@@ -31,6 +35,19 @@ export const XAI_METHODS = [
   'grad_cam_timeseries',
 ] as const satisfies readonly ParityMethod[];
 export type XaiMethod = (typeof XAI_METHODS)[number];
+
+/**
+ * The LRP rows, one rule set of each kind (ε, αβ, SIGN at the input, a
+ * composite), whose references the same script makes by explicit
+ * layer-by-layer propagation; few, as every row runs on every target.
+ */
+export const LRP_METHODS = [
+  'lrp_epsilon_0_1',
+  'lrp_alpha_1_beta_0',
+  'lrpsign_epsilon_0_1',
+  'lrp_epsilon_plus_flat',
+] as const satisfies readonly ParityMethod[];
+export type LrpMethod = (typeof LRP_METHODS)[number];
 
 /**
  * The methods whose maps the report draws as heatmaps, where the fixture has
@@ -120,24 +137,29 @@ export function referenceMaps(fixture: LoadedFixture): Record<ParityMethod, Refe
   };
 }
 
-const XAI_SOURCES: Record<XaiMethod, string> = {
+const LRP_SOURCE = 'PyTorch, layer-by-layer LRP';
+const XAI_SOURCES: Record<XaiMethod | LrpMethod, string> = {
   guided_backprop: 'PyTorch, ReLU backward hooked',
   deconvnet: 'PyTorch, ReLU backward hooked',
   grad_cam: 'PyTorch, layer hooks',
   grad_cam_plus_plus: 'PyTorch, layer hooks',
   grad_cam_timeseries: 'PyTorch, layer hooks',
+  lrp_epsilon_0_1: LRP_SOURCE,
+  lrp_alpha_1_beta_0: LRP_SOURCE,
+  lrpsign_epsilon_0_1: LRP_SOURCE,
+  lrp_epsilon_plus_flat: LRP_SOURCE,
 };
 
 /** The rows from fixtures/xai-reference/<name>.json: a map, or why the method does not apply. */
-function modifiedBackwardAndLayerMaps(fixture: LoadedFixture): Record<XaiMethod, ReferenceMap | NotApplicable> {
+function modifiedBackwardAndLayerMaps(fixture: LoadedFixture): Record<XaiMethod | LrpMethod, ReferenceMap | NotApplicable> {
   const json = fixture.xaiReference;
   return Object.fromEntries(
-    XAI_METHODS.map((method) => {
+    [...XAI_METHODS, ...LRP_METHODS].map((method) => {
       const values = json[method];
       const why = json.notApplicable[method];
       if (values !== undefined) return [method, { values: Float64Array.from(values), source: XAI_SOURCES[method] }];
       if (why !== undefined) return [method, { notApplicable: why }];
       throw new Error(`fixture ${fixture.name}: xai-reference holds neither ${method} nor why it does not apply`);
     }),
-  ) as Record<XaiMethod, ReferenceMap | NotApplicable>;
+  ) as Record<XaiMethod | LrpMethod, ReferenceMap | NotApplicable>;
 }
