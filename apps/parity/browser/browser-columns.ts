@@ -4,7 +4,7 @@ import { onnxColumn } from '../src/suite/onnx-column.js';
 import { tfjsColumn } from '../src/suite/tfjs-column.js';
 
 /** Where the static server puts the runtimes' wasm files (see src/node/static-server.ts). */
-const ORT_WASM = '/ort/';
+export const ORT_WASM = '/ort/';
 const TFJS_WASM = '/tfjs-wasm/';
 
 async function tfjs(backend: 'cpu' | 'wasm' | 'webgl' | 'webgpu'): Promise<ColumnEntry> {

@@ -9,6 +9,7 @@ export { NOISE_INPUT, TARGET_INPUT, MAP_OUTPUT, LOGITS_OUTPUT, TARGET_OUTPUT } f
 export { EXPORTABLE_METHODS } from './export/rule-in-graph.js';
 export { DEFAULT_BUDGETS, type ModelBudgets } from './model/budgets.js';
 export { logitsDeviation, type LogitsDeviation } from './runtime/logits-deviation.js';
+export { deviceNoiseAgreement } from './runtime/device-noise.js';
 export { describeOnnxModel, type OnnxModelDescription, type OnnxTensorInfo } from './model/describe-model.js';
 export {
   attributableTensors,

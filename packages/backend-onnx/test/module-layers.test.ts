@@ -6,14 +6,14 @@ import { describe, expect, it } from 'vitest';
  * passes/ (rewrites of a model before it is differentiated: float16, int8),
  * execution-provider/ (what each ONNX Runtime EP runs), ops/ (one definition
  * per op), backward/ (modified backward rule sets over the ops' rules),
- * autodiff/ (graph inference and the gradient graph), runtime/ (the
- * backend), export/ (a method as one standalone ONNX model). Imports point down only. Inside ops/, the op-family files are
+ * autodiff/ (graph inference and the gradient graph), device-noise/ (core's
+ * noise as a WebGPU compute pass), runtime/ (the backend), export/ (a method as one standalone ONNX model). Imports point down only. Inside ops/, the op-family files are
  * leaves: they import the shared helper modules, never one another, and
  * registry.ts lists every family.
  */
 
 const SRC = new URL('../src/', import.meta.url);
-const LAYERS = ['proto', 'model', 'passes', 'execution-provider', 'ops', 'backward', 'autodiff', 'runtime', 'export'];
+const LAYERS = ['proto', 'model', 'passes', 'execution-provider', 'ops', 'backward', 'autodiff', 'device-noise', 'runtime', 'export'];
 /** The modules of ops/ that are not op families. */
 const OPS_HELPERS = new Set([
   'op-definition.ts',

@@ -1,5 +1,10 @@
 import { withChromium } from '@saliency/dev-support/chromium';
-import { DEVICE_NOISE_RUNTIMES, type DeviceNoisePage, type DeviceNoiseResult } from '../suite/device-noise-cells.js';
+import {
+  DEVICE_NOISE_RUNTIMES,
+  type DeviceNoisePage,
+  type DeviceNoiseResult,
+  type DeviceNoiseRuntime,
+} from '../suite/device-noise-cells.js';
 import { FIXTURES_DIR } from './fixture-files.js';
 import { PAGE_DIR } from './run-browser-suite.js';
 import { servedFolders, startStaticServer } from './static-server.js';
@@ -8,12 +13,15 @@ import { servedFolders, startStaticServer } from './static-server.js';
  * The device-noise cells (src/suite/device-noise-cells.ts) in headless
  * Chromium, one fresh page per runtime, on the page built in dist/browser.
  */
-export async function runDeviceNoiseInChromium(names: readonly string[]): Promise<DeviceNoiseResult[]> {
+export async function runDeviceNoiseInChromium(
+  names: readonly string[],
+  runtimes: readonly DeviceNoiseRuntime[] = DEVICE_NOISE_RUNTIMES,
+): Promise<DeviceNoiseResult[]> {
   const server = await startStaticServer(servedFolders(PAGE_DIR, FIXTURES_DIR));
   const results: DeviceNoiseResult[] = [];
   try {
     await withChromium(async (context) => {
-      for (const runtime of DEVICE_NOISE_RUNTIMES) {
+      for (const runtime of runtimes) {
         const page = await context.newPage();
         const errors: string[] = [];
         page.on('pageerror', (error) => errors.push(error.message));

@@ -1,6 +1,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
-import { explain, type GradientBackend, type RuntimeId } from '@saliency/core';
-import { createTfjsBackend, deviceNoiseAgreement, type DeviceNoiseAgreement } from '@saliency/backend-tfjs';
+import { explain, type DeviceNoiseAgreement, type GradientBackend, type RuntimeId } from '@saliency/core';
+import { createTfjsBackend, deviceNoiseAgreement as tfjsAgreement } from '@saliency/backend-tfjs';
+import { createOnnxBackend, deviceNoiseAgreement as onnxAgreement, type OnnxRuntimeModule } from '@saliency/backend-onnx';
 import type { LoadedFixture } from './fixture.js';
 import { isApplicable, referenceMaps } from './methods.js';
 import { relativeMaxError } from './metrics.js';
@@ -9,8 +10,23 @@ import { TOLERANCE } from './tolerance.js';
 type Tf = typeof tfjs;
 
 /** The runtimes whose backend generates core's noise on the device (docs/methods.md, "Noise"). */
-export const DEVICE_NOISE_RUNTIMES = ['tfjs-webgl', 'tfjs-webgpu'] as const satisfies readonly RuntimeId[];
+export const DEVICE_NOISE_RUNTIMES = ['tfjs-webgl', 'tfjs-webgpu', 'onnx-webgpu'] as const satisfies readonly RuntimeId[];
 export type DeviceNoiseRuntime = (typeof DEVICE_NOISE_RUNTIMES)[number];
+
+type DeviceNoiseBackend = GradientBackend & Required<Pick<GradientBackend, 'deviceNoise' | 'gradientMoments' | 'noisyGradientMoments'>>;
+
+/**
+ * One runtime's side of the cells: its device noise read back, the fixtures
+ * whose references use the noise it makes, and a backend per fixture.
+ */
+export interface DeviceNoiseTarget {
+  readonly runtime: DeviceNoiseRuntime;
+  /** The device's noise read back; `fixture`: a model the runtime may need open meanwhile. */
+  agreement(fixture: LoadedFixture): Promise<DeviceNoiseAgreement>;
+  fixtures(all: readonly LoadedFixture[]): LoadedFixture[];
+  /** A backend on `fixture`'s model, and what releases it. */
+  open(fixture: LoadedFixture): Promise<{ backend: DeviceNoiseBackend; close(): Promise<void> }>;
+}
 
 /** The noisy methods whose PyTorch references the fixtures hold. */
 const METHODS = ['smoothgrad', 'vargrad'] as const;
@@ -40,88 +56,118 @@ export interface DeviceNoiseResult {
   readonly reason?: string;
 }
 
-/** What the browser page (browser/device-noise-page.ts) puts on `window` for src/node/run-device-noise.ts. */
+/** What the browser page (browser/device-noise-page.ts) puts on `window` for src/node/device-noise-browser.ts. */
 export interface DeviceNoisePage {
   runDeviceNoise(runtime: DeviceNoiseRuntime, fixtureNames: string[]): Promise<DeviceNoiseResult>;
 }
 
 /**
- * The fixtures whose PyTorch noise is the noise the device makes: core
- * numbers a sample's elements in the layout the model takes, so only where
- * the TF.js model takes the ONNX layout (flat inputs) is the element order,
- * and so the noise, the reference's.
+ * TF.js on webgl or webgpu (its backend module loaded). Core numbers a
+ * sample's elements in the layout the model takes, so only where the TF.js
+ * model takes the ONNX layout (flat inputs) is the element order, and so the
+ * noise, the reference's.
  */
-export function deviceNoiseFixtures(fixtures: readonly LoadedFixture[]): LoadedFixture[] {
-  return fixtures.filter((fixture) => fixture.layouts.tfjs === fixture.layouts.onnx);
+export async function tfjsDeviceNoiseTarget(tf: Tf, runtime: 'tfjs-webgl' | 'tfjs-webgpu'): Promise<DeviceNoiseTarget> {
+  const backendName = runtime.slice('tfjs-'.length);
+  if (!(await tf.setBackend(backendName))) throw new Error(`TF.js backend ${backendName} failed to initialise`);
+  await tf.ready();
+  return {
+    runtime,
+    agreement: tfjsAgreement,
+    fixtures: (all) => all.filter((fixture) => fixture.layouts.tfjs === fixture.layouts.onnx),
+    async open(fixture) {
+      const model = await tf.loadLayersModel(tf.io.fromMemory(fixture.tfjs));
+      const close = async (): Promise<void> => void model.dispose();
+      return { backend: createTfjsBackend(model), close };
+    },
+  };
 }
 
 /**
- * On `runtime` (TF.js webgl or webgpu, whose backend module is loaded):
- * the device's Philox words against core's bit for bit, its normals' largest
- * difference in ulps, and SmoothGrad and VarGrad with the noise made on the
- * device (seeded, no `noise` option) against the PyTorch references, within
- * the GPU tolerance.
+ * onnxruntime-web's WebGPU EP (`ort` its `/webgpu` entry): the references
+ * are made in the ONNX layout, so every fixture's noise is the device's.
  */
-export async function runDeviceNoiseCells(
-  tf: Tf,
-  runtime: DeviceNoiseRuntime,
-  fixtures: readonly LoadedFixture[],
-): Promise<DeviceNoiseResult> {
+export function onnxDeviceNoiseTarget(ort: OnnxRuntimeModule): DeviceNoiseTarget {
+  return {
+    runtime: 'onnx-webgpu',
+    // With a session open: ONNX Runtime releases its device with its last session.
+    async agreement(fixture) {
+      const session = await ort.InferenceSession.create(fixture.onnx, { executionProviders: ['webgpu'] });
+      try {
+        return await onnxAgreement(ort);
+      } finally {
+        await session.release();
+      }
+    },
+    fixtures: (all) => [...all],
+    async open(fixture) {
+      const backend = createOnnxBackend(ort, fixture.onnx, { sessionOptions: { executionProviders: ['webgpu'] } });
+      return { backend, close: () => backend.dispose() };
+    },
+  };
+}
+
+/**
+ * On the target's runtime: the device's Philox words against core's bit for
+ * bit, its normals' largest difference in ulps, and SmoothGrad and VarGrad
+ * with the noise made on the device (seeded, no `noise` option) against the
+ * PyTorch references, within the GPU tolerance.
+ */
+export async function runDeviceNoiseCells(target: DeviceNoiseTarget, fixtures: readonly LoadedFixture[]): Promise<DeviceNoiseResult> {
+  const { runtime } = target;
   const column = `${runtime}@chromium`;
   const tolerance = TOLERANCE.gpu;
-  const backendName = runtime.slice('tfjs-'.length);
-  if (!(await tf.setBackend(backendName))) {
-    return { runtime, column, status: 'error', maps: [], reason: `TF.js backend ${backendName} failed to initialise` };
-  }
-  await tf.ready();
-  const agreement = await deviceNoiseAgreement();
   const maps: DeviceNoiseMapCell[] = [];
-  for (const fixture of deviceNoiseFixtures(fixtures)) {
-    const model = await tf.loadLayersModel(tf.io.fromMemory(fixture.tfjs));
-    try {
-      const references = referenceMaps(fixture);
-      for (const method of METHODS) {
-        const backend = createTfjsBackend(model);
-        let describedCalls = 0;
-        const counted: GradientBackend = {
-          name: backend.name,
-          deviceNoise: backend.deviceNoise,
-          logits: (x) => backend.logits(x),
-          gradients: (x, targets) => backend.gradients(x, targets),
-          gradientMoments: (x, targets, n) => backend.gradientMoments(x, targets, n),
-          noisyGradientMoments: (x, noise, targets) => {
-            describedCalls++;
-            return backend.noisyGradientMoments(x, noise, targets);
-          },
-        };
-        try {
-          const { noise } = fixture.reference;
-          const map = await explain(counted, method, fixture.input, {
-            target: fixture.reference.targets,
-            numSamples: noise.numSamples,
-            seed: noise.seed,
-            noiseScale: noise.sigma,
-            batchSize: BATCH_SIZE,
-          });
-          const reference = references[method];
-          if (!isApplicable(reference)) throw new Error(`${fixture.name} has no ${method} reference: ${reference.notApplicable}`);
-          const error = relativeMaxError(map.data, reference.values);
-          const expectedCalls = fixture.input.shape[0]! * Math.ceil(noise.numSamples / BATCH_SIZE);
-          const status = error <= tolerance && describedCalls === expectedCalls ? 'pass' : 'fail';
-          maps.push({ fixture: fixture.name, method, status, tolerance, relativeMaxError: error, describedCalls });
-        } catch (error) {
-          maps.push({
-            fixture: fixture.name,
-            method,
-            status: 'error',
-            tolerance,
-            reason: error instanceof Error ? error.message : String(error),
-          });
-        }
+  for (const fixture of target.fixtures(fixtures)) {
+    const references = referenceMaps(fixture);
+    for (const method of METHODS) {
+      const { backend, close } = await target.open(fixture);
+      let describedCalls = 0;
+      const counted: GradientBackend = {
+        name: backend.name,
+        deviceNoise: backend.deviceNoise,
+        logits: (x) => backend.logits(x),
+        gradients: (x, targets) => backend.gradients(x, targets),
+        gradientMoments: (x, targets, n, request) => backend.gradientMoments(x, targets, n, request),
+        noisyGradientMoments: (x, noise, targets) => {
+          describedCalls++;
+          return backend.noisyGradientMoments(x, noise, targets);
+        },
+      };
+      try {
+        const { noise } = fixture.reference;
+        const map = await explain(counted, method, fixture.input, {
+          target: fixture.reference.targets,
+          numSamples: noise.numSamples,
+          seed: noise.seed,
+          noiseScale: noise.sigma,
+          batchSize: BATCH_SIZE,
+        });
+        const reference = references[method];
+        if (!isApplicable(reference)) throw new Error(`${fixture.name} has no ${method} reference: ${reference.notApplicable}`);
+        const error = relativeMaxError(map.data, reference.values);
+        const expectedCalls = fixture.input.shape[0]! * Math.ceil(noise.numSamples / BATCH_SIZE);
+        const status = error <= tolerance && describedCalls === expectedCalls ? 'pass' : 'fail';
+        maps.push({ fixture: fixture.name, method, status, tolerance, relativeMaxError: error, describedCalls });
+      } catch (error) {
+        maps.push({
+          fixture: fixture.name,
+          method,
+          status: 'error',
+          tolerance,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      } finally {
+        await close();
       }
-    } finally {
-      model.dispose();
     }
+  }
+  let agreement: DeviceNoiseAgreement;
+  try {
+    agreement = await target.agreement(fixtures[0]!);
+  } catch (error) {
+    const reason = `the device noise read back failed: ${error instanceof Error ? error.message : String(error)}`;
+    return { runtime, column, status: 'error', maps, reason };
   }
   const exact = agreement.wordMismatches === 0;
   const status = maps.some((m) => m.status === 'error') ? 'error' : exact && maps.every((m) => m.status === 'pass') ? 'pass' : 'fail';

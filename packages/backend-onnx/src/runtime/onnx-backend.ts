@@ -1,11 +1,14 @@
 import {
   AttributionError,
   checkGroupSize,
+  checkNoiseDescription,
   checkTargetCount,
   disposedError,
   formatShape,
   hostTensor,
+  noisyRows,
   oneHotRows,
+  sizeOf,
   softmaxOption,
   type FeedTensor,
   type GradientBackend,
@@ -13,6 +16,7 @@ import {
   type GradientRequest,
   type LayerGradients,
   type HostTensor,
+  type NoiseDescription,
   type RowGradients,
 } from '@saliency/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
@@ -52,6 +56,7 @@ import { ancestors } from '../autodiff/infer-graph.js';
 import { attributedTensor } from '../autodiff/attributed-tensor.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
 import { AttributedInput } from './attributed-input.js';
+import { hasDeviceNoise, noisyRowsTensor } from './device-noise.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several (default: the only one, or the only one `feeds` leaves). */
@@ -434,6 +439,62 @@ export class OnnxBackend implements GradientBackend {
   }
 
   /**
+   * True on ONNX Runtime's WebGPU EP where its GPUDevice is exposed: core's
+   * noise is then made on that device (`device-noise.ts`), never uploaded.
+   */
+  get deviceNoise(): boolean {
+    return hasDeviceNoise(this.#ort, this.#executionProvider);
+  }
+
+  /**
+   * `gradientMoments` of the rows `noise` describes for the clean examples
+   * `x` `[G, ...S]` (docs/methods.md, "Noise"): per run, a compute pass on
+   * ONNX Runtime's WebGPU device writes the run's noisy rows into a GPU
+   * buffer that the gradient graph takes as its input, which reduces them to
+   * moments; only the clean examples and σ go up, only the moments come back.
+   * Where not even one group fits a run, the rows are made on the host and
+   * their gradients returned (as `gradientMoments` does).
+   */
+  async noisyGradientMoments(x: HostTensor, noise: NoiseDescription, targets: Int32Array): Promise<GradientMoments | RowGradients> {
+    checkNoiseDescription(this.name, x, noise);
+    const groupSize = noise.samples;
+    const groups = x.shape[0]!;
+    const rows = groups * groupSize;
+    const rowShape = [rows, ...noise.exampleShape];
+    checkTargetCount(this.name, targets, rows);
+    if (!this.deviceNoise) {
+      throw new AttributionError('INVALID_OPTION', `${this.name}: noisyGradientMoments needs onnxruntime-web's WebGPU EP and WebGPU`);
+    }
+    this.#prefix?.check(rowShape);
+    const rowExample = Int32Array.from({ length: rows }, (_, r) => noise.firstExample + Math.floor(r / groupSize));
+    const examples = rowExamples(this.#feeds, rows, rowExample, this.name);
+    const groupsPerRun = this.#fittingCount(rowShape, 'moments', groupSize);
+    if (groupsPerRun === 0) return { gradients: await this.gradients(noisyRows(x, noise), targets, { examples }) };
+    const size = sizeOf(noise.exampleShape);
+    const means: HostTensor[] = [];
+    const m2s: HostTensor[] = [];
+    for (const { start, count } of pieces(groups, groupsPerRun)) {
+      const [first, length] = [start * groupSize, count * groupSize];
+      const sigma = noise.sigma.subarray(start, start + count);
+      const partNoise: NoiseDescription = { ...noise, sigma, firstExample: noise.firstExample + start };
+      const clean = x.data.subarray(start * size, (start + count) * size);
+      const moments = await this.#run(
+        [length, ...noise.exampleShape],
+        'moments',
+        groupSize,
+        async (logitsShape) => ({
+          ...this.#otherInputs(targets.subarray(first, first + length), examples.subarray(first, first + length), logitsShape, first),
+          [this.#input.name]: await noisyRowsTensor(this.#ort, clean, partNoise, this.name),
+        }),
+        (result) => ({ mean: readOutput(result, MEAN_OUTPUT), m2: readOutput(result, M2_OUTPUT) }),
+      );
+      means.push(moments.mean);
+      m2s.push(moments.m2);
+    }
+    return { count: groupSize, mean: concatRows(means), m2: concatRows(m2s) };
+  }
+
+  /**
    * How many rows (for moments: groups of `groupSize` rows) one run of this
    * call may take so that no value exceeds the budget maxActivationElements
    * (`activation-plan.ts`; one row over it is refused) nor, on WebGL, any
@@ -499,14 +560,14 @@ export class OnnxBackend implements GradientBackend {
     shape: readonly number[],
     result: GradientModelRequest['result'],
     groupSize: number | undefined,
-    feeds: (logitsShape: readonly number[]) => Record<string, Tensor>,
+    feeds: (logitsShape: readonly number[]) => Record<string, Tensor> | Promise<Record<string, Tensor>>,
     read: (outputs: InferenceSession.OnnxValueMapType, built: { layer?: string }) => T,
     variant: Variant = {},
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
     const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer }) => {
       // A fed input that this call's graph does not read (off its path) is not one of its inputs.
-      const given = feeds(logitsShape);
+      const given = await feeds(logitsShape);
       const inputs = Object.fromEntries(session.inputNames.map((name) => [name, given[name]!]));
       let outputs: InferenceSession.OnnxValueMapType;
       try {
@@ -518,6 +579,9 @@ export class OnnxBackend implements GradientBackend {
             `${formatShape(shape)}: ${error instanceof Error ? error.message : String(error)}`,
           { cause: error },
         );
+      } finally {
+        // An input on the GPU (device noise) owns its buffer; the outputs are read to the host already.
+        for (const tensor of Object.values(given)) if (tensor.location === 'gpu-buffer') tensor.dispose();
       }
       return read(outputs, layer === undefined ? {} : { layer });
     });
@@ -531,12 +595,13 @@ export class OnnxBackend implements GradientBackend {
 
   /** The feeds, the input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
   #inputs(x: HostTensor, targets: Int32Array, examples: Int32Array, logitsShape: readonly number[], firstRow = 0): Record<string, Tensor> {
+    return { ...this.#otherInputs(targets, examples, logitsShape, firstRow), [this.#input.name]: this.#tensor(x.data, x.shape) };
+  }
+
+  /** The inputs of a run besides the attributed one: the feeds and the cotangent. */
+  #otherInputs(targets: Int32Array, examples: Int32Array, logitsShape: readonly number[], firstRow: number): Record<string, Tensor> {
     const cotangent = oneHotRows(targets, logitsShape[1]!, firstRow);
-    return {
-      ...feedTensors(this.#ort, this.#feeds, examples),
-      [this.#input.name]: this.#tensor(x.data, x.shape),
-      [COTANGENT_INPUT]: this.#tensor(cotangent, logitsShape),
-    };
+    return { ...feedTensors(this.#ort, this.#feeds, examples), [COTANGENT_INPUT]: this.#tensor(cotangent, logitsShape) };
   }
 
   #tensor(data: Float32Array, shape: readonly number[]): Tensor {

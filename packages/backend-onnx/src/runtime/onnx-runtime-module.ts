@@ -11,9 +11,14 @@ export interface OnnxRuntimeModule {
   readonly InferenceSession: {
     create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession>;
   };
-  readonly Tensor: new (
+  readonly Tensor: (new (
     type: 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool',
     data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array,
     dims: readonly number[],
-  ) => Tensor;
+  ) => Tensor) & {
+    /** onnxruntime-web: a tensor whose data is a WebGPU buffer on `env.webgpu.device` (device-noise.ts). */
+    fromGpuBuffer?(buffer: unknown, options: { dataType: 'float32'; dims: readonly number[]; dispose?: () => void }): Tensor;
+  };
+  /** onnxruntime-web's WebGPU settings: `device` resolves to the GPUDevice its WebGPU EP runs on. */
+  readonly env?: { readonly webgpu?: { readonly device?: PromiseLike<unknown> } };
 }

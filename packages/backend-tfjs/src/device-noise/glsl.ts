@@ -2,7 +2,8 @@
  * Core's noise in GLSL ES 3.0 (docs/methods.md, "Noise"): the Philox4x32-10
  * rounds of packages/core/src/noise/philox.ts in 32-bit `uint` arithmetic,
  * whose products wrap modulo 2³² as the low words need; GLSL ES 3.0 has no
- * `umulExtended`, so the high words come from 16-bit limbs.
+ * `umulExtended`, so the high words come from 16-bit limbs. Its WGSL twin is
+ * core's packages/core/src/noise/wgsl-noise.ts.
  */
 export const GLSL_PHILOX = `
 uint saliencyMulHi(uint a, uint m) {

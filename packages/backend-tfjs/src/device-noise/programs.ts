@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { noiseKey, type NoiseDescription } from '@saliency/core';
+import { noiseKey, WGSL_NORMAL, WGSL_PHILOX, type NoiseDescription } from '@saliency/core';
 import { GLSL_NORMAL, GLSL_PHILOX } from './glsl.js';
-import { WGSL_NORMAL, WGSL_PHILOX } from './wgsl.js';
 
 /**
  * The two device programs of core's noise, for TF.js's webgl backend

@@ -1,7 +1,13 @@
 /**
- * Core's noise in WGSL: the same functions as `glsl.ts` (whose comments
- * give the reasons), in `u32`, which wraps modulo 2³² as GLSL's `uint`;
- * WGSL has no multiply-high either.
+ * Core's noise in WGSL (docs/methods.md, "Noise"), the one source of the
+ * device generators for WebGPU (backend-tfjs's webgpu program, backend-onnx's
+ * compute pass on ONNX Runtime's device): the Philox4x32-10 rounds of
+ * philox.ts in `u32`, whose products wrap modulo 2³² as the low words need;
+ * WGSL has no multiply-high, so the high words come from 16-bit limbs. The
+ * normals use only + − × ÷ √ and integer operations, which WGSL rounds as
+ * IEEE float32, instead of the implementation-defined log/cos/sin.
+ * `saliencyStandardNormal(seed0, seed1, example, sample, e)` is core's
+ * `z(seed, example, sample, e)` (gaussian-noise.ts).
  */
 export const WGSL_PHILOX = `
 fn saliencyMulHi(a : u32, m : u32) -> u32 {

@@ -1,0 +1,58 @@
+import { deviceNoiseAgreement as compareWithCore, type DeviceNoiseAgreement, type NoiseDescription } from '@saliency/core';
+import type { Tensor } from 'onnxruntime-common';
+import type { GpuDevice } from '../device-noise/gpu-device.js';
+import { deviceNoiseGenerator, noisyRowsBuffer } from '../device-noise/noise-passes.js';
+import type { ExecutionProvider } from '../execution-provider/execution-provider.js';
+import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
+
+/**
+ * Whether this ONNX Runtime module can take core's noise made on its device
+ * (docs/methods.md, "Noise"): its WebGPU EP, with GPU-buffer tensors and the
+ * GPUDevice it runs on exposed (`env.webgpu.device`), in a JavaScript engine
+ * with WebGPU. ONNX Runtime has no WebGPU kernels for the bitwise and
+ * 64-bit integer ops Philox needs and no custom kernels from JavaScript, so
+ * the noise is a compute pass of our own on that device, whose output buffer
+ * is bound as the gradient graph's input. The WebGL EP has no such binding
+ * for its inputs, so it receives the rows from the host.
+ */
+export function hasDeviceNoise(ort: OnnxRuntimeModule, executionProvider: ExecutionProvider): boolean {
+  return (
+    executionProvider === 'webgpu' &&
+    typeof ort.Tensor.fromGpuBuffer === 'function' &&
+    // env.webgpu gets its `device` getter only once the WebGPU EP starts (the first session), so it is not looked for here.
+    ort.env?.webgpu !== undefined &&
+    typeof navigator !== 'undefined' &&
+    (navigator as { gpu?: unknown }).gpu !== undefined
+  );
+}
+
+/** The GPUDevice ONNX Runtime's WebGPU EP runs on (its own, once a WebGPU session exists). */
+async function webgpuDevice(ort: OnnxRuntimeModule, who: string): Promise<GpuDevice> {
+  const device = (await ort.env?.webgpu?.device) as GpuDevice | undefined;
+  if (device === undefined || device === null || typeof device.createBuffer !== 'function') {
+    throw new Error(`${who}: ONNX Runtime's env.webgpu.device gave no GPUDevice`);
+  }
+  return device;
+}
+
+/**
+ * The input tensor `[G·n, ...S]` of the rows `noise` describes for the clean
+ * examples `clean`, made on ONNX Runtime's WebGPU device: a GPU-buffer
+ * tensor whose `dispose()` destroys the buffer.
+ */
+export async function noisyRowsTensor(ort: OnnxRuntimeModule, clean: Float32Array, noise: NoiseDescription, who: string): Promise<Tensor> {
+  const device = await webgpuDevice(ort, who);
+  const buffer = noisyRowsBuffer(device, clean, noise);
+  const dims = [noise.sigma.length * noise.samples, ...noise.exampleShape];
+  return ort.Tensor.fromGpuBuffer!(buffer, { dataType: 'float32', dims, dispose: () => buffer.destroy() });
+}
+
+/**
+ * How the noise this package makes on ONNX Runtime's WebGPU device agrees
+ * with core's generator: 4096 Philox words bit for bit, 3 × 4099 normals in
+ * ulps (core's `deviceNoiseAgreement`). The device is the one `ort`'s WebGPU
+ * EP runs on (created by this call when no WebGPU session exists yet).
+ */
+export async function deviceNoiseAgreement(ort: OnnxRuntimeModule): Promise<DeviceNoiseAgreement> {
+  return compareWithCore(deviceNoiseGenerator(await webgpuDevice(ort, 'deviceNoiseAgreement')));
+}
