@@ -24,7 +24,9 @@ export function expectMethodGroups(groups: readonly ShownGroup[]): void {
   expect(gradients.methods.some((m) => m.startsWith('guided_backprop') || m.startsWith('grad_cam'))).toBe(false);
   expect(modified.methods).toEqual(expect.arrayContaining(['guided_backprop', 'guided_backprop_x_sign', 'deconvnet']));
   expect(modified.methods.some((m) => m.startsWith('vargrad') || m.startsWith('grad_cam') || m.startsWith('lrp'))).toBe(false);
-  expect(lrp.methods).toEqual(expect.arrayContaining(['lrp_epsilon_0_1', 'lrp_alpha_1_beta_0', 'lrpsign_epsilon_0_1', 'lrp_epsilon_plus_flat']));
+  expect(lrp.methods).toEqual(
+    expect.arrayContaining(['lrp_epsilon_0_1', 'lrp_alpha_1_beta_0', 'lrpsign_epsilon_0_1', 'lrp_epsilon_plus_flat']),
+  );
   expect(lrp.methods.every((m) => m.startsWith('lrp'))).toBe(true);
   expect(cams.methods).toEqual(expect.arrayContaining(['grad_cam', 'grad_cam_timeseries', 'grad_cam_plus_plus']));
   expect(cams.methods.every((m) => m.startsWith('grad_cam'))).toBe(true);

@@ -288,7 +288,16 @@ describe('the playground page', () => {
     );
     expectMethodGroups(groups);
     const notes = new Set<string>();
-    const shown = ['vargrad', 'guided_backprop', 'deconvnet', 'lrp_epsilon_0_1', 'lrp_epsilon_plus_flat', 'grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries'];
+    const shown = [
+      'vargrad',
+      'guided_backprop',
+      'deconvnet',
+      'lrp_epsilon_0_1',
+      'lrp_epsilon_plus_flat',
+      'grad_cam',
+      'grad_cam_plus_plus',
+      'grad_cam_timeseries',
+    ];
     for (const method of shown) {
       await page.selectOption('#method', method);
       notes.add((await page.textContent('#method-note')) ?? '');
