@@ -1,12 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import * as ortNode from 'onnxruntime-node';
-import type * as OrtWeb from 'onnxruntime-web';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type Browser } from '@saliency/dev-support/chromium';
+import type { Browser } from '@saliency/dev-support/chromium';
 import {
   buildGradientModel,
   COTANGENT_INPUT,
@@ -16,6 +13,7 @@ import {
 } from '../src/autodiff/build-gradient-model.js';
 import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
+import { openWebglPage, relativeMaxError, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
 
 /*
  * onnxruntime-web's WebGL EP (1.30, Graph.finalizeGraph) renumbers a graph
@@ -28,39 +26,6 @@ import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
  */
 
 const GPU_TOLERANCE = 1e-3;
-const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
-const ORIGIN = 'http://saliency.test';
-/** A page that loads the EP's bundle (imported here: a dynamic import inside `page.evaluate` would be rewritten by Vitest). */
-const PAGE =
-  '<!doctype html><title>ort webgl</title>' +
-  '<script type="module">import * as ort from \'/ort.webgl.min.mjs\'; window.ort = ort;</script>';
-
-type Feeds = Record<string, { dims: number[]; data: number[] }>;
-type Outputs = Record<string, { dims: number[]; data: number[] }>;
-
-/** Runs an ONNX model on the WebGL EP in the page: its outputs, or the error's message. */
-async function runWebgl(page: Page, bytes: Uint8Array, feeds: Feeds): Promise<Outputs | string> {
-  return page.evaluate(
-    async ({ model, feeds }) => {
-      const ort = (window as unknown as { ort: typeof OrtWeb }).ort;
-      try {
-        const session = await ort.InferenceSession.create(Uint8Array.from(model), { executionProviders: ['webgl'] });
-        const inputs = Object.fromEntries(
-          Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', Float32Array.from(t.data), t.dims)]),
-        );
-        const results = await session.run(inputs);
-        const outputs = Object.fromEntries(
-          Object.entries(results).map(([name, t]) => [name, { dims: [...t.dims], data: Array.from(t.data as Float32Array) }]),
-        );
-        await session.release();
-        return outputs;
-      } catch (error) {
-        return String((error as Error).message ?? error);
-      }
-    },
-    { model: Array.from(bytes), feeds },
-  );
-}
 
 /** x → Relu → a, read by Neg (output y) and copied into output `a_out` by `copy`. */
 function readOutputModel(copy: 'Identity' | 'Mul'): Uint8Array {
@@ -74,25 +39,6 @@ function readOutputModel(copy: 'Identity' | 'Mul'): Uint8Array {
     inputs: [valueInfo('x', [2, 3])],
     outputs: [valueInfo('y', [2, 3]), valueInfo('a_out', [2, 3])],
   });
-}
-
-/** Deterministic values in [-1, 1). */
-function values(length: number, seed: number): number[] {
-  let state = seed >>> 0;
-  return Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 31 - 1;
-  });
-}
-
-function relativeMaxError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
-  let error = 0;
-  let scale = 0;
-  for (let i = 0; i < reference.length; i++) {
-    error = Math.max(error, Math.abs(actual[i]! - reference[i]!));
-    scale = Math.max(scale, Math.abs(reference[i]!));
-  }
-  return error / scale;
 }
 
 const PARITY_MODELS = new URL('../../../apps/parity/fixtures/models/', import.meta.url);
@@ -133,22 +79,7 @@ describe('onnxruntime-web WebGL EP: a graph output that other nodes also read', 
   let page: Page;
 
   beforeAll(async () => {
-    browser = await launchChromium();
-    await browser.context.route(`${ORIGIN}/**`, async (route) => {
-      const path = new URL(route.request().url()).pathname;
-      if (path === '/') return route.fulfill({ contentType: 'text/html', body: PAGE });
-      if (path === '/ort.webgl.min.mjs')
-        return route.fulfill({
-          contentType: 'text/javascript',
-          body: await readFile(join(ORT_DIST, path)),
-        });
-      return route.fulfill({ status: 404, body: 'not found' });
-    });
-    page = await browser.context.newPage();
-    await page.goto(`${ORIGIN}/`);
-    await page.waitForFunction(() => 'ort' in window, undefined, {
-      timeout: 60_000,
-    });
+    ({ browser, page } = await openWebglPage());
   }, 120_000);
 
   afterAll(async () => {

@@ -26,6 +26,7 @@ import { inferGraph } from './infer-graph.js';
 import { layerTensor } from './layer-tensor.js';
 import { nodeContext } from './node-context.js';
 import { plannedActivationBytes } from './planned-bytes.js';
+import { copyViewsReadElementwise } from './view-copies.js';
 
 /** Names of the built model's extra input and its outputs. */
 export const COTANGENT_INPUT = 'saliency/logits_cotangent';
@@ -223,7 +224,11 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
 
   // Constants that the kept nodes read: the model's initializers they use, and folded values.
   const keptNodes = copyOutputsKept(
-    [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes],
+    copyViewsReadElementwise(
+      [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes],
+      emitter,
+      facts,
+    ),
     new Set(outputs.map((o) => o.name)),
     emitter,
     facts,

@@ -65,7 +65,17 @@ export type Capability =
    * `Graph.finalizeGraph`): the output is missing ("required output [18]
    * does not have value") or another value (test/webgl-graph-outputs.test.ts).
    */
-  | 'identityOfReadOutput';
+  | 'identityOfReadOutput'
+  /**
+   * An element-wise op (Relu, Sub, Mul, ...) reading a Reshape, Flatten,
+   * Squeeze or Unsqueeze output. The WebGL EP's view ops keep the input's
+   * texture and its width and height under the new shape, and its
+   * element-wise kernels read an input of the output's shape texel by texel,
+   * as if laid out like the output: Relu(Flatten(MaxPool(x))) comes out
+   * wrong with no error (onnxruntime-web 1.30; LRP-αβ's x⁺ at the Flatten–Gemm
+   * head of apps/parity's cnn_bn; test/webgl-view-reads.test.ts).
+   */
+  | 'elementwiseOfView';
 
 const ALL: readonly Capability[] = [
   'maxPoolIndices',
@@ -81,6 +91,7 @@ const ALL: readonly Capability[] = [
   'argExtremum',
   'sign',
   'identityOfReadOutput',
+  'elementwiseOfView',
 ];
 
 const CAPABILITIES: Readonly<Record<ExecutionProvider, ReadonlySet<Capability>>> = {

@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type * as OrtWeb from 'onnxruntime-web';
+import type { Page } from 'playwright-core';
+import { launchChromium, type Browser } from '@saliency/dev-support/chromium';
+
+/*
+ * A Chromium page (SwiftShader WebGL, dev-support/chromium.mjs) that loads
+ * onnxruntime-web's WebGL bundle, for tests of what the EP itself computes.
+ */
+
+const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+const ORIGIN = 'http://saliency.test';
+/** The EP's bundle is imported by the page (a dynamic import inside `page.evaluate` would be rewritten by Vitest). */
+const PAGE =
+  '<!doctype html><title>ort webgl</title>' +
+  '<script type="module">import * as ort from \'/ort.webgl.min.mjs\'; window.ort = ort;</script>';
+
+export type Feeds = Record<string, { dims: number[]; data: number[] }>;
+export type Outputs = Record<string, { dims: number[]; data: number[] }>;
+
+export interface WebglPage {
+  readonly browser: Browser;
+  readonly page: Page;
+}
+
+export async function openWebglPage(): Promise<WebglPage> {
+  const browser = await launchChromium();
+  await browser.context.route(`${ORIGIN}/**`, async (route) => {
+    const path = new URL(route.request().url()).pathname;
+    if (path === '/') return route.fulfill({ contentType: 'text/html', body: PAGE });
+    if (path === '/ort.webgl.min.mjs')
+      return route.fulfill({
+        contentType: 'text/javascript',
+        body: await readFile(join(ORT_DIST, path)),
+      });
+    return route.fulfill({ status: 404, body: 'not found' });
+  });
+  const page = await browser.context.newPage();
+  await page.goto(`${ORIGIN}/`);
+  await page.waitForFunction(() => 'ort' in window, undefined, {
+    timeout: 60_000,
+  });
+  return { browser, page };
+}
+
+/** Runs an ONNX model on the WebGL EP in the page: its outputs, or the error's message. */
+export async function runWebgl(page: Page, bytes: Uint8Array, feeds: Feeds): Promise<Outputs | string> {
+  return page.evaluate(
+    async ({ model, feeds }) => {
+      const ort = (window as unknown as { ort: typeof OrtWeb }).ort;
+      try {
+        const session = await ort.InferenceSession.create(Uint8Array.from(model), { executionProviders: ['webgl'] });
+        const inputs = Object.fromEntries(
+          Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', Float32Array.from(t.data), t.dims)]),
+        );
+        const results = await session.run(inputs);
+        const outputs = Object.fromEntries(
+          Object.entries(results).map(([name, t]) => [name, { dims: [...t.dims], data: Array.from(t.data as Float32Array) }]),
+        );
+        await session.release();
+        return outputs;
+      } catch (error) {
+        return String((error as Error).message ?? error);
+      }
+    },
+    { model: Array.from(bytes), feeds },
+  );
+}
+
+/** Deterministic values in [-1, 1). */
+export function values(length: number, seed: number): number[] {
+  let state = seed >>> 0;
+  return Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  });
+}
+
+export function relativeMaxError(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let error = 0;
+  let scale = 0;
+  for (let i = 0; i < reference.length; i++) {
+    error = Math.max(error, Math.abs(actual[i]! - reference[i]!));
+    scale = Math.max(scale, Math.abs(reference[i]!));
+  }
+  return error / scale;
+}
