@@ -3,7 +3,7 @@ import { AttributionError } from '@saliency/core';
 import type { LayerLike } from './model-types.js';
 
 /**
- * A Conv2D, DepthwiseConv2D or Dense layer of a LayersModel seen as a linear
+ * A Conv1D, Conv2D, DepthwiseConv2D or Dense layer of a LayersModel seen as a linear
  * map of its input, z = L(x; W) + b — what LRP's rules (docs/methods.md,
  * "LRP") are written in. The bias is part of the layer, as the ε, z and γ
  * rules' denominators need it. A BatchNormalization that alone reads the
@@ -25,7 +25,7 @@ export interface LinearLayer {
 }
 
 /** The Keras layers that are linear layers for LRP. */
-export const LINEAR_LAYERS = ['Conv2D', 'DepthwiseConv2D', 'Dense'] as const;
+export const LINEAR_LAYERS = ['Conv1D', 'Conv2D', 'DepthwiseConv2D', 'Dense'] as const;
 
 type Padding = 'valid' | 'same' | tf.backend_util.ExplicitPadding;
 
@@ -67,23 +67,30 @@ export function linearLayer(layer: LayerLike, inputRank: number, padding?: [numb
     };
   }
   if (config['dataFormat'] !== undefined && config['dataFormat'] !== 'channelsLast') refuse('LRP takes channels-last convolutions');
-  const strides = pair(config['strides'] ?? 1);
-  const dilations = pair(config['dilationRate'] ?? 1);
+  // A Conv1D on [B, L, C] is the Conv2D of height 1 on [B, 1, L, C] (as TF.js runs it): its kernel
+  // [k, C, F] gains a leading 1 and its strides and dilation a leading 1, and its input and z̄ an
+  // axis 1 that forward and backward remove again, so that its rules see [B, L, C] as the model does.
+  const oneD = className === 'Conv1D';
+  const strides: [number, number] = oneD ? [1, Number(config['strides'] ?? 1)] : pair(config['strides'] ?? 1);
+  const dilations: [number, number] = oneD ? [1, Number(config['dilationRate'] ?? 1)] : pair(config['dilationRate'] ?? 1);
   if (dilations[0] !== 1 || dilations[1] !== 1) refuse('LRP needs the input gradient of a dilated convolution, which TF.js does not have');
   const pad: Padding = padding === undefined ? (config['padding'] as 'valid' | 'same') : [[0, 0], padding[0]!, padding[1]!, [0, 0]];
+  if (oneD) weight = tf.expandDims(weight, 0);
   const depthwise = className === 'DepthwiseConv2D';
   const kernelName = depthwise ? tf.DepthwiseConv2dNative : tf.Conv2D;
   const convolve = depthwise ? tf.depthwiseConv2d : tf.conv2d;
+  const to2d = (t: tf.Tensor) => (oneD ? tf.expandDims(t, 1) : t) as tf.Tensor4D;
+  const from2d = (t: tf.Tensor) => (oneD ? tf.squeeze(t, [1]) : t);
   return {
     kind: 'conv',
     weight,
     bias: shift,
-    forward: (input, w) => convolve(input as tf.Tensor4D, w as tf.Tensor4D, strides, pad, 'NHWC', dilations),
+    forward: (input, w) => from2d(convolve(to2d(input), w as tf.Tensor4D, strides, pad, 'NHWC', dilations)),
     backward: (dz, x, w) => {
       const gradient = tf.getGradient(kernelName);
       if (gradient === undefined) throw new Error(`gradient function not found for ${kernelName}`);
       const attrs = { strides, pad, dilations, dataFormat: 'NHWC', dimRoundingMode: undefined };
-      return gradient.gradFunc(dz, [x, w], attrs as unknown as tf.NamedAttrMap)['x']!() as tf.Tensor;
+      return from2d(gradient.gradFunc(to2d(dz), [to2d(x), w], attrs as unknown as tf.NamedAttrMap)['x']!() as tf.Tensor);
     },
   };
 }
@@ -106,7 +113,7 @@ function foldBatchNorm(
   const [mean, variance] = weights as [tf.Tensor, tf.Tensor];
   const epsilon = Number(config['epsilon'] ?? 1e-3);
   const factor = tf.div(scale ?? tf.onesLike(mean), tf.sqrt(tf.add(variance, epsilon)));
-  const shape = depthwise ? kernel.shape.slice(2) : kernel.shape.slice(3);
+  const shape = depthwise ? kernel.shape.slice(2) : kernel.shape.slice(-1);
   const weight = tf.mul(kernel, tf.reshape(factor, shape));
   let shift = tf.mul(tf.sub(bias ?? tf.zerosLike(mean), mean), factor);
   if (center !== undefined) shift = tf.add(shift, center);

@@ -6,7 +6,7 @@ import type { LayerLike, LayersModelLike, ModelFunction, SymbolicTensorLike } fr
 
 /*
  * LRP on a LayersModel (docs/methods.md, "LRP"): the model is run layer by
- * layer, each Conv2D, DepthwiseConv2D and Dense layer (with the
+ * layer, each Conv1D, Conv2D, DepthwiseConv2D and Dense layer (with the
  * BatchNormalization it feeds folded in) as a TF.js custom gradient whose
  * backward step is the layer's LRP rule; every other layer runs as it is and
  * keeps its ordinary gradient, which under R = a ⊙ c is its LRP rule. The
@@ -20,12 +20,24 @@ const THROUGH = new Set(['InputLayer', 'Flatten', 'Reshape', 'Dropout']);
  * max pooling gives it to the winner, average pooling and Add split it in
  * proportion to the contributions, zero padding gives its padding none.
  */
-const PROPORTIONAL = new Set(['ReLU', 'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'Add', 'ZeroPadding2D']);
+const PROPORTIONAL = new Set([
+  'ReLU',
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'Add',
+  'ZeroPadding2D',
+]);
 /** Activations (of an Activation layer or inside a linear one) that pass relevance. */
 const PASSING = new Set(['relu', 'linear']);
 /** Activations that make a probability head, removed from the model's output when the backend strips it. */
 const HEADS = new Set(['softmax', 'logSoftmax', 'sigmoid']);
-const FOLDED_INTO = new Set(['Conv2D', 'DepthwiseConv2D']);
+const FOLDED_INTO = new Set(['Conv1D', 'Conv2D', 'DepthwiseConv2D']);
+/** `Conv1D, Conv2D, DepthwiseConv2D`, for messages. */
+const FOLDED_INTO_NAMES = [...FOLDED_INTO].join(', ');
 
 interface Value {
   readonly tensor: tf.Tensor;
@@ -52,7 +64,7 @@ export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, se
     refuse(
       layer,
       `LRP has no rule for ${what}; it propagates relevance through ${LINEAR_LAYERS.join(', ')} (activation relu or linear), ` +
-        `${[...PROPORTIONAL, ...THROUGH].join(', ')}, Activation (relu, linear) and BatchNormalization after a Conv2D or DepthwiseConv2D`,
+        `${[...PROPORTIONAL, ...THROUGH].join(', ')}, Activation (relu, linear) and BatchNormalization after a ${FOLDED_INTO_NAMES}`,
     );
 
   return (x) => {
@@ -70,16 +82,18 @@ export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, se
       if (className === 'BatchNormalization') {
         const source = t.inputs[0]!;
         const axis = layer.getConfig()['axis'];
+        // The channel axis of the convolution's output: 2 of a Conv1D's [B, L, C], 3 of [B, H, W, C].
+        const last = source.sourceLayer.getClassName() === 'Conv1D' ? 2 : 3;
         const foldable =
           t.inputs.length === 1 &&
           FOLDED_INTO.has(source.sourceLayer.getClassName()) &&
           activationOf(source.sourceLayer) === 'linear' &&
           consumers.get(source) === 1 &&
-          (axis === -1 || axis === 3 || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3)));
+          (axis === -1 || axis === last || (Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === last)));
         if (!foldable) {
           refuse(
             layer,
-            `LRP folds BatchNormalization (over the last axis) into the Conv2D or DepthwiseConv2D before it, but its input "${source.name}" ` +
+            `LRP folds BatchNormalization (over the last axis) into the ${FOLDED_INTO_NAMES} before it, but its input "${source.name}" ` +
               'is not the output of one with a linear activation that only it reads',
           );
         }

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AttributionError, explain, hostTensor, type HostTensor } from '@saliency/core';
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createTfjsBackend } from '../src/index.js';
-import { channelsLast } from './helpers/parity-fixtures.js';
+import { channelsLast, loadParityFixture } from './helpers/parity-fixtures.js';
 import { lrpTwin } from './helpers/lrp-twins.js';
 import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
 
@@ -79,8 +79,67 @@ describe.each(BACKENDS)('LRP on TF.js %s against explicit PyTorch relevance prop
   });
 });
 
+/**
+ * The parity fixture cnn1d (Conv1D, BatchNormalization, ReLU, MaxPooling1D,
+ * GlobalAveragePooling1D, Dense) against the parity app's PyTorch
+ * layer-by-layer LRP in float64 (apps/parity/fixtures/make-xai-references.py)
+ * at the parity input, both channels first. A row the reference records as
+ * not applicable (not float32-stable there) is left out, as the parity app does.
+ */
+describe.each(BACKENDS)('LRP through Conv1D and 1-D pooling on TF.js %s against PyTorch', (backendName) => {
+  beforeAll(() => useBackend(backendName));
+  const ROWS = ['lrp_epsilon_0_1', 'lrp_alpha_1_beta_0', 'lrpsign_epsilon_0_1', 'lrp_epsilon_plus_flat'];
+
+  it('cnn1d: the parity LRP rows within 1e-5', async () => {
+    const parityFile = (folder: string) =>
+      JSON.parse(readFileSync(new URL(`apps/parity/fixtures/${folder}/cnn1d.json`, repository), 'utf8')) as Record<string, unknown>;
+    const fixture = parityFile('reference') as { input: number[]; inputShape: number[]; targets: number[] };
+    const xai = parityFile('xai-reference') as Record<string, number[]> & { notApplicable: Record<string, string> };
+    const input = channelsLast(fixture.input, fixture.inputShape);
+    const x = hostTensor(Float32Array.from(input.values), input.shape);
+    const model = await loadParityFixture('cnn1d');
+    const before = tf.memory().numTensors;
+    try {
+      const backend = createTfjsBackend(model);
+      const rows = ROWS.filter((row) => !(row in xai.notApplicable));
+      expect(rows).toEqual(['lrp_epsilon_0_1', 'lrp_alpha_1_beta_0', 'lrp_epsilon_plus_flat']);
+      for (const row of rows) {
+        const map = await explain(backend, row, x, { target: fixture.targets });
+        expect(maxRelativeError(map.data, channelsLast(xai[row]!, fixture.inputShape).values), row).toBeLessThanOrEqual(TOLERANCE);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('LRP on other forms of the LayersModels', () => {
   beforeAll(() => useBackend('cpu'));
+
+  it('a strided Conv1D and AveragePooling1D: LRP-z (the ordinary gradient at every layer) is Gradient × Input by tfjs-layers', async () => {
+    const input = tfl.input({ shape: [10, 3] });
+    const layers = [
+      tfl.layers.conv1d({ filters: 4, kernelSize: 3, strides: 2, activation: 'relu' }),
+      tfl.layers.averagePooling1d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 2 }),
+    ];
+    const model = tfl.model({ inputs: input, outputs: layers.reduce((t, l) => l.apply(t) as tfl.SymbolicTensor, input) });
+    const x = hostTensor(
+      Float32Array.from({ length: 2 * 10 * 3 }, (_, i) => Math.sin(1.7 * i)),
+      [2, 10, 3],
+    );
+    try {
+      const backend = createTfjsBackend(model);
+      const map = await explain(backend, 'lrp_z', x, { target: [0, 1] });
+      const gradient = await backend.gradients(x, Int32Array.from([0, 1]));
+      const expected = Array.from(gradient.data, (g, i) => g * x.data[i]!);
+      expect(maxRelativeError(map.data, expected)).toBeLessThanOrEqual(TOLERANCE);
+    } finally {
+      model.dispose();
+    }
+  });
 
   it('a Sequential of the twin layers gives the reference maps', async () => {
     const ref = reference('vgg');
@@ -154,7 +213,7 @@ describe('LRP refuses what its rules do not cover', () => {
     const error = await refusal(convNet([], 'tanh'), 'lrp_epsilon_0_1');
     expect(error.code).toBe('UNSUPPORTED_MODEL');
     expect(error.message).toMatch(
-      /^layer "conv" \(Conv2D\): LRP has no rule for the activation tanh; it propagates relevance through Conv2D/,
+      /^layer "conv" \(Conv2D\): LRP has no rule for the activation tanh; it propagates relevance through Conv1D, Conv2D/,
     );
     const leaky = await refusal(convNet([tfl.layers.leakyReLU({ name: 'leaky' })]), 'lrp_z');
     expect(leaky.code).toBe('UNSUPPORTED_MODEL');
@@ -165,14 +224,14 @@ describe('LRP refuses what its rules do not cover', () => {
     const error = await refusal(convNet([tfl.layers.batchNormalization({ name: 'bn' })]), 'lrp_epsilon_0_1');
     expect(error.code).toBe('UNSUPPORTED_MODEL');
     expect(error.message).toMatch(
-      /^layer "bn" \(BatchNormalization\): LRP folds BatchNormalization .* into the Conv2D or DepthwiseConv2D before it/,
+      /^layer "bn" \(BatchNormalization\): LRP folds BatchNormalization .* into the Conv1D, Conv2D, DepthwiseConv2D before it/,
     );
   });
 
   it('refuses a first-layer rule that gives relevance (w², flat, zB) where a layer reads the input before the first layer', async () => {
     const error = await refusal(convNet([tfl.layers.reLU({ name: 'relu' })]), 'w2lrp_epsilon_0_1');
     expect(error.code).toBe('UNSUPPORTED_MODEL');
-    expect(error.message).toMatch(/^layer "relu" \(ReLU\): it reads the model input before any Conv2D, DepthwiseConv2D, Dense/);
+    expect(error.message).toMatch(/^layer "relu" \(ReLU\): it reads the model input before any Conv1D, Conv2D, DepthwiseConv2D, Dense/);
     // A rule giving x ⊙ c takes it.
     const model = convNet([tfl.layers.reLU()]);
     try {
