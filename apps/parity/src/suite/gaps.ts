@@ -19,7 +19,6 @@ const kernelOf = (message: string) => /Kernel '([^']+)' not registered for backe
 const missingLayerGradients = (message: string) =>
   /needs layer activations and gradients \(layerGradients\), which backend (\S+) does not offer/.exec(message);
 const missingRuleSet = (message: string) => /needs the modified backward pass "([^"]+)", which backend (\S+) does not run/.exec(message);
-const lrpRefusal = (message: string) => /LRP has no rule for (\w+)/.exec(message);
 const opOf = (message: string) => /(?:op|operator)[^A-Za-z]*'?([A-Z][A-Za-z0-9]*)'?/.exec(message);
 
 export const KNOWN_LIMITS: readonly KnownLimit[] = [
@@ -45,16 +44,6 @@ export const KNOWN_LIMITS: readonly KnownLimit[] = [
       const [, set, backend] = missingRuleSet(message)!;
       return `backend ${backend} does not run the modified backward pass "${set}" yet`;
     },
-  },
-  {
-    // Only a fixture with an LRP reference runs an LRP row (one whose path
-    // PyTorch's layer-by-layer propagation refuses is n/a), so a refusal here
-    // is a rule the backend lacks, not a model LRP cannot explain.
-    name: 'no LRP rule',
-    matches: (message) => lrpRefusal(message) !== null,
-    reason: (message) =>
-      `the backend's LRP has no rule for ${lrpRefusal(message)![1]} yet, which the PyTorch reference propagates ` +
-      '(docs/methods.md, "LRP"); the backend refuses the model (UNSUPPORTED_MODEL) before any work',
   },
   {
     name: 'onnx-webgl no 1-D Conv',
