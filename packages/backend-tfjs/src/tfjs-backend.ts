@@ -167,7 +167,12 @@ export class TfjsBackend implements GradientBackend {
   async gradients(x: HostTensor, targets: Int32Array, request: GradientRequest = {}): Promise<HostTensor> {
     this.#checkCall(x, targets);
     const lrp = request.backward === undefined ? undefined : parseLrpRuleSet(request.backward);
-    if (lrp !== undefined) {
+    // LRP replaces the model run (its layers carry the rules); every other pass replaces kernel gradients.
+    let rules: readonly tf.GradConfig[] = [];
+    let run: ((input: tf.Tensor, feeds: FeedValues) => tf.Tensor) | undefined;
+    if (lrp === undefined) {
+      rules = backwardRules(request.backward, this.backwardRuleSets);
+    } else {
       if (this.#lrpModel === undefined) {
         throw new AttributionError(
           'UNSUPPORTED_METHOD',
@@ -175,30 +180,12 @@ export class TfjsBackend implements GradientBackend {
         );
       }
       const { model, output, stripHead } = this.#lrpModel;
-      const run = lrpLogits(model, output, lrp, stripHead);
-      return download(
-        this.#computeGradients(
-          x.shape,
-          () => tf.tensor(x.data, [...x.shape], 'float32'),
-          targets,
-          request.examples,
-          (g) => g,
-          [],
-          (input) => run(input),
-        ),
-        x.data,
-      );
+      const lrpRun = lrpLogits(model, output, lrp, stripHead);
+      run = (input) => lrpRun(input);
     }
-    const rules = backwardRules(request.backward, this.backwardRuleSets);
+    const input = () => tf.tensor(x.data, [...x.shape], 'float32');
     return download(
-      this.#computeGradients(
-        x.shape,
-        () => tf.tensor(x.data, [...x.shape], 'float32'),
-        targets,
-        request.examples,
-        (g) => g,
-        rules,
-      ),
+      this.#computeGradients(x.shape, input, targets, request.examples, (g) => g, rules, run),
       x.data,
     );
   }
