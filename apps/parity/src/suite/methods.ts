@@ -1,8 +1,8 @@
 import { methodRule, parseMethodName, VARIANCE_ZERO_THRESHOLD, type AttributionOptions, type MethodRule } from '@saliency/core';
 import type { LoadedFixture, ModelView } from './fixture.js';
 
-/** The methods every column runs, by core's method names. */
-export const METHODS = [
+/** The gradient family's rows, whose references fixtures/make-parity-fixtures.py makes. */
+const GRADIENT_METHODS = [
   'gradient',
   'gradient_x_input',
   'gradient_x_sign',
@@ -13,27 +13,10 @@ export const METHODS = [
   'vargrad_x_sign',
   'vargrad_x_input_x_sign',
   'integrated_gradients',
-  'guided_backprop',
-  'deconvnet',
-  'grad_cam',
-  'grad_cam_plus_plus',
-  'grad_cam_timeseries',
-  'lrp_epsilon_0_1',
-  'lrp_alpha_1_beta_0',
-  'lrpsign_epsilon_0_1',
-  'lrp_epsilon_plus_flat',
 ] as const;
 
-export type ParityMethod = (typeof METHODS)[number];
-
 /** The rows whose references fixtures/make-xai-references.py makes (modified backward passes, layer methods). */
-export const XAI_METHODS = [
-  'guided_backprop',
-  'deconvnet',
-  'grad_cam',
-  'grad_cam_plus_plus',
-  'grad_cam_timeseries',
-] as const satisfies readonly ParityMethod[];
+export const XAI_METHODS = ['guided_backprop', 'deconvnet', 'grad_cam', 'grad_cam_plus_plus', 'grad_cam_timeseries'] as const;
 export type XaiMethod = (typeof XAI_METHODS)[number];
 
 /**
@@ -41,13 +24,13 @@ export type XaiMethod = (typeof XAI_METHODS)[number];
  * composite), whose references the same script makes by explicit
  * layer-by-layer propagation; few, as every row runs on every target.
  */
-export const LRP_METHODS = [
-  'lrp_epsilon_0_1',
-  'lrp_alpha_1_beta_0',
-  'lrpsign_epsilon_0_1',
-  'lrp_epsilon_plus_flat',
-] as const satisfies readonly ParityMethod[];
+export const LRP_METHODS = ['lrp_epsilon_0_1', 'lrp_alpha_1_beta_0', 'lrpsign_epsilon_0_1', 'lrp_epsilon_plus_flat'] as const;
 export type LrpMethod = (typeof LRP_METHODS)[number];
+
+/** The methods every column runs, by core's method names, in the report's row order. */
+export const METHODS = [...GRADIENT_METHODS, ...XAI_METHODS, ...LRP_METHODS] as const;
+
+export type ParityMethod = (typeof METHODS)[number];
 
 /**
  * The methods whose maps the report draws as heatmaps, where the fixture has
