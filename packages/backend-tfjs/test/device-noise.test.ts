@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { explain, hostTensor, type GradientBackend } from '@saliency/core';
 import { createTfjsBackend, deviceNoiseAgreement, deviceNoiseKind } from '../src/index.js';
-import { installNodeWebGpu } from './helpers/node-webgpu.js';
+import { installNodeWebGpu } from '@saliency/dev-support/node-webgpu';
 import { tf } from './helpers/tfjs-setup.js';
 
 /**

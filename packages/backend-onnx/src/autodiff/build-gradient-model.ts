@@ -20,6 +20,7 @@ import type { GradientContext, GradientRule, TensorType } from '../ops/op-defini
 import { OPS } from '../ops/registry.js';
 import { backwardRuleSet } from '../backward/rule-set.js';
 import { foldBatchNorm } from '../passes/fold-batch-norm.js';
+import { lowerToFloat16 } from '../passes/lower-to-float16.js';
 import type { GraphFacts } from './graph-facts.js';
 import { GraphEmitter } from './graph-emitter.js';
 import { inferGraph } from './infer-graph.js';
@@ -71,6 +72,12 @@ export interface GradientModelRequest {
   /** What building may allocate and plan (`model/budgets.ts`); the defaults where absent. */
   readonly budgets?: ModelBudgets;
   /**
+   * `'float16'`: the graph computes in float16 behind float32 inputs and
+   * outputs, the moments' reduction in float32 (`passes/lower-to-float16.ts`).
+   * Default `'float32'`: as the model is (after `passes/prepare-model.ts`).
+   */
+  readonly precision?: Precision;
+  /**
    * The shapes, at this call's rows, of the graph inputs fed with fixed
    * values (`runtime/feeds.ts`): inputs of the built model wherever its
    * kept nodes read them.
@@ -83,6 +90,9 @@ export interface GradientModelRequest {
    */
   readonly unfedShapes?: ReadonlyMap<string, readonly number[]>;
 }
+
+/** What a gradient graph computes in (docs/methods.md, "Precision"). */
+export type Precision = 'float32' | 'float16';
 
 /** A built model before it is serialised, for callers that compose it into a larger graph. */
 export interface BuiltGraph {
@@ -165,6 +175,8 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   const inputs: ValueInfoProto[] = [valueInfo(request.inputName, facts.types.get(request.inputName)!)];
 
   let layer: string | undefined;
+  /** Where the moments' reduction starts, which stays float32 in a float16 graph. */
+  let momentsFrom: string | undefined;
   if (request.result !== 'none') {
     inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained }));
     const path = forward
@@ -198,6 +210,7 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
       const n = request.groupSize ?? rows!;
       const groups = rows! / n;
       const size = exampleShape.reduce((a, b) => a * b, 1);
+      momentsFrom = gradient;
       const grouped = emitter.reshape(gradient, [groups, n, size]);
       const mean = emitter.reduce('ReduceMean', grouped, [groups, n, size], [1], true);
       const deviation = emitter.node('Sub', [grouped, mean], 1)[0]!;
@@ -269,6 +282,7 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   });
   const what = request.result === 'none' ? `the forward model of ${description}` : `the ${request.result} model of ${description}`;
   checkRunsOn(executionProvider, built.graph!, opset, what);
+  if (request.precision === 'float16') lowerToFloat16(built, momentsFrom === undefined ? {} : { float32From: [momentsFrom] });
   const computed = [request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)];
   const activationBytes = plannedActivationBytes(computed, facts.types, request.result !== 'none');
   return { model: built, logitsShape: explained, description, activationBytes, ...(layer === undefined ? {} : { layer }) };

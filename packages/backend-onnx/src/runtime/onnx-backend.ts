@@ -30,6 +30,7 @@ import {
   M2_OUTPUT,
   MEAN_OUTPUT,
   type GradientModelRequest,
+  type Precision,
 } from '../autodiff/build-gradient-model.js';
 import {
   defaultTextureRowLimit,
@@ -57,6 +58,7 @@ import { attributedTensor } from '../autodiff/attributed-tensor.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
 import { AttributedInput } from './attributed-input.js';
 import { hasDeviceNoise, noisyRowsTensor } from './device-noise.js';
+import { checkFiniteOutputs, checkShaderF16, precisionOption } from './float16-support.js';
 
 export interface OnnxBackendOptions {
   /** Which graph input is explained, when the model has several (default: the only one, or the only one `feeds` leaves). */
@@ -130,6 +132,13 @@ export interface OnnxBackendOptions {
    * backend, e.g. that a model whose batch is fixed at 1 runs one row per call.
    */
   readonly onWarning?: (message: string) => void;
+  /**
+   * What the gradient graphs compute in (docs/methods.md, "Precision"):
+   * `'float32'` (default), or `'float16'` on the WebGPU EP where the adapter
+   * has shader-f16 (refused elsewhere), with float32 inputs and outputs and
+   * the moments reduced in float32.
+   */
+  readonly precision?: Precision;
 }
 
 /**
@@ -174,6 +183,9 @@ export class OnnxBackend implements GradientBackend {
   /** Whether any number of rows runs at once, or the model fixes its batch size (passes/fixed-batch.ts). */
   readonly #batchPlan: BatchPlan;
   readonly #onWarning: (message: string) => void;
+  readonly #precision: Precision;
+  /** float16 only: the adapter's shader-f16, asked once before the first graph is built. */
+  #float16Checked: Promise<void> | undefined;
   #warnedOneRow = false;
   #disposed = false;
 
@@ -240,6 +252,7 @@ export class OnnxBackend implements GradientBackend {
     this.#batchPlan = planBatch(this.#model, this.#input, batchInference(this.#model, this.#input.name, outputName, this.#budgets));
     this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
+    this.#precision = precisionOption(options.precision, this.#executionProvider);
     const { maxTextureSize } = options;
     if (maxTextureSize !== undefined && !(Number.isInteger(maxTextureSize) && maxTextureSize >= 1)) {
       throw new AttributionError(
@@ -583,6 +596,7 @@ export class OnnxBackend implements GradientBackend {
         // An input on the GPU (device noise) owns its buffer; the outputs are read to the host already.
         for (const tensor of Object.values(given)) if (tensor.location === 'gpu-buffer') tensor.dispose();
       }
+      if (this.#precision === 'float16') checkFiniteOutputs(outputs, this.name);
       return read(outputs, layer === undefined ? {} : { layer });
     });
     this.#running.add(call);
@@ -623,6 +637,7 @@ export class OnnxBackend implements GradientBackend {
       result,
       executionProvider: this.#executionProvider,
       budgets: this.#budgets,
+      precision: this.#precision,
       feedShapes: feedShapes(this.#feeds, shape[0]!),
       ...(this.#prefix === undefined ? {} : { unfedShapes: this.#prefix.unfedShapes(shape) }),
       ...(groupSize === undefined ? {} : { groupSize }),
@@ -642,6 +657,10 @@ export class OnnxBackend implements GradientBackend {
     return this.#sessions.with(
       key,
       async () => {
+        if (this.#precision === 'float16') {
+          this.#float16Checked ??= checkShaderF16(this.#ort, this.name);
+          await this.#float16Checked;
+        }
         const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize, variant));
         let session: InferenceSession;
         try {

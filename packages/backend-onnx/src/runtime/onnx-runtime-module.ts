@@ -19,6 +19,17 @@ export interface OnnxRuntimeModule {
     /** onnxruntime-web: a tensor whose data is a WebGPU buffer on `env.webgpu.device` (device-noise.ts). */
     fromGpuBuffer?(buffer: unknown, options: { dataType: 'float32'; dims: readonly number[]; dispose?: () => void }): Tensor;
   };
-  /** onnxruntime-web's WebGPU settings: `device` resolves to the GPUDevice its WebGPU EP runs on. */
-  readonly env?: { readonly webgpu?: { readonly device?: PromiseLike<unknown> } };
+  /**
+   * onnxruntime-web's WebGPU settings: `device` resolves to the GPUDevice its
+   * WebGPU EP runs on; `adapter`, `powerPreference`, `forceFallbackAdapter`
+   * choose its adapter (read by `float16-support.ts`).
+   */
+  readonly env?: {
+    readonly webgpu?: {
+      readonly device?: PromiseLike<unknown>;
+      readonly adapter?: unknown;
+      readonly powerPreference?: 'low-power' | 'high-performance';
+      readonly forceFallbackAdapter?: boolean;
+    };
+  };
 }

@@ -1,0 +1,279 @@
+import { readFileSync } from 'node:fs';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as ortNode from 'onnxruntime-node';
+import { explain, hostTensor } from '@saliency/core';
+import { installNodeWebGpu } from '@saliency/dev-support/node-webgpu';
+import {
+  buildGradientGraph,
+  buildGradientModel,
+  COTANGENT_INPUT,
+  GRADIENT_OUTPUT,
+  LOGITS_OUTPUT,
+  M2_OUTPUT,
+  MEAN_OUTPUT,
+  type GradientModelRequest,
+} from '../src/autodiff/build-gradient-model.js';
+import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
+import { DataType } from '../src/model/data-type.js';
+import { readOnnxModel } from '../src/model/onnx-model.js';
+import { lowerToFloat16 } from '../src/passes/lower-to-float16.js';
+import { prepareModel } from '../src/passes/prepare-model.js';
+import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
+import { expectClose } from './helpers/check-gradient.js';
+import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
+import { PRECISION_FIXTURES, readPrecisionReference } from './helpers/precision-fixtures.js';
+import { thrown } from './helpers/thrown.js';
+
+/*
+ * `precision: 'float16'` (passes/lower-to-float16.ts). The pass is checked on
+ * onnxruntime-node's CPU EP with graph optimisations off: that EP has few
+ * float16 kernels and computes a float16 node in float32 between casts, but
+ * with the optimiser off it keeps the casts, so every value a node writes is
+ * rounded to float16, as on a GPU with shader-f16 (whose kernels may also
+ * accumulate in float16: that error is measured by apps/parity's float16
+ * cells, not here). With the optimiser on it removes the cast pairs that
+ * meet, and the forward pass came out equal to float32's.
+ *
+ * Tolerance, from the rounding: each value written in float16 is within
+ * u = 2⁻¹¹ of itself (relative), and to first order these errors add up
+ * along the chain from input to map, each scaled by how much the map
+ * depends on that value. We take one u per node of the lowered graph
+ * (each node writes one rounded value on the chain), relative to the map's
+ * largest magnitude: a bound a correct float16 graph meets and a wrong one
+ * (a weight mis-converted, a value read in the wrong type) does not.
+ */
+
+const U = 2 ** -11;
+const reference = readPrecisionReference('cnn_fp16.json');
+const cnnBytes = readFileSync(new URL('cnn_fp16.onnx', PRECISION_FIXTURES));
+const cnn = prepareModel(readOnnxModel(cnnBytes));
+const [rows] = reference.inputShape as [number];
+const classes = reference.logits.length / rows;
+const ort = ortNode as unknown as OnnxRuntimeModule;
+
+/** Runs a built graph on onnxruntime-node's CPU EP, optimiser off; `cotangentScale` scales the one-hot rows. */
+async function runBuilt(
+  bytes: Uint8Array,
+  input: Float32Array,
+  shape: readonly number[],
+  targets: readonly number[],
+  outputs: number,
+  cotangentScale = 1,
+) {
+  const cotangent = new Float32Array(shape[0]! * outputs);
+  targets.forEach((t, r) => {
+    cotangent[r * outputs + t] = cotangentScale;
+  });
+  const session = await ortNode.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
+  try {
+    const result = await session.run({
+      [session.inputNames[0]!]: new ortNode.Tensor('float32', input, [...shape]),
+      [COTANGENT_INPUT]: new ortNode.Tensor('float32', cotangent, [shape[0]!, outputs]),
+    });
+    return Object.fromEntries(Object.entries(result).map(([name, tensor]) => [name, tensor.data as Float32Array]));
+  } finally {
+    await session.release();
+  }
+}
+
+function cnnRequest(result: GradientModelRequest['result'], precision: 'float32' | 'float16', groupSize?: number): GradientModelRequest {
+  return {
+    inputName: 'input',
+    inputShape: reference.inputShape,
+    outputName: 'logits',
+    keepSoftmax: false,
+    result,
+    precision,
+    ...(groupSize === undefined ? {} : { groupSize }),
+  };
+}
+
+/** The lowered graph's node count less its casts: the values written in float16 along the way. */
+function roundedValues(bytes: Uint8Array): number {
+  return fromBinary(ModelProtoSchema, bytes).graph!.node.filter((n) => n.opType !== 'Cast').length;
+}
+
+function relativeMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  let scale = 0;
+  let error = 0;
+  for (let i = 0; i < expected.length; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]!));
+    error = Math.max(error, Math.abs(actual[i]! - expected[i]!));
+  }
+  return error / scale;
+}
+
+describe('the float16 gradient graph (lower-to-float16 pass) on onnxruntime-node, against float64 autograd', () => {
+  const input = Float32Array.from(reference.input);
+
+  it('keeps a float32 interface and holds every float weight in float16', () => {
+    const built = fromBinary(ModelProtoSchema, buildGradientModel(cnn, cnnRequest('gradient', 'float16')).bytes);
+    const graph = built.graph!;
+    const types = (values: typeof graph.input) => values.map((v) => (v.type!.value.value as { elemType: number }).elemType);
+    expect(types(graph.input)).toEqual([DataType.FLOAT, DataType.FLOAT]);
+    expect(types(graph.output)).toEqual([DataType.FLOAT, DataType.FLOAT]);
+    const floats = graph.initializer.filter((t) => t.dataType === DataType.FLOAT || t.dataType === DataType.FLOAT16);
+    expect(floats.length).toBeGreaterThan(0);
+    expect(floats.filter((t) => t.dataType !== DataType.FLOAT16).map((t) => t.name)).toEqual([]);
+    // The model's own graph is left as it was (the pass copies the nodes it rewrites).
+    expect(cnn.graph!.initializer.every((t) => t.dataType !== DataType.FLOAT16)).toBe(true);
+  });
+
+  it('logits and input gradient within one u = 2⁻¹¹ per rounded value of the reference, and off float32 by more than float32 rounding', async () => {
+    const half = buildGradientModel(cnn, cnnRequest('gradient', 'float16'));
+    const full = buildGradientModel(cnn, cnnRequest('gradient', 'float32'));
+    const h = await runBuilt(half.bytes, input, reference.inputShape, reference.targets, classes);
+    const f = await runBuilt(full.bytes, input, reference.inputShape, reference.targets, classes);
+    const tolerance = roundedValues(half.bytes) * U;
+    const errors = {
+      logits: relativeMaxError(h[LOGITS_OUTPUT]!, reference.logits),
+      gradient: relativeMaxError(h[GRADIENT_OUTPUT]!, reference.gradient),
+    };
+    console.log(
+      `float16 graph vs float64: logits ${errors.logits.toExponential(2)}, gradient ${errors.gradient.toExponential(2)} ` +
+        `(tolerance ${tolerance.toExponential(2)}); float32 graph: gradient ${relativeMaxError(f[GRADIENT_OUTPUT]!, reference.gradient).toExponential(2)}`,
+    );
+    expectClose(h[LOGITS_OUTPUT]!, reference.logits, tolerance, 'float16 logits');
+    expectClose(h[GRADIENT_OUTPUT]!, reference.gradient, tolerance, 'float16 gradient');
+    // float16 really computed: the float32 graph is within 1e-4 of the reference (float16-models.test.ts);
+    // the float16 one must differ from it by more than float32's rounding would.
+    expect(relativeMaxError(h[GRADIENT_OUTPUT]!, f[GRADIENT_OUTPUT]!)).toBeGreaterThan(1e-5);
+  });
+
+  it('moments of a group (mean and summed squared deviations, reduced in float32) against those of the float64 gradients', async () => {
+    const built = buildGradientModel(cnn, cnnRequest('moments', 'float16', rows));
+    const out = await runBuilt(built.bytes, input, reference.inputShape, reference.targets, classes);
+    const size = reference.gradient.length / rows;
+    const mean = Float64Array.from({ length: size }, (_, i) => (reference.gradient[i]! + reference.gradient[size + i]!) / 2);
+    const m2 = mean.map((m, i) => (reference.gradient[i]! - m) ** 2 + (reference.gradient[size + i]! - m) ** 2);
+    const tolerance = roundedValues(built.bytes) * U;
+    expectClose(out[MEAN_OUTPUT]!, mean, tolerance, 'mean');
+    // Each gradient off by at most tol·G (G its largest magnitude): a deviation by 2·tol·G, its square (|d| ≤ 2G) by 8·tol·G², n of them summed.
+    const G = Math.max(...reference.gradient.map(Math.abs));
+    const m2Error = Math.max(...m2.map((v, i) => Math.abs(out[M2_OUTPUT]![i]! - v)));
+    expect(m2Error).toBeLessThanOrEqual(rows * 8 * tolerance * G * G);
+  });
+});
+
+/*
+ * Squared gradients overflow float16 (largest 65504) long before the
+ * gradients do: a gradient of 400 is exact in float16, its square is not
+ * representable. A model y = Σ relu(400·x) has gradient 400 where x > 0 and
+ * 0 elsewhere; two rows of opposite sign give, per element, mean 200 and
+ * summed squared deviations 2 · 200² = 80000, worked out by hand.
+ */
+describe('moments of large gradients: float32 accumulation', () => {
+  const model: ModelProto = onnxModel({
+    nodes: [
+      node('Mul', ['x', 'w'], ['scaled']),
+      node('Relu', ['scaled'], ['r']),
+      node('ReduceSum', ['r', 'axes'], ['y'], { keepdims: { int: 1 } }),
+    ],
+    initializers: { w: { dims: [3], values: [400, 400, 400] }, axes: { dims: [1], values: [1], dataType: DataType.INT64 } },
+    inputs: [valueInfo('x', [2, 3])],
+    outputs: [valueInfo('y', [2, 1])],
+  });
+  const request: GradientModelRequest = {
+    inputName: 'x',
+    inputShape: [2, 3],
+    outputName: 'y',
+    keepSoftmax: false,
+    result: 'moments',
+    groupSize: 2,
+    precision: 'float16',
+  };
+  const x = Float32Array.of(1, 1, 1, -1, -1, -1);
+
+  it('the float16 graph gives mean 200 and m2 80000 exactly (float16 holds both; the sum runs in float32)', async () => {
+    const out = await runBuilt(buildGradientModel(model, request).bytes, x, [2, 3], [0, 0], 1);
+    expect(Array.from(out[MEAN_OUTPUT]!)).toEqual([200, 200, 200]);
+    expect(Array.from(out[M2_OUTPUT]!)).toEqual([80000, 80000, 80000]);
+  });
+
+  it('reduced in float16 instead, the same moments overflow to infinity: why the pass keeps the reduction in float32', async () => {
+    const built = buildGradientGraph(model, { ...request, precision: 'float32' });
+    lowerToFloat16(built.model);
+    const out = await runBuilt(toBinary(ModelProtoSchema, built.model), x, [2, 3], [0, 0], 1);
+    expect(Array.from(out[M2_OUTPUT]!)).toEqual([Infinity, Infinity, Infinity]);
+  });
+});
+
+describe('the precision option', () => {
+  it.each([
+    ['cpu', ortNode, undefined],
+    ['webgl', ortNode, 'webgl'],
+  ] as const)('refuses float16 on the %s EP, naming what is allowed', (_, module, executionProvider) => {
+    const error = thrown(() =>
+      createOnnxBackend(module as unknown as OnnxRuntimeModule, cnnBytes, {
+        precision: 'float16',
+        ...(executionProvider ? { executionProvider } : {}),
+      }),
+    );
+    expect(error.code).toBe('INVALID_OPTION');
+    expect(error.message).toMatch(/precision 'float16' needs the WebGPU EP.*built for the (cpu|webgl) EP.*shader-f16/);
+  });
+
+  it('refuses an unknown precision', () => {
+    const error = thrown(() => createOnnxBackend(ort, cnnBytes, { precision: 'bfloat16' as never }));
+    expect(error.code).toBe('INVALID_OPTION');
+    expect(error.message).toMatch(/option precision must be one of float32, float16, got "bfloat16"/);
+  });
+
+  it('float32 (the default) is the backend as it was', async () => {
+    const backend = createOnnxBackend(ort, cnnBytes, { precision: 'float32' });
+    try {
+      const map = await explain(backend, 'gradient', hostTensor(Float32Array.from(reference.input), reference.inputShape), {
+        target: reference.targets,
+      });
+      expectClose(map.data, reference.gradient, 1e-4, 'gradient');
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
+/*
+ * ONNX Runtime's WebGPU EP in Node on Dawn. Where the adapter lacks
+ * shader-f16 (SwiftShader: Dawn in Node and Chromium alike, measured), the
+ * backend refuses float16 before it builds a graph; where it has it (a GPU),
+ * the float16 map is checked against the float64 reference.
+ */
+describe('float16 on the WebGPU EP (Dawn)', () => {
+  let adapter: Awaited<ReturnType<typeof installNodeWebGpu>> | undefined;
+  let ortWebGpu: OnnxRuntimeModule;
+  beforeAll(async () => {
+    adapter = await installNodeWebGpu();
+    const web = await import('onnxruntime-web/webgpu');
+    web.env.wasm.numThreads = 1;
+    ortWebGpu = web as unknown as OnnxRuntimeModule;
+  }, 120_000);
+  const options = { sessionOptions: { executionProviders: ['webgpu'] }, precision: 'float16' } as const;
+  const x = () => hostTensor(Float32Array.from(reference.input), reference.inputShape);
+
+  it('without shader-f16: refused (INVALID_OPTION) before any graph is built, naming the feature', async (context) => {
+    if (adapter!.features.has('shader-f16')) context.skip('this adapter has shader-f16');
+    const backend = createOnnxBackend(ortWebGpu, cnnBytes, options);
+    try {
+      await expect(explain(backend, 'gradient', x(), { target: reference.targets })).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        message: expect.stringMatching(/needs the WebGPU feature shader-f16, which this adapter .*lacks/),
+      });
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('with shader-f16: the gradient within the float16 tolerance of the float64 reference', async (context) => {
+    if (!adapter!.features.has('shader-f16')) context.skip('the WebGPU adapter here (SwiftShader) has no shader-f16');
+    const backend = createOnnxBackend(ortWebGpu, cnnBytes, options);
+    try {
+      const map = await explain(backend, 'gradient', x(), { target: reference.targets });
+      const tolerance =
+        roundedValues(buildGradientModel(cnn, { ...cnnRequest('gradient', 'float16'), executionProvider: 'webgpu' }).bytes) * U;
+      expectClose(map.data, reference.gradient, tolerance, 'float16 gradient on WebGPU');
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
