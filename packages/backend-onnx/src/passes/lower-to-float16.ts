@@ -63,7 +63,11 @@ export function lowerToFloat16(model: ModelProto, options: LowerToFloat16Options
     ...float32Nodes.flatMap((node) => node.input),
     ...graph.node.filter((node) => DATA_INPUT_ONLY.has(node.opType)).flatMap((node) => node.input.slice(1)),
   ]);
-  const taken = new Set([...graph.node.flatMap((node) => [node.name, ...node.input, ...node.output]), ...initializers.keys(), ...inputTypes.keys()]);
+  const taken = new Set([
+    ...graph.node.flatMap((node) => [node.name, ...node.input, ...node.output]),
+    ...initializers.keys(),
+    ...inputTypes.keys(),
+  ]);
   const fresh = (base: string): string => {
     let name = base;
     for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
