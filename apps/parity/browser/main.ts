@@ -3,6 +3,7 @@ import type { ParityPage } from '../src/suite/page-api.js';
 import { runSuite } from '../src/suite/run-suite.js';
 import { browserColumn } from './browser-columns.js';
 import './device-noise-page.js';
+import './float16-page.js';
 import { fixtureFilesOverHttp } from './fixture-files.js';
 
 const log = document.getElementById('log')!;

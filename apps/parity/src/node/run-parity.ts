@@ -24,6 +24,8 @@ import { CHROMIUM_RUNTIMES } from '../suite/columns.js';
 import { buildPage, runBrowserSuite } from './run-browser-suite.js';
 import type { DeviceNoiseResult } from '../suite/device-noise-cells.js';
 import { formatDeviceNoise, runDeviceNoiseInChromium } from './device-noise-browser.js';
+import { formatFloat16, type Float16Result } from '../suite/float16-cells.js';
+import { runFloat16InChromium } from './float16-browser.js';
 import { runNodeSuite } from './run-node-suite.js';
 import { checkReportScreenshot } from './screenshot-check.js';
 
@@ -83,6 +85,7 @@ async function main(): Promise<number> {
 
   const parts: SuiteResult[] = [];
   let deviceNoise: DeviceNoiseResult[] = [];
+  let float16: Float16Result | undefined;
   if (!args['no-node']) {
     process.stderr.write(`Node: ${names.join(', ')}\n`);
     const node = await runNodeSuite(names, { webgpu: args['node-webgpu'], onCell: progress, ...(rows ? { rows } : {}) });
@@ -107,6 +110,7 @@ async function main(): Promise<number> {
     process.stderr.write(`Chromium done in ${seconds(browser.ms)}\n`);
     parts.push(browser);
     deviceNoise = await runDeviceNoiseInChromium(names);
+    float16 = await runFloat16InChromium(names);
   }
   const result: SuiteResult = {
     columns: parts.flatMap((p) => p.columns),
@@ -125,6 +129,10 @@ async function main(): Promise<number> {
     await writeFile(`${out}/device-noise.json`, JSON.stringify(deviceNoise, null, 2));
     console.log(`\nNoise generated on the device (docs/methods.md, "Noise"):\n${formatDeviceNoise(deviceNoise)}`);
   }
+  if (float16) {
+    await writeFile(`${out}/float16.json`, JSON.stringify(float16, null, 2));
+    console.log(`\nprecision 'float16' on ONNX Runtime WebGPU (docs/methods.md, "Precision"):\n${formatFloat16(float16)}`);
+  }
 
   let problems: string[] = [];
   if (!args['no-browser']) {
@@ -136,7 +144,11 @@ async function main(): Promise<number> {
     );
     problems = check.problems;
   }
-  const bad = [...failures(result), ...deviceNoise.filter((r) => r.status !== 'pass')];
+  const bad = [
+    ...failures(result),
+    ...deviceNoise.filter((r) => r.status !== 'pass'),
+    ...(float16?.cells.filter((cell) => cell.status === 'error') ?? []),
+  ];
   console.log(`Wrote ${out}/parity.json and ${out}/parity.html in ${seconds(performance.now() - start)}.`);
   for (const problem of problems) console.log(`report: ${problem}`);
   if (bad.length || problems.length) {
