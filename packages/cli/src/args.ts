@@ -4,7 +4,7 @@ import { AGGREGATIONS, type Aggregation } from '@saliency/core/visualize';
 import { CliError } from './errors.js';
 import { CLI_RUNTIME_IDS, type CliRuntimeId } from './load-model.js';
 import type { FeedFlag } from './model-inputs.js';
-import type { ModelFlags } from './onnx-model-flags.js';
+import { PRECISIONS, type ModelFlags } from './onnx-model-flags.js';
 import type { PreprocessFlags } from './preset.js';
 import type { RunOptions } from './run.js';
 import { PLOT_KINDS, type SeriesFlags } from './series-plot.js';
@@ -30,6 +30,9 @@ Model and input:
                          (int64/int32, e.g. [8]): attributed at their embeddings, per-token maps
   --feed NAME=FILE.npy   the value of another model input, held fixed (repeatable), e.g.
                          --feed attention_mask=mask.npy (int64, int32, uint8, bool or float .npy)
+  --precision P          ONNX: what the gradient graphs compute in, float32 (default) or float16;
+                         float16 needs ONNX Runtime's WebGPU EP on a GPU with shader-f16, which
+                         the CLI's runtimes are not: they refuse it, and so do TF.js models
   --layer NAME           grad_cam and the other layer methods: the layer explained; every other
                          method: the tensor (ONNX) or layer (TF.js) attributed at instead of the input
 
@@ -129,6 +132,7 @@ const OPTIONS = {
   'external-data': { type: 'string' },
   feed: { type: 'string', multiple: true },
   layer: { type: 'string' },
+  precision: { type: 'string' },
   'baseline-token': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -217,6 +221,7 @@ function modelFlags(v: {
   'external-data'?: string;
   feed?: string[];
   layer?: string;
+  precision?: string;
 }): ModelFlags | undefined {
   const feeds = feedFlags(v.feed ?? []);
   if (v.layer !== undefined && v.layer.trim() === '') throw new CliError('--layer needs a tensor or layer name; got ""');
@@ -226,6 +231,7 @@ function modelFlags(v: {
     ...(v['external-data'] === undefined ? {} : { externalData: v['external-data'] }),
     ...(feeds.length === 0 ? {} : { feeds }),
     ...(v.layer === undefined ? {} : { layer: v.layer }),
+    ...(v.precision === undefined ? {} : { precision: oneOf('precision', v.precision, PRECISIONS) }),
   };
   return Object.keys(flags).length === 0 ? undefined : flags;
 }

@@ -68,6 +68,11 @@ export async function loadModel(
   if (format === 'tfjs' && flags.externalData !== undefined) {
     throw new CliError(`--external-data: only for ONNX models; ${basename(file)} is a TF.js model`);
   }
+  if (format === 'tfjs' && flags.precision === 'float16') {
+    throw new CliError(
+      `--precision float16: TF.js has no float16 compute path (its backends compute in float32); ${basename(file)} is a TF.js model. Leave the flag out`,
+    );
+  }
   try {
     return await (format === 'onnx' ? loadOnnx(file, kind, flags, feeds, attributeAt) : loadTfjs(file, kind, flags, feeds, attributeAt));
   } catch (error) {
@@ -77,7 +82,11 @@ export async function loadModel(
     if (error instanceof AttributionError) {
       const fed = feedMessage(message, feeds);
       const layer = namesLayer(error, attributeAt) ? `--layer: ${message.replace(/^create\w+Backend: (option )?/, '')}` : undefined;
-      throw new CliError(fed ?? layer ?? `--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
+      const precision =
+        flags.precision !== undefined && message.includes('option precision')
+          ? `--precision ${flags.precision}: ${message.replace(/^createOnnxBackend: option /, '')}`
+          : undefined;
+      throw new CliError(fed ?? layer ?? precision ?? `--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
     }
     if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js cannot load it: ${message}`, EXIT.model, { cause: error });
     throw error;

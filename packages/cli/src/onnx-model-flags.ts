@@ -23,7 +23,17 @@ export interface ModelFlags {
    * backend's `layer` option: docs/methods.md, "Attribution at a tensor").
    */
   readonly layer?: string;
+  /**
+   * `--precision`: what the ONNX backend's gradient graphs compute in
+   * (docs/methods.md, "Precision"); float16 only on ONNX Runtime's WebGPU EP,
+   * so the backend refuses it on the CLI's runtimes, and TF.js models refuse it.
+   */
+  readonly precision?: Precision;
 }
+
+/** The `--precision` values. */
+export const PRECISIONS = ['float32', 'float16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 
 /** What `createOnnxBackend` gets from the flags. */
 export interface OnnxBackendFlags {
@@ -33,6 +43,7 @@ export interface OnnxBackendFlags {
   readonly feeds?: Record<string, FeedTensor>;
   /** The tensor attributed at (not a Grad-CAM layer, which is an option of `explain`). */
   readonly layer?: string;
+  readonly precision?: Precision;
 }
 
 /** Reads the model's declaration, a model that is not one being a model error naming the file. */
@@ -135,6 +146,7 @@ export async function onnxBackendFlags(
     ...(data === undefined ? {} : { externalData: data }),
     ...(feeds.length === 0 ? {} : { feeds: fed }),
     ...(layer === undefined ? {} : { layer }),
+    ...(flags.precision === undefined ? {} : { precision: flags.precision }),
   };
   return { options, input };
 }

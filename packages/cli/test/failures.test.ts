@@ -71,6 +71,8 @@ const CASES: Record<string, () => string[]> = {
   'map that cannot be drawn': () => ['--model', mnist.onnx, '--input', at('five-axes.npy'), '--out', out],
   'backend of another format': () => [...good, '--backend', 'tfjs-cpu'],
   'ONNX flag on a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--external-data', at('x.data')],
+  '--precision float16 off WebGPU': () => [...good, '--precision', 'float16'],
+  '--precision float16 on a TF.js model': () => ['--model', mnist.tfjsDir, ...good.slice(2), '--precision', 'float16'],
   'unknown --input-name or --output-name': () => small('two-outputs.onnx', '--output-name', 'probs'),
   'several inputs or outputs, none chosen': () => small('two-outputs.onnx'),
   '--external-data for a model without': () => small('two-outputs.onnx', '--output-name', 'logits', '--external-data', at('ext.onnx.data')),
