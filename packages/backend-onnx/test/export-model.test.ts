@@ -192,6 +192,29 @@ describe('exported attribution models: targets, in-graph noise, validity', () =>
     }
   });
 
+  it('Grad-CAM of a layer named by option layer, with the target as an input, matches the library', async () => {
+    const image = parityModel('resnet_block');
+    const imageShape = inputShapeOf(image);
+    const input = hostTensor(testInput(imageShape), [...imageShape]);
+    const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, image);
+    try {
+      // The first block's sum: signed, and at the input's 16 × 16, where the resize is the identity.
+      const layer = '/3/Add_output_0';
+      const target = [1, 0];
+      for (const method of ['grad_cam', 'grad_cam_plus_plus']) {
+        const exported = exportAttributionModel(image, { method, layer, inputShape: imageShape, targetSource: 'input' });
+        expect(exported.layer).toBe(layer);
+        const library = await explain(backend, method, input, { layer, target });
+        const outputs = await runExported(ort, exported, { input: input.data, [TARGET_INPUT]: BigInt64Array.from(target.map(BigInt)) });
+        expect(outputs[MAP_OUTPUT]!.dims).toEqual([2, 1, 16, 16]);
+        expect(library.data.some((v) => v > 0)).toBe(true);
+        expect(mapDifference(outputs, library)).toBeLessThanOrEqual(TOLERANCE);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  });
+
   it('a baseline tensor (one example, or the whole batch) and unbiased VarGrad match the library', async () => {
     const backend = createOnnxBackend(ortNode as unknown as OnnxRuntimeModule, model);
     try {
