@@ -91,7 +91,7 @@ describe('saliency export', () => {
     const x = values(784, 0.5);
     const backend = createOnnxBackend(ort as never, model);
     try {
-      // The first ReLU: 24 × 24 positions, resized to the input's 28 × 28.
+      // The first ReLU: 26 × 26 positions, resized to the input’s 28 × 28.
       const cases: Array<[string, string[], object]> = [
         ['grad_cam', ['--layer', '/Relu_output_0'], { layer: '/Relu_output_0' }],
         ['lrp_epsilon_0_1', [], {}],
