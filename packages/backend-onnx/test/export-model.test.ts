@@ -74,6 +74,14 @@ const LRP = [
 /** Parity's LRP rows (ε, αβ, SIGN at the input, a composite), on the fixtures but cnn_bn, which runs every name. */
 const LRP_ROWS = ['lrp_epsilon_0_1', 'lrp_alpha_1_beta_0', 'lrpsign_epsilon_0_1', 'lrp_epsilon_plus_flat'];
 const IMAGE_CAM = ['grad_cam', 'grad_cam_plus_plus'];
+const ONE_EACH = [
+  'gradient_x_input',
+  'smoothgrad_squared',
+  'vargrad_x_sign',
+  'integrated_gradients_x_input',
+  'guided_backprop',
+  'deconvnet',
+];
 /**
  * The parity fixtures and the methods each has a meaning for (as
  * apps/parity/fixtures/xai-reference says): Grad-CAM of the images, its
@@ -85,6 +93,10 @@ const FIXTURES: Array<[string, string[]]> = [
   ['resnet_block', [...METHODS, ...LRP_ROWS, ...IMAGE_CAM]],
   ['image_model', [...METHODS, ...LRP_ROWS, ...IMAGE_CAM]],
   ['cnn1d', [...LRP_ROWS, 'grad_cam_timeseries']],
+  // The other parity fixtures: one name of each family, and LRP on sigmoid_head (shufflenet's channel shuffle is refused below).
+  ['depthwise_separable', [...ONE_EACH, ...IMAGE_CAM]],
+  ['shufflenet', [...ONE_EACH, ...IMAGE_CAM]],
+  ['sigmoid_head', [...ONE_EACH, ...LRP_ROWS]],
 ];
 const TOLERANCE = 1e-5;
 

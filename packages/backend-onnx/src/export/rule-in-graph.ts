@@ -79,7 +79,7 @@ export const EXPORTABLE_METHODS: readonly string[] = BASE_METHODS.filter(
 
 /** What a refusal lists as exportable. */
 const EXPORTABLE =
-  `${EXPORTABLE_METHODS.join(', ')} (with their _x_input and _x_sign forms), ` +
+  `${EXPORTABLE_METHODS.join(', ')} (with the _x_input and _x_sign forms of those that take them), ` +
   'and every LRP name (lrp_<rule>, lrpz_, lrpsign_, w2lrp_, flatlrp_, zblrp_; docs/methods.md, "LRP")';
 
 /**
