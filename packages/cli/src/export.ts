@@ -11,11 +11,16 @@ export const EXPORT_USAGE = `Usage: saliency export MODEL --method NAME --out FI
 Writes the attribution method on an ONNX model as one standalone ONNX model
 that any ONNX Runtime runs (Python, C++, C#, Java, JavaScript): it takes the
 input (and, for SmoothGrad and VarGrad, the noise) and returns the map, the
-logits and the explained class. See @saliency/backend-onnx's README.
+logits and the explained class. Every built-in method exports: the gradient
+family, Integrated Gradients, Guided Backprop, DeconvNet, Grad-CAM (++,
+timeseries) and LRP. See @saliency/backend-onnx's README.
 
   MODEL                  the .onnx model
   --out PATH             the exported .onnx file
-  --method NAME          e.g. vargrad (default), smoothgrad_x_input, integrated_gradients_x_sign_mu_neg_0_5
+  --method NAME          e.g. vargrad (default), smoothgrad_x_input, integrated_gradients_x_sign_mu_neg_0_5,
+                         grad_cam, lrp_epsilon_0_1, lrpsign_z
+  --layer NAME           grad_cam, grad_cam_plus_plus, grad_cam_timeseries: the tensor whose activation is
+                         explained (default: the last feature map before global pooling or flattening)
   --input-shape DIMS     the input shape, batch first, e.g. 1,3,224,224 (default: the model's, batch 1)
   --num-samples N        noisy samples per example (default 16); --samples N also works
   --noise SOURCE         input (default): an input saliency/noise of shape [B, N, ...], added as it is;
@@ -53,6 +58,7 @@ const OPTIONS = {
   'input-name': { type: 'string' },
   'output-name': { type: 'string' },
   softmax: { type: 'string' },
+  layer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -87,6 +93,7 @@ export async function exportCommand(
   if (v['noise-scale'] !== undefined && v['noise-level'] !== undefined) {
     throw new CliError('--noise-scale and --noise-level were both given; choose an absolute σ or one relative to the input range');
   }
+  if (v.layer !== undefined && v.layer.trim() === '') throw new CliError('--layer needs a tensor name; got ""');
   const samples = v['num-samples'] ?? v.samples;
   const options = {
     method: v.method ?? 'vargrad',
@@ -104,6 +111,7 @@ export async function exportCommand(
     ...(v['input-name'] === undefined ? {} : { inputName: v['input-name'] }),
     ...(v['output-name'] === undefined ? {} : { outputName: v['output-name'] }),
     ...(v.softmax === undefined ? {} : { softmax: oneOf('softmax', v.softmax, ['strip', 'keep'] as const) }),
+    ...(v.layer === undefined ? {} : { layer: v.layer }),
   };
   const bytes = await readUserFile('MODEL', modelPath);
   const { exportAttributionModel } = await import('@saliency/backend-onnx');
@@ -118,7 +126,8 @@ export async function exportCommand(
   await writeFile(v.out, exported.bytes);
   const describe = (list: typeof exported.inputs) => list.map((t) => `${t.name} ${t.type} [${t.shape.join(', ')}]`).join(', ');
   io.stderr.write(
-    `${options.method} of ${exported.description} written to ${v.out} (${exported.bytes.byteLength} bytes)\n` +
+    `${options.method} of ${exported.description}${exported.layer === undefined ? '' : ` at layer "${exported.layer}"`} ` +
+      `written to ${v.out} (${exported.bytes.byteLength} bytes)\n` +
       `  inputs:  ${describe(exported.inputs)}\n  outputs: ${describe(exported.outputs)}\n`,
   );
 }

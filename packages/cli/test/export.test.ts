@@ -86,6 +86,37 @@ describe('saliency export', () => {
     expect(result.stderr).toMatch(/inputs: +\S+ float32 \[1, 1, 28, 28\], saliency\/target int64 \[1\]\n/);
   }, 180_000);
 
+  it('exports Grad-CAM at the layer --layer names, and an LRP name, each the library map', async () => {
+    const model = new Uint8Array(readFileSync(mnist.onnx));
+    const x = values(784, 0.5);
+    const backend = createOnnxBackend(ort as never, model);
+    try {
+      // The first ReLU: 26 × 26 positions, resized to the input’s 28 × 28.
+      const cases: Array<[string, string[], object]> = [
+        ['grad_cam', ['--layer', '/Relu_output_0'], { layer: '/Relu_output_0' }],
+        ['lrp_epsilon_0_1', [], {}],
+      ];
+      for (const [method, flags, options] of cases) {
+        const out = join(dir, `mnist.${method}.onnx`);
+        const result = saliencyExport([mnist.onnx, '--method', method, ...flags, '--out', out]);
+        expect(result.status).toBe(0);
+        if (method === 'grad_cam') {
+          expect(result.stderr).toMatch(/grad_cam of output "logits" at layer "\/Relu_output_0" written to/);
+          expect(result.stderr).toMatch(/outputs: saliency\/map float32 \[1, 1, 28, 28\]/);
+        }
+        const library = await explain(backend, method, hostTensor(x, [1, 1, 28, 28]), options);
+        const session = await ort.InferenceSession.create(readFileSync(out));
+        const outputs = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x, [1, 1, 28, 28]) });
+        await session.release();
+        const map = outputs['saliency/map']!.data as Float32Array;
+        expect(Math.max(...library.data.map(Math.abs))).toBeGreaterThan(0);
+        expect(Math.max(...map.map((v, i) => Math.abs(v - library.data[i]!)))).toBeLessThanOrEqual(1e-5);
+      }
+    } finally {
+      await backend.dispose();
+    }
+  }, 300_000);
+
   it('says how it is used with --help, and the main help points to it', () => {
     const help = saliencyExport(['--help']);
     expect(help.status).toBe(0);
@@ -103,6 +134,10 @@ describe('saliency export', () => {
       [[mnist.onnx, '--input-shape', '1,3,28,28', '--out', join(dir, 'x.onnx')], /inputShape \[1, 3, 28, 28\] does not fit input/],
       [[mnist.tfjs, '--out', join(dir, 'x.onnx')], /is not an \.onnx file/],
       [[join(dir, 'missing.onnx'), '--out', join(dir, 'x.onnx')], /MODEL: .*missing\.onnx does not exist/],
+      [
+        [mnist.onnx, '--method', 'grad_cam', '--layer', 'nothing', '--out', join(dir, 'x.onnx')],
+        /cannot export: layer "nothing" is no tensor of the model; feature maps there: "/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = saliencyExport(args);

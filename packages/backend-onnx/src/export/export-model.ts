@@ -4,6 +4,8 @@ import {
   buildGradientGraph,
   COTANGENT_INPUT,
   GRADIENT_OUTPUT,
+  LAYER_ACTIVATION_OUTPUT,
+  LAYER_GRADIENT_OUTPUT,
   M2_OUTPUT,
   MEAN_OUTPUT,
   type GradientModelRequest,
@@ -25,6 +27,7 @@ import { checkBaseline, exportInputShape, resolveExportOptions, type ExportOptio
 import { rowsInGraph } from './rows-in-graph.js';
 import { exportFeeds, feedRowsInGraph } from './feeds-in-graph.js';
 import { ruleInGraph, type RuleGraphContext } from './rule-in-graph.js';
+import { camInGraph } from './cam-in-graph.js';
 
 /** One input or output of an exported model. */
 export interface ExportedTensor {
@@ -37,10 +40,15 @@ export interface ExportedModel {
   /** The `.onnx` file. */
   readonly bytes: Uint8Array;
   readonly inputs: readonly ExportedTensor[];
-  /** `saliency/map` (the input's shape), `saliency/logits` `[B, K]` of the clean input, `saliency/explained_class` `[B]`. */
+  /**
+   * `saliency/map` (the input's shape; for a layer method `[B, 1, ...positions]`),
+   * `saliency/logits` `[B, K]` of the clean input, `saliency/explained_class` `[B]`.
+   */
   readonly outputs: readonly ExportedTensor[];
   /** What was differentiated: the output, and the probability head left out if one was. */
   readonly description: string;
+  /** The layer a layer method (Grad-CAM) explains, as given or chosen. */
+  readonly layer?: string;
 }
 
 /** The prefix of the clean forward pass's values, kept apart from the gradient graph's. */
@@ -55,13 +63,16 @@ const ROWS = 'saliency/rows';
  * targets (argmax of the clean logits, or the `saliency/target` input), the
  * gradient graph, the rule's reduction of the rows' moments, its finish and
  * the ×input / ×sign modifiers are all nodes of the graph, for one static
- * input shape (`inputShape`). Fed the same noise, it computes the library's
- * map (packages/core/src/engine/attribute.ts) in float32.
+ * input shape (`inputShape`); for a layer method, the layer's activation and
+ * gradient and the CAM made from them (`cam-in-graph.ts`); for LRP, the
+ * backward pass of its rule set. Fed the same noise, it computes the
+ * library's map (packages/core/src/engine/attribute.ts) in float32.
  */
 export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOptions): ExportedModel {
   const resolved = resolveExportOptions(options);
   const rule = methodRule(resolved.method.base);
-  const inGraph = ruleInGraph(rule);
+  const cam = rule.layer === undefined ? undefined : camInGraph(rule);
+  const inGraph = cam === undefined ? ruleInGraph(rule) : undefined;
   const budgets = resolveBudgets(options.budgets, 'exportAttributionModel');
   // As the backend takes a model: float16 computed in float32, int8 dequantized (passes/prepare-model.ts).
   const model = prepareModel(readOnnxModel(modelBytes, options.externalData, budgets));
@@ -84,6 +95,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   const opset = defaultOpset(model);
   const feeds = exportFeeds(model, input.name, outputName, options.feedShapes, batch);
   const request = (inputShape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): GradientModelRequest => ({
+    ...(result === 'layer' && options_.layer !== undefined ? { layer: options_.layer } : {}),
     feedShapes: new Map(feeds.map((feed) => [feed.name, [inputShape[0]!, ...feed.exampleShape]])),
     inputName: input.name,
     inputShape,
@@ -109,7 +121,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   }
   const gradient = buildGradientGraph(
     model,
-    request([batch * perExample, ...example], rule.rows === 'input' ? 'gradient' : 'moments', perExample),
+    request([batch * perExample, ...example], cam !== undefined ? 'layer' : rule.rows === 'input' ? 'gradient' : 'moments', perExample),
   );
   const modelInitializers = new Set(model.graph!.initializer.map((t) => t.name));
   // The gradient graph reads its rows in place of the input and, for each feed, the feed's rows (its example's row, repeated).
@@ -159,18 +171,26 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
     for (const feed of feeds) name(feedRowsInGraph(emitter, feed, batch, perExample), feedRows(feed.name));
   }
 
-  const context: RuleGraphContext = {
-    emitter,
-    unbiased: options_.unbiased,
-    moments: {
-      count: perExample,
-      mean: () => (rule.rows === 'input' ? GRADIENT_OUTPUT : MEAN_OUTPUT),
-      m2: () => (rule.rows === 'input' ? emitter.literal([0], [1]) : M2_OUTPUT),
-    },
-    span: () => rows.span ?? emitter.literal([0], [1]),
-  };
-  let map = inGraph.reduce(context);
-  if (inGraph.finish !== undefined) map = inGraph.finish(map, context);
+  let map: string;
+  let mapShape: readonly number[] = shape;
+  if (cam !== undefined) {
+    const layerShape = declaredShape(gradient.model.graph!.output.find((o) => o.name === LAYER_ACTIVATION_OUTPUT)!) as number[];
+    map = cam.map(emitter, LAYER_ACTIVATION_OUTPUT, LAYER_GRADIENT_OUTPUT, layerShape, shape);
+    mapShape = [batch, 1, ...example.slice(1)];
+  } else {
+    const context: RuleGraphContext = {
+      emitter,
+      unbiased: options_.unbiased,
+      moments: {
+        count: perExample,
+        mean: () => (rule.rows === 'input' ? GRADIENT_OUTPUT : MEAN_OUTPUT),
+        m2: () => (rule.rows === 'input' ? emitter.literal([0], [1]) : M2_OUTPUT),
+      },
+      span: () => rows.span ?? emitter.literal([0], [1]),
+    };
+    map = inGraph!.reduce(context);
+    if (inGraph!.finish !== undefined) map = inGraph!.finish(map, context);
+  }
   const { modifiers } = resolved.method;
   if (modifiers.input) map = emitter.node('Mul', [map, input.name], 1)[0]!;
   if (modifiers.sign) {
@@ -189,7 +209,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   for (const info of rows.inputs) inputs.push({ name: info.name, shape: [batch, perExample, ...example], type: 'float32' });
   if (resolved.targetSource === 'input') inputs.push({ name: TARGET_INPUT, shape: [batch], type: 'int64' });
   const outputs: ExportedTensor[] = [
-    { name: MAP_OUTPUT, shape, type: 'float32' },
+    { name: MAP_OUTPUT, shape: mapShape, type: 'float32' },
     { name: LOGITS_OUTPUT, shape: [batch, classes], type: 'float32' },
     { name: TARGET_OUTPUT, shape: [batch], type: 'int64' },
   ];
@@ -202,14 +222,21 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
     output: outputs.map(toValueInfo),
   });
   checkRunsOn(resolved.executionProvider, graph, opset, `the exported ${options.method} model of ${gradient.description}`);
+  const layer = gradient.layer === undefined ? '' : `, layer "${gradient.layer}"`;
   const exported = create(ModelProtoSchema, {
     irVersion: model.irVersion,
     opsetImport: model.opsetImport,
     producerName: 'saliency',
-    docString: `${options.method} of ${gradient.description} for an input of shape [${shape.join(', ')}] (@saliency/backend-onnx exportAttributionModel)`,
+    docString: `${options.method} of ${gradient.description}${layer} for an input of shape [${shape.join(', ')}] (@saliency/backend-onnx exportAttributionModel)`,
     graph,
   });
-  return { bytes: toBinary(ModelProtoSchema, exported), inputs, outputs, description: gradient.description };
+  return {
+    bytes: toBinary(ModelProtoSchema, exported),
+    inputs,
+    outputs,
+    description: gradient.description,
+    ...(gradient.layer === undefined ? {} : { layer: gradient.layer }),
+  };
 }
 
 function toValueInfo(tensor: ExportedTensor): ValueInfoProto {

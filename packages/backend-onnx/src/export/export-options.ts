@@ -2,6 +2,7 @@ import {
   AttributionError,
   describeValue,
   formatShape,
+  methodRule,
   parseMethodName,
   resolveOptions,
   sizeOf,
@@ -12,14 +13,21 @@ import {
 } from '@saliency/core';
 import type { ModelBudgets } from '../model/budgets.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../execution-provider/execution-provider.js';
+import { EXPORTABLE_LAYER_METHODS } from './cam-in-graph.js';
 import { NOISE_INPUT } from './export-names.js';
 import type { NoiseSource } from './rows-in-graph.js';
 
 /** The attribution options an exported model bakes in; the others concern a run (target, noise tensor, batching, progress). */
-const BAKED_OPTIONS = ['numSamples', 'noiseScale', 'noiseLevel', 'seed', 'unbiased', 'mu', 'steps', 'baseline'] as const;
+const BAKED_OPTIONS = ['numSamples', 'noiseScale', 'noiseLevel', 'seed', 'unbiased', 'mu', 'steps', 'baseline', 'layer'] as const;
 
 export interface ExportOptions extends Pick<AttributionOptions, (typeof BAKED_OPTIONS)[number]> {
-  /** The method in SignXAI's grammar, e.g. `vargrad`, `smoothgrad_x_input`, `integrated_gradients_x_sign_mu_neg_0_5`. */
+  /**
+   * The method in SignXAI's grammar, e.g. `vargrad`, `smoothgrad_x_input`,
+   * `integrated_gradients_x_sign_mu_neg_0_5`, `grad_cam`, `lrp_epsilon_0_1`,
+   * `lrpsign_z`. Layer methods (Grad-CAM) read `layer`: the tensor whose
+   * activation is explained, as the backend names it (default: the last
+   * feature map before global pooling or flattening).
+   */
   readonly method: string;
   /**
    * The input shape the model is exported for, batch axis first; every
@@ -107,6 +115,12 @@ export function resolveExportOptions(options: ExportOptions): ResolvedExport {
     throw invalid(
       `${generatorKeys.join(', ')} set${generatorKeys.length === 1 ? 's' : ''} the noise made in the graph (noiseSource: 'in-graph'); ` +
         `the noise input ${NOISE_INPUT} is added as it is, so feed it ε already scaled`,
+    );
+  }
+  if (options.layer !== undefined && methodRule(method.base).layer === undefined) {
+    throw invalid(
+      `option layer names the layer a layer method explains (${EXPORTABLE_LAYER_METHODS.join(', ')}); ${options.method} reads none ` +
+        '(an exported model is attributed at the model input)',
     );
   }
   const baked: Record<string, unknown> = {};

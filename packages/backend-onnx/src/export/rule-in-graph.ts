@@ -1,6 +1,7 @@
-import { AttributionError, BASE_METHODS, methodRule, VARIANCE_ZERO_THRESHOLD, type MethodRule } from '@saliency/core';
+import { AttributionError, BASE_METHODS, methodRule, parseLrpRuleSet, VARIANCE_ZERO_THRESHOLD, type MethodRule } from '@saliency/core';
 import type { GraphEmitter } from '../autodiff/graph-emitter.js';
 import { DataType } from '../model/data-type.js';
+import { EXPORTABLE_LAYER_METHODS } from './cam-in-graph.js';
 
 /** One example's gradient moments as graph values of the map's shape: `count` rows, their mean and summed squared deviations. */
 export interface MomentsInGraph {
@@ -71,24 +72,34 @@ const BUILT_IN = new Map<MethodRule, RuleInGraph>([
   [methodRule('deconvnet'), mean],
 ]);
 
-/** The base methods an attribution model can be exported for. */
-export const EXPORTABLE_METHODS: readonly string[] = BASE_METHODS.filter((name) => BUILT_IN.has(methodRule(name)));
+/** The registered base methods an attribution model can be exported for: the rules above and the layer methods. */
+export const EXPORTABLE_METHODS: readonly string[] = BASE_METHODS.filter(
+  (name) => BUILT_IN.has(methodRule(name)) || EXPORTABLE_LAYER_METHODS.includes(name),
+);
+
+/** What a refusal lists as exportable. */
+const EXPORTABLE =
+  `${EXPORTABLE_METHODS.join(', ')} (with the _x_input and _x_sign forms of those that take them), ` +
+  'and every LRP name (lrp_<rule>, lrpz_, lrpsign_, w2lrp_, flatlrp_, zblrp_; docs/methods.md, "LRP")';
+
+/**
+ * An LRP method's rule: core makes one for each LRP name, unregistered (so
+ * its name is no base method), with the LRP rule set as its backward pass.
+ * Its map is that pass's result, the modifiers (×x, ×s_μ(x)) applied after.
+ */
+function isLrpRule(rule: MethodRule): boolean {
+  return !BASE_METHODS.includes(rule.name) && rule.backward !== undefined && parseLrpRuleSet(rule.backward) !== undefined;
+}
 
 /** The graph form of a rule, or `INVALID_OPTION` for a rule registered with `registerMethod`, whose reduce exists only as JavaScript. */
 export function ruleInGraph(rule: MethodRule): RuleInGraph {
-  if (rule.layer !== undefined) {
-    throw new AttributionError(
-      'INVALID_OPTION',
-      `method "${rule.name}" cannot be exported yet: it is a layer method (its map is made from a layer's activation and gradient); ` +
-        `exportable base methods: ${EXPORTABLE_METHODS.join(', ')} (with their _x_input and _x_sign forms)`,
-    );
-  }
-  const form = BUILT_IN.get(rule);
+  if (rule.layer !== undefined) throw new Error(`unreachable: layer method "${rule.name}" has its map from camInGraph`);
+  const form = BUILT_IN.get(rule) ?? (isLrpRule(rule) ? mean : undefined);
   if (form === undefined) {
     throw new AttributionError(
       'INVALID_OPTION',
       `method "${rule.name}" cannot be exported: its reduce${rule.finish ? ' and finish are JavaScript functions' : ' is a JavaScript function'}, ` +
-        `which an ONNX graph cannot hold; exportable base methods: ${EXPORTABLE_METHODS.join(', ')} (with their _x_input and _x_sign forms)`,
+        `which an ONNX graph cannot hold; exportable methods: ${EXPORTABLE}`,
     );
   }
   return form;
