@@ -20,6 +20,7 @@ import { constTensor, readTensorProto, writeTensorProto } from '../src/model/con
 import { float16Bits, float16Value } from '../src/model/float16.js';
 import { readOnnxModel } from '../src/model/onnx-model.js';
 import { lowerToFloat16 } from '../src/passes/lower-to-float16.js';
+import { checkFiniteOutputs } from '../src/runtime/float16-support.js';
 import { prepareModel } from '../src/passes/prepare-model.js';
 import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
 import { expectClose } from './helpers/check-gradient.js';
@@ -245,17 +246,22 @@ describe.each(PARITY_FIXTURES)(
  * 0 elsewhere; two rows of opposite sign give, per element, mean 200 and
  * summed squared deviations 2 · 200² = 80000, worked out by hand.
  */
-describe('moments of large gradients: float32 accumulation', () => {
-  const model: ModelProto = onnxModel({
+/** y = Σ relu(400·x) over 3 elements, for `rows` rows: gradient 400 where x > 0, else 0. */
+function reluTimes400(rows: number): ModelProto {
+  return onnxModel({
     nodes: [
       node('Mul', ['x', 'w'], ['scaled']),
       node('Relu', ['scaled'], ['r']),
       node('ReduceSum', ['r', 'axes'], ['y'], { keepdims: { int: 1 } }),
     ],
     initializers: { w: { dims: [3], values: [400, 400, 400] }, axes: { dims: [1], values: [1], dataType: DataType.INT64 } },
-    inputs: [valueInfo('x', [2, 3])],
-    outputs: [valueInfo('y', [2, 1])],
+    inputs: [valueInfo('x', [rows, 3])],
+    outputs: [valueInfo('y', [rows, 1])],
   });
+}
+
+describe('moments of large gradients: float32 accumulation', () => {
+  const model = reluTimes400(2);
   const request: GradientModelRequest = {
     inputName: 'x',
     inputShape: [2, 3],
@@ -278,6 +284,32 @@ describe('moments of large gradients: float32 accumulation', () => {
     lowerToFloat16(built.model);
     const out = await runBuilt(toBinary(ModelProtoSchema, built.model), x, [2, 3], [0, 0], 1);
     expect(Array.from(out[M2_OUTPUT]!)).toEqual([Infinity, Infinity, Infinity]);
+  });
+});
+
+/*
+ * A single gradient past 65504 is infinite in float16 whatever the moments
+ * do: y = Σ relu(400·x) with a cotangent of 200 has gradient 80000. The
+ * backend refuses such outputs (BACKEND_OUTPUT) instead of returning them.
+ */
+describe('a gradient beyond float16', () => {
+  it('is infinite in the float16 graph, and the backend check refuses it naming the output', async () => {
+    const built = buildGradientModel(reluTimes400(1), {
+      inputName: 'x',
+      inputShape: [1, 3],
+      outputName: 'y',
+      keepSoftmax: false,
+      result: 'gradient',
+      precision: 'float16',
+    });
+    const out = await runBuilt(built.bytes, Float32Array.of(1, 1, 1), [1, 3], [0], 1, 200);
+    expect(Array.from(out[GRADIENT_OUTPUT]!)).toEqual([Infinity, Infinity, Infinity]);
+    const tensors = Object.fromEntries(Object.entries(out).map(([name, data]) => [name, { data }]));
+    const error = thrown(() => checkFiniteOutputs(tensors, 'onnx-webgpu'));
+    expect(error.code).toBe('BACKEND_OUTPUT');
+    expect(error.message).toMatch(
+      /output saliency\/input_gradient of the float16 graph holds Infinity at element 0: .*largest 65504.*precision 'float32'/,
+    );
   });
 });
 

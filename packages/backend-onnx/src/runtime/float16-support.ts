@@ -1,5 +1,5 @@
 import { AttributionError } from '@saliency/core';
-import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import type { Tensor } from 'onnxruntime-common';
 import type { ExecutionProvider } from '../execution-provider/execution-provider.js';
 import type { Precision } from '../autodiff/build-gradient-model.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
@@ -95,9 +95,8 @@ export async function checkShaderF16(ort: OnnxRuntimeModule, who: string): Promi
  * a gradient, or an input — became infinite. The moments are reduced in
  * float32, so only values of single rows overflow.
  */
-export function checkFiniteOutputs(outputs: InferenceSession.OnnxValueMapType, who: string): void {
-  for (const [name, value] of Object.entries(outputs)) {
-    const data = (value as Tensor).data;
+export function checkFiniteOutputs(outputs: Readonly<Record<string, Pick<Tensor, 'data'>>>, who: string): void {
+  for (const [name, { data }] of Object.entries(outputs)) {
     if (!(data instanceof Float32Array)) continue;
     const bad = data.findIndex((v) => !Number.isFinite(v));
     if (bad < 0) continue;

@@ -596,7 +596,7 @@ export class OnnxBackend implements GradientBackend {
         // An input on the GPU (device noise) owns its buffer; the outputs are read to the host already.
         for (const tensor of Object.values(given)) if (tensor.location === 'gpu-buffer') tensor.dispose();
       }
-      if (this.#precision === 'float16') checkFiniteOutputs(outputs, this.name);
+      if (this.#precision === 'float16') checkFiniteOutputs(outputs as Record<string, Tensor>, this.name);
       return read(outputs, layer === undefined ? {} : { layer });
     });
     this.#running.add(call);
