@@ -3,6 +3,7 @@ import { clone, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import { explain, hostTensor } from '@saliency/core';
+import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { installNodeWebGpu } from '@saliency/dev-support/node-webgpu';
 import {
   buildGradientGraph,
@@ -118,16 +119,6 @@ function roundedWeights(model: ModelProto): ModelProto {
   return copy;
 }
 
-function relativeMaxError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let scale = 0;
-  let error = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    error = Math.max(error, Math.abs(actual[i]! - expected[i]!));
-  }
-  return error / scale;
-}
-
 describe('the float16 gradient graph (lower-to-float16 pass) on onnxruntime-node, against float64 autograd', () => {
   const input = Float32Array.from(reference.input);
 
@@ -151,18 +142,18 @@ describe('the float16 gradient graph (lower-to-float16 pass) on onnxruntime-node
     const f = await runBuilt(full.bytes, input, reference.inputShape, reference.targets, classes);
     const tolerance = roundedValues(half.bytes) * U;
     const errors = {
-      logits: relativeMaxError(h[LOGITS_OUTPUT]!, reference.logits),
-      gradient: relativeMaxError(h[GRADIENT_OUTPUT]!, reference.gradient),
+      logits: maxRelativeError(h[LOGITS_OUTPUT]!, reference.logits),
+      gradient: maxRelativeError(h[GRADIENT_OUTPUT]!, reference.gradient),
     };
     console.log(
       `float16 graph vs float64: logits ${errors.logits.toExponential(2)}, gradient ${errors.gradient.toExponential(2)} ` +
-        `(tolerance ${tolerance.toExponential(2)}); float32 graph: gradient ${relativeMaxError(f[GRADIENT_OUTPUT]!, reference.gradient).toExponential(2)}`,
+        `(tolerance ${tolerance.toExponential(2)}); float32 graph: gradient ${maxRelativeError(f[GRADIENT_OUTPUT]!, reference.gradient).toExponential(2)}`,
     );
     expectClose(h[LOGITS_OUTPUT]!, reference.logits, tolerance, 'float16 logits');
     expectClose(h[GRADIENT_OUTPUT]!, reference.gradient, tolerance, 'float16 gradient');
     // float16 really computed: the float32 graph is within 1e-4 of the reference (float16-models.test.ts);
     // the float16 one must differ from it by more than float32's rounding would.
-    expect(relativeMaxError(h[GRADIENT_OUTPUT]!, f[GRADIENT_OUTPUT]!)).toBeGreaterThan(1e-5);
+    expect(maxRelativeError(h[GRADIENT_OUTPUT]!, f[GRADIENT_OUTPUT]!)).toBeGreaterThan(1e-5);
   });
 
   it('moments of a group (mean and summed squared deviations, reduced in float32) against those of the float64 gradients', async () => {
@@ -232,7 +223,7 @@ describe.each(PARITY_FIXTURES)(
       );
       const tolerance = roundedValues(half.bytes) * U;
       console.log(
-        `${name}: float16 gradient vs float32 at float16-rounded weights and input ${relativeMaxError(h[GRADIENT_OUTPUT]!, f[GRADIENT_OUTPUT]!).toExponential(2)} (tolerance ${tolerance.toExponential(2)})`,
+        `${name}: float16 gradient vs float32 at float16-rounded weights and input ${maxRelativeError(h[GRADIENT_OUTPUT]!, f[GRADIENT_OUTPUT]!).toExponential(2)} (tolerance ${tolerance.toExponential(2)})`,
       );
       expectClose(h[GRADIENT_OUTPUT]!, f[GRADIENT_OUTPUT]!, tolerance, `${name} float16 gradient`);
     });
