@@ -18,13 +18,21 @@ const shippedPresent = readdirSync(shipped)
   .filter((f) => f.endsWith('.json'))
   .every((f) => JSON.parse(readFileSync(`${shipped}${f}`, 'utf8')).models.every((m) => existsSync(`${shipped}models/${m}`)));
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-for (const [ready, script, what] of [
-  [present, 'make-fixtures.py', 'the PyTorch test models'],
-  [shippedPresent, 'make-shipped-fixtures.py', 'the shipped-form test models (float16, int8, fixed batch, U-Net, LSTM, GRU)'],
+// --models-only: the references are committed, so only the model files are
+// made (checked against the committed logits), not the minutes-long analyses
+// that chose the committed draws.
+for (const [ready, script, what, args = []] of [
+  [present, 'make-fixtures.py', 'the PyTorch test models', ['--models-only']],
+  [
+    shippedPresent,
+    'make-shipped-fixtures.py',
+    'the shipped-form test models (float16, int8, fixed batch, U-Net, LSTM, GRU)',
+    ['--models-only'],
+  ],
 ]) {
   if (ready) continue;
   console.log(`making ${what} (scripts/${script}) ...`);
-  const run = spawnSync(python, [`${root}scripts/${script}`], { stdio: 'inherit' });
+  const run = spawnSync(python, [`${root}scripts/${script}`, ...args], { stdio: 'inherit' });
   if (run.status !== 0) {
     console.error(
       'Could not make the test models: they need PyTorch. On Debian run `bash scripts/setup-system.sh` ' +

@@ -144,9 +144,17 @@ How to run
 From the repository root (or anywhere):
 
     /usr/bin/python3 packages/backend-onnx/scripts/make-fixtures.py [name ...]
+    /usr/bin/python3 packages/backend-onnx/scripts/make-fixtures.py --models-only [name ...]
 
 With names, only those models are (re)made (the manifest then keeps the other
-models' entries). All eight take about 65 s on 2 CPU cores (shared, load 3).
+models' entries). --models-only (what scripts/ensure-fixtures.mjs runs on a
+fresh clone) makes only the git-ignored .onnx files and the manifest from the
+committed references: each model is built as above and exported with the
+committed batch as the tracing input, and its float64 logits and targets of
+that batch must equal the committed ones (to their 9 written digits), else the
+script stops; the stability, kink and flip analyses that chose the committed
+draws are not redone (they take minutes for the large models), and the
+references are not rewritten. All eight take about 65 s on 2 CPU cores (shared, load 3).
 
     /usr/bin/python3 packages/backend-onnx/scripts/make-fixtures.py --search-flip-free name ...
 
@@ -395,9 +403,44 @@ def make(name, search=False):
     return summary
 
 
+def export_committed(name):
+    """--models-only: the model's .onnx file, traced with the committed
+    reference's batch, after checking that the model built here gives that
+    reference's float64 logits and targets."""
+    _, example_shape, _ = MODELS[name]
+    model, _ = fixture_model(name)
+    with open(os.path.join(REFERENCE_DIR, name + '.json')) as f:
+        ref = json.load(f)
+    if ref['opset'] != OPSET or ref['inputShape'] != [BATCH] + example_shape:
+        sys.exit('%s: the committed reference has opset %s and input shape %s, this script %s and %s: '
+                 'run without --models-only' % (name, ref['opset'], ref['inputShape'], OPSET, [BATCH] + example_shape))
+    x32 = torch.tensor(np.asarray(ref['input'], dtype=np.float32)).reshape(ref['inputShape'])
+    with torch.no_grad():
+        logits = copy.deepcopy(model).double().eval()(x32.double())
+    committed = torch.tensor(ref['logits'], dtype=torch.float64).reshape(logits.shape)
+    deviation = ((logits - committed).abs().max() / committed.abs().max()).item()
+    if deviation > 1e-8 or logits.argmax(dim=1).tolist() != ref['targets']:
+        sys.exit('%s: the model built here is not the committed reference\'s (float64 logits %.2g off, relative; '
+                 'targets %s, committed %s): run without --models-only'
+                 % (name, deviation, logits.argmax(dim=1).tolist(), ref['targets']))
+    onnx_path = os.path.join(MODELS_DIR, name + '.onnx')
+    t0 = time.time()
+    export_onnx(model, x32, onnx_path)
+    summary = onnx_summary(onnx_path)
+    summary['parameters'] = sum(p.numel() for p in model.parameters())
+    summary['inputShape'] = ['batch'] + example_shape
+    summary['referenceBytes'] = os.path.getsize(os.path.join(REFERENCE_DIR, name + '.json'))
+    print('%-20s export %5.1fs  onnx %9d B  committed reference: float64 logits within %.2g'
+          % (name, time.time() - t0, summary['bytes'], deviation), flush=True)
+    return summary
+
+
 def main(argv):
     search = '--search-flip-free' in argv
-    names = [a for a in argv if a != '--search-flip-free'] or list(MODELS)
+    models_only = '--models-only' in argv
+    if search and models_only:
+        sys.exit('--search-flip-free recomputes the references; --models-only keeps the committed ones')
+    names = [a for a in argv if a not in ('--search-flip-free', '--models-only')] or list(MODELS)
     unknown = [n for n in names if n not in MODELS]
     if unknown:
         sys.exit('unknown model(s): %s; known: %s' % (', '.join(unknown), ', '.join(MODELS)))
@@ -413,7 +456,7 @@ def main(argv):
 
     start = time.time()
     for name in names:
-        models[name] = make(name, search)
+        models[name] = export_committed(name) if models_only else make(name, search)
     models = {n: models[n] for n in MODELS if n in models}
 
     manifest = {

@@ -54,9 +54,12 @@ How to run
 ----------
     /usr/bin/python3 packages/backend-onnx/scripts/make-shipped-fixtures.py [case ...]
     /usr/bin/python3 packages/backend-onnx/scripts/make-shipped-fixtures.py --search-flip-free case ...
+    /usr/bin/python3 packages/backend-onnx/scripts/make-shipped-fixtures.py --models-only [case ...]
 
 The second searches draws whose single-flip effects are small (make-fixtures.py,
-"Single-flip effects") and prints the SEARCHED_DRAWS entry to keep.
+"Single-flip effects") and prints the SEARCHED_DRAWS entry to keep. The third
+(what scripts/ensure-fixtures.mjs runs) makes only the models, against the
+committed references (see MODELS_ONLY).
 
 Needs Debian's python3-torch (1.13), python3-torchvision, python3-onnx, and a
 built @saliency/core (packages/core/dist) for the noise. About a minute on 2
@@ -115,6 +118,11 @@ IMAGE = [3, 32, 32]
 # ordinary run starts there. A case not listed starts at draw 0.
 SEARCHED_DRAWS = {'mobilenet_v2_fp16': (2, 8)}
 SEARCH = '--search-flip-free' in sys.argv
+# --models-only (scripts/ensure-fixtures.mjs on a fresh clone): only the git-ignored
+# models, exported with the committed references' batches, which the models built
+# here must reproduce (float64 logits and targets); the references are neither
+# recomputed (the stability and flip analyses) nor rewritten.
+MODELS_ONLY = '--models-only' in sys.argv
 
 
 # ---------------------------------------------------------------------------
@@ -330,9 +338,32 @@ def library_noise(seed, example_shape, batch):
     return (z.double() * SIGMA).float()
 
 
+def committed_batch(name, model64, example_shape, batch):
+    """--models-only: the committed reference's batch of `name`, after checking that
+    `model64` gives its float64 logits (to their 9 written digits) and targets."""
+    with open(os.path.join(OUT, name + '.json')) as f:
+        ref = json.load(f)
+    if ref['inputShape'] != [batch] + example_shape:
+        sys.exit('%s: the committed reference has input shape %s, this script %s: run without --models-only'
+                 % (name, ref['inputShape'], [batch] + example_shape))
+    x32 = torch.tensor(np.asarray(ref['input'], dtype=np.float32)).reshape(ref['inputShape'])
+    with torch.no_grad():
+        logits = model64(x32.double())
+    committed = torch.tensor(ref['logits'], dtype=torch.float64).reshape(logits.shape)
+    deviation = ((logits - committed).abs().max() / committed.abs().max()).item()
+    if deviation > 1e-8 or logits.argmax(dim=1).tolist() != ref['targets']:
+        sys.exit('%s: the model built here is not the committed reference\'s (float64 logits %.2g off, relative; '
+                 'targets %s, committed %s): run without --models-only'
+                 % (name, deviation, logits.argmax(dim=1).tolist(), ref['targets']))
+    print('%-18s committed reference: float64 logits within %.2g' % (name, deviation), flush=True)
+    return x32
+
+
 def reference(name, model32, example_shape, files, seed, batch=2, float16_input=False):
     """The reference JSON of `name` for the float32 model `model32` (its float64 copy is the reference)."""
     model64 = copy.deepcopy(model32).double().eval()
+    if MODELS_ONLY:
+        return committed_batch(name, model64, example_shape, batch)
     model_flip = without_inplace(model64)
     with torch.no_grad():
         classes = model32(torch.zeros([1] + example_shape)).shape[1]
@@ -470,7 +501,9 @@ CASES = {
 
 
 if __name__ == '__main__':
-    names = [a for a in sys.argv[1:] if a != '--search-flip-free'] or list(CASES)
+    if SEARCH and MODELS_ONLY:
+        sys.exit('--search-flip-free recomputes the references; --models-only keeps the committed ones')
+    names = [a for a in sys.argv[1:] if a not in ('--search-flip-free', '--models-only')] or list(CASES)
     unknown = [n for n in names if n not in CASES]
     if unknown:
         sys.exit('unknown case(s): %s; known: %s' % (', '.join(unknown), ', '.join(CASES)))

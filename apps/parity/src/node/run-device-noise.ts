@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { formatDeviceNoise, runDeviceNoiseInChromium } from './device-noise-browser.js';
 import { presentFixtures } from './fixture-files.js';
 import { DEVICE_NOISE_RUNTIMES, type DeviceNoiseRuntime } from '../suite/device-noise-cells.js';
-import { buildPage } from './run-browser-suite.js';
+import { buildPage, withParityChromium } from './run-browser-suite.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,7 +32,9 @@ if (!args['no-build']) await buildPage();
 const runtimes = args.runtimes.split(',');
 const unknown = runtimes.filter((runtime) => !(DEVICE_NOISE_RUNTIMES as readonly string[]).includes(runtime));
 if (unknown.length > 0) throw new Error(`unknown --runtimes ${unknown.join(', ')}; known: ${DEVICE_NOISE_RUNTIMES.join(', ')}`);
-const results = await runDeviceNoiseInChromium(names, runtimes as DeviceNoiseRuntime[]);
+const results = await withParityChromium((context, pageUrl) =>
+  runDeviceNoiseInChromium(context, pageUrl, names, runtimes as DeviceNoiseRuntime[]),
+);
 const out = resolve(args.out);
 await mkdir(out, { recursive: true });
 await writeFile(resolve(out, 'device-noise.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { formatFloat16 } from '../suite/float16-cells.js';
 import { presentFixtures } from './fixture-files.js';
 import { runFloat16InChromium } from './float16-browser.js';
-import { buildPage } from './run-browser-suite.js';
+import { buildPage, withParityChromium } from './run-browser-suite.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -26,7 +26,7 @@ const { values: args } = parseArgs({
 const present = await presentFixtures();
 const names = args.fixtures.split(',').filter((name) => present.includes(name));
 if (!args['no-build']) await buildPage();
-const result = await runFloat16InChromium(names);
+const result = await withParityChromium((context, pageUrl) => runFloat16InChromium(context, pageUrl, names));
 const out = resolve(args.out);
 await mkdir(out, { recursive: true });
 await writeFile(resolve(out, 'float16.json'), `${JSON.stringify(result, null, 2)}\n`);

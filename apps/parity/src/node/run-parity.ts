@@ -16,13 +16,12 @@ import { pathToFileURL } from 'node:url';
 import { failures, formatMatrix } from '../suite/matrix.js';
 import type { CellResult, SuiteResult } from '../suite/results.js';
 import { chooseRows, fixtureInfo } from '../suite/run-suite.js';
-import { withChromium } from '@saliency/dev-support/chromium';
 import { FIXTURE_NAMES, loadFixtures, presentFixtures } from './fixture-files.js';
 import { reportHtml } from './report-html.js';
 import { isRuntimeId } from '@saliency/core';
 import { CHROMIUM_RUNTIMES } from '../suite/columns.js';
-import { buildPage, runBrowserSuite } from './run-browser-suite.js';
-import type { DeviceNoiseResult } from '../suite/device-noise-cells.js';
+import { buildPage, runBrowserSuite, withParityChromium } from './run-browser-suite.js';
+import { DEVICE_NOISE_RUNTIMES, type DeviceNoiseResult } from '../suite/device-noise-cells.js';
 import { formatDeviceNoise, runDeviceNoiseInChromium } from './device-noise-browser.js';
 import { formatFloat16, type Float16Result } from '../suite/float16-cells.js';
 import { runFloat16InChromium } from './float16-browser.js';
@@ -92,7 +91,34 @@ async function main(): Promise<number> {
     process.stderr.write(`Node done in ${seconds(node.ms)}\n`);
     parts.push(node);
   }
-  if (!args['no-browser']) {
+  const out = resolve(args.out);
+  const result = (): SuiteResult => ({
+    columns: parts.flatMap((p) => p.columns),
+    fixtures: fixtures.map(fixtureInfo),
+    cells: parts.flatMap((p) => p.cells),
+    ms: performance.now() - start,
+  });
+  /** out/parity.json, out/parity.html, out/device-noise.json and out/float16.json; the matrix, the device-noise and the float16 cells printed. */
+  const writeReport = async (): Promise<void> => {
+    await mkdir(out, { recursive: true });
+    const meta = { generated: new Date().toISOString(), versions: await versions() };
+    const written = result();
+    await writeFile(`${out}/parity.json`, JSON.stringify({ ...meta, ...written }));
+    await writeFile(`${out}/parity.html`, reportHtml(written, meta));
+    console.log(formatMatrix(written));
+    if (deviceNoise.length) {
+      await writeFile(`${out}/device-noise.json`, JSON.stringify(deviceNoise, null, 2));
+      console.log(`\nNoise generated on the device (docs/methods.md, "Noise"):\n${formatDeviceNoise(deviceNoise)}`);
+    }
+    if (float16) {
+      await writeFile(`${out}/float16.json`, JSON.stringify(float16, null, 2));
+      console.log(`\nprecision 'float16' on ONNX Runtime WebGPU (docs/methods.md, "Precision"):\n${formatFloat16(float16)}`);
+    }
+  };
+
+  let problems: string[] = [];
+  if (args['no-browser']) await writeReport();
+  else {
     const built = performance.now();
     await buildPage();
     process.stderr.write(
@@ -102,50 +128,30 @@ async function main(): Promise<number> {
     const unknownRuntimes = browserRuntimes?.filter((r) => !isRuntimeId(r) || !CHROMIUM_RUNTIMES.includes(r)) ?? [];
     if (unknownRuntimes.length)
       throw new Error(`--browser-runtimes: ${unknownRuntimes.join(', ')}; the Chromium run has ${CHROMIUM_RUNTIMES.join(', ')}`);
-    const browser = await runBrowserSuite(names, {
-      ...(browserRuntimes ? { runtimes: browserRuntimes.filter(isRuntimeId) } : {}),
-      ...(rows ? { rows } : {}),
-      onCell: progress,
+    // One Chromium for the columns, the device-noise cells and the report's screenshot.
+    problems = await withParityChromium(async (context, pageUrl) => {
+      const browser = await runBrowserSuite(context, pageUrl, names, {
+        ...(browserRuntimes ? { runtimes: browserRuntimes.filter(isRuntimeId) } : {}),
+        ...(rows ? { rows } : {}),
+        onCell: progress,
+      });
+      process.stderr.write(`Chromium done in ${seconds(browser.ms)}\n`);
+      parts.push(browser);
+      const noiseStart = performance.now();
+      deviceNoise = await runDeviceNoiseInChromium(context, pageUrl, names);
+      process.stderr.write(`device-noise cells (${DEVICE_NOISE_RUNTIMES.join(', ')}) done in ${seconds(performance.now() - noiseStart)}\n`);
+      float16 = await runFloat16InChromium(context, pageUrl, names);
+      await writeReport();
+      const checkStart = performance.now();
+      const check = await checkReportScreenshot(context, pathToFileURL(`${out}/parity.html`).href, `${out}/parity.png`);
+      console.log(
+        `\nReport ${out}/parity.html: ${check.heatmaps} heatmaps, ${check.decoded} decoded, ${check.visible} visible in the screenshot ${out}/parity.png (checked in ${seconds(performance.now() - checkStart)})`,
+      );
+      return check.problems;
     });
-    process.stderr.write(`Chromium done in ${seconds(browser.ms)}\n`);
-    parts.push(browser);
-    deviceNoise = await runDeviceNoiseInChromium(names);
-    float16 = await runFloat16InChromium(names);
-  }
-  const result: SuiteResult = {
-    columns: parts.flatMap((p) => p.columns),
-    fixtures: fixtures.map(fixtureInfo),
-    cells: parts.flatMap((p) => p.cells),
-    ms: performance.now() - start,
-  };
-
-  const out = resolve(args.out);
-  await mkdir(out, { recursive: true });
-  const meta = { generated: new Date().toISOString(), versions: await versions() };
-  await writeFile(`${out}/parity.json`, JSON.stringify({ ...meta, ...result }));
-  await writeFile(`${out}/parity.html`, reportHtml(result, meta));
-  console.log(formatMatrix(result));
-  if (deviceNoise.length) {
-    await writeFile(`${out}/device-noise.json`, JSON.stringify(deviceNoise, null, 2));
-    console.log(`\nNoise generated on the device (docs/methods.md, "Noise"):\n${formatDeviceNoise(deviceNoise)}`);
-  }
-  if (float16) {
-    await writeFile(`${out}/float16.json`, JSON.stringify(float16, null, 2));
-    console.log(`\nprecision 'float16' on ONNX Runtime WebGPU (docs/methods.md, "Precision"):\n${formatFloat16(float16)}`);
-  }
-
-  let problems: string[] = [];
-  if (!args['no-browser']) {
-    const check = await withChromium((context) =>
-      checkReportScreenshot(context, pathToFileURL(`${out}/parity.html`).href, `${out}/parity.png`),
-    );
-    console.log(
-      `\nReport ${out}/parity.html: ${check.heatmaps} heatmaps, ${check.decoded} decoded, ${check.visible} visible in the screenshot ${out}/parity.png`,
-    );
-    problems = check.problems;
   }
   const bad = [
-    ...failures(result),
+    ...failures(result()),
     ...deviceNoise.filter((r) => r.status !== 'pass'),
     ...(float16?.cells.filter((cell) => cell.status === 'error') ?? []),
   ];

@@ -120,46 +120,50 @@ export async function runDeviceNoiseCells(target: DeviceNoiseTarget, fixtures: r
   const maps: DeviceNoiseMapCell[] = [];
   for (const fixture of target.fixtures(fixtures)) {
     const references = referenceMaps(fixture);
-    for (const method of METHODS) {
-      const { backend, close } = await target.open(fixture);
-      let describedCalls = 0;
-      const counted: GradientBackend = {
-        name: backend.name,
-        deviceNoise: backend.deviceNoise,
-        logits: (x) => backend.logits(x),
-        gradients: (x, targets) => backend.gradients(x, targets),
-        gradientMoments: (x, targets, n, request) => backend.gradientMoments(x, targets, n, request),
-        noisyGradientMoments: (x, noise, targets) => {
-          describedCalls++;
-          return backend.noisyGradientMoments(x, noise, targets);
-        },
-      };
-      try {
-        const { noise } = fixture.reference;
-        const map = await explain(counted, method, fixture.input, {
-          target: fixture.reference.targets,
-          numSamples: noise.numSamples,
-          seed: noise.seed,
-          noiseScale: noise.sigma,
-          batchSize: BATCH_SIZE,
-        });
-        const reference = references[method];
-        if (!isApplicable(reference)) throw new Error(`${fixture.name} has no ${method} reference: ${reference.notApplicable}`);
-        const error = relativeMaxError(map.data, reference.values);
-        const expectedCalls = fixture.input.shape[0]! * Math.ceil(noise.numSamples / BATCH_SIZE);
-        const status = error <= tolerance && describedCalls === expectedCalls ? 'pass' : 'fail';
-        maps.push({ fixture: fixture.name, method, status, tolerance, relativeMaxError: error, describedCalls });
-      } catch (error) {
-        maps.push({
-          fixture: fixture.name,
-          method,
-          status: 'error',
-          tolerance,
-          reason: error instanceof Error ? error.message : String(error),
-        });
-      } finally {
-        await close();
+    // One backend for the fixture's methods, as the parity columns have
+    // (run-suite.ts): a session and its shaders made once, not per method.
+    const { backend, close } = await target.open(fixture);
+    try {
+      for (const method of METHODS) {
+        let describedCalls = 0;
+        const counted: GradientBackend = {
+          name: backend.name,
+          deviceNoise: backend.deviceNoise,
+          logits: (x) => backend.logits(x),
+          gradients: (x, targets) => backend.gradients(x, targets),
+          gradientMoments: (x, targets, n, request) => backend.gradientMoments(x, targets, n, request),
+          noisyGradientMoments: (x, noise, targets) => {
+            describedCalls++;
+            return backend.noisyGradientMoments(x, noise, targets);
+          },
+        };
+        try {
+          const { noise } = fixture.reference;
+          const map = await explain(counted, method, fixture.input, {
+            target: fixture.reference.targets,
+            numSamples: noise.numSamples,
+            seed: noise.seed,
+            noiseScale: noise.sigma,
+            batchSize: BATCH_SIZE,
+          });
+          const reference = references[method];
+          if (!isApplicable(reference)) throw new Error(`${fixture.name} has no ${method} reference: ${reference.notApplicable}`);
+          const error = relativeMaxError(map.data, reference.values);
+          const expectedCalls = fixture.input.shape[0]! * Math.ceil(noise.numSamples / BATCH_SIZE);
+          const status = error <= tolerance && describedCalls === expectedCalls ? 'pass' : 'fail';
+          maps.push({ fixture: fixture.name, method, status, tolerance, relativeMaxError: error, describedCalls });
+        } catch (error) {
+          maps.push({
+            fixture: fixture.name,
+            method,
+            status: 'error',
+            tolerance,
+            reason: error instanceof Error ? error.message : String(error),
+          });
+        }
       }
+    } finally {
+      await close();
     }
   }
   let agreement: DeviceNoiseAgreement;
