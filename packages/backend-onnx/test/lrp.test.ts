@@ -139,7 +139,9 @@ describe('LRP refuses what its rules do not cover', () => {
       );
       expect(error).toBeInstanceOf(AttributionError);
       expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');
-      expect((error as AttributionError).message).toMatch(/^Sigmoid node "squash": LRP has no rule for Sigmoid; it propagates relevance through Conv/);
+      expect((error as AttributionError).message).toMatch(
+        /^Sigmoid node "squash": LRP has no rule for Sigmoid; it propagates relevance through Conv/,
+      );
     } finally {
       await backend.dispose();
     }
@@ -194,7 +196,10 @@ describe('LRP refuses what its rules do not cover', () => {
     });
     const backend = createOnnxBackend(node, bytes);
     try {
-      const input = hostTensor(Float32Array.from({ length: 16 }, (_, i) => Math.cos(i)), [1, 1, 4, 4]);
+      const input = hostTensor(
+        Float32Array.from({ length: 16 }, (_, i) => Math.cos(i)),
+        [1, 1, 4, 4],
+      );
       const error = await explain(backend, 'lrp_epsilon_0_1', input, { target: 0 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AttributionError);
       expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');

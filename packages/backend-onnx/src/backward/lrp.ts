@@ -32,7 +32,10 @@ export function lrpRuleSet(name: string): BackwardRuleSet | undefined {
 function overrides(set: LrpRuleSet, path: BackwardPath): ReadonlyMap<string, GradientRule> {
   path.nodes.forEach((node) => {
     const padding = node.opType === 'Pad' ? new Attributes(node).string('mode', 'constant') : 'constant';
-    if ((!LINEAR.includes(node.opType) && !THROUGH.has(node.opType) && !PROPORTIONAL.has(node.opType) && !PASSING.has(node.opType)) || padding !== 'constant') {
+    if (
+      (!LINEAR.includes(node.opType) && !THROUGH.has(node.opType) && !PROPORTIONAL.has(node.opType) && !PASSING.has(node.opType)) ||
+      padding !== 'constant'
+    ) {
       throw new AttributionError(
         'UNSUPPORTED_MODEL',
         `${describeNode(node)}: LRP has no rule for ${node.opType}${padding === 'constant' ? '' : ` in mode ${padding}`}; it propagates relevance through ${LINEAR.join(', ')}, ` +
