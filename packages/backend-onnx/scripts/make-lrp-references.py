@@ -7,7 +7,7 @@ logit back to the input.
 
 What it makes (in packages/backend-onnx/test/fixtures/lrp/)
 -----------------------------------------------------------
-  <name>.onnx   four small seeded models, exported at opset 17 with
+  <name>.onnx   five small seeded models, exported at opset 17 with
                 BatchNormalization kept as nodes (training=PRESERVE in eval
                 mode), so that the backend's folding is what is tested:
                   vgg       Conv-ReLU-MaxPool-Conv-ReLU-AvgPool-Flatten-
@@ -18,7 +18,17 @@ What it makes (in packages/backend-onnx/test/fixtures/lrp/)
                   mobilenet Conv(stride 2)-BN-ReLU, depthwise Conv-BN-ReLU,
                             pointwise Conv-BN-ReLU, global average pool, Linear;
                   nobias    vgg-like without any bias, for the conservation
-                            of the z-rule.
+                            of the z-rule;
+                  mobilenetv2  Conv(stride 2)-BN-ReLU6, an inverted residual
+                            block (1x1 Conv-BN-ReLU6, depthwise Conv-BN-ReLU6,
+                            1x1 Conv-BN, + identity) then ReLU6, 1x1
+                            Conv-BN-ReLU6, global average pool, Linear; its
+                            inputs scaled and its BatchNorms' affine
+                            parameters doubled so that every ReLU6 gets inputs
+                            above 6 (asserted, counted in relu6Inputs), where
+                            LRP passes relevance and the gradient is 0. Also
+                            <name>-opset10.onnx, where Clip's bounds are
+                            attributes, not inputs.
   <name>.json   a batch of 2 inputs, the targets (argmax), the logits, and in
                 float64 the map of every method in METHODS.
 
@@ -36,7 +46,12 @@ on a copy of the module, checked against the original's logits.
 
 Float32 stability: a batch is redrawn until the float32 run of this same
 propagation is within STABILITY_TOLERANCE of the float64 one (relative to the
-largest magnitude) for every method, so a float32 ONNX run can be held to 1e-5.
+largest magnitude) for every method, so a float32 ONNX run can be held to 1e-5;
+for the nets in ROUNDING_CHECKED also the float32 run with every weight moved
+by about an ulp (another runtime's rounding) within ROUNDING_TOLERANCE.
+
+ReLU6 (nn.ReLU6, any nn.Hardtanh) passes relevance unchanged, R(x) = R(y)
+(docs/methods.md, "LRP"), as nn.ReLU does.
 
 How to run
 ----------
