@@ -5,13 +5,16 @@ import { AttributionError, explain, hostTensor, type HostTensor } from '@salienc
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createTfjsBackend } from '../src/index.js';
 import { channelsLast, loadParityFixture } from './helpers/parity-fixtures.js';
+import { lrpGraphTwin } from './helpers/lrp-graph-twins.js';
 import { lrpTwin } from './helpers/lrp-twins.js';
 import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
 
 /**
  * LRP (docs/methods.md, "LRP") on tfjs-layers twins of the ONNX backend's LRP
  * fixture nets (test/helpers/lrp-twins.ts, weights by
- * scripts/make-lrp-twins.py), against the references of
+ * scripts/make-lrp-twins.py) and on the same nets as tfjs-converter
+ * GraphModels (test/helpers/lrp-graph-twins.ts: fused and unfused
+ * convolutions and MatMuls, FusedBatchNormV3, a Softmax head), against the references of
  * packages/backend-onnx/scripts/make-lrp-references.py: explicit
  * layer-by-layer relevance propagation in PyTorch, float64, on a VGG-style
  * net, a ResNet block with BatchNorm and a residual Add, a MobileNet-style
@@ -29,6 +32,8 @@ interface Reference {
 const TOLERANCE = 1e-5;
 const repository = new URL('../../../', import.meta.url);
 const NETS = ['vgg', 'resnet', 'mobilenet', 'nobias'];
+const FORMS = { LayersModel: lrpTwin, GraphModel: lrpGraphTwin };
+const CASES = NETS.flatMap((name) => (['LayersModel', 'GraphModel'] as const).map((form) => [name, form] as const));
 /** As in the ONNX backend's LRP tests: rules under which biases take no share (the z-rule only without biases). */
 const CONSERVING: Record<string, string[]> = {
   vgg: ['lrp_zplus', 'lrp_alpha_1_beta_0', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0', 'flatlrp_zplus'],
@@ -42,41 +47,44 @@ const reference = (name: string): Reference =>
 describe.each(BACKENDS)('LRP on TF.js %s against explicit PyTorch relevance propagation', (backendName) => {
   beforeAll(() => useBackend(backendName));
 
-  it.each(NETS)('%s: every method of the references within 1e-5, relevance conserved where the rule conserves', async (name) => {
-    const ref = reference(name);
-    const input = channelsLast(ref.input, ref.inputShape);
-    const x = hostTensor(Float32Array.from(input.values), input.shape);
-    const model = lrpTwin(name);
-    const before = tf.memory().numTensors;
-    try {
-      const backend = createTfjsBackend(model);
-      expect(backend.backwardRuleSets).toContain('lrp');
-      expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits').toBeLessThanOrEqual(TOLERANCE);
-      const maps = new Map<string, HostTensor>();
-      for (const [method, expected] of Object.entries(ref.maps)) {
-        const map = await explain(backend, method, x, { target: ref.targets });
-        expect(map.shape).toEqual(input.shape);
-        expect(maxRelativeError(map.data, channelsLast(expected, ref.inputShape).values), method).toBeLessThanOrEqual(TOLERANCE);
-        maps.set(method, map);
+  it.each(CASES)(
+    '%s as a %s: every method of the references within 1e-5, relevance conserved where the rule conserves',
+    async (name, form) => {
+      const ref = reference(name);
+      const input = channelsLast(ref.input, ref.inputShape);
+      const x = hostTensor(Float32Array.from(input.values), input.shape);
+      const model = FORMS[form](name);
+      const before = tf.memory().numTensors;
+      try {
+        const backend = createTfjsBackend(model);
+        expect(backend.backwardRuleSets).toContain('lrp');
+        expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits').toBeLessThanOrEqual(TOLERANCE);
+        const maps = new Map<string, HostTensor>();
+        for (const [method, expected] of Object.entries(ref.maps)) {
+          const map = await explain(backend, method, x, { target: ref.targets });
+          expect(map.shape).toEqual(input.shape);
+          expect(maxRelativeError(map.data, channelsLast(expected, ref.inputShape).values), method).toBeLessThanOrEqual(TOLERANCE);
+          maps.set(method, map);
+        }
+        const size = x.data.length / ref.targets.length;
+        const classes = ref.logits.length / ref.targets.length;
+        for (const method of CONSERVING[name] ?? []) {
+          ref.targets.forEach((t, b) => {
+            const row = maps.get(method)!.data.subarray(b * size, (b + 1) * size);
+            const sum = row.reduce((a, v) => a + v, 0);
+            const magnitude = row.reduce((a, v) => a + Math.abs(v), 0);
+            // float32 sums of terms of both signs: held to their total magnitude.
+            expect(Math.abs(sum - ref.logits[b * classes + t]!), `${method} conserves, example ${b}`).toBeLessThanOrEqual(1e-5 * magnitude);
+          });
+        }
+        // The folded weights and every intermediate tensor are gone; the model's weights untouched.
+        expect(tf.memory().numTensors).toBe(before);
+        expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits afterwards').toBeLessThanOrEqual(TOLERANCE);
+      } finally {
+        model.dispose();
       }
-      const size = x.data.length / ref.targets.length;
-      const classes = ref.logits.length / ref.targets.length;
-      for (const method of CONSERVING[name] ?? []) {
-        ref.targets.forEach((t, b) => {
-          const row = maps.get(method)!.data.subarray(b * size, (b + 1) * size);
-          const sum = row.reduce((a, v) => a + v, 0);
-          const magnitude = row.reduce((a, v) => a + Math.abs(v), 0);
-          // float32 sums of terms of both signs: held to their total magnitude.
-          expect(Math.abs(sum - ref.logits[b * classes + t]!), `${method} conserves, example ${b}`).toBeLessThanOrEqual(1e-5 * magnitude);
-        });
-      }
-      // The folded weights and every intermediate tensor are gone; the model's weights untouched.
-      expect(tf.memory().numTensors).toBe(before);
-      expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits afterwards').toBeLessThanOrEqual(TOLERANCE);
-    } finally {
-      model.dispose();
-    }
-  });
+    },
+  );
 });
 
 /**
@@ -241,7 +249,7 @@ describe('LRP refuses what its rules do not cover', () => {
     }
   });
 
-  it('runs on LayersModels only: a function does not list the family, and asked directly refuses', async () => {
+  it('runs on LayersModels and GraphModels only: a function does not list the family, and asked directly refuses', async () => {
     const f = (input: tf.Tensor) => tf.reshape(input, [input.shape[0]!, -1]);
     const backend = createTfjsBackend(f);
     expect(backend.backwardRuleSets).not.toContain('lrp');
