@@ -5,6 +5,7 @@ import { AttributionError, explain, hostTensor, type HostTensor } from '@salienc
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createTfjsBackend } from '../src/index.js';
 import { channelsLast, loadParityFixture } from './helpers/parity-fixtures.js';
+import { attrs, GraphDefBuilder } from './helpers/graph-model.js';
 import { lrpGraphTwin } from './helpers/lrp-graph-twins.js';
 import { lrpTwin } from './helpers/lrp-twins.js';
 import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
@@ -205,7 +206,28 @@ describe('LRP refuses what its rules do not cover', () => {
     ];
     return tfl.model({ inputs: input, outputs: layers.reduce((t, l) => l.apply(t) as tfl.SymbolicTensor, input) });
   };
-  const refusal = async (model: tfl.LayersModel | ((x: tf.Tensor) => tf.Tensor), method: string) => {
+  /** input [4, 4, 2] → `before` → _FusedConv2D (valid 4 × 4, 3 filters, `fusedOps`) → Reshape: logits [B, 3], as a GraphModel. */
+  const graphNet = (before: (graph: GraphDefBuilder, x: string) => string, fusedOps = ['BiasAdd']) => {
+    const graph = new GraphDefBuilder();
+    const value = before(graph, graph.placeholder('input', [-1, 4, 4, 2]));
+    const kernel = graph.constant(
+      'conv/kernel',
+      [4, 4, 2, 3],
+      Array.from({ length: 96 }, (_, i) => Math.sin(i)),
+    );
+    const bias = graph.constant('conv/bias', [3], [0.1, -0.2, 0.3]);
+    const conv = graph.op('conv', '_FusedConv2D', [value, kernel, bias], {
+      strides: attrs.ints([1, 1, 1, 1]),
+      padding: attrs.string('VALID'),
+      data_format: attrs.string('NHWC'),
+      dilations: attrs.ints([1, 1, 1, 1]),
+      fused_ops: attrs.strings(fusedOps),
+      num_args: attrs.int(1),
+    });
+    graph.op('logits', 'Reshape', [conv, graph.constantInt32('shape', [-1, 3])]);
+    return graph.load();
+  };
+  const refusal = async (model: tfl.LayersModel | ReturnType<typeof graphNet> | ((x: tf.Tensor) => tf.Tensor), method: string) => {
     try {
       const before = tf.memory().numTensors;
       const error = await explain(createTfjsBackend(model), method, x, { target: 0 }).catch((e: unknown) => e);
@@ -244,6 +266,63 @@ describe('LRP refuses what its rules do not cover', () => {
     const model = convNet([tfl.layers.reLU()]);
     try {
       expect((await explain(createTfjsBackend(model), 'lrp_epsilon_0_1', x, { target: 0 })).data.every(Number.isFinite)).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('names a GraphModel node outside the rules, before any tensor is made', async () => {
+    const tanh = await refusal(
+      graphNet((graph, input) => graph.op('tanh', 'Tanh', [input])),
+      'lrp_epsilon_0_1',
+    );
+    expect(tanh.code).toBe('UNSUPPORTED_MODEL');
+    expect(tanh.message).toMatch(/^node "tanh" \(Tanh\): LRP has no rule for Tanh; it propagates relevance through Conv2D, _FusedConv2D/);
+    const elu = await refusal(
+      graphNet((_, input) => input, ['BiasAdd', 'Elu']),
+      'lrp_zplus',
+    );
+    expect(elu.message).toMatch(/^node "conv" \(_FusedConv2D\): LRP has no rule for the fused ops \["biasadd","elu"\]/);
+    const product = await refusal(
+      graphNet((graph, input) => graph.op('square', 'Mul', [input, input])),
+      'lrp_zplus',
+    );
+    expect(product.message).toMatch(/^node "square" \(Mul\): LRP has no rule for a Mul of two values computed from the input/);
+  });
+
+  it('names a GraphModel FusedBatchNorm that follows no convolution, and a first-layer rule the input reaches through a Relu', async () => {
+    const batchNorm = (graph: GraphDefBuilder, input: string) => {
+      const parameter = (name: string, value: number) => graph.constant(`bn/${name}`, [2], [value, value]);
+      const parameters = [parameter('gamma', 2), parameter('beta', 0.5), parameter('mean', 0.1), parameter('variance', 4)];
+      return graph.op('bn', 'FusedBatchNormV3', [graph.op('relu', 'Relu', [input]), ...parameters], { epsilon: attrs.float(1e-3) });
+    };
+    const error = await refusal(graphNet(batchNorm), 'lrp_epsilon_0_1');
+    expect(error.code).toBe('UNSUPPORTED_MODEL');
+    expect(error.message).toMatch(
+      /^node "bn" \(FusedBatchNormV3\): LRP folds a FusedBatchNorm into the convolution before it, but its input "relu"/,
+    );
+    const first = await refusal(
+      graphNet((graph, input) => graph.op('relu', 'Relu', [input])),
+      'w2lrp_epsilon_0_1',
+    );
+    expect(first.message).toMatch(/^node "relu" \(Relu\): it reads the model input before any Conv2D/);
+    // A rule giving x ⊙ c takes it.
+    const model = graphNet((graph, input) => graph.op('relu', 'Relu', [input]));
+    try {
+      expect((await explain(createTfjsBackend(model), 'lrp_epsilon_0_1', x, { target: 0 })).data.every(Number.isFinite)).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('does not run on a GraphModel attributed at a node', async () => {
+    const model = graphNet((graph, input) => graph.op('relu', 'Relu', [input]));
+    try {
+      const backend = createTfjsBackend(model, { layer: 'relu' });
+      expect(backend.backwardRuleSets).not.toContain('lrp');
+      const error = await backend.gradients(x, Int32Array.from([0, 0]), { backward: 'lrp_zplus' }).catch((e: unknown) => e);
+      expect((error as AttributionError).code).toBe('UNSUPPORTED_METHOD');
+      expect((error as AttributionError).message).toMatch(/runs on a one-input LayersModel or GraphModel without layer or feeds/);
     } finally {
       model.dispose();
     }

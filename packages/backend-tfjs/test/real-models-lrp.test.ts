@@ -22,9 +22,11 @@ import { tf, useBackend, type BackendName } from './helpers/tfjs-setup.js';
  *   z⁺ = 0 and loses its relevance; after a ReLU it carries none, but emotion
  *   passes linear outputs on (a separable convolution's depthwise half, the
  *   convolutions before MaxPool and the residual AddV2), and there its α1β0
- *   map sums to −0.36 against the logit −1.86 (its z⁺ denominators, over
- *   inputs of both signs, also cancel): it is held to LRP-z and to wasm's
- *   agreement with cpu only;
+ *   map sums to −0.357 against the logit −1.859 (the relevance at α1β0's zero
+ *   denominators, summed by instrumenting the rule once, is −1.502: the two
+ *   make the logit within 1e-6; its z⁺ denominators, over inputs of both
+ *   signs, also cancel): it is held to LRP-z and to wasm's agreement with
+ *   cpu only;
  * - tfjs-wasm gives tfjs-cpu's maps within the parity tolerance of float32
  *   devices (1e-5 of the largest magnitude, apps/parity).
  */
