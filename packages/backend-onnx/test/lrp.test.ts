@@ -5,18 +5,23 @@ import * as ortWeb from 'onnxruntime-web';
 import { AttributionError, explain, hostTensor } from '@saliency/core';
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
+import { DataType } from '../src/model/data-type.js';
 import { node as graphNode, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
 
 /**
  * LRP (docs/methods.md, "LRP") against scripts/make-lrp-references.py:
  * explicit layer-by-layer relevance propagation in PyTorch (float64), on a
  * VGG-style net, a ResNet block with BatchNorm and a residual Add, a
- * MobileNet-style depthwise net and a net without biases, their
- * BatchNormalization kept as ONNX nodes so that the backend folds them.
+ * MobileNet-style depthwise net, a net without biases and a MobileNetV2-style
+ * net with ReLU6 (ONNX Clip; inputs past 6 in every one, where relevance
+ * passes and the gradient would be 0), their BatchNormalization kept as ONNX
+ * nodes so that the backend folds them.
  */
 interface Reference {
   model: string;
   onnx: string;
+  /** How many inputs of each ReLU6 lie above 6, of how many. */
+  relu6Inputs?: { above6: number; total: number }[];
   inputShape: number[];
   input: number[];
   targets: number[];
@@ -59,7 +64,20 @@ describe.each(names)('LRP on %s against explicit PyTorch relevance propagation',
   const target = reference.targets;
   const methods = Object.keys(reference.maps);
 
-  it(`gives each of ${methods.length} methods within ${TOLERANCE} on onnxruntime-node`, async () => {
+  // The ReLU6 net also exported at opset 10, where Clip's bounds are attributes.
+  const exports: [string, Uint8Array][] = [['', bytes]];
+  if (reference.relu6Inputs !== undefined) {
+    exports.push([' (opset 10)', readFileSync(new URL(reference.onnx.replace(/\.onnx$/, '-opset10.onnx'), repository))]);
+  }
+
+  it.runIf(reference.relu6Inputs !== undefined)('drives some inputs of every ReLU6 past 6, where its rule matters', () => {
+    for (const { above6, total } of reference.relu6Inputs!) {
+      expect(above6).toBeGreaterThan(0);
+      expect(above6).toBeLessThan(total);
+    }
+  });
+
+  it.each(exports)(`gives each of ${methods.length} methods within ${TOLERANCE} on onnxruntime-node%s`, async (_, bytes) => {
     const backend = createOnnxBackend(node, bytes);
     try {
       expect(maxRelativeError((await backend.logits(x)).data, reference.logits), 'logits').toBeLessThanOrEqual(TOLERANCE);
@@ -108,17 +126,20 @@ describe.each(names)('LRP on %s against explicit PyTorch relevance propagation',
 });
 
 describe('LRP refuses what its rules do not cover', () => {
-  it('names an op outside the rules (Clip, as ReLU6) and its node', async () => {
-    const bytes = readFileSync(new URL('apps/parity/fixtures/models/depthwise_separable.onnx', repository));
+  it('names an op outside the rules and its node', async () => {
+    const bytes = onnxBytes({
+      nodes: [graphNode('Sigmoid', ['input'], ['s'], {}, 'squash'), graphNode('Flatten', ['s'], ['logits'])],
+      inputs: [valueInfo('input', [1, 2])],
+      outputs: [valueInfo('logits', [1, 2])],
+    });
     const backend = createOnnxBackend(node, bytes);
     try {
-      const x = hostTensor(new Float32Array(3 * 16 * 16).fill(0.5), [1, 3, 16, 16]);
-      const error = await explain(backend, 'lrp_epsilon_0_1', x, { target: 0 }).catch((e: unknown) => e);
+      const error = await explain(backend, 'lrp_epsilon_0_1', hostTensor(Float32Array.of(0.5, -1), [1, 2]), { target: 0 }).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(AttributionError);
       expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');
-      expect((error as AttributionError).message).toMatch(
-        /^Clip node ".*": LRP has no rule for Clip; it propagates relevance through Conv/,
-      );
+      expect((error as AttributionError).message).toMatch(/^Sigmoid node "squash": LRP has no rule for Sigmoid; it propagates relevance through Conv/);
     } finally {
       await backend.dispose();
     }
@@ -152,6 +173,38 @@ describe('LRP refuses what its rules do not cover', () => {
       await backend.dispose();
     }
   };
+
+  it('names a Clip whose bound is computed in the graph: relevance passes through constant bounds only', async () => {
+    // max = the input's mean, as a scalar: known only when the model runs.
+    const bytes = onnxBytes({
+      nodes: [
+        graphNode('GlobalAveragePool', ['input'], ['mean'], {}, 'mean'),
+        graphNode('Reshape', ['mean', 'scalarShape'], ['computed'], {}, 'scalar'),
+        graphNode('Clip', ['input', 'low', 'computed'], ['clipped'], {}, 'relu6ish'),
+        graphNode('Conv', ['clipped', 'w'], ['c'], {}, 'conv'),
+        graphNode('Flatten', ['c'], ['logits']),
+      ],
+      initializers: {
+        w: { dims: [2, 1, 4, 4], values: Array.from({ length: 32 }, (_, i) => Math.sin(i)) },
+        scalarShape: { dims: [0], values: [], dataType: DataType.INT64 },
+        low: { dims: [], values: [0] },
+      },
+      inputs: [valueInfo('input', [1, 1, 4, 4])],
+      outputs: [valueInfo('logits', [1, 2])],
+    });
+    const backend = createOnnxBackend(node, bytes);
+    try {
+      const input = hostTensor(Float32Array.from({ length: 16 }, (_, i) => Math.cos(i)), [1, 1, 4, 4]);
+      const error = await explain(backend, 'lrp_epsilon_0_1', input, { target: 0 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AttributionError);
+      expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');
+      expect((error as AttributionError).message).toMatch(
+        /^Clip node "relu6ish".*: LRP passes relevance through Clip with constant bounds only, and its max \(input 2, "computed"\)/,
+      );
+    } finally {
+      await backend.dispose();
+    }
+  });
 
   it('names a BatchNormalization that follows no Conv, which it cannot fold', async () => {
     const bn = graphNode('BatchNormalization', ['input', 'scale', 'shift', 'mean', 'variance'], ['normed'], {}, 'bn');

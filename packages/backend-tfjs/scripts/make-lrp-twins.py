@@ -3,7 +3,7 @@
 
 packages/backend-onnx/scripts/make-lrp-references.py makes four small seeded
 PyTorch nets (VGG-style, ResNet-style with BatchNorm and a residual Add,
-MobileNet-style depthwise, no biases), exports them to ONNX and computes their
+MobileNet-style depthwise, no biases, MobileNetV2-style with ReLU6), exports them to ONNX and computes their
 LRP maps in float64. The TF.js tests rebuild the same nets in tfjs-layers,
 channels last (test/helpers/lrp-twins.ts), and load the weights this script
 reads from those ONNX files, in the layers' order and TF.js's layouts:
@@ -33,7 +33,7 @@ from onnx import numpy_helper, shape_inference
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, '..', '..', 'backend-onnx', 'test', 'fixtures', 'lrp')
 OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'lrp')
-NAMES = ['vgg', 'resnet', 'mobilenet', 'nobias']
+NAMES = ['vgg', 'resnet', 'mobilenet', 'nobias', 'mobilenetv2']
 
 
 def values(array):

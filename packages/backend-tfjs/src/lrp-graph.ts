@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { AttributionError, type LrpRuleSet } from '@saliency/core';
 import { describeNode, nodeNameOf, type GraphNodeLike } from './graph-nodes.js';
 import { convLayer, denseLayer, DILATED, foldBatchNorm, type LinearLayer, type Padding } from './lrp-layer.js';
+import { activate } from './lrp-model.js';
 import { relevanceLayer } from './lrp-rules.js';
 import { asTensor } from './model-run.js';
 import type { GraphModelLike, ModelFunction } from './model-types.js';
@@ -11,12 +12,14 @@ import type { GraphModelLike, ModelFunction } from './model-types.js';
  * plan: its weighted ops — Conv2D, DepthwiseConv2dNative, MatMul and the
  * converter's fused forms, each with the BiasAdd (fused or the one node that
  * alone reads it) and, after a convolution, the FusedBatchNorm folded in —
- * become linear layers; every other op on the way from the input to the
- * logits must be one whose ordinary gradient is its LRP rule. A run gives
- * each linear layer's output as a TF.js custom gradient whose backward step
- * is the layer's rule (`lrp-rules.ts`, shared with the LayersModel path), and
- * lets the GraphModel execute the ops between them, with those outputs in
- * its dict in place of what the graph would compute there.
+ * become linear layers, and a Relu6 (a node, or fused) passes relevance as on
+ * a LayersModel (`clipPassingRelevance`); every other op on the way from the
+ * input to the logits must be one whose ordinary gradient is its LRP rule. A
+ * run gives each linear layer's output as a TF.js custom gradient whose
+ * backward step is the layer's rule (`lrp-rules.ts`, shared with the
+ * LayersModel path), and lets the GraphModel execute the ops between them,
+ * with those outputs in its dict in place of what the graph would compute
+ * there.
  */
 
 const CONVOLUTIONS = new Set(['Conv2D', '_FusedConv2D']);
@@ -36,10 +39,12 @@ const THROUGH = new Set(['Identity', 'Snapshot', 'Reshape', 'Squeeze', 'ExpandDi
  * where the converter wrote it so) passes it: R(x) = x·a·c = R(y).
  */
 const PROPORTIONAL = new Set(['Relu', 'MaxPool', 'AvgPool', 'Mean', 'Add', 'AddV2', 'BiasAdd', 'Pad', 'Mul']);
-/** Activations fused into a weighted op that pass relevance. */
-const FUSED_ACTIVATIONS = new Set(['relu']);
+/** Activations fused into a weighted op that pass relevance (`activate`). */
+const FUSED_ACTIVATIONS = new Set(['relu', 'relu6']);
+/** Ops that pass relevance by a gradient of their own, run here rather than by the graph: the op and its `activate` name. */
+const BOUNDED: Readonly<Record<string, string>> = { Relu6: 'relu6' };
 const RULES_TEXT =
-  `it propagates relevance through ${LINEAR_OPS.join(', ')} (fused with BiasAdd and Relu), ` +
+  `it propagates relevance through ${LINEAR_OPS.join(', ')} (fused with BiasAdd, and Relu or Relu6), ${Object.keys(BOUNDED).join(', ')}, ` +
   `${[...PROPORTIONAL].filter((op) => op !== 'Mul').join(', ')}, Mul by a constant, ${[...THROUGH].join(', ')}, ` +
   'and FusedBatchNorm after a convolution that it alone reads';
 
@@ -52,17 +57,25 @@ interface LayerPlan {
   readonly source: string;
   readonly bias: string | undefined;
   readonly batchNorm: GraphNodeLike | undefined;
-  readonly relu: boolean;
+  /** The fused activation (`activate`'s name), if any. */
+  readonly activation: string | undefined;
   /** It reads the model input through THROUGH ops only: a first-layer rule applies. */
   readonly first: boolean;
+}
+
+/** An activation node run as `activate(x, activation)`. */
+interface ActivationPlan {
+  readonly node: GraphNodeLike;
+  readonly source: string;
+  readonly activation: string;
 }
 
 /** What an LRP run of a GraphModel does, read from its graph before any tensor is made. */
 export interface GraphLrpPlan {
   readonly input: string;
   readonly output: string;
-  /** In graph order: each after the layers its input is computed from. */
-  readonly layers: readonly LayerPlan[];
+  /** The nodes computed here, in graph order: each after those its input is computed from. */
+  readonly steps: readonly (LayerPlan | ActivationPlan)[];
 }
 
 const refuse = (node: GraphNodeLike, why: string): never => {
@@ -117,7 +130,7 @@ export function planGraphLrp(
   };
   const isConstant = (name: string) => !dependent.has(name) && weights[name] !== undefined;
 
-  const layers: LayerPlan[] = [];
+  const steps: (LayerPlan | ActivationPlan)[] = [];
   const folded = new Set<string>();
   const reached = new Set([input]);
   for (const node of order) {
@@ -128,7 +141,7 @@ export function planGraphLrp(
     if (linear) {
       const { absorbed, ...layer } = planLayer(node, inputs, isConstant, soleReader);
       for (const name of absorbed) folded.add(name);
-      layers.push({ ...layer, first: readsInput });
+      steps.push({ ...layer, first: readsInput });
       continue;
     }
     if (readsInput && THROUGH.has(node.op)) {
@@ -149,12 +162,16 @@ export function planGraphLrp(
           `${[...CONVOLUTIONS, ...DEPTHWISE].join(', ')} without activation (and its BiasAdd) that only it reads`,
       );
     }
+    if (BOUNDED[node.op] !== undefined) {
+      steps.push({ node, source: inputs[0]!.name, activation: BOUNDED[node.op]! });
+      continue;
+    }
     if (node.op === 'Mul' && inputs.filter((i) => dependent.has(i.name)).length !== 1) {
       refuse(node, `LRP has no rule for a Mul of two values computed from the input; ${RULES_TEXT}`);
     }
     if (!THROUGH.has(node.op) && !PROPORTIONAL.has(node.op)) refuse(node, `LRP has no rule for ${node.op}; ${RULES_TEXT}`);
   }
-  return { input, output, layers };
+  return { input, output, steps };
 }
 
 /** A weighted op with its bias and batch norm: the fused ones' own, or the nodes that alone read its value. */
@@ -178,19 +195,19 @@ function planLayer(
     refuse(node, 'LRP takes a MatMul of [batch, features] by a constant, not with its first operand transposed');
   }
   let bias: string | undefined;
-  let relu = false;
+  let activation: string | undefined;
   let output = node.name;
   /** The nodes after the op that the layer computes: a BiasAdd, a FusedBatchNorm. */
   const absorbed: string[] = [];
   if (FUSED.has(node.op)) {
-    const [extra, activation, ...more] = ((attr(node, 'fusedOps') as string[] | undefined) ?? []).map((op) => op.toLowerCase());
-    if (extra !== 'biasadd' || more.length > 0 || (activation !== undefined && !FUSED_ACTIVATIONS.has(activation))) {
+    const [extra, fused, ...more] = ((attr(node, 'fusedOps') as string[] | undefined) ?? []).map((op) => op.toLowerCase());
+    if (extra !== 'biasadd' || more.length > 0 || (fused !== undefined && !FUSED_ACTIVATIONS.has(fused))) {
       refuse(node, `LRP has no rule for the fused ops ${JSON.stringify(attr(node, 'fusedOps'))}; ${RULES_TEXT}`);
     }
     const biasInput = inputs[2];
     if (biasInput === undefined || !isConstant(biasInput.name)) refuse(node, 'LRP needs its fused bias to be a constant of the graph');
     bias = biasInput!.name;
-    relu = activation === 'relu';
+    activation = fused;
   } else {
     const next = soleReader(node.name);
     const nextInputs = next === undefined ? [] : dataInputs(next);
@@ -201,7 +218,7 @@ function planLayer(
     }
   }
   let batchNorm: GraphNodeLike | undefined;
-  const next = relu || !conv ? undefined : soleReader(output);
+  const next = activation !== undefined || !conv ? undefined : soleReader(output);
   if (next !== undefined && BATCH_NORMS.has(next.op)) {
     const [value, ...parameters] = dataInputs(next);
     if (value?.name === output && parameters.length === 4 && parameters.every((p) => isConstant(p.name))) {
@@ -210,7 +227,7 @@ function planLayer(
       absorbed.push(output);
     }
   }
-  return { node, output, source: x!.name, bias, batchNorm, relu, absorbed };
+  return { node, output, source: x!.name, bias, batchNorm, activation, absorbed };
 }
 
 /**
@@ -223,12 +240,13 @@ export function graphLrpLogits(model: GraphModelLike, plan: GraphLrpPlan, set: L
   return (x) => {
     const dict: Record<string, tf.Tensor> = { [plan.input]: x };
     const computed = (name: string): tf.Tensor => (dict[name] ??= asTensor(model.execute(dict, name), 'GraphModel'));
-    for (const layer of plan.layers) {
-      const z = relevanceLayer(
-        linearLayerOf(layer, constant),
-        layer.first ? set.first : layer.node.op.includes('MatMul') ? set.dense : set.conv,
-      )(computed(layer.source));
-      dict[layer.output] = layer.relu ? tf.relu(z) : z;
+    for (const step of plan.steps) {
+      if (!('output' in step)) {
+        dict[step.node.name] = activate(computed(step.source), step.activation);
+        continue;
+      }
+      const rule = step.first ? set.first : MATMULS.has(step.node.op) ? set.dense : set.conv;
+      dict[step.output] = activate(relevanceLayer(linearLayerOf(step, constant), rule)(computed(step.source)), step.activation ?? 'linear');
     }
     return computed(plan.output);
   };

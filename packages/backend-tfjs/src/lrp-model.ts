@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AttributionError, isInputRule, type LrpRuleSet } from '@saliency/core';
+import { clipPassingRelevance } from './lrp-bounded.js';
 import { describeLayer, LINEAR_LAYERS, linearLayer } from './lrp-layer.js';
 import { relevanceLayer } from './lrp-rules.js';
 import type { LayerLike, LayersModelLike, ModelFunction, SymbolicTensorLike } from './model-types.js';
@@ -16,7 +17,8 @@ import type { LayerLike, LayersModelLike, ModelFunction, SymbolicTensorLike } fr
 /** Layers whose values pass unchanged: the first layers' rules see the input through them. */
 const THROUGH = new Set(['InputLayer', 'Flatten', 'Reshape', 'Dropout']);
 /**
- * Layers whose ordinary gradient is their LRP rule: ReLU passes relevance,
+ * Layers whose ordinary gradient is their LRP rule: ReLU passes relevance (a
+ * ReLU with `maxValue`, ReLU6, is `clipPassingRelevance`),
  * max pooling gives it to the winner, average pooling and Add split it in
  * proportion to the contributions, zero padding gives its padding none.
  */
@@ -31,8 +33,8 @@ const PROPORTIONAL = new Set([
   'Add',
   'ZeroPadding2D',
 ]);
-/** Activations (of an Activation layer or inside a linear one) that pass relevance. */
-const PASSING = new Set(['relu', 'linear']);
+/** Activations (of an Activation layer or inside a linear one) that pass relevance; relu6 as `clipPassingRelevance`. */
+const PASSING = new Set(['relu', 'relu6', 'linear']);
 /** Activations that make a probability head, removed from the model's output when the backend strips it. */
 const HEADS = new Set(['softmax', 'logSoftmax', 'sigmoid']);
 const FOLDED_INTO = new Set(['Conv1D', 'Conv2D', 'DepthwiseConv2D']);
@@ -63,8 +65,9 @@ export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, se
   const noRule = (layer: LayerLike, what: string): never =>
     refuse(
       layer,
-      `LRP has no rule for ${what}; it propagates relevance through ${LINEAR_LAYERS.join(', ')} (activation relu or linear), ` +
-        `${[...PROPORTIONAL, ...THROUGH].join(', ')}, Activation (relu, linear) and BatchNormalization after a ${FOLDED_INTO_NAMES}`,
+      `LRP has no rule for ${what}; it propagates relevance through ${LINEAR_LAYERS.join(', ')} (activation ${[...PASSING].join(', ')}), ` +
+        `${[...PROPORTIONAL, ...THROUGH].join(', ')} (ReLU with or without maxValue), Activation (${[...PASSING].join(', ')}) and ` +
+        `BatchNormalization after a ${FOLDED_INTO_NAMES}`,
     );
 
   return (x) => {
@@ -118,7 +121,13 @@ export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, se
           );
         }
         const tensors = args.map((a) => a.tensor);
-        const result = layer.apply(tensors.length === 1 ? tensors[0]! : tensors, { ...t.callArgs, training: false });
+        const maxValue = className === 'ReLU' ? layer.getConfig()['maxValue'] : undefined;
+        const result =
+          className === 'Activation'
+            ? activate(tensors[0]!, activationOf(layer))
+            : typeof maxValue === 'number'
+              ? clipPassingRelevance(tensors[0]!, 0, maxValue)
+              : layer.apply(tensors.length === 1 ? tensors[0]! : tensors, { ...t.callArgs, training: false });
         value = { tensor: result as tf.Tensor, fromInput: THROUGH.has(className) && args.every((a) => a.fromInput) };
       } else {
         noRule(layer, className === 'Activation' ? `the activation ${activationOf(layer)}` : className);
@@ -147,11 +156,18 @@ export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, se
       const layer = linearLayer(t.sourceLayer, x.tensor.rank, padding, batchNorm);
       const rule = x.fromInput ? set.first : layer.kind === 'conv' ? set.conv : set.dense;
       const z = relevanceLayer(layer, rule)(x.tensor);
-      return { tensor: activation === 'relu' ? tf.relu(z) : z, fromInput: false };
+      return { tensor: activate(z, activation), fromInput: false };
     };
 
     return evaluate(output).tensor;
   };
+}
+
+/** One of the PASSING activations, with LRP's rule as its gradient (also a GraphModel's, `lrp-graph.ts`). */
+export function activate(z: tf.Tensor, activation: string): tf.Tensor {
+  if (activation === 'relu') return tf.relu(z);
+  if (activation === 'relu6') return clipPassingRelevance(z, 0, 6);
+  return z;
 }
 
 /** How many layer calls read each tensor on the way to `output`. */

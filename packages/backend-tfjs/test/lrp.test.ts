@@ -19,7 +19,9 @@ import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
  * packages/backend-onnx/scripts/make-lrp-references.py: explicit
  * layer-by-layer relevance propagation in PyTorch, float64, on a VGG-style
  * net, a ResNet block with BatchNorm and a residual Add, a MobileNet-style
- * depthwise net and a net without biases. The references are channels first;
+ * depthwise net, a net without biases and a MobileNetV2-style net with ReLU6
+ * (inputs past 6 in every one: relevance passes there, where the gradient of
+ * ReLU6 is 0). The references are channels first;
  * they are moved to channels last here.
  */
 interface Reference {
@@ -32,7 +34,7 @@ interface Reference {
 
 const TOLERANCE = 1e-5;
 const repository = new URL('../../../', import.meta.url);
-const NETS = ['vgg', 'resnet', 'mobilenet', 'nobias'];
+const NETS = ['vgg', 'resnet', 'mobilenet', 'nobias', 'mobilenetv2'];
 const FORMS = { LayersModel: lrpTwin, GraphModel: lrpGraphTwin };
 const CASES = NETS.flatMap((name) => (['LayersModel', 'GraphModel'] as const).map((form) => [name, form] as const));
 /** As in the ONNX backend's LRP tests: rules under which biases take no share (the z-rule only without biases). */

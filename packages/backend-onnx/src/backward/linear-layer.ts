@@ -53,7 +53,7 @@ export function linearLayer(g: GradientContext): LinearLayer {
     bias: biasOf(g),
     forward: (input, w) => {
       const operands = data === 0 ? [input, nameOf(w)] : [nameOf(w), input];
-      if (op === 'Gemm' && !g.supports('gemmWithoutC')) operands.push(g.literal([0], [1]));
+      if (op === 'Gemm' && (g.opset < 11 || !g.supports('gemmWithoutC'))) operands.push(g.literal([0], [1]));
       return g.op(op, operands, attributes);
     },
     backward: (dz, w) => {

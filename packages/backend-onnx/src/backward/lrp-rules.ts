@@ -1,7 +1,7 @@
 import type { LrpInputRule, LrpLayerRule } from '@saliency/core';
 import type { ConstTensor } from '../model/const-tensor.js';
 import type { GradientContext } from '../ops/op-definition.js';
-import { maskOf, scalar } from '../ops/rule-helpers.js';
+import { maskOf, scalar, zeroMaskOf } from '../ops/rule-helpers.js';
 import { mapWeight, type LinearLayer } from './linear-layer.js';
 
 /*
@@ -87,7 +87,7 @@ function helpers(g: GradientContext, layer: LinearLayer) {
     mask: (condition: string) => maskOf(g, condition, type),
     constant: (t: ConstTensor) => g.literal(t.values, t.dims, t.dataType),
     /** r / Z with Z = 0 replaced by 1: where Z = 0 every term of Z is 0, so is every share. */
-    quotient: (r: string, z: string) => g.op('Div', [r, g.op('Add', [z, self.mask(g.op('Equal', [z, self.scalar(0)]))])]),
+    quotient: (r: string, z: string) => g.op('Div', [r, g.op('Add', [z, zeroMaskOf(g, z, type)])]),
     exampleReduce: reduce,
     /** The population standard deviation over each example, [B, 1, ...]. */
     exampleStd: (x: string) => {

@@ -3,6 +3,7 @@ import { Attributes, describeNode } from '../model/attributes.js';
 import type { GradientRule } from '../ops/op-definition.js';
 import type { NodeProto } from '../proto/onnx_pb.js';
 import { linearLayer } from './linear-layer.js';
+import { clipPassesRelevance } from './lrp-bounded.js';
 import { inputRule, layerRule } from './lrp-rules.js';
 import type { BackwardPath, BackwardRuleSet } from './rule-set.js';
 
@@ -18,6 +19,8 @@ const THROUGH = new Set(['Flatten', 'Reshape', 'Identity', 'Dropout']);
  * (docs/methods.md, "LRP").
  */
 const PROPORTIONAL = new Set(['Relu', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Add', 'Pad']);
+/** Ops given an LRP rule of their own: Clip (ReLU6) passes relevance unchanged (`lrp-bounded.ts`). */
+const PASSING: ReadonlyMap<string, GradientRule> = new Map([['Clip', clipPassesRelevance]]);
 
 /** The LRP rule set of a name of core's grammar (`parseLrpRuleSet`), or undefined. */
 export function lrpRuleSet(name: string): BackwardRuleSet | undefined {
@@ -29,11 +32,11 @@ export function lrpRuleSet(name: string): BackwardRuleSet | undefined {
 function overrides(set: LrpRuleSet, path: BackwardPath): ReadonlyMap<string, GradientRule> {
   path.nodes.forEach((node) => {
     const padding = node.opType === 'Pad' ? new Attributes(node).string('mode', 'constant') : 'constant';
-    if ((!LINEAR.includes(node.opType) && !THROUGH.has(node.opType) && !PROPORTIONAL.has(node.opType)) || padding !== 'constant') {
+    if ((!LINEAR.includes(node.opType) && !THROUGH.has(node.opType) && !PROPORTIONAL.has(node.opType) && !PASSING.has(node.opType)) || padding !== 'constant') {
       throw new AttributionError(
         'UNSUPPORTED_MODEL',
         `${describeNode(node)}: LRP has no rule for ${node.opType}${padding === 'constant' ? '' : ` in mode ${padding}`}; it propagates relevance through ${LINEAR.join(', ')}, ` +
-          `${[...PROPORTIONAL, ...THROUGH].join(', ')} Pad (constant) and BatchNormalization after a Conv (docs/methods.md, "LRP")`,
+          `${[...PROPORTIONAL, ...THROUGH].join(', ')} Pad (constant), Clip (constant bounds) and BatchNormalization after a Conv (docs/methods.md, "LRP")`,
       );
     }
   });
@@ -43,7 +46,7 @@ function overrides(set: LrpRuleSet, path: BackwardPath): ReadonlyMap<string, Gra
     const chosen = first.has(g.node) ? set.first : g.node.opType === 'Conv' ? set.conv : set.dense;
     return layer.result(isInputRule(chosen) ? inputRule(g, layer, chosen) : layerRule(g, layer, chosen));
   };
-  return new Map(LINEAR.map((op) => [op, rule]));
+  return new Map([...LINEAR.map((op): [string, GradientRule] => [op, rule]), ...PASSING]);
 }
 
 /**

@@ -50,7 +50,7 @@ function piecewise(g: GradientContext, scale: number, negative: string): string 
 // ---------------------------------------------------------------------------
 // Clip
 
-interface Bound {
+export interface Bound {
   /** The bound's value, when known at build time. */
   readonly value?: number;
   /** The input that holds it, when it is one (opset 11 and later). */
@@ -60,7 +60,7 @@ interface Bound {
 const FLOAT_MAX = 3.4028234663852886e38;
 
 /** Clip's bounds: attributes before opset 11 (defaulting to ±FLT_MAX), optional inputs 1 and 2 after. */
-function clipBounds(ctx: NodeContext): { lo: Bound | undefined; hi: Bound | undefined } {
+export function clipBounds(ctx: NodeContext): { lo: Bound | undefined; hi: Bound | undefined } {
   if (ctx.opset < 11) {
     const min = ctx.attributes.float('min');
     const max = ctx.attributes.float('max');

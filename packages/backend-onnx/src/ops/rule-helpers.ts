@@ -31,6 +31,17 @@ export function maskOf(g: GradientContext, condition: string, dataType: DataType
 }
 
 /**
+ * [t = 0] as 0/1 of `dataType`: Equal, which takes floats from opset 11, or
+ * 1 − [t > 0] − [t < 0] before.
+ */
+export function zeroMaskOf(g: GradientContext, t: string, dataType: DataType): string {
+  const zero = scalar(g, 0, dataType);
+  if (g.opset >= 11) return maskOf(g, g.op('Equal', [t, zero]), dataType);
+  const nonzero = g.op('Add', [maskOf(g, g.op('Greater', [t, zero]), dataType), maskOf(g, g.op('Less', [t, zero]), dataType)]);
+  return g.op('Sub', [scalar(g, 1, dataType), nonzero]);
+}
+
+/**
  * Where every one of `conditions` (boolean tensors, at least one) holds, as 0/1
  * of `dataType`: their And, or the product of their masks on an execution
  * provider without And.

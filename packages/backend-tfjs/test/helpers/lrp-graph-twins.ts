@@ -7,8 +7,9 @@ import { twinWeights } from './lrp-twins.js';
  * FusedDepthwiseConv2dNative and _FusedMatMul with a fused BiasAdd (and
  * Relu), plain Conv2D, DepthwiseConv2dNative and MatMul (one with its kernel
  * transposed) with a BiasAdd node, FusedBatchNormV3 after a convolution, an
- * explicitly padded convolution (PyTorch's symmetric padding), MaxPool,
- * AvgPool, Mean, AddV2, Reshape, and a Softmax head. Same weights, same
+ * explicitly padded convolution (PyTorch's symmetric padding), Relu6 (a
+ * node, and fused after a batch norm folded in beforehand), MaxPool, AvgPool,
+ * Mean, AddV2, Reshape, and a Softmax head. Same weights, same
  * functions: the maps are the LayersModel twins' and the references'.
  */
 export function lrpGraphTwin(name: string) {
@@ -22,13 +23,17 @@ export function lrpGraphTwin(name: string) {
 
   type Conv = {
     op: 'Conv2D' | 'DepthwiseConv2dNative';
-    fused?: 'bias' | 'bias_relu';
+    fused?: 'bias' | 'bias_relu' | 'bias_relu6';
     padding?: 'SAME' | 'VALID' | number;
     strides?: number;
+    /** The batch normalization after it folded into its kernel and bias here, as TensorFlow's optimizer does before converting. */
+    folded?: boolean;
   };
   /** A convolution; with `fused`, the converter's fused op, else the op and a BiasAdd node. */
-  const conv = (input: string, { op, fused, padding = 'SAME', strides = 1 }: Conv) => {
-    const entry = weights.take(op === 'Conv2D' ? 'conv' : 'depthwise');
+  const conv = (input: string, { op, fused, padding = 'SAME', strides = 1, folded = false }: Conv) => {
+    const entry = folded
+      ? foldBatchNorm(weights.take('conv'), weights.take('batchnorm'))
+      : weights.take(op === 'Conv2D' ? 'conv' : 'depthwise');
     const name = fresh(op);
     const kernel = graph.constant(`${name}/kernel`, entry.kernelShape, entry.kernel);
     const bias = entry.bias === undefined ? undefined : graph.constant(`${name}/bias`, [entry.bias.length], entry.bias);
@@ -42,7 +47,7 @@ export function lrpGraphTwin(name: string) {
     if (fused !== undefined) {
       if (bias === undefined) throw new Error(`${name}: a fused convolution needs a bias`);
       const fusedOp = op === 'Conv2D' ? '_FusedConv2D' : 'FusedDepthwiseConv2dNative';
-      const fusedOps = fused === 'bias' ? ['BiasAdd'] : ['BiasAdd', 'Relu'];
+      const fusedOps = fused === 'bias' ? ['BiasAdd'] : ['BiasAdd', fused === 'bias_relu' ? 'Relu' : 'Relu6'];
       return graph.op(name, fusedOp, [input, kernel, bias], { ...geometry, fused_ops: attrs.strings(fusedOps), num_args: attrs.int(1) });
     }
     const value = graph.op(name, op, [input, kernel], geometry);
@@ -89,6 +94,7 @@ export function lrpGraphTwin(name: string) {
     return bias === undefined ? value : graph.op(`${name}/BiasAdd`, 'BiasAdd', [value, bias]);
   };
   const relu = (input: string) => graph.op(fresh('Relu'), 'Relu', [input]);
+  const relu6 = (input: string) => graph.op(fresh('Relu6'), 'Relu6', [input]);
   const pool = (op: 'MaxPool' | 'AvgPool', input: string) =>
     graph.op(fresh(op), op, [input], {
       ksize: attrs.ints([1, 2, 2, 1]),
@@ -124,6 +130,15 @@ export function lrpGraphTwin(name: string) {
       logits = dense(globalAverage(pointwise), 'fused');
       break;
     }
+    case 'mobilenetv2': {
+      const stem = relu6(batchNorm(conv(x, { op: 'Conv2D', padding: 1, strides: 2 })));
+      const expand = relu6(batchNorm(conv(stem, { op: 'Conv2D' })));
+      const depthwise = relu6(batchNorm(conv(expand, { op: 'DepthwiseConv2dNative' })));
+      const project = batchNorm(conv(depthwise, { op: 'Conv2D', fused: 'bias' }));
+      const sum = relu6(graph.op('add', 'AddV2', [project, stem]));
+      logits = dense(globalAverage(conv(sum, { op: 'Conv2D', fused: 'bias_relu6', folded: true })), 'fused');
+      break;
+    }
     case 'nobias':
       logits = dense(flatten(pool('MaxPool', relu(conv(x, { op: 'Conv2D' }))), 96), 'plain');
       break;
@@ -133,4 +148,18 @@ export function lrpGraphTwin(name: string) {
   weights.finish();
   graph.op('Identity', 'Identity', [graph.op('Softmax', 'Softmax', [logits])]);
   return graph.load();
+}
+
+type Taken = ReturnType<ReturnType<typeof twinWeights>['take']>;
+
+/** W′ = W·γ/√(σ² + ε) per output channel, b′ = (b − μ)·γ/√(σ² + ε) + β, in float64. */
+function foldBatchNorm(conv: Taken, bn: Taken): { kernel: number[]; kernelShape: number[]; bias: number[] } {
+  if (!('kernel' in conv) || !('gamma' in bn)) throw new Error('foldBatchNorm: a convolution and a batch norm');
+  const factor = bn.gamma.map((g, f) => g / Math.sqrt(bn.variance[f]! + bn.epsilon));
+  const outputs = factor.length;
+  return {
+    kernel: conv.kernel.map((w, k) => w * factor[k % outputs]!),
+    kernelShape: conv.kernelShape,
+    bias: factor.map((a, f) => ((conv.bias?.[f] ?? 0) - bn.mean[f]!) * a + bn.beta[f]!),
+  };
 }

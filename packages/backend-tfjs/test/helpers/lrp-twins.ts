@@ -4,6 +4,7 @@ import { tf } from './tfjs-setup.js';
 
 /**
  * The LRP fixture nets of packages/backend-onnx/scripts/make-lrp-references.py
+ * (the ReLU6 one as ReLU layers with maxValue 6 and an Activation relu6)
  * rebuilt in tfjs-layers, channels last, with the weights that
  * scripts/make-lrp-twins.py reads from their ONNX files (one entry per Conv,
  * depthwise Conv, BatchNormalization and Gemm/MatMul, in the order the nets
@@ -104,6 +105,24 @@ export function lrpTwin(name: string): tfl.LayersModel {
         dense(5),
       ]);
       break;
+    case 'mobilenetv2': {
+      // ReLU6 both ways tfjs-layers writes it: a ReLU layer with maxValue, and Activation('relu6').
+      const relu6 = () => tfl.layers.reLU({ maxValue: 6 });
+      const stem = chain(input, [tfl.layers.zeroPadding2d({ padding: 1 }), conv(8, 3, 'valid', 2), batchNorm(), relu6()]);
+      const branch = chain(stem, [
+        conv(16, 1),
+        batchNorm(),
+        relu6(),
+        depthwise(),
+        batchNorm(),
+        tfl.layers.activation({ activation: 'relu6' }),
+        conv(8, 1),
+        batchNorm(),
+      ]);
+      const sum = tfl.layers.add().apply([branch, stem]) as tfl.SymbolicTensor;
+      output = chain(sum, [relu6(), conv(12, 1), batchNorm(), relu6(), tfl.layers.globalAveragePooling2d({}), dense(5)]);
+      break;
+    }
     case 'nobias':
       output = chain(input, [conv(6, 3), relu(), tfl.layers.maxPooling2d({ poolSize: 2 }), tfl.layers.flatten(), dense(5)]);
       break;
