@@ -1,6 +1,6 @@
 import { clipBounds } from '../ops/activations.js';
 import type { GradientRule } from '../ops/op-definition.js';
-import { scalar, zeroMaskOf } from '../ops/rule-helpers.js';
+import { maskOf, scalar, zeroMaskOf } from '../ops/rule-helpers.js';
 
 /**
  * LRP through a bounded activation y = Clip(x, lo, hi) (ReLU6 is Clip(x, 0, 6)):
@@ -27,12 +27,23 @@ export const clipPassesRelevance: GradientRule = (g) => {
   }
   const type = g.input(0).dataType;
   const x = g.inputName(0);
-  // y recomputed from x, not read from the forward output, as the ReLU rule does on WebGL.
-  let y = x;
-  if (lo !== undefined) y = g.op('Max', [y, scalar(g, lo.value!, type)]);
-  if (hi !== undefined) y = g.op('Min', [y, scalar(g, hi.value!, type)]);
+  const k = (v: number) => scalar(g, v, type);
   const zero = zeroMaskOf(g, x, type);
-  // y/x with x = 0 replaced by 1, then 0 there: no relevance sits at x = 0 (R = x ⊙ c).
-  const ratio = g.op('Mul', [g.op('Div', [y, g.op('Add', [x, zero])]), g.op('Sub', [scalar(g, 1, type), zero])]);
-  return [g.op('Mul', [g.dy(0)!, ratio])];
+  const safe = g.op('Add', [x, zero]);
+  // y/x piece by piece, with masks and Div only (the WebGL EP has no Max or Min):
+  // inside · 1 + Σ outside · bound/x, inside = 1 − Σ outside.
+  let inside = k(1);
+  const pieces: string[] = [];
+  for (const [bound, past] of [
+    [lo, 'Less'],
+    [hi, 'Greater'],
+  ] as const) {
+    if (bound === undefined) continue;
+    const outside = maskOf(g, g.op(past, [x, k(bound.value!)]), type);
+    inside = g.op('Sub', [inside, outside]);
+    pieces.push(g.op('Mul', [outside, g.op('Div', [k(bound.value!), safe])]));
+  }
+  const ratio = pieces.reduce((sum, piece) => g.op('Add', [sum, piece]), inside);
+  // No relevance sits at x = 0 (R = x ⊙ c): 0 there.
+  return [g.op('Mul', [g.dy(0)!, g.op('Mul', [ratio, g.op('Sub', [k(1), zero])])])];
 };
