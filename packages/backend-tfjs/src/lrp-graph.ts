@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AttributionError, type LrpRuleSet } from '@saliency/core';
 import { describeNode, nodeNameOf, type GraphNodeLike } from './graph-nodes.js';
-import { convLayer, denseLayer, DILATED, foldBatchNorm, type LinearLayer, type Padding } from './lrp-layer.js';
+import { clipPassingRelevance } from './lrp-bounded.js';
+import { convLayer, denseLayer, DILATED, foldAffine, foldBatchNorm, type LinearLayer, type Padding } from './lrp-layer.js';
 import { activate } from './lrp-model.js';
 import { relevanceLayer } from './lrp-rules.js';
 import { asTensor } from './model-run.js';
@@ -41,12 +42,11 @@ const THROUGH = new Set(['Identity', 'Snapshot', 'Reshape', 'Squeeze', 'ExpandDi
 const PROPORTIONAL = new Set(['Relu', 'MaxPool', 'AvgPool', 'Mean', 'Add', 'AddV2', 'BiasAdd', 'Pad', 'Mul']);
 /** Activations fused into a weighted op that pass relevance (`activate`). */
 const FUSED_ACTIVATIONS = new Set(['relu', 'relu6']);
-/** Ops that pass relevance by a gradient of their own, run here rather than by the graph: the op and its `activate` name. */
-const BOUNDED: Readonly<Record<string, string>> = { Relu6: 'relu6' };
 const RULES_TEXT =
-  `it propagates relevance through ${LINEAR_OPS.join(', ')} (fused with BiasAdd, and Relu or Relu6), ${Object.keys(BOUNDED).join(', ')}, ` +
+  `it propagates relevance through ${LINEAR_OPS.join(', ')} (fused with BiasAdd, and Relu or Relu6), ` +
+  'Relu6, ClipByValue and Minimum–Maximum pairs with constant bounds, ' +
   `${[...PROPORTIONAL].filter((op) => op !== 'Mul').join(', ')}, Mul by a constant, ${[...THROUGH].join(', ')}, ` +
-  'and FusedBatchNorm after a convolution that it alone reads';
+  'and FusedBatchNorm (or Mul and Add by constants) after a convolution or MatMul that it alone reads';
 
 /** One weighted op with what is folded into it. */
 interface LayerPlan {
@@ -57,17 +57,24 @@ interface LayerPlan {
   readonly source: string;
   readonly bias: string | undefined;
   readonly batchNorm: GraphNodeLike | undefined;
+  /** z·a + c after it (a batch norm as Mul and Add), folded in: the constants' nodes. */
+  readonly scale: string | undefined;
+  readonly offset: string | undefined;
   /** The fused activation (`activate`'s name), if any. */
   readonly activation: string | undefined;
   /** It reads the model input through THROUGH ops only: a first-layer rule applies. */
   readonly first: boolean;
 }
 
-/** An activation node run as `activate(x, activation)`. */
-interface ActivationPlan {
-  readonly node: GraphNodeLike;
+/**
+ * A clip to constant bounds — Relu6, ClipByValue, a Minimum and Maximum pair
+ * — run as `clipPassingRelevance`, which passes relevance as a ReLU6 layer
+ * does on a LayersModel; `output` is the node whose value it gives.
+ */
+interface ClipPlan {
+  readonly output: string;
   readonly source: string;
-  readonly activation: string;
+  readonly bounds: readonly [number, number];
 }
 
 /** What an LRP run of a GraphModel does, read from its graph before any tensor is made. */
@@ -75,7 +82,7 @@ export interface GraphLrpPlan {
   readonly input: string;
   readonly output: string;
   /** The nodes computed here, in graph order: each after those its input is computed from. */
-  readonly steps: readonly (LayerPlan | ActivationPlan)[];
+  readonly steps: readonly (LayerPlan | ClipPlan)[];
 }
 
 const refuse = (node: GraphNodeLike, why: string): never => {
@@ -97,7 +104,7 @@ const dataInputs = (node: GraphNodeLike): { name: string; node: GraphNodeLike }[
  */
 export function planGraphLrp(
   nodes: Readonly<Record<string, GraphNodeLike>>,
-  weights: { readonly [name: string]: unknown },
+  weights: { readonly [name: string]: readonly tf.Tensor[] },
   input: string,
   output: string,
   inputRuleFirst: boolean,
@@ -130,7 +137,7 @@ export function planGraphLrp(
   };
   const isConstant = (name: string) => !dependent.has(name) && weights[name] !== undefined;
 
-  const steps: (LayerPlan | ActivationPlan)[] = [];
+  const steps: (LayerPlan | ClipPlan)[] = [];
   const folded = new Set<string>();
   const reached = new Set([input]);
   for (const node of order) {
@@ -139,7 +146,7 @@ export function planGraphLrp(
     const readsInput = inputs.some((i) => reached.has(i.name));
     const linear = CONVOLUTIONS.has(node.op) || DEPTHWISE.has(node.op) || MATMULS.has(node.op);
     if (linear) {
-      const { absorbed, ...layer } = planLayer(node, inputs, isConstant, soleReader);
+      const { absorbed, ...layer } = planLayer(node, inputs, isConstant, soleReader, (name) => weights[name]![0]!);
       for (const name of absorbed) folded.add(name);
       steps.push({ ...layer, first: readsInput });
       continue;
@@ -162,8 +169,10 @@ export function planGraphLrp(
           `${[...CONVOLUTIONS, ...DEPTHWISE].join(', ')} without activation (and its BiasAdd) that only it reads`,
       );
     }
-    if (BOUNDED[node.op] !== undefined) {
-      steps.push({ node, source: inputs[0]!.name, activation: BOUNDED[node.op]! });
+    const clip = clipOf(node, inputs, dependent, weights, soleReader);
+    if (clip !== undefined) {
+      if (clip.output !== node.name) folded.add(clip.output);
+      steps.push(clip);
       continue;
     }
     if (node.op === 'Mul' && inputs.filter((i) => dependent.has(i.name)).length !== 1) {
@@ -180,6 +189,7 @@ function planLayer(
   inputs: { name: string; node: GraphNodeLike }[],
   isConstant: (name: string) => boolean,
   soleReader: (name: string) => GraphNodeLike | undefined,
+  constant: (name: string) => tf.Tensor,
 ): Omit<LayerPlan, 'first'> & { absorbed: string[] } {
   const [x, kernel] = inputs;
   if (x === undefined || kernel === undefined || !isConstant(kernel.name)) {
@@ -227,7 +237,25 @@ function planLayer(
       absorbed.push(output);
     }
   }
-  return { node, output, source: x!.name, bias, batchNorm, activation, absorbed };
+  // A Mul and then an Add of constants, one per output channel or one for all, that alone read the layer.
+  const channels = constant(kernel!.name)
+    .shape.slice(DEPTHWISE.has(node.op) ? 2 : -1)
+    .reduce((p, d) => p * d, 1);
+  const affine = (ops: readonly string[]) => {
+    const after = activation === undefined && batchNorm === undefined ? soleReader(output) : undefined;
+    const operands = after === undefined || !ops.includes(after.op) ? [] : dataInputs(after);
+    const value = operands.findIndex((i) => i.name === output);
+    const other = operands[1 - value];
+    if (operands.length !== 2 || value < 0 || other === undefined || !isConstant(other.name)) return undefined;
+    const shape = constant(other.name).shape;
+    if (shape.length > 1 || (shape.length === 1 && shape[0] !== channels)) return undefined;
+    output = after!.name;
+    absorbed.push(output);
+    return other.name;
+  };
+  const scale = affine(['Mul']);
+  const offset = affine(['Add', 'AddV2', 'BiasAdd']);
+  return { node, output, source: x!.name, bias, batchNorm, scale, offset, activation, absorbed };
 }
 
 /**
@@ -241,8 +269,8 @@ export function graphLrpLogits(model: GraphModelLike, plan: GraphLrpPlan, set: L
     const dict: Record<string, tf.Tensor> = { [plan.input]: x };
     const computed = (name: string): tf.Tensor => (dict[name] ??= asTensor(model.execute(dict, name), 'GraphModel'));
     for (const step of plan.steps) {
-      if (!('output' in step)) {
-        dict[step.node.name] = activate(computed(step.source), step.activation);
+      if ('bounds' in step) {
+        dict[step.output] = clipPassingRelevance(computed(step.source), step.bounds[0], step.bounds[1]);
         continue;
       }
       const rule = step.first ? set.first : MATMULS.has(step.node.op) ? set.dense : set.conv;
@@ -267,6 +295,11 @@ function linearLayerOf(layer: LayerPlan, constant: (name: string) => tf.Tensor):
     const epsilon = Number(attr(layer.batchNorm, 'epsilon') ?? 1e-3);
     ({ weight, shift: bias } = foldBatchNorm({ scale, offset, mean: mean!, variance: variance!, epsilon }, kernel, bias, depthwise));
   }
+  if (layer.scale !== undefined || layer.offset !== undefined) {
+    const factor = layer.scale === undefined ? tf.scalar(1) : constant(layer.scale);
+    const offset = layer.offset === undefined ? undefined : constant(layer.offset);
+    ({ weight, shift: bias } = foldAffine(weight, bias, factor, offset, depthwise));
+  }
   const strides = (attr(node, 'strides') as number[] | undefined) ?? [1, 1, 1, 1];
   return convLayer(weight, bias, { strides: [strides[1]!, strides[2]!], pad: padding(node), depthwise });
 }
@@ -277,4 +310,42 @@ function padding(node: GraphNodeLike): Padding {
   if (pad !== 'explicit') return pad as 'same' | 'valid';
   const flat = (attr(node, 'explicitPaddings') as number[] | undefined) ?? [];
   return [0, 1, 2, 3].map((axis) => [flat[2 * axis] ?? 0, flat[2 * axis + 1] ?? 0]) as tf.backend_util.ExplicitPadding;
+}
+
+/**
+ * The clip `node` starts, if it is one: Relu6, ClipByValue with constant
+ * bounds, or a Minimum (Maximum) by a constant whose one reader is a Maximum
+ * (Minimum) by a constant, as converters write ReLU6 and clip_by_value.
+ */
+function clipOf(
+  node: GraphNodeLike,
+  inputs: { name: string; node: GraphNodeLike }[],
+  dependent: ReadonlySet<string>,
+  weights: { readonly [name: string]: readonly tf.Tensor[] },
+  soleReader: (name: string) => GraphNodeLike | undefined,
+): ClipPlan | undefined {
+  /** The value of a scalar constant of the graph. */
+  const scalar = (name: string | undefined) => {
+    const value = name === undefined || dependent.has(name) ? undefined : weights[name]?.[0];
+    return value?.size === 1 ? value.dataSync()[0]! : undefined;
+  };
+  if (node.op === 'Relu6') return { output: node.name, source: inputs[0]!.name, bounds: [0, 6] };
+  if (node.op === 'ClipByValue') {
+    const [lo, hi] = [scalar(inputs[1]?.name), scalar(inputs[2]?.name)];
+    return lo === undefined || hi === undefined ? undefined : { output: node.name, source: inputs[0]!.name, bounds: [lo, hi] };
+  }
+  /** The value operand and the bound of a Minimum or Maximum by a scalar constant. */
+  const operands = (n: GraphNodeLike) => {
+    const pair = dataInputs(n);
+    const value = pair.find((i) => dependent.has(i.name));
+    const bound = scalar(pair.find((i) => i !== value)?.name);
+    return pair.length === 2 && value !== undefined && bound !== undefined ? { value: value.name, bound } : undefined;
+  };
+  const pairs: Record<string, string> = { Minimum: 'Maximum', Maximum: 'Minimum' };
+  const first = pairs[node.op] === undefined ? undefined : operands(node);
+  const next = first === undefined ? undefined : soleReader(node.name);
+  const second = next !== undefined && next.op === pairs[node.op] ? operands(next) : undefined;
+  if (first === undefined || second === undefined || second.value !== node.name) return undefined;
+  const [lo, hi] = node.op === 'Maximum' ? [first.bound, second.bound] : [second.bound, first.bound];
+  return lo <= hi ? { output: next!.name, source: first.value, bounds: [lo, hi] } : undefined;
 }

@@ -153,9 +153,24 @@ export function foldBatchNorm(
   depthwise: boolean,
 ): { weight: tf.Tensor; shift: tf.Tensor } {
   const factor = tf.div(scale ?? tf.onesLike(mean), tf.sqrt(tf.add(variance, epsilon)));
+  return foldAffine(kernel, bias === undefined ? tf.neg(mean) : tf.sub(bias, mean), factor, offset, depthwise);
+}
+
+/**
+ * z′ = z·a + c of z = L(x; W) + b as one layer: W′ = W·a per output channel
+ * (a a scalar or one per channel), b′ = b·a + c. A depthwise kernel
+ * [kh, kw, C, m] has output channel c·m + k, so a is laid out [C, m].
+ */
+export function foldAffine(
+  kernel: tf.Tensor,
+  bias: tf.Tensor | undefined,
+  factor: tf.Tensor,
+  offset: tf.Tensor | undefined,
+  depthwise: boolean,
+): { weight: tf.Tensor; shift: tf.Tensor } {
   const shape = depthwise ? kernel.shape.slice(2) : kernel.shape.slice(-1);
-  const weight = tf.mul(kernel, tf.reshape(factor, shape));
-  let shift = tf.mul(tf.sub(bias ?? tf.zerosLike(mean), mean), factor);
+  const weight = tf.mul(kernel, factor.rank === 0 ? factor : tf.reshape(factor, shape));
+  let shift = tf.mul(bias ?? tf.zeros([kernel.shape.at(-1)! * (depthwise ? kernel.shape[2]! : 1)]), factor);
   if (offset !== undefined) shift = tf.add(shift, offset);
   return { weight, shift };
 }

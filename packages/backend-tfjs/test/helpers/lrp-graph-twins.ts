@@ -7,9 +7,10 @@ import { twinWeights } from './lrp-twins.js';
  * FusedDepthwiseConv2dNative and _FusedMatMul with a fused BiasAdd (and
  * Relu), plain Conv2D, DepthwiseConv2dNative and MatMul (one with its kernel
  * transposed) with a BiasAdd node, FusedBatchNormV3 after a convolution, an
- * explicitly padded convolution (PyTorch's symmetric padding), Relu6 (a
- * node, and fused after a batch norm folded in beforehand), MaxPool, AvgPool,
- * Mean, AddV2, Reshape, and a Softmax head. Same weights, same
+ * explicitly padded convolution (PyTorch's symmetric padding), batch norms
+ * as Mul and AddV2 by constants, ReLU6 as a Relu6 node, a Minimum–Maximum
+ * pair, a ClipByValue and fused after a batch norm folded in beforehand,
+ * MaxPool, AvgPool, Mean, AddV2, Reshape, and a Softmax head. Same weights, same
  * functions: the maps are the LayersModel twins' and the references'.
  */
 export function lrpGraphTwin(name: string) {
@@ -95,6 +96,25 @@ export function lrpGraphTwin(name: string) {
   };
   const relu = (input: string) => graph.op(fresh('Relu'), 'Relu', [input]);
   const relu6 = (input: string) => graph.op(fresh('Relu6'), 'Relu6', [input]);
+  /** ReLU6 as Keras's clip_by_value converts: a Minimum by 6, then a Maximum by 0 (Relu first, as there). */
+  const minimumMaximum = (input: string) => {
+    const minimum = graph.op(fresh('Minimum'), 'Minimum', [
+      graph.op(fresh('Relu'), 'Relu', [input]),
+      graph.constant(fresh('six'), [], [6]),
+    ]);
+    return graph.op(fresh('Maximum'), 'Maximum', [minimum, graph.constant(fresh('zero'), [], [0])]);
+  };
+  const clipByValue = (input: string) =>
+    graph.op(fresh('ClipByValue'), 'ClipByValue', [input, graph.constant(fresh('low'), [], [0]), graph.constant(fresh('high'), [], [6])]);
+  /** A batch normalization as Mul and AddV2 by constants, as the converter writes one it did not fuse. */
+  const mulAdd = (input: string) => {
+    const entry = weights.take('batchnorm');
+    const scale = entry.gamma.map((g, f) => g / Math.sqrt(entry.variance[f]! + entry.epsilon));
+    const offset = scale.map((a, f) => entry.beta[f]! - entry.mean[f]! * a);
+    const name = fresh('batchnorm');
+    const product = graph.op(`${name}/mul`, 'Mul', [input, graph.constant(`${name}/scale`, [scale.length], scale)]);
+    return graph.op(`${name}/add`, 'AddV2', [product, graph.constant(`${name}/offset`, [offset.length], offset)]);
+  };
   const pool = (op: 'MaxPool' | 'AvgPool', input: string) =>
     graph.op(fresh(op), op, [input], {
       ksize: attrs.ints([1, 2, 2, 1]),
@@ -126,14 +146,14 @@ export function lrpGraphTwin(name: string) {
     case 'mobilenet': {
       const stem = relu(batchNorm(conv(x, { op: 'Conv2D', padding: 1, strides: 2 })));
       const depthwise = relu(batchNorm(conv(stem, { op: 'DepthwiseConv2dNative', fused: 'bias' })));
-      const pointwise = relu(batchNorm(conv(depthwise, { op: 'Conv2D' })));
+      const pointwise = relu(mulAdd(conv(depthwise, { op: 'Conv2D' })));
       logits = dense(globalAverage(pointwise), 'fused');
       break;
     }
     case 'mobilenetv2': {
       const stem = relu6(batchNorm(conv(x, { op: 'Conv2D', padding: 1, strides: 2 })));
-      const expand = relu6(batchNorm(conv(stem, { op: 'Conv2D' })));
-      const depthwise = relu6(batchNorm(conv(expand, { op: 'DepthwiseConv2dNative' })));
+      const expand = minimumMaximum(batchNorm(conv(stem, { op: 'Conv2D' })));
+      const depthwise = clipByValue(mulAdd(conv(expand, { op: 'DepthwiseConv2dNative' })));
       const project = batchNorm(conv(depthwise, { op: 'Conv2D', fused: 'bias' }));
       const sum = relu6(graph.op('add', 'AddV2', [project, stem]));
       logits = dense(globalAverage(conv(sum, { op: 'Conv2D', fused: 'bias_relu6', folded: true })), 'fused');
