@@ -12,9 +12,11 @@ import type { GraphModelLike, ModelFunction } from './model-types.js';
  * LRP on a GraphModel (docs/methods.md, "LRP"). The graph is read once into a
  * plan: its weighted ops — Conv2D, DepthwiseConv2dNative, MatMul and the
  * converter's fused forms, each with the BiasAdd (fused or the one node that
- * alone reads it) and, after a convolution, the FusedBatchNorm folded in —
- * become linear layers, and a Relu6 (a node, or fused) passes relevance as on
- * a LayersModel (`clipPassingRelevance`); every other op on the way from the
+ * alone reads it) and a batch norm after it (a FusedBatchNorm after a
+ * convolution, or a Mul and Add by constants) folded in — become linear
+ * layers, and a clip to constant bounds (Relu6, fused or a node, ClipByValue,
+ * a Minimum–Maximum pair) passes relevance as a ReLU6 on a LayersModel does
+ * (`clipPassingRelevance`); every other op on the way from the
  * input to the logits must be one whose ordinary gradient is its LRP rule. A
  * run gives each linear layer's output as a TF.js custom gradient whose
  * backward step is the layer's rule (`lrp-rules.ts`, shared with the
@@ -36,8 +38,9 @@ const THROUGH = new Set(['Identity', 'Snapshot', 'Reshape', 'Squeeze', 'ExpandDi
  * Ops whose ordinary gradient is their LRP rule: Relu passes relevance,
  * MaxPool gives it to the winner, AvgPool, Mean and Add split it in
  * proportion to the contributions (a constant's share absorbed), Pad gives
- * its padding none, and a Mul by a constant (a batch normalization's scale
- * where the converter wrote it so) passes it: R(x) = x·a·c = R(y).
+ * its padding none, and a Mul by a constant not folded into a layer (a batch
+ * normalization after a ReLU, as the converter writes it) passes it:
+ * R(x) = x·a·c = R(y).
  */
 const PROPORTIONAL = new Set(['Relu', 'MaxPool', 'AvgPool', 'Mean', 'Add', 'AddV2', 'BiasAdd', 'Pad', 'Mul']);
 /** Activations fused into a weighted op that pass relevance (`activate`). */
@@ -51,7 +54,7 @@ const RULES_TEXT =
 /** One weighted op with what is folded into it. */
 interface LayerPlan {
   readonly node: GraphNodeLike;
-  /** The node whose value the layer gives: the op itself, or the BiasAdd or FusedBatchNorm folded in after it. */
+  /** The node whose value the layer gives: the op itself, or the last node folded in after it. */
   readonly output: string;
   /** The node of the layer's input x. */
   readonly source: string;
