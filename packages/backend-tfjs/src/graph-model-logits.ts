@@ -1,6 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { AttributionError } from '@saliency/core';
+import { AttributionError, isInputRule } from '@saliency/core';
 import { attributedInput, type FeedValues, type ModelInput } from './feeds.js';
+import { asGraphNode, graphOf, nodeNameOf, type GraphNodeLike } from './graph-nodes.js';
+import { graphLrpLogits, planGraphLrp } from './lrp-graph.js';
 import type { GraphModelLike } from './model-types.js';
 import {
   asTensor,
@@ -18,30 +20,6 @@ const SIGMOID_OP = 'Sigmoid';
 const PASS_THROUGH_OPS = new Set(['Identity', 'IdentityN', 'StopGradient', 'Snapshot']);
 /** Nodes that compute nothing from the input: never a layer. */
 const SOURCE_OPS = new Set(['Const', 'Placeholder']);
-
-/** The parts of tfjs-converter's graph that the backend reads. */
-interface GraphNodeLike {
-  readonly name: string;
-  readonly op: string;
-  readonly inputNames: readonly string[];
-  readonly inputs: readonly GraphNodeLike[];
-}
-
-/** tfjs-converter's graph, kept on a private `executor`; undefined if a future version moves it. */
-function graphOf(model: GraphModelLike): { outputs?: unknown; nodes?: Record<string, unknown> } | undefined {
-  return (model as unknown as { executor?: { graph?: { outputs?: unknown; nodes?: Record<string, unknown> } } }).executor?.graph;
-}
-
-function asGraphNode(value: unknown): GraphNodeLike | undefined {
-  const node = value as Partial<GraphNodeLike> | undefined;
-  if (typeof node?.op !== 'string' || !Array.isArray(node.inputs) || !Array.isArray(node.inputNames)) return undefined;
-  return node as GraphNodeLike;
-}
-
-/** A tensor name "node:0" names output 0 of the node. */
-function nodeNameOf(name: string): string {
-  return name.replace(/:0$/, '');
-}
 
 /**
  * A GraphModel as the backend runs it: `execute` with a dict that gives the
@@ -84,6 +62,14 @@ export function graphModelLogits(model: GraphModelLike, parts: ModelParts): Logi
     inputs,
     attributedInputName: attributed.name,
     ...(start === attributed.name ? {} : { attributedValue: (u, feeds) => execute(dictAt(attributed.name, u, feeds), start) }),
+    ...(start !== attributed.name || graph === undefined
+      ? {}
+      : {
+          lrp: (set) => {
+            const output = head.output ?? graph.output?.name ?? model.outputNodes[0]!;
+            return graphLrpLogits(model, planGraphLrp(graph.nodes, model.weights ?? {}, start, output, isInputRule(set.first)), set);
+          },
+        }),
     layerSplit(layer: string | undefined, x: tf.Tensor, feeds: FeedValues): LayerSplit {
       const dict = dictAt(start, x, feeds);
       let name: string;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AttributionError } from '@saliency/core';
 import { attributedInput, type FeedValues, type ModelInput } from './feeds.js';
+import { lrpLogits } from './lrp-model.js';
 import type { LayerLike, LayersModelLike, ModelFunction, SymbolicTensorLike } from './model-types.js';
 import {
   isFeatureMap,
@@ -68,6 +69,18 @@ export function layersModelLogits(model: LayersModelLike, parts: ModelParts): Lo
     inputs,
     attributedInputName: attributedName,
     ...(start === attributed ? {} : { attributedValue: (u, feeds) => evaluate(start, valuesAt(attributed, u, feeds), new Map()) }),
+    // LRP reads the layers from the input to the output (the head stripped there as here).
+    ...(start !== attributed
+      ? {}
+      : {
+          lrp: (set) =>
+            lrpLogits(
+              model,
+              parts.outputName === undefined ? model.outputs[0]! : namedOutput(model, parts.outputName),
+              set,
+              parts.softmax === 'strip',
+            ),
+        }),
     layerSplit(layer: string | undefined, x: tf.Tensor, feeds: FeedValues): LayerSplit {
       const tensor = layer === undefined ? defaultLayer(order, fromStart, start) : namedTensor(order, fromStart, layer, start);
       const values = valuesAt(start, x, feeds);
@@ -224,7 +237,7 @@ function onlyOutput(model: LayersModelLike): SymbolicTensorLike {
 }
 
 /** The output of a LayersModel named by its tensor name or its layer's name. */
-export function namedOutput(model: LayersModelLike, outputName: string): SymbolicTensorLike {
+function namedOutput(model: LayersModelLike, outputName: string): SymbolicTensorLike {
   const output = model.outputs.find((o) => o.name === outputName || o.sourceLayer.name === outputName);
   if (output === undefined) {
     throw new AttributionError(

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AttributionError, isInputRule, type LrpLayerRule, type LrpInputRule, type LrpRuleSet } from '@saliency/core';
+import { AttributionError, isInputRule, type LrpRuleSet } from '@saliency/core';
 import { clipPassingRelevance } from './lrp-bounded.js';
-import { describeLayer, LINEAR_LAYERS, linearLayer, type LinearLayer } from './lrp-layer.js';
-import { inputRule, layerRule } from './lrp-rules.js';
+import { describeLayer, LINEAR_LAYERS, linearLayer } from './lrp-layer.js';
+import { relevanceLayer } from './lrp-rules.js';
 import type { LayerLike, LayersModelLike, ModelFunction, SymbolicTensorLike } from './model-types.js';
 
 /*
@@ -163,33 +163,11 @@ export function lrpLogits(model: LayersModelLike, output: SymbolicTensorLike, se
   };
 }
 
-/** One of the PASSING activations, with LRP's rule as its gradient. */
-function activate(z: tf.Tensor, activation: string): tf.Tensor {
+/** One of the PASSING activations, with LRP's rule as its gradient (also a GraphModel's, `lrp-graph.ts`). */
+export function activate(z: tf.Tensor, activation: string): tf.Tensor {
   if (activation === 'relu') return tf.relu(z);
   if (activation === 'relu6') return clipPassingRelevance(z, 0, 6);
   return z;
-}
-
-/**
- * z = L(x; W) + b whose gradient is the LRP rule `rule`. TF.js disposes what
- * the forward pass made (folded weights included) before the backward pass
- * runs, except what is saved: W and b are saved beside x and z.
- */
-function relevanceLayer(layer: LinearLayer, rule: LrpLayerRule | LrpInputRule): (x: tf.Tensor) => tf.Tensor {
-  return tf.customGrad((x, save) => {
-    const input = x as tf.Tensor;
-    const linear = layer.forward(input, layer.weight);
-    const z = layer.bias === undefined ? linear : tf.add(linear, layer.bias);
-    (save as tf.GradSaveFunc)(layer.bias === undefined ? [input, z, layer.weight] : [input, z, layer.weight, layer.bias]);
-    return {
-      value: z,
-      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xSaved, zSaved, weight, bias] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
-        const kept: LinearLayer = { ...layer, weight, bias };
-        return isInputRule(rule) ? inputRule(kept, xSaved, zSaved, dz, rule) : layerRule(kept, xSaved, zSaved, dz, rule);
-      },
-    };
-  }) as (x: tf.Tensor) => tf.Tensor;
 }
 
 /** How many layer calls read each tensor on the way to `output`. */

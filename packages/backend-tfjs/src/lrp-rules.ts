@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { LrpInputRule, LrpLayerRule } from '@saliency/core';
+import { isInputRule, type LrpInputRule, type LrpLayerRule } from '@saliency/core';
 import type { LinearLayer } from './lrp-layer.js';
 
 /*
@@ -78,4 +78,26 @@ export function inputRule(layer: LinearLayer, x: tf.Tensor, z: tf.Tensor, dz: tf
   const s = quotient(relevance, zBox);
   const term = (input: tf.Tensor, w: tf.Tensor) => tf.mul(input, layer.backward(s, x, w));
   return tf.sub(tf.sub(term(x, layer.weight), term(low, wPlus)), term(high, wMinus));
+}
+
+/**
+ * z = L(x; W) + b whose gradient is the LRP rule `rule`. TF.js disposes what
+ * the forward pass made (folded weights included) before the backward pass
+ * runs, except what is saved: W and b are saved beside x and z.
+ */
+export function relevanceLayer(layer: LinearLayer, rule: LrpLayerRule | LrpInputRule): (x: tf.Tensor) => tf.Tensor {
+  return tf.customGrad((x, save) => {
+    const input = x as tf.Tensor;
+    const linear = layer.forward(input, layer.weight);
+    const z = layer.bias === undefined ? linear : tf.add(linear, layer.bias);
+    (save as tf.GradSaveFunc)(layer.bias === undefined ? [input, z, layer.weight] : [input, z, layer.weight, layer.bias]);
+    return {
+      value: z,
+      gradFunc: (dz: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xSaved, zSaved, weight, bias] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+        const kept: LinearLayer = { ...layer, weight, bias };
+        return isInputRule(rule) ? inputRule(kept, xSaved, zSaved, dz, rule) : layerRule(kept, xSaved, zSaved, dz, rule);
+      },
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
 }

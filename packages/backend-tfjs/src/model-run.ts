@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { AttributionError } from '@saliency/core';
+import { AttributionError, type LrpRuleSet } from '@saliency/core';
 import type { FeedValues, ModelInput } from './feeds.js';
+import type { ModelFunction } from './model-types.js';
 
 /**
  * What the backend differentiates.
@@ -55,6 +56,14 @@ export interface LogitsFunction {
   readonly attributedValue?: (u: tf.Tensor, feeds: FeedValues) => tf.Tensor;
   /** The model cut at `layer` (undefined: the default layer of docs/methods.md, "Grad-CAM") for the rows `x`. */
   layerSplit(layer: string | undefined, x: tf.Tensor, feeds: FeedValues): LayerSplit;
+  /**
+   * The logits with LRP's rule set `set` as the weighted layers' gradients
+   * (docs/methods.md, "LRP"): a LayersModel's (`lrp-model.ts`) or a
+   * GraphModel's (`lrp-graph.ts`), attributed at its input; refuses, naming
+   * the layer or node, what the rules do not cover. Absent where LRP does
+   * not run: a function, a model attributed at a layer.
+   */
+  readonly lrp?: (set: LrpRuleSet) => ModelFunction;
 }
 
 /** The default Grad-CAM layer's test on a channels-last shape `[B, ...positions, C]` of the attributed value's rank. */

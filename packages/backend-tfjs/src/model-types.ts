@@ -59,6 +59,8 @@ export interface GraphModelLike {
    * the graph would compute there.
    */
   execute(inputs: Tensor | { [name: string]: Tensor }, outputs?: string | string[]): Tensor | Tensor[];
+  /** The graph's constants by node name (LRP reads the weighted ops' kernels, biases and batch norms). */
+  readonly weights?: { readonly [name: string]: Tensor[] };
 }
 
 /** A differentiable function from a batch `[R, ...S]` to logits `[R, K]`. */

@@ -18,6 +18,7 @@ import {
   type GradientRequest,
   type HostTensor,
   type LayerGradients,
+  type LrpRuleSet,
   type NoiseDescription,
 } from '@saliency/core';
 import { deviceNoiseKind, noisyRowsOnDevice } from './device-noise/programs.js';
@@ -26,9 +27,7 @@ import { withGradientPass } from './gradient-pass.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRules } from './backward-rules.js';
 import { assertGradientsRegistered, disposeAbandonedTape, explainMissingGradient } from './gradient-registration.js';
 import { logitsFunction, type LogitsFunction, type SoftmaxHandling } from './logits-function.js';
-import { namedOutput } from './layers-model-logits.js';
-import { lrpLogits } from './lrp-model.js';
-import { isLayersModel, type LayersModelLike, type SymbolicTensorLike, type TfjsModel } from './model-types.js';
+import type { ModelFunction, TfjsModel } from './model-types.js';
 
 export interface TfjsBackendOptions {
   /**
@@ -91,8 +90,8 @@ export class TfjsBackend implements GradientBackend {
   /** A LayersModel's or GraphModel's filters are weights; a function's may be computed from its input. */
   readonly #filtersAreWeights: boolean;
   readonly #feeds: readonly Feed[];
-  /** What LRP runs on: a LayersModel, the output explained, and whether a probability head is left out. */
-  readonly #lrpModel: { model: LayersModelLike; output: SymbolicTensorLike; stripHead: boolean } | undefined;
+  /** LRP's run of the model, where it has one (a LayersModel or GraphModel attributed at its only input). */
+  readonly #lrp: ((set: LrpRuleSet) => ModelFunction) | undefined;
   #disposed = false;
 
   constructor(model: TfjsModel, options: TfjsBackendOptions = {}) {
@@ -105,16 +104,9 @@ export class TfjsBackend implements GradientBackend {
     }
     this.#feeds = attributed === undefined ? [] : checkFeeds(this.#model.inputs, attributed, options.feeds, this.#model.description);
     this.#filtersAreWeights = typeof model !== 'function';
-    // LRP reads the layers of a one-input LayersModel from its input to the
+    // LRP reads the layers or nodes of a one-input model from its input to the
     // output; a model attributed at a layer or given feeds is not that.
-    this.#lrpModel =
-      isLayersModel(model) && options.layer === undefined && this.#feeds.length === 0
-        ? {
-            model,
-            output: options.outputName === undefined ? model.outputs[0]! : namedOutput(model, options.outputName),
-            stripHead: softmax === 'strip',
-          }
-        : undefined;
+    this.#lrp = this.#feeds.length === 0 ? this.#model.lrp : undefined;
   }
 
   /** The runtime id (core's `RUNTIME_IDS`): `tfjs-` and the TF.js backend active now, e.g. `tfjs-webgl`. */
@@ -160,7 +152,7 @@ export class TfjsBackend implements GradientBackend {
    * (`lrp`, docs/methods.md, "LRP"; `lrp-model.ts`).
    */
   get backwardRuleSets(): readonly string[] {
-    return this.#lrpModel === undefined ? BACKWARD_RULE_SET_NAMES : [...BACKWARD_RULE_SET_NAMES, LRP_RULE_SET_FAMILY];
+    return this.#lrp === undefined ? BACKWARD_RULE_SET_NAMES : [...BACKWARD_RULE_SET_NAMES, LRP_RULE_SET_FAMILY];
   }
 
   /** The input gradients, or with `request.backward` the "gradients" of that modified backward pass. */
@@ -173,14 +165,13 @@ export class TfjsBackend implements GradientBackend {
     if (lrp === undefined) {
       rules = backwardRules(request.backward, this.backwardRuleSets);
     } else {
-      if (this.#lrpModel === undefined) {
+      if (this.#lrp === undefined) {
         throw new AttributionError(
           'UNSUPPORTED_METHOD',
-          `${this.name}: LRP (${request.backward}) runs on a one-input LayersModel without layer or feeds, whose layers it reads; this backend runs a ${this.#model.description}`,
+          `${this.name}: LRP (${request.backward}) runs on a one-input LayersModel or GraphModel without layer or feeds, whose layers or nodes it reads; this backend runs a ${this.#model.description}`,
         );
       }
-      const { model, output, stripHead } = this.#lrpModel;
-      const lrpRun = lrpLogits(model, output, lrp, stripHead);
+      const lrpRun = this.#lrp(lrp);
       run = (input) => lrpRun(input);
     }
     const input = () => tf.tensor(x.data, [...x.shape], 'float32');

@@ -5,13 +5,17 @@ import { AttributionError, explain, hostTensor, type HostTensor } from '@salienc
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createTfjsBackend } from '../src/index.js';
 import { channelsLast, loadParityFixture } from './helpers/parity-fixtures.js';
+import { attrs, GraphDefBuilder } from './helpers/graph-model.js';
+import { lrpGraphTwin } from './helpers/lrp-graph-twins.js';
 import { lrpTwin } from './helpers/lrp-twins.js';
 import { BACKENDS, tf, useBackend } from './helpers/tfjs-setup.js';
 
 /**
  * LRP (docs/methods.md, "LRP") on tfjs-layers twins of the ONNX backend's LRP
  * fixture nets (test/helpers/lrp-twins.ts, weights by
- * scripts/make-lrp-twins.py), against the references of
+ * scripts/make-lrp-twins.py) and on the same nets as tfjs-converter
+ * GraphModels (test/helpers/lrp-graph-twins.ts: fused and unfused
+ * convolutions and MatMuls, FusedBatchNormV3, a Softmax head), against the references of
  * packages/backend-onnx/scripts/make-lrp-references.py: explicit
  * layer-by-layer relevance propagation in PyTorch, float64, on a VGG-style
  * net, a ResNet block with BatchNorm and a residual Add, a MobileNet-style
@@ -31,6 +35,8 @@ interface Reference {
 const TOLERANCE = 1e-5;
 const repository = new URL('../../../', import.meta.url);
 const NETS = ['vgg', 'resnet', 'mobilenet', 'nobias', 'mobilenetv2'];
+const FORMS = { LayersModel: lrpTwin, GraphModel: lrpGraphTwin };
+const CASES = NETS.flatMap((name) => (['LayersModel', 'GraphModel'] as const).map((form) => [name, form] as const));
 /** As in the ONNX backend's LRP tests: rules under which biases take no share (the z-rule only without biases). */
 const CONSERVING: Record<string, string[]> = {
   vgg: ['lrp_zplus', 'lrp_alpha_1_beta_0', 'lrp_alpha_2_beta_1', 'w2lrp_alpha_1_beta_0', 'flatlrp_zplus'],
@@ -44,41 +50,44 @@ const reference = (name: string): Reference =>
 describe.each(BACKENDS)('LRP on TF.js %s against explicit PyTorch relevance propagation', (backendName) => {
   beforeAll(() => useBackend(backendName));
 
-  it.each(NETS)('%s: every method of the references within 1e-5, relevance conserved where the rule conserves', async (name) => {
-    const ref = reference(name);
-    const input = channelsLast(ref.input, ref.inputShape);
-    const x = hostTensor(Float32Array.from(input.values), input.shape);
-    const model = lrpTwin(name);
-    const before = tf.memory().numTensors;
-    try {
-      const backend = createTfjsBackend(model);
-      expect(backend.backwardRuleSets).toContain('lrp');
-      expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits').toBeLessThanOrEqual(TOLERANCE);
-      const maps = new Map<string, HostTensor>();
-      for (const [method, expected] of Object.entries(ref.maps)) {
-        const map = await explain(backend, method, x, { target: ref.targets });
-        expect(map.shape).toEqual(input.shape);
-        expect(maxRelativeError(map.data, channelsLast(expected, ref.inputShape).values), method).toBeLessThanOrEqual(TOLERANCE);
-        maps.set(method, map);
+  it.each(CASES)(
+    '%s as a %s: every method of the references within 1e-5, relevance conserved where the rule conserves',
+    async (name, form) => {
+      const ref = reference(name);
+      const input = channelsLast(ref.input, ref.inputShape);
+      const x = hostTensor(Float32Array.from(input.values), input.shape);
+      const model = FORMS[form](name);
+      const before = tf.memory().numTensors;
+      try {
+        const backend = createTfjsBackend(model);
+        expect(backend.backwardRuleSets).toContain('lrp');
+        expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits').toBeLessThanOrEqual(TOLERANCE);
+        const maps = new Map<string, HostTensor>();
+        for (const [method, expected] of Object.entries(ref.maps)) {
+          const map = await explain(backend, method, x, { target: ref.targets });
+          expect(map.shape).toEqual(input.shape);
+          expect(maxRelativeError(map.data, channelsLast(expected, ref.inputShape).values), method).toBeLessThanOrEqual(TOLERANCE);
+          maps.set(method, map);
+        }
+        const size = x.data.length / ref.targets.length;
+        const classes = ref.logits.length / ref.targets.length;
+        for (const method of CONSERVING[name] ?? []) {
+          ref.targets.forEach((t, b) => {
+            const row = maps.get(method)!.data.subarray(b * size, (b + 1) * size);
+            const sum = row.reduce((a, v) => a + v, 0);
+            const magnitude = row.reduce((a, v) => a + Math.abs(v), 0);
+            // float32 sums of terms of both signs: held to their total magnitude.
+            expect(Math.abs(sum - ref.logits[b * classes + t]!), `${method} conserves, example ${b}`).toBeLessThanOrEqual(1e-5 * magnitude);
+          });
+        }
+        // The folded weights and every intermediate tensor are gone; the model's weights untouched.
+        expect(tf.memory().numTensors).toBe(before);
+        expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits afterwards').toBeLessThanOrEqual(TOLERANCE);
+      } finally {
+        model.dispose();
       }
-      const size = x.data.length / ref.targets.length;
-      const classes = ref.logits.length / ref.targets.length;
-      for (const method of CONSERVING[name] ?? []) {
-        ref.targets.forEach((t, b) => {
-          const row = maps.get(method)!.data.subarray(b * size, (b + 1) * size);
-          const sum = row.reduce((a, v) => a + v, 0);
-          const magnitude = row.reduce((a, v) => a + Math.abs(v), 0);
-          // float32 sums of terms of both signs: held to their total magnitude.
-          expect(Math.abs(sum - ref.logits[b * classes + t]!), `${method} conserves, example ${b}`).toBeLessThanOrEqual(1e-5 * magnitude);
-        });
-      }
-      // The folded weights and every intermediate tensor are gone; the model's weights untouched.
-      expect(tf.memory().numTensors).toBe(before);
-      expect(maxRelativeError((await backend.logits(x)).data, ref.logits), 'logits afterwards').toBeLessThanOrEqual(TOLERANCE);
-    } finally {
-      model.dispose();
-    }
-  });
+    },
+  );
 });
 
 /**
@@ -199,7 +208,28 @@ describe('LRP refuses what its rules do not cover', () => {
     ];
     return tfl.model({ inputs: input, outputs: layers.reduce((t, l) => l.apply(t) as tfl.SymbolicTensor, input) });
   };
-  const refusal = async (model: tfl.LayersModel | ((x: tf.Tensor) => tf.Tensor), method: string) => {
+  /** input [4, 4, 2] → `before` → _FusedConv2D (valid 4 × 4, 3 filters, `fusedOps`) → Reshape: logits [B, 3], as a GraphModel. */
+  const graphNet = (before: (graph: GraphDefBuilder, x: string) => string, fusedOps = ['BiasAdd']) => {
+    const graph = new GraphDefBuilder();
+    const value = before(graph, graph.placeholder('input', [-1, 4, 4, 2]));
+    const kernel = graph.constant(
+      'conv/kernel',
+      [4, 4, 2, 3],
+      Array.from({ length: 96 }, (_, i) => Math.sin(i)),
+    );
+    const bias = graph.constant('conv/bias', [3], [0.1, -0.2, 0.3]);
+    const conv = graph.op('conv', '_FusedConv2D', [value, kernel, bias], {
+      strides: attrs.ints([1, 1, 1, 1]),
+      padding: attrs.string('VALID'),
+      data_format: attrs.string('NHWC'),
+      dilations: attrs.ints([1, 1, 1, 1]),
+      fused_ops: attrs.strings(fusedOps),
+      num_args: attrs.int(1),
+    });
+    graph.op('logits', 'Reshape', [conv, graph.constantInt32('shape', [-1, 3])]);
+    return graph.load();
+  };
+  const refusal = async (model: tfl.LayersModel | ReturnType<typeof graphNet> | ((x: tf.Tensor) => tf.Tensor), method: string) => {
     try {
       const before = tf.memory().numTensors;
       const error = await explain(createTfjsBackend(model), method, x, { target: 0 }).catch((e: unknown) => e);
@@ -243,7 +273,64 @@ describe('LRP refuses what its rules do not cover', () => {
     }
   });
 
-  it('runs on LayersModels only: a function does not list the family, and asked directly refuses', async () => {
+  it('names a GraphModel node outside the rules, before any tensor is made', async () => {
+    const tanh = await refusal(
+      graphNet((graph, input) => graph.op('tanh', 'Tanh', [input])),
+      'lrp_epsilon_0_1',
+    );
+    expect(tanh.code).toBe('UNSUPPORTED_MODEL');
+    expect(tanh.message).toMatch(/^node "tanh" \(Tanh\): LRP has no rule for Tanh; it propagates relevance through Conv2D, _FusedConv2D/);
+    const elu = await refusal(
+      graphNet((_, input) => input, ['BiasAdd', 'Elu']),
+      'lrp_zplus',
+    );
+    expect(elu.message).toMatch(/^node "conv" \(_FusedConv2D\): LRP has no rule for the fused ops \["biasadd","elu"\]/);
+    const product = await refusal(
+      graphNet((graph, input) => graph.op('square', 'Mul', [input, input])),
+      'lrp_zplus',
+    );
+    expect(product.message).toMatch(/^node "square" \(Mul\): LRP has no rule for a Mul of two values computed from the input/);
+  });
+
+  it('names a GraphModel FusedBatchNorm that follows no convolution, and a first-layer rule the input reaches through a Relu', async () => {
+    const batchNorm = (graph: GraphDefBuilder, input: string) => {
+      const parameter = (name: string, value: number) => graph.constant(`bn/${name}`, [2], [value, value]);
+      const parameters = [parameter('gamma', 2), parameter('beta', 0.5), parameter('mean', 0.1), parameter('variance', 4)];
+      return graph.op('bn', 'FusedBatchNormV3', [graph.op('relu', 'Relu', [input]), ...parameters], { epsilon: attrs.float(1e-3) });
+    };
+    const error = await refusal(graphNet(batchNorm), 'lrp_epsilon_0_1');
+    expect(error.code).toBe('UNSUPPORTED_MODEL');
+    expect(error.message).toMatch(
+      /^node "bn" \(FusedBatchNormV3\): LRP folds a FusedBatchNorm into the convolution before it, but its input "relu"/,
+    );
+    const first = await refusal(
+      graphNet((graph, input) => graph.op('relu', 'Relu', [input])),
+      'w2lrp_epsilon_0_1',
+    );
+    expect(first.message).toMatch(/^node "relu" \(Relu\): it reads the model input before any Conv2D/);
+    // A rule giving x ⊙ c takes it.
+    const model = graphNet((graph, input) => graph.op('relu', 'Relu', [input]));
+    try {
+      expect((await explain(createTfjsBackend(model), 'lrp_epsilon_0_1', x, { target: 0 })).data.every(Number.isFinite)).toBe(true);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('does not run on a GraphModel attributed at a node', async () => {
+    const model = graphNet((graph, input) => graph.op('relu', 'Relu', [input]));
+    try {
+      const backend = createTfjsBackend(model, { layer: 'relu' });
+      expect(backend.backwardRuleSets).not.toContain('lrp');
+      const error = await backend.gradients(x, Int32Array.from([0, 0]), { backward: 'lrp_zplus' }).catch((e: unknown) => e);
+      expect((error as AttributionError).code).toBe('UNSUPPORTED_METHOD');
+      expect((error as AttributionError).message).toMatch(/runs on a one-input LayersModel or GraphModel without layer or feeds/);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('runs on LayersModels and GraphModels only: a function does not list the family, and asked directly refuses', async () => {
     const f = (input: tf.Tensor) => tf.reshape(input, [input.shape[0]!, -1]);
     const backend = createTfjsBackend(f);
     expect(backend.backwardRuleSets).not.toContain('lrp');

@@ -7,60 +7,96 @@ function shapeAttr(shape: readonly number[]) {
   return { dim: shape.map((size) => ({ size: String(size) })) };
 }
 
+/** A GraphDef attribute value as the converter's model.json writes it (strings base64). */
+export const attrs = {
+  string: (value: string) => ({ s: Buffer.from(value).toString('base64') }),
+  strings: (values: readonly string[]) => ({ list: { s: values.map((v) => Buffer.from(v).toString('base64')) } }),
+  ints: (values: readonly number[]) => ({ list: { i: values.map(String) } }),
+  int: (value: number) => ({ i: String(value) }),
+  float: (value: number) => ({ f: value }),
+  bool: (value: boolean) => ({ b: value }),
+};
+
 /**
- * A tfjs-converter GraphModel of a dense-only spec, written as a TensorFlow
- * GraphDef in memory (no files): MatMul, BiasAdd, Relu per layer, then, when
- * `softmax`, a Softmax and an Identity as a converted Keras model has them.
+ * A tfjs-converter GraphModel written as a TensorFlow GraphDef in memory (no
+ * files): placeholders, float constants (the weights) and ops with their
+ * attributes, as a converted model's model.json has them.
+ */
+export class GraphDefBuilder {
+  readonly #nodes: object[] = [];
+  readonly #weightSpecs: Array<{ name: string; shape: number[]; dtype: 'float32' | 'int32' }> = [];
+  readonly #buffers: Array<Float32Array | Int32Array> = [];
+
+  placeholder(name: string, shape: readonly number[]): string {
+    this.#nodes.push({ name, op: 'Placeholder', attr: { dtype: FLOAT, shape: { shape: shapeAttr(shape) } } });
+    return name;
+  }
+
+  constant(name: string, shape: readonly number[], values: ArrayLike<number>): string {
+    return this.#constant(name, shape, Float32Array.from(values));
+  }
+
+  /** A 1-D int32 constant: a Reshape's shape, a Mean's axes. */
+  constantInt32(name: string, values: readonly number[]): string {
+    return this.#constant(name, [values.length], Int32Array.from(values));
+  }
+
+  #constant(name: string, shape: readonly number[], values: Float32Array | Int32Array): string {
+    const [dtype, proto] = values instanceof Int32Array ? (['int32', 'DT_INT32'] as const) : (['float32', 'DT_FLOAT'] as const);
+    this.#nodes.push({
+      name,
+      op: 'Const',
+      attr: { dtype: { type: proto }, value: { tensor: { dtype: proto, tensorShape: shapeAttr(shape) } } },
+    });
+    this.#weightSpecs.push({ name, shape: [...shape], dtype });
+    this.#buffers.push(values);
+    return name;
+  }
+
+  op(name: string, op: string, input: readonly string[], attr: Record<string, object> = {}): string {
+    this.#nodes.push({ name, op, input, attr: { T: FLOAT, ...attr } });
+    return name;
+  }
+
+  load(): ReturnType<typeof loadGraphModelSync> {
+    // float32 and int32 values are 4 bytes each: one buffer in the order of the specs.
+    const weightData = new Uint8Array(4 * this.#buffers.reduce((n, a) => n + a.length, 0));
+    let offset = 0;
+    for (const a of this.#buffers) {
+      weightData.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
+      offset += a.byteLength;
+    }
+    return loadGraphModelSync({
+      modelTopology: { node: this.#nodes, versions: { producer: 1 } },
+      weightSpecs: this.#weightSpecs,
+      weightData: weightData.buffer,
+      format: 'graph-model',
+    });
+  }
+}
+
+/**
+ * A GraphModel of a dense-only spec: MatMul, BiasAdd, Relu per layer, then,
+ * when `head`, a Softmax (or Sigmoid) and an Identity as a converted Keras
+ * model has them.
  */
 export function denseGraphModel(spec: ModelSpec, head: boolean | 'Sigmoid'): ReturnType<typeof loadGraphModelSync> {
-  const nodes: object[] = [{ name: 'x', op: 'Placeholder', attr: { dtype: FLOAT, shape: { shape: shapeAttr([-1, ...spec.inputShape]) } } }];
-  const weightSpecs: Array<{ name: string; shape: number[]; dtype: 'float32' }> = [];
-  const buffers: Float32Array[] = [];
+  const graph = new GraphDefBuilder();
+  let previous = graph.placeholder('x', [-1, ...spec.inputShape]);
   let inDim = spec.inputShape[0]!;
-  let previous = 'x';
   spec.layers.forEach((layer, index) => {
     if (layer.kind !== 'dense' || layer.activation === 'softmax') throw new Error('denseGraphModel: dense layers only');
-    const w = `dense${index}/kernel`;
-    const b = `dense${index}/bias`;
-    for (const [name, shape, values] of [
-      [w, [inDim, layer.units], layer.kernel],
-      [b, [layer.units], layer.bias],
-    ] as const) {
-      nodes.push({ name, op: 'Const', attr: { dtype: FLOAT, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: shapeAttr(shape) } } } });
-      weightSpecs.push({ name, shape: [...shape], dtype: 'float32' });
-      buffers.push(Float32Array.from(values));
-    }
-    nodes.push({
-      name: `dense${index}/MatMul`,
-      op: 'MatMul',
-      input: [previous, w],
-      attr: { T: FLOAT, transpose_a: { b: false }, transpose_b: { b: false } },
+    const w = graph.constant(`dense${index}/kernel`, [inDim, layer.units], layer.kernel);
+    const b = graph.constant(`dense${index}/bias`, [layer.units], layer.bias);
+    const product = graph.op(`dense${index}/MatMul`, 'MatMul', [previous, w], {
+      transpose_a: attrs.bool(false),
+      transpose_b: attrs.bool(false),
     });
-    nodes.push({ name: `dense${index}/BiasAdd`, op: 'BiasAdd', input: [`dense${index}/MatMul`, b], attr: { T: FLOAT } });
-    previous = `dense${index}/BiasAdd`;
-    if (layer.activation === 'relu') {
-      nodes.push({ name: `dense${index}/Relu`, op: 'Relu', input: [previous], attr: { T: FLOAT } });
-      previous = `dense${index}/Relu`;
-    }
+    previous = graph.op(`dense${index}/BiasAdd`, 'BiasAdd', [product, b]);
+    if (layer.activation === 'relu') previous = graph.op(`dense${index}/Relu`, 'Relu', [previous]);
     inDim = layer.units;
   });
-  if (head !== false) {
-    nodes.push({ name: 'probabilities', op: head === 'Sigmoid' ? 'Sigmoid' : 'Softmax', input: [previous], attr: { T: FLOAT } });
-    previous = 'probabilities';
-  }
-  nodes.push({ name: 'Identity', op: 'Identity', input: [previous], attr: { T: FLOAT } });
-
-  const total = buffers.reduce((n, a) => n + a.length, 0);
-  const weightData = new Float32Array(total);
-  let offset = 0;
-  for (const a of buffers) {
-    weightData.set(a, offset);
-    offset += a.length;
-  }
-  return loadGraphModelSync({
-    modelTopology: { node: nodes, versions: { producer: 1 } },
-    weightSpecs,
-    weightData: weightData.buffer,
-    format: 'graph-model',
-  });
+  if (head !== false) previous = graph.op('probabilities', head === 'Sigmoid' ? 'Sigmoid' : 'Softmax', [previous]);
+  graph.op('Identity', 'Identity', [previous]);
+  return graph.load();
 }

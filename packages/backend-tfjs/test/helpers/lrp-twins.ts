@@ -12,28 +12,38 @@ import { tf } from './tfjs-setup.js';
  * symmetrically, which `same` does not: it is ZeroPadding2D then a `valid`
  * Conv2D, as Keras writes it.
  */
-type Entry =
-  | { kind: 'conv' | 'depthwise' | 'dense'; kernel: number[]; kernelShape: number[]; bias?: number[] }
-  | { kind: 'batchnorm'; gamma: number[]; beta: number[]; mean: number[]; variance: number[]; epsilon: number };
+type KernelEntry = { kind: 'conv' | 'depthwise' | 'dense'; kernel: number[]; kernelShape: number[]; bias?: number[] };
+type BatchNormEntry = { kind: 'batchnorm'; gamma: number[]; beta: number[]; mean: number[]; variance: number[]; epsilon: number };
+type TwinEntry = KernelEntry | BatchNormEntry;
 
 const fixtures = new URL('../fixtures/lrp/', import.meta.url);
 
+/** The weighted layers of the fixture `name`, taken in order, each checked to be of the kind the twin builds there. */
+export function twinWeights(name: string) {
+  const { layers: entries } = JSON.parse(readFileSync(new URL(`${name}.weights.json`, fixtures), 'utf8')) as { layers: TwinEntry[] };
+  let next = 0;
+  return {
+    take<K extends TwinEntry['kind']>(kind: K): K extends 'batchnorm' ? BatchNormEntry : KernelEntry {
+      const entry = entries[next++];
+      if (entry === undefined) throw new Error(`${name}: the twin has more weighted layers than the fixture`);
+      if (entry.kind !== kind) throw new Error(`${name}: layer ${next - 1} is ${entry.kind} in the fixture, ${kind} in the twin`);
+      return entry as K extends 'batchnorm' ? BatchNormEntry : KernelEntry;
+    },
+    finish(): void {
+      if (next !== entries.length) throw new Error(`${name}: the fixture has ${entries.length} weighted layers, the twin ${next}`);
+    },
+  };
+}
+
 /** Builds the net `name` with its layers' weights taken in order from the fixture. */
 export function lrpTwin(name: string): tfl.LayersModel {
-  const { layers: entries } = JSON.parse(readFileSync(new URL(`${name}.weights.json`, fixtures), 'utf8')) as { layers: Entry[] };
-  let next = 0;
-  const take = () => {
-    const entry = entries[next++];
-    if (entry === undefined) throw new Error(`${name}: the twin has more weighted layers than the fixture`);
-    return entry;
-  };
+  const weights = twinWeights(name);
   const kernelLayer = (kind: 'conv' | 'depthwise' | 'dense', make: (useBias: boolean) => tfl.layers.Layer) => {
-    const entry = take();
-    if (entry.kind !== kind) throw new Error(`${name}: layer ${next - 1} is ${entry.kind} in the fixture, ${kind} in the twin`);
+    const entry = weights.take(kind);
     const layer = make(entry.bias !== undefined);
-    const weights = [tf.tensor(entry.kernel, entry.kernelShape)];
-    if (entry.bias !== undefined) weights.push(tf.tensor1d(entry.bias));
-    return { layer, weights };
+    const values = [tf.tensor(entry.kernel, entry.kernelShape)];
+    if (entry.bias !== undefined) values.push(tf.tensor1d(entry.bias));
+    return { layer, weights: values };
   };
   const pending: Array<{ layer: tfl.layers.Layer; weights: tf.Tensor[] }> = [];
   const add = (item: { layer: tfl.layers.Layer; weights: tf.Tensor[] }) => {
@@ -47,8 +57,7 @@ export function lrpTwin(name: string): tfl.LayersModel {
   const dense = (units: number, activation: 'relu' | 'linear' = 'linear') =>
     add(kernelLayer('dense', (useBias) => tfl.layers.dense({ units, activation, useBias })));
   const batchNorm = () => {
-    const entry = take();
-    if (entry.kind !== 'batchnorm') throw new Error(`${name}: layer ${next - 1} is ${entry.kind} in the fixture, batchnorm in the twin`);
+    const entry = weights.take('batchnorm');
     return add({
       layer: tfl.layers.batchNormalization({ epsilon: entry.epsilon }),
       weights: [entry.gamma, entry.beta, entry.mean, entry.variance].map((v) => tf.tensor1d(v)),
@@ -120,11 +129,11 @@ export function lrpTwin(name: string): tfl.LayersModel {
     default:
       throw new Error(`no twin of ${name}`);
   }
-  if (next !== entries.length) throw new Error(`${name}: the fixture has ${entries.length} weighted layers, the twin ${next}`);
+  weights.finish();
   const model = tfl.model({ inputs: input, outputs: output, name });
-  for (const { layer, weights } of pending) {
-    layer.setWeights(weights);
-    tf.dispose(weights);
+  for (const item of pending) {
+    item.layer.setWeights(item.weights);
+    tf.dispose(item.weights);
   }
   return model;
 }
