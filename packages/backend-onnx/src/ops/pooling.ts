@@ -260,8 +260,9 @@ function firstTapOfIndices(g: GradientContext, w: Window): string {
  * padding read position 0 and are masked out); eq = ¬(G < Y), times the
  * per-axis validity of the taps, marks each window's maxima. Rearranged to
  * [N, C, T, P], the first 1 over T is ArgMax's (the first maximum); WebGL,
- * without ArgMax, keeps the 1s with no 1 before them, counted by a MatMul with
- * a strictly lower-triangular T × T constant (small integers: exact).
+ * without ArgMax, keeps the 1s with no 1 before them: relu of a MatMul with
+ * the T × T constant I − L, L strictly lower-triangular ones (small integers:
+ * exact).
  */
 function firstTapByComparison(g: GradientContext, w: Window): string {
   const { dataType, shape: xShape } = g.input(0);
@@ -307,10 +308,13 @@ function firstTapByComparison(g: GradientContext, w: Window): string {
     return oneHotOfTap(g, tap, taps);
   }
   if (taps === 1) return columns;
-  const earlier = new Float64Array(taps * taps);
-  for (let k = 0; k < taps; k++) for (let j = 0; j < k; j++) earlier[k * taps + j] = 1;
-  const before = g.op('MatMul', [g.literal(earlier, [taps, taps], dataType), columns]);
-  return g.op('Relu', [g.op('Sub', [columns, before])]);
+  // relu(eq_k − Σ_{j<k} eq_j) as one MatMul with I − L: the WebGL EP misreads an element-wise op's operand that is a Reshape (`columns`).
+  const firstOfColumn = new Float64Array(taps * taps);
+  for (let k = 0; k < taps; k++) {
+    firstOfColumn[k * taps + k] = 1;
+    for (let j = 0; j < k; j++) firstOfColumn[k * taps + j] = -1;
+  }
+  return g.op('Relu', [g.op('MatMul', [g.literal(firstOfColumn, [taps, taps], dataType), columns])]);
 }
 
 /**
