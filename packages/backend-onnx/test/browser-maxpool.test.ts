@@ -4,14 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '@saliency/dev-support/chromium';
 import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../src/autodiff/build-gradient-model.js';
 import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
-import { openWebglPage, relativeMaxError, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
+import type { ExecutionProvider } from '../src/execution-provider/execution-provider.js';
+import { openOrtPage, relativeMaxError, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
 
 /*
  * MaxPool's gradient built for WebGL (no Indices, ScatterElements or ArgMax
- * there: per-axis Gathers of the windows, comparisons, a MatMul counting the
- * earlier maxima, one ConvTranspose per axis) on the WebGL EP itself, in
- * Chromium with SwiftShader WebGL, against the same graph on onnxruntime-node
- * (whose values test/maxpool-windows.test.ts checks against PyTorch).
+ * there: per-axis Gathers of the windows, comparisons, a MatMul keeping the
+ * first maximum, one ConvTranspose per axis) and for WebGPU (ArgMax instead
+ * of the MatMul) on those EPs themselves, in Chromium with SwiftShader
+ * (onnxruntime-web's WebGL bundle, and its native WebGPU EP's), against the
+ * same graph on onnxruntime-node (whose values test/maxpool-windows.test.ts
+ * checks against PyTorch).
  */
 
 const GPU_TOLERANCE = 1e-3;
@@ -28,12 +31,17 @@ async function runNode(bytes: Uint8Array, feeds: Feeds) {
   }
 }
 
-describe('onnxruntime-web WebGL EP: the MaxPool gradient built for it', () => {
+const PAGES: ReadonlyArray<readonly [ExecutionProvider, string, string]> = [
+  ['webgl', 'ort.webgl.min.mjs', 'http://saliency.test'],
+  ['webgpu', 'ort.webgpu.bundle.min.mjs', 'https://saliency.test'],
+];
+
+describe.each(PAGES)('onnxruntime-web %s EP: the MaxPool gradient built for it', (executionProvider, bundle, origin) => {
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    ({ browser, page } = await openWebglPage());
+    ({ browser, page } = await openOrtPage(bundle, origin));
   }, 120_000);
 
   afterAll(async () => {
@@ -44,6 +52,7 @@ describe('onnxruntime-web WebGL EP: the MaxPool gradient built for it', () => {
     { name: '3×3 stride 1 pad 1', kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], levels: 0 },
     { name: '3×3 stride 2 pad 1', kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], levels: 0 },
     { name: '5×4 stride (1, 2) pad (2, 1), tied values', kernel: [5, 4], strides: [1, 2], pads: [2, 1, 2, 1], levels: 3 },
+    { name: '7×7 stride 1 pad 3, tied values', kernel: [7, 7], strides: [1, 1], pads: [3, 3, 3, 3], levels: 3 },
   ])(
     '$name: as onnxruntime-node runs the same graph',
     async ({ kernel, strides, pads, levels }) => {
@@ -63,7 +72,7 @@ describe('onnxruntime-web WebGL EP: the MaxPool gradient built for it', () => {
         outputName: 'logits',
         keepSoftmax: true,
         result: 'gradient',
-        executionProvider: 'webgl',
+        executionProvider,
       });
       const size = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
       const x = values(size(shape), 7);
@@ -72,7 +81,7 @@ describe('onnxruntime-web WebGL EP: the MaxPool gradient built for it', () => {
         [COTANGENT_INPUT]: { dims: [...built.logitsShape], data: values(size(built.logitsShape), 13).map((v) => v + 2) },
       };
       const reference = (await runNode(built.bytes, feeds))[GRADIENT_OUTPUT]!.data as Float32Array;
-      const result = await runWebgl(page, built.bytes, feeds);
+      const result = await runWebgl(page, built.bytes, feeds, executionProvider);
       expect(typeof result, String(result)).toBe('object');
       expect(relativeMaxError((result as Outputs)[GRADIENT_OUTPUT]!.data, reference)).toBeLessThanOrEqual(GPU_TOLERANCE);
     },
