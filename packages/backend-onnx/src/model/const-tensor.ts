@@ -19,12 +19,33 @@ export function constTensor(dataType: DataType, dims: readonly number[], values:
   return { dataType, dims: [...dims], values: Float64Array.from(values) };
 }
 
+/** A tensor's values as read from its TensorProto, possibly a view of its `raw_data` (`readTensorValues`): to read, not to keep or write. */
+export interface TensorValues {
+  readonly dataType: DataType;
+  readonly dims: readonly number[];
+  readonly values: ArrayLike<number>;
+}
+
 /**
  * Reads a TensorProto's values, from `raw_data` (little-endian) or the typed
  * fields, once `checkTensorProto` has matched its declared size against the
  * data it holds (so nothing is allocated for a size the file does not back).
  */
 export function readTensorProto(tensor: TensorProto, where: string): ConstTensor {
+  const { dataType, dims, values } = readTensorValues(tensor, where);
+  if (values instanceof Float64Array) return { dataType, dims: [...dims], values };
+  const copy = new Float64Array(values.length);
+  copy.set(values as Int8Array);
+  return { dataType, dims: [...dims], values: copy };
+}
+
+/**
+ * A TensorProto's values without a float64 copy where its `raw_data` holds
+ * them as they are (`BULK_READERS`: a typed-array view of it, copied only
+ * where unaligned); otherwise read into a Float64Array as `readTensorProto`.
+ * For passes that read large weights once (a ResNet-18's 11 M int8 weights).
+ */
+export function readTensorValues(tensor: TensorProto, where: string): TensorValues {
   const { dataType: type, dims, count, bytesPerElement, source } = checkTensorProto(tensor, where);
   const get = RAW_READERS[type];
   // float16 and bfloat16 are read by model/float16.ts (the upcast pass) only; other types never.
@@ -34,20 +55,18 @@ export function readTensorProto(tensor: TensorProto, where: string): ConstTensor
       `${where}: tensor "${tensor.name}" has element type ${dataTypeName(type)}, which is not supported`,
     );
   }
-  const values = new Float64Array(count);
   if (source !== 'raw') {
+    const values = new Float64Array(count);
     const typed: ArrayLike<number | bigint> = tensor[source];
     for (let i = 0; i < count; i++) values[i] = Number(typed[i]);
     return { dataType: type, dims, values };
   }
   const raw = tensor.rawData;
   const bulk = BULK_READERS[type];
-  if (bulk !== undefined) {
-    // One typed-array copy instead of a DataView call per element (a ResNet-18's 11 M weights).
-    // (Copied where unaligned: `new Uint8Array(raw)`, since a Node Buffer's slice() is a view.)
-    values.set(bulk(raw.byteOffset % bytesPerElement === 0 ? raw : new Uint8Array(raw), count));
-    return { dataType: type, dims, values };
-  }
+  // (Copied where unaligned: `new Uint8Array(raw)`, since a Node Buffer's slice() is a view.)
+  if (bulk !== undefined)
+    return { dataType: type, dims, values: bulk(raw.byteOffset % bytesPerElement === 0 ? raw : new Uint8Array(raw), count) };
+  const values = new Float64Array(count);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   for (let i = 0; i < count; i++) values[i] = get(view, i * bytesPerElement);
   return { dataType: type, dims, values };
@@ -89,8 +108,7 @@ export function writeTensorProto(name: string, tensor: ConstTensor): TensorProto
   let raw: Uint8Array;
   switch (tensor.dataType) {
     case DataType.FLOAT:
-      raw = new Uint8Array(Float32Array.from(tensor.values).buffer);
-      break;
+      return float32TensorProto(name, tensor.dims, Float32Array.from(tensor.values));
     case DataType.DOUBLE:
       raw = new Uint8Array(Float64Array.from(tensor.values).buffer);
       break;
@@ -113,5 +131,19 @@ export function writeTensorProto(name: string, tensor: ConstTensor): TensorProto
     dims: tensor.dims.map((d) => BigInt(d)),
     dataType: tensor.dataType,
     rawData: raw,
+  });
+}
+
+/**
+ * A float32 TensorProto whose `raw_data` is `values`' bytes in the host's
+ * order (little-endian, as for the other types written here), not copied:
+ * the proto keeps the array.
+ */
+export function float32TensorProto(name: string, dims: readonly (number | bigint)[], values: Float32Array): TensorProto {
+  return create(TensorProtoSchema, {
+    name,
+    dims: dims.map((d) => BigInt(d)),
+    dataType: DataType.FLOAT,
+    rawData: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
   });
 }

@@ -4,7 +4,7 @@ import { DataType } from '../model/data-type.js';
 import { emitPad, emitSlice, inversePermutation } from './layout.js';
 import { firstExtremumOneHot } from './first-extremum.js';
 import type { GradientContext, NodeContext, OpDefinition, TensorType } from './op-definition.js';
-import { forEachIndex } from './tensor-math.js';
+import { forEachIndex, stridesOf } from './tensor-math.js';
 import { transposeWindow, windowOf, windowTaps, type Window } from './window.js';
 
 /** A pool's window over X [N, C, spatial…], from its kernel_shape. */
@@ -114,17 +114,11 @@ function scatterPlanes(g: GradientContext, planes: string, weight: string, w: Wi
  *
  * From opset 16 (`scatterToIndices`), ȳ is added at the forward node's
  * Indices. Before it, windows that tile the input (stride = kernel, the
- * common large-window case) are rearranged into rows (`tiledWindowsGradient`),
- * a graph of the same size for any window. Otherwise ScatterElements has no reduction='add', which
- * overlapping windows need, and on execution providers without MaxPool's Indices output
- * or ScatterElements (WebGPU, WebGL), the rule is built from comparisons: for
- * each kernel offset k (row-major), S_k = the strided slice of X padded with
- * zeros that window o reads at k; eq_k = ¬(S_k < Y) ∧ valid_k marks the
- * maxima, valid_k (a constant) leaving out the taps that fall in the padding;
- * the count of earlier maxima is a matrix product with a strictly
- * lower-triangular matrix over k, and first_k = relu(eq_k − earlier_k) keeps
- * the first one (all small integers, so exact). first ⊙ ȳ is sent back by a
- * ConvTranspose whose kernel is one-hot at k on input channel k.
+ * common large-window case) are rearranged into rows (`tiledWindowsGradient`).
+ * Otherwise ScatterElements has no reduction='add', which overlapping windows
+ * need, and on execution providers without MaxPool's Indices output or
+ * ScatterElements (WebGPU, WebGL) the windows are read out by comparisons
+ * (`windowTapsGradient`). Each is a graph of the same size for any window.
  */
 function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> {
   if (!g.needsGradient(0)) return [undefined];
@@ -132,47 +126,7 @@ function maxPoolGradient(g: GradientContext): ReadonlyArray<string | undefined> 
   if (g.opset >= 16 && g.supports('maxPoolIndices') && g.supports('scatterAdd') && g.supports('expand')) return [scatterToIndices(g)];
   // Not on WebGL: no ArgMax there, and its Transpose of rank 2 + 2·d is untested.
   if (tilesInput(w) && g.supports('argExtremum')) return [tiledWindowsGradient(g, w)];
-  const { dataType, shape: xShape } = g.input(0);
-  const [n, c] = [xShape[0]!, xShape[1]!];
-  const positions = sizeOf(w.outSizes);
-  const taps = sizeOf(w.kernel);
-
-  // Pad (with zeros, which `valid` masks out) so that every strided slice stays in range.
-  const padsEnd = w.inSizes.map((input, a) =>
-    Math.max(w.padsEnd[a]!, (w.kernel[a]! - 1) * w.dilations[a]! + w.outSizes[a]! * w.strides[a]! - w.padsBegin[a]! - input),
-  );
-  const padded = padWithZeros(g, g.inputName(0), w.padsBegin, padsEnd);
-  const paddedShape = xShape.map((d, i) => (i < 2 ? d : d + w.padsBegin[i - 2]! + padsEnd[i - 2]!));
-
-  const slices: string[] = [];
-  forEachIndex(w.kernel, (k) => {
-    const slice = stridedSlice(
-      g,
-      padded,
-      paddedShape,
-      k.map((kk, a) => kk * w.dilations[a]!),
-      w.outSizes,
-      w.strides,
-    );
-    slices.push(g.reshape(slice, [n, c, 1, positions]));
-  });
-  const windows = slices.length === 1 ? slices[0]! : g.op('Concat', slices, { axis: { int: 2 } });
-  const y = g.reshape(g.outputName(0), [n, c, 1, positions]);
-  const atMax = g.op('Cast', [g.op('Not', [g.op('Less', [windows, y])])], { to: { int: dataType } });
-  const valid = tapValidity(w);
-  const isMax = valid === undefined ? atMax : g.op('Mul', [atMax, g.literal(valid, [1, 1, taps, positions], dataType)]);
-  let first = isMax;
-  if (taps > 1) {
-    const earlier = new Float64Array(taps * taps);
-    for (let k = 0; k < taps; k++) for (let j = 0; j < k; j++) earlier[k * taps + j] = 1;
-    const before = g.op('MatMul', [g.literal(earlier, [taps, taps], dataType), isMax]);
-    first = g.op('Relu', [g.op('Sub', [isMax, before])]);
-  }
-  const routed = g.op('Mul', [first, g.reshape(g.dy(0)!, [n, c, 1, positions])]);
-  const oneHot = new Float64Array(taps * taps);
-  for (let k = 0; k < taps; k++) oneHot[k * taps + k] = 1;
-  const weight = g.literal(oneHot, [taps, 1, ...w.kernel], dataType);
-  return [scatterPlanes(g, g.reshape(routed, [n * c, taps, ...w.outSizes]), weight, w)];
+  return [windowTapsGradient(g, w)];
 }
 
 /** Whether the windows tile the input from its start: stride = kernel, no dilation, no padding, no window past the end. */
@@ -228,71 +182,172 @@ function scatterToIndices(g: GradientContext): string {
   const indices = g.reshape(g.forwardOutput(1), [count]);
   const updates = g.reshape(g.dy(0)!, [count]);
   const zeros = g.op('Expand', [g.literal([0], [], dataType), g.literal([sizeOf(xShape)], [1], DataType.INT64)]);
-  const summed = g.op('ScatterElements', [zeros, indices, updates], { axis: { int: 0 }, reduction: { string: 'add' } });
+  const summed = g.op('ScatterElements', [zeros, indices, updates], {
+    axis: { int: 0 },
+    reduction: { string: 'add' },
+  });
   return g.reshape(summed, xShape);
 }
 
 /**
- * valid[k, o] = 1 where kernel tap k (row-major) of window o (row-major)
- * lies inside the input, 0 where in the padding; undefined when every tap does.
+ * MaxPool's gradient for any window, from each window's first maximal tap:
+ * node count and constants do not grow with the tap count T (d Gathers or
+ * d index decodings, and d ConvTransposes, for d spatial axes; constants of
+ * o_a·k_a and k_a² elements per axis). `first` [N, C, T, P] is 1 at the first
+ * maximal tap (row-major over the kernel) of each of the P windows; ȳ goes
+ * there, and back to X one axis at a time (`sendBackOverWindows`).
+ * Intermediate tensors hold T × |Y| values.
  */
-function tapValidity(w: Window): Float64Array | undefined {
+function windowTapsGradient(g: GradientContext, w: Window): string {
+  const xShape = g.input(0).shape;
+  const [n, c] = [xShape[0]!, xShape[1]!];
   const positions = sizeOf(w.outSizes);
-  const valid = new Float64Array(sizeOf(w.kernel) * positions);
-  let allValid = true;
-  forEachIndex(w.kernel, (k, tap) => {
-    forEachIndex(w.outSizes, (o, position) => {
-      const inside = o.every((oa, a) => {
-        const i = oa * w.strides[a]! + k[a]! * w.dilations[a]! - w.padsBegin[a]!;
-        return i >= 0 && i < w.inSizes[a]!;
-      });
-      valid[tap * positions + position] = inside ? 1 : 0;
-      allValid &&= inside;
-    });
-  });
-  return allValid ? undefined : valid;
+  const first = g.opset >= 8 && g.supports('maxPoolIndices') ? firstTapOfIndices(g, w) : firstTapByComparison(g, w);
+  const routed = g.op('Mul', [first, g.reshape(g.dy(0)!, [n, c, 1, positions])]);
+  return sendBackOverWindows(g, routed, w);
 }
 
-/** Pads the spatial axes of `input` with zeros, in the Pad form of the model's opset. */
-function padWithZeros(g: GradientContext, input: string, begin: readonly number[], end: readonly number[]): string {
-  return emitPad(g, input, [0, 0, ...begin, 0, 0, ...end]);
+/** 0/1 [N, C, T, P] of X's type: 1 where the tap index `tap` [N, C, 1, P] (int64) is t. */
+function oneHotOfTap(g: GradientContext, tap: string, taps: number): string {
+  const range = g.literal(
+    Array.from({ length: taps }, (_, t) => t),
+    [taps, 1],
+    DataType.INT64,
+  );
+  return g.op('Cast', [g.op('Equal', [tap, range])], {
+    to: { int: g.input(0).dataType },
+  });
 }
 
 /**
- * input[..., start + i·step, ...] for i < count on each spatial axis: Slice
- * with steps from opset 10 where the execution provider has them; else (before opset 10,
- * or on WebGL) a Slice of count·step elements split into [count, step] whose
- * first column is kept (the input must reach that far).
+ * The first maximal tap from the forward node's Indices (the first maximum
+ * in row-major window order, the tie rule of docs/methods.md, as
+ * `scatterToIndices` relies on): per spatial axis a, the input coordinate
+ * i_a = ⌊Indices / stride_a⌋ mod in_a, the tap k_a = (i_a − (o_a·s_a − pad_a)) / d_a,
+ * and the flat tap Σ k_a·T_a, all int64 of Y's size.
  */
-function stridedSlice(
-  g: GradientContext,
-  input: string,
-  shape: readonly number[],
-  starts: readonly number[],
-  counts: readonly number[],
-  steps: readonly number[],
-): string {
-  const axes = starts.map((_, a) => a + 2);
-  if (g.opset >= 10 && (g.supports('sliceSteps') || steps.every((s) => s === 1))) {
-    const ends = starts.map((s, a) => s + (counts[a]! - 1) * steps[a]! + 1);
-    return emitSlice(g, input, starts, ends, axes, steps);
-  }
-  const sliceAxis = (value: string, start: number, end: number, axis: number): string => emitSlice(g, value, [start], [end], [axis]);
-  let current = input;
-  const currentShape = [...shape];
-  starts.forEach((start, a) => {
-    const axis = a + 2;
-    const [count, step] = [counts[a]!, steps[a]!];
-    current = sliceAxis(current, start, start + count * step, axis);
-    currentShape[axis] = count * step;
-    if (step > 1) {
-      const split = [...currentShape.slice(0, axis), count, step, ...currentShape.slice(axis + 1)];
-      current = sliceAxis(g.reshape(current, split), 0, 1, axis + 1);
-      currentShape[axis] = count;
-      current = g.reshape(current, currentShape);
+function firstTapOfIndices(g: GradientContext, w: Window): string {
+  const xShape = g.input(0).shape;
+  const [n, c] = [xShape[0]!, xShape[1]!];
+  const d = w.kernel.length;
+  const int = (value: number) => g.literal([value], [], DataType.INT64);
+  const indices = g.reshape(g.forwardOutput(1), [n, c, ...w.outSizes]);
+  const inStrides = stridesOf(w.inSizes);
+  const tapStrides = stridesOf(w.kernel);
+  let tap: string | undefined;
+  w.kernel.forEach((k, a) => {
+    if (k === 1) return;
+    const quotient = inStrides[a] === 1 ? indices : g.op('Div', [indices, int(inStrides[a]!)]);
+    const coordinate = g.op('Sub', [quotient, g.op('Mul', [g.op('Div', [quotient, int(w.inSizes[a]!)]), int(w.inSizes[a]!)])]);
+    const origins = Array.from({ length: w.outSizes[a]! }, (_, o) => o * w.strides[a]! - w.padsBegin[a]!);
+    const along = new Array<number>(d).fill(1);
+    along[a] = w.outSizes[a]!;
+    let offset = g.op('Sub', [coordinate, g.literal(origins, along, DataType.INT64)]);
+    if (w.dilations[a] !== 1) offset = g.op('Div', [offset, int(w.dilations[a]!)]);
+    const term = tapStrides[a] === 1 ? offset : g.op('Mul', [offset, int(tapStrides[a]!)]);
+    tap = tap === undefined ? term : g.op('Add', [tap, term]);
+  });
+  const taps = sizeOf(w.kernel);
+  const flat = tap === undefined ? g.op('Mul', [indices, int(0)]) : tap;
+  return oneHotOfTap(g, g.reshape(flat, [n, c, 1, sizeOf(w.outSizes)]), taps);
+}
+
+/**
+ * The first maximal tap by comparisons, where the forward has no Indices
+ * (WebGPU, WebGL, opset 7): a Gather along each spatial axis a, with the
+ * constant table of the input position that window o_a reads at tap k_a,
+ * gives every window's values G [N, C, o₁, k₁, …, o_d, k_d] (taps in the
+ * padding read position 0 and are masked out); eq = ¬(G < Y), times the
+ * per-axis validity of the taps, marks each window's maxima. Rearranged to
+ * [N, C, T, P], the first 1 over T is ArgMax's (the first maximum); WebGL,
+ * without ArgMax, keeps the 1s with no 1 before them: relu of a MatMul with
+ * the T × T constant I − L, L strictly lower-triangular ones (small integers:
+ * exact).
+ */
+function firstTapByComparison(g: GradientContext, w: Window): string {
+  const { dataType, shape: xShape } = g.input(0);
+  const [n, c] = [xShape[0]!, xShape[1]!];
+  const d = w.kernel.length;
+  let windows = g.inputName(0);
+  const masks: string[] = [];
+  w.kernel.forEach((k, a) => {
+    const o = w.outSizes[a]!;
+    const read = new Float64Array(o * k);
+    const valid = new Float64Array(o * k);
+    for (let oa = 0; oa < o; oa++) {
+      for (let ka = 0; ka < k; ka++) {
+        const i = oa * w.strides[a]! + ka * w.dilations[a]! - w.padsBegin[a]!;
+        const inside = i >= 0 && i < w.inSizes[a]!;
+        read[oa * k + ka] = inside ? i : 0;
+        valid[oa * k + ka] = inside ? 1 : 0;
+      }
+    }
+    // After the axes before a, axis a of X is at 2 + 2a: [N, C, o₁, k₁, …, o_a−1, k_a−1, in_a, …].
+    windows = g.op('Gather', [windows, g.literal(read, [o, k], DataType.INT64)], { axis: { int: 2 + 2 * a } });
+    if (valid.includes(0)) {
+      const shape = new Array<number>(2 + 2 * d).fill(1);
+      [shape[2 + 2 * a], shape[3 + 2 * a]] = [o, k];
+      masks.push(g.literal(valid, shape, dataType));
     }
   });
-  return current;
+  const y = g.reshape(g.outputName(0), [n, c, ...w.outSizes.flatMap((o) => [o, 1])]);
+  let atMax = g.op('Cast', [g.op('Not', [g.op('Less', [windows, y])])], {
+    to: { int: dataType },
+  });
+  for (const mask of masks) atMax = g.op('Mul', [atMax, mask]);
+  // [N, C, o₁, k₁, o₂, k₂, …] → [N, C, k₁, k₂, …, o₁, o₂, …]
+  const perm = [0, 1, ...w.kernel.map((_, a) => 3 + 2 * a), ...w.outSizes.map((_, a) => 2 + 2 * a)];
+  const taps = sizeOf(w.kernel);
+  const columns = g.reshape(g.op('Transpose', [atMax], { perm: { ints: perm } }), [n, c, taps, sizeOf(w.outSizes)]);
+  if (g.supports('argExtremum')) {
+    const tap = g.op('ArgMax', [columns], {
+      axis: { int: 2 },
+      keepdims: { int: 1 },
+      ...(g.opset >= 12 ? { select_last_index: { int: 0 } } : {}),
+    });
+    return oneHotOfTap(g, tap, taps);
+  }
+  if (taps === 1) return columns;
+  // relu(eq_k − Σ_{j<k} eq_j) as one MatMul with I − L: the WebGL EP misreads an element-wise op's operand that is a Reshape (`columns`).
+  const firstOfColumn = new Float64Array(taps * taps);
+  for (let k = 0; k < taps; k++) {
+    firstOfColumn[k * taps + k] = 1;
+    for (let j = 0; j < k; j++) firstOfColumn[k * taps + j] = -1;
+  }
+  return g.op('Relu', [g.op('MatMul', [g.literal(firstOfColumn, [taps, taps], dataType), columns])]);
+}
+
+/**
+ * X̄ from `routed` [N, C, T, P] (each window's ȳ at its taps): the sum over
+ * the windows that read each input position, one spatial axis at a time,
+ * last axis first: a ConvTranspose with the k_a taps of axis a as its input
+ * channels and a kernel one-hot at k_a on channel k_a, the taps of the axes
+ * before a in the batch.
+ */
+function sendBackOverWindows(g: GradientContext, routed: string, w: Window): string {
+  const { dataType, shape: xShape } = g.input(0);
+  const [n, c] = [xShape[0]!, xShape[1]!];
+  let current = routed;
+  const spatial = [...w.outSizes];
+  for (let a = w.kernel.length - 1; a >= 0; a--) {
+    const k = w.kernel[a]!;
+    const only = (value: number, elsewhere: number) => spatial.map((_, b) => (b === a ? value : elsewhere));
+    const axisWindow: Window = {
+      inSizes: spatial.map((size, b) => (b === a ? w.inSizes[a]! : size)),
+      kernel: only(k, 1),
+      strides: only(w.strides[a]!, 1),
+      dilations: only(w.dilations[a]!, 1),
+      padsBegin: only(w.padsBegin[a]!, 0),
+      padsEnd: only(w.padsEnd[a]!, 0),
+      outSizes: [...spatial],
+    };
+    const oneHot = new Float64Array(k * k);
+    for (let j = 0; j < k; j++) oneHot[j * k + j] = 1;
+    const input = g.reshape(current, [n * c * sizeOf(w.kernel.slice(0, a)), k, ...spatial]);
+    current = transposeWindow(g, input, g.literal(oneHot, [k, 1, ...only(k, 1)], dataType), axisWindow, 1);
+    spatial[a] = w.inSizes[a]!;
+  }
+  return g.reshape(current, xShape);
 }
 
 /**
@@ -335,7 +390,10 @@ function evaluateGlobal(ctx: NodeContext, fn: (plane: Float64Array) => number): 
   return [constTensor(x.dataType, shape, y)];
 }
 
-const poolType = (ctx: NodeContext, shape: number[]): TensorType => ({ dataType: ctx.input(0).dataType, shape });
+const poolType = (ctx: NodeContext, shape: number[]): TensorType => ({
+  dataType: ctx.input(0).dataType,
+  shape,
+});
 
 export const POOLING_OPS: readonly OpDefinition[] = [
   {

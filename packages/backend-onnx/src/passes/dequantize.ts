@@ -2,7 +2,15 @@ import { clone, create } from '@bufbuild/protobuf';
 import { AttributionError } from '@saliency/core';
 import { attributeProto } from '../model/attribute-value.js';
 import { describeNode } from '../model/attributes.js';
-import { constTensor, readTensorProto, writeTensorProto, type ConstTensor } from '../model/const-tensor.js';
+import {
+  constTensor,
+  float32TensorProto,
+  readTensorProto,
+  readTensorValues,
+  writeTensorProto,
+  type ConstTensor,
+  type TensorValues,
+} from '../model/const-tensor.js';
 import { DataType, dataTypeName } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
 import { NodeProtoSchema, type ModelProto, type NodeProto, type TensorProto } from '../proto/onnx_pb.js';
@@ -173,9 +181,9 @@ class Rewrite {
           this.emit('Identity', [quantized.value], [output]);
           return;
         }
-        const q = this.#constants.get(input(0));
+        const q = this.#constants.values(input(0));
         if (q === undefined) fail(`${where} reads "${input(0)}", which is neither a constant nor a value quantized in the graph`);
-        this.#constant(output, dequantized(q, constant(1, 'scale'), zeroPoint(2), axis));
+        this.#floatConstant(output, q.dims, dequantized(q, constant(1, 'scale'), zeroPoint(2), axis));
         return;
       }
       case 'QuantizeLinear': {
@@ -185,7 +193,7 @@ class Rewrite {
         if (value !== undefined) {
           // A constant quantized in the graph: rounded here, as the quantized model computes it.
           const q = quantized(value, scale, zero, axis);
-          this.quantized.set(output, { value: this.#constant(this.#fresh(output), dequantized(q, scale, zero, axis)), scale });
+          this.quantized.set(output, { value: this.#floatConstant(this.#fresh(output), q.dims, dequantized(q, scale, zero, axis)), scale });
           return;
         }
         this.quantized.set(output, { value: this.#clip(input(0), scale, zero, where, output), scale });
@@ -203,9 +211,13 @@ class Rewrite {
         const isConv = node.opType === 'ConvInteger';
         // A's zero point is per row (axis 0 of a 2-D A); B's per column (last axis); a Conv weight's per output channel.
         const operand = (i: number, zeroAxis: (dims: readonly number[]) => number) => {
-          const value = this.#constants.get(input(i));
+          const value = this.#constants.values(input(i));
           if (value === undefined) return this.#integerValue(input(i), where);
-          return this.#constant(this.#fresh(input(i)), dequantized(value, UNIT_SCALE, zeroPoint(i + 2), zeroAxis(value.dims)));
+          return this.#floatConstant(
+            this.#fresh(input(i)),
+            value.dims,
+            dequantized(value, UNIT_SCALE, zeroPoint(i + 2), zeroAxis(value.dims)),
+          );
         };
         const a = operand(0, () => 0);
         const b = operand(1, (dims) => (isConv ? 0 : dims.length - 1));
@@ -218,10 +230,11 @@ class Rewrite {
         const operand = (i: number, what: string, perAxis: (dims: readonly number[]) => number) => {
           const found = this.quantized.get(input(i));
           if (found !== undefined) return found.value;
-          const value = this.#constants.get(input(i));
+          const value = this.#constants.values(input(i));
           if (value === undefined) fail(`${where}: its ${what} ("${input(i)}") is neither a constant nor a value quantized in the graph`);
-          return this.#constant(
+          return this.#floatConstant(
             this.#fresh(input(i)),
+            value.dims,
             dequantized(value, constant(i + 1, `${what}'s scale`), zeroPoint(i + 2), perAxis(value.dims)),
           );
         };
@@ -238,7 +251,8 @@ class Rewrite {
             weightScale.dims,
             weightScale.values.map((s) => s * scale),
           );
-          inputs.push(this.#constant(this.#fresh(input(8)), dequantized(bias, biasScale, constTensor(DataType.INT32, [], [0]), 0)));
+          const biasName = this.#fresh(input(8));
+          inputs.push(this.#floatConstant(biasName, bias.dims, dequantized(bias, biasScale, constTensor(DataType.INT32, [], [0]), 0)));
         }
         const float = this.emit(isConv ? 'Conv' : 'MatMul', inputs, [this.#fresh(output)], isConv ? node.attribute : []);
         const scale = constant(6, 'output scale');
@@ -281,6 +295,14 @@ class Rewrite {
     return name;
   }
 
+  /** A float32 constant written as it is (no float64 copy), read back from its proto only if a later node asks for it. */
+  #floatConstant(name: string, dims: readonly number[], values: Float32Array): string {
+    const proto = float32TensorProto(name, dims, values);
+    this.initializers.push(proto);
+    this.#constants.add(name, proto, `initializer "${name}"`);
+    return name;
+  }
+
   #fresh(base: string): string {
     return `${PREFIX}${base}/${this.#count++}`;
   }
@@ -296,6 +318,13 @@ class LazyConstants {
 
   set(name: string, value: ConstTensor): void {
     this.#read.set(name, value);
+  }
+
+  /** A constant's values as read from its proto (a view of its raw data where possible), or as read before. */
+  values(name: string): TensorValues | undefined {
+    const proto = this.#protos.get(name);
+    if (this.#read.has(name) || proto === undefined) return this.#read.get(name);
+    return readTensorValues(proto.tensor, proto.where);
   }
 
   get(name: string): ConstTensor | undefined {
@@ -331,35 +360,57 @@ function integerRange(type: DataType, where: string): [number, number] {
   }
 }
 
-/** Index along `axis` of each element of a tensor of `dims`, for per-axis parameters; 0 for per-tensor ones. */
-function parameterIndex(dims: readonly number[], axis: number, length: number): (i: number) => number {
-  if (length === 1) return () => 0;
+/**
+ * The length of the runs of elements that share a per-axis parameter (the
+ * elements after `axis`), and the parameter count; one run of every element
+ * for per-tensor parameters (both of `length` 1).
+ */
+function parameterRuns(dims: readonly number[], axis: number, lengths: readonly number[]): { run: number; size: number } {
+  const count = dims.reduce((n, d) => n * d, 1);
+  const length = Math.max(...lengths);
+  if (length === 1) return { run: Math.max(count, 1), size: 1 };
   const normalized = axis < 0 ? axis + dims.length : axis;
-  const stride = dims.slice(normalized + 1).reduce((n, d) => n * d, 1);
   const size = dims[normalized];
-  if (size !== length)
+  if (lengths.some((l) => l !== 1 && l !== size))
     fail(`a quantization parameter of ${length} values does not match axis ${axis} of a tensor of shape [${dims.join(', ')}]`);
-  return (i) => Math.floor(i / stride) % size;
+  return { run: dims.slice(normalized + 1).reduce((n, d) => n * d, 1), size: size! };
 }
 
-/** (q − zero point) · scale, per tensor or per axis, as float32. */
-function dequantized(q: ConstTensor, scale: ConstTensor, zero: ConstTensor, axis: number): ConstTensor {
-  const at = parameterIndex(q.dims, axis, scale.values.length);
-  const zeroAt = parameterIndex(q.dims, axis, zero.values.length);
-  return constTensor(
-    DataType.FLOAT,
-    q.dims,
-    q.values.map((v, i) => (v - zero.values[zeroAt(i)]!) * scale.values[at(i)]!),
-  );
+/**
+ * (q − zero point) · scale, per tensor or per axis, as float32: the product
+ * in float64 rounded once to float32 (for 8- and 16-bit q, whose product with
+ * a float32 scale is exact in float64, float32's own (q − z) · s bit for bit).
+ * One loop over the runs of elements that share their parameters (a
+ * ResNet-18's 11 M weights: no call or allocation per element).
+ */
+function dequantized(q: TensorValues, scale: ConstTensor, zero: ConstTensor, axis: number): Float32Array {
+  const { run, size } = parameterRuns(q.dims, axis, [scale.values.length, zero.values.length]);
+  const values = q.values;
+  const out = new Float32Array(values.length);
+  if (out.length === 0) return out;
+  const scales = scale.values;
+  const zeros = zero.values;
+  for (let start = 0, block = 0; start < out.length; start += run, block++) {
+    const c = block % size;
+    const s = scales[scales.length === 1 ? 0 : c]!;
+    const z = zeros[zeros.length === 1 ? 0 : c]!;
+    const end = start + run;
+    for (let i = start; i < end; i++) out[i] = (values[i]! - z) * s;
+  }
+  return out;
 }
 
 /** round(x / scale) + zero point (ties to even), saturated to the zero point's type. */
 function quantized(x: ConstTensor, scale: ConstTensor, zero: ConstTensor, axis: number): ConstTensor {
-  const at = parameterIndex(x.dims, axis, scale.values.length);
-  const zeroAt = parameterIndex(x.dims, axis, zero.values.length);
+  const { run, size } = parameterRuns(x.dims, axis, [scale.values.length, zero.values.length]);
   const [lo, hi] = integerRange(zero.dataType, 'QuantizeLinear');
-  const values = x.values.map((v, i) => Math.min(hi, Math.max(lo, roundHalfEven(v / scale.values[at(i)]!) + zero.values[zeroAt(i)]!)));
-  return constTensor(zero.dataType, x.dims, values);
+  const values = x.values.map((v, i) => {
+    const c = Math.floor(i / run) % size;
+    const s = scale.values[scale.values.length === 1 ? 0 : c]!;
+    const z = zero.values[zero.values.length === 1 ? 0 : c]!;
+    return Math.min(hi, Math.max(lo, roundHalfEven(v / s) + z));
+  });
+  return { dataType: zero.dataType, dims: x.dims, values };
 }
 
 function roundHalfEven(v: number): number {

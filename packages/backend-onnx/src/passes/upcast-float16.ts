@@ -1,13 +1,7 @@
-import { create } from '@bufbuild/protobuf';
+import { float32TensorProto } from '../model/const-tensor.js';
 import { DataType } from '../model/data-type.js';
 import { isFloat16Type, readFloat16Tensor } from '../model/float16.js';
-import {
-  AttributeProto_AttributeType as AttributeType,
-  TensorProtoSchema,
-  type ModelProto,
-  type TensorProto,
-  type ValueInfoProto,
-} from '../proto/onnx_pb.js';
+import { AttributeProto_AttributeType as AttributeType, type ModelProto, type TensorProto, type ValueInfoProto } from '../proto/onnx_pb.js';
 
 /*
  * Models shipped in float16 (or bfloat16) are differentiated in float32: this
@@ -60,13 +54,7 @@ export function upcastFloat16(model: ModelProto): boolean {
 }
 
 function float32Tensor(tensor: TensorProto, where: string): TensorProto {
-  const values = readFloat16Tensor(tensor, where);
-  return create(TensorProtoSchema, {
-    name: tensor.name,
-    dims: tensor.dims,
-    dataType: DataType.FLOAT,
-    rawData: new Uint8Array(values.buffer),
-  });
+  return float32TensorProto(tensor.name, tensor.dims, readFloat16Tensor(tensor, where));
 }
 
 function upcastValueType(value: ValueInfoProto): boolean {

@@ -6,16 +6,12 @@ import type { Page } from 'playwright-core';
 import { launchChromium, type Browser } from '@saliency/dev-support/chromium';
 
 /*
- * A Chromium page (SwiftShader WebGL, dev-support/chromium.mjs) that loads
- * onnxruntime-web's WebGL bundle, for tests of what the EP itself computes.
+ * A Chromium page (SwiftShader WebGL and WebGPU, dev-support/chromium.mjs)
+ * that loads onnxruntime-web's WebGL bundle (or another), for tests of what
+ * the EP itself computes.
  */
 
 const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
-const ORIGIN = 'http://saliency.test';
-/** The EP's bundle is imported by the page (a dynamic import inside `page.evaluate` would be rewritten by Vitest). */
-const PAGE =
-  '<!doctype html><title>ort webgl</title>' +
-  '<script type="module">import * as ort from \'/ort.webgl.min.mjs\'; window.ort = ort;</script>';
 
 export type Feeds = Record<string, { dims: number[]; data: number[] }>;
 export type Outputs = Record<string, { dims: number[]; data: number[] }>;
@@ -26,32 +22,43 @@ export interface WebglPage {
 }
 
 export async function openWebglPage(): Promise<WebglPage> {
+  return openOrtPage('ort.webgl.min.mjs', 'http://saliency.test');
+}
+
+/**
+ * A Chromium page that imports onnxruntime-web's `bundle` (a file of its
+ * dist/, served with the others there) as `window.ort`; WebGPU needs a secure
+ * origin (https, served by the same route).
+ */
+export async function openOrtPage(bundle: string, origin: string): Promise<WebglPage> {
   const browser = await launchChromium();
-  await browser.context.route(`${ORIGIN}/**`, async (route) => {
+  // The bundle is imported by the page (a dynamic import inside `page.evaluate` would be rewritten by Vitest).
+  const html = `<!doctype html><title>ort</title><script type="module">import * as ort from '/${bundle}'; window.ort = ort;</script>`;
+  await browser.context.route(`${origin}/**`, async (route) => {
     const path = new URL(route.request().url()).pathname;
-    if (path === '/') return route.fulfill({ contentType: 'text/html', body: PAGE });
-    if (path === '/ort.webgl.min.mjs')
+    if (path === '/') return route.fulfill({ contentType: 'text/html', body: html });
+    if (/^\/ort[\w.-]*\.(mjs|wasm)$/.test(path))
       return route.fulfill({
-        contentType: 'text/javascript',
+        contentType: path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript',
         body: await readFile(join(ORT_DIST, path)),
       });
     return route.fulfill({ status: 404, body: 'not found' });
   });
   const page = await browser.context.newPage();
-  await page.goto(`${ORIGIN}/`);
+  await page.goto(`${origin}/`);
   await page.waitForFunction(() => 'ort' in window, undefined, {
     timeout: 60_000,
   });
   return { browser, page };
 }
 
-/** Runs an ONNX model on the WebGL EP in the page: its outputs, or the error's message. */
-export async function runWebgl(page: Page, bytes: Uint8Array, feeds: Feeds): Promise<Outputs | string> {
+/** Runs an ONNX model on the WebGL EP (or `executionProvider`) in the page: its outputs, or the error's message. */
+export async function runWebgl(page: Page, bytes: Uint8Array, feeds: Feeds, executionProvider = 'webgl'): Promise<Outputs | string> {
   return page.evaluate(
-    async ({ model, feeds }) => {
+    async ({ model, feeds, executionProvider }) => {
       const ort = (window as unknown as { ort: typeof OrtWeb }).ort;
       try {
-        const session = await ort.InferenceSession.create(Uint8Array.from(model), { executionProviders: ['webgl'] });
+        const session = await ort.InferenceSession.create(Uint8Array.from(model), { executionProviders: [executionProvider] });
         const inputs = Object.fromEntries(
           Object.entries(feeds).map(([name, t]) => [name, new ort.Tensor('float32', Float32Array.from(t.data), t.dims)]),
         );
@@ -65,7 +72,7 @@ export async function runWebgl(page: Page, bytes: Uint8Array, feeds: Feeds): Pro
         return String((error as Error).message ?? error);
       }
     },
-    { model: Array.from(bytes), feeds },
+    { model: Array.from(bytes), feeds, executionProvider },
   );
 }
 
