@@ -1,12 +1,18 @@
 // Turns the cases' results into Markdown tables (printed, and pasted into
 // BENCHMARKS.md). Ratios: below 1 means the first named is faster.
 
+const blank = (count) => Array.from({ length: count }, () => '');
 const ms = (v) => (v === undefined ? '–' : v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ms`);
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
 const mib = (v) => (v === undefined ? '–' : `${v.toFixed(0)}`);
 const bytes = (v) => (v < 1024 ? `${v} B` : v < 2 ** 20 ? `${(v / 1024).toFixed(1)} KiB` : `${(v / 2 ** 20).toFixed(1)} MiB`);
 /** One counted call's uploads and downloads (transfers.mjs; PyTorch: null on the CPU, which has no device). */
 const transferred = (t) => (t === null ? 'no device' : t === undefined ? '–' : `${bytes(t.uploadBytes)} / ${bytes(t.downloadBytes)}`);
+
+/** Where core's noise was made (run-case.mjs's `deviceNoise`; results from before it say nothing). */
+const noiseAt = (deviceNoise) => (deviceNoise === undefined ? '–' : deviceNoise ? 'device' : 'host');
+/** The share of the VarGrad call spent outside the backend call for its samples (run-case.mjs's `samplesCall`). */
+const outside = (call, samples) => (call === undefined || samples === undefined ? '–' : `${(100 * (1 - samples / call)).toFixed(0)} %`);
 
 function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -22,12 +28,12 @@ export function speedTables(results) {
       const rows = [];
       for (const r of timed.filter((t) => t.model === model)) {
         if (r.error) {
-          rows.push([r.engine, '–', `not run: ${r.error.slice(0, 160)}`, '', '', '', '', '', '', '']);
+          rows.push([r.engine, '–', `not run: ${r.error.slice(0, 160)}`, ...blank(10)]);
           continue;
         }
         for (const c of r.cases) {
           if (c.error || !c.vargrad) {
-            rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, '', '', '', '', '', '', '']);
+            rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, ...blank(10)]);
             continue;
           }
           const t = torch?.cases.find((tc) => tc.numSamples === c.numSamples);
@@ -44,6 +50,9 @@ export function speedTables(results) {
               '–',
               '–',
               '–',
+              '–',
+              '–',
+              '–',
             ]);
             rows.push([
               'PyTorch batched',
@@ -56,6 +65,9 @@ export function speedTables(results) {
               ratio(c.gradient.medianMs, c.forward.medianMs),
               ms(c.forward.medianMs),
               transferred(c.transfers),
+              '–',
+              '–',
+              '–',
             ]);
           } else {
             rows.push([
@@ -69,6 +81,9 @@ export function speedTables(results) {
               ratio(c.gradient?.medianMs, c.forward?.medianMs),
               ms(c.forward?.medianMs),
               transferred(c.transfers),
+              noiseAt(r.deviceNoise),
+              ms(c.samplesCall?.medianMs),
+              outside(v, c.samplesCall?.medianMs),
             ]);
           }
         }
@@ -84,6 +99,9 @@ export function speedTables(results) {
         'gradient ÷ forward (N rows)',
         'forward of N rows',
         'bytes per call (up / down)',
+        'noise',
+        'samples call',
+        'outside it',
       ];
       return `#### ${model}\n\n${table(header, rows)}`;
     })
