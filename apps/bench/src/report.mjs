@@ -20,7 +20,7 @@ function table(header, rows) {
 
 /** Speed: per model, one row per engine and N. */
 export function speedTables(results) {
-  const timed = results.filter((r) => r.kind === 'time');
+  const timed = results.filter((r) => r.kind === 'time' || r.kind === 'transfers');
   const models = [...new Set(timed.map((r) => r.model))];
   return models
     .map((model) => {
@@ -32,6 +32,10 @@ export function speedTables(results) {
           continue;
         }
         for (const c of r.cases) {
+          if (!c.error && r.kind === 'transfers') {
+            rows.push([r.engine, c.numSamples, ...blank(7).fill('–'), transferred(c.transfers), noiseAt(r.deviceNoise), '–', '–']);
+            continue;
+          }
           if (c.error || !c.vargrad) {
             rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, ...blank(10)]);
             continue;
@@ -133,5 +137,40 @@ export function memoryTable(results) {
   return (
     table(['model', 'engine', 'after setup (MiB)', ...ns.map((n) => `N = ${n} (MiB)`), `N = ${ns.at(-1)} vs N = ${ns[0]}`], rows) +
     `\n\nPeak resident set size of a fresh process per cell (VmHWM / ru_maxrss), batchSize ${batch}.`
+  );
+}
+
+/**
+ * The issue-16 targets for ResNet-18 on the GPU engines, from the speed
+ * results: outside the samples call under 20 % of the VarGrad call
+ * (`outside it`), N = 16 within 5× PyTorch batched, and faster than
+ * PyTorch's loop at every N. Empty where PyTorch or ResNet-18 is missing.
+ */
+export function gpuTargetsTable(results, model = 'resnet18') {
+  const torch = results.find((r) => r.model === model && r.engine === 'pytorch' && r.kind === 'time' && !r.error);
+  const ours = results.filter((r) => r.model === model && r.engine !== 'pytorch' && r.kind === 'time' && !r.error);
+  if (!torch || ours.length === 0) return '';
+  const verdict = (ok, text) => (ok === undefined ? '–' : `${ok ? 'met' : 'not met'} (${text})`);
+  const rows = [];
+  for (const r of ours) {
+    for (const c of r.cases.filter((c) => c.vargrad)) {
+      const t = torch.cases.find((tc) => tc.numSamples === c.numSamples);
+      const call = c.vargrad.medianMs;
+      const share = c.samplesCall ? 1 - c.samplesCall.medianMs / call : undefined;
+      const batched = t ? call / t.vargrad.medianMs : undefined;
+      const loop = t ? call / t.loop.medianMs : undefined;
+      rows.push([
+        r.engine,
+        c.numSamples,
+        noiseAt(r.deviceNoise),
+        verdict(share === undefined ? undefined : share < 0.2, share === undefined ? '' : `${(100 * share).toFixed(0)} %`),
+        c.numSamples === 16 ? verdict(batched === undefined ? undefined : batched <= 5, `${batched?.toFixed(2)}×`) : '–',
+        verdict(loop === undefined ? undefined : loop < 1, `${loop?.toFixed(2)}×`),
+      ]);
+    }
+  }
+  return (
+    `#### Targets (${model})\n\n` +
+    table(['engine', 'N', 'noise', 'outside the samples call < 20 %', 'N = 16 ≤ 5× PyTorch batched', 'faster than PyTorch loop'], rows)
   );
 }

@@ -1,7 +1,10 @@
 // npm run bench [-- --quick | --full | --profile=gpu] [--models=mlp,cnn1d]
 //   [--engines=onnx-node,onnx-wasm] [--threads=2] [--no-torch] [--no-memory]
 //   [--budget-ms=3000] [--case-timeout-s=1200] [--torch-device=cuda] [--out=results/cpu-default.json]
-//   [--samples=16,64] [--no-single]
+//   [--samples=16,64] [--no-single] [--transfers-only]
+//
+// --transfers-only: for each timed case, only the bytes of one warm VarGrad
+// call per N (run-case.mjs kind "transfers"); no times, PyTorch or memory.
 //
 // Times VarGrad on the fixture models on our engines and on PyTorch (the
 // Python reference's loop and a batched run), each case in a fresh child
@@ -12,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MEMORY_BATCH_SIZE, MEMORY_N, PROFILES } from './cases.mjs';
-import { memoryTable, speedTables } from './report.mjs';
+import { gpuTargetsTable, memoryTable, speedTables } from './report.mjs';
 
 const APP = fileURLToPath(new URL('../', import.meta.url));
 const TRANSFERS_NOTE =
@@ -39,6 +42,7 @@ function parseArgs(argv) {
     else if (key === 'torch-device') args.torchDevice = value;
     else if (key === 'samples') args.samples = value.split(',').map(Number);
     else if (key === 'no-single') args.single = false;
+    else if (key === 'transfers-only') Object.assign(args, { transfersOnly: true, torch: false, memory: false });
     else throw new Error(`unknown option ${arg}; see the comment at the top of src/run-bench.mjs`);
   }
   if (!(args.profile in PROFILES)) throw new Error(`unknown profile "${args.profile}"; one of ${Object.keys(PROFILES).join(', ')}`);
@@ -130,6 +134,7 @@ async function main() {
       `### Speed (median; ${args.threads} threads; profile ${args.profile})`,
       speedTables(results),
       TRANSFERS_NOTE,
+      ...(args.profile === 'gpu' ? [gpuTargetsTable(results)] : []),
       '### Peak memory',
       memoryTable(results),
     ].join('\n\n');
@@ -152,7 +157,8 @@ async function main() {
 
   for (const [model, engines] of pick(profile.timed)) {
     if (torch) await python({ model, kind: 'time', numSamples: timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
-    for (const engine of engines) await node({ engine, model, kind: 'time', numSamples: timedN, threads: args.threads, timing, ...single });
+    const kind = args.transfersOnly ? 'transfers' : 'time';
+    for (const engine of engines) await node({ engine, model, kind, numSamples: timedN, threads: args.threads, timing, ...single });
   }
   if (args.memory) {
     for (const [model, engines] of pick(profile.memory)) {
