@@ -25,10 +25,8 @@ async function webGpuUnavailable(env) {
     await run(process.execPath, ['--input-type=module', '-e', probe], { cwd: APP, env, timeout: 120_000 });
     return undefined;
   } catch (error) {
-    return `no WebGPU adapter in Node: ${String(error.stderr || error.message)
-      .trim()
-      .split('\n')
-      .at(-1)}`;
+    const lines = String(error.stderr || error.message).split('\n');
+    return `no WebGPU adapter in Node: ${lines.find((line) => /^\s*\w*Error: /.test(line))?.trim() ?? lines[0]}`;
   }
 }
 
