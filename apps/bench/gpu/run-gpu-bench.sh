@@ -12,8 +12,16 @@
 #   bash apps/bench/gpu/run-gpu-bench.sh            # sets up Vulkan/glvnd (apt, needs root) and runs
 #   SKIP_APT=1 bash apps/bench/gpu/run-gpu-bench.sh # the libraries are already there
 #
-# Writes apps/bench/results/gpu.json and gpu.md. Extra arguments go to
+# Writes apps/bench/results/gpu.json and gpu.md: ResNet-18 224² first, N = 16
+# and 64, our engines with core's noise made on the GPU (the "noise" column),
+# the share of each call outside its samples call, and the issue-16 targets
+# table (BENCHMARKS.md, "The next GPU run"). Extra arguments go to
 # src/run-bench.mjs (e.g. --models=resnet18).
+#
+# Without a GPU, to know the script works (SwiftShader; never for timings):
+#   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium SKIP_APT=1 \
+#     bash apps/bench/gpu/run-gpu-bench.sh --models=mlp --engines=tfjs-webgpu --samples=4,8 --no-single --budget-ms=1 \
+#     --out=results/gpu-swiftshader-check.json   # not results/gpu.json: these are not GPU timings
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 APP="$(dirname "$HERE")"

@@ -1,6 +1,7 @@
 // Turns the cases' results into Markdown tables (printed, and pasted into
 // BENCHMARKS.md). Ratios: below 1 means the first named is faster.
 
+const blank = (count) => Array.from({ length: count }, () => '');
 const ms = (v) => (v === undefined ? '–' : v >= 100 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${v.toFixed(3)} ms`);
 const ratio = (a, b) => (a === undefined || b === undefined || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
 const mib = (v) => (v === undefined ? '–' : `${v.toFixed(0)}`);
@@ -8,13 +9,18 @@ const bytes = (v) => (v < 1024 ? `${v} B` : v < 2 ** 20 ? `${(v / 1024).toFixed(
 /** One counted call's uploads and downloads (transfers.mjs; PyTorch: null on the CPU, which has no device). */
 const transferred = (t) => (t === null ? 'no device' : t === undefined ? '–' : `${bytes(t.uploadBytes)} / ${bytes(t.downloadBytes)}`);
 
+/** Where core's noise was made (run-case.mjs's `deviceNoise`; results from before it say nothing). */
+const noiseAt = (deviceNoise) => (deviceNoise === undefined ? '–' : deviceNoise ? 'device' : 'host');
+/** The share of the VarGrad call spent outside the backend call for its samples (run-case.mjs's `samplesCall`). */
+const outside = (call, samples) => (call === undefined || samples === undefined ? '–' : `${(100 * (1 - samples / call)).toFixed(0)} %`);
+
 function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
 /** Speed: per model, one row per engine and N. */
 export function speedTables(results) {
-  const timed = results.filter((r) => r.kind === 'time');
+  const timed = results.filter((r) => r.kind === 'time' || r.kind === 'transfers');
   const models = [...new Set(timed.map((r) => r.model))];
   return models
     .map((model) => {
@@ -22,12 +28,16 @@ export function speedTables(results) {
       const rows = [];
       for (const r of timed.filter((t) => t.model === model)) {
         if (r.error) {
-          rows.push([r.engine, '–', `not run: ${r.error.slice(0, 160)}`, '', '', '', '', '', '', '']);
+          rows.push([r.engine, '–', `not run: ${r.error.slice(0, 160)}`, ...blank(10)]);
           continue;
         }
         for (const c of r.cases) {
+          if (!c.error && r.kind === 'transfers') {
+            rows.push([r.engine, c.numSamples, ...blank(7).fill('–'), transferred(c.transfers), noiseAt(r.deviceNoise), '–', '–']);
+            continue;
+          }
           if (c.error || !c.vargrad) {
-            rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, '', '', '', '', '', '', '']);
+            rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, ...blank(10)]);
             continue;
           }
           const t = torch?.cases.find((tc) => tc.numSamples === c.numSamples);
@@ -44,6 +54,9 @@ export function speedTables(results) {
               '–',
               '–',
               '–',
+              '–',
+              '–',
+              '–',
             ]);
             rows.push([
               'PyTorch batched',
@@ -56,6 +69,9 @@ export function speedTables(results) {
               ratio(c.gradient.medianMs, c.forward.medianMs),
               ms(c.forward.medianMs),
               transferred(c.transfers),
+              '–',
+              '–',
+              '–',
             ]);
           } else {
             rows.push([
@@ -69,6 +85,9 @@ export function speedTables(results) {
               ratio(c.gradient?.medianMs, c.forward?.medianMs),
               ms(c.forward?.medianMs),
               transferred(c.transfers),
+              noiseAt(r.deviceNoise),
+              ms(c.samplesCall?.medianMs),
+              outside(v, c.samplesCall?.medianMs),
             ]);
           }
         }
@@ -84,6 +103,9 @@ export function speedTables(results) {
         'gradient ÷ forward (N rows)',
         'forward of N rows',
         'bytes per call (up / down)',
+        'noise',
+        'samples call',
+        'outside it',
       ];
       return `#### ${model}\n\n${table(header, rows)}`;
     })
@@ -115,5 +137,40 @@ export function memoryTable(results) {
   return (
     table(['model', 'engine', 'after setup (MiB)', ...ns.map((n) => `N = ${n} (MiB)`), `N = ${ns.at(-1)} vs N = ${ns[0]}`], rows) +
     `\n\nPeak resident set size of a fresh process per cell (VmHWM / ru_maxrss), batchSize ${batch}.`
+  );
+}
+
+/**
+ * The issue-16 targets for ResNet-18 on the GPU engines, from the speed
+ * results: outside the samples call under 20 % of the VarGrad call
+ * (`outside it`), N = 16 within 5× PyTorch batched, and faster than
+ * PyTorch's loop at every N. Empty where PyTorch or ResNet-18 is missing.
+ */
+export function gpuTargetsTable(results, model = 'resnet18') {
+  const torch = results.find((r) => r.model === model && r.engine === 'pytorch' && r.kind === 'time' && !r.error);
+  const ours = results.filter((r) => r.model === model && r.engine !== 'pytorch' && r.kind === 'time' && !r.error);
+  if (!torch || ours.length === 0) return '';
+  const verdict = (ok, text) => (ok === undefined ? '–' : `${ok ? 'met' : 'not met'} (${text})`);
+  const rows = [];
+  for (const r of ours) {
+    for (const c of r.cases.filter((c) => c.vargrad)) {
+      const t = torch.cases.find((tc) => tc.numSamples === c.numSamples);
+      const call = c.vargrad.medianMs;
+      const share = c.samplesCall ? 1 - c.samplesCall.medianMs / call : undefined;
+      const batched = t ? call / t.vargrad.medianMs : undefined;
+      const loop = t ? call / t.loop.medianMs : undefined;
+      rows.push([
+        r.engine,
+        c.numSamples,
+        noiseAt(r.deviceNoise),
+        verdict(share === undefined ? undefined : share < 0.2, share === undefined ? '' : `${(100 * share).toFixed(0)} %`),
+        c.numSamples === 16 ? verdict(batched === undefined ? undefined : batched <= 5, `${batched?.toFixed(2)}×`) : '–',
+        verdict(loop === undefined ? undefined : loop < 1, `${loop?.toFixed(2)}×`),
+      ]);
+    }
+  }
+  return (
+    `#### Targets (${model})\n\n` +
+    table(['engine', 'N', 'noise', 'outside the samples call < 20 %', 'N = 16 ≤ 5× PyTorch batched', 'faster than PyTorch loop'], rows)
   );
 }

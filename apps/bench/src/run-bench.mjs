@@ -1,6 +1,10 @@
 // npm run bench [-- --quick | --full | --profile=gpu] [--models=mlp,cnn1d]
 //   [--engines=onnx-node,onnx-wasm] [--threads=2] [--no-torch] [--no-memory]
 //   [--budget-ms=3000] [--case-timeout-s=1200] [--torch-device=cuda] [--out=results/cpu-default.json]
+//   [--samples=16,64] [--no-single] [--transfers-only]
+//
+// --transfers-only: for each timed case, only the bytes of one warm VarGrad
+// call per N (run-case.mjs kind "transfers"); no times, PyTorch or memory.
 //
 // Times VarGrad on the fixture models on our engines and on PyTorch (the
 // Python reference's loop and a batched run), each case in a fresh child
@@ -11,12 +15,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MEMORY_BATCH_SIZE, MEMORY_N, PROFILES } from './cases.mjs';
-import { memoryTable, speedTables } from './report.mjs';
+import { gpuTargetsTable, memoryTable, speedTables } from './report.mjs';
 
 const APP = fileURLToPath(new URL('../', import.meta.url));
 const TRANSFERS_NOTE =
   'Bytes per call: what one warm VarGrad call (batchSize N) hands to the runtime and reads back, counted at the runtime (src/transfers.mjs): ' +
-  'host ↔ device on a GPU engine, JavaScript ↔ runtime on a CPU one; PyTorch on a GPU from its profiler’s memcpy records, on the CPU none (no device).';
+  'host ↔ device on a GPU engine, JavaScript ↔ runtime on a CPU one; PyTorch on a GPU from its profiler’s memcpy records, on the CPU none (no device). ' +
+  'Noise: where core’s noise is made (device: the backend’s `noisyGradientMoments` gets the clean example and the noise’s description; host: N noisy rows are written and handed over). ' +
+  'Samples call: the one backend call VarGrad makes for the N samples, made alone (with device noise `noisyGradientMoments`: noise pass, gradient graph, moments, their readback; otherwise `gradientMoments` of N rows from the host); ' +
+  'outside it: 1 − samples call ÷ VarGrad call, the share of the call spent on the target’s forward pass, core’s work and the JavaScript between them.';
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 
 function parseArgs(argv) {
@@ -33,10 +40,15 @@ function parseArgs(argv) {
     else if (key === 'no-memory') args.memory = false;
     else if (key === 'out') args.out = value;
     else if (key === 'torch-device') args.torchDevice = value;
+    else if (key === 'samples') args.samples = value.split(',').map(Number);
+    else if (key === 'no-single') args.single = false;
+    else if (key === 'transfers-only') Object.assign(args, { transfersOnly: true, torch: false, memory: false });
     else throw new Error(`unknown option ${arg}; see the comment at the top of src/run-bench.mjs`);
   }
   if (!(args.profile in PROFILES)) throw new Error(`unknown profile "${args.profile}"; one of ${Object.keys(PROFILES).join(', ')}`);
   if (!Number.isInteger(args.threads) || args.threads < 1) throw new Error(`--threads must be a positive integer, got ${args.threads}`);
+  if (args.samples?.some((n) => !Number.isInteger(n) || n < 2))
+    throw new Error(`--samples must be integers of at least 2, got ${args.samples.join(',')}`);
   return args;
 }
 
@@ -110,6 +122,9 @@ async function main() {
     );
 
   const timing = { budgetMs: args.budgetMs };
+  const timedN = args.samples ?? profile.timedN;
+  // --no-single: leaves out VarGrad at batchSize 1 (N calls; long where a call is slow, as on SwiftShader)
+  const single = args.single === false ? { skipSingle: true } : {};
   const results = [];
   const out = args.out ?? `results/cpu-${args.profile}.json`;
   mkdirSync(new URL('.', new URL(out, `file://${APP}`)), { recursive: true });
@@ -119,6 +134,7 @@ async function main() {
       `### Speed (median; ${args.threads} threads; profile ${args.profile})`,
       speedTables(results),
       TRANSFERS_NOTE,
+      ...(args.profile === 'gpu' ? [gpuTargetsTable(results)] : []),
       '### Peak memory',
       memoryTable(results),
     ].join('\n\n');
@@ -140,9 +156,9 @@ async function main() {
     run({ engine: 'pytorch', ...spec }, PYTHON, ['src/torch/vargrad_torch.py', JSON.stringify({ ...spec, device: args.torchDevice })]);
 
   for (const [model, engines] of pick(profile.timed)) {
-    if (torch)
-      await python({ model, kind: 'time', numSamples: profile.timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
-    for (const engine of engines) await node({ engine, model, kind: 'time', numSamples: profile.timedN, threads: args.threads, timing });
+    if (torch) await python({ model, kind: 'time', numSamples: timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
+    const kind = args.transfersOnly ? 'transfers' : 'time';
+    for (const engine of engines) await node({ engine, model, kind, numSamples: timedN, threads: args.threads, timing, ...single });
   }
   if (args.memory) {
     for (const [model, engines] of pick(profile.memory)) {

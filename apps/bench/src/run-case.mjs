@@ -1,6 +1,8 @@
 // One case in its own process, so that its peak memory is its own:
 //   node src/run-case.mjs '{"engine":"onnx-node","model":"resnet18","kind":"time","numSamples":[16,64],"threads":2}'
 //   node src/run-case.mjs '{"engine":"onnx-node","model":"mlp","kind":"memory","numSamples":1024,"batchSize":16,"threads":2}'
+//   node src/run-case.mjs '{"engine":"tfjs-webgpu","model":"mlp","kind":"transfers","numSamples":[4,16]}'
+// ("transfers": only the bytes of one warm VarGrad call per N, nothing timed.)
 // Prints one line "RESULT <json>" on stdout.
 import { VarGrad } from '@saliency/core';
 import { MODELS } from './cases.mjs';
@@ -21,6 +23,24 @@ function example(shape, rows = 1) {
   return { data, shape: [rows, ...shape] };
 }
 
+/**
+ * The one backend call that core's VarGrad (`batchSize: N`, one example)
+ * makes for the N noisy samples, made alone: with device noise
+ * `noisyGradientMoments` of the clean example and the noise's description
+ * (the noise pass, the gradient graph, the moments and their readback),
+ * otherwise `gradientMoments` (or `gradients`) of N rows written on the host.
+ * What a VarGrad call spends outside it is the target's forward pass, core's
+ * bookkeeping and the JavaScript between the calls.
+ */
+function samplesCall(backend, x, rows, targets) {
+  const n = rows.shape[0];
+  if (backend.deviceNoise) {
+    const noise = { seed: 1, sigma: Float64Array.of(0.3), firstExample: 0, firstSample: 0, samples: n, exampleShape: x.shape.slice(1) };
+    return () => backend.noisyGradientMoments(x, noise, targets);
+  }
+  return backend.gradientMoments ? () => backend.gradientMoments(rows, targets, n) : () => backend.gradients(rows, targets);
+}
+
 async function main() {
   const counter = createTransferCounter();
   const started = engine.startsWith('onnx-')
@@ -29,7 +49,8 @@ async function main() {
   const { backend, layout, info } = await started;
   const shape = layout === 'onnx' ? MODELS[model].onnxShape : MODELS[model].tfjsShape;
   const x = example(shape);
-  const result = { engine, model, kind, threads, backend: backend.name, ...info, exampleShape: shape };
+  // deviceNoise: core's noise is made on the device (only the clean example goes up), else on the host.
+  const result = { engine, model, kind, threads, backend: backend.name, ...info, exampleShape: shape, deviceNoise: backend.deviceNoise };
   try {
     if (kind === 'memory') {
       const rssBefore = await peakRssMiB();
@@ -51,16 +72,25 @@ async function main() {
         const batched = new VarGrad(backend, { numSamples: n, batchSize: n, seed: 1 });
         const single = new VarGrad(backend, { numSamples: n, batchSize: 1, seed: 1 });
         const entry = { numSamples: n };
-        try {
-          entry.vargrad = await time(() => batched.attribute(x), timing);
-          if (!spec.skipSingle)
-            entry.vargradBatch1 = await time(() => single.attribute(x), { ...timing, maxRepeats: Math.min(3, timing.maxRepeats ?? 3) });
-          entry.forward = await time(() => backend.logits(rows), timing);
-          entry.gradient = await time(() => backend.gradients(rows, targets), timing);
-          // One more call, counted: the bytes of a warm call (sessions and graphs already built).
+        // One call counted after the others: the bytes of a warm call (sessions and graphs already built).
+        const countedCall = async () => {
           counter.start();
           await batched.attribute(x);
-          entry.transfers = counter.stop();
+          return counter.stop();
+        };
+        try {
+          if (kind === 'transfers') {
+            await batched.attribute(x);
+            entry.transfers = await countedCall();
+          } else {
+            entry.vargrad = await time(() => batched.attribute(x), timing);
+            if (!spec.skipSingle)
+              entry.vargradBatch1 = await time(() => single.attribute(x), { ...timing, maxRepeats: Math.min(3, timing.maxRepeats ?? 3) });
+            entry.forward = await time(() => backend.logits(rows), timing);
+            entry.gradient = await time(() => backend.gradients(rows, targets), timing);
+            entry.samplesCall = await time(samplesCall(backend, x, rows, targets), timing);
+            entry.transfers = await countedCall();
+          }
         } catch (error) {
           entry.error = String(error?.message ?? error).split('\n')[0]; // one N failing (memory) leaves the others
         }

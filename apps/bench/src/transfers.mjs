@@ -13,6 +13,13 @@
 //   its own inside a kernel (a WebGL backend packing or falling back to the
 //   CPU) are not seen.
 //
+// - WebGPU, for ONNX Runtime's WebGPU EPs: `GPUQueue.writeBuffer` outside
+//   the session runs, i.e. what our backend uploads to ONNX Runtime's device
+//   itself: with device noise, the clean examples, σ and the noise pass's
+//   parameters (packages/backend-onnx/src/device-noise/noise-passes.ts).
+//   Inside a run the writes are ONNX Runtime's uploads of its feeds, counted
+//   as feeds above.
+//
 // Counting is off until `counter.start()` and is cheap, so timed calls can
 // stay uncounted.
 
@@ -37,9 +44,23 @@ export function createTransferCounter() {
     totals[`${kind}Bytes`] += bytes;
     totals[`${kind}s`] += 1;
   };
+  let runtimeRuns = 0;
   return {
     upload: (bytes) => add('upload', bytes),
     download: (bytes) => add('download', bytes),
+    /** Runs `call`, a runtime's own run whose transfers are counted at its API, marked as such (`withinRuntimeRun`). */
+    async runtimeRun(call) {
+      runtimeRuns += 1;
+      try {
+        return await call();
+      } finally {
+        runtimeRuns -= 1;
+      }
+    },
+    /** True while a `runtimeRun` is under way. */
+    get withinRuntimeRun() {
+      return runtimeRuns > 0;
+    },
     /** Zeroes the totals and starts counting. */
     start() {
       for (const key of Object.keys(totals)) totals[key] = 0;
@@ -67,7 +88,7 @@ function countingSession(session, counter) {
       const bytes = hostBytes(tensor);
       if (bytes !== undefined) counter.upload(bytes);
     }
-    const outputs = await session.run(feeds, ...rest);
+    const outputs = await counter.runtimeRun(() => session.run(feeds, ...rest));
     for (const tensor of Object.values(outputs)) {
       const bytes = hostBytes(tensor);
       if (bytes !== undefined) {
@@ -120,5 +141,29 @@ export function countTfjsTransfers(tf, counter) {
     delete engine.makeTensor;
     delete engine.read;
     delete engine.readSync;
+  };
+}
+
+/**
+ * Counts, into `counter`, the bytes written with WebGPU's
+ * `queue.writeBuffer` (Dawn's `GPUQueue` class) outside the runtime's own
+ * runs; returns the undo. `data` is a typed array or an ArrayBuffer,
+ * `dataOffset` and `size` in its elements (bytes for an ArrayBuffer).
+ */
+export function countGpuQueueWrites(GPUQueue, counter) {
+  const had = Object.hasOwn(GPUQueue.prototype, 'writeBuffer');
+  const writeBuffer = GPUQueue.prototype.writeBuffer;
+  GPUQueue.prototype.writeBuffer = function (...args) {
+    const [, , data, dataOffset = 0, size] = args;
+    if (!counter.withinRuntimeRun) {
+      const elementBytes = data.BYTES_PER_ELEMENT ?? 1;
+      const elements = (data.byteLength ?? 0) / elementBytes;
+      counter.upload((size ?? elements - dataOffset) * elementBytes);
+    }
+    return writeBuffer.apply(this, args);
+  };
+  return () => {
+    if (had) GPUQueue.prototype.writeBuffer = writeBuffer;
+    else delete GPUQueue.prototype.writeBuffer;
   };
 }

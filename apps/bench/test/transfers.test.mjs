@@ -7,7 +7,8 @@ import { createOnnxBackend } from '@saliency/backend-onnx';
 import { VarGrad } from '@saliency/core';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_MODELS } from '../src/cases.mjs';
-import { countOrtTransfers, countTfjsTransfers, createTransferCounter } from '../src/transfers.mjs';
+import { installWebGpu } from '../src/engines/webgpu-node.mjs';
+import { countGpuQueueWrites, countOrtTransfers, countTfjsTransfers, createTransferCounter } from '../src/transfers.mjs';
 
 /** The fixture MLP: `[B, 20]` in, `[B, classes]` out. */
 const FEATURES = 20;
@@ -69,5 +70,33 @@ describe('TF.js transfers', () => {
     counter.start();
     tf.tidy(() => tf.tensor([1, 2, 3]).dataSync());
     expect(counter.stop().uploads).toBe(0);
+  });
+});
+
+/** Dawn's WebGPU in this process (vitest.config.mjs points it at SwiftShader without a GPU), or why not. */
+const webGpu = await installWebGpu().then(
+  () => ({}),
+  (error) => ({ unavailable: String(error.message).split('\n')[0] }),
+);
+if (webGpu.unavailable) console.warn(`WebGPU queue-write test skipped: ${webGpu.unavailable}`);
+
+describe('WebGPU queue writes', () => {
+  it.skipIf(webGpu.unavailable !== undefined)('counts writeBuffer bytes outside runtime runs and none inside one', async () => {
+    const device = await (await navigator.gpu.requestAdapter()).requestDevice();
+    const buffer = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    const counter = createTransferCounter();
+    const uncount = countGpuQueueWrites(globalThis.GPUQueue, counter);
+    try {
+      counter.start();
+      device.queue.writeBuffer(buffer, 0, new Float32Array(7)); // 28 bytes
+      device.queue.writeBuffer(buffer, 0, new Uint32Array(8), 2, 4); // elements 2…5: 16 bytes
+      device.queue.writeBuffer(buffer, 0, new ArrayBuffer(12)); // 12 bytes
+      await counter.runtimeRun(async () => device.queue.writeBuffer(buffer, 0, new Float32Array(16))); // the runtime's own
+      expect(counter.stop()).toEqual({ uploadBytes: 28 + 16 + 12, uploads: 3, downloadBytes: 0, downloads: 0 });
+    } finally {
+      uncount();
+      buffer.destroy();
+      device.destroy();
+    }
   });
 });

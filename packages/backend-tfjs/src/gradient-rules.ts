@@ -15,6 +15,13 @@ import { stridedSliceGradient, type StridedSliceAttrs } from './strided-slice-gr
  *
  * - `StridedSlice`: converted graphs slice tensors with it (TF.js 4.22
  *   registers no gradient for it).
+ *
+ * and one whose TF.js gradient uploads a tensor of ones of the reduced
+ * input's shape, made on the host, on every call (on ResNet-18's global
+ * average pool, 100 KB per row):
+ *
+ * - `Mean`: `dy` broadcast back over the reduced axes on the device,
+ *   divided by their size.
  */
 const RULES: readonly tf.GradConfig[] = [
   {
@@ -42,7 +49,31 @@ const RULES: readonly tf.GradConfig[] = [
       return { x: () => stridedSliceGradient(dy as tf.Tensor, x.shape, attrs as unknown as StridedSliceAttrs) };
     },
   },
+  {
+    kernelName: 'Mean',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as [tf.Tensor];
+      return { x: () => meanGradient(dy as tf.Tensor, x.shape, (attrs as unknown as MeanAttrs).axis) };
+    },
+  },
 ];
+
+interface MeanAttrs {
+  axis: number | number[];
+}
+
+/**
+ * The gradient of a mean over `axis` of an input of shape `shape`: `dy`
+ * broadcast back over the reduced axes by a device kernel (TF.js's
+ * `broadcastTo`, a Tile), divided by their size.
+ */
+function meanGradient(dy: tf.Tensor, shape: number[], axis: number | number[]): tf.Tensor {
+  const axes = tf.util.parseAxisParam(axis, shape);
+  const kept = shape.map((size, a) => (axes.includes(a) ? 1 : size));
+  const count = axes.reduce((product, a) => product * shape[a]!, 1);
+  return tf.div(tf.broadcastTo(tf.reshape(tf.cast(dy, 'float32'), kept), shape), count);
+}
 
 /** The kernels whose gradients the rules above replace, on every backend. */
 export const RULE_KERNEL_NAMES: readonly string[] = RULES.map(({ kernelName }) => kernelName);

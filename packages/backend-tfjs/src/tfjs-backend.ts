@@ -305,12 +305,23 @@ export class TfjsBackend implements GradientBackend {
     return download(value, new Float32Array(0));
   }
 
-  /** Σ_r logits[r, targets[r]]: its gradient is each row's target-logit gradient, rows being independent. */
+  /**
+   * Σ_r logits[r, targets[r]]: its gradient is each row's target-logit
+   * gradient, rows being independent. Only the one-hot rows of the targets'
+   * runs (`targetRuns`) are uploaded and tiled on the device, and the sum is
+   * a dot product (TF.js's gradient of `sum` would upload ones of the
+   * logits' shape), so that a call of noisy samples, which come in runs of
+   * one target, uploads nothing that grows with its rows.
+   */
   #targetSum(output: tf.Tensor, targets: Int32Array): tf.Tensor {
     const rows = targets.length;
     this.#checkOutput(output, rows);
     const classes = output.shape[1]!;
-    return tf.sum(tf.mul(tf.cast(output, 'float32'), tf.tensor2d(oneHotRows(targets, classes), [rows, classes])));
+    const { values, runLength } = targetRuns(targets);
+    if (!values.every((t) => Number.isInteger(t) && t >= 0 && t < classes)) oneHotRows(targets, classes); // its INVALID_TARGET names the row
+    const runs = tf.tensor3d(oneHotRows(values, classes), [values.length, 1, classes]);
+    const cotangent = tf.reshape(tf.tile(runs, [1, runLength, 1]), [rows * classes]);
+    return tf.dot(tf.reshape(tf.cast(output, 'float32'), [rows * classes]), cotangent);
   }
 
   /**
@@ -421,4 +432,21 @@ async function download(tensor: tf.Tensor, input: Float32Array): Promise<HostTen
   } finally {
     tensor.dispose();
   }
+}
+
+/**
+ * `targets` as `values.length` runs of `runLength` equal targets each, with
+ * the fewest runs that split the rows evenly (one run per example for core's
+ * noisy samples; one per row at worst).
+ */
+function targetRuns(targets: Int32Array): { values: Int32Array; runLength: number } {
+  const rows = targets.length;
+  for (let runs = 1; runs < rows; runs++) {
+    if (rows % runs !== 0) continue;
+    const runLength = rows / runs;
+    if (targets.every((t, r) => t === targets[r - (r % runLength)])) {
+      return { values: targets.filter((_, r) => r % runLength === 0), runLength };
+    }
+  }
+  return { values: targets, runLength: 1 };
 }

@@ -5,7 +5,7 @@ import { createOnnxBackend } from '@saliency/backend-onnx';
 import { FIXTURE_MODELS, MODELS, PARITY_MODELS } from '../cases.mjs';
 import { installWebGpu } from './webgpu-node.mjs';
 import { runOnlyBackend } from './run-only-backend.mjs';
-import { countOrtTransfers } from '../transfers.mjs';
+import { countGpuQueueWrites, countOrtTransfers } from '../transfers.mjs';
 
 /**
  * The ONNX Runtime module and session options of an engine.
@@ -55,7 +55,10 @@ async function runtime(engine, threads) {
  * size is the one it was traced at (48×48 for ResNet-18); the backend builds
  * its graphs for the shape it is given, so the declared-size check is left
  * out to run the same network at 224×224. `counter` (transfers.mjs) counts
- * the bytes of every session run.
+ * the bytes of every session run and, on WebGPU, what the backend writes to
+ * the device itself (the device noise's inputs). On WebGPU the backend makes
+ * core's noise on ONNX Runtime's device (`deviceNoise`); runOnlyBackend
+ * passes that on.
  */
 export async function createOnnxEngine(engine, model, threads, counter) {
   const { ort, sessionOptions, adapter } = await runtime(engine, threads);
@@ -66,5 +69,10 @@ export async function createOnnxEngine(engine, model, threads, counter) {
   };
   if (adapter) info.adapter = adapter;
   if (engine !== 'onnx-node') info.wasm = { numThreads: ort.env.wasm.numThreads, simd: ort.env.wasm.simd ?? 'default (required)' };
-  return { backend: runOnlyBackend(backend), layout: 'onnx', info };
+  const uncount = adapter ? countGpuQueueWrites(globalThis.GPUQueue, counter) : () => {};
+  const dispose = async () => {
+    uncount();
+    await backend.dispose();
+  };
+  return { backend: runOnlyBackend(backend, dispose), layout: 'onnx', info };
 }
