@@ -57,7 +57,7 @@ import { ancestors } from '../autodiff/infer-graph.js';
 import { attributedTensor } from '../autodiff/attributed-tensor.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
 import { AttributedInput } from './attributed-input.js';
-import { deviceFeedTensor, hasDeviceNoise, isDeviceFeed, noisyRowsFeed, type DeviceFeed } from './device-noise.js';
+import { hasDeviceNoise, isDeviceFeed, noisyRowsFeed, type DeviceFeed } from './device-noise.js';
 import { packOutputs } from '../passes/pack-outputs.js';
 import { CapturedBindings, capturedSessionOptions, graphCaptureOption, withoutGraphCapture } from './graph-capture.js';
 import { checkFiniteOutputs, checkShaderF16, precisionOption } from './float16-support.js';
@@ -594,20 +594,23 @@ export class OnnxBackend implements GradientBackend {
     variant: Variant = {},
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
-    const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer, bindings }) => {
+    const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer, bindings, deviceInputs }) => {
       // A fed input that this call's graph does not read (off its path) is not one of its inputs.
       const given = feeds(logitsShape);
       const inputs = Object.fromEntries(session.inputNames.map((name) => [name, given[name]!]));
-      // Values made on the device go into buffers of their own, unless the session is captured (it has its buffers).
-      const placed: Record<string, Tensor> = {};
+      // Values made on the device go into the input buffers the session keeps (captured or not), one run at a time.
       let outputs: InferenceSession.OnnxValueMapType;
       try {
         if (bindings !== undefined) outputs = await bindings.run(inputs);
+        else if (!Object.values(inputs).some(isDeviceFeed)) outputs = await session.run(inputs as Record<string, Tensor>);
         else {
-          for (const [name, value] of Object.entries(inputs)) {
-            placed[name] = isDeviceFeed(value) ? await deviceFeedTensor(this.#ort, value, this.name) : value;
-          }
-          outputs = await session.run(placed);
+          outputs = await deviceInputs.turns.take(async () => {
+            const placed: Record<string, Tensor> = {};
+            for (const [name, value] of Object.entries(inputs)) {
+              placed[name] = isDeviceFeed(value) ? await deviceInputs.tensor(this.#ort, name, value, this.name) : value;
+            }
+            return session.run(placed);
+          });
         }
       } catch (error) {
         throw new AttributionError(
@@ -616,9 +619,6 @@ export class OnnxBackend implements GradientBackend {
             `${formatShape(shape)}: ${error instanceof Error ? error.message : String(error)}`,
           { cause: error },
         );
-      } finally {
-        // An input on the GPU (device noise) owns its buffer; the outputs are read to the host already.
-        for (const tensor of Object.values(placed)) if (tensor.location === 'gpu-buffer') tensor.dispose();
       }
       if (this.#precision === 'float16') checkFiniteOutputs(outputs, this.name);
       return read(outputs, layer === undefined ? {} : { layer });
