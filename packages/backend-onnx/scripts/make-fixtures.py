@@ -204,6 +204,7 @@ import torchvision
 # The shared reference tooling: python/saliency_reference at the repository root.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'python'))
 
+from saliency_reference.committed import committed_input  # noqa: E402
 from saliency_reference.export import OPSET, export_onnx, onnx_summary  # noqa: E402
 from saliency_reference.flips import (FLIP_REACH, flip_effect_on_gradient, flip_effect_on_vargrad,  # noqa: E402
                                       search_flip_free, without_inplace)
@@ -414,15 +415,7 @@ def export_committed(name):
     if ref['opset'] != OPSET or ref['inputShape'] != [BATCH] + example_shape:
         sys.exit('%s: the committed reference has opset %s and input shape %s, this script %s and %s: '
                  'run without --models-only' % (name, ref['opset'], ref['inputShape'], OPSET, [BATCH] + example_shape))
-    x32 = torch.tensor(np.asarray(ref['input'], dtype=np.float32)).reshape(ref['inputShape'])
-    with torch.no_grad():
-        logits = copy.deepcopy(model).double().eval()(x32.double())
-    committed = torch.tensor(ref['logits'], dtype=torch.float64).reshape(logits.shape)
-    deviation = ((logits - committed).abs().max() / committed.abs().max()).item()
-    if deviation > 1e-8 or logits.argmax(dim=1).tolist() != ref['targets']:
-        sys.exit('%s: the model built here is not the committed reference\'s (float64 logits %.2g off, relative; '
-                 'targets %s, committed %s): run without --models-only'
-                 % (name, deviation, logits.argmax(dim=1).tolist(), ref['targets']))
+    x32, deviation = committed_input(name, ref, copy.deepcopy(model).double().eval())
     onnx_path = os.path.join(MODELS_DIR, name + '.onnx')
     t0 = time.time()
     export_onnx(model, x32, onnx_path)

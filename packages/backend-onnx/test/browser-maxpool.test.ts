@@ -1,11 +1,10 @@
-import * as ortNode from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '@saliency/dev-support/chromium';
 import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../src/autodiff/build-gradient-model.js';
 import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 import type { ExecutionProvider } from '../src/execution-provider/execution-provider.js';
-import { openOrtPage, relativeMaxError, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
+import { openOrtPage, relativeMaxError, runNode, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
 
 /*
  * MaxPool's gradient built for WebGL (no Indices, ScatterElements or ArgMax
@@ -19,17 +18,6 @@ import { openOrtPage, relativeMaxError, runWebgl, values, type Feeds, type Outpu
 
 const GPU_TOLERANCE = 1e-3;
 const ints = (v: number[]) => ({ ints: v });
-
-async function runNode(bytes: Uint8Array, feeds: Feeds) {
-  const session = await ortNode.InferenceSession.create(bytes);
-  try {
-    return await session.run(
-      Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, new ortNode.Tensor('float32', Float32Array.from(t.data), t.dims)])),
-    );
-  } finally {
-    await session.release();
-  }
-}
 
 const PAGES: ReadonlyArray<readonly [ExecutionProvider, string, string]> = [
   ['webgl', 'ort.webgl.min.mjs', 'http://saliency.test'],

@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { fromBinary } from '@bufbuild/protobuf';
-import * as ortNode from 'onnxruntime-node';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from '@saliency/dev-support/chromium';
 import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../src/autodiff/build-gradient-model.js';
 import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
 import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
-import { openWebglPage, relativeMaxError, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
+import { openWebglPage, relativeMaxError, runNode, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
 
 /*
  * onnxruntime-web's WebGL EP (1.30) gives a Reshape or Flatten output the
@@ -38,17 +37,6 @@ function flattenedPoolModel(head: ReturnType<typeof node>[], outputs: ReturnType
     inputs: [valueInfo('x', [2, C, H, H])],
     outputs,
   });
-}
-
-async function runNode(bytes: Uint8Array, feeds: Feeds) {
-  const session = await ortNode.InferenceSession.create(bytes);
-  try {
-    return await session.run(
-      Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, new ortNode.Tensor('float32', Float32Array.from(t.data), t.dims)])),
-    );
-  } finally {
-    await session.release();
-  }
 }
 
 /** LRP-αβ's input relevance of `model`, built for WebGL, on the WebGL EP vs the same graph on onnxruntime-node. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import * as ortNode from 'onnxruntime-node';
 import type * as OrtWeb from 'onnxruntime-web';
 import type { Page } from 'playwright-core';
 import { launchChromium, type Browser } from '@saliency/dev-support/chromium';
@@ -93,4 +94,16 @@ export function relativeMaxError(actual: ArrayLike<number>, reference: ArrayLike
     scale = Math.max(scale, Math.abs(reference[i]!));
   }
   return error / scale;
+}
+
+/** The graph `bytes` on onnxruntime-node with `feeds` (float32): the reference a page's run is compared with. */
+export async function runNode(bytes: Uint8Array, feeds: Feeds): Promise<ortNode.InferenceSession.OnnxValueMapType> {
+  const session = await ortNode.InferenceSession.create(bytes);
+  try {
+    return await session.run(
+      Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, new ortNode.Tensor('float32', Float32Array.from(t.data), t.dims)])),
+    );
+  } finally {
+    await session.release();
+  }
 }
