@@ -25,6 +25,7 @@ export async function installNodeWebGpu() {
   process.env['XDG_RUNTIME_DIR'] ??= '/tmp';
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
+  copySharedWrites(globals.GPUQueue);
   const gpu = create([]);
   const adapter = await gpu.requestAdapter();
   if (!adapter) {
@@ -34,4 +35,23 @@ export async function installNodeWebGpu() {
   }
   Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
   return adapter;
+}
+
+/**
+ * Dawn's Node binding refuses `queue.writeBuffer` from a view of a
+ * SharedArrayBuffer ("no overload matched for writeBuffer"), which is what
+ * onnxruntime-web's threaded builds hand it (their wasm memory is shared):
+ * such data is copied to a plain buffer first (as apps/bench does).
+ */
+function copySharedWrites(GPUQueue) {
+  const writeBuffer = GPUQueue.prototype.writeBuffer;
+  if (writeBuffer.copiesSharedWrites) return;
+  const copying = function (buffer, offset, data, ...rest) {
+    const shared =
+      typeof SharedArrayBuffer !== 'undefined' && (data instanceof SharedArrayBuffer || data?.buffer instanceof SharedArrayBuffer);
+    if (shared) data = ArrayBuffer.isView(data) ? data.slice() : new Uint8Array(data).slice().buffer;
+    return writeBuffer.call(this, buffer, offset, data, ...rest.filter((v) => v !== undefined));
+  };
+  copying.copiesSharedWrites = true;
+  GPUQueue.prototype.writeBuffer = copying;
 }

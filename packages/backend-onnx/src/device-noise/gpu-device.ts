@@ -54,6 +54,21 @@ export function createBuffer(device: GpuDevice, bytes: number, usage: number): G
   return device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
 }
 
+/** The usage of a buffer that ONNX Runtime reads or writes as a tensor: it may also copy it. */
+export const TENSOR_BUFFER_USAGE = BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST;
+
+/** A new tensor buffer of `bytes` that `write` fills; the caller owns it (it is destroyed if `write` throws). */
+export function filledBuffer(device: GpuDevice, bytes: number, write: (buffer: GpuBuffer) => void): GpuBuffer {
+  const buffer = createBuffer(device, bytes, TENSOR_BUFFER_USAGE);
+  try {
+    write(buffer);
+  } catch (error) {
+    buffer.destroy();
+    throw error;
+  }
+  return buffer;
+}
+
 /** A storage (or uniform) buffer holding `data`, uploaded. */
 export function uploadedBuffer(device: GpuDevice, data: Float32Array | Uint32Array, usage: number): GpuBuffer {
   const buffer = createBuffer(device, data.byteLength, usage | BUFFER_USAGE.COPY_DST);
@@ -63,17 +78,25 @@ export function uploadedBuffer(device: GpuDevice, data: Float32Array | Uint32Arr
 
 /** The first `bytes` of `source` copied to the host. */
 export async function readBack(device: GpuDevice, source: GpuBuffer, bytes: number): Promise<ArrayBuffer> {
-  const staging = createBuffer(device, bytes, BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST);
+  const [copy] = await readBackAll(device, [{ buffer: source, bytes }]);
+  return copy!;
+}
+
+/** The first `bytes` of each buffer copied to the host: one submission, the stagings mapped together. */
+export async function readBackAll(device: GpuDevice, sources: readonly { buffer: GpuBuffer; bytes: number }[]): Promise<ArrayBuffer[]> {
+  const stagings = sources.map(({ bytes }) => createBuffer(device, bytes, BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST));
   try {
     const encoder = device.createCommandEncoder();
-    encoder.copyBufferToBuffer(source, 0, staging, 0, staging.size);
+    sources.forEach(({ buffer }, i) => encoder.copyBufferToBuffer(buffer, 0, stagings[i]!, 0, stagings[i]!.size));
     device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(MAP_MODE_READ);
-    const copy = staging.getMappedRange().slice(0, bytes);
-    staging.unmap();
-    return copy;
+    await Promise.all(stagings.map((staging) => staging.mapAsync(MAP_MODE_READ)));
+    return stagings.map((staging, i) => {
+      const copy = staging.getMappedRange().slice(0, sources[i]!.bytes);
+      staging.unmap();
+      return copy;
+    });
   } finally {
-    staging.destroy();
+    for (const staging of stagings) staging.destroy();
   }
 }
 

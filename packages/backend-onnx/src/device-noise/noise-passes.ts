@@ -1,5 +1,14 @@
 import { noiseKey, sizeOf, WGSL_NORMAL, WGSL_PHILOX, type DeviceNoiseGenerator, type NoiseDescription } from '@saliency/core';
-import { BUFFER_USAGE, createBuffer, dispatch, readBack, uploadedBuffer, type GpuBuffer, type GpuDevice } from './gpu-device.js';
+import {
+  BUFFER_USAGE,
+  createBuffer,
+  dispatch,
+  filledBuffer,
+  readBack,
+  uploadedBuffer,
+  type GpuBuffer,
+  type GpuDevice,
+} from './gpu-device.js';
 
 /** The invocation's index over a dispatch that may use two dimensions (`gpu-device.ts`, `dispatch`). */
 const INVOCATION_INDEX = `
@@ -64,9 +73,22 @@ ${MAIN_HEAD}${INVOCATION_INDEX}
  * caller owns (and destroys): only the clean examples and σ are uploaded.
  */
 export function noisyRowsBuffer(device: GpuDevice, clean: Float32Array, noise: NoiseDescription): GpuBuffer {
+  return filledBuffer(device, noisyRowsBytes(noise), (noisy) => writeNoisyRows(device, clean, noise, noisy));
+}
+
+/** The bytes of the rows `noise` describes, as float32. */
+export function noisyRowsBytes(noise: NoiseDescription): number {
+  return noise.sigma.length * noise.samples * sizeOf(noise.exampleShape) * 4;
+}
+
+/**
+ * Writes the noisy rows `noise` describes for `clean` into the storage
+ * buffer `destination` (of at least `noisyRowsBytes(noise)`), on `device`'s
+ * queue: work submitted after it on that queue reads them.
+ */
+export function writeNoisyRows(device: GpuDevice, clean: Float32Array, noise: NoiseDescription, destination: GpuBuffer): void {
   const size = sizeOf(noise.exampleShape);
-  const groups = noise.sigma.length;
-  const rows = groups * noise.samples;
+  const rows = noise.sigma.length * noise.samples;
   const [seed0, seed1] = noiseKey(noise.seed);
   const params = Uint32Array.of(seed0, seed1, noise.firstExample, noise.firstSample, noise.samples, size, rows, 0);
   const inputs = [
@@ -74,18 +96,12 @@ export function noisyRowsBuffer(device: GpuDevice, clean: Float32Array, noise: N
     uploadedBuffer(device, clean, BUFFER_USAGE.STORAGE),
     uploadedBuffer(device, Float32Array.from(noise.sigma), BUFFER_USAGE.STORAGE),
   ];
-  // COPY_SRC and COPY_DST: ONNX Runtime may copy an input buffer.
-  const noisy = createBuffer(device, rows * size * 4, BUFFER_USAGE.STORAGE | BUFFER_USAGE.COPY_SRC | BUFFER_USAGE.COPY_DST);
   try {
-    dispatch(device, NOISY_ROWS_SHADER, [...inputs, noisy], rows * size);
-  } catch (error) {
-    noisy.destroy();
-    throw error;
+    dispatch(device, NOISY_ROWS_SHADER, [...inputs, destination], rows * size);
   } finally {
     // Destroying a buffer after submit is allowed: WebGPU keeps it until the submitted work is done.
     for (const buffer of inputs) buffer.destroy();
   }
-  return noisy;
 }
 
 /** The device passes of core's noise read back (`DeviceNoiseGenerator`), for the agreement check. */

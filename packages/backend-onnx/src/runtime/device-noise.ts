@@ -1,7 +1,7 @@
 import { deviceNoiseAgreement as compareWithCore, type DeviceNoiseAgreement, type NoiseDescription } from '@saliency/core';
 import type { Tensor } from 'onnxruntime-common';
-import type { GpuDevice } from '../device-noise/gpu-device.js';
-import { deviceNoiseGenerator, noisyRowsBuffer } from '../device-noise/noise-passes.js';
+import { filledBuffer, type GpuBuffer, type GpuDevice } from '../device-noise/gpu-device.js';
+import { deviceNoiseGenerator, noisyRowsBytes, writeNoisyRows } from '../device-noise/noise-passes.js';
 import type { ExecutionProvider } from '../execution-provider/execution-provider.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 
@@ -27,7 +27,7 @@ export function hasDeviceNoise(ort: OnnxRuntimeModule, executionProvider: Execut
 }
 
 /** The GPUDevice ONNX Runtime's WebGPU EP runs on (its own, once a WebGPU session exists). */
-async function webgpuDevice(ort: OnnxRuntimeModule, who: string): Promise<GpuDevice> {
+export async function webgpuDevice(ort: OnnxRuntimeModule, who: string): Promise<GpuDevice> {
   const device = (await ort.env?.webgpu?.device) as GpuDevice | undefined;
   if (device === undefined || device === null || typeof device.createBuffer !== 'function') {
     throw new Error(`${who}: ONNX Runtime's env.webgpu.device gave no GPUDevice`);
@@ -36,15 +36,35 @@ async function webgpuDevice(ort: OnnxRuntimeModule, who: string): Promise<GpuDev
 }
 
 /**
- * The input tensor `[G·n, ...S]` of the rows `noise` describes for the clean
- * examples `clean`, made on ONNX Runtime's WebGPU device: a GPU-buffer
- * tensor whose `dispose()` destroys the buffer.
+ * An input made on ONNX Runtime's WebGPU device rather than uploaded: the
+ * backend places it, in a buffer of its own for one run, or in the input
+ * buffer a captured session keeps (`graph-capture.ts`).
  */
-export async function noisyRowsTensor(ort: OnnxRuntimeModule, clean: Float32Array, noise: NoiseDescription, who: string): Promise<Tensor> {
+export interface DeviceFeed {
+  readonly dims: readonly number[];
+  readonly bytes: number;
+  /** Writes the values into `destination` (a storage buffer of at least `bytes`) on `device`'s queue. */
+  write(device: GpuDevice, destination: GpuBuffer): void;
+}
+
+export function isDeviceFeed(value: Tensor | DeviceFeed): value is DeviceFeed {
+  return typeof (value as Partial<DeviceFeed>).write === 'function';
+}
+
+/** The input `[G·n, ...S]` of the rows `noise` describes for the clean examples `clean`, made on the device. */
+export function noisyRowsFeed(clean: Float32Array, noise: NoiseDescription): DeviceFeed {
+  return {
+    dims: [noise.sigma.length * noise.samples, ...noise.exampleShape],
+    bytes: noisyRowsBytes(noise),
+    write: (device, destination) => writeNoisyRows(device, clean, noise, destination),
+  };
+}
+
+/** `feed` made into a new buffer: a GPU-buffer tensor whose `dispose()` destroys it. */
+export async function deviceFeedTensor(ort: OnnxRuntimeModule, feed: DeviceFeed, who: string): Promise<Tensor> {
   const device = await webgpuDevice(ort, who);
-  const buffer = noisyRowsBuffer(device, clean, noise);
-  const dims = [noise.sigma.length * noise.samples, ...noise.exampleShape];
-  return ort.Tensor.fromGpuBuffer!(buffer, { dataType: 'float32', dims, dispose: () => buffer.destroy() });
+  const buffer = filledBuffer(device, feed.bytes, (destination) => feed.write(device, destination));
+  return ort.Tensor.fromGpuBuffer!(buffer, { dataType: 'float32', dims: feed.dims, dispose: () => buffer.destroy() });
 }
 
 /**

@@ -57,7 +57,9 @@ import { ancestors } from '../autodiff/infer-graph.js';
 import { attributedTensor } from '../autodiff/attributed-tensor.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
 import { AttributedInput } from './attributed-input.js';
-import { hasDeviceNoise, noisyRowsTensor } from './device-noise.js';
+import { deviceFeedTensor, hasDeviceNoise, isDeviceFeed, noisyRowsFeed, type DeviceFeed } from './device-noise.js';
+import { packOutputs } from '../passes/pack-outputs.js';
+import { CapturedBindings, capturedSessionOptions, graphCaptureOption, withoutGraphCapture } from './graph-capture.js';
 import { checkFiniteOutputs, checkShaderF16, precisionOption } from './float16-support.js';
 
 export interface OnnxBackendOptions {
@@ -139,6 +141,16 @@ export interface OnnxBackendOptions {
    * the moments reduced in float32.
    */
   readonly precision?: Precision;
+  /**
+   * onnxruntime-web's WebGPU EP only: run each graph with ONNX Runtime's
+   * graph capture (`enableGraphCapture`; README, "Graph capture on WebGPU"):
+   * its first runs record the GPU commands, later runs of that input shape
+   * replay them. Each captured graph keeps GPU buffers of its own for its
+   * inputs while it is cached. A graph ONNX Runtime will not capture (a node
+   * left to the CPU, a shape not static) runs without, with a warning.
+   * Default false; refused off WebGPU.
+   */
+  readonly graphCapture?: boolean;
 }
 
 /**
@@ -186,6 +198,9 @@ export class OnnxBackend implements GradientBackend {
   readonly #precision: Precision;
   /** float16 only: the adapter's shader-f16, asked once before the first graph is built. */
   #float16Checked: Promise<void> | undefined;
+  /** Whether graphs are captured (`graph-capture.ts`); the call kinds whose graph ONNX Runtime would not capture are not tried again. */
+  readonly #graphCapture: boolean;
+  readonly #captureRefused = new Set<string>();
   #warnedOneRow = false;
   #disposed = false;
 
@@ -228,7 +243,7 @@ export class OnnxBackend implements GradientBackend {
       );
     }
     this.#onWarning = options.onWarning ?? ((message) => console.warn(message));
-    this.#sessionOptions = sessionOptionsWithDefaults(options.sessionOptions);
+    this.#sessionOptions = withoutGraphCapture(sessionOptionsWithDefaults(options.sessionOptions));
     const tensor = attributedTensor(model, input, outputName, options.layer);
     if (tensor === undefined) {
       this.#model = model;
@@ -253,6 +268,7 @@ export class OnnxBackend implements GradientBackend {
     this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
     this.#precision = precisionOption(options.precision, this.#executionProvider);
+    this.#graphCapture = graphCaptureOption(ort, options.graphCapture, options.sessionOptions, this.#executionProvider);
     const { maxTextureSize } = options;
     if (maxTextureSize !== undefined && !(Number.isInteger(maxTextureSize) && maxTextureSize >= 1)) {
       throw new AttributionError(
@@ -495,9 +511,9 @@ export class OnnxBackend implements GradientBackend {
         [length, ...noise.exampleShape],
         'moments',
         groupSize,
-        async (logitsShape) => ({
+        (logitsShape) => ({
           ...this.#otherInputs(targets.subarray(first, first + length), examples.subarray(first, first + length), logitsShape, first),
-          [this.#input.name]: await noisyRowsTensor(this.#ort, clean, partNoise, this.name),
+          [this.#input.name]: noisyRowsFeed(clean, partNoise),
         }),
         (result) => ({ mean: readOutput(result, MEAN_OUTPUT), m2: readOutput(result, M2_OUTPUT) }),
       );
@@ -573,18 +589,26 @@ export class OnnxBackend implements GradientBackend {
     shape: readonly number[],
     result: GradientModelRequest['result'],
     groupSize: number | undefined,
-    feeds: (logitsShape: readonly number[]) => Record<string, Tensor> | Promise<Record<string, Tensor>>,
+    feeds: (logitsShape: readonly number[]) => Record<string, Tensor | DeviceFeed>,
     read: (outputs: InferenceSession.OnnxValueMapType, built: { layer?: string }) => T,
     variant: Variant = {},
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
-    const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer }) => {
+    const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer, bindings }) => {
       // A fed input that this call's graph does not read (off its path) is not one of its inputs.
-      const given = await feeds(logitsShape);
+      const given = feeds(logitsShape);
       const inputs = Object.fromEntries(session.inputNames.map((name) => [name, given[name]!]));
+      // Values made on the device go into buffers of their own, unless the session is captured (it has its buffers).
+      const placed: Record<string, Tensor> = {};
       let outputs: InferenceSession.OnnxValueMapType;
       try {
-        outputs = await session.run(inputs);
+        if (bindings !== undefined) outputs = await bindings.run(inputs);
+        else {
+          for (const [name, value] of Object.entries(inputs)) {
+            placed[name] = isDeviceFeed(value) ? await deviceFeedTensor(this.#ort, value, this.name) : value;
+          }
+          outputs = await session.run(placed);
+        }
       } catch (error) {
         throw new AttributionError(
           'MODEL_FAILED',
@@ -594,7 +618,7 @@ export class OnnxBackend implements GradientBackend {
         );
       } finally {
         // An input on the GPU (device noise) owns its buffer; the outputs are read to the host already.
-        for (const tensor of Object.values(given)) if (tensor.location === 'gpu-buffer') tensor.dispose();
+        for (const tensor of Object.values(placed)) if (tensor.location === 'gpu-buffer') tensor.dispose();
       }
       if (this.#precision === 'float16') checkFiniteOutputs(outputs as Record<string, Tensor>, this.name);
       return read(outputs, layer === undefined ? {} : { layer });
@@ -662,6 +686,9 @@ export class OnnxBackend implements GradientBackend {
           await this.#float16Checked;
         }
         const built = buildGradientModel(this.#model, this.#request(shape, result, groupSize, variant));
+        const kind = `${result === 'none' ? 'forward' : result}${variant.backward ? ` (${variant.backward})` : ''}`;
+        const captured = await this.#capturedSession(built.bytes, kind);
+        if (typeof captured !== 'string') return cachedSession(captured.session, built, captured.bindings);
         let session: InferenceSession;
         try {
           session = await this.#ort.InferenceSession.create(built.bytes, this.#sessionOptions);
@@ -674,10 +701,36 @@ export class OnnxBackend implements GradientBackend {
             { cause: error },
           );
         }
+        if (captured !== '') {
+          this.#onWarning(
+            `${this.name}: ONNX Runtime does not capture the ${kind} graph (${captured}); its calls run without graph capture`,
+          );
+        }
         return cachedSession(session, built);
       },
       use,
     );
+  }
+
+  /**
+   * With `graphCapture`, a captured session of the graph `bytes` (its outputs
+   * packed into one, `passes/pack-outputs.ts`) and the buffers it is bound
+   * to; else why not: '' where capture is off or was refused before for this
+   * call kind, or ONNX Runtime's reason, which marks the kind refused (the
+   * same nodes fall to the CPU at every shape).
+   */
+  async #capturedSession(bytes: Uint8Array, kind: string): Promise<{ session: InferenceSession; bindings: CapturedBindings } | string> {
+    if (!this.#graphCapture || this.#captureRefused.has(kind)) return '';
+    let session: InferenceSession | undefined;
+    try {
+      const packed = packOutputs(bytes);
+      session = await this.#ort.InferenceSession.create(packed.bytes, capturedSessionOptions(this.#sessionOptions));
+      return { session, bindings: await CapturedBindings.create(this.#ort, session, packed.outputs, this.name) };
+    } catch (error) {
+      await session?.release();
+      this.#captureRefused.add(kind);
+      return error instanceof Error ? error.message : String(error);
+    }
   }
 }
 

@@ -16,8 +16,11 @@ export interface OnnxRuntimeModule {
     data: Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array,
     dims: readonly number[],
   ) => Tensor) & {
-    /** onnxruntime-web: a tensor whose data is a WebGPU buffer on `env.webgpu.device` (device-noise.ts). */
-    fromGpuBuffer?(buffer: unknown, options: { dataType: 'float32'; dims: readonly number[]; dispose?: () => void }): Tensor;
+    /** onnxruntime-web: a tensor whose data is a WebGPU buffer on `env.webgpu.device` (device-noise.ts, graph-capture.ts). */
+    fromGpuBuffer?(
+      buffer: unknown,
+      options: { dataType: Tensor.GpuBufferDataTypes; dims: readonly number[]; dispose?: () => void },
+    ): Tensor;
   };
   /**
    * onnxruntime-web's WebGPU settings: `device` resolves to the GPUDevice its

@@ -1,5 +1,6 @@
 import { AttributionError } from '@saliency/core';
 import type { InferenceSession } from 'onnxruntime-common';
+import type { CapturedBindings } from './graph-capture.js';
 
 /*
  * A least-recently-used cache of built sessions, bounded by their estimated
@@ -135,19 +136,33 @@ export interface CachedSession extends CacheableValue {
   readonly logitsShape: readonly number[];
   /** The tensor of a `'layer'` graph, as given or chosen. */
   readonly layer?: string;
+  /** Where the session is captured (`graph-capture.ts`): the GPU buffers it runs on. */
+  readonly bindings?: CapturedBindings;
 }
 
-/** The cache entry for a session of a built graph, its bytes estimated from the graph (weights in its bytes, planned activations). */
+/**
+ * The cache entry for a session of a built graph, its bytes estimated from
+ * the graph (weights in its bytes, planned activations) and the GPU buffers
+ * a captured session is bound to, which are destroyed after the session.
+ */
 export function cachedSession(
   session: InferenceSession,
   built: { bytes: Uint8Array; activationBytes: number; logitsShape: readonly number[]; layer?: string },
+  bindings?: CapturedBindings,
 ): CachedSession {
   return {
     session,
     logitsShape: built.logitsShape,
     ...(built.layer === undefined ? {} : { layer: built.layer }),
-    bytes: built.bytes.byteLength + built.activationBytes + SESSION_OVERHEAD_BYTES,
-    release: () => session.release(),
+    ...(bindings === undefined ? {} : { bindings }),
+    bytes: built.bytes.byteLength + built.activationBytes + SESSION_OVERHEAD_BYTES + (bindings?.bytes ?? 0),
+    release: async () => {
+      try {
+        await session.release();
+      } finally {
+        bindings?.release();
+      }
+    },
   };
 }
 
