@@ -253,11 +253,11 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   // Constants that the kept nodes read: the model's initializers they use, and folded values.
   const keptNodes = neededNodes(
     copyOutputsKept(
-    copyViewsReadElementwise(
-      [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes],
-      emitter,
-      facts,
-    ),
+      copyViewsReadElementwise(
+        [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes],
+        emitter,
+        facts,
+      ),
       new Set(outputs.map((o) => o.name)),
       emitter,
       facts,
@@ -337,7 +337,11 @@ function groupRows(emitter: GraphEmitter, shape: readonly number[], explained: r
   const grouped = [groups, explained[0]! / groups, classes];
   const repeated = supports(emitter.executionProvider, 'expand')
     ? emitter.node('Expand', [COTANGENT_INPUT, emitter.literal(grouped, [3], DataType.INT64)], 1)[0]!
-    : emitter.node('Mul', [COTANGENT_INPUT, emitter.literal(new Float32Array(grouped[1]! * classes).fill(1), [1, grouped[1]!, classes])], 1)[0]!;
+    : emitter.node(
+        'Mul',
+        [COTANGENT_INPUT, emitter.literal(new Float32Array(grouped[1]! * classes).fill(1), [1, grouped[1]!, classes])],
+        1,
+      )[0]!;
   const rows = emitter.reshape(repeated, explained);
   emitter.setType(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: [...shape] });
   emitter.setType(repeated, { dataType: DataType.FLOAT, shape: grouped });
