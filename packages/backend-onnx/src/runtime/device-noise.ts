@@ -1,6 +1,6 @@
 import { deviceNoiseAgreement as compareWithCore, type DeviceNoiseAgreement, type NoiseDescription } from '@saliency/core';
 import type { Tensor } from 'onnxruntime-common';
-import { filledBuffer, type GpuBuffer, type GpuDevice } from '../device-noise/gpu-device.js';
+import { createBuffer, TENSOR_BUFFER_USAGE, type GpuBuffer, type GpuDevice } from '../device-noise/gpu-device.js';
 import { deviceNoiseGenerator, noisyRowsBytes, writeNoisyRows } from '../device-noise/noise-passes.js';
 import type { ExecutionProvider } from '../execution-provider/execution-provider.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
@@ -60,11 +60,47 @@ export function noisyRowsFeed(clean: Float32Array, noise: NoiseDescription): Dev
   };
 }
 
-/** `feed` made into a new buffer: a GPU-buffer tensor whose `dispose()` destroys it. */
-export async function deviceFeedTensor(ort: OnnxRuntimeModule, feed: DeviceFeed, who: string): Promise<Tensor> {
-  const device = await webgpuDevice(ort, who);
-  const buffer = filledBuffer(device, feed.bytes, (destination) => feed.write(device, destination));
-  return ort.Tensor.fromGpuBuffer!(buffer, { dataType: 'float32', dims: feed.dims, dispose: () => buffer.destroy() });
+/** Calls that take turns: each starts when the one before has settled. */
+export class Turns {
+  #last: Promise<unknown> = Promise.resolve();
+
+  take<T>(work: () => Promise<T>): Promise<T> {
+    const call = this.#last.then(work);
+    this.#last = call.catch(() => undefined);
+    return call;
+  }
+}
+
+/**
+ * The buffers a session that is not captured takes its device-made inputs
+ * in: one per input, made at its first run and reused after, the runs
+ * taking turns. A new buffer per run would do for ONNX Runtime, except that
+ * its JSEP build (onnxruntime-web 1.30) checks a new input buffer against
+ * the capture state of the session that ran last, and refuses it
+ * ("Registering a different external buffer under graph capture mode") once
+ * a captured session (`graph-capture.ts`) has run on the module.
+ */
+export class DeviceInputs {
+  readonly #held = new Map<string, { buffer: GpuBuffer; tensor: Tensor }>();
+  readonly turns = new Turns();
+
+  /** A GPU-buffer tensor of input `name` holding `feed`'s values (written on the device). */
+  async tensor(ort: OnnxRuntimeModule, name: string, feed: DeviceFeed, who: string): Promise<Tensor> {
+    const device = await webgpuDevice(ort, who);
+    let held = this.#held.get(name);
+    if (held === undefined) {
+      const buffer = createBuffer(device, feed.bytes, TENSOR_BUFFER_USAGE);
+      held = { buffer, tensor: ort.Tensor.fromGpuBuffer!(buffer, { dataType: 'float32', dims: feed.dims }) };
+      this.#held.set(name, held);
+    }
+    feed.write(device, held.buffer);
+    return held.tensor;
+  }
+
+  release(): void {
+    for (const { buffer } of this.#held.values()) buffer.destroy();
+    this.#held.clear();
+  }
 }
 
 /**

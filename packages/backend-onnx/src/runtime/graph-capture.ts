@@ -3,7 +3,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { createBuffer, readBackAll, TENSOR_BUFFER_USAGE, type GpuBuffer, type GpuDevice } from '../device-noise/gpu-device.js';
 import { executionProviderOf, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { PACKED_OUTPUT, type PackedOutput } from '../passes/pack-outputs.js';
-import { hasDeviceNoise, isDeviceFeed, webgpuDevice, type DeviceFeed } from './device-noise.js';
+import { hasDeviceNoise, isDeviceFeed, Turns, webgpuDevice, type DeviceFeed } from './device-noise.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 
 /*
@@ -121,8 +121,7 @@ export class CapturedBindings {
   readonly #device: GpuDevice;
   readonly #inputs: readonly Binding[];
   readonly #outputs: readonly PackedOutput[];
-  /** The call in progress; the next one waits for it. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #turns = new Turns();
 
   private constructor(
     ort: OnnxRuntimeModule,
@@ -179,9 +178,7 @@ export class CapturedBindings {
 
   /** One run: `feeds` (host tensors, or values made on the device) written into the input buffers, the outputs read back. */
   run(feeds: Readonly<Record<string, Tensor | DeviceFeed>>): Promise<InferenceSession.OnnxValueMapType> {
-    const call = this.#queue.then(() => this.#runNow(feeds));
-    this.#queue = call.catch(() => undefined);
-    return call;
+    return this.#turns.take(() => this.#runNow(feeds));
   }
 
   /** Destroys the buffers (after the session is released). */

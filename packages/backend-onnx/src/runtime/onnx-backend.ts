@@ -57,7 +57,7 @@ import { ancestors } from '../autodiff/infer-graph.js';
 import { attributedTensor } from '../autodiff/attributed-tensor.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
 import { AttributedInput } from './attributed-input.js';
-import { deviceFeedTensor, hasDeviceNoise, isDeviceFeed, noisyRowsFeed, type DeviceFeed } from './device-noise.js';
+import { hasDeviceNoise, isDeviceFeed, noisyRowsFeed, type DeviceFeed } from './device-noise.js';
 import { packOutputs } from '../passes/pack-outputs.js';
 import { CapturedBindings, capturedSessionOptions, graphCaptureOption, withoutGraphCapture } from './graph-capture.js';
 import { checkFiniteOutputs, checkShaderF16, precisionOption } from './float16-support.js';
@@ -610,21 +610,25 @@ export class OnnxBackend implements GradientBackend {
     variant: Variant = {},
   ): Promise<T> {
     if (this.#disposed) throw disposedError(this.name);
-    const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer, bindings }) => {
+    const call = this.#withSession(shape, result, groupSize, variant, async ({ session, logitsShape, layer, bindings, deviceInputs }) => {
       // A fed input that this call's graph does not read (off its path) is not one of its inputs.
       const given = feeds(logitsShape);
       const inputs = Object.fromEntries(session.inputNames.map((name) => [name, given[name]!]));
-      // Values made on the device go into buffers of their own, unless the session is captured (it has its buffers).
-      const placed: Record<string, Tensor> = {};
+      // Values made on the device go into the input buffers the session keeps (captured or not), one run at a time.
+      // Uncaptured, only what the call reads comes back (a gradient call's logits stay where they were computed).
       let outputs: InferenceSession.OnnxValueMapType;
       try {
         if (bindings !== undefined) outputs = await bindings.run(inputs);
+        else if (!Object.values(inputs).some(isDeviceFeed))
+          outputs = await session.run(inputs as Record<string, Tensor>, READ_OUTPUTS[result]);
         else {
-          for (const [name, value] of Object.entries(inputs)) {
-            placed[name] = isDeviceFeed(value) ? await deviceFeedTensor(this.#ort, value, this.name) : value;
-          }
-          // Only what the call reads comes back (a gradient call's logits stay where they were computed).
-          outputs = await session.run(placed, READ_OUTPUTS[result]);
+          outputs = await deviceInputs.turns.take(async () => {
+            const placed: Record<string, Tensor> = {};
+            for (const [name, value] of Object.entries(inputs)) {
+              placed[name] = isDeviceFeed(value) ? await deviceInputs.tensor(this.#ort, name, value, this.name) : value;
+            }
+            return session.run(placed, READ_OUTPUTS[result]);
+          });
         }
       } catch (error) {
         throw new AttributionError(
@@ -633,9 +637,6 @@ export class OnnxBackend implements GradientBackend {
             `${formatShape(shape)}: ${error instanceof Error ? error.message : String(error)}`,
           { cause: error },
         );
-      } finally {
-        // An input on the GPU (device noise) owns its buffer; the outputs are read to the host already.
-        for (const tensor of Object.values(placed)) if (tensor.location === 'gpu-buffer') tensor.dispose();
       }
       if (this.#precision === 'float16') checkFiniteOutputs(outputs as Record<string, Tensor>, this.name);
       return read(outputs, layer === undefined ? {} : { layer });

@@ -1,5 +1,6 @@
 import { AttributionError } from '@saliency/core';
 import type { InferenceSession } from 'onnxruntime-common';
+import { DeviceInputs } from './device-noise.js';
 import type { CapturedBindings } from './graph-capture.js';
 
 /*
@@ -138,6 +139,8 @@ export interface CachedSession extends CacheableValue {
   readonly layer?: string;
   /** Where the session is captured (`graph-capture.ts`): the GPU buffers it runs on. */
   readonly bindings?: CapturedBindings;
+  /** Where it is not: the buffers of its inputs made on the device (`device-noise.ts`), made at first use. */
+  readonly deviceInputs: DeviceInputs;
 }
 
 /**
@@ -150,8 +153,10 @@ export function cachedSession(
   built: { bytes: Uint8Array; activationBytes: number; logitsShape: readonly number[]; layer?: string },
   bindings?: CapturedBindings,
 ): CachedSession {
+  const deviceInputs = new DeviceInputs();
   return {
     session,
+    deviceInputs,
     logitsShape: built.logitsShape,
     ...(built.layer === undefined ? {} : { layer: built.layer }),
     ...(bindings === undefined ? {} : { bindings }),
@@ -161,6 +166,7 @@ export function cachedSession(
         await session.release();
       } finally {
         bindings?.release();
+        deviceInputs.release();
       }
     },
   };
