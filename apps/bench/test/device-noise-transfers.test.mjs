@@ -1,9 +1,10 @@
 // With core's noise made on the device, what one VarGrad call moves between
 // host and device does not depend on N: the bench's own case runner
 // (src/run-case.mjs, kind "transfers") counts one warm call at N = 4 and 16
-// on TF.js's webgpu backend in Node (Dawn), on the fixture MLP. It runs in a
-// child process whose environment points Dawn at Chromium's SwiftShader
-// where no Vulkan driver is chosen (src/engines/swiftshader-env.mjs).
+// on TF.js's webgpu backend and on ONNX Runtime's WebGPU EP (our backend's
+// noisyGradientMoments, its cotangent one row per group) in Node (Dawn), on
+// the fixture MLP. It runs in a child process whose environment points Dawn
+// at Chromium's SwiftShader where no Vulkan driver is chosen (src/engines/swiftshader-env.mjs).
 // Counts, not times.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -47,11 +48,11 @@ async function benchCase(spec) {
   return JSON.parse(line.slice('RESULT '.length));
 }
 
-describe('bytes per call with device noise', () => {
-  it.skipIf(unavailable !== undefined)(
-    'TF.js webgpu: one warm VarGrad call moves the same bytes at N = 4 and N = 16, fewer up than four noisy rows',
-    async () => {
-      const result = await benchCase({ engine: 'tfjs-webgpu', model: 'mlp', kind: 'transfers', numSamples: [4, 16], threads: 1 });
+describe.skipIf(unavailable !== undefined)('bytes per call with device noise', () => {
+  it.each(['tfjs-webgpu', 'onnx-webgpu'])(
+    '%s: one warm VarGrad call moves the same bytes at N = 4 and N = 16, fewer up than four noisy rows',
+    async (engine) => {
+      const result = await benchCase({ engine, model: 'mlp', kind: 'transfers', numSamples: [4, 16], threads: 1 });
       expect(result.error).toBeUndefined();
       expect(result.deviceNoise).toBe(true);
       const [four, sixteen] = result.cases.map((c) => {

@@ -55,6 +55,13 @@ export interface GradientModelRequest {
    */
   readonly result: 'none' | 'gradient' | 'moments' | 'layer';
   readonly groupSize?: number;
+  /**
+   * `'moments'` only: the cotangent is one row per group, `[G, 1, K]`, which
+   * the graph expands to the group's `groupSize` rows (every row of a group
+   * explains the same target, docs/methods.md "Noise"), so that what goes up
+   * per run does not grow with the group size. Default: one row per row, `[G·N, K]`.
+   */
+  readonly groupCotangent?: boolean;
   /** The tensor of a `'layer'` result. */
   readonly layer?: string;
   /**
@@ -98,6 +105,8 @@ export type Precision = 'float32' | 'float16';
 export interface BuiltGraph {
   readonly model: ModelProto;
   readonly logitsShape: readonly number[];
+  /** The shape of the cotangent input (`cotangentShape`); absent for `'none'`. */
+  readonly cotangentShape?: readonly number[];
   /** What was differentiated, for messages: the output, and the softmax or sigmoid left out if one was. */
   readonly description: string;
   /** Estimated bytes of the activations a run plans (`planned-bytes.ts`), for the session cache's bound. */
@@ -167,18 +176,24 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   const emitter = new GraphEmitter(taken, facts.types, opset, executionProvider);
   const forwardNodes = new Map<number, NodeProto>(forward.map((index) => [index, graph.node[index]!]));
   const explainedType = { dataType: logitsType.dataType, shape: explained };
-  const outputs: ValueInfoProto[] = [valueInfo(LOGITS_OUTPUT, explainedType)];
-  const asExplained = emitter.reshape(logits, explained, logitsType.shape);
-  emitter.nodes.push(
-    create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [asExplained], output: [LOGITS_OUTPUT] }),
-  );
+  const outputs: ValueInfoProto[] = [];
+  // A moments run reads only the statistics: its rows' logits would be N × K floats copied back for nothing.
+  if (request.result !== 'moments') {
+    outputs.push(valueInfo(LOGITS_OUTPUT, explainedType));
+    const asExplained = emitter.reshape(logits, explained, logitsType.shape);
+    emitter.nodes.push(
+      create(NodeProtoSchema, { opType: 'Identity', name: 'saliency/logits', input: [asExplained], output: [LOGITS_OUTPUT] }),
+    );
+  }
   const inputs: ValueInfoProto[] = [valueInfo(request.inputName, facts.types.get(request.inputName)!)];
+  const shapeOfCotangent = request.result === 'none' ? undefined : cotangentShape(request, explained);
 
   let layer: string | undefined;
   /** Where the moments' reduction starts, which stays float32 in a float16 graph. */
   let momentsFrom: string | undefined;
   if (request.result !== 'none') {
-    inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained }));
+    inputs.push(valueInfo(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: shapeOfCotangent! }));
+    const cotangent = shapeOfCotangent!.length === 3 ? groupRows(emitter, shapeOfCotangent!, explained) : COTANGENT_INPUT;
     const path = forward
       .filter((index) => graph.node[index]!.output.some((name) => fromInput.has(name)))
       .map((index) => graph.node[index]!);
@@ -186,7 +201,7 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
     const state: BuildState = { nodes: graph.node, forward, forwardNodes, fromInput, facts, opset, emitter, overrides };
     layer = request.result === 'layer' ? layerTensor(request.layer, request.inputName, fromInput, facts, producers) : undefined;
     const wrt = layer ?? request.inputName;
-    const gradient = backpropagate(state, logits, wrt, producers.get(wrt));
+    const gradient = backpropagate(state, cotangent, logits, wrt, producers.get(wrt));
     const inputType = facts.types.get(request.inputName)!;
     if (request.result === 'layer') {
       emitter.nodes.push(
@@ -236,15 +251,18 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   }
 
   // Constants that the kept nodes read: the model's initializers they use, and folded values.
-  const keptNodes = copyOutputsKept(
-    copyViewsReadElementwise(
-      [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes],
+  const keptNodes = neededNodes(
+    copyOutputsKept(
+      copyViewsReadElementwise(
+        [...[...forwardNodes.values()].map((node) => legalizeForward(node, emitter)), ...emitter.nodes],
+        emitter,
+        facts,
+      ),
+      new Set(outputs.map((o) => o.name)),
       emitter,
       facts,
     ),
     new Set(outputs.map((o) => o.name)),
-    emitter,
-    facts,
   );
   const produced = new Set(keptNodes.flatMap((node) => node.output));
   const read = new Set(keptNodes.flatMap((node) => node.input));
@@ -285,7 +303,66 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   if (request.precision === 'float16') lowerToFloat16(built, momentsFrom === undefined ? {} : { float32From: [momentsFrom] });
   const computed = [request.inputName, ...forward.flatMap((index) => graph.node[index]!.output)];
   const activationBytes = plannedActivationBytes(computed, facts.types, request.result !== 'none');
-  return { model: built, logitsShape: explained, description, activationBytes, ...(layer === undefined ? {} : { layer }) };
+  return {
+    model: built,
+    logitsShape: explained,
+    description,
+    activationBytes,
+    ...(shapeOfCotangent === undefined ? {} : { cotangentShape: shapeOfCotangent }),
+    ...(layer === undefined ? {} : { layer }),
+  };
+}
+
+/**
+ * The shape of the cotangent input for logits of shape `explained` [rows, K]:
+ * `[G, 1, K]` for a moments graph of `groupCotangent`, otherwise `[rows, K]`.
+ */
+export function cotangentShape(
+  request: Pick<GradientModelRequest, 'result' | 'groupSize' | 'groupCotangent'>,
+  explained: readonly number[],
+): number[] {
+  const [rows, classes] = explained as [number, number];
+  if (request.result !== 'moments' || request.groupCotangent !== true) return [rows, classes];
+  return [rows / (request.groupSize ?? rows), 1, classes];
+}
+
+/**
+ * The cotangent input `[G, 1, K]` as the rows `[G·N, K]` of `explained`: each
+ * group's row repeated N times, by Expand, or where the provider lacks it
+ * (WebGL) by a Mul with ones (exact), its input the graph input itself, not a
+ * view (`elementwiseOfView`).
+ */
+function groupRows(emitter: GraphEmitter, shape: readonly number[], explained: readonly number[]): string {
+  const [groups, , classes] = shape as [number, number, number];
+  const grouped = [groups, explained[0]! / groups, classes];
+  const repeated = supports(emitter.executionProvider, 'expand')
+    ? emitter.node('Expand', [COTANGENT_INPUT, emitter.literal(grouped, [3], DataType.INT64)], 1)[0]!
+    : emitter.node(
+        'Mul',
+        [COTANGENT_INPUT, emitter.literal(new Float32Array(grouped[1]! * classes).fill(1), [1, grouped[1]!, classes])],
+        1,
+      )[0]!;
+  const rows = emitter.reshape(repeated, explained);
+  emitter.setType(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: [...shape] });
+  emitter.setType(repeated, { dataType: DataType.FLOAT, shape: grouped });
+  emitter.setType(rows, { dataType: DataType.FLOAT, shape: [...explained] });
+  return rows;
+}
+
+/**
+ * The nodes that some graph output needs, in order: a forward node whose
+ * value nothing reads (the logits of a moments graph, where their gradient
+ * rule does not read them) is not run.
+ */
+function neededNodes(nodes: readonly NodeProto[], outputs: ReadonlySet<string>): NodeProto[] {
+  const needed = new Set(outputs);
+  const kept: NodeProto[] = [];
+  for (const node of [...nodes].reverse()) {
+    if (!node.output.some((name) => needed.has(name))) continue;
+    for (const name of node.input) needed.add(name);
+    kept.push(node);
+  }
+  return kept.reverse();
 }
 
 /**
@@ -338,20 +415,19 @@ interface BuildState {
 }
 
 /**
- * Reverse-mode accumulation over the forward nodes; returns the name of the
- * cotangent of `wrt` (the model input, or a tensor produced by node
- * `producer`, whose cotangent is complete once every later node is done).
+ * Reverse-mode accumulation over the forward nodes from `cotangent` (the
+ * logits' cotangent, [rows, K]); returns the name of the cotangent of `wrt`
+ * (the model input, or a tensor produced by node `producer`, whose cotangent
+ * is complete once every later node is done).
  */
-function backpropagate(state: BuildState, logits: string, wrt: string, producer?: number): string {
+function backpropagate(state: BuildState, cotangent: string, logits: string, wrt: string, producer?: number): string {
   const { nodes, forward, forwardNodes, fromInput, facts, emitter } = state;
   // The cotangent comes in as float32; a model computing in another float type gets it cast once.
   const logitsType = facts.types.get(logits)!;
   const explained = explainedShape(logitsType.shape, logitsType.shape[0]!)!;
   const cast =
-    logitsType.dataType === DataType.FLOAT
-      ? COTANGENT_INPUT
-      : emitter.node('Cast', [COTANGENT_INPUT], 1, { to: { int: logitsType.dataType } })[0]!;
-  facts.types.set(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained });
+    logitsType.dataType === DataType.FLOAT ? cotangent : emitter.node('Cast', [cotangent], 1, { to: { int: logitsType.dataType } })[0]!;
+  if (cotangent === COTANGENT_INPUT) facts.types.set(COTANGENT_INPUT, { dataType: DataType.FLOAT, shape: explained });
   facts.types.set(cast, { dataType: logitsType.dataType, shape: explained });
   const seed = emitter.reshape(cast, logitsType.shape, explained);
   facts.types.set(seed, logitsType);

@@ -442,7 +442,8 @@ export class OnnxBackend implements GradientBackend {
     checkTargetCount(this.name, targets, rows);
     checkGroupSize(rows, groupSize);
     const examples = this.#rowExamples(x, request.examples);
-    const groupsPerRun = this.#fittingCount(x.shape, 'moments', groupSize);
+    const variant = momentsVariant(targets, groupSize);
+    const groupsPerRun = this.#fittingCount(x.shape, 'moments', groupSize, variant);
     if (groupsPerRun === 0 && rows > 0) return { gradients: await this.gradients(x, targets, { examples }) };
     const means: HostTensor[] = [];
     const m2s: HostTensor[] = [];
@@ -455,11 +456,12 @@ export class OnnxBackend implements GradientBackend {
         part.shape,
         'moments',
         groupSize,
-        (logitsShape) => this.#inputs(part, partTargets, partExamples, logitsShape, first),
+        (logitsShape) => this.#inputs(part, partTargets, partExamples, logitsShape, first, variant.groupCotangent && groupSize),
         (result) => ({
           mean: readOutput(result, MEAN_OUTPUT),
           m2: readOutput(result, M2_OUTPUT),
         }),
+        variant,
       );
       means.push(moments.mean);
       m2s.push(moments.m2);
@@ -497,7 +499,8 @@ export class OnnxBackend implements GradientBackend {
     this.#prefix?.check(rowShape);
     const rowExample = Int32Array.from({ length: rows }, (_, r) => noise.firstExample + Math.floor(r / groupSize));
     const examples = rowExamples(this.#feeds, rows, rowExample, this.name);
-    const groupsPerRun = this.#fittingCount(rowShape, 'moments', groupSize);
+    const variant = momentsVariant(targets, groupSize);
+    const groupsPerRun = this.#fittingCount(rowShape, 'moments', groupSize, variant);
     if (groupsPerRun === 0) return { gradients: await this.gradients(noisyRows(x, noise), targets, { examples }) };
     const size = sizeOf(noise.exampleShape);
     const means: HostTensor[] = [];
@@ -512,10 +515,17 @@ export class OnnxBackend implements GradientBackend {
         'moments',
         groupSize,
         (logitsShape) => ({
-          ...this.#otherInputs(targets.subarray(first, first + length), examples.subarray(first, first + length), logitsShape, first),
+          ...this.#otherInputs(
+            targets.subarray(first, first + length),
+            examples.subarray(first, first + length),
+            logitsShape,
+            first,
+            variant.groupCotangent && groupSize,
+          ),
           [this.#input.name]: noisyRowsFeed(clean, partNoise),
         }),
         (result) => ({ mean: readOutput(result, MEAN_OUTPUT), m2: readOutput(result, M2_OUTPUT) }),
+        variant,
       );
       means.push(moments.mean);
       m2s.push(moments.m2);
@@ -556,7 +566,13 @@ export class OnnxBackend implements GradientBackend {
         count = largestFittingCount(count, limit, (n) => {
           const rowShape = [n * unit, ...shape.slice(1)];
           const built = buildGradientModel(this.#model, this.#request(rowShape, result, groupSize, variant));
-          return batchTextureRows(built.bytes, this.#input.name, rowShape, built.logitsShape, this.#otherShapes(rowShape));
+          return batchTextureRows(
+            built.bytes,
+            this.#input.name,
+            rowShape,
+            built.cotangentShape ?? built.logitsShape,
+            this.#otherShapes(rowShape),
+          );
         });
       this.#fittingCounts.set(key, count);
     }
@@ -599,17 +615,19 @@ export class OnnxBackend implements GradientBackend {
       const given = feeds(logitsShape);
       const inputs = Object.fromEntries(session.inputNames.map((name) => [name, given[name]!]));
       // Values made on the device go into the input buffers the session keeps (captured or not), one run at a time.
+      // Uncaptured, only what the call reads comes back (a gradient call's logits stay where they were computed).
       let outputs: InferenceSession.OnnxValueMapType;
       try {
         if (bindings !== undefined) outputs = await bindings.run(inputs);
-        else if (!Object.values(inputs).some(isDeviceFeed)) outputs = await session.run(inputs as Record<string, Tensor>);
+        else if (!Object.values(inputs).some(isDeviceFeed))
+          outputs = await session.run(inputs as Record<string, Tensor>, READ_OUTPUTS[result]);
         else {
           outputs = await deviceInputs.turns.take(async () => {
             const placed: Record<string, Tensor> = {};
             for (const [name, value] of Object.entries(inputs)) {
               placed[name] = isDeviceFeed(value) ? await deviceInputs.tensor(this.#ort, name, value, this.name) : value;
             }
-            return session.run(placed);
+            return session.run(placed, READ_OUTPUTS[result]);
           });
         }
       } catch (error) {
@@ -632,14 +650,40 @@ export class OnnxBackend implements GradientBackend {
   }
 
   /** The feeds, the input and the cotangent (one-hot rows of the targets); `firstRow` numbers the rows in messages. */
-  #inputs(x: HostTensor, targets: Int32Array, examples: Int32Array, logitsShape: readonly number[], firstRow = 0): Record<string, Tensor> {
-    return { ...this.#otherInputs(targets, examples, logitsShape, firstRow), [this.#input.name]: this.#tensor(x.data, x.shape) };
+  #inputs(
+    x: HostTensor,
+    targets: Int32Array,
+    examples: Int32Array,
+    logitsShape: readonly number[],
+    firstRow = 0,
+    groupSize?: number | false,
+  ): Record<string, Tensor> {
+    return {
+      ...this.#otherInputs(targets, examples, logitsShape, firstRow, groupSize),
+      [this.#input.name]: this.#tensor(x.data, x.shape),
+    };
   }
 
-  /** The inputs of a run besides the attributed one: the feeds and the cotangent. */
-  #otherInputs(targets: Int32Array, examples: Int32Array, logitsShape: readonly number[], firstRow: number): Record<string, Tensor> {
-    const cotangent = oneHotRows(targets, logitsShape[1]!, firstRow);
-    return { ...feedTensors(this.#ort, this.#feeds, examples), [COTANGENT_INPUT]: this.#tensor(cotangent, logitsShape) };
+  /**
+   * The inputs of a run besides the attributed one: the feeds and the
+   * cotangent, one-hot rows of the targets, or with `groupSize` (a graph of
+   * `groupCotangent`) one row per group, `[G, 1, K]`.
+   */
+  #otherInputs(
+    targets: Int32Array,
+    examples: Int32Array,
+    logitsShape: readonly number[],
+    firstRow: number,
+    groupSize?: number | false,
+  ): Record<string, Tensor> {
+    const [rows, classes] = logitsShape as [number, number];
+    const feeds = feedTensors(this.#ort, this.#feeds, examples);
+    if (!groupSize) return { ...feeds, [COTANGENT_INPUT]: this.#tensor(oneHotRows(targets, classes, firstRow), logitsShape) };
+    const valid = targets.every((t) => Number.isInteger(t) && t >= 0 && t < classes);
+    // A target that is no class: the rows' one-hot refuses it, naming its row.
+    if (!valid) oneHotRows(targets, classes, firstRow);
+    const groupTargets = targets.filter((_, row) => row % groupSize === 0);
+    return { ...feeds, [COTANGENT_INPUT]: this.#tensor(oneHotRows(groupTargets, classes), [rows / groupSize, 1, classes]) };
   }
 
   #tensor(data: Float32Array, shape: readonly number[]): Tensor {
@@ -734,8 +778,26 @@ export class OnnxBackend implements GradientBackend {
   }
 }
 
-/** What else selects a built graph besides its shape and result: a modified backward pass, a layer. */
-type Variant = Pick<GradientModelRequest, 'backward' | 'layer'>;
+/** What else selects a built graph besides its shape and result: a modified backward pass, a layer, the cotangent per group. */
+type Variant = Pick<GradientModelRequest, 'backward' | 'layer' | 'groupCotangent'>;
+
+/**
+ * A moments run takes one cotangent row per group where every row of each
+ * group has its group's target (as core's engine calls it), so that what goes
+ * up does not grow with the group size; otherwise one row per row.
+ */
+function momentsVariant(targets: Int32Array, groupSize: number): Variant {
+  const uniform = targets.every((target, row) => target === targets[row - (row % groupSize)]);
+  return uniform ? { groupCotangent: true } : {};
+}
+
+/** The outputs each kind of call reads, the only ones fetched from a run. */
+const READ_OUTPUTS: Readonly<Record<GradientModelRequest['result'], readonly string[]>> = {
+  none: [LOGITS_OUTPUT],
+  gradient: [GRADIENT_OUTPUT],
+  moments: [MEAN_OUTPUT, M2_OUTPUT],
+  layer: [LAYER_ACTIVATION_OUTPUT, LAYER_GRADIENT_OUTPUT],
+};
 
 function sessionKey(
   shape: readonly number[],
@@ -743,7 +805,7 @@ function sessionKey(
   groupSize: number | undefined,
   variant: Variant,
 ): string {
-  return `${result}|${shape.join('x')}|${groupSize ?? ''}|${variant.backward ?? ''}|${variant.layer ?? ''}`;
+  return `${result}|${shape.join('x')}|${groupSize ?? ''}|${variant.backward ?? ''}|${variant.layer ?? ''}|${variant.groupCotangent ? 'g' : ''}`;
 }
 
 function readOutput(result: InferenceSession.OnnxValueMapType, name: string): HostTensor {

@@ -32,14 +32,14 @@ import { ModelProtoSchema } from '../proto/onnx_pb.js';
  * The most texture rows (product of all dimensions but the last; 1 for a
  * scalar or vector) among the values of a built model that depend on its
  * inputs, the model input of shape `inputShape` and the cotangent of shape
- * `logitsShape`. Static shapes are inferred again on the built graph, whose
+ * `cotangentShape`. Static shapes are inferred again on the built graph, whose
  * emitted values carry no types of their own.
  */
 export function batchTextureRows(
   bytes: Uint8Array,
   inputName: string,
   inputShape: readonly number[],
-  logitsShape: readonly number[],
+  cotangentShape: readonly number[],
   feedShapes: ReadonlyMap<string, readonly number[]> = new Map(),
 ): number {
   const model = fromBinary(ModelProtoSchema, bytes);
@@ -47,7 +47,7 @@ export function batchTextureRows(
   const facts = inferGraph(
     graph,
     defaultOpset(model),
-    new Map([...feedShapes, [inputName, inputShape], [COTANGENT_INPUT, logitsShape]]),
+    new Map([...feedShapes, [inputName, inputShape], [COTANGENT_INPUT, cotangentShape]]),
     UNBOUNDED_BUDGETS,
   );
   const dependent = new Set(graph.input.map((input) => input.name));
