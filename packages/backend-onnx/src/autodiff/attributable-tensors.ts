@@ -69,8 +69,6 @@ export function attributableTensors(model: Uint8Array | ModelProto, options: Att
   const { input, outputName } = chooseInputOutput(proto, options.inputName, options.outputName);
   const graph = proto.graph!;
   const needed = ancestors(graph, [outputName]).inputs;
-  const producers = new Map<string, number>();
-  graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
   const passes = FREE_SIZES.map(([batch, other]) => {
     const shapes = new Map(
       graphInputs(proto)
@@ -78,9 +76,12 @@ export function attributableTensors(model: Uint8Array | ModelProto, options: Att
         .map((i) => [i.name, options.shapes?.[i.name] ?? declaredShape(i).map((d, axis) => d ?? (axis === 0 ? batch : other))]),
     );
     const facts = inferGraph(graph, defaultOpset(proto), shapes, undefined, [outputName]);
-    return { facts, ...forwardFromInput(graph, facts, producers, outputName, input.name) };
+    const producers = new Map<string, number>();
+    facts.graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
+    return { facts, producers, ...forwardFromInput(facts.graph, facts, producers, outputName, input.name) };
   });
   const [first, second] = passes as [(typeof passes)[0], (typeof passes)[0]];
+  const { producers } = first;
   if (!first.fromInput.has(outputName)) {
     throw new AttributionError(
       'UNSUPPORTED_MODEL',
@@ -117,7 +118,7 @@ export function attributableTensors(model: Uint8Array | ModelProto, options: Att
         type: dataTypeName(type.dataType),
         shape,
         featureMap: isFeatureMap(type.shape, inputRank),
-        op: graph.node[producers.get(name)!]!.opType,
+        op: first.facts.graph.node[producers.get(name)!]!.opType,
       };
     });
   return { inputName: input.name, outputName, tensors, defaultLayer, defaultGradCamLayer: gradCamLayer };

@@ -147,10 +147,10 @@ export function buildGradientModel(model: ModelProto, request: GradientModelRequ
 export function buildGradientGraph(original: ModelProto, request: GradientModelRequest): BuiltGraph {
   const ruleSet = request.result === 'none' || request.backward === undefined ? undefined : backwardRuleSet(request.backward);
   const model = ruleSet?.foldsBatchNorm ? foldBatchNorm(original) : original;
-  const graph = model.graph!;
   const opset = defaultOpset(model);
   const inputShapes = new Map([...(request.unfedShapes ?? []), ...(request.feedShapes ?? []), [request.inputName, request.inputShape]]);
-  const facts = inferGraph(graph, opset, inputShapes, request.budgets, [request.outputName]);
+  const facts = inferGraph(model.graph!, opset, inputShapes, request.budgets, [request.outputName]);
+  const { graph } = facts;
   const producers = new Map<string, number>();
   graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
 

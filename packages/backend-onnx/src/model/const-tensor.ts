@@ -102,6 +102,8 @@ const RAW_READERS: Partial<Record<DataType, (view: DataView, offset: number) => 
   [DataType.BOOL]: (v, o) => v.getUint8(o),
 };
 
+const INT64_MAX = 2n ** 63n - 1n;
+
 /** Writes a constant as a TensorProto with little-endian `raw_data`. */
 export function writeTensorProto(name: string, tensor: ConstTensor): TensorProto {
   const count = tensor.values.length;
@@ -113,7 +115,8 @@ export function writeTensorProto(name: string, tensor: ConstTensor): TensorProto
       raw = new Uint8Array(Float64Array.from(tensor.values).buffer);
       break;
     case DataType.INT64:
-      raw = new Uint8Array(BigInt64Array.from(tensor.values, (v) => BigInt(Math.trunc(v))).buffer);
+      // INT64_MAX (an exporter's "to the end" in Slice) reads as 2^63 in float64, which BigInt64Array would wrap to INT64_MIN.
+      raw = new Uint8Array(BigInt64Array.from(tensor.values, (v) => (v >= 2 ** 63 ? INT64_MAX : BigInt(Math.trunc(v)))).buffer);
       break;
     case DataType.INT32:
       raw = new Uint8Array(Int32Array.from(tensor.values).buffer);

@@ -28,9 +28,9 @@ export function largestValue(
   budgets: ModelBudgets,
   feedShapes: ReadonlyMap<string, readonly number[]> = new Map(),
 ): LargestValue {
-  const graph = model.graph!;
   const inputShapes = new Map([...feedShapes, [inputName, shape]]);
-  const facts = inferGraph(graph, defaultOpset(model), inputShapes, { ...budgets, maxActivationElements: Infinity }, [outputName]);
+  const facts = inferGraph(model.graph!, defaultOpset(model), inputShapes, { ...budgets, maxActivationElements: Infinity }, [outputName]);
+  const { graph } = facts;
   let largest: LargestValue = { elements: elementCount(shape), shape, where: `graph input "${inputName}"` };
   graph.node.forEach((node, index) => {
     node.output.forEach((name, i) => {

@@ -60,7 +60,7 @@ export class AttributedInput {
   /** `a` for the model input `u` (and the feeds, row b of each for example b of `u`). */
   async attributedInput(u: FeedTensor): Promise<HostTensor> {
     const who = `${this.#who()}: attributedInput`;
-    const resolved = resolveFeed(this.#input, u, `${who}: input "${this.#input.name}"`);
+    const resolved = resolveFeed(this.#input, u, `${who}: input "${this.#input.name}"`, 0);
     const examples = rowExamples(this.#feeds, resolved.batch, undefined, who);
     const shape = [resolved.batch, ...resolved.exampleShape];
     const session = await this.#prefixSession();

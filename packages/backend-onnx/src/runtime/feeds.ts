@@ -10,6 +10,10 @@ import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
  * (docs/methods.md, "Attribution at a tensor"). Each is given once, with a
  * batch axis of 1 (shared by every example) or of the batch of `x`; every
  * model row of a call (a noisy sample, a path point) gets its example's row.
+ * The batch axis is axis 0, except where the input declares axis 0 a fixed
+ * size other than 1 (a recurrent state [layers, B, H]): there it is the
+ * first axis the input leaves free. A rank-0 input (a scalar, e.g. a sample
+ * rate) has no batch axis: its one value, of shape [], is every row's.
  */
 
 /** The element types a feed may have, as ONNX Runtime's tensors name them. */
@@ -22,8 +26,11 @@ export interface ResolvedFeed {
   readonly dataType: DataType;
   readonly type: FeedType;
   readonly data: FeedData;
-  /** 1, or the batch of `x`. */
+  /** 1, or the batch of `x`; 1 for a scalar. */
   readonly batch: number;
+  /** Where the batch axis is (see above); undefined for a scalar, which has none. */
+  readonly batchAxis: number | undefined;
+  /** The shape without its batch axis. */
   readonly exampleShape: readonly number[];
 }
 
@@ -67,11 +74,26 @@ export function resolveFeeds(
   }
   checkFedInputs(inputs, attributed, needed, Object.keys(given), 'createOnnxBackend: option feeds');
   const byName = new Map(inputs.map((input) => [input.name, input]));
-  return Object.entries(given).map(([name, feed]) => resolveFeed(byName.get(name)!, feed, `createOnnxBackend: feed "${name}"`));
+  return Object.entries(given).map(([name, feed]) => {
+    const input = byName.get(name)!;
+    return resolveFeed(input, feed, `createOnnxBackend: feed "${name}"`, feedBatchAxis(declaredShape(input)));
+  });
 }
 
-/** A tensor for graph input `input` checked (element type, shape past the batch axis) and converted; `where` begins each message. */
-export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: string): ResolvedFeed {
+/** The batch axis of a fed input of this declared shape (see above): undefined for a scalar. */
+export function feedBatchAxis(declared: ReadonlyArray<number | null>): number | undefined {
+  if (declared.length === 0) return undefined;
+  if (declared[0] === null || declared[0] === 1) return 0;
+  const free = declared.indexOf(null);
+  return free < 0 ? 0 : free;
+}
+
+/**
+ * A tensor for graph input `input` checked (element type, shape but for the
+ * batch axis `batchAxis`, none for a scalar) and converted; `where` begins
+ * each message. The attributed input's batch axis is always axis 0.
+ */
+export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: string, batchAxis: number | undefined): ResolvedFeed {
   const dataType = elementType(input);
   const conversion = dataType === undefined ? undefined : CONVERSIONS[dataType];
   if (conversion === undefined) {
@@ -81,9 +103,13 @@ export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: stri
         `fed inputs may be float32, float64, int64, int32, uint8 or bool`,
     );
   }
+  const declared = declaredShape(input);
+  const takes = `the input takes shape ${formatDeclared(declared)} (${
+    batchAxis === undefined ? 'a scalar: give shape []' : `batch axis ${batchAxis === 0 ? 'first' : batchAxis}, of 1 or the batch of x`
+  })`;
   const shape = feed?.shape;
-  if (!Array.isArray(shape) || shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new AttributionError('INVALID_SHAPE', `${where}: shape must be an array of sizes, batch axis first, got ${String(shape)}`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new AttributionError('INVALID_SHAPE', `${where}: shape must be an array of sizes; ${takes}; got ${JSON.stringify(shape) ?? String(shape)}`);
   }
   const data = ArrayBuffer.isView(feed.data) ? conversion.convert(feed.data as FeedData) : undefined;
   if (data === undefined) {
@@ -96,20 +122,28 @@ export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: stri
   if (data.length !== sizeOf(shape)) {
     throw new AttributionError('INVALID_SHAPE', `${where}: ${data.length} values do not fill shape ${formatShape(shape)}`);
   }
-  const declared = declaredShape(input);
-  const fits = declared.length === shape.length && declared.every((d, axis) => d === null || axis === 0 || d === shape[axis]);
-  if (!fits || shape[0] === 0) {
-    throw new AttributionError(
-      'INVALID_SHAPE',
-      `${where}: the input takes shape [${declared.map((d) => d ?? '?').join(', ')}] (batch axis first, of 1 or the batch of x), got ${formatShape(shape)}`,
-    );
-  }
-  return { name: input.name, dataType: dataType!, type: conversion.type, data, batch: shape[0]!, exampleShape: shape.slice(1) };
+  const fits = declared.length === shape.length && declared.every((d, axis) => d === null || axis === batchAxis || d === shape[axis]);
+  const batch = batchAxis === undefined ? 1 : shape[batchAxis];
+  if (!fits || batch === 0) throw new AttributionError('INVALID_SHAPE', `${where}: ${takes}, got ${formatShape(shape)}`);
+  const exampleShape = shape.filter((_, axis) => axis !== batchAxis);
+  return { name: input.name, dataType: dataType!, type: conversion.type, data, batch: batch!, batchAxis, exampleShape };
+}
+
+function formatDeclared(declared: ReadonlyArray<number | null>): string {
+  return `[${declared.map((d) => d ?? '?').join(', ')}]`;
+}
+
+/** The shape of `feed` in a run of `rows` model rows: `rows` on its batch axis; a scalar's []. */
+export function feedShape(feed: ResolvedFeed, rows: number): number[] {
+  if (feed.batchAxis === undefined) return [];
+  const shape = [...feed.exampleShape];
+  shape.splice(feed.batchAxis, 0, rows);
+  return shape;
 }
 
 /** The feeds' shapes for a run of `rows` model rows. */
 export function feedShapes(feeds: readonly ResolvedFeed[], rows: number): Map<string, readonly number[]> {
-  return new Map(feeds.map((feed) => [feed.name, [rows, ...feed.exampleShape]]));
+  return new Map(feeds.map((feed) => [feed.name, feedShape(feed, rows)]));
 }
 
 /**
@@ -143,13 +177,22 @@ export function feedTensors(ort: OnnxRuntimeModule, feeds: readonly ResolvedFeed
   const rows = examples.length;
   const out: Record<string, Tensor> = {};
   for (const feed of feeds) {
-    const size = sizeOf(feed.exampleShape);
-    const data = new (feed.data.constructor as new (n: number) => FeedData)(rows * size);
-    for (let r = 0; r < rows; r++) {
-      const example = feed.batch === 1 ? 0 : examples[r]!;
-      (data as { set(a: ArrayLike<unknown>, o: number): void }).set(feed.data.subarray(example * size, (example + 1) * size), r * size);
+    const shape = feedShape(feed, rows);
+    if (feed.batchAxis === undefined) {
+      out[feed.name] = new ort.Tensor(feed.type, feed.data, shape);
+      continue;
     }
-    out[feed.name] = new ort.Tensor(feed.type, data, [rows, ...feed.exampleShape]);
+    // The feed is [outer, batch, inner] about its batch axis; each row takes its example's inner blocks.
+    const outer = sizeOf(feed.exampleShape.slice(0, feed.batchAxis));
+    const inner = sizeOf(feed.exampleShape.slice(feed.batchAxis));
+    const data = new (feed.data.constructor as new (n: number) => FeedData)(rows * outer * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let r = 0; r < rows; r++) {
+        const from = (o * feed.batch + (feed.batch === 1 ? 0 : examples[r]!)) * inner;
+        (data as { set(a: ArrayLike<unknown>, o: number): void }).set(feed.data.subarray(from, from + inner), (o * rows + r) * inner);
+      }
+    }
+    out[feed.name] = new ort.Tensor(feed.type, data, shape);
   }
   return out;
 }

@@ -44,6 +44,7 @@ import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.j
 import { readOnnxModel } from '../model/onnx-model.js';
 import { activationFittingCount } from './activation-plan.js';
 import { prepareModel } from '../passes/prepare-model.js';
+import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
 import { fixedBatchError, oneRowWarning, planBatch, type BatchPlan } from '../passes/fixed-batch.js';
 import { batchInference } from '../autodiff/batch-inference.js';
 import type { ModelProto, ValueInfoProto } from '../proto/onnx_pb.js';
@@ -226,16 +227,17 @@ export class OnnxBackend implements GradientBackend {
     }
     this.#ort = ort;
     this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
-    const model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
+    const read = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
     // With feeds, the one input they leave is the attributed one.
     const fed = typeof options.feeds === 'object' && options.feeds !== null ? Object.keys(options.feeds) : undefined;
-    const unfed = graphInputs(model).filter((i) => !fed?.includes(i.name));
+    const unfed = graphInputs(read).filter((i) => !fed?.includes(i.name));
     const inputName = options.inputName ?? (fed !== undefined && unfed.length === 1 ? unfed[0]!.name : undefined);
-    const { input, outputName } = chooseInputOutput(model, inputName, options.outputName);
+    const { input, outputName } = chooseInputOutput(read, inputName, options.outputName);
     this.#modelInput = input;
     this.#outputName = outputName;
-    const graph = model.graph!;
-    this.#feeds = resolveFeeds(graphInputs(model), input.name, ancestors(graph, [outputName]).inputs, options.feeds);
+    const feeds = resolveFeeds(graphInputs(read), input.name, ancestors(read.graph!, [outputName]).inputs, options.feeds);
+    const model = foldScalarFeeds(read, feeds);
+    this.#feeds = feeds.filter((feed) => feed.batchAxis !== undefined);
     if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
       throw new AttributionError(
         'INVALID_OPTION',
@@ -309,7 +311,7 @@ export class OnnxBackend implements GradientBackend {
   async attributedInput(input: FeedTensor): Promise<HostTensor> {
     if (this.#disposed) throw disposedError(this.name);
     if (this.#prefix !== undefined) return this.#prefix.attributedInput(input);
-    const resolved = resolveFeed(this.#modelInput, input, `${this.name}: attributedInput: input "${this.#modelInput.name}"`);
+    const resolved = resolveFeed(this.#modelInput, input, `${this.name}: attributedInput: input "${this.#modelInput.name}"`, 0);
     if (!(resolved.data instanceof Float32Array || resolved.data instanceof Float64Array)) {
       throw new Error(`unreachable: input "${this.#modelInput.name}" of integers is attributed at its embeddings or refused`);
     }
