@@ -29,7 +29,9 @@ Model and input:
                          e.g. [12, 256] for a 12-lead ECG), or token ids as an integer .npy
                          (int64/int32, e.g. [8]): attributed at their embeddings, per-token maps
   --feed NAME=FILE.npy   the value of another model input, held fixed (repeatable), e.g.
-                         --feed attention_mask=mask.npy (int64, int32, uint8, bool or float .npy)
+                         --feed attention_mask=mask.npy (int64, int32, uint8, bool or float .npy;
+                         of the input's full rank, taken as it is, e.g. a state [2, 1, 128]);
+                         or NAME=NUMBER for a scalar input, e.g. --feed sr=16000
   --precision P          ONNX: what the gradient graphs compute in, float32 (default) or float16;
                          float16 needs ONNX Runtime's WebGPU EP on a GPU with shader-f16, which
                          the CLI's runtimes are not: they refuse it, and so do TF.js models
@@ -196,7 +198,7 @@ function joinNegativeValues(args: readonly string[]): string[] {
   return out;
 }
 
-/** `--feed NAME=FILE.npy`, each input named once. */
+/** `--feed NAME=FILE.npy` or `--feed NAME=NUMBER` (a scalar), each input named once. */
 function feedFlags(texts: readonly string[]): FeedFlag[] {
   const feeds: FeedFlag[] = [];
   for (const text of texts) {
@@ -205,9 +207,11 @@ function feedFlags(texts: readonly string[]): FeedFlag[] {
     const path = text.slice(at + 1).trim();
     if (at < 0 || name === '' || path === '')
       throw new CliError(
-        `--feed must be NAME=FILE.npy, the model input's name and a .npy file, e.g. attention_mask=mask.npy; got "${text}"`,
+        `--feed must be NAME=FILE.npy, the model input's name and a .npy file, e.g. attention_mask=mask.npy, ` +
+          `or NAME=NUMBER for a scalar input, e.g. sr=16000; got "${text}"`,
       );
-    if (!path.toLowerCase().endsWith('.npy')) throw new CliError(`--feed ${name}=${path}: the file must be a .npy tensor`);
+    if (!path.toLowerCase().endsWith('.npy') && !NUMBER.test(path))
+      throw new CliError(`--feed ${name}=${path}: give a .npy tensor, or a number for a scalar input`);
     if (feeds.some((f) => f.name === name)) throw new CliError(`--feed ${name} was given twice; give each input once`);
     feeds.push({ name, path });
   }

@@ -5,11 +5,17 @@ import { batchShape, elementsFor, type FeedFlag, type ReadFeed } from './model-i
 import { readNpyTensor } from './npy.js';
 import { readUserFile } from './user-file.js';
 
-/** Reads every `--feed` file (before any model work), its element type kept. */
+/** Reads every `--feed` file (before any model work), its element type kept; a number (`sr=16000`) is a scalar, int64 or float64 as written. */
 export async function readFeeds(flags: readonly FeedFlag[]): Promise<ReadFeed[]> {
   const feeds: ReadFeed[] = [];
   for (const feed of flags) {
     const what = `--feed ${feed.name}=${feed.path}`;
+    if (!feed.path.toLowerCase().endsWith('.npy')) {
+      const integer = /^[+-]?\d+$/.test(feed.path);
+      const data = integer ? new BigInt64Array([BigInt(feed.path)]) : new Float64Array([Number(feed.path)]);
+      feeds.push({ ...feed, tensor: { data, shape: [], dtype: integer ? '<i8' : '<f8' } });
+      continue;
+    }
     feeds.push({ ...feed, tensor: readNpyTensor(await readUserFile(`--feed ${feed.name}`, feed.path), what) });
   }
   return feeds;

@@ -85,9 +85,18 @@ export function elementsFor(what: string, tensor: NpyTensor, input: ModelTensorI
   return tensor.data;
 }
 
-/** A read `.npy` file as the value of the model input `input`: its elements converted (`elementsFor`), a batch axis of 1. */
+/**
+ * A read `.npy` file (or scalar) as the value of the model input `input`:
+ * its elements converted (`elementsFor`); its shape as it is where it has
+ * the input's rank (a scalar; a state `[2, 1, 128]` whose batch axis is not
+ * the first), else with a batch axis of 1 added.
+ */
 export function modelInputTensor(what: string, tensor: NpyTensor, input: ModelTensorInfo): FeedTensor {
-  return { data: elementsFor(what, tensor, input), shape: batchShape(tensor.shape, input.shape.length === 0 ? undefined : input.shape) };
+  const fullRank = tensor.shape.length === input.shape.length;
+  return {
+    data: elementsFor(what, tensor, input),
+    shape: fullRank ? [...tensor.shape] : batchShape(tensor.shape, input.shape.length === 0 ? undefined : input.shape),
+  };
 }
 
 /**
