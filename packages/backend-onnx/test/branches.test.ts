@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { AttributionError, hostTensor } from '@saliency/core';
 import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
 import { DataType } from '../src/model/data-type.js';
-import { AttributeProto_AttributeType, AttributeProtoSchema, GraphProtoSchema, ModelProtoSchema, type NodeProto } from '../src/proto/onnx_pb.js';
+import {
+  AttributeProto_AttributeType,
+  AttributeProtoSchema,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  type NodeProto,
+} from '../src/proto/onnx_pb.js';
 import { expectClose } from './helpers/check-gradient.js';
 import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
 
@@ -23,7 +29,14 @@ const W3 = [-0.75, 1.5, 0.1, 3];
 const W = [0.2, -0.4, 1, 0.3, 0.6, -0.9, -1.1, 0.7, 0.05, 0.8, -0.2, 0.4]; // [4, 3]
 
 /** An If node with its two branches, each a graph of `nodes` returning `output`. */
-function ifNode(condition: string, output: string, then: readonly NodeProto[], otherwise: readonly NodeProto[], thenOut: string, elseOut: string): NodeProto {
+function ifNode(
+  condition: string,
+  output: string,
+  then: readonly NodeProto[],
+  otherwise: readonly NodeProto[],
+  thenOut: string,
+  elseOut: string,
+): NodeProto {
   const branch = (name: string, nodes: readonly NodeProto[], out: string) =>
     create(AttributeProtoSchema, {
       name,
@@ -81,11 +94,16 @@ const X = [0.3, -1.2, 0.8, 2.1, -0.5, 0.4, 1.6, -0.9]; // [2, 4]
 describe('If nodes', () => {
   it.each([2, 3])('take the branch a scalar feed chooses (mode %i), and the one the shape chooses inside it', async (mode) => {
     const bytes = branchingModel('mode');
-    const backend = createOnnxBackend(ort, bytes, { inputName: 'x', feeds: { mode: { data: new BigInt64Array([BigInt(mode)]), shape: [] } } });
+    const backend = createOnnxBackend(ort, bytes, {
+      inputName: 'x',
+      feeds: { mode: { data: new BigInt64Array([BigInt(mode)]), shape: [] } },
+    });
     const session = await ortNode.InferenceSession.create(bytes);
     try {
       const w = mode === 2 ? W2 : W3;
-      const expected = [0, 1].flatMap((b) => [0, 1, 2].map((k) => [0, 1, 2, 3].reduce((s, i) => s + X[b * 4 + i]! * w[i]! * W[i * 3 + k]!, 0)));
+      const expected = [0, 1].flatMap((b) =>
+        [0, 1, 2].map((k) => [0, 1, 2, 3].reduce((s, i) => s + X[b * 4 + i]! * w[i]! * W[i * 3 + k]!, 0)),
+      );
       const x = hostTensor(Float32Array.from(X), [2, 4]);
       expectClose((await backend.logits(x)).data, expected, 1e-6, 'logits against float64');
       const run = await session.run({
@@ -108,7 +126,9 @@ describe('If nodes', () => {
       const error = await backend.gradients(hostTensor(Float32Array.from(X), [2, 4]), Int32Array.from([0, 0])).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AttributionError);
       expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');
-      expect((error as AttributionError).message).toMatch(/If node "choose y": its condition "is2" depends on values known only when the model runs/);
+      expect((error as AttributionError).message).toMatch(
+        /If node "choose y": its condition "is2" depends on values known only when the model runs/,
+      );
     } finally {
       await backend.dispose();
     }

@@ -31,7 +31,14 @@ interface SileroModel {
 }
 
 const MODELS: readonly SileroModel[] = [
-  { file: 'silero_vad_legacy.onnx', state: [['h', 64], ['c', 64]], samples: { 16000: 512, 8000: 256 } },
+  {
+    file: 'silero_vad_legacy.onnx',
+    state: [
+      ['h', 64],
+      ['c', 64],
+    ],
+    samples: { 16000: 512, 8000: 256 },
+  },
   { file: 'silero_vad_v5.onnx', state: [['state', 128]], samples: { 16000: 576, 8000: 288 } },
   { file: 'silero_vad_v6.onnx', state: [['state', 128]], samples: { 16000: 576, 8000: 288 } },
 ];
@@ -156,39 +163,45 @@ describe.each(CASES)('Silero VAD %s at %i Hz on onnxruntime-node', (file, rate, 
   });
 });
 
-describe.each(MODELS.map((model) => [model.file, model] as const))('Silero VAD %s through explain and on onnxruntime-web', (file, model) => {
-  const bytes = readFileSync(join(VAD_DIST, file));
+describe.each(MODELS.map((model) => [model.file, model] as const))(
+  'Silero VAD %s through explain and on onnxruntime-web',
+  (file, model) => {
+    const bytes = readFileSync(join(VAD_DIST, file));
 
-  it('runs VarGrad to a finite map, and gives on wasm the gradient of onnxruntime-node within 1e-5, or float32\'s own sensitivity where larger', async () => {
-    for (const rate of [16000, 8000]) {
-      const samples = model.samples[rate]!;
-      const x = hostTensor(voicedFrame(samples, rate), [1, samples]);
-      const options = { inputName: 'input', outputName: 'output', feeds: feedsOf(model, rate) };
-      const onNode = createOnnxBackend(node, bytes, options);
-      const onWasm = createOnnxBackend(web, bytes, { ...options, sessionOptions: { executionProviders: ['wasm'] } });
-      try {
-        const map = await explain(onNode, 'vargrad', x, { target: 0, numSamples: 8, noiseScale: 0.05, seed: 1, batchSize: 8 });
-        expect(map.shape).toEqual([1, samples]);
-        expect(map.data.every(Number.isFinite)).toBe(true);
-        expect(map.data.some((v) => v !== 0)).toBe(true);
-        const target = Int32Array.from([0]);
-        const expected = (await onNode.gradients(x, target)).data;
-        // How far float32 rounding alone moves this gradient: the input moved by about one ulp per sample. The legacy
-        // model's log(1 + 2²⁰·|STFT|) weighs bins of small magnitude, whose rounding differs between the runtimes'
-        // convolution sums, heavily: there the move is a few 1e-5 (measured 3.6e-5 at 16 kHz), and the runtimes may differ as much.
-        const nudged = hostTensor(x.data.map((v, i) => v * (1 + (i % 2 === 0 ? 2 ** -23 : -(2 ** -23)))), x.shape);
-        const moved = (await onNode.gradients(nudged, target)).data;
-        const rounding = maxAbs(moved.map((v, i) => v - expected[i]!)) / maxAbs(expected);
-        const tolerance = Math.max(1e-5, 2 * rounding);
-        expect(tolerance, `${file} at ${rate} Hz: float32's own sensitivity`).toBeLessThan(1e-4);
-        expectClose((await onWasm.gradients(x, target)).data, expected, tolerance, `${file} at ${rate} Hz, wasm against node`);
-      } finally {
-        await onNode.dispose();
-        await onWasm.dispose();
+    it("runs VarGrad to a finite map, and gives on wasm the gradient of onnxruntime-node within 1e-5, or float32's own sensitivity where larger", async () => {
+      for (const rate of [16000, 8000]) {
+        const samples = model.samples[rate]!;
+        const x = hostTensor(voicedFrame(samples, rate), [1, samples]);
+        const options = { inputName: 'input', outputName: 'output', feeds: feedsOf(model, rate) };
+        const onNode = createOnnxBackend(node, bytes, options);
+        const onWasm = createOnnxBackend(web, bytes, { ...options, sessionOptions: { executionProviders: ['wasm'] } });
+        try {
+          const map = await explain(onNode, 'vargrad', x, { target: 0, numSamples: 8, noiseScale: 0.05, seed: 1, batchSize: 8 });
+          expect(map.shape).toEqual([1, samples]);
+          expect(map.data.every(Number.isFinite)).toBe(true);
+          expect(map.data.some((v) => v !== 0)).toBe(true);
+          const target = Int32Array.from([0]);
+          const expected = (await onNode.gradients(x, target)).data;
+          // How far float32 rounding alone moves this gradient: the input moved by about one ulp per sample. The legacy
+          // model's log(1 + 2²⁰·|STFT|) weighs bins of small magnitude, whose rounding differs between the runtimes'
+          // convolution sums, heavily: there the move is a few 1e-5 (measured 3.6e-5 at 16 kHz), and the runtimes may differ as much.
+          const nudged = hostTensor(
+            x.data.map((v, i) => v * (1 + (i % 2 === 0 ? 2 ** -23 : -(2 ** -23)))),
+            x.shape,
+          );
+          const moved = (await onNode.gradients(nudged, target)).data;
+          const rounding = maxAbs(moved.map((v, i) => v - expected[i]!)) / maxAbs(expected);
+          const tolerance = Math.max(1e-5, 2 * rounding);
+          expect(tolerance, `${file} at ${rate} Hz: float32's own sensitivity`).toBeLessThan(1e-4);
+          expectClose((await onWasm.gradients(x, target)).data, expected, tolerance, `${file} at ${rate} Hz, wasm against node`);
+        } finally {
+          await onNode.dispose();
+          await onWasm.dispose();
+        }
       }
-    }
-  });
-});
+    });
+  },
+);
 
 describe('feeds of Silero VAD', () => {
   const model = MODELS[1]!;

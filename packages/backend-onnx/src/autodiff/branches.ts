@@ -65,7 +65,11 @@ export function inlineBranch(
       `${where}: its ${name} has ${branch.output.length} outputs for the node's ${node.output.length}`,
     );
   }
-  const outer = new Set([...graph.initializer.map((t) => t.name), ...graph.input.map((i) => i.name), ...graph.node.flatMap((n) => n.output)]);
+  const outer = new Set([
+    ...graph.initializer.map((t) => t.name),
+    ...graph.input.map((i) => i.name),
+    ...graph.node.flatMap((n) => n.output),
+  ]);
   const clash = [...branch.initializer.map((t) => t.name), ...branch.node.flatMap((n) => n.output)].find((n) => n !== '' && outer.has(n));
   if (clash !== undefined) {
     throw new AttributionError('INVALID_MODEL', `${where}: its ${name} defines "${clash}", which the enclosing graph defines too`);
@@ -73,7 +77,14 @@ export function inlineBranch(
   const outputs = node.output.flatMap((output, i) =>
     output === ''
       ? []
-      : [create(NodeProtoSchema, { opType: 'Identity', name: `${node.name}/${name}/${i}`, input: [branch.output[i]!.name], output: [output] })],
+      : [
+          create(NodeProtoSchema, {
+            opType: 'Identity',
+            name: `${node.name}/${name}/${i}`,
+            input: [branch.output[i]!.name],
+            output: [output],
+          }),
+        ],
   );
   const nodes = [...graph.node.slice(0, index), ...branch.node, ...outputs, ...graph.node.slice(index + 1)];
   const initializer = [...graph.initializer, ...branch.initializer];

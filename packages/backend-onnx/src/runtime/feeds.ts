@@ -1,5 +1,6 @@
 import { AttributionError, formatShape, sizeOf, type FeedTensor } from '@saliency/core';
 import type { Tensor } from 'onnxruntime-common';
+import { constTensor, type ConstTensor } from '../model/const-tensor.js';
 import { DataType, dataTypeName } from '../model/data-type.js';
 import { checkFedInputs, declaredShape, elementType } from '../model/graph-io.js';
 import type { ValueInfoProto } from '../proto/onnx_pb.js';
@@ -84,8 +85,8 @@ export function resolveFeeds(
 export function feedBatchAxis(declared: ReadonlyArray<number | null>): number | undefined {
   if (declared.length === 0) return undefined;
   if (declared[0] === null || declared[0] === 1) return 0;
-  const free = declared.indexOf(null);
-  return free < 0 ? 0 : free;
+  // The first free axis; none free: axis 0, as for any other input.
+  return Math.max(0, declared.indexOf(null));
 }
 
 /**
@@ -109,7 +110,10 @@ export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: stri
   })`;
   const shape = feed?.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new AttributionError('INVALID_SHAPE', `${where}: shape must be an array of sizes; ${takes}; got ${JSON.stringify(shape) ?? String(shape)}`);
+    throw new AttributionError(
+      'INVALID_SHAPE',
+      `${where}: shape must be an array of sizes; ${takes}; got ${JSON.stringify(shape) ?? String(shape)}`,
+    );
   }
   const data = ArrayBuffer.isView(feed.data) ? conversion.convert(feed.data as FeedData) : undefined;
   if (data === undefined) {
@@ -131,6 +135,15 @@ export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: stri
 
 function formatDeclared(declared: ReadonlyArray<number | null>): string {
   return `[${declared.map((d) => d ?? '?').join(', ')}]`;
+}
+
+/** The values of the scalar feeds, by name, which the backend folds into the model (`passes/fold-scalar-feeds.ts`). */
+export function scalarFeedValues(feeds: readonly ResolvedFeed[]): Map<string, ConstTensor> {
+  return new Map(
+    feeds
+      .filter((feed) => feed.batchAxis === undefined)
+      .map((feed) => [feed.name, constTensor(feed.dataType, [], Array.from(feed.data, Number))]),
+  );
 }
 
 /** The shape of `feed` in a run of `rows` model rows: `rows` on its batch axis; a scalar's []. */

@@ -53,7 +53,7 @@ import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } 
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
 import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
-import { feedShapes, feedTensors, resolveFeed, resolveFeeds, rowExamples, type ResolvedFeed } from './feeds.js';
+import { feedShapes, feedTensors, resolveFeed, resolveFeeds, rowExamples, scalarFeedValues, type ResolvedFeed } from './feeds.js';
 import { ancestors } from '../autodiff/infer-graph.js';
 import { attributedTensor } from '../autodiff/attributed-tensor.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
@@ -236,7 +236,7 @@ export class OnnxBackend implements GradientBackend {
     this.#modelInput = input;
     this.#outputName = outputName;
     const feeds = resolveFeeds(graphInputs(read), input.name, ancestors(read.graph!, [outputName]).inputs, options.feeds);
-    const model = foldScalarFeeds(read, feeds);
+    const model = foldScalarFeeds(read, scalarFeedValues(feeds));
     this.#feeds = feeds.filter((feed) => feed.batchAxis !== undefined);
     if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
       throw new AttributionError(
