@@ -116,6 +116,7 @@ def make(name):
             if deviation > 1e-8:
                 sys.exit('%s: the model built here is not the committed reference\'s (logits at %s %.2g off, relative): '
                          'run without --models-only' % (name, committed['position'], deviation))
+            print('%-9s committed reference at %s: float64 logits within %.2g' % (name, committed['position'], deviation))
     else:
         x32 = torch.randn(shape, generator=torch.Generator().manual_seed(SEED + 1))
         entries = []

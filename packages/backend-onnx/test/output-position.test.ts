@@ -7,12 +7,13 @@ import {
   createOnnxBackend,
   exportAttributionModel,
   MAP_OUTPUT,
+  NOISE_INPUT,
   type OnnxRuntimeModule,
   type OutputPosition,
   TARGET_INPUT,
 } from '../src/index.js';
 import { expectClose } from './helpers/check-gradient.js';
-import { runExported, type Runtime } from './helpers/export-fixtures.js';
+import { runExported, seededNoiseTensor, type Runtime } from './helpers/export-fixtures.js';
 import { paddleOcrModel } from './helpers/output-position-check.js';
 import { REFERENCE_TOLERANCE } from './helpers/vargrad-reference.js';
 
@@ -77,6 +78,40 @@ describe.each(cases)('%s at %s', (model, _, ref, at) => {
       [TARGET_INPUT]: BigInt64Array.from(at.targets, (t) => BigInt(t)),
     });
     expectClose(outputs[MAP_OUTPUT]!.data as Float32Array, at.gradient, REFERENCE_TOLERANCE, 'exported gradient');
+  });
+});
+
+describe('exported methods at a position equal the library’s', () => {
+  const OPTIONS = { numSamples: 4, steps: 8, seed: 7, noiseScale: 0.3 } as const;
+  it.each([
+    ['sequence.onnx', ['vargrad', 'smoothgrad_x_input', 'integrated_gradients']],
+    ['dense.onnx', ['vargrad', 'integrated_gradients', 'lrp_epsilon_0_1', 'guided_backprop', 'grad_cam']],
+  ])('%s at its range: %j', async (model, methods) => {
+    const ref = reference(model);
+    const at = ref.positions[1]!;
+    const x = inputOf(ref);
+    const backend = createOnnxBackend(node, modelBytes(model), { outputPosition: at.position });
+    try {
+      for (const method of methods) {
+        const exported = exportAttributionModel(modelBytes(model), {
+          method,
+          outputPosition: at.position,
+          inputShape: ref.inputShape,
+          targetSource: 'input',
+          numSamples: OPTIONS.numSamples,
+          steps: OPTIONS.steps,
+        });
+        const outputs = await runExported(node as unknown as Runtime, exported, {
+          input: x.data,
+          [TARGET_INPUT]: BigInt64Array.from(at.targets, (t) => BigInt(t)),
+          [NOISE_INPUT]: seededNoiseTensor(ref.inputShape, OPTIONS.numSamples, OPTIONS.seed, OPTIONS.noiseScale),
+        });
+        const library = await explain(backend, method, x, { ...OPTIONS, target: at.targets });
+        expectClose(outputs[MAP_OUTPUT]!.data as Float32Array, library.data, 1e-5, `exported ${method}`);
+      }
+    } finally {
+      await backend.dispose();
+    }
   });
 });
 
