@@ -34,7 +34,7 @@ const web = ortWeb as unknown as OnnxRuntimeModule;
 /** Model, input shape, the position explained, and another position (whose gradient must not pass for this one's). */
 const CASES: Array<[string, number[], OutputPosition, OutputPosition]> = [
   [REC, [1, 3, 48, 64], [2, null], [6, null]],
-  [REC, [1, 3, 48, 64], [[1, 5], null], [[5, 8], null]],
+  [REC, [1, 3, 48, 64], [[1, 5], null], [[6, 8], null]],
   [DET, [1, 3, 64, 64], [null, 20, 33], [null, 45, 12]],
   [DET, [1, 3, 64, 64], [null, [16, 24], [8, 40]], [null, [40, 56], [30, 60]]],
   [CLS, [1, 3, 48, 192], [null], [null]],
