@@ -190,12 +190,12 @@ describe('outputPosition is checked before any work', () => {
     ['two nulls', [null, null], /exactly one null \(the class axis\), got 2/],
     ['too few entries', [null], /has 1 entry for an output of 2 axes after the batch axis \(shape \[B, 16, 5\]\)/],
     ['too many entries', [1, 2, null], /has 3 entries for an output of 2 axes/],
-    ['a negative index', [-1, null], /has -1 at axis 1 of size 16, not an integer ≥ 0/],
-    ['a fraction', [1.5, null], /has 1\.5 at axis 1 of size 16, not an integer ≥ 0/],
+    ['a negative index', [-1, null], /has -1 at axis 1, not an integer ≥ 0/],
+    ['a fraction', [1.5, null], /has 1\.5 at axis 1, not an integer ≥ 0/],
     ['an index past the axis', [16, null], /has index 16 at axis 1 of size 16: allowed are 0 … 15/],
-    ['an empty range', [[4, 4], null], /has \[4,4\] at axis 1 of size 16, neither an index nor a range \[start, end\)/],
+    ['an empty range', [[4, 4], null], /has \[4,4\] at axis 1, neither an index nor a range \[start, end\)/],
     ['a range past the axis', [[10, 17], null], /has range \[10, 17\) at axis 1 of size 16: allowed are ranges inside \[0, 16\)/],
-    ['a string', ['3', null], /has "3" at axis 1 of size 16/],
+    ['a string', ['3', null], /has "3" at axis 1, neither an index nor a range/],
   ])('on the sequence model [B, 16, 5]: %s', async (_, position, message) => {
     await invalid('sequence.onnx', position, message, [1, 3, 8, 16]);
   });
@@ -206,6 +206,12 @@ describe('outputPosition is checked before any work', () => {
       [8, null],
       /has index 8 at axis 1 of size 8: allowed are 0 … 7/,
       [1, 3, 48, 64],
+    );
+  });
+
+  it('its form before the model is read: INVALID_OPTION for bytes that are no model', () => {
+    expect(() => createOnnxBackend(node, new Uint8Array([1, 2, 3]), { outputPosition: [1, 2] })).toThrow(
+      /^createOnnxBackend: option outputPosition must hold exactly one null/,
     );
   });
 

@@ -65,7 +65,8 @@ export function checkOutputPosition(position: unknown, where: string, shape?: re
       throw fail(`has range [${entry[0]}, ${entry[1]}) at axis ${axis} of size ${size}: allowed are ranges inside [0, ${size})`);
     }
   });
-  return position as OutputPosition;
+  // A copy: the caller's array may change after the check.
+  return position.map((entry: unknown) => (Array.isArray(entry) ? [entry[0], entry[1]] : entry)) as OutputPosition;
 }
 
 /**

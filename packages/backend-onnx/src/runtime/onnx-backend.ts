@@ -237,6 +237,8 @@ export class OnnxBackend implements GradientBackend {
         `createOnnxBackend: option executionProvider must be one of ${EXECUTION_PROVIDERS.join(', ')}, got ${JSON.stringify(options.executionProvider)}`,
       );
     }
+    // Its form before the model is read; its sizes where the output declares them, below, and at the first call.
+    if (options.outputPosition !== undefined) checkOutputPosition(options.outputPosition, 'createOnnxBackend');
     this.#ort = ort;
     this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
     const model = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
@@ -247,6 +249,11 @@ export class OnnxBackend implements GradientBackend {
     const { input, outputName } = chooseInputOutput(model, inputName, options.outputName);
     this.#modelInput = input;
     this.#outputName = outputName;
+    // A Softmax or Sigmoid left out keeps the declared shape.
+    this.#outputPosition =
+      options.outputPosition === undefined
+        ? undefined
+        : checkOutputPosition(options.outputPosition, 'createOnnxBackend', declaredOutputShape(model, outputName));
     const graph = model.graph!;
     this.#feeds = resolveFeeds(graphInputs(model), input.name, ancestors(graph, [outputName]).inputs, options.feeds);
     if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
@@ -279,11 +286,6 @@ export class OnnxBackend implements GradientBackend {
     }
     this.#batchPlan = planBatch(this.#model, this.#input, batchInference(this.#model, this.#input.name, outputName, this.#budgets));
     this.#keepSoftmax = softmaxOption('createOnnxBackend', options.softmax) === 'keep';
-    // Checked against the output's declared shape now (a Softmax or Sigmoid left out keeps it), against its inferred one at the first call.
-    this.#outputPosition =
-      options.outputPosition === undefined
-        ? undefined
-        : checkOutputPosition(options.outputPosition, 'createOnnxBackend', declaredOutputShape(model, outputName));
     this.#executionProvider = options.executionProvider ?? executionProviderOf(options.sessionOptions?.executionProviders);
     this.#precision = precisionOption(options.precision, this.#executionProvider);
     this.#graphCapture = graphCaptureOption(ort, options.graphCapture, options.sessionOptions, this.#executionProvider);
