@@ -119,6 +119,25 @@ function xTimes(x: HostTensor, gradient: readonly number[]): number[] {
   return gradient.map((g, i) => g * x.data[i]!);
 }
 
+describe('the output head', () => {
+  it("is left out before the position is taken; with softmax: 'keep' the position holds the model's probabilities", async () => {
+    const ref = reference('sequence.onnx');
+    const at = ref.positions[0]!;
+    const backend = createOnnxBackend(node, modelBytes('sequence.onnx'), { outputPosition: at.position, softmax: 'keep' });
+    try {
+      const classes = at.logits.length / ref.inputShape[0]!;
+      const probabilities = at.logits.map((_, i) => {
+        const row = at.logits.slice(i - (i % classes), i - (i % classes) + classes);
+        const top = Math.max(...row);
+        return Math.exp(at.logits[i]! - top) / row.reduce((sum, z) => sum + Math.exp(z - top), 0);
+      });
+      expectClose((await backend.logits(inputOf(ref))).data, probabilities, REFERENCE_TOLERANCE, 'probabilities at the position');
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
 describe('every method on a position', () => {
   it('Integrated Gradients on the sequence model sums to the change of the logit at the position (completeness)', async () => {
     const ref = reference('sequence.onnx');
