@@ -17,6 +17,11 @@ const shipped = `${root}test/fixtures/shipped/`;
 const shippedPresent = readdirSync(shipped)
   .filter((f) => f.endsWith('.json'))
   .every((f) => JSON.parse(readFileSync(`${shipped}${f}`, 'utf8')).models.every((m) => existsSync(`${shipped}models/${m}`)));
+// The outputPosition models (make-output-position-fixtures.py): the file each committed reference names.
+const positions = `${root}test/fixtures/output-position/`;
+const positionsPresent = readdirSync(positions)
+  .filter((f) => f.endsWith('.json'))
+  .every((f) => existsSync(`${positions}models/${JSON.parse(readFileSync(`${positions}${f}`, 'utf8')).model}`));
 const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 // --models-only: the references are committed, so only the model files are
 // made (checked against the committed logits), not the minutes-long analyses
@@ -29,6 +34,7 @@ for (const [ready, script, what, args = []] of [
     'the shipped-form test models (float16, int8, fixed batch, U-Net, LSTM, GRU)',
     ['--models-only'],
   ],
+  [positionsPresent, 'make-output-position-fixtures.py', 'the outputPosition test models (a sequence, a dense map)', ['--models-only']],
 ]) {
   if (ready) continue;
   console.log(`making ${what} (scripts/${script}) ...`);

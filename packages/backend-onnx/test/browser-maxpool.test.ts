@@ -1,10 +1,8 @@
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from '@saliency/dev-support/chromium';
+import { sizeOf } from '@saliency/core';
+import { describe, expect, it } from 'vitest';
 import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../src/autodiff/build-gradient-model.js';
 import { node, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
-import type { ExecutionProvider } from '../src/execution-provider/execution-provider.js';
-import { openOrtPage, relativeMaxError, runNode, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
+import { ortPageForSuite, relativeMaxError, runNode, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
 
 /*
  * MaxPool's gradient built for WebGL (no Indices, ScatterElements or ArgMax
@@ -19,22 +17,8 @@ import { openOrtPage, relativeMaxError, runNode, runWebgl, values, type Feeds, t
 const GPU_TOLERANCE = 1e-3;
 const ints = (v: number[]) => ({ ints: v });
 
-const PAGES: ReadonlyArray<readonly [ExecutionProvider, string, string]> = [
-  ['webgl', 'ort.webgl.min.mjs', 'http://saliency.test'],
-  ['webgpu', 'ort.webgpu.bundle.min.mjs', 'https://saliency.test'],
-];
-
-describe.each(PAGES)('onnxruntime-web %s EP: the MaxPool gradient built for it', (executionProvider, bundle, origin) => {
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    ({ browser, page } = await openOrtPage(bundle, origin));
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+describe.each(['webgl', 'webgpu'] as const)('onnxruntime-web %s EP: the MaxPool gradient built for it', (executionProvider) => {
+  const page = ortPageForSuite(executionProvider);
 
   it.each([
     { name: '3×3 stride 1 pad 1', kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], levels: 0 },
@@ -62,14 +46,13 @@ describe.each(PAGES)('onnxruntime-web %s EP: the MaxPool gradient built for it',
         result: 'gradient',
         executionProvider,
       });
-      const size = (dims: readonly number[]) => dims.reduce((p, d) => p * d, 1);
-      const x = values(size(shape), 7);
+      const x = values(sizeOf(shape), 7);
       const feeds: Feeds = {
         x: { dims: shape, data: levels === 0 ? x : x.map((v) => Math.floor((v + 1) * (levels / 2))) },
-        [COTANGENT_INPUT]: { dims: [...built.logitsShape], data: values(size(built.logitsShape), 13).map((v) => v + 2) },
+        [COTANGENT_INPUT]: { dims: [...built.logitsShape], data: values(sizeOf(built.logitsShape), 13).map((v) => v + 2) },
       };
       const reference = (await runNode(built.bytes, feeds))[GRADIENT_OUTPUT]!.data as Float32Array;
-      const result = await runWebgl(page, built.bytes, feeds, executionProvider);
+      const result = await runWebgl(page(), built.bytes, feeds, executionProvider);
       expect(typeof result, String(result)).toBe('object');
       expect(relativeMaxError((result as Outputs)[GRADIENT_OUTPUT]!.data, reference)).toBeLessThanOrEqual(GPU_TOLERANCE);
     },

@@ -105,7 +105,7 @@ describe('models the backend refuses, naming the problem', () => {
     }
   });
 
-  it('an output that is not [B, K]: BACKEND_OUTPUT naming the shape', async () => {
+  it('an output that is not [B, K]: BACKEND_OUTPUT naming the shape and the option outputPosition', async () => {
     const bytes = onnxBytes({
       nodes: [node('Reshape', ['input', 'shape'], ['output'])],
       initializers: { shape: { dims: [3], values: [-1, 2, 3], dataType: 7 } },
@@ -116,7 +116,8 @@ describe('models the backend refuses, naming the problem', () => {
     const error = await rejectionOf(explain(backend, 'vargrad', x));
     expect(error.code).toBe('BACKEND_OUTPUT');
     expect(error.message).toBe(
-      'output "output" has shape [3, 2, 3] for an input of shape [3, 6]; expected logits of shape [3, K] (or [3, K, 1, …], or one score [3])',
+      'output "output" has shape [3, 2, 3] for an input of shape [3, 6]; expected logits of shape [3, K] (or [3, K, 1, …], or one score [3]); ' +
+        'to explain one position of a sequence or dense output, pass the option outputPosition, e.g. [0, :] as [0,null] (docs/methods.md, "Output position")',
     );
     await backend.dispose();
   });

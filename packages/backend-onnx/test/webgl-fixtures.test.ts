@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fromBinary } from '@bufbuild/protobuf';
 import { AttributionError } from '@saliency/core';
 import { describe, expect, it } from 'vitest';
-import { buildGradientModel } from '../src/autodiff/build-gradient-model.js';
 import { checkRunsOnWebgl } from '../src/execution-provider/webgl-ops.js';
 import { defaultOpset } from '../src/model/onnx-model.js';
 import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
+import { buildFixtureGraph, PARITY_MODELS } from './helpers/export-fixtures.js';
 
 /*
  * Every fixture model of this package and of apps/parity, built for the WebGL
@@ -16,7 +16,7 @@ import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
  * cause ourselves (issue: the Concat rule's opset-13 Split on WebGL).
  */
 
-const folders = [new URL('./fixtures/models/', import.meta.url), new URL('../../../apps/parity/fixtures/models/', import.meta.url)];
+const folders = [new URL('./fixtures/models/', import.meta.url), PARITY_MODELS];
 const fixtures = folders.flatMap((folder) =>
   readdirSync(folder)
     .filter((file) => file.endsWith('.onnx') && !file.includes('.static-'))
@@ -25,13 +25,6 @@ const fixtures = folders.flatMap((folder) =>
       url: new URL(file, folder),
     })),
 );
-
-/** The model's input shape with its symbolic dimensions as 2 (the batch) . */
-function inputShapeOf(model: ReturnType<typeof decode>): number[] {
-  const input = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!;
-  const dims = input.type!.value.case === 'tensorType' ? input.type!.value.value.shape!.dim : [];
-  return dims.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : 2));
-}
 
 const decode = (bytes: Uint8Array) => fromBinary(ModelProtoSchema, bytes);
 
@@ -46,16 +39,7 @@ const FORWARD_LIMITS: Record<string, RegExp> = {
 describe.each(fixtures)('$name built for webgl', ({ name, url }) => {
   it('passes the EP table, or is refused for a node of the model itself', () => {
     const model = decode(readFileSync(url));
-    const inputName = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!.name;
-    const build = () =>
-      buildGradientModel(model, {
-        inputName,
-        inputShape: inputShapeOf(model),
-        outputName: model.graph!.output[0]!.name,
-        keepSoftmax: false,
-        result: 'gradient',
-        executionProvider: 'webgl',
-      });
+    const build = () => buildFixtureGraph(model, { result: 'gradient', executionProvider: 'webgl' }).built;
     const limit = FORWARD_LIMITS[name];
     if (limit !== undefined) {
       expect(build).toThrow(AttributionError);

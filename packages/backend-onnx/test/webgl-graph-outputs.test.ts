@@ -1,19 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { fromBinary } from '@bufbuild/protobuf';
-import * as ortNode from 'onnxruntime-node';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from '@saliency/dev-support/chromium';
-import {
-  buildGradientModel,
-  COTANGENT_INPUT,
-  LAYER_ACTIVATION_OUTPUT,
-  LAYER_GRADIENT_OUTPUT,
-  LOGITS_OUTPUT,
-} from '../src/autodiff/build-gradient-model.js';
+import { describe, expect, it } from 'vitest';
+import { LAYER_ACTIVATION_OUTPUT, LAYER_GRADIENT_OUTPUT, LOGITS_OUTPUT } from '../src/autodiff/build-gradient-model.js';
 import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
+import { buildFixtureGraph, parityModel } from './helpers/export-fixtures.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
-import { openWebglPage, relativeMaxError, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
+import { gradientFeeds, ortPageForSuite, relativeMaxError, runNode, runWebgl, values, type Outputs } from './helpers/webgl-page.js';
 
 /*
  * onnxruntime-web's WebGL EP (1.30, Graph.finalizeGraph) renumbers a graph
@@ -41,32 +32,18 @@ function readOutputModel(copy: 'Identity' | 'Mul'): Uint8Array {
   });
 }
 
-const PARITY_MODELS = new URL('../../../apps/parity/fixtures/models/', import.meta.url);
-
 /** The layer model (Grad-CAM's default layer) of a parity fixture at batch 2, built for `executionProvider`. */
-async function layerModel(name: string, executionProvider: 'cpu' | 'webgl') {
-  const model = fromBinary(ModelProtoSchema, await readFile(new URL(`${name}.onnx`, PARITY_MODELS)));
-  const graphInput = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!;
-  const dims = graphInput.type!.value.case === 'tensorType' ? graphInput.type!.value.value.shape!.dim : [];
-  const inputShape = dims.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : 2));
-  const built = buildGradientModel(model, {
-    inputName: graphInput.name,
-    inputShape,
-    outputName: model.graph!.output[0]!.name,
-    keepSoftmax: false,
-    result: 'layer',
-    executionProvider,
-  });
-  return { built, inputShape, inputName: graphInput.name };
+function layerModel(name: string, executionProvider: 'cpu' | 'webgl') {
+  return buildFixtureGraph(fromBinary(ModelProtoSchema, parityModel(name)), { result: 'layer', executionProvider });
 }
 
 describe('graph outputs of a layer model', () => {
   const producer = (bytes: Uint8Array, output: string) =>
     fromBinary(ModelProtoSchema, bytes).graph!.node.find((n) => n.output.includes(output))?.opType;
 
-  it('copies the activation, which the model reads on, by a Mul on WebGL only, and the gradient by an Identity everywhere', async () => {
-    const webgl = (await layerModel('cnn_bn', 'webgl')).built.bytes;
-    const cpu = (await layerModel('cnn_bn', 'cpu')).built.bytes;
+  it('copies the activation, which the model reads on, by a Mul on WebGL only, and the gradient by an Identity everywhere', () => {
+    const webgl = layerModel('cnn_bn', 'webgl').built.bytes;
+    const cpu = layerModel('cnn_bn', 'cpu').built.bytes;
     expect(producer(webgl, LAYER_ACTIVATION_OUTPUT)).toBe('Mul');
     expect(producer(cpu, LAYER_ACTIVATION_OUTPUT)).toBe('Identity');
     expect(producer(webgl, LAYER_GRADIENT_OUTPUT)).toBe('Identity');
@@ -75,22 +52,13 @@ describe('graph outputs of a layer model', () => {
 });
 
 describe('onnxruntime-web WebGL EP: a graph output that other nodes also read', () => {
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    ({ browser, page } = await openWebglPage());
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const page = ortPageForSuite('webgl');
 
   const x = values(6, 7);
   const relu = x.map((v) => Math.max(v, 0));
 
   it('loses it when an Identity copies it (the runtime bug the WebGL build works around)', async () => {
-    const result = await runWebgl(page, readOutputModel('Identity'), {
+    const result = await runWebgl(page(), readOutputModel('Identity'), {
       x: { dims: [2, 3], data: x },
     });
     // If this fails because the values are right, the EP was fixed: the Mul of
@@ -100,7 +68,7 @@ describe('onnxruntime-web WebGL EP: a graph output that other nodes also read', 
   }, 120_000);
 
   it('keeps it when a Mul by one copies it', async () => {
-    const result = await runWebgl(page, readOutputModel('Mul'), {
+    const result = await runWebgl(page(), readOutputModel('Mul'), {
       x: { dims: [2, 3], data: x },
     });
     expect(typeof result, String(result)).toBe('object');
@@ -113,24 +81,10 @@ describe('onnxruntime-web WebGL EP: a graph output that other nodes also read', 
   it.each(['cnn_bn', 'image_model', 'shufflenet', 'depthwise_separable'])(
     "%s: the layer model built for webgl returns the layer's activation and gradient (vs onnxruntime-node)",
     async (name) => {
-      const { built, inputShape, inputName } = await layerModel(name, 'webgl');
-      const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
-      const feeds: Feeds = {
-        [inputName]: {
-          dims: inputShape,
-          data: values(size(inputShape), 11),
-        },
-        [COTANGENT_INPUT]: {
-          dims: [...built.logitsShape],
-          data: values(size(built.logitsShape), 13),
-        },
-      };
-      const session = await ortNode.InferenceSession.create(built.bytes);
-      const reference = await session.run(
-        Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, new ortNode.Tensor('float32', Float32Array.from(t.data), t.dims)])),
-      );
-      await session.release();
-      const result = await runWebgl(page, built.bytes, feeds);
+      const { built, input } = layerModel(name, 'webgl');
+      const feeds = gradientFeeds(input, built.logitsShape);
+      const reference = await runNode(built.bytes, feeds);
+      const result = await runWebgl(page(), built.bytes, feeds);
       expect(typeof result, String(result)).toBe('object');
       for (const output of [LAYER_ACTIVATION_OUTPUT, LAYER_GRADIENT_OUTPUT]) {
         const expected = reference[output]!;

@@ -1,12 +1,20 @@
-import { readFile } from 'node:fs/promises';
 import { fromBinary } from '@bufbuild/protobuf';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from '@saliency/dev-support/chromium';
-import { buildGradientModel, COTANGENT_INPUT, GRADIENT_OUTPUT } from '../src/autodiff/build-gradient-model.js';
+import { describe, expect, it } from 'vitest';
+import { GRADIENT_OUTPUT } from '../src/autodiff/build-gradient-model.js';
 import { ModelProtoSchema, type ModelProto } from '../src/proto/onnx_pb.js';
+import { buildFixtureGraph, parityModel } from './helpers/export-fixtures.js';
 import { node, onnxBytes, onnxModel, valueInfo } from './helpers/onnx-model-builder.js';
-import { openWebglPage, relativeMaxError, runNode, runWebgl, values, type Feeds, type Outputs } from './helpers/webgl-page.js';
+import {
+  gradientFeeds,
+  ortPageForSuite,
+  relativeMaxError,
+  runNode,
+  runWebgl,
+  values,
+  type Feeds,
+  type Outputs,
+} from './helpers/webgl-page.js';
 
 /*
  * onnxruntime-web's WebGL EP (1.30) gives a Reshape or Flatten output the
@@ -40,25 +48,9 @@ function flattenedPoolModel(head: ReturnType<typeof node>[], outputs: ReturnType
 }
 
 /** LRP-αβ's input relevance of `model`, built for WebGL, on the WebGL EP vs the same graph on onnxruntime-node. */
-async function alphaBetaError(page: Page, model: ModelProto, inputShape: number[]): Promise<number> {
-  const graphInput = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!;
-  const built = buildGradientModel(model, {
-    inputName: graphInput.name,
-    inputShape,
-    outputName: model.graph!.output[0]!.name,
-    keepSoftmax: false,
-    result: 'gradient',
-    backward: 'lrp_alpha_1_beta_0',
-    executionProvider: 'webgl',
-  });
-  const size = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
-  const feeds: Feeds = {
-    [graphInput.name]: { dims: inputShape, data: values(size(inputShape), 11) },
-    [COTANGENT_INPUT]: {
-      dims: [...built.logitsShape],
-      data: values(size(built.logitsShape), 13),
-    },
-  };
+async function alphaBetaError(page: Page, model: ModelProto): Promise<number> {
+  const { built, input } = buildFixtureGraph(model, { result: 'gradient', backward: 'lrp_alpha_1_beta_0', executionProvider: 'webgl' });
+  const feeds = gradientFeeds(input, built.logitsShape);
   const reference = await runNode(built.bytes, feeds);
   const result = await runWebgl(page, built.bytes, feeds);
   expect(typeof result, String(result)).toBe('object');
@@ -66,16 +58,7 @@ async function alphaBetaError(page: Page, model: ModelProto, inputShape: number[
 }
 
 describe('onnxruntime-web WebGL EP: element-wise ops reading a Flatten output', () => {
-  let browser: Browser;
-  let page: Page;
-
-  beforeAll(async () => {
-    ({ browser, page } = await openWebglPage());
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-  });
+  const page = ortPageForSuite('webgl');
 
   const x: Feeds = {
     x: { dims: [2, C, H, H], data: values(2 * C * H * H, 7) },
@@ -95,8 +78,8 @@ describe('onnxruntime-web WebGL EP: element-wise ops reading a Flatten output', 
         outputs: [valueInfo('r', [2, FEATURES])],
       });
     const expected = (await runNode(relu(false), x))['r']!.data as Float32Array;
-    const direct = await runWebgl(page, relu(false), x);
-    const copied = await runWebgl(page, relu(true), x);
+    const direct = await runWebgl(page(), relu(false), x);
+    const copied = await runWebgl(page(), relu(true), x);
     expect(typeof direct, String(direct)).toBe('object');
     // If this fails because the values are right, the EP was fixed: view-copies.ts is no longer needed.
     expect(relativeMaxError((direct as Outputs)['r']!.data, expected)).toBeGreaterThan(0.1);
@@ -105,18 +88,14 @@ describe('onnxruntime-web WebGL EP: element-wise ops reading a Flatten output', 
 
   it('gives LRP-αβ of a MaxPool–Flatten–Gemm head built for webgl as onnxruntime-node does', async () => {
     const model = flattenedPoolModel([node('Gemm', ['f', 'w', 'b'], ['y'], { transB: { int: 1 } })], [valueInfo('y', [2, 4])], true);
-    expect(await alphaBetaError(page, model, [2, C, H, H])).toBeLessThanOrEqual(GPU_TOLERANCE);
+    expect(await alphaBetaError(page(), model)).toBeLessThanOrEqual(GPU_TOLERANCE);
   }, 120_000);
 
   it.each(['cnn_bn', 'image_model'])(
     'gives LRP-αβ of the parity fixture %s built for webgl as onnxruntime-node does',
     async (name) => {
-      const bytes = await readFile(new URL(`../../../apps/parity/fixtures/models/${name}.onnx`, import.meta.url));
-      const model = fromBinary(ModelProtoSchema, bytes);
-      const graphInput = model.graph!.input.find((i) => !model.graph!.initializer.some((t) => t.name === i.name))!;
-      const dims = graphInput.type!.value.case === 'tensorType' ? graphInput.type!.value.value.shape!.dim : [];
-      const inputShape = dims.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : 2));
-      expect(await alphaBetaError(page, model, inputShape)).toBeLessThanOrEqual(GPU_TOLERANCE);
+      const model = fromBinary(ModelProtoSchema, parityModel(name));
+      expect(await alphaBetaError(page(), model)).toBeLessThanOrEqual(GPU_TOLERANCE);
     },
     300_000,
   );

@@ -5,6 +5,7 @@ import { CliError } from './errors.js';
 import { CLI_RUNTIME_IDS, type CliRuntimeId } from './load-model.js';
 import type { FeedFlag } from './model-inputs.js';
 import { PRECISIONS, type ModelFlags } from './onnx-model-flags.js';
+import { outputPositionFlag } from './output-position-flag.js';
 import type { PreprocessFlags } from './preset.js';
 import type { RunOptions } from './run.js';
 import { PLOT_KINDS, type SeriesFlags } from './series-plot.js';
@@ -22,6 +23,9 @@ Model and input:
   --input-name NAME      the model input --input gives, when the model has several (default: the
                          one input no --feed gives)
   --output-name NAME     the model output holding the logits, when the model has several
+  --output-position P    ONNX: the position of a sequence or dense output explained, one entry per
+                         axis after the batch axis: an index, a range a:b (averaged) or : for the
+                         class axis, e.g. 3,: for [B, T, K] (step 3), :,10,20 for [B, 1, H, W]
   --external-data PATH   ONNX: the external data file the model names (default: that file next to
                          the model), or the folder holding its data files
   --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
@@ -131,6 +135,7 @@ const OPTIONS = {
   'top-k': { type: 'string' },
   'input-name': { type: 'string' },
   'output-name': { type: 'string' },
+  'output-position': { type: 'string' },
   'external-data': { type: 'string' },
   feed: { type: 'string', multiple: true },
   layer: { type: 'string' },
@@ -222,6 +227,7 @@ function feedFlags(texts: readonly string[]): FeedFlag[] {
 function modelFlags(v: {
   'input-name'?: string;
   'output-name'?: string;
+  'output-position'?: string;
   'external-data'?: string;
   feed?: string[];
   layer?: string;
@@ -232,6 +238,7 @@ function modelFlags(v: {
   const flags: ModelFlags = {
     ...(v['input-name'] === undefined ? {} : { inputName: v['input-name'] }),
     ...(v['output-name'] === undefined ? {} : { outputName: v['output-name'] }),
+    ...(v['output-position'] === undefined ? {} : { outputPosition: outputPositionFlag(v['output-position']) }),
     ...(v['external-data'] === undefined ? {} : { externalData: v['external-data'] }),
     ...(feeds.length === 0 ? {} : { feeds }),
     ...(v.layer === undefined ? {} : { layer: v.layer }),

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { AttributionError } from '@saliency/core';
 import { integer, number, oneOf, positive } from './args.js';
 import { CliError, cliErrorOf } from './errors.js';
+import { outputPositionFlag } from './output-position-flag.js';
 import { readUserFile } from './user-file.js';
 
 export const EXPORT_USAGE = `Usage: saliency export MODEL --method NAME --out FILE [options]
@@ -36,6 +37,9 @@ timeseries) and LRP. See @saliency/backend-onnx's README.
   --input-name NAME      which model input is explained, when it has several
   --output-name NAME     which model output holds the logits, when it has several
   --softmax S            strip (default): a final Softmax/LogSoftmax/Sigmoid is left out; keep
+  --output-position P    the position of a sequence or dense output explained: one entry per axis
+                         after the batch axis, an index, a range a:b (averaged) or : for the class
+                         axis, e.g. 3,: for [B, T, K]
 
   -h, --help             this text
 `;
@@ -58,6 +62,7 @@ const OPTIONS = {
   'input-name': { type: 'string' },
   'output-name': { type: 'string' },
   softmax: { type: 'string' },
+  'output-position': { type: 'string' },
   layer: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -112,6 +117,7 @@ export async function exportCommand(
     ...(v['output-name'] === undefined ? {} : { outputName: v['output-name'] }),
     ...(v.softmax === undefined ? {} : { softmax: oneOf('softmax', v.softmax, ['strip', 'keep'] as const) }),
     ...(v.layer === undefined ? {} : { layer: v.layer }),
+    ...(v['output-position'] === undefined ? {} : { outputPosition: outputPositionFlag(v['output-position']) }),
   };
   const bytes = await readUserFile('MODEL', modelPath);
   const { exportAttributionModel } = await import('@saliency/backend-onnx');

@@ -68,6 +68,11 @@ export async function loadModel(
   if (format === 'tfjs' && flags.externalData !== undefined) {
     throw new CliError(`--external-data: only for ONNX models; ${basename(file)} is a TF.js model`);
   }
+  if (format === 'tfjs' && flags.outputPosition !== undefined) {
+    throw new CliError(
+      `--output-position: only for ONNX models (the TF.js backend has no outputPosition); ${basename(file)} is a TF.js model`,
+    );
+  }
   if (format === 'tfjs' && flags.precision === 'float16') {
     throw new CliError(
       `--precision float16: TF.js has no float16 compute path (its backends compute in float32); ${basename(file)} is a TF.js model. Leave the flag out`,
@@ -86,7 +91,10 @@ export async function loadModel(
         flags.precision !== undefined && message.includes('option precision')
           ? `--precision ${flags.precision}: ${message.replace(/^createOnnxBackend: option /, '')}`
           : undefined;
-      throw new CliError(fed ?? layer ?? precision ?? `--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
+      const position = message.includes('option outputPosition')
+        ? `--output-position: ${message.replace(/^createOnnxBackend: option outputPosition /, '')}`
+        : undefined;
+      throw new CliError(fed ?? layer ?? precision ?? position ?? `--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
     }
     if (format === 'tfjs') throw new CliError(`--model ${file}: TF.js cannot load it: ${message}`, EXIT.model, { cause: error });
     throw error;

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { AttributionError } from '@saliency/core';
-import type { OnnxModelDescription, OnnxTensorInfo } from '@saliency/backend-onnx';
+import type { OnnxModelDescription, OnnxTensorInfo, OutputPosition } from '@saliency/backend-onnx';
 import type { FeedTensor } from '@saliency/core';
 import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -13,6 +13,8 @@ export interface ModelFlags {
   readonly inputName?: string;
   /** `--output-name`: the graph output that holds the logits, when the model has several. */
   readonly outputName?: string;
+  /** `--output-position`: the position of a sequence or dense output explained (ONNX only). */
+  readonly outputPosition?: OutputPosition;
   /** `--external-data`: the external data file the model names, or the folder holding its files. */
   readonly externalData?: string;
   /** `--feed NAME=FILE.npy`: values of the model inputs besides the one `--input` gives. */
@@ -39,6 +41,7 @@ export type Precision = (typeof PRECISIONS)[number];
 export interface OnnxBackendFlags {
   readonly inputName?: string;
   readonly outputName?: string;
+  readonly outputPosition?: OutputPosition;
   readonly externalData?: ReadonlyMap<string, Uint8Array>;
   readonly feeds?: Record<string, FeedTensor>;
   /** The tensor attributed at (not a Grad-CAM layer, which is an option of `explain`). */
@@ -143,6 +146,7 @@ export async function onnxBackendFlags(
   const options: OnnxBackendFlags = {
     ...(model.inputs.length > 1 || flags.inputName !== undefined ? { inputName: input.name } : {}),
     ...(outputName === undefined ? {} : { outputName }),
+    ...(flags.outputPosition === undefined ? {} : { outputPosition: flags.outputPosition }),
     ...(data === undefined ? {} : { externalData: data }),
     ...(feeds.length === 0 ? {} : { feeds: fed }),
     ...(layer === undefined ? {} : { layer }),

@@ -58,6 +58,7 @@ export { philox4x32 } from './noise/philox.js';
 export { noiseKey, noisyRows, type NoiseDescription } from './noise/noise-description.js';
 export { deviceNoiseAgreement, type DeviceNoiseAgreement, type DeviceNoiseGenerator } from './noise/device-agreement.js';
 export { WGSL_NORMAL, WGSL_PHILOX } from './noise/wgsl-noise.js';
+export { BOX_MULLER_CONSTANTS, PHILOX_CONSTANTS, shaderFloat, shaderUint } from './noise/noise-constants.js';
 export type { NoiseFunction, NoiseInput } from './noise/noise-source.js';
 export { MomentAccumulator } from './stats/moments.js';
 export { RUNTIME_IDS, isRuntimeId, runtimeLibrary, runtimeIdsOf, type RuntimeId, type RuntimeLibrary } from './runtime-id.js';

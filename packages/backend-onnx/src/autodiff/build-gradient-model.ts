@@ -8,6 +8,13 @@ import { DataType, isFloatType } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
 import { valueInfo as tensorValueInfo } from '../model/value-info.js';
 import {
+  checkOutputPosition,
+  describeOutputPosition,
+  outputPositionHead,
+  outputPositionHint,
+  type OutputPosition,
+} from '../model/output-position.js';
+import {
   GraphProtoSchema,
   ModelProtoSchema,
   type GraphProto,
@@ -45,6 +52,11 @@ export interface GradientModelRequest {
   /** The model's output differentiated (after its final softmax or sigmoid is left out, unless `keepSoftmax`). */
   readonly outputName: string;
   readonly keepSoftmax: boolean;
+  /**
+   * One position of a sequence or dense output explained as [B, K] logits
+   * (`model/output-position.ts`), selected after the softmax or sigmoid is left out.
+   */
+  readonly outputPosition?: OutputPosition;
   /**
    * What the model returns besides the logits: `'none'`; `'gradient'`, the
    * input gradient `x̄ = Jᵀ ȳ` for the cotangent `ȳ` given as an input; or
@@ -150,19 +162,27 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   const opset = defaultOpset(model);
   const inputShapes = new Map([...(request.unfedShapes ?? []), ...(request.feedShapes ?? []), [request.inputName, request.inputShape]]);
   const facts = inferGraph(model.graph!, opset, inputShapes, request.budgets, [request.outputName]);
-  const { graph } = facts;
-  const producers = new Map<string, number>();
-  graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
-
-  const { logits, description } = logitsOf(request, graph.node, producers);
-  const logitsType = facts.types.get(logits);
-  if (logitsType === undefined) throw new AttributionError('INVALID_MODEL', `${description} is produced by no node of the graph`);
+  const producersOf = (nodes: readonly NodeProto[]) => {
+    const producers = new Map<string, number>();
+    nodes.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
+    return producers;
+  };
+  const head = logitsOf(request, facts.graph.node, producersOf(facts.graph.node));
+  const headType = facts.types.get(head.logits);
+  if (headType === undefined) throw new AttributionError('INVALID_MODEL', `${head.description} is produced by no node of the graph`);
+  const { graph, logits, description } =
+    request.outputPosition === undefined
+      ? { graph: facts.graph, ...head }
+      : withOutputPosition(facts.graph, head, headType, request, facts, opset);
+  const producers = producersOf(graph.node);
+  const logitsType = facts.types.get(logits)!;
   const explained = explainedShape(logitsType.shape, request.inputShape[0]!);
   if (explained === undefined) {
     throw new AttributionError(
       'BACKEND_OUTPUT',
       `${description} has shape ${formatShape(logitsType.shape)} for an input of shape ${formatShape(request.inputShape)}; ` +
-        `expected logits of shape [${request.inputShape[0]}, K] (or [${request.inputShape[0]}, K, 1, …], or one score [${request.inputShape[0]}])`,
+        `expected logits of shape [${request.inputShape[0]}, K] (or [${request.inputShape[0]}, K, 1, …], or one score [${request.inputShape[0]}])` +
+        (logitsType.shape.length >= 3 && logitsType.shape[0] === request.inputShape[0] ? outputPositionHint(logitsType.shape) : ''),
     );
   }
 
@@ -375,6 +395,35 @@ function explainedShape(shape: readonly number[], rows: number): number[] | unde
   if (shape.length === 1) return [rows, 1];
   if (shape.length >= 2 && shape.slice(2).every((d) => d === 1)) return [rows, shape[1]!];
   return undefined;
+}
+
+/**
+ * The graph with the head that selects `request.outputPosition` from the
+ * logits `head` appended (`model/output-position.ts`), checked first against
+ * their shape at this call; the head's types and constants join `facts`.
+ */
+function withOutputPosition(
+  graph: GraphProto,
+  head: { logits: string; description: string },
+  headType: TensorType,
+  request: GradientModelRequest,
+  facts: GraphFacts,
+  opset: number,
+): { graph: GraphProto; logits: string; description: string } {
+  const position = checkOutputPosition(request.outputPosition, head.description, headType.shape.slice(1));
+  const selection = outputPositionHead(position, head.logits, headType.shape, headType.dataType, opset);
+  const selected = inferGraph(selection.graph, opset, new Map([[head.logits, headType.shape]]), request.budgets);
+  for (const [name, type] of selected.types) facts.types.set(name, type);
+  for (const [name, value] of selected.constants) facts.constants.set(name, value);
+  return {
+    graph: {
+      ...graph,
+      node: [...graph.node, ...selection.graph.node],
+      initializer: [...graph.initializer, ...selection.graph.initializer],
+    },
+    logits: selection.output,
+    description: `${head.description} at position ${describeOutputPosition(position)}`,
+  };
 }
 
 function logitsOf(request: GradientModelRequest, nodes: readonly NodeProto[], producers: ReadonlyMap<string, number>) {

@@ -1,5 +1,6 @@
 import { AttributionError, isInputRule, parseLrpRuleSet, type LrpRuleSet } from '@saliency/core';
 import { Attributes, describeNode } from '../model/attributes.js';
+import { isOutputPositionNode } from '../model/output-position.js';
 import type { GradientRule } from '../ops/op-definition.js';
 import type { NodeProto } from '../proto/onnx_pb.js';
 import { linearLayer } from './linear-layer.js';
@@ -31,6 +32,8 @@ export function lrpRuleSet(name: string): BackwardRuleSet | undefined {
 
 function overrides(set: LrpRuleSet, path: BackwardPath): ReadonlyMap<string, GradientRule> {
   path.nodes.forEach((node) => {
+    // The output position's head selects and averages: its ordinary rule is its LRP rule, as AveragePool's.
+    if (isOutputPositionNode(node)) return;
     const padding = node.opType === 'Pad' ? new Attributes(node).string('mode', 'constant') : 'constant';
     if (
       (!LINEAR.includes(node.opType) && !THROUGH.has(node.opType) && !PROPORTIONAL.has(node.opType) && !PASSING.has(node.opType)) ||

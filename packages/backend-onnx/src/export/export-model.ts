@@ -101,6 +101,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
     inputShape,
     outputName,
     keepSoftmax: resolved.keepSoftmax,
+    ...(resolved.outputPosition === undefined ? {} : { outputPosition: resolved.outputPosition }),
     result,
     executionProvider: resolved.executionProvider,
     budgets,

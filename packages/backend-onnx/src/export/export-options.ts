@@ -12,6 +12,7 @@ import {
   type ResolvedOptions,
 } from '@saliency/core';
 import type { ModelBudgets } from '../model/budgets.js';
+import { checkOutputPosition, type OutputPosition } from '../model/output-position.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { EXPORTABLE_LAYER_METHODS } from './cam-in-graph.js';
 import { NOISE_INPUT } from './export-names.js';
@@ -50,6 +51,8 @@ export interface ExportOptions extends Pick<AttributionOptions, (typeof BAKED_OP
   readonly inputName?: string;
   readonly outputName?: string;
   readonly softmax?: 'strip' | 'keep';
+  /** One position of a sequence or dense output, as the backend's option (docs/methods.md, "Output position"). */
+  readonly outputPosition?: OutputPosition;
   /** The execution provider whose op forms the graph uses (default `'cpu'`, which runs anywhere). */
   readonly executionProvider?: ExecutionProvider;
   readonly externalData?: ReadonlyMap<string, Uint8Array>;
@@ -74,6 +77,7 @@ const EXPORT_KEYS: readonly string[] = [
   'inputName',
   'outputName',
   'softmax',
+  'outputPosition',
   'executionProvider',
   'externalData',
   'budgets',
@@ -86,6 +90,7 @@ export interface ResolvedExport {
   readonly noiseSource: NoiseSource;
   readonly targetSource: 'argmax' | 'input';
   readonly keepSoftmax: boolean;
+  readonly outputPosition?: OutputPosition;
   readonly executionProvider: ExecutionProvider;
 }
 
@@ -131,6 +136,9 @@ export function resolveExportOptions(options: ExportOptions): ResolvedExport {
     noiseSource,
     targetSource: oneOf('targetSource', options.targetSource, ['argmax', 'input'], 'argmax'),
     keepSoftmax: softmaxOption('exportAttributionModel', options.softmax) === 'keep',
+    ...(options.outputPosition === undefined
+      ? {}
+      : { outputPosition: checkOutputPosition(options.outputPosition, 'exportAttributionModel') }),
     executionProvider: oneOf('executionProvider', options.executionProvider, EXECUTION_PROVIDERS, 'cpu'),
   };
 }

@@ -44,6 +44,13 @@ export function declaredShape(input: ValueInfoProto): Array<number | null> {
   return (type.value.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : null));
 }
 
+/** The declared shape of graph output `name` after its batch axis; undefined where the model declares none. */
+export function declaredOutputShape(model: ModelProto, name: string): Array<number | null> | undefined {
+  const output = model.graph!.output.find((o) => o.name === name);
+  const shape = output === undefined ? [] : declaredShape(output);
+  return shape.length === 0 ? undefined : shape.slice(1);
+}
+
 /** The element type of a graph input. */
 export function elementType(input: ValueInfoProto): DataType | undefined {
   const type = input.type?.value;

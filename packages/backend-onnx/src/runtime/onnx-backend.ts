@@ -39,9 +39,10 @@ import {
   type ExecutionProvider,
 } from '../execution-provider/execution-provider.js';
 import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
-import { chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
+import { chooseInputOutput, declaredOutputShape, declaredShape, graphInputs } from '../model/graph-io.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.js';
 import { readOnnxModel } from '../model/onnx-model.js';
+import { checkOutputPosition, type OutputPosition } from '../model/output-position.js';
 import { activationFittingCount } from './activation-plan.js';
 import { prepareModel } from '../passes/prepare-model.js';
 import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
@@ -92,6 +93,17 @@ export interface OnnxBackendOptions {
    * `'keep'`: the output is differentiated as it is.
    */
   readonly softmax?: 'strip' | 'keep';
+  /**
+   * One position of a sequence or dense output to explain, as [B, K] logits
+   * (docs/methods.md, "Output position"): one entry per output axis after
+   * the batch axis, a number fixing the axis at that index, a `[start, end)`
+   * pair averaging over that range, `null` for the class axis the target
+   * indexes (exactly one). E.g. a recogniser's [B, T, K]: `[t, null]`; a
+   * detector's [B, 1, H, W]: `[null, y, x]` or `[null, [y0, y1], [x0, x1]]`.
+   * Selected after the final Softmax or Sigmoid is left out. Default: none,
+   * the output must be [B, K] (or [B, K, 1, …], or one score [B]).
+   */
+  readonly outputPosition?: OutputPosition;
   /**
    * Passed to every `InferenceSession.create`, e.g. `{ executionProviders: ['webgpu'] }`,
    * over the backend's defaults (no memory pattern, no spinning intra-op
@@ -183,6 +195,7 @@ export class OnnxBackend implements GradientBackend {
   readonly #prefix: AttributedInput | undefined;
   readonly #outputName: string;
   readonly #keepSoftmax: boolean;
+  readonly #outputPosition: OutputPosition | undefined;
   readonly #sessionOptions: InferenceSession.SessionOptions;
   readonly #executionProvider: ExecutionProvider;
   /** The most texture rows a call's graph may hold (WebGL), or undefined: never split. */
@@ -225,6 +238,8 @@ export class OnnxBackend implements GradientBackend {
         `createOnnxBackend: option executionProvider must be one of ${EXECUTION_PROVIDERS.join(', ')}, got ${JSON.stringify(options.executionProvider)}`,
       );
     }
+    // Its form before the model is read; its sizes where the output declares them, below, and at the first call.
+    if (options.outputPosition !== undefined) checkOutputPosition(options.outputPosition, 'createOnnxBackend');
     this.#ort = ort;
     this.#budgets = resolveBudgets(options.budgets, 'createOnnxBackend');
     const read = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
@@ -235,6 +250,11 @@ export class OnnxBackend implements GradientBackend {
     const { input, outputName } = chooseInputOutput(read, inputName, options.outputName);
     this.#modelInput = input;
     this.#outputName = outputName;
+    // A Softmax or Sigmoid left out keeps the declared shape.
+    this.#outputPosition =
+      options.outputPosition === undefined
+        ? undefined
+        : checkOutputPosition(options.outputPosition, 'createOnnxBackend', declaredOutputShape(read, outputName));
     const feeds = resolveFeeds(graphInputs(read), input.name, ancestors(read.graph!, [outputName]).inputs, options.feeds);
     const model = foldScalarFeeds(read, scalarFeedValues(feeds));
     this.#feeds = feeds.filter((feed) => feed.batchAxis !== undefined);
@@ -704,6 +724,7 @@ export class OnnxBackend implements GradientBackend {
       inputShape: shape,
       outputName: this.#outputName,
       keepSoftmax: this.#keepSoftmax,
+      ...(this.#outputPosition === undefined ? {} : { outputPosition: this.#outputPosition }),
       result,
       executionProvider: this.#executionProvider,
       budgets: this.#budgets,

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fillStandardNormal, sizeOf } from '@saliency/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { type BuiltModel, buildGradientModel, type GradientModelRequest } from '../../src/autodiff/build-gradient-model.js';
 import type { ExportedModel } from '../../src/index.js';
+import { declaredShape, graphInputs } from '../../src/model/graph-io.js';
+import type { ModelProto } from '../../src/proto/onnx_pb.js';
 
 /** What the tests use of onnxruntime-node and onnxruntime-web: sessions, and float32 and int64 tensors. */
 export interface Runtime {
@@ -14,6 +17,31 @@ export const PARITY_MODELS = new URL('../../../../apps/parity/fixtures/models/',
 
 export function parityModel(name: string): Uint8Array {
   return readFileSync(new URL(`${name}.onnx`, PARITY_MODELS));
+}
+
+/** A fixture model's (first) graph input: its name, and its declared shape with each free dimension (the batch) as 2. */
+export function fixtureInput(model: ModelProto): { name: string; shape: number[] } {
+  const input = graphInputs(model)[0]!;
+  return { name: input.name, shape: declaredShape(input).map((d) => d ?? 2) };
+}
+
+/**
+ * The graph of a fixture model's first input and first output (logits, no
+ * softmax) built as `request` asks, at `fixtureInput`'s shape.
+ */
+export function buildFixtureGraph(
+  model: ModelProto,
+  request: Omit<GradientModelRequest, 'inputName' | 'inputShape' | 'outputName' | 'keepSoftmax'>,
+): { built: BuiltModel; input: { name: string; shape: number[] } } {
+  const input = fixtureInput(model);
+  const built = buildGradientModel(model, {
+    inputName: input.name,
+    inputShape: input.shape,
+    outputName: model.graph!.output[0]!.name,
+    keepSoftmax: false,
+    ...request,
+  });
+  return { built, input };
 }
 
 /** A deterministic input of this shape with values in [−1, 1]. */

@@ -1,15 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { sizeOf } from '@saliency/core';
 import * as ortNode from 'onnxruntime-node';
 import type * as OrtWeb from 'onnxruntime-web';
 import type { Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { launchChromium, type Browser } from '@saliency/dev-support/chromium';
+import { COTANGENT_INPUT } from '../../src/autodiff/build-gradient-model.js';
 
 /*
- * A Chromium page (SwiftShader WebGL and WebGPU, dev-support/chromium.mjs)
- * that loads onnxruntime-web's WebGL bundle (or another), for tests of what
- * the EP itself computes.
+ * The Chromium page (SwiftShader WebGL and WebGPU, dev-support/chromium.mjs)
+ * of every browser test of this package: it loads onnxruntime-web's WebGL
+ * bundle (or its WebGPU one), for tests of what the EP itself computes.
  */
 
 const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
@@ -17,44 +20,71 @@ const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web
 export type Feeds = Record<string, { dims: number[]; data: number[] }>;
 export type Outputs = Record<string, { dims: number[]; data: number[] }>;
 
-export interface WebglPage {
-  readonly browser: Browser;
-  readonly page: Page;
-}
+/** The onnxruntime-web bundle that brings each EP into a page, and the origin it is served from: WebGPU needs a secure one. */
+const ORT_PAGES = {
+  webgl: { bundle: 'ort.webgl.min.mjs', origin: 'http://saliency.test' },
+  webgpu: { bundle: 'ort.webgpu.bundle.min.mjs', origin: 'https://saliency.test' },
+} as const;
 
-export async function openWebglPage(): Promise<WebglPage> {
-  return openOrtPage('ort.webgl.min.mjs', 'http://saliency.test');
-}
+export type PageExecutionProvider = keyof typeof ORT_PAGES;
+
+/** Chromium's start and the bundle's load, on a loaded 2-core machine (CI runs the suites side by side). */
+const PAGE_START_TIMEOUT_MS = 120_000;
 
 /**
- * A Chromium page that imports onnxruntime-web's `bundle` (a file of its
- * dist/, served with the others there) as `window.ort`; WebGPU needs a secure
- * origin (https, served by the same route).
+ * Opens, before the tests of the describe block it is called in, a Chromium
+ * page with the onnxruntime-web bundle of `executionProvider` loaded as
+ * `window.ort`, and closes the browser after them; the tests read the page
+ * through the function returned.
  */
-export async function openOrtPage(bundle: string, origin: string): Promise<WebglPage> {
+export function ortPageForSuite(executionProvider: PageExecutionProvider = 'webgl'): () => Page {
+  let browser: Browser | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    ({ browser, page } = await openOrtPage(ORT_PAGES[executionProvider]));
+  }, PAGE_START_TIMEOUT_MS);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (page === undefined) throw new Error(`the ${executionProvider} page is open only while the tests of its describe block run`);
+    return page;
+  };
+}
+
+/** A Chromium page that imports onnxruntime-web's `bundle` (a file of its dist/, served with the others there) as `window.ort`. */
+async function openOrtPage({ bundle, origin }: { bundle: string; origin: string }): Promise<{ browser: Browser; page: Page }> {
   const browser = await launchChromium();
-  // The bundle is imported by the page (a dynamic import inside `page.evaluate` would be rewritten by Vitest).
-  const html = `<!doctype html><title>ort</title><script type="module">import * as ort from '/${bundle}'; window.ort = ort;</script>`;
-  await browser.context.route(`${origin}/**`, async (route) => {
-    const path = new URL(route.request().url()).pathname;
-    if (path === '/') return route.fulfill({ contentType: 'text/html', body: html });
-    if (/^\/ort[\w.-]*\.(mjs|wasm)$/.test(path))
-      return route.fulfill({
-        contentType: path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript',
-        body: await readFile(join(ORT_DIST, path)),
-      });
-    return route.fulfill({ status: 404, body: 'not found' });
-  });
-  const page = await browser.context.newPage();
-  await page.goto(`${origin}/`);
-  await page.waitForFunction(() => 'ort' in window, undefined, {
-    timeout: 60_000,
-  });
-  return { browser, page };
+  try {
+    // The bundle is imported by the page (a dynamic import inside `page.evaluate` would be rewritten by Vitest).
+    const html = `<!doctype html><title>ort</title><script type="module">import * as ort from '/${bundle}'; window.ort = ort;</script>`;
+    await browser.context.route(`${origin}/**`, async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      if (path === '/') return route.fulfill({ contentType: 'text/html', body: html });
+      if (/^\/ort[\w.-]*\.(mjs|wasm)$/.test(path))
+        return route.fulfill({
+          contentType: path.endsWith('.wasm') ? 'application/wasm' : 'text/javascript',
+          body: await readFile(join(ORT_DIST, path)),
+        });
+      return route.fulfill({ status: 404, body: 'not found' });
+    });
+    const page = await browser.context.newPage();
+    await page.goto(`${origin}/`);
+    await page.waitForFunction(() => 'ort' in window, undefined, { timeout: 60_000 });
+    return { browser, page };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
 }
 
 /** Runs an ONNX model on the WebGL EP (or `executionProvider`) in the page: its outputs, or the error's message. */
-export async function runWebgl(page: Page, bytes: Uint8Array, feeds: Feeds, executionProvider = 'webgl'): Promise<Outputs | string> {
+export async function runWebgl(
+  page: Page,
+  bytes: Uint8Array,
+  feeds: Feeds,
+  executionProvider: PageExecutionProvider = 'webgl',
+): Promise<Outputs | string> {
   return page.evaluate(
     async ({ model, feeds, executionProvider }) => {
       const ort = (window as unknown as { ort: typeof OrtWeb }).ort;
@@ -75,6 +105,14 @@ export async function runWebgl(page: Page, bytes: Uint8Array, feeds: Feeds, exec
     },
     { model: Array.from(bytes), feeds, executionProvider },
   );
+}
+
+/** Feeds of a gradient graph: the explained `input` (values of seed 11) and the cotangent of its logits (seed 13). */
+export function gradientFeeds(input: { name: string; shape: readonly number[] }, logitsShape: readonly number[]): Feeds {
+  return {
+    [input.name]: { dims: [...input.shape], data: values(sizeOf(input.shape), 11) },
+    [COTANGENT_INPUT]: { dims: [...logitsShape], data: values(sizeOf(logitsShape), 13) },
+  };
 }
 
 /** Deterministic values in [-1, 1). */

@@ -1,3 +1,8 @@
+import { BOX_MULLER_CONSTANTS, PHILOX_CONSTANTS, shaderFloat, shaderUint } from '@saliency/core';
+
+const { M0, M1, W0, W1 } = PHILOX_CONSTANTS;
+const { TWO_POW_M32, HALF_PI_TWO_POW_M30, LN2_HI, LN2_LO, SQRT2 } = BOX_MULLER_CONSTANTS;
+
 /**
  * Core's noise in GLSL ES 3.0 (docs/methods.md, "Noise"): the Philox4x32-10
  * rounds of packages/core/src/noise/philox.ts in 32-bit `uint` arithmetic,
@@ -19,12 +24,12 @@ uint saliencyMulHi(uint a, uint m) {
 
 uvec4 saliencyPhilox(uvec4 c, uvec2 k) {
   for (int r = 0; r < 10; r++) {
-    uint hi0 = saliencyMulHi(c.x, 0xD2511F53u);
-    uint lo0 = c.x * 0xD2511F53u;
-    uint hi1 = saliencyMulHi(c.z, 0xCD9E8D57u);
-    uint lo1 = c.z * 0xCD9E8D57u;
+    uint hi0 = saliencyMulHi(c.x, ${shaderUint(M0)});
+    uint lo0 = c.x * ${shaderUint(M0)};
+    uint hi1 = saliencyMulHi(c.z, ${shaderUint(M1)});
+    uint lo1 = c.z * ${shaderUint(M1)};
     c = uvec4(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-    k += uvec2(0x9E3779B9u, 0xBB67AE85u);
+    k += uvec2(${shaderUint(W0)}, ${shaderUint(W1)});
   }
   return c;
 }
@@ -46,10 +51,10 @@ uvec4 saliencyPhilox(uvec4 c, uvec2 k) {
  *   2πu = Q·π/2 + x, |x| ≤ π/4, where sin and cos are Taylor polynomials.
  */
 export const GLSL_NORMAL = `
-const float SALIENCY_TWO_POW_M32 = 2.3283064365386963e-10;
-const float SALIENCY_HALF_PI_TWO_POW_M30 = 1.4629180792671596e-9;
-const float SALIENCY_LN2_HI = 0.693145751953125;
-const float SALIENCY_LN2_LO = 1.4286068202862268e-6;
+const float SALIENCY_TWO_POW_M32 = ${shaderFloat(TWO_POW_M32)};
+const float SALIENCY_HALF_PI_TWO_POW_M30 = ${shaderFloat(HALF_PI_TWO_POW_M30)};
+const float SALIENCY_LN2_HI = ${shaderFloat(LN2_HI)};
+const float SALIENCY_LN2_LO = ${shaderFloat(LN2_LO)};
 
 float saliencyTwoAtanh(float s) {
   float s2 = s * s;
@@ -71,7 +76,7 @@ float saliencyNegLogUniform(uint w) {
   uint bits = floatBitsToUint(float(w) + 0.5);
   int exponent = int(bits >> 23u) - 127;
   float m = uintBitsToFloat((bits & 0x7FFFFFu) | 0x3F800000u);
-  if (m > 1.4142135623730951) {
+  if (m > ${shaderFloat(SQRT2)}) {
     m *= 0.5;
     exponent += 1;
   }

@@ -1,3 +1,4 @@
+import { PHILOX_CONSTANTS } from './noise-constants.js';
 import { philox4x32Words } from './philox.js';
 
 /**
@@ -144,14 +145,14 @@ function philoxModule(): Uint8Array<ArrayBuffer> {
     GET, k1, SET, b1,
     I32_CONST, 10, SET, r,
     LOOP, VOID,
-    GET, a0, I64_EXTEND_I32_U, I64_CONST, ...sleb(0xd2511f53), I64_MUL, SET, p0,
-    GET, a2, I64_EXTEND_I32_U, I64_CONST, ...sleb(0xcd9e8d57), I64_MUL, SET, p1,
+    GET, a0, I64_EXTEND_I32_U, I64_CONST, ...sleb(PHILOX_CONSTANTS.M0), I64_MUL, SET, p0,
+    GET, a2, I64_EXTEND_I32_U, I64_CONST, ...sleb(PHILOX_CONSTANTS.M1), I64_MUL, SET, p1,
     ...hi(p1), GET, a1, I32_XOR, GET, b0, I32_XOR, SET, a0,
     GET, p1, I32_WRAP_I64, SET, a1,
     ...hi(p0), GET, a3, I32_XOR, GET, b1, I32_XOR, SET, a2,
     GET, p0, I32_WRAP_I64, SET, a3,
-    GET, b0, I32_CONST, ...sleb(0x9e3779b9 | 0), I32_ADD, SET, b0,
-    GET, b1, I32_CONST, ...sleb(0xbb67ae85 | 0), I32_ADD, SET, b1,
+    GET, b0, I32_CONST, ...sleb(PHILOX_CONSTANTS.W0 | 0), I32_ADD, SET, b0,
+    GET, b1, I32_CONST, ...sleb(PHILOX_CONSTANTS.W1 | 0), I32_ADD, SET, b1,
     GET, r, I32_CONST, 1, I32_SUB, TEE, r, BR_IF, 0,
     END,
     GET, at, GET, q, I32_CONST, 4, I32_SHL, I32_ADD, SET, r,

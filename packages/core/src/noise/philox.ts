@@ -1,3 +1,5 @@
+import { PHILOX_CONSTANTS } from './noise-constants.js';
+
 /**
  * Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2,
  * 3", SC 2011): a counter-based generator. Block `counter` under `key` maps
@@ -5,10 +7,7 @@
  * any element of any noise sample can be generated on its own, in any order,
  * on any device — which is what makes the noise independent of batching.
  */
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
+const { M0, M1, W0, W1 } = PHILOX_CONSTANTS;
 // The multipliers in 16-bit halves, for the high words of the products.
 const M0_HI = M0 >>> 16;
 const M0_LO = M0 & 0xffff;

@@ -1,3 +1,8 @@
+import { BOX_MULLER_CONSTANTS, PHILOX_CONSTANTS, shaderFloat, shaderUint } from './noise-constants.js';
+
+const { M0, M1, W0, W1 } = PHILOX_CONSTANTS;
+const { TWO_POW_M32, HALF_PI_TWO_POW_M30, LN2_HI, LN2_LO, SQRT2 } = BOX_MULLER_CONSTANTS;
+
 /**
  * Core's noise in WGSL (docs/methods.md, "Noise"), the one source of the
  * device generators for WebGPU (backend-tfjs's webgpu program, backend-onnx's
@@ -25,22 +30,22 @@ fn saliencyPhilox(counter : vec4<u32>, key : vec2<u32>) -> vec4<u32> {
   var c = counter;
   var k = key;
   for (var r = 0; r < 10; r++) {
-    let hi0 = saliencyMulHi(c.x, 0xD2511F53u);
-    let lo0 = c.x * 0xD2511F53u;
-    let hi1 = saliencyMulHi(c.z, 0xCD9E8D57u);
-    let lo1 = c.z * 0xCD9E8D57u;
+    let hi0 = saliencyMulHi(c.x, ${shaderUint(M0)});
+    let lo0 = c.x * ${shaderUint(M0)};
+    let hi1 = saliencyMulHi(c.z, ${shaderUint(M1)});
+    let lo1 = c.z * ${shaderUint(M1)};
     c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
-    k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
+    k = k + vec2<u32>(${shaderUint(W0)}, ${shaderUint(W1)});
   }
   return c;
 }
 `;
 
 export const WGSL_NORMAL = `
-const SALIENCY_TWO_POW_M32 : f32 = 2.3283064365386963e-10;
-const SALIENCY_HALF_PI_TWO_POW_M30 : f32 = 1.4629180792671596e-9;
-const SALIENCY_LN2_HI : f32 = 0.693145751953125;
-const SALIENCY_LN2_LO : f32 = 1.4286068202862268e-6;
+const SALIENCY_TWO_POW_M32 : f32 = ${shaderFloat(TWO_POW_M32)};
+const SALIENCY_HALF_PI_TWO_POW_M30 : f32 = ${shaderFloat(HALF_PI_TWO_POW_M30)};
+const SALIENCY_LN2_HI : f32 = ${shaderFloat(LN2_HI)};
+const SALIENCY_LN2_LO : f32 = ${shaderFloat(LN2_LO)};
 
 fn saliencyTwoAtanh(s : f32) -> f32 {
   let s2 = s * s;
@@ -62,7 +67,7 @@ fn saliencyNegLogUniform(w : u32) -> f32 {
   let bits = bitcast<u32>(f32(w) + 0.5);
   var exponent = i32(bits >> 23u) - 127;
   var m = bitcast<f32>((bits & 0x7FFFFFu) | 0x3F800000u);
-  if (m > 1.4142135623730951) {
+  if (m > ${shaderFloat(SQRT2)}) {
     m = m * 0.5;
     exponent = exponent + 1;
   }
