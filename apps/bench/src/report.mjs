@@ -191,7 +191,8 @@ export function gpuTargetsTable(results, model = 'resnet18') {
 
 /** The backends' warnings, per case (run-case.mjs `warnings`; ONNX: onWarning). Empty where none warned. */
 export function caseNotes(results) {
-  const lines = results.flatMap((r) => (r.warnings ?? []).map((w) => `- ${r.model} ${r.engine}: ${w}`));
+  // one line each: ONNX Runtime's reasons may span lines
+  const lines = results.flatMap((r) => (r.warnings ?? []).map((w) => `- ${r.model} ${r.engine}: ${w.replace(/\s+/g, ' ')}`));
   return lines.length === 0 ? '' : `#### Backend warnings\n\n${lines.join('\n')}`;
 }
 
