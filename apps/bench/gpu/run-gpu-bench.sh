@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # VarGrad on an NVIDIA GPU, in one run: our backends through WebGPU in Node
 # (Dawn, the `webgpu` npm package) — TF.js webgpu, ONNX Runtime's WebGPU EP
-# (native and JSEP) — beside PyTorch CUDA on the same card.
+# (native, native with graph capture, and JSEP) — beside PyTorch CUDA on the
+# same card.
 #
 # For a Linux machine with an NVIDIA driver, Node ≥ 20.19 and this
 # repository with `npm ci` done and the packages built

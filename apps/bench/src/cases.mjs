@@ -25,8 +25,22 @@ export const MODELS = {
 
 /** Our engines on CPU: backend and runtime. */
 export const CPU_ENGINES = ['onnx-node', 'onnx-wasm', 'tfjs-wasm', 'tfjs-cpu'];
-/** Our engines on a GPU, through WebGPU (gpu/run-gpu-bench.sh). */
-export const GPU_ENGINES = ['onnx-webgpu', 'tfjs-webgpu', 'onnx-webgpu-jsep'];
+/**
+ * Our engines on a GPU, through WebGPU (gpu/run-gpu-bench.sh).
+ * onnx-webgpu-capture is onnx-webgpu with the backend's `graphCapture`
+ * (packages/backend-onnx/README.md, "Graph capture on WebGPU"), right after
+ * it so that its maps are checked against onnx-webgpu's (SAME_MAPS_AS).
+ */
+export const GPU_ENGINES = ['onnx-webgpu', 'onnx-webgpu-capture', 'tfjs-webgpu', 'onnx-webgpu-jsep'];
+
+/**
+ * Engines that run the same kernels as another engine and so must give the
+ * same maps bit for bit: the bench compares the VarGrad maps of each such
+ * engine with its twin's from the same run (run-bench.mjs, src/maps.mjs).
+ * Graph capture replays the kernels ONNX Runtime recorded, so its maps equal
+ * the uncaptured ones.
+ */
+export const SAME_MAPS_AS = { 'onnx-webgpu-capture': 'onnx-webgpu' };
 
 /** VarGrad sample counts timed. */
 export const TIMED_N = [16, 64];

@@ -14,6 +14,20 @@ const noiseAt = (deviceNoise) => (deviceNoise === undefined ? '–' : deviceNois
 /** The share of the VarGrad call spent outside the backend call for its samples (run-case.mjs's `samplesCall`). */
 const outside = (call, samples) => (call === undefined || samples === undefined ? '–' : `${(100 * (1 - samples / call)).toFixed(0)} %`);
 
+/**
+ * An engine's name in the tables. A graph-capture engine (onnx-webgpu-capture)
+ * whose graphs ONNX Runtime did not all capture ran those uncaptured (the
+ * backend warned, run-case.mjs kept the warnings): its name says which, so
+ * that no uncaptured time reads as a captured one.
+ */
+function engineLabel(r) {
+  if (!r.graphCapture) return r.engine;
+  const warnings = r.warnings ?? [];
+  const uncaptured = warnings.map((w) => /does not capture the (.+?) graph/.exec(w)?.[1]).filter(Boolean);
+  if (uncaptured.length > 0) return `${r.engine} (not captured: ${[...new Set(uncaptured)].join(', ')})`;
+  return warnings.some((w) => /capture/i.test(w)) ? `${r.engine} (capture warnings: see below)` : r.engine;
+}
+
 function table(header, rows) {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -28,16 +42,16 @@ export function speedTables(results) {
       const rows = [];
       for (const r of timed.filter((t) => t.model === model)) {
         if (r.error) {
-          rows.push([r.engine, '–', `not run: ${r.error.slice(0, 160)}`, ...blank(10)]);
+          rows.push([engineLabel(r), '–', `not run: ${r.error.slice(0, 160)}`, ...blank(10)]);
           continue;
         }
         for (const c of r.cases) {
           if (!c.error && r.kind === 'transfers') {
-            rows.push([r.engine, c.numSamples, ...blank(7).fill('–'), transferred(c.transfers), noiseAt(r.deviceNoise), '–', '–']);
+            rows.push([engineLabel(r), c.numSamples, ...blank(7).fill('–'), transferred(c.transfers), noiseAt(r.deviceNoise), '–', '–']);
             continue;
           }
           if (c.error || !c.vargrad) {
-            rows.push([r.engine, c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, ...blank(10)]);
+            rows.push([engineLabel(r), c.numSamples, `failed: ${(c.error ?? 'incomplete').slice(0, 160)}`, ...blank(10)]);
             continue;
           }
           const t = torch?.cases.find((tc) => tc.numSamples === c.numSamples);
@@ -75,7 +89,7 @@ export function speedTables(results) {
             ]);
           } else {
             rows.push([
-              r.engine,
+              engineLabel(r),
               c.numSamples,
               ms(v),
               ms(v / c.numSamples),
@@ -160,7 +174,7 @@ export function gpuTargetsTable(results, model = 'resnet18') {
       const batched = t ? call / t.vargrad.medianMs : undefined;
       const loop = t ? call / t.loop.medianMs : undefined;
       rows.push([
-        r.engine,
+        engineLabel(r),
         c.numSamples,
         noiseAt(r.deviceNoise),
         verdict(share === undefined ? undefined : share < 0.2, share === undefined ? '' : `${(100 * share).toFixed(0)} %`),
@@ -172,5 +186,37 @@ export function gpuTargetsTable(results, model = 'resnet18') {
   return (
     `#### Targets (${model})\n\n` +
     table(['engine', 'N', 'noise', 'outside the samples call < 20 %', 'N = 16 ≤ 5× PyTorch batched', 'faster than PyTorch loop'], rows)
+  );
+}
+
+/** The backends' warnings, per case (run-case.mjs `warnings`; ONNX: onWarning). Empty where none warned. */
+export function caseNotes(results) {
+  // one line each: ONNX Runtime's reasons may span lines
+  const lines = results.flatMap((r) => (r.warnings ?? []).map((w) => `- ${r.model} ${r.engine}: ${w.replace(/\s+/g, ' ')}`));
+  return lines.length === 0 ? '' : `#### Backend warnings\n\n${lines.join('\n')}`;
+}
+
+/** What a case's map check (maps.mjs `mapCheck`) found. */
+function mapVerdict(check) {
+  if (check.missing) return check.missing;
+  if (check.sizes) return `${check.exact ? 'DIFFERENT' : 'other size'}: ${check.sizes[0]} values against ${check.sizes[1]}`;
+  if (check.equal) return check.exact ? 'equal (bit for bit), as required' : 'bit for bit equal';
+  const relative = `largest difference ${check.maxAbsDiff.toExponential(2)}, ${(check.maxAbsDiff / check.maxAbs).toExponential(2)} of the largest magnitude`;
+  return check.exact ? `DIFFERENT, must be equal: ${relative}` : relative;
+}
+
+/** The maps of each case against its reference engine's (maps.mjs). Empty where no case was checked. */
+export function mapsTable(results) {
+  const rows = results.flatMap((r) =>
+    (r.cases ?? [])
+      .filter((c) => c.mapCheck)
+      .map((c) => [r.model, engineLabel(r), c.numSamples, c.mapCheck.against, mapVerdict(c.mapCheck)]),
+  );
+  if (rows.length === 0) return '';
+  return (
+    '#### Maps against another engine\n\n' +
+    table(['model', 'engine', 'N', 'against', 'maps (last warm VarGrad call, batchSize N)'], rows) +
+    '\n\nAn engine that runs its twin’s kernels (onnx-webgpu-capture: onnx-webgpu’s, replayed) must give equal maps; ' +
+    'another engine is compared with the first engine of its model and input layout, without a verdict (other kernels round differently).'
   );
 }

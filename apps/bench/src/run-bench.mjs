@@ -8,14 +8,17 @@
 //
 // Times VarGrad on the fixture models on our engines and on PyTorch (the
 // Python reference's loop and a batched run), each case in a fresh child
-// process, and sweeps the peak memory over N at a fixed batchSize. Prints
-// Markdown tables and writes the raw results and the tables to results/.
+// process, and sweeps the peak memory over N at a fixed batchSize. Checks
+// each engine's maps against another engine's of the same run (src/maps.mjs).
+// Prints Markdown tables and writes the raw results and the tables to results/.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MEMORY_BATCH_SIZE, MEMORY_N, PROFILES } from './cases.mjs';
-import { gpuTargetsTable, memoryTable, speedTables } from './report.mjs';
+import { checkMaps } from './maps.mjs';
+import { caseNotes, gpuTargetsTable, mapsTable, memoryTable, speedTables } from './report.mjs';
 
 const APP = fileURLToPath(new URL('../', import.meta.url));
 const TRANSFERS_NOTE =
@@ -134,40 +137,53 @@ async function main() {
       `### Speed (median; ${args.threads} threads; profile ${args.profile})`,
       speedTables(results),
       TRANSFERS_NOTE,
+      caseNotes(results),
+      mapsTable(results),
       ...(args.profile === 'gpu' ? [gpuTargetsTable(results)] : []),
       '### Peak memory',
       memoryTable(results),
-    ].join('\n\n');
+    ]
+      .filter((part) => part !== '')
+      .join('\n\n');
     writeFileSync(`${APP}${out}`, `${JSON.stringify({ ...info, results }, null, 1)}\n`);
     writeFileSync(`${APP}${out.replace(/\.json$/, '.md')}`, `${markdown}\n`);
     return markdown;
   };
+  // Each case's maps, for checking them against each other's (maps.mjs); removed at the end.
+  const mapsDir = mkdtempSync(join(os.tmpdir(), 'saliency-bench-maps-'));
   const run = async (label, command, argv) => {
     const started = performance.now();
     const result = await runChild(command, argv, label, args.caseTimeoutS * 1000);
+    checkMaps(mapsDir, result, results);
     console.log(
       `  ${label.kind} ${label.model} ${label.engine}${label.numSamples ? ` N=${label.numSamples}` : ''}: ${result.error ? `FAILED ${result.error}` : 'done'} (${((performance.now() - started) / 1000).toFixed(1)} s)`,
     );
+    for (const warning of result.warnings ?? []) console.log(`    warning: ${warning}`);
     results.push(result);
     save();
   };
-  const node = (spec) => run(spec, process.execPath, ['src/run-case.mjs', JSON.stringify(spec)]);
+  const node = (spec) => run(spec, process.execPath, ['src/run-case.mjs', JSON.stringify({ ...spec, mapsDir })]);
   const python = (spec) =>
     run({ engine: 'pytorch', ...spec }, PYTHON, ['src/torch/vargrad_torch.py', JSON.stringify({ ...spec, device: args.torchDevice })]);
 
-  for (const [model, engines] of pick(profile.timed)) {
-    if (torch) await python({ model, kind: 'time', numSamples: timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
-    const kind = args.transfersOnly ? 'transfers' : 'time';
-    for (const engine of engines) await node({ engine, model, kind, numSamples: timedN, threads: args.threads, timing, ...single });
-  }
-  if (args.memory) {
-    for (const [model, engines] of pick(profile.memory)) {
-      for (const n of MEMORY_N) {
-        if (torch) await python({ model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
-        for (const engine of engines)
-          await node({ engine, model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
+  try {
+    for (const [model, engines] of pick(profile.timed)) {
+      if (torch)
+        await python({ model, kind: 'time', numSamples: timedN, threads: args.threads, timing: { budget_s: args.budgetMs / 1000 } });
+      const kind = args.transfersOnly ? 'transfers' : 'time';
+      for (const engine of engines) await node({ engine, model, kind, numSamples: timedN, threads: args.threads, timing, ...single });
+    }
+    if (args.memory) {
+      for (const [model, engines] of pick(profile.memory)) {
+        for (const n of MEMORY_N) {
+          if (torch) await python({ model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
+          for (const engine of engines)
+            await node({ engine, model, kind: 'memory', numSamples: n, batchSize: MEMORY_BATCH_SIZE, threads: args.threads });
+        }
       }
     }
+  } finally {
+    rmSync(mapsDir, { recursive: true, force: true });
   }
   info.finishedAt = new Date().toISOString();
   info.loadAtEnd = os.loadavg().map((l) => Number(l.toFixed(2)));

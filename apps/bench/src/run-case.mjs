@@ -3,6 +3,8 @@
 //   node src/run-case.mjs '{"engine":"onnx-node","model":"mlp","kind":"memory","numSamples":1024,"batchSize":16,"threads":2}'
 //   node src/run-case.mjs '{"engine":"tfjs-webgpu","model":"mlp","kind":"transfers","numSamples":[4,16]}'
 // ("transfers": only the bytes of one warm VarGrad call per N, nothing timed.)
+// With "mapsDir", the map of the last warm VarGrad call (batchSize N) of each
+// N is written there and its SHA-256 recorded (maps.mjs checks it).
 // Prints one line "RESULT <json>" on stdout.
 import { VarGrad } from '@saliency/core';
 import { MODELS } from './cases.mjs';
@@ -10,6 +12,7 @@ import { createOnnxEngine } from './engines/onnx-engines.mjs';
 import { createTfjsEngine } from './engines/tfjs-engines.mjs';
 import { peakRssMiB, time } from './timing.mjs';
 import { createTransferCounter } from './transfers.mjs';
+import { saveMap } from './maps.mjs';
 
 const spec = JSON.parse(process.argv[2] ?? '{}');
 const { engine, model, kind, threads = 2 } = spec;
@@ -46,11 +49,21 @@ async function main() {
   const started = engine.startsWith('onnx-')
     ? createOnnxEngine(engine, model, threads, counter)
     : createTfjsEngine(engine, model, threads, counter);
-  const { backend, layout, info } = await started;
+  const { backend, layout, info, warnings = [] } = await started;
   const shape = layout === 'onnx' ? MODELS[model].onnxShape : MODELS[model].tfjsShape;
   const x = example(shape);
   // deviceNoise: core's noise is made on the device (only the clean example goes up), else on the host.
-  const result = { engine, model, kind, threads, backend: backend.name, ...info, exampleShape: shape, deviceNoise: backend.deviceNoise };
+  const result = {
+    engine,
+    model,
+    kind,
+    threads,
+    backend: backend.name,
+    ...info,
+    layout,
+    exampleShape: shape,
+    deviceNoise: backend.deviceNoise,
+  };
   try {
     if (kind === 'memory') {
       const rssBefore = await peakRssMiB();
@@ -72,18 +85,20 @@ async function main() {
         const batched = new VarGrad(backend, { numSamples: n, batchSize: n, seed: 1 });
         const single = new VarGrad(backend, { numSamples: n, batchSize: 1, seed: 1 });
         const entry = { numSamples: n };
+        let map;
+        const call = async () => (map = await batched.attribute(x));
         // One call counted after the others: the bytes of a warm call (sessions and graphs already built).
         const countedCall = async () => {
           counter.start();
-          await batched.attribute(x);
+          await call();
           return counter.stop();
         };
         try {
           if (kind === 'transfers') {
-            await batched.attribute(x);
+            await call();
             entry.transfers = await countedCall();
           } else {
-            entry.vargrad = await time(() => batched.attribute(x), timing);
+            entry.vargrad = await time(call, timing);
             if (!spec.skipSingle)
               entry.vargradBatch1 = await time(() => single.attribute(x), { ...timing, maxRepeats: Math.min(3, timing.maxRepeats ?? 3) });
             entry.forward = await time(() => backend.logits(rows), timing);
@@ -91,6 +106,7 @@ async function main() {
             entry.samplesCall = await time(samplesCall(backend, x, rows, targets), timing);
             entry.transfers = await countedCall();
           }
+          if (spec.mapsDir) entry.mapSha256 = saveMap(spec.mapsDir, engine, model, n, map.data);
         } catch (error) {
           entry.error = String(error?.message ?? error).split('\n')[0]; // one N failing (memory) leaves the others
         }
@@ -101,6 +117,8 @@ async function main() {
   } finally {
     await backend.dispose();
   }
+  // The backend's warnings (ONNX: onWarning), e.g. a graph ONNX Runtime would not capture and that ran without capture.
+  if (warnings.length > 0) result.warnings = [...new Set(warnings)];
   console.log(`RESULT ${JSON.stringify(result)}`);
 }
 

@@ -16,9 +16,14 @@
 // - WebGPU, for ONNX Runtime's WebGPU EPs: `GPUQueue.writeBuffer` outside
 //   the session runs, i.e. what our backend uploads to ONNX Runtime's device
 //   itself: with device noise, the clean examples, σ and the noise pass's
-//   parameters (packages/backend-onnx/src/device-noise/noise-passes.ts).
-//   Inside a run the writes are ONNX Runtime's uploads of its feeds, counted
-//   as feeds above.
+//   parameters (packages/backend-onnx/src/device-noise/noise-passes.ts);
+//   with graph capture every input of a captured session
+//   (packages/backend-onnx/src/runtime/graph-capture.ts). Inside a run the
+//   writes are ONNX Runtime's uploads of its feeds, counted as feeds above.
+//   And `GPUBuffer.mapAsync` for reading outside the runs and outside an
+//   output's `getData` (counted as an output above): what our backend reads
+//   back from ONNX Runtime's device itself, the packed output of a captured
+//   session.
 //
 // Counting is off until `counter.start()` and is cheap, so timed calls can
 // stay uncounted.
@@ -96,7 +101,8 @@ function countingSession(session, counter) {
       } else {
         const getData = tensor.getData.bind(tensor);
         tensor.getData = async (...args) => {
-          const data = await getData(...args);
+          // the runtime's own read, counted here and not by countGpuReadbacks
+          const data = await counter.runtimeRun(() => getData(...args));
           counter.download(byteSize(data));
           return data;
         };
@@ -165,5 +171,28 @@ export function countGpuQueueWrites(GPUQueue, counter) {
   return () => {
     if (had) GPUQueue.prototype.writeBuffer = writeBuffer;
     else delete GPUQueue.prototype.writeBuffer;
+  };
+}
+
+/** WebGPU's GPUMapMode.READ. */
+const MAP_READ = 1;
+
+/**
+ * Counts, into `counter`, the bytes mapped for reading with WebGPU's
+ * `GPUBuffer.mapAsync` (Dawn's `GPUBuffer` class) outside the runtime's own
+ * runs and reads; returns the undo. The range is `offset` and `size` in
+ * bytes, by default the rest of the buffer.
+ */
+export function countGpuReadbacks(GPUBuffer, counter) {
+  const had = Object.hasOwn(GPUBuffer.prototype, 'mapAsync');
+  const mapAsync = GPUBuffer.prototype.mapAsync;
+  GPUBuffer.prototype.mapAsync = function (...args) {
+    const [mode, offset = 0, size] = args;
+    if ((mode & MAP_READ) !== 0 && !counter.withinRuntimeRun) counter.download(size ?? this.size - offset);
+    return mapAsync.apply(this, args);
+  };
+  return () => {
+    if (had) GPUBuffer.prototype.mapAsync = mapAsync;
+    else delete GPUBuffer.prototype.mapAsync;
   };
 }

@@ -8,7 +8,7 @@ import { VarGrad } from '@saliency/core';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_MODELS } from '../src/cases.mjs';
 import { installWebGpu } from '../src/engines/webgpu-node.mjs';
-import { countGpuQueueWrites, countOrtTransfers, countTfjsTransfers, createTransferCounter } from '../src/transfers.mjs';
+import { countGpuQueueWrites, countGpuReadbacks, countOrtTransfers, countTfjsTransfers, createTransferCounter } from '../src/transfers.mjs';
 
 /** The fixture MLP: `[B, 20]` in, `[B, classes]` out. */
 const FEATURES = 20;
@@ -78,9 +78,9 @@ const webGpu = await installWebGpu().then(
   () => ({}),
   (error) => ({ unavailable: String(error.message).split('\n')[0] }),
 );
-if (webGpu.unavailable) console.warn(`WebGPU queue-write test skipped: ${webGpu.unavailable}`);
+if (webGpu.unavailable) console.warn(`WebGPU queue-write and readback tests skipped: ${webGpu.unavailable}`);
 
-describe('WebGPU queue writes', () => {
+describe('WebGPU queue writes and readbacks', () => {
   it.skipIf(webGpu.unavailable !== undefined)('counts writeBuffer bytes outside runtime runs and none inside one', async () => {
     const device = await (await navigator.gpu.requestAdapter()).requestDevice();
     const buffer = device.createBuffer({ size: 64, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
@@ -99,4 +99,28 @@ describe('WebGPU queue writes', () => {
       device.destroy();
     }
   });
+
+  it.skipIf(webGpu.unavailable !== undefined)(
+    'counts the bytes mapped for reading outside runtime runs, none inside one or for writing',
+    async () => {
+      const device = await (await navigator.gpu.requestAdapter()).requestDevice();
+      const readable = () => device.createBuffer({ size: 64, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      const buffers = [readable(), readable(), readable()];
+      const writable = device.createBuffer({ size: 32, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC });
+      const counter = createTransferCounter();
+      const uncount = countGpuReadbacks(globalThis.GPUBuffer, counter);
+      try {
+        counter.start();
+        await buffers[0].mapAsync(GPUMapMode.READ); // the whole buffer: 64 bytes
+        await buffers[1].mapAsync(GPUMapMode.READ, 16, 8); // 8 bytes
+        await writable.mapAsync(GPUMapMode.WRITE); // not a read
+        await counter.runtimeRun(() => buffers[2].mapAsync(GPUMapMode.READ)); // the runtime's own
+        expect(counter.stop()).toEqual({ uploadBytes: 0, uploads: 0, downloadBytes: 64 + 8, downloads: 2 });
+      } finally {
+        uncount();
+        for (const buffer of [...buffers, writable]) buffer.destroy();
+        device.destroy();
+      }
+    },
+  );
 });

@@ -5,7 +5,7 @@ import { createOnnxBackend } from '@saliency/backend-onnx';
 import { FIXTURE_MODELS, MODELS, PARITY_MODELS } from '../cases.mjs';
 import { installWebGpu } from './webgpu-node.mjs';
 import { runOnlyBackend } from './run-only-backend.mjs';
-import { countGpuQueueWrites, countOrtTransfers } from '../transfers.mjs';
+import { countGpuQueueWrites, countGpuReadbacks, countOrtTransfers } from '../transfers.mjs';
 
 /**
  * The ONNX Runtime module and session options of an engine.
@@ -20,8 +20,10 @@ import { countGpuQueueWrites, countOrtTransfers } from '../transfers.mjs';
  *   memory arena off unless asked for (it passes `!!options.enableCpuMemArena`);
  *   both it and the memory pattern are asked for here.
  * - onnx-webgpu: the native WebGPU EP ('onnxruntime-web/webgpu');
- *   onnx-webgpu-jsep: the older JS-kernel WebGPU EP ('onnxruntime-web/all').
- *   Both need `navigator.gpu`, which Dawn gives Node (webgpu-node.mjs).
+ *   onnx-webgpu-capture: the same with the backend's `graphCapture`
+ *   (createOnnxEngine); onnx-webgpu-jsep: the older JS-kernel WebGPU EP
+ *   ('onnxruntime-web/all'). All need `navigator.gpu`, which Dawn gives Node
+ *   (webgpu-node.mjs).
  */
 async function runtime(engine, threads) {
   switch (engine) {
@@ -33,9 +35,10 @@ async function runtime(engine, threads) {
       return { ort, sessionOptions: { executionProviders: ['wasm'], enableCpuMemArena: true, enableMemPattern: true } };
     }
     case 'onnx-webgpu':
+    case 'onnx-webgpu-capture':
     case 'onnx-webgpu-jsep': {
       const adapter = await installWebGpu();
-      const native = engine === 'onnx-webgpu';
+      const native = engine !== 'onnx-webgpu-jsep';
       const ort = await import(native ? 'onnxruntime-web/webgpu' : 'onnxruntime-web/all');
       // These browser bundles fetch their .wasm by URL, which Node's fetch
       // cannot do for a file: hand them the bytes. One thread: the work is
@@ -56,23 +59,37 @@ async function runtime(engine, threads) {
  * its graphs for the shape it is given, so the declared-size check is left
  * out to run the same network at 224×224. `counter` (transfers.mjs) counts
  * the bytes of every session run and, on WebGPU, what the backend writes to
- * the device itself (the device noise's inputs). On WebGPU the backend makes
+ * the device itself (the device noise's inputs, a captured session's inputs)
+ * and reads back itself (a captured session's output). On WebGPU the backend makes
  * core's noise on ONNX Runtime's device (`deviceNoise`); runOnlyBackend
  * passes that on.
+ *
+ * onnx-webgpu-capture creates the backend with `graphCapture: true`. Where
+ * ONNX Runtime refuses to capture a graph the backend runs it uncaptured and
+ * warns (`onWarning`): every engine's warnings are collected in `warnings`,
+ * which run-case.mjs puts into the result, so that a time taken without
+ * capture is not reported as captured (report.mjs marks the row).
  */
 export async function createOnnxEngine(engine, model, threads, counter) {
   const { ort, sessionOptions, adapter } = await runtime(engine, threads);
   const bytes = await readFile(`${MODELS[model]?.parity ? PARITY_MODELS : FIXTURE_MODELS}${model}.onnx`);
-  const backend = createOnnxBackend(countOrtTransfers(ort, counter), bytes, { sessionOptions });
+  const graphCapture = engine === 'onnx-webgpu-capture';
+  const warnings = [];
+  const backend = createOnnxBackend(countOrtTransfers(ort, counter), bytes, {
+    sessionOptions,
+    graphCapture,
+    onWarning: (message) => warnings.push(message),
+  });
   const info = {
     runtime: engine === 'onnx-node' ? `onnxruntime-node ${ort.env.versions?.node ?? ''}` : `onnxruntime-web ${ort.env.versions?.web ?? ''}`,
+    graphCapture,
   };
   if (adapter) info.adapter = adapter;
   if (engine !== 'onnx-node') info.wasm = { numThreads: ort.env.wasm.numThreads, simd: ort.env.wasm.simd ?? 'default (required)' };
-  const uncount = adapter ? countGpuQueueWrites(globalThis.GPUQueue, counter) : () => {};
+  const uncount = adapter ? [countGpuQueueWrites(globalThis.GPUQueue, counter), countGpuReadbacks(globalThis.GPUBuffer, counter)] : [];
   const dispose = async () => {
-    uncount();
+    for (const undo of uncount) undo();
     await backend.dispose();
   };
-  return { backend: runOnlyBackend(backend, dispose), layout: 'onnx', info };
+  return { backend: runOnlyBackend(backend, dispose), layout: 'onnx', info, warnings };
 }
