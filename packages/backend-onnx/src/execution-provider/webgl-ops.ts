@@ -101,6 +101,7 @@ const attribute = (name: string, value: unknown) => `with attribute ${name} = ${
 function webglProblem(node: NodeProto, opset: number, constant: ConstantOf): string | undefined {
   const entry = WEBGL_OPS.find(([op]) => op === node.opType);
   if (node.domain !== '' && node.domain !== 'ai.onnx') return `op domain "${node.domain}" is not supported`;
+  if (node.opType === 'Constant') return constantProblem(node);
   if (entry === undefined) return 'is not supported: the EP has no such op';
   const [, first, last] = entry;
   if (opset < first || (last !== undefined && opset > last)) {
@@ -118,6 +119,21 @@ function webglProblem(node: NodeProto, opset: number, constant: ConstantOf): str
     }
   }
   return attributeProblem(node, opset, constant);
+}
+
+/**
+ * The EP has no Constant kernel: its graph loader (onnxruntime-web 1.30,
+ * `lib/onnxjs/graph.ts`) takes a Constant node's value as a constant tensor,
+ * as it takes an initializer, where the node has exactly one attribute and
+ * that attribute holds a tensor (`value`); any other form it refuses
+ * ("missing attributes or missing tensor value in attributes for this
+ * Constant operator").
+ */
+function constantProblem(node: NodeProto): string | undefined {
+  const [only, ...more] = node.attribute;
+  if (only !== undefined && more.length === 0 && only.t !== undefined) return undefined;
+  const names = node.attribute.map((a) => a.name).join(', ') || 'none';
+  return `with attributes ${names} is not supported: the EP reads a Constant's value from a single tensor attribute (value) only`;
 }
 
 /**
@@ -202,6 +218,11 @@ function resizeProblem(attributes: Attributes, opset: number): string | undefine
  */
 export function checkRunsOnWebgl(graph: GraphProto, opset: number, what: string): void {
   const initializers = new Map(graph.initializer.map((t) => [t.name, t]));
+  // The EP's loader makes a Constant node's value a constant, as an initializer (constantProblem).
+  for (const node of graph.node) {
+    const value = node.opType === 'Constant' && node.attribute.length === 1 ? node.attribute[0]!.t : undefined;
+    if (value !== undefined && node.output[0] !== undefined) initializers.set(node.output[0], value);
+  }
   const constant = (name: string) => {
     const tensor = initializers.get(name);
     return tensor === undefined ? undefined : readTensorProto(tensor, `initializer "${name}"`);
