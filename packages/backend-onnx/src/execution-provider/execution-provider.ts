@@ -75,7 +75,16 @@ export type Capability =
    * wrong with no error (onnxruntime-web 1.30; LRP-αβ's x⁺ at the Flatten–Gemm
    * head of apps/parity's cnn_bn; test/webgl-view-reads.test.ts).
    */
-  | 'elementwiseOfView';
+  | 'elementwiseOfView'
+  /**
+   * ConvTranspose with pads that differ at the two ends of a spatial axis.
+   * onnxruntime-web 1.30's JSEP WebGPU EP (its default bundle and `/all`)
+   * computes a 1-D ConvTranspose with pads [1, 0] and stride 2 wrong, with no
+   * error, and pads [1, 1] with output_padding [1] right (measured on
+   * SwiftShader through Dawn; test/real-models-webgpu.test.ts): Silero VAD's
+   * strided encoder Convs have such gradients.
+   */
+  | 'asymmetricConvTransposePads';
 
 const ALL: readonly Capability[] = [
   'maxPoolIndices',
@@ -92,12 +101,13 @@ const ALL: readonly Capability[] = [
   'sign',
   'identityOfReadOutput',
   'elementwiseOfView',
+  'asymmetricConvTransposePads',
 ];
 
 const CAPABILITIES: Readonly<Record<ExecutionProvider, ReadonlySet<Capability>>> = {
   cpu: new Set(ALL),
-  webgpu: new Set(ALL.filter((c) => c !== 'maxPoolIndices' && c !== 'logicalAnd')),
-  webgl: new Set<Capability>(['logicalAnd']),
+  webgpu: new Set(ALL.filter((c) => c !== 'maxPoolIndices' && c !== 'logicalAnd' && c !== 'asymmetricConvTransposePads')),
+  webgl: new Set<Capability>(['logicalAnd', 'asymmetricConvTransposePads']),
 };
 
 /** Whether `executionProvider` runs the op form `capability`. */

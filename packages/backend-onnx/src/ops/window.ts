@@ -1,5 +1,6 @@
 import { sizeOf } from '@saliency/core';
 import type { AttributeValue } from '../model/attribute-value.js';
+import { DataType } from '../model/data-type.js';
 import type { GradientContext, NodeContext } from './op-definition.js';
 import { forEachIndex, stridesOf } from './tensor-math.js';
 
@@ -140,10 +141,18 @@ export function transposeWindow(g: GradientContext, dy: string, weight: string, 
     const size = s * (w.outSizes[a]! - 1) + padding + (w.kernel[a]! - 1) * d + 1 - w.padsBegin[a]! - end;
     if (size !== input) g.fail(`the gradient's ConvTranspose gives size ${size} on spatial axis ${a}, not the input's ${input}`);
   });
-  return g.op('ConvTranspose', [dy, weight], {
-    ...windowAttributes(w, group, [...w.padsBegin, ...padsEnd]),
-    ...(outputPadding.some((p) => p > 0) ? { output_padding: { ints: outputPadding } } : {}),
-  });
+  const padding = outputPadding.some((p) => p > 0) ? { output_padding: { ints: outputPadding } } : {};
+  if (g.supports('asymmetricConvTransposePads') || w.padsBegin.every((p, a) => p === padsEnd[a])) {
+    return g.op('ConvTranspose', [dy, weight], { ...windowAttributes(w, group, [...w.padsBegin, ...padsEnd]), ...padding });
+  }
+  // The same values from pads min(begin, end) at both ends, the surplus cut by a Slice: the output with
+  // pads [p, p] starts begin − p positions earlier and, with the same output_padding, reaches at least as far.
+  const pads = w.padsBegin.map((p, a) => Math.min(p, padsEnd[a]!));
+  const wide = g.op('ConvTranspose', [dy, weight], { ...windowAttributes(w, group, [...pads, ...pads]), ...padding });
+  const starts = w.padsBegin.map((p, a) => p - pads[a]!);
+  const int64 = (v: readonly number[]) => g.literal(v, [v.length], DataType.INT64);
+  const axes = w.inSizes.map((_, a) => a + 2);
+  return g.op('Slice', [wide, int64(starts), int64(starts.map((s, a) => s + w.inSizes[a]!)), int64(axes)]);
 }
 
 /** The attributes of a Conv or ConvTranspose node over the window `w`, with `pads` [begin…, end…]. */
