@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import * as ortNode from 'onnxruntime-node';
-import { explain, hostTensor } from '@saliency/core';
+import { explain, fillStandardNormal, hostTensor } from '@saliency/core';
 import { maxRelativeError } from '@saliency/dev-support/metrics';
-import { installNodeWebGpu } from '@saliency/dev-support/node-webgpu';
-import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
+import { createOnnxBackend, type OnnxRuntimeModule, type OutputPosition } from '../src/index.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
+import { paddleOcrModel } from './helpers/output-position-check.js';
+import { runXY, sileroV5, webOrtInNode } from './helpers/node-webgpu-ort.js';
 import { values } from './helpers/webgl-page.js';
 
 /*
@@ -20,20 +19,13 @@ import { values } from './helpers/webgl-page.js';
  * and a Slice (execution-provider.ts, 'asymmetricConvTransposePads').
  */
 
-const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
-const VAD_DIST = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist');
 const onNode = ortNode as unknown as OnnxRuntimeModule;
 /** Dawn's start, the bundle's load and the sessions' shader compilation on SwiftShader, on a loaded 2-core machine. */
 const TIMEOUT = 300_000;
 
 let web: OnnxRuntimeModule;
 beforeAll(async () => {
-  await installNodeWebGpu();
-  const all = await import('onnxruntime-web/all');
-  // The bundle fetches its .wasm by URL, which Node cannot: hand it the bytes. One thread: the work is on the GPU.
-  all.env.wasm.wasmBinary = readFileSync(join(ORT_DIST, 'ort-wasm-simd-threaded.jsep.wasm'));
-  all.env.wasm.numThreads = 1;
-  web = all as unknown as OnnxRuntimeModule;
+  web = await webOrtInNode('all');
 }, 120_000);
 
 const sessionOptions = { executionProviders: ['webgpu'] };
@@ -56,16 +48,6 @@ function convTranspose(length: number, pads: number[], outputPadding: number[]):
   });
 }
 
-async function runOn(ort: OnnxRuntimeModule, bytes: Uint8Array, x: Float32Array, shape: number[], options = {}): Promise<Float32Array> {
-  const session = await ort.InferenceSession.create(bytes, options);
-  try {
-    const outputs = await session.run({ x: new ort.Tensor('float32', x, shape) });
-    return Float32Array.from(outputs['y']!.data as Float32Array);
-  } finally {
-    await session.release();
-  }
-}
-
 describe('the JSEP WebGPU EP on a 1-D ConvTranspose (Dawn, SwiftShader)', () => {
   it(
     'computes pads [1, 0] wrong, and the same values from pads [1, 1] with output_padding [1] right (why the WebGPU graphs avoid the first)',
@@ -73,25 +55,20 @@ describe('the JSEP WebGPU EP on a 1-D ConvTranspose (Dawn, SwiftShader)', () => 
       const x = Float32Array.from(values(64 * 2, 5));
       const asymmetric = convTranspose(2, [1, 0], []);
       const symmetric = convTranspose(2, [1, 1], [1]);
-      const expected = await runOn(onNode, asymmetric, x, [1, 64, 2]);
+      const expected = await runXY(onNode, asymmetric, x, [1, 64, 2]);
       // Both forms give the same values on onnxruntime-node: output positions 1..4 of the unpadded transpose.
-      expect(await runOn(onNode, symmetric, x, [1, 64, 2])).toEqual(expected);
+      expect(await runXY(onNode, symmetric, x, [1, 64, 2])).toEqual(expected);
       // If this fails because the values are right, the EP was fixed: 'asymmetricConvTransposePads' may be given back to WebGPU.
-      expect(maxRelativeError(await runOn(web, asymmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeGreaterThan(0.1);
-      expect(maxRelativeError(await runOn(web, symmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelativeError(await runXY(web, asymmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeGreaterThan(0.1);
+      expect(maxRelativeError(await runXY(web, symmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeLessThanOrEqual(1e-5);
     },
     TIMEOUT,
   );
 });
 
 describe('Silero VAD v5 at 16 kHz on the JSEP WebGPU EP', () => {
-  const bytes = readFileSync(join(VAD_DIST, 'silero_vad_v5.onnx'));
+  const { bytes, options } = sileroV5();
   const samples = 576;
-  const options = {
-    inputName: 'input',
-    outputName: 'output',
-    feeds: { sr: { data: new BigInt64Array([16000n]), shape: [] }, state: { data: new Float32Array(256), shape: [2, 1, 128] } },
-  };
   // A voiced frame: harmonics of 125 Hz, with noise (a pure sum of harmonics has STFT bins of exactly zero, where the
   // magnitude has no gradient: float32 rounding alone then turns it, by 1.1 of max |g| on onnxruntime-node, measured).
   const noise = values(samples, 7);
@@ -139,6 +116,38 @@ describe('Silero VAD v5 at 16 kHz on the JSEP WebGPU EP', () => {
       } finally {
         await reference.dispose();
         await gpu.dispose();
+      }
+    },
+    TIMEOUT,
+  );
+});
+
+/*
+ * The graphs built for WebGPU hold the other ConvTranspose form (and the Slice
+ * after it, by attributes before opset 10): run on onnxruntime-node, they give
+ * the gradient of the graphs built for the CPU, at the opsets of the real
+ * models (PaddleOCR's recogniser 9, its detector 11, Silero 16).
+ */
+describe.each([
+  ['ch_PP-OCRv4_rec_infer.onnx', [2, null], [1, 3, 48, 64]],
+  ['ch_PP-OCRv4_det_infer.onnx', [null, 20, 33], [1, 3, 64, 64]],
+] as Array<[string, OutputPosition, number[]]>)('PaddleOCR %s built for WebGPU, run on onnxruntime-node', (file, position, shape) => {
+  it(
+    'gives the gradient of the graph built for the CPU',
+    async () => {
+      const bytes = readFileSync(paddleOcrModel(file));
+      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+      fillStandardNormal(data, 7, 0, 0);
+      const x = hostTensor(data.map(Math.tanh), shape);
+      const cpu = createOnnxBackend(onNode, bytes, { outputPosition: position });
+      const webgpu = createOnnxBackend(onNode, bytes, { outputPosition: position, executionProvider: 'webgpu' });
+      try {
+        const target = Int32Array.from([0]);
+        const error = maxRelativeError((await webgpu.gradients(x, target)).data, (await cpu.gradients(x, target)).data);
+        expect(error).toBeLessThanOrEqual(1e-5);
+      } finally {
+        await cpu.dispose();
+        await webgpu.dispose();
       }
     },
     TIMEOUT,

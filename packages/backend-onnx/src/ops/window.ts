@@ -1,6 +1,6 @@
 import { sizeOf } from '@saliency/core';
 import type { AttributeValue } from '../model/attribute-value.js';
-import { DataType } from '../model/data-type.js';
+import { emitSlice } from './layout.js';
 import type { GradientContext, NodeContext } from './op-definition.js';
 import { forEachIndex, stridesOf } from './tensor-math.js';
 
@@ -150,9 +150,8 @@ export function transposeWindow(g: GradientContext, dy: string, weight: string, 
   const pads = w.padsBegin.map((p, a) => Math.min(p, padsEnd[a]!));
   const wide = g.op('ConvTranspose', [dy, weight], { ...windowAttributes(w, group, [...pads, ...pads]), ...padding });
   const starts = w.padsBegin.map((p, a) => p - pads[a]!);
-  const int64 = (v: readonly number[]) => g.literal(v, [v.length], DataType.INT64);
   const axes = w.inSizes.map((_, a) => a + 2);
-  return g.op('Slice', [wide, int64(starts), int64(starts.map((s, a) => s + w.inSizes[a]!)), int64(axes)]);
+  return emitSlice(g, wide, starts, starts.map((s, a) => s + w.inSizes[a]!), axes);
 }
 
 /** The attributes of a Conv or ConvTranspose node over the window `w`, with `pads` [begin…, end…]. */
