@@ -4,7 +4,7 @@ import { hostTensor } from '@saliency/core';
 import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
-import { runXY, sileroV5, webOrtInNode } from './helpers/node-webgpu-ort.js';
+import { DAWN_TIMEOUT, runXY, sileroV5, webOrtInNode } from './helpers/node-webgpu-ort.js';
 import { values } from './helpers/webgl-page.js';
 
 /*
@@ -19,8 +19,6 @@ import { values } from './helpers/webgl-page.js';
  */
 
 const onNode = ortNode as unknown as OnnxRuntimeModule;
-/** Dawn's start, the bundle's load and the sessions' shader compilation on SwiftShader, on a loaded 2-core machine. */
-const TIMEOUT = 300_000;
 
 let web: OnnxRuntimeModule;
 beforeAll(async () => {
@@ -52,7 +50,7 @@ describe('the native WebGPU EP (Dawn, SwiftShader)', () => {
       expect(await error(130)).toBeLessThanOrEqual(1e-5);
       expect(await error(129)).toBeGreaterThan(0.1);
     },
-    TIMEOUT,
+    DAWN_TIMEOUT,
   );
 
   it(
@@ -71,6 +69,6 @@ describe('the native WebGPU EP (Dawn, SwiftShader)', () => {
         await gpu.dispose();
       }
     },
-    TIMEOUT,
+    DAWN_TIMEOUT,
   );
 });

@@ -6,7 +6,7 @@ import { maxRelativeError } from '@saliency/dev-support/metrics';
 import { createOnnxBackend, type OnnxRuntimeModule, type OutputPosition } from '../src/index.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
 import { paddleOcrModel } from './helpers/output-position-check.js';
-import { runXY, sileroV5, webOrtInNode } from './helpers/node-webgpu-ort.js';
+import { DAWN_TIMEOUT, runXY, sileroV5, webOrtInNode } from './helpers/node-webgpu-ort.js';
 import { values } from './helpers/webgl-page.js';
 
 /*
@@ -20,8 +20,6 @@ import { values } from './helpers/webgl-page.js';
  */
 
 const onNode = ortNode as unknown as OnnxRuntimeModule;
-/** Dawn's start, the bundle's load and the sessions' shader compilation on SwiftShader, on a loaded 2-core machine. */
-const TIMEOUT = 300_000;
 
 let web: OnnxRuntimeModule;
 beforeAll(async () => {
@@ -62,7 +60,7 @@ describe('the JSEP WebGPU EP on a 1-D ConvTranspose (Dawn, SwiftShader)', () => 
       expect(maxRelativeError(await runXY(web, asymmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeGreaterThan(0.1);
       expect(maxRelativeError(await runXY(web, symmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeLessThanOrEqual(1e-5);
     },
-    TIMEOUT,
+    DAWN_TIMEOUT,
   );
 });
 
@@ -118,7 +116,7 @@ describe('Silero VAD v5 at 16 kHz on the JSEP WebGPU EP', () => {
         await gpu.dispose();
       }
     },
-    TIMEOUT,
+    DAWN_TIMEOUT,
   );
 });
 
@@ -150,6 +148,6 @@ describe.each([
         await webgpu.dispose();
       }
     },
-    TIMEOUT,
+    DAWN_TIMEOUT,
   );
 });

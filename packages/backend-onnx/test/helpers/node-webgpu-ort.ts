@@ -14,6 +14,9 @@ import type { OnnxRuntimeModule } from '../../src/index.js';
 const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
 const VAD_DIST = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist');
 
+/** Dawn's start, the bundle's load and the sessions' shader compilation on SwiftShader, on a loaded 2-core machine. */
+export const DAWN_TIMEOUT = 300_000;
+
 /** The wasm file each bundle loads: the JSEP build (`/all`, as the default bundle) or the native WebGPU EP's (`/webgpu`). */
 const WASM = { all: 'ort-wasm-simd-threaded.jsep.wasm', webgpu: 'ort-wasm-simd-threaded.asyncify.wasm' } as const;
 
