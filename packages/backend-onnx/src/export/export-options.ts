@@ -8,6 +8,7 @@ import {
   sizeOf,
   softmaxOption,
   type AttributionOptions,
+  type FeedTensor,
   type MethodName,
   type ResolvedOptions,
 } from '@saliency/core';
@@ -66,11 +67,21 @@ export interface ExportOptions extends Pick<AttributionOptions, (typeof BAKED_OP
    * declared shape, where every dimension past the batch axis is declared.
    */
   readonly feedShapes?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Values of other graph inputs, as the backend's option `feeds` takes
+   * them (a scalar of shape [], a state [2, 1 or B, H] on its batch axis),
+   * held fixed in the exported graph: a scalar folded into it, so that the
+   * `If` nodes on it are decided (a sample rate); any other a constant with
+   * its example's row for each example. An input in neither `feeds` nor
+   * `feedShapes` stays an input of the exported model.
+   */
+  readonly feeds?: Readonly<Record<string, FeedTensor>>;
 }
 
 const EXPORT_KEYS: readonly string[] = [
   'method',
   'feedShapes',
+  'feeds',
   'inputShape',
   'noiseSource',
   'targetSource',

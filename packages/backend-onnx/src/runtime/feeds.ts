@@ -68,17 +68,48 @@ export function resolveFeeds(
   attributed: string,
   needed: ReadonlySet<string>,
   feeds: Readonly<Record<string, FeedTensor>> | undefined,
+  who = 'createOnnxBackend',
 ): ResolvedFeed[] {
+  const given = feedsOption(feeds, who);
+  checkFedInputs(inputs, attributed, needed, Object.keys(given), `${who}: option feeds`);
+  return resolveGivenFeeds(inputs, given, who);
+}
+
+/** The `feeds` option as an object (absent: none), refused where it is not one. */
+export function feedsOption(feeds: unknown, who: string): Readonly<Record<string, FeedTensor>> {
   const given = feeds ?? {};
   if (given === null || typeof given !== 'object' || Array.isArray(given)) {
-    throw new AttributionError('INVALID_OPTION', `createOnnxBackend: option feeds must be an object of tensors by input name`);
+    throw new AttributionError('INVALID_OPTION', `${who}: option feeds must be an object of tensors by input name`);
   }
-  checkFedInputs(inputs, attributed, needed, Object.keys(given), 'createOnnxBackend: option feeds');
+  return given as Readonly<Record<string, FeedTensor>>;
+}
+
+/** Each feed of `given` resolved against its graph input (`resolveFeed`), once `checkFedInputs` has matched the names. */
+export function resolveGivenFeeds(
+  inputs: readonly ValueInfoProto[],
+  given: Readonly<Record<string, FeedTensor>>,
+  who: string,
+): ResolvedFeed[] {
   const byName = new Map(inputs.map((input) => [input.name, input]));
   return Object.entries(given).map(([name, feed]) => {
     const input = byName.get(name)!;
-    return resolveFeed(input, feed, `createOnnxBackend: feed "${name}"`, feedBatchAxis(declaredShape(input)));
+    return resolveFeed(input, feed, `${who}: feed "${name}"`, feedBatchAxis(declaredShape(input)));
   });
+}
+
+/**
+ * The attributed input's name where `inputName` does not give it: with
+ * feeds, the one graph input they leave; otherwise undefined (the model's
+ * only input, chosen by `chooseInputOutput`).
+ */
+export function inputNameLeft(
+  inputs: readonly ValueInfoProto[],
+  inputName: string | undefined,
+  fed: readonly string[] | undefined,
+): string | undefined {
+  if (inputName !== undefined || fed === undefined) return inputName;
+  const unfed = inputs.filter((i) => !fed.includes(i.name));
+  return unfed.length === 1 ? unfed[0]!.name : undefined;
 }
 
 /** The batch axis of a fed input of this declared shape (see above): undefined for a scalar. */
@@ -104,17 +135,8 @@ export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: stri
         `fed inputs may be float32, float64, int64, int32, uint8 or bool`,
     );
   }
-  const declared = declaredShape(input);
-  const takes = `the input takes shape ${formatDeclared(declared)} (${
-    batchAxis === undefined ? 'a scalar: give shape []' : `batch axis ${batchAxis === 0 ? 'first' : batchAxis}, of 1 or the batch of x`
-  })`;
   const shape = feed?.shape;
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new AttributionError(
-      'INVALID_SHAPE',
-      `${where}: shape must be an array of sizes; ${takes}; got ${JSON.stringify(shape) ?? String(shape)}`,
-    );
-  }
+  const { batch, exampleShape } = fedShape(declaredShape(input), shape, where, batchAxis);
   const data = ArrayBuffer.isView(feed.data) ? conversion.convert(feed.data as FeedData) : undefined;
   if (data === undefined) {
     const got = ArrayBuffer.isView(feed.data) ? feed.data.constructor.name : typeof feed.data;
@@ -126,11 +148,35 @@ export function resolveFeed(input: ValueInfoProto, feed: FeedTensor, where: stri
   if (data.length !== sizeOf(shape)) {
     throw new AttributionError('INVALID_SHAPE', `${where}: ${data.length} values do not fill shape ${formatShape(shape)}`);
   }
-  const fits = declared.length === shape.length && declared.every((d, axis) => d === null || axis === batchAxis || d === shape[axis]);
-  const batch = batchAxis === undefined ? 1 : shape[batchAxis];
-  if (!fits || batch === 0) throw new AttributionError('INVALID_SHAPE', `${where}: ${takes}, got ${formatShape(shape)}`);
-  const exampleShape = shape.filter((_, axis) => axis !== batchAxis);
-  return { name: input.name, dataType: dataType!, type: conversion.type, data, batch: batch!, batchAxis, exampleShape };
+  return { name: input.name, dataType: dataType!, type: conversion.type, data, batch, batchAxis, exampleShape };
+}
+
+/**
+ * The batch and the shape past the batch axis of a feed of `shape` for an
+ * input of this declared shape: its rank, every size the input declares but
+ * on the batch axis `batchAxis` (none for a scalar), a batch of at least 1;
+ * refused (`INVALID_SHAPE`, `where` first) naming what the input takes.
+ */
+export function fedShape(
+  declared: ReadonlyArray<number | null>,
+  shape: unknown,
+  where: string,
+  batchAxis: number | undefined,
+): { batch: number; exampleShape: number[] } {
+  const takes = `the input takes shape ${formatDeclared(declared)} (${
+    batchAxis === undefined ? 'a scalar: give shape []' : `batch axis ${batchAxis === 0 ? 'first' : batchAxis}, of 1 or the batch of x`
+  })`;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new AttributionError(
+      'INVALID_SHAPE',
+      `${where}: shape must be an array of sizes; ${takes}; got ${JSON.stringify(shape) ?? String(shape)}`,
+    );
+  }
+  const sizes = shape as number[];
+  const fits = declared.length === sizes.length && declared.every((d, axis) => d === null || axis === batchAxis || d === sizes[axis]);
+  const batch = batchAxis === undefined ? 1 : sizes[batchAxis]!;
+  if (!fits || batch === 0) throw new AttributionError('INVALID_SHAPE', `${where}: ${takes}, got ${formatShape(sizes)}`);
+  return { batch, exampleShape: sizes.filter((_, axis) => axis !== batchAxis) };
 }
 
 function formatDeclared(declared: ReadonlyArray<number | null>): string {
@@ -147,7 +193,7 @@ export function scalarFeedValues(feeds: readonly ResolvedFeed[]): Map<string, Co
 }
 
 /** The shape of `feed` in a run of `rows` model rows: `rows` on its batch axis; a scalar's []. */
-export function feedShape(feed: ResolvedFeed, rows: number): number[] {
+export function feedShape(feed: Pick<ResolvedFeed, 'batchAxis' | 'exampleShape'>, rows: number): number[] {
   if (feed.batchAxis === undefined) return [];
   const shape = [...feed.exampleShape];
   shape.splice(feed.batchAxis, 0, rows);
@@ -187,25 +233,24 @@ export function rowExamples(feeds: readonly ResolvedFeed[], rows: number, exampl
 
 /** The feeds of a run, each row its example's row (`examples`, one per row of the run, from `rowExamples`). */
 export function feedTensors(ort: OnnxRuntimeModule, feeds: readonly ResolvedFeed[], examples: Int32Array): Record<string, Tensor> {
-  const rows = examples.length;
   const out: Record<string, Tensor> = {};
-  for (const feed of feeds) {
-    const shape = feedShape(feed, rows);
-    if (feed.batchAxis === undefined) {
-      out[feed.name] = new ort.Tensor(feed.type, feed.data, shape);
-      continue;
-    }
-    // The feed is [outer, batch, inner] about its batch axis; each row takes its example's inner blocks.
-    const outer = sizeOf(feed.exampleShape.slice(0, feed.batchAxis));
-    const inner = sizeOf(feed.exampleShape.slice(feed.batchAxis));
-    const data = new (feed.data.constructor as new (n: number) => FeedData)(rows * outer * inner);
-    for (let o = 0; o < outer; o++) {
-      for (let r = 0; r < rows; r++) {
-        const from = (o * feed.batch + (feed.batch === 1 ? 0 : examples[r]!)) * inner;
-        (data as { set(a: ArrayLike<unknown>, o: number): void }).set(feed.data.subarray(from, from + inner), (o * rows + r) * inner);
-      }
-    }
-    out[feed.name] = new ort.Tensor(feed.type, data, shape);
-  }
+  for (const feed of feeds) out[feed.name] = new ort.Tensor(feed.type, feedRows(feed, examples), feedShape(feed, examples.length));
   return out;
+}
+
+/** The values of `feed` for rows of the examples `examples`, of shape `feedShape(feed, examples.length)`: each row its example's row. */
+export function feedRows(feed: ResolvedFeed, examples: Int32Array): FeedData {
+  if (feed.batchAxis === undefined) return feed.data;
+  const rows = examples.length;
+  // The feed is [outer, batch, inner] about its batch axis; each row takes its example's inner blocks.
+  const outer = sizeOf(feed.exampleShape.slice(0, feed.batchAxis));
+  const inner = sizeOf(feed.exampleShape.slice(feed.batchAxis));
+  const data = new (feed.data.constructor as new (n: number) => FeedData)(rows * outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let r = 0; r < rows; r++) {
+      const from = (o * feed.batch + (feed.batch === 1 ? 0 : examples[r]!)) * inner;
+      (data as { set(a: ArrayLike<unknown>, o: number): void }).set(feed.data.subarray(from, from + inner), (o * rows + r) * inner);
+    }
+  }
+  return data;
 }

@@ -54,7 +54,16 @@ import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } 
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
 import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
-import { feedShapes, feedTensors, resolveFeed, resolveFeeds, rowExamples, scalarFeedValues, type ResolvedFeed } from './feeds.js';
+import {
+  feedShapes,
+  feedTensors,
+  inputNameLeft,
+  resolveFeed,
+  resolveFeeds,
+  rowExamples,
+  scalarFeedValues,
+  type ResolvedFeed,
+} from './feeds.js';
 import { ancestors } from '../autodiff/infer-graph.js';
 import { attributedTensor } from '../autodiff/attributed-tensor.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
@@ -245,9 +254,7 @@ export class OnnxBackend implements GradientBackend {
     const read = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
     // With feeds, the one input they leave is the attributed one.
     const fed = typeof options.feeds === 'object' && options.feeds !== null ? Object.keys(options.feeds) : undefined;
-    const unfed = graphInputs(read).filter((i) => !fed?.includes(i.name));
-    const inputName = options.inputName ?? (fed !== undefined && unfed.length === 1 ? unfed[0]!.name : undefined);
-    const { input, outputName } = chooseInputOutput(read, inputName, options.outputName);
+    const { input, outputName } = chooseInputOutput(read, inputNameLeft(graphInputs(read), options.inputName, fed), options.outputName);
     this.#modelInput = input;
     this.#outputName = outputName;
     // A Softmax or Sigmoid left out keeps the declared shape.
