@@ -145,7 +145,13 @@ describe('exported Silero VAD v5 with its state an input of the exported model',
   it('refuses a state given in both feeds and feedShapes, and a state whose batch is neither 1 nor the export batch', () => {
     const feeds = feedsOf(model, RATE);
     const both = thrown(() =>
-      exportAttributionModel(bytes, { method: 'gradient', inputShape: x.shape, feeds, feedShapes: { state: [2, 2, 128] }, ...EXPORT_OPTIONS }),
+      exportAttributionModel(bytes, {
+        method: 'gradient',
+        inputShape: x.shape,
+        feeds,
+        feedShapes: { state: [2, 2, 128] },
+        ...EXPORT_OPTIONS,
+      }),
     );
     expect(both.code).toBe('INVALID_OPTION');
     expect(both.message).toContain('input "state" is in both feeds and feedShapes');

@@ -20,7 +20,7 @@ import { defaultOpset, readOnnxModel } from '../model/onnx-model.js';
 import { valueInfo } from '../model/value-info.js';
 import { planBatch } from '../passes/fixed-batch.js';
 import { prepareModel } from '../passes/prepare-model.js';
-import { feedShape, inputNameLeft } from '../runtime/feeds.js';
+import { feedShape, inputNameLeft } from '../model/feeds.js';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type TensorProto, type ValueInfoProto } from '../proto/onnx_pb.js';
 import { namesOf, renamedGraph, topologicalOrder } from './compose-graph.js';
 import { LOGITS_OUTPUT, MAP_OUTPUT, TARGET_INPUT, TARGET_OUTPUT } from './export-names.js';

@@ -6,7 +6,7 @@ import { DataType, dataTypeName } from '../model/data-type.js';
 import { checkFedInputs, declaredShape, elementType, graphInputs } from '../model/graph-io.js';
 import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
 import type { ModelProto, TensorProto } from '../proto/onnx_pb.js';
-import { fedShape, feedBatchAxis, feedRows, feedsOption, resolveGivenFeeds, scalarFeedValues } from '../runtime/feeds.js';
+import { fedShape, feedBatchAxis, feedRows, feedsOption, resolveGivenFeeds, scalarFeedValues } from '../model/feeds.js';
 
 const WHO = 'exportAttributionModel';
 

@@ -54,18 +54,11 @@ import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } 
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
 import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
-import {
-  feedShapes,
-  feedTensors,
-  inputNameLeft,
-  resolveFeed,
-  resolveFeeds,
-  rowExamples,
-  scalarFeedValues,
-  type ResolvedFeed,
-} from './feeds.js';
+import { feedShapes, inputNameLeft, resolveFeed, resolveFeeds, rowExamples, scalarFeedValues, type ResolvedFeed } from '../model/feeds.js';
+import { feedTensors } from './feeds.js';
 import { ancestors } from '../autodiff/infer-graph.js';
 import { attributedTensor } from '../autodiff/attributed-tensor.js';
+import { decideConstantBranches } from '../autodiff/constant-branches.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
 import { AttributedInput } from './attributed-input.js';
 import { hasDeviceNoise, isDeviceFeed, noisyRowsFeed, type DeviceFeed } from './device-noise.js';
@@ -263,7 +256,9 @@ export class OnnxBackend implements GradientBackend {
         ? undefined
         : checkOutputPosition(options.outputPosition, 'createOnnxBackend', declaredOutputShape(read, outputName));
     const feeds = resolveFeeds(graphInputs(read), input.name, ancestors(read.graph!, [outputName]).inputs, options.feeds);
-    const model = foldScalarFeeds(read, scalarFeedValues(feeds));
+    const folded = foldScalarFeeds(read, scalarFeedValues(feeds));
+    // A layer may lie inside the branch of an If decided by constants (Silero VAD's, on the sample rate): decided first.
+    const model = options.layer === undefined ? folded : decideConstantBranches(folded, this.#budgets);
     this.#feeds = feeds.filter((feed) => feed.batchAxis !== undefined);
     if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
       throw new AttributionError(
