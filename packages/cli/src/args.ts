@@ -204,7 +204,7 @@ function joinNegativeValues(args: readonly string[]): string[] {
 }
 
 /** `--feed NAME=FILE.npy` or `--feed NAME=NUMBER` (a scalar), each input named once. */
-function feedFlags(texts: readonly string[]): FeedFlag[] {
+export function feedFlags(texts: readonly string[]): FeedFlag[] {
   const feeds: FeedFlag[] = [];
   for (const text of texts) {
     const at = text.indexOf('=');

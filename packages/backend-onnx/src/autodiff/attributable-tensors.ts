@@ -46,7 +46,8 @@ export interface AttributableTensorsOptions {
    * Shapes of graph inputs, by name, where the declared shape has free
    * dimensions that cannot be any size (a Flatten into a fixed Linear); other
    * free dimensions are tried at two sizes, and those the result depends on
-   * are listed as null.
+   * are listed as null. Where it fixes an input's batch (on its batch
+   * axis), every input has that batch.
    */
   readonly shapes?: Readonly<Record<string, readonly number[]>>;
   /**
@@ -86,9 +87,15 @@ export function attributableTensors(model: Uint8Array | ModelProto, options: Att
   const proto = foldScalarFeeds(read, scalarFeedValues([...feeds.values()]));
   const graph = proto.graph!;
   const needed = ancestors(graph, [outputName]).inputs;
+  const pinnedBatch = inputs
+    .map((i) => {
+      const axis = feedBatchAxis(declaredShape(i));
+      return axis === undefined ? undefined : options.shapes?.[i.name]?.[axis];
+    })
+    .find((size) => size !== undefined);
   const passes = FREE_SIZES.map(([free, other]) => {
-    // The batch of every input is the attributed input's where `shapes` fixes it (the feeds' batch axes follow it).
-    const batch = options.shapes?.[input.name]?.[0] ?? free;
+    // Where `shapes` fixes an input's batch (on its batch axis), every input has that batch.
+    const batch = pinnedBatch ?? free;
     const shapes = new Map(
       graphInputs(proto)
         .filter((i) => needed.has(i.name))
