@@ -35,8 +35,12 @@ describe('saliency inspect of a model with a scalar input and If nodes on it', (
   it('suggests --feed sr=NUMBER for the scalar input, and says why no layers are listed without it', () => {
     const { status, stdout } = saliency(['inspect', model]);
     expect(status).toBe(0);
-    expect(stdout).toContain('  --input FILE --input-name input --feed state=FILE.npy --feed sr=NUMBER  (float32: attributed as it is, or at --layer)\n');
-    expect(stdout).toMatch(/layers from input input: none \(If node "If_0": its condition .* depends on values known only when the model runs/);
+    expect(stdout).toContain(
+      '  --input FILE --input-name input --feed state=FILE.npy --feed sr=NUMBER  (float32: attributed as it is, or at --layer)\n',
+    );
+    expect(stdout).toMatch(
+      /layers from input input: none \(If node "If_0": its condition .* depends on values known only when the model runs/,
+    );
   });
 
   it('with --feed sr=16000 lists the layers past the If it decides, with the shapes --shape gives', () => {
@@ -44,7 +48,9 @@ describe('saliency inspect of a model with a scalar input and If nodes on it', (
     expect(stderr).toBe('');
     expect(status).toBe(0);
     // sr is given: no attribution line of its own, and the others name it as given.
-    expect(stdout).toContain('  --input FILE --input-name input --feed state=FILE.npy --feed sr=16000  (float32: attributed as it is, or at --layer)\n');
+    expect(stdout).toContain(
+      '  --input FILE --input-name input --feed state=FILE.npy --feed sr=16000  (float32: attributed as it is, or at --layer)\n',
+    );
     expect(stdout).not.toContain('--input-name sr');
     expect(stdout).toContain('layers from input input to output output (--layer NAME:');
     // 576 samples reflect-padded by 32 a side, windows of 256 at a hop of 128: 4 frames of 129 bins, real and imaginary.
