@@ -244,6 +244,7 @@ describe.each([...BACKENDS])('LRP on real GraphModels from npm on tfjs-%s', (bac
 
         if (spec.saturatingScale !== undefined) {
           // Units past ReLU6's bound: relevance passes them whole, the gradient drops it (docs/methods.md, "Bounded activations").
+          // Without biases the net is positively homogeneous but for those bounds, so x ⊙ ∇f_t missing f_t shows that units pass them.
           const scaled = hostTensor(
             x.data.map((v) => v * spec.saturatingScale!),
             spec.shape,
