@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../src/npy.js';
 import { cliRoot, mnist, paddleRecogniser, python, saliency } from './helpers.js';
-import { makeSmallOnnxModels, makeTfjsTokensModel } from './small-models.js';
+import { makeSmallOnnxModels, makeTfjsSequenceModel, makeTfjsTokensModel } from './small-models.js';
 
 // Every row of the failure table in README.md, run by spawning the built
 // command: the message it prints (one line, after "saliency: ") and its exit
@@ -96,6 +96,11 @@ const CASES: Record<string, () => string[]> = {
     '--raw',
     at('r.npy'),
   ],
+  // the TF.js sequence model's output is [B, 12, 4], its T declared
+  "--output-position outside a TF.js model's output": () => [
+    ...['--model', at('tfjs-sequence'), '--backend', 'tfjs-cpu', '--input', at('steps.npy')],
+    ...['--output-position', '12,:', '--raw', at('r.npy')],
+  ],
   'bad --feed': () => small('two-inputs.onnx', '--feed', at('x6.npy')),
   '--feed file not .npy': () => small('two-inputs.onnx', '--feed', `b=${at('b.csv')}`),
   '--feed given twice': () => small('two-inputs.onnx', '--feed', `b=${at('x6.npy')}`, '--feed', `b=${at('x6.npy')}`),
@@ -152,6 +157,7 @@ function readmeRows(): Row[] {
 function makeFixtures(): void {
   writeFileSync(at('text.png'), 'not an image');
   writeFileSync(at('line.npy'), writeNpy(new Float32Array(3 * 48 * 64), [3, 48, 64]));
+  writeFileSync(at('steps.npy'), writeNpy(new Float32Array(12 * 3), [12, 3]));
   writeFileSync(at('text.npy'), 'not an array');
   writeFileSync(at('b.csv'), '1,2,3,4,5,6');
   writeFileSync(at('text.onnx'), 'not a model');
@@ -194,6 +200,7 @@ np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
 beforeAll(async () => {
   makeFixtures();
   await makeTfjsTokensModel(at('tfjs-tokens'));
+  await makeTfjsSequenceModel(at('tfjs-sequence'));
 });
 
 describe('the failure table of the README', () => {

@@ -1,5 +1,6 @@
 import {
   AttributionError,
+  checkOutputPosition,
   describeValue,
   formatShape,
   methodRule,
@@ -10,10 +11,10 @@ import {
   type AttributionOptions,
   type FeedTensor,
   type MethodName,
+  type OutputPosition,
   type ResolvedOptions,
 } from '@saliency/core';
 import type { ModelBudgets } from '../model/budgets.js';
-import { checkOutputPosition, type OutputPosition } from '../model/output-position.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { EXPORTABLE_LAYER_METHODS } from './cam-in-graph.js';
 import { NOISE_INPUT } from './export-names.js';

@@ -2,6 +2,7 @@ import {
   AttributionError,
   checkGroupSize,
   checkNoiseDescription,
+  checkOutputPosition,
   checkTargetCount,
   disposedError,
   formatShape,
@@ -17,6 +18,7 @@ import {
   type LayerGradients,
   type HostTensor,
   type NoiseDescription,
+  type OutputPosition,
   type RowGradients,
 } from '@saliency/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
@@ -42,7 +44,6 @@ import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
 import { chooseInputOutput, declaredOutputShape, declaredShape, graphInputs } from '../model/graph-io.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.js';
 import { readOnnxModel } from '../model/onnx-model.js';
-import { checkOutputPosition, type OutputPosition } from '../model/output-position.js';
 import { activationFittingCount } from './activation-plan.js';
 import { prepareModel } from '../passes/prepare-model.js';
 import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
