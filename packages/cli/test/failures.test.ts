@@ -82,6 +82,9 @@ const CASES: Record<string, () => string[]> = {
   'option the method refuses': () => [...good, '--num-samples', '2000000'],
   'input with NaN or infinity': () => ['--model', mnist.onnx, '--input', at('nan.npy'), '--num-samples', '2', '--raw', at('r.npy')],
   'inspect without one model': () => ['inspect'],
+  'inspect --shape of another form': () => ['inspect', mnist.onnx, '--shape', 'input'],
+  'inspect --shape or --feed of no input': () => ['inspect', mnist.onnx, '--shape', 'nope=1,2'],
+  'inspect --feed or --shape for a TF.js model': () => ['inspect', mnist.tfjs, '--feed', 'sr=16000'],
   '--output-position of another form': () => [...good, '--output-position', '3'],
   // the recogniser's T is 64 / 8 = 8 steps for a line 64 px wide
   '--output-position outside the output': () => [
