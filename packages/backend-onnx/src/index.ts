@@ -1,5 +1,5 @@
 export { createOnnxBackend, OnnxBackend, type OnnxBackendOptions } from './runtime/onnx-backend.js';
-export type { OutputPosition } from './model/output-position.js';
+export type { OutputPosition } from '@saliency/core';
 export type { OnnxRuntimeModule } from './runtime/onnx-runtime-module.js';
 export type { ExecutionProvider } from './execution-provider/execution-provider.js';
 export { supportedOps } from './ops/registry.js';

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { explain, hostTensor, type FeedTensor } from '@saliency/core';
+import { explain, hostTensor } from '@saliency/core';
 import { createOnnxBackend, type OnnxRuntimeModule } from '../src/index.js';
 import { expectClose } from './helpers/check-gradient.js';
+import { feedsOf, MODELS, seeded, VAD_DIST, voicedFrame, type SileroModel } from './helpers/silero-vad.js';
 import { thrown } from './helpers/thrown.js';
 
 /*
@@ -18,66 +18,8 @@ import { thrown } from './helpers/thrown.js';
  * central finite differences of it (the gradient).
  */
 
-const VAD_DIST = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist');
 const node = ortNode as unknown as OnnxRuntimeModule;
 const web = ortWeb as unknown as OnnxRuntimeModule;
-
-interface SileroModel {
-  readonly file: string;
-  /** The state inputs and their last dimension: [2, B, size]. */
-  readonly state: ReadonlyArray<readonly [string, number]>;
-  /** Samples per call at each rate: v5 and v6 take the frame after 64 (16 kHz) or 32 (8 kHz) samples of context, as silero's own wrapper feeds them. */
-  readonly samples: Readonly<Record<number, number>>;
-}
-
-const MODELS: readonly SileroModel[] = [
-  {
-    file: 'silero_vad_legacy.onnx',
-    state: [
-      ['h', 64],
-      ['c', 64],
-    ],
-    samples: { 16000: 512, 8000: 256 },
-  },
-  { file: 'silero_vad_v5.onnx', state: [['state', 128]], samples: { 16000: 576, 8000: 288 } },
-  { file: 'silero_vad_v6.onnx', state: [['state', 128]], samples: { 16000: 576, 8000: 288 } },
-];
-const CASES = MODELS.flatMap((model) => [16000, 8000].map((rate) => [model.file, rate, model] as const));
-
-/** A small seeded generator (mulberry32) and its Gaussian, for the frame's noise, the state and the directions. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
-
-/** A voiced frame: harmonics of 125 Hz, the fifth and sixth stronger (a vowel's formant), with seeded noise. */
-function voicedFrame(samples: number, rate: number): Float32Array {
-  const gauss = seeded(7);
-  return Float32Array.from({ length: samples }, (_, i) => {
-    let v = 0;
-    for (let k = 1; k <= 8; k++) v += (k === 5 || k === 6 ? 0.2 : 0.08) * Math.sin((2 * Math.PI * 125 * k * i) / rate + k);
-    return v + 0.05 * gauss();
-  });
-}
-
-/**
- * The scalar sample rate and the recurrent state of batch 1 as the backend's
- * feeds: zeros, a stream's first frame (as vad-web resets it), or seeded.
- */
-function feedsOf(model: SileroModel, rate: number, state: 'zeros' | 'seeded' = 'zeros'): Record<string, FeedTensor> {
-  const gauss = seeded(3);
-  const feeds: Record<string, FeedTensor> = { sr: { data: new BigInt64Array([BigInt(rate)]), shape: [] } };
-  for (const [name, size] of model.state) {
-    feeds[name] = { data: Float32Array.from({ length: 2 * size }, () => (state === 'zeros' ? 0 : 0.1 * gauss())), shape: [2, 1, size] };
-  }
-  return feeds;
-}
 
 /** ONNX Runtime's `output` of the unmodified model for each row of `rows`, the state repeated over the batch axis 1. */
 async function referenceOutputs(bytes: Uint8Array, model: SileroModel, rate: number, rows: readonly Float32Array[]): Promise<Float32Array> {
@@ -118,6 +60,8 @@ function maxAbs(values: Float32Array): number {
 const U = 2 ** -24;
 /** Building and running the graphs of these models, on both runtimes, on a loaded 2-core machine. */
 const TIMEOUT = 240_000;
+
+const CASES = MODELS.flatMap((model) => [16000, 8000].map((rate) => [model.file, rate, model] as const));
 
 describe.each(CASES)('Silero VAD %s at %i Hz on onnxruntime-node', (file, rate, model) => {
   const bytes = readFileSync(join(VAD_DIST, file));

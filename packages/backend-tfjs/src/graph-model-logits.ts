@@ -58,6 +58,7 @@ export function graphModelLogits(model: GraphModelLike, parts: ModelParts): Logi
   return {
     run: (x, feeds) => execute(dictAt(start, x, feeds), head.output),
     inputShape: start === attributed.name ? attributed.shape : undefined,
+    outputShape: declaredOutputShape(model, parts.outputName === undefined ? undefined : nodeNameOf(parts.outputName)),
     description: start === attributed.name ? head.description : `${head.description} from node ${start}`,
     inputs,
     attributedInputName: attributed.name,
@@ -178,6 +179,12 @@ function graphOutputRank(model: GraphModelLike): number | undefined {
   return model.outputs[0]?.shape?.length;
 }
 
+/** The shape the signature declares for the output `nodeName` (undefined: the only output), `null` for a free size. */
+function declaredOutputShape(model: GraphModelLike, nodeName: string | undefined): (number | null)[] | undefined {
+  const output = nodeName === undefined ? model.outputs[0] : model.outputs.find((o) => nodeNameOf(o.name) === nodeName);
+  return output?.shape?.map((d) => (d < 0 ? null : d));
+}
+
 /** The node whose value is the logits (undefined: the model's own output) and a description. */
 function graphHead(model: GraphModelLike, parts: ModelParts): { output: string | undefined; description: string } {
   const nodeName = parts.outputName === undefined ? undefined : nodeNameOf(parts.outputName);
@@ -199,7 +206,11 @@ function graphHead(model: GraphModelLike, parts: ModelParts): { output: string |
   while (node !== undefined && PASS_THROUGH_OPS.has(node.op) && node.inputs.length >= 1) node = node.inputs[0];
   if (
     node === undefined ||
-    !(SOFTMAX_OPS.has(node.op) || (node.op === SIGMOID_OP && ((nodeName === undefined ? graphOutputRank(model) : undefined) ?? 2) === 2))
+    !(
+      SOFTMAX_OPS.has(node.op) ||
+      (node.op === SIGMOID_OP &&
+        (parts.outputPosition !== undefined || ((nodeName === undefined ? graphOutputRank(model) : undefined) ?? 2) === 2))
+    )
   ) {
     return { output: nodeName, description: described };
   }

@@ -15,7 +15,11 @@ import {
 } from './model-run.js';
 
 const SOFTMAX_ACTIVATIONS = new Set(['softmax', 'logSoftmax']);
-/** A sigmoid is a probability head on a [B, K] output only (elsewhere, e.g. a segmentation map, it is the model's own). */
+/**
+ * A sigmoid is a probability head on a [B, K] output, or on any output
+ * explained at a position (a detector's map); elsewhere, e.g. a segmentation
+ * map, it is the model's own.
+ */
 const SIGMOID_ACTIVATION = 'sigmoid';
 
 /** Concrete values of some of a LayersModel's symbolic tensors. */
@@ -26,6 +30,8 @@ interface Head {
   readonly target: SymbolicTensorLike;
   readonly after?: ModelFunction;
   readonly description: string;
+  /** The declared shape of the output explained (a probability head keeps it). */
+  readonly shape: readonly (number | null)[];
 }
 
 function shapeText(shape: readonly (number | null)[]): string {
@@ -65,6 +71,7 @@ export function layersModelLogits(model: LayersModelLike, parts: ModelParts): Lo
   return {
     run: (x, feeds) => logits(valuesAt(start, x, feeds)),
     inputShape: start.shape,
+    outputShape: head.shape,
     description: parts.layer === undefined ? head.description : `${head.description} from layer ${start.sourceLayer.name}`,
     inputs,
     attributedInputName: attributedName,
@@ -177,20 +184,33 @@ function pathAround(
   return undefined;
 }
 
+/** The Dense layer's config that a `TimeDistributed` layer wraps, if it wraps one. */
+function timeDistributedDense(layer: LayerLike): { readonly [key: string]: unknown } | undefined {
+  if (layer.getClassName() !== 'TimeDistributed') return undefined;
+  const inner = layer.getConfig()['layer'] as { className?: unknown; config?: { readonly [key: string]: unknown } } | undefined;
+  return inner?.className === 'Dense' ? inner.config : undefined;
+}
+
+/** A layer's own config, or that of the Dense layer a `TimeDistributed` layer wraps (whose activation ends it). */
+function denseConfigOf(layer: LayerLike): { readonly [key: string]: unknown } {
+  return timeDistributedDense(layer) ?? layer.getConfig();
+}
+
 function activationOf(layer: LayerLike): string | undefined {
-  const activation = layer.getConfig()['activation'];
+  const activation = denseConfigOf(layer)['activation'];
   return typeof activation === 'string' ? activation : undefined;
 }
 
-/** Whether a layer's output (of rank `rank`) is a probability head, looking into nested models. */
-function layerEndsInProbabilityHead(layer: LayerLike, rank: number): boolean {
+/** Whether a layer's output is a probability head (a sigmoid where `sigmoidIsHead`), looking into nested models. */
+function layerEndsInProbabilityHead(layer: LayerLike, sigmoidIsHead: boolean): boolean {
   const className = layer.getClassName();
   if (className === 'Softmax') return true;
   const activation = activationOf(layer);
-  if (activation !== undefined && (SOFTMAX_ACTIVATIONS.has(activation) || (activation === SIGMOID_ACTIVATION && rank === 2))) return true;
+  if (activation !== undefined && (SOFTMAX_ACTIVATIONS.has(activation) || (activation === SIGMOID_ACTIVATION && sigmoidIsHead)))
+    return true;
   const nested = layer as Partial<LayersModelLike>;
   if (Array.isArray(nested.layers) && nested.outputs !== undefined && nested.outputs.length === 1) {
-    return layerEndsInProbabilityHead(nested.outputs[0]!.sourceLayer, rank);
+    return layerEndsInProbabilityHead(nested.outputs[0]!.sourceLayer, sigmoidIsHead);
   }
   return false;
 }
@@ -200,26 +220,31 @@ function layersHead(model: LayersModelLike, parts: ModelParts): Head {
   const modelName = `LayersModel ${model.name}`;
   const output = parts.outputName === undefined ? onlyOutput(model) : namedOutput(model, parts.outputName);
   const last = output.sourceLayer;
-  if (parts.softmax === 'keep' || !layerEndsInProbabilityHead(last, output.shape.length)) {
-    return { target: output, description: parts.outputName === undefined ? modelName : `${modelName} output ${output.name}` };
+  const shape = output.shape;
+  const sigmoidIsHead = shape.length === 2 || parts.outputPosition !== undefined;
+  if (parts.softmax === 'keep' || !layerEndsInProbabilityHead(last, sigmoidIsHead)) {
+    return { target: output, shape, description: parts.outputName === undefined ? modelName : `${modelName} output ${output.name}` };
   }
   const className = last.getClassName();
   const lastInput = output.inputs.length === 1 ? output.inputs[0] : undefined;
   if (lastInput === undefined) throw unstrippable(`layer ${last.name} (${className})`);
   const description = `${modelName} without its final ${activationOf(last) ?? 'softmax'} (${last.name})`;
-  if (className === 'Softmax' || className === 'Activation') return { target: lastInput, description };
-  if (className === 'Dense' && lastInput.shape.length === 2) {
+  if (className === 'Softmax' || className === 'Activation') return { target: lastInput, shape, description };
+  if ((className === 'Dense' || timeDistributedDense(last) !== undefined) && lastInput.shape.length >= 2) {
     // The softmax is applied inside Dense.call, after its kernel and bias: redo
     // those two with the layer's own weights (read per call, so that weights set
     // later are used; they are the layer's variables, never copied or disposed).
-    const useBias = last.getConfig()['useBias'] !== false;
+    // On [B, ..., F] (a sequence), Dense and TimeDistributed(Dense) act on the last axis.
+    const useBias = denseConfigOf(last)['useBias'] !== false;
     const after: ModelFunction = (hidden) => {
       const [kernel, bias] = last.getWeights();
-      if (kernel === undefined || (useBias && bias === undefined)) throw unstrippable(`layer ${last.name} (Dense)`);
-      const z = tf.matMul(hidden, kernel);
+      if (kernel === undefined || (useBias && bias === undefined)) throw unstrippable(`layer ${last.name} (${className})`);
+      const features = hidden.shape.at(-1)!;
+      const flat = hidden.rank === 2 ? tf.matMul(hidden, kernel) : tf.matMul(tf.reshape(hidden, [-1, features]), kernel);
+      const z = hidden.rank === 2 ? flat : tf.reshape(flat, [...hidden.shape.slice(0, -1), kernel.shape[1]!]);
       return useBias && bias !== undefined ? tf.add(z, bias) : z;
     };
-    return { target: lastInput, after, description };
+    return { target: lastInput, after, shape, description };
   }
   throw unstrippable(`layer ${last.name} (${className})`);
 }

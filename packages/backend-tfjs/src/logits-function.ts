@@ -2,6 +2,7 @@ import { AttributionError } from '@saliency/core';
 import { graphModelLogits } from './graph-model-logits.js';
 import { layersModelLogits } from './layers-model-logits.js';
 import { isGraphModel, isLayersModel, type TfjsModel } from './model-types.js';
+import { atOutputPosition } from './output-position.js';
 import type { LogitsFunction, ModelParts } from './model-run.js';
 
 export type { LayerSplit, LogitsFunction, ModelParts, SoftmaxHandling } from './model-run.js';
@@ -11,9 +12,15 @@ export type { LayerSplit, LogitsFunction, ModelParts, SoftmaxHandling } from './
  * `inputName`, `outputName` and `layer` pick the attributed input, the output
  * explained and the tensor attributed at, with the ONNX backend's meanings:
  * a LayersModel's input, output tensor or layer names; a GraphModel's input
- * names and any node of its graph.
+ * names and any node of its graph. `outputPosition` selects a position of the
+ * output (`output-position.ts`).
  */
 export function logitsFunction(model: TfjsModel, parts: ModelParts): LogitsFunction {
+  const logits = modelLogits(model, parts);
+  return parts.outputPosition === undefined ? logits : atOutputPosition(logits, parts.outputPosition);
+}
+
+function modelLogits(model: TfjsModel, parts: ModelParts): LogitsFunction {
   if (typeof model === 'function') {
     for (const option of ['inputName', 'outputName', 'layer'] as const) {
       if (parts[option] !== undefined) {

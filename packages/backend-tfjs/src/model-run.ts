@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { AttributionError, type LrpRuleSet } from '@saliency/core';
+import { AttributionError, type LrpRuleSet, type OutputPosition } from '@saliency/core';
 import type { FeedValues, ModelInput } from './feeds.js';
 import type { ModelFunction } from './model-types.js';
 
@@ -10,7 +10,9 @@ import type { ModelFunction } from './model-types.js';
  *   operation is a probability head — a softmax, a log-softmax, or a sigmoid
  *   on a [B, K] output (binary or multi-label) — is run up to that
  *   operation's input, as the method contract asks (gradients are of logits,
- *   never of probabilities; docs/methods.md).
+ *   never of probabilities; docs/methods.md). With `outputPosition`, a
+ *   sigmoid on an output of any rank is one (docs/methods.md, "Output
+ *   position").
  * - `'keep'`: the model's output as it is, its softmax or sigmoid included.
  *
  * A plain function is always taken as it is: it is trusted to return logits.
@@ -23,6 +25,8 @@ export interface ModelParts {
   readonly inputName?: string | undefined;
   readonly outputName?: string | undefined;
   readonly layer?: string | undefined;
+  /** The position of a sequence or dense output explained (`output-position.ts`). */
+  readonly outputPosition?: OutputPosition | undefined;
 }
 
 /**
@@ -46,6 +50,8 @@ export interface LogitsFunction {
   run(x: tf.Tensor, feeds: FeedValues): tf.Tensor;
   /** The shape `x` takes, `null` where any size goes; `undefined` if unknown. */
   readonly inputShape: readonly (number | null)[] | undefined;
+  /** The shape the model declares for the output explained, batch axis first, `null` where any size goes; `undefined` if unknown. */
+  readonly outputShape?: readonly (number | null)[] | undefined;
   /** Which model kind this is, what was stripped, where it is attributed, for messages. */
   readonly description: string;
   /** Every input of the model (none for a function). */

@@ -3,12 +3,14 @@ import {
   AttributionError,
   checkNoiseDescription,
   checkGroupSize,
+  checkOutputPosition,
   checkTargetCount,
   disposedError,
   formatShape,
   hostTensor,
   LRP_RULE_SET_FAMILY,
   oneHotRows,
+  outputPositionHint,
   parseLrpRuleSet,
   sizeOf,
   softmaxOption,
@@ -20,6 +22,7 @@ import {
   type LayerGradients,
   type LrpRuleSet,
   type NoiseDescription,
+  type OutputPosition,
 } from '@saliency/core';
 import { deviceNoiseKind, noisyRowsOnDevice } from './device-noise/programs.js';
 import { checkFeeds, feedTensor, feedValues, type Feed, type FeedValues } from './feeds.js';
@@ -63,6 +66,14 @@ export interface TfjsBackendOptions {
    * attributed input to the logits must pass it.
    */
   readonly layer?: string;
+  /**
+   * The position of a sequence or dense output explained (docs/methods.md,
+   * "Output position"): one entry per output axis after the batch axis, an
+   * index, a range `[start, end)` averaged, or `null` for the class axis
+   * (exactly one). Taken after the probability head is left out; every
+   * method then explains the `[B, K]` values there.
+   */
+  readonly outputPosition?: OutputPosition;
 }
 
 /**
@@ -96,8 +107,20 @@ export class TfjsBackend implements GradientBackend {
 
   constructor(model: TfjsModel, options: TfjsBackendOptions = {}) {
     const softmax = softmaxOption('createTfjsBackend', options.softmax);
+    const outputPosition =
+      options.outputPosition === undefined ? undefined : checkOutputPosition(options.outputPosition, 'createTfjsBackend');
     assertGradientsRegistered();
-    this.#model = logitsFunction(model, { softmax, inputName: options.inputName, outputName: options.outputName, layer: options.layer });
+    this.#model = logitsFunction(model, {
+      softmax,
+      inputName: options.inputName,
+      outputName: options.outputName,
+      layer: options.layer,
+      outputPosition,
+    });
+    // Where the model declares its output's shape, the position is checked against it now, not at the first call.
+    if (outputPosition !== undefined && this.#model.outputShape !== undefined) {
+      checkOutputPosition(outputPosition, 'createTfjsBackend', this.#model.outputShape.slice(1));
+    }
     const attributed = this.#model.attributedInputName;
     if (attributed === undefined && options.feeds !== undefined) {
       throw new AttributionError('INVALID_OPTION', 'createTfjsBackend: feeds applies to a LayersModel or GraphModel, not to a function');
@@ -415,7 +438,8 @@ export class TfjsBackend implements GradientBackend {
       throw new AttributionError(
         'BACKEND_OUTPUT',
         `${this.#model.description} returned a tensor of shape ${formatShape(output.shape)} for ${rows} rows; ` +
-          `expected logits of shape [${rows}, K]`,
+          `expected logits of shape [${rows}, K]` +
+          (output.rank >= 3 && output.shape[0] === rows ? outputPositionHint(output.shape) : ''),
       );
     }
   }

@@ -23,9 +23,9 @@ Model and input:
   --input-name NAME      the model input --input gives, when the model has several (default: the
                          one input no --feed gives)
   --output-name NAME     the model output holding the logits, when the model has several
-  --output-position P    ONNX: the position of a sequence or dense output explained, one entry per
-                         axis after the batch axis: an index, a range a:b (averaged) or : for the
-                         class axis, e.g. 3,: for [B, T, K] (step 3), :,10,20 for [B, 1, H, W]
+  --output-position P    the position of a sequence or dense output explained, one entry per axis
+                         after the batch axis: an index, a range a:b (averaged) or : for the class
+                         axis, e.g. 3,: for [B, T, K] (step 3), :,10,20 for [B, 1, H, W]
   --external-data PATH   ONNX: the external data file the model names (default: that file next to
                          the model), or the folder holding its data files
   --input PATH           a PNG or JPEG image, or a preprocessed tensor as .npy (float32/float64,
@@ -204,7 +204,7 @@ function joinNegativeValues(args: readonly string[]): string[] {
 }
 
 /** `--feed NAME=FILE.npy` or `--feed NAME=NUMBER` (a scalar), each input named once. */
-function feedFlags(texts: readonly string[]): FeedFlag[] {
+export function feedFlags(texts: readonly string[]): FeedFlag[] {
   const feeds: FeedFlag[] = [];
   for (const text of texts) {
     const at = text.indexOf('=');

@@ -2,8 +2,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AttributionError } from '@saliency/core';
-import { integer, number, oneOf, positive } from './args.js';
+import { feedFlags, integer, number, oneOf, positive } from './args.js';
+import { readFeeds } from './attributed-input.js';
 import { CliError, cliErrorOf } from './errors.js';
+import { chooseInputs, feedTensors, type ReadFeed } from './model-inputs.js';
+import { describeModelFile } from './onnx-model-flags.js';
 import { outputPositionFlag } from './output-position-flag.js';
 import { readUserFile } from './user-file.js';
 
@@ -35,6 +38,9 @@ timeseries) and LRP. See @saliency/backend-onnx's README.
   --mu M                 threshold of the _x_sign methods (default 0, or the name's _mu_)
   --target SOURCE        argmax (default): the clean input's top class; input: an int64 input saliency/target [B]
   --input-name NAME      which model input is explained, when it has several
+  --feed NAME=FILE.npy   the value of another model input, held fixed in the exported graph (repeatable), as the
+                         main command takes it; NAME=NUMBER for a scalar input, e.g. --feed sr=16000, folded into
+                         the graph (the If nodes on it decided). An input not fed stays an input of the exported model
   --output-name NAME     which model output holds the logits, when it has several
   --softmax S            strip (default): a final Softmax/LogSoftmax/Sigmoid is left out; keep
   --output-position P    the position of a sequence or dense output explained: one entry per axis
@@ -60,6 +66,7 @@ const OPTIONS = {
   mu: { type: 'string' },
   target: { type: 'string' },
   'input-name': { type: 'string' },
+  feed: { type: 'string', multiple: true },
   'output-name': { type: 'string' },
   softmax: { type: 'string' },
   'output-position': { type: 'string' },
@@ -99,6 +106,7 @@ export async function exportCommand(
     throw new CliError('--noise-scale and --noise-level were both given; choose an absolute σ or one relative to the input range');
   }
   if (v.layer !== undefined && v.layer.trim() === '') throw new CliError('--layer needs a tensor name; got ""');
+  const feedList = feedFlags(v.feed ?? []);
   const samples = v['num-samples'] ?? v.samples;
   const options = {
     method: v.method ?? 'vargrad',
@@ -120,10 +128,13 @@ export async function exportCommand(
     ...(v['output-position'] === undefined ? {} : { outputPosition: outputPositionFlag(v['output-position']) }),
   };
   const bytes = await readUserFile('MODEL', modelPath);
+  const model = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Read and converted for their inputs as the main command's --feed; the explained input is the one they leave, or --input-name.
+  const fed = feedList.length === 0 ? {} : await feedOptions(modelPath, model, v['input-name'], await readFeeds(feedList));
   const { exportAttributionModel } = await import('@saliency/backend-onnx');
   let exported: ReturnType<typeof exportAttributionModel>;
   try {
-    exported = exportAttributionModel(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), options);
+    exported = exportAttributionModel(model, { ...options, ...fed });
   } catch (error) {
     if (error instanceof AttributionError) throw cliErrorOf(error, `cannot export: ${error.message}`);
     throw error;
@@ -136,4 +147,10 @@ export async function exportCommand(
       `written to ${v.out} (${exported.bytes.byteLength} bytes)\n` +
       `  inputs:  ${describe(exported.inputs)}\n  outputs: ${describe(exported.outputs)}\n`,
   );
+}
+
+/** The export options `--feed` gives: the values by input, and the input they leave explained. */
+async function feedOptions(modelPath: string, model: Uint8Array, inputName: string | undefined, feeds: readonly ReadFeed[]) {
+  const { inputs } = await describeModelFile(modelPath, model);
+  return { inputName: chooseInputs(inputs, inputName, feeds).name, feeds: feedTensors(feeds, inputs) };
 }

@@ -3,12 +3,15 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AttributionError } from '@saliency/core';
 import type { AttributableTensors } from '@saliency/backend-onnx';
+import { feedFlags, integer } from './args.js';
+import { readFeeds } from './attributed-input.js';
 import { CliError } from './errors.js';
+import { feedTensors, listTensors, type FeedFlag, type ReadFeed } from './model-inputs.js';
 import { modelFormatOf, openTfjsModel } from './load-model.js';
 import { EXIT } from './exit-codes.js';
 import { describeModelFile } from './onnx-model-flags.js';
 
-export const INSPECT_USAGE = `Usage: saliency inspect MODEL
+export const INSPECT_USAGE = `Usage: saliency inspect MODEL [--feed NAME=FILE.npy|NUMBER ...] [--shape NAME=DIMS ...]
 
 Lists what a model takes and gives: its inputs and outputs with their element
 types and shapes (? for a free dimension), for an ONNX model the external
@@ -19,6 +22,12 @@ shapes: for an ONNX model the float tensors computed from each input on the
 way to the output (the default embedding and Grad-CAM layer marked), for a
 TF.js layers model its layers. Use the names with --input-name,
 --output-name, --feed and --layer.
+
+  --feed NAME=FILE.npy   the value of another ONNX model input, as the main command takes it (repeatable);
+                         NAME=NUMBER for a scalar input, e.g. --feed sr=16000: the layers are listed with
+                         it folded into the model, past the If nodes it decides
+  --shape NAME=DIMS      the shape of an ONNX model input, batch first, e.g. --shape input=1,576, where its
+                         free dimensions cannot be just any size (a window wider than the sizes tried)
 `;
 
 /** One input or output as listed: name, element type, shape with `?` for a free dimension. */
@@ -40,10 +49,18 @@ export interface ModelListing {
   readonly layers?: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly shape: ReadonlyArray<number | null> }>;
   /** ONNX: per input, the tensors `--layer` can name (backend-onnx's `attributableTensors`), or why it has none. */
   readonly tensorsByInput?: ReadonlyArray<AttributableTensors | { readonly inputName: string; readonly refused: string }>;
+  /** ONNX: the inputs `--feed` gave, as given. */
+  readonly fed?: readonly FeedFlag[];
+}
+
+/** What `saliency inspect` takes besides the model: `--feed` (files read) and `--shape`, for the ONNX layers. */
+export interface InspectOptions {
+  readonly feeds?: readonly ReadFeed[];
+  readonly shapes?: Readonly<Record<string, readonly number[]>>;
 }
 
 /** Reads the model at `path` (an .onnx file, or a TF.js model.json or its folder) and lists it. */
-export async function inspectModel(path: string): Promise<ModelListing> {
+export async function inspectModel(path: string, options: InspectOptions = {}): Promise<ModelListing> {
   const { format, file } = await modelFormatOf(path);
   if (format === 'onnx') {
     const description = await describeModelFile(file, await readFile(file));
@@ -53,7 +70,7 @@ export async function inspectModel(path: string): Promise<ModelListing> {
         found: (await stat(join(dirname(file), name)).catch(() => undefined))?.isFile() === true,
       })),
     );
-    const tensorsByInput = await onnxTensorsByInput(file, description.inputs, externalData);
+    const tensorsByInput = await onnxTensorsByInput(file, description.inputs, externalData, options);
     return {
       file,
       kind: 'ONNX model',
@@ -61,7 +78,11 @@ export async function inspectModel(path: string): Promise<ModelListing> {
       outputs: description.outputs,
       externalData,
       ...(tensorsByInput === undefined ? {} : { tensorsByInput }),
+      fed: (options.feeds ?? []).map((feed) => ({ name: feed.name, path: feed.path })),
     };
+  }
+  if ((options.feeds ?? []).length > 0 || Object.keys(options.shapes ?? {}).length > 0) {
+    throw new CliError('inspect: --feed and --shape are for ONNX models; a TF.js model lists its layers as it is built');
   }
   // TF.js records output shapes only in the built model, so the model is loaded (on the cpu runtime).
   const opened = await openTfjsModel(file, 'tfjs-cpu').catch((error: unknown) => {
@@ -112,20 +133,36 @@ async function onnxTensorsByInput(
   file: string,
   inputs: readonly TensorLine[],
   externalData: ReadonlyArray<{ readonly name: string; readonly found: boolean }>,
+  options: InspectOptions,
 ): Promise<ModelListing['tensorsByInput']> {
+  const feeds = options.feeds ?? [];
+  for (const name of [...feeds.map((f) => f.name), ...Object.keys(options.shapes ?? {})]) {
+    if (!inputs.some((t) => t.name === name))
+      throw new CliError(`inspect: the model has no input "${name}"; its inputs are ${listTensors(inputs)}`);
+  }
   if (externalData.some((d) => !d.found)) return undefined;
   const { attributableTensors, describeOnnxModel } = await import('@saliency/backend-onnx');
   const bytes = await readFile(file);
   const data = new Map(await Promise.all(externalData.map(async (d) => [d.name, await readFile(join(dirname(file), d.name))] as const)));
   const outputName = describeOnnxModel(bytes).outputs[0]?.name;
-  return inputs.map((input) => {
-    try {
-      return attributableTensors(bytes, { inputName: input.name, ...(outputName === undefined ? {} : { outputName }), externalData: data });
-    } catch (error) {
-      if (error instanceof AttributionError) return { inputName: input.name, refused: error.message };
-      throw error;
-    }
-  });
+  const fed = feedTensors(feeds, inputs);
+  // A fed input is not attributed: the layers are listed from each of the others.
+  return inputs
+    .filter((input) => !(input.name in fed))
+    .map((input) => {
+      try {
+        return attributableTensors(bytes, {
+          inputName: input.name,
+          ...(outputName === undefined ? {} : { outputName }),
+          externalData: data,
+          feeds: fed,
+          ...(options.shapes === undefined ? {} : { shapes: options.shapes }),
+        });
+      } catch (error) {
+        if (error instanceof AttributionError) return { inputName: input.name, refused: error.message };
+        throw error;
+      }
+    });
 }
 
 function formatTensor(t: TensorLine): string {
@@ -149,7 +186,13 @@ export function formatListing(listing: ModelListing): string {
       ),
     );
   }
-  lines.push('attribution (--input, --feed, --layer):', ...listing.inputs.map((input) => attributionLine(input, listing.inputs)));
+  const fed = listing.fed ?? [];
+  lines.push(
+    'attribution (--input, --feed, --layer):',
+    ...listing.inputs
+      .filter((input) => !fed.some((f) => f.name === input.name))
+      .map((input) => attributionLine(input, listing.inputs, fed)),
+  );
   if (listing.layers !== undefined) {
     lines.push(
       'layers (--layer NAME: the tensor attributed at; for grad_cam, the layer explained):',
@@ -184,21 +227,35 @@ function formatTensorsFrom(found: NonNullable<ModelListing['tensorsByInput']>[nu
 
 const INTEGER_TYPES = new Set(['int64', 'int32', 'uint8', 'bool']);
 
-/** One input as the attributed one: what is attributed, and the feeds the other inputs take. */
-function attributionLine(input: TensorLine, inputs: readonly TensorLine[]): string {
+/**
+ * One input as the attributed one: what is attributed, and the feeds the
+ * other inputs take: as `fed` gives them, else a .npy file, or a number for
+ * a scalar (rank-0) input.
+ */
+function attributionLine(input: TensorLine, inputs: readonly TensorLine[], fed: readonly FeedFlag[]): string {
   const at = INTEGER_TYPES.has(input.type ?? '')
     ? `${input.type}: token ids, attributed at the embeddings they select, or at --layer`
     : `${input.type ?? '?'}: attributed as it is, or at --layer`;
-  const feeds = inputs.filter((other) => other !== input).map((other) => ` --feed ${other.name}=FILE.npy`);
+  const value = (other: TensorLine) => fed.find((f) => f.name === other.name)?.path ?? (other.shape.length === 0 ? 'NUMBER' : 'FILE.npy');
+  const feeds = inputs.filter((other) => other !== input).map((other) => ` --feed ${other.name}=${value(other)}`);
   const name = inputs.length > 1 ? ` --input-name ${input.name}` : '';
   return `  --input FILE${name}${feeds.join('')}  (${at})`;
 }
 
 /** `saliency inspect MODEL`: the arguments after `inspect`; returns the text to print, or the usage for --help. */
 export async function inspectCommand(args: readonly string[]): Promise<string> {
-  let parsed: { values: { help?: boolean }; positionals: string[] };
+  let parsed: { values: { help?: boolean; feed?: string[]; shape?: string[] }; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...args], options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: true });
+    parsed = parseArgs({
+      args: [...args],
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        feed: { type: 'string', multiple: true },
+        shape: { type: 'string', multiple: true },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
   } catch (error) {
     throw new CliError(`inspect: ${(error as Error).message.split('\n')[0]} (see saliency inspect --help)`);
   }
@@ -208,5 +265,22 @@ export async function inspectCommand(args: readonly string[]): Promise<string> {
       `inspect takes one model (an .onnx file, or a TF.js model.json or its folder); got ${parsed.positionals.length}: saliency inspect MODEL`,
     );
   }
-  return formatListing(await inspectModel(parsed.positionals[0]!));
+  const feeds = await readFeeds(feedFlags(parsed.values.feed ?? []));
+  return formatListing(await inspectModel(parsed.positionals[0]!, { feeds, shapes: shapeFlags(parsed.values.shape ?? []) }));
+}
+
+/** `--shape NAME=DIMS` (DIMS positive integers, batch first), each input named once. */
+function shapeFlags(texts: readonly string[]): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  for (const text of texts) {
+    const at = text.indexOf('=');
+    const name = text.slice(0, at).trim();
+    if (at < 0 || name === '') throw new CliError(`--shape must be NAME=DIMS, e.g. input=1,576; got "${text}"`);
+    if (name in shapes) throw new CliError(`--shape ${name} was given twice; give each input once`);
+    shapes[name] = text
+      .slice(at + 1)
+      .split(',')
+      .map((d) => integer('shape', d, 1));
+  }
+  return shapes;
 }

@@ -68,11 +68,6 @@ export async function loadModel(
   if (format === 'tfjs' && flags.externalData !== undefined) {
     throw new CliError(`--external-data: only for ONNX models; ${basename(file)} is a TF.js model`);
   }
-  if (format === 'tfjs' && flags.outputPosition !== undefined) {
-    throw new CliError(
-      `--output-position: only for ONNX models (the TF.js backend has no outputPosition); ${basename(file)} is a TF.js model`,
-    );
-  }
   if (format === 'tfjs' && flags.precision === 'float16') {
     throw new CliError(
       `--precision float16: TF.js has no float16 compute path (its backends compute in float32); ${basename(file)} is a TF.js model. Leave the flag out`,
@@ -92,7 +87,7 @@ export async function loadModel(
           ? `--precision ${flags.precision}: ${message.replace(/^createOnnxBackend: option /, '')}`
           : undefined;
       const position = message.includes('option outputPosition')
-        ? `--output-position: ${message.replace(/^createOnnxBackend: option outputPosition /, '')}`
+        ? `--output-position: ${message.replace(/^create\w+Backend: option outputPosition /, '')}`
         : undefined;
       throw new CliError(fed ?? layer ?? precision ?? position ?? `--model ${file}: ${message}`, exitCodeOf(error.code), { cause: error });
     }
@@ -171,6 +166,7 @@ async function loadTfjs(
       ...(flags.outputName === undefined ? {} : { outputName: flags.outputName }),
       ...(feeds.length === 0 ? {} : { feeds: feedTensors(feeds, inputs) }),
       ...(attributeAt === undefined ? {} : { layer: attributeAt }),
+      ...(flags.outputPosition === undefined ? {} : { outputPosition: flags.outputPosition }),
     });
   } catch (error) {
     model.dispose();

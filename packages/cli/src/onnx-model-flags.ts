@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { AttributionError } from '@saliency/core';
-import type { OnnxModelDescription, OnnxTensorInfo, OutputPosition } from '@saliency/backend-onnx';
+import { AttributionError, type OutputPosition } from '@saliency/core';
+import type { OnnxModelDescription, OnnxTensorInfo } from '@saliency/backend-onnx';
 import type { FeedTensor } from '@saliency/core';
 import { CliError } from './errors.js';
 import { EXIT } from './exit-codes.js';
@@ -13,7 +13,7 @@ export interface ModelFlags {
   readonly inputName?: string;
   /** `--output-name`: the graph output that holds the logits, when the model has several. */
   readonly outputName?: string;
-  /** `--output-position`: the position of a sequence or dense output explained (ONNX only). */
+  /** `--output-position`: the position of a sequence or dense output explained (ONNX and TF.js). */
   readonly outputPosition?: OutputPosition;
   /** `--external-data`: the external data file the model names, or the folder holding its files. */
   readonly externalData?: string;

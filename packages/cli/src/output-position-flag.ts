@@ -1,10 +1,10 @@
-import type { OutputPosition } from '@saliency/backend-onnx';
+import type { OutputPosition } from '@saliency/core';
 import { CliError } from './errors.js';
 
 const INDEX = /^\d+$/;
 
 /**
- * `--output-position 3,:` as the ONNX backend's `outputPosition`
+ * `--output-position 3,:` as the backends' `outputPosition`
  * (docs/methods.md, "Output position"): one comma-separated entry per output
  * axis after the batch axis, `:` for the class axis (exactly one), an index
  * `i`, or a range `a:b` averaged (a < b). Whether the entries fit the

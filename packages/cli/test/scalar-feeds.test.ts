@@ -54,3 +54,23 @@ describe('--feed of a scalar and of a state', () => {
     expect(result.stderr).toContain('--feed s=half: give a .npy tensor, or a number for a scalar input');
   });
 });
+
+describe('saliency inspect of a model with a scalar input', () => {
+  it('suggests --feed s=NUMBER for the scalar, and with --feed s=0.5 lists no line of its own and names it as given', () => {
+    const model = join(dir, 'scalar.onnx');
+    const plain = saliency(['inspect', model]).stdout;
+    expect(plain).toContain(
+      '  --input FILE --input-name x --feed s=NUMBER --feed state=FILE.npy  (float32: attributed as it is, or at --layer)\n',
+    );
+    const fed = saliency(['inspect', model, '--feed', 's=0.5']);
+    expect(fed.stderr).toBe('');
+    expect(fed.stdout).toContain(
+      '  --input FILE --input-name x --feed s=0.5 --feed state=FILE.npy  (float32: attributed as it is, or at --layer)\n',
+    );
+    expect(fed.stdout).not.toContain('--input-name s ');
+    // h = s · x ⊙ x + (state[0] + state[1]) ⊙ x: [batch, 6]; the state's batch axis is its second, the batch of x.
+    expect(fed.stdout).toContain('layers from input x to output logits');
+    expect(fed.stdout).toContain('    h  Add  float32  [?, 6]\n');
+    expect(fed.stdout).toContain('    logits  MatMul  float32  [?, 4]\n');
+  });
+});

@@ -75,6 +75,46 @@ export async function makeTfjsTokensModel(folder: string): Promise<void> {
   const mean = tf.layers.globalAveragePooling1d({ name: 'mean' }).apply(embedded);
   const logits = tf.layers.dense({ units: 4, useBias: false, name: 'logits', weights: [w] }).apply(mean) as tf.SymbolicTensor;
   const model = tf.model({ inputs: ids, outputs: logits });
+  await saveTfjsModel(model, folder);
+  model.dispose();
+  tf.dispose([table, w]);
+}
+
+/**
+ * A TF.js sequence model, [batch, 12, 3] → [batch, T = 12, K = 4]: a Conv1D
+ * `conv` (5 filters, kernel 3, same padding, tanh) and a TimeDistributed
+ * Dense `classes` (4 units) ending in `head` (softmax as shipped; linear for
+ * its logits). Weight e of each weight tensor, in TF.js's order, is
+ * `SEQUENCE_WEIGHT(e)`.
+ */
+export function tfjsSequenceModel(head: 'softmax' | 'linear'): tf.LayersModel {
+  const model = tf.sequential();
+  model.add(tf.layers.conv1d({ inputShape: [12, 3], filters: 5, kernelSize: 3, padding: 'same', activation: 'tanh', name: 'conv' }));
+  model.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 4, activation: head }), name: 'classes' }));
+  const weights = model.getWeights().map((v) =>
+    tf.tensor(
+      Float32Array.from({ length: v.size }, (_, e) => SEQUENCE_WEIGHT(e)),
+      v.shape,
+    ),
+  );
+  model.setWeights(weights);
+  tf.dispose(weights);
+  return model;
+}
+
+/** The weights of `tfjsSequenceModel`. */
+const SEQUENCE_WEIGHT = (e: number) => 0.8 * Math.sin(1.7 * e + 0.3);
+
+/** `tfjsSequenceModel('softmax')` saved in `folder` (model.json, weights.bin). */
+export async function makeTfjsSequenceModel(folder: string): Promise<void> {
+  await tf.setBackend('cpu');
+  const model = tfjsSequenceModel('softmax');
+  await saveTfjsModel(model, folder);
+  model.dispose();
+}
+
+/** A LayersModel written to `folder` as model.json and weights.bin, as `saliency` reads it. */
+async function saveTfjsModel(model: tf.LayersModel, folder: string): Promise<void> {
   mkdirSync(folder, { recursive: true });
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -87,6 +127,4 @@ export async function makeTfjsTokensModel(folder: string): Promise<void> {
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  model.dispose();
-  tf.dispose([table, w]);
 }

@@ -12,6 +12,12 @@ export {
   softmaxOption,
   type SoftmaxHandling,
 } from './backend-contract.js';
+export {
+  checkOutputPosition,
+  describeOutputPosition,
+  outputPositionHint,
+  type OutputPosition,
+} from './output-position.js';
 export { explain } from './explain.js';
 export { Attribution } from './classes/attribution.js';
 export { Gradient, GradientXInput, GradientXSign, GradientXInputXSign } from './classes/gradient.js';

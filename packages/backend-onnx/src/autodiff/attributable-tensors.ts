@@ -1,10 +1,12 @@
 import { clone } from '@bufbuild/protobuf';
-import { AttributionError } from '@saliency/core';
+import { AttributionError, type FeedTensor } from '@saliency/core';
 import { dataTypeName } from '../model/data-type.js';
-import { chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
+import { checkFedInputs, chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
 import { defaultOpset, readOnnxModel } from '../model/onnx-model.js';
 import { ModelProtoSchema, type ModelProto } from '../proto/onnx_pb.js';
+import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
 import { prepareModel } from '../passes/prepare-model.js';
+import { feedBatchAxis, feedShape, feedsOption, inputNameLeft, resolveGivenFeeds, scalarFeedValues } from '../model/feeds.js';
 import { attributedTensor } from './attributed-tensor.js';
 import { forwardFromInput } from './build-gradient-model.js';
 import { ancestors, inferGraph } from './infer-graph.js';
@@ -44,12 +46,22 @@ export interface AttributableTensorsOptions {
    * Shapes of graph inputs, by name, where the declared shape has free
    * dimensions that cannot be any size (a Flatten into a fixed Linear); other
    * free dimensions are tried at two sizes, and those the result depends on
-   * are listed as null.
+   * are listed as null. Where it fixes an input's batch (on its batch
+   * axis), every input has that batch.
    */
   readonly shapes?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Values of other graph inputs, as `createOnnxBackend`'s option `feeds`
+   * takes them: a scalar (a sample rate) is folded into the model, so that
+   * the `If` nodes on it are decided and the tensors past them listed; any
+   * other gives its input's shape, its batch axis at each size tried.
+   */
+  readonly feeds?: Readonly<Record<string, FeedTensor>>;
   /** The model's external data files by the name it gives them, as `createOnnxBackend` takes them. */
   readonly externalData?: ReadonlyMap<string, Uint8Array>;
 }
+
+const WHO = 'attributableTensors';
 
 /** Sizes tried for free dimensions: [batch, other] per pass, small and distinct so that a dimension that follows them shows. */
 const FREE_SIZES = [
@@ -65,15 +77,35 @@ const FREE_SIZES = [
  * backend's refusals of an unknown `layer` name.
  */
 export function attributableTensors(model: Uint8Array | ModelProto, options: AttributableTensorsOptions = {}): AttributableTensors {
-  const proto = prepareModel(model instanceof Uint8Array ? readOnnxModel(model, options.externalData) : clone(ModelProtoSchema, model));
-  const { input, outputName } = chooseInputOutput(proto, options.inputName, options.outputName);
+  const read = prepareModel(model instanceof Uint8Array ? readOnnxModel(model, options.externalData) : clone(ModelProtoSchema, model));
+  // As the backend takes them: the scalar feeds folded (and the If nodes on them decided); the others give their inputs' shapes.
+  const given = feedsOption(options.feeds, WHO);
+  const inputs = graphInputs(read);
+  const { input, outputName } = chooseInputOutput(read, inputNameLeft(inputs, options.inputName, Object.keys(given)), options.outputName);
+  checkFedInputs(inputs, input.name, new Set(), Object.keys(given), `${WHO}: option feeds`);
+  const feeds = new Map(resolveGivenFeeds(inputs, given, WHO).map((feed) => [feed.name, feed]));
+  const proto = foldScalarFeeds(read, scalarFeedValues([...feeds.values()]));
   const graph = proto.graph!;
   const needed = ancestors(graph, [outputName]).inputs;
-  const passes = FREE_SIZES.map(([batch, other]) => {
+  const pinnedBatch = inputs
+    .map((i) => {
+      const axis = feedBatchAxis(declaredShape(i));
+      return axis === undefined ? undefined : options.shapes?.[i.name]?.[axis];
+    })
+    .find((size) => size !== undefined);
+  const passes = FREE_SIZES.map(([free, other]) => {
+    // Where `shapes` fixes an input's batch (on its batch axis), every input has that batch.
+    const batch = pinnedBatch ?? free;
     const shapes = new Map(
       graphInputs(proto)
         .filter((i) => needed.has(i.name))
-        .map((i) => [i.name, options.shapes?.[i.name] ?? declaredShape(i).map((d, axis) => d ?? (axis === 0 ? batch : other))]),
+        .map((i) => {
+          const feed = feeds.get(i.name);
+          const shape = options.shapes?.[i.name] ?? (feed === undefined ? undefined : feedShape(feed, batch));
+          // A free dimension is the batch on the input's batch axis (a state [2, B, H]'s second), else `other`.
+          const declared = declaredShape(i);
+          return [i.name, shape ?? declared.map((d, axis) => d ?? (axis === feedBatchAxis(declared) ? batch : other))];
+        }),
     );
     const facts = inferGraph(graph, defaultOpset(proto), shapes, undefined, [outputName]);
     const producers = new Map<string, number>();

@@ -1,5 +1,13 @@
 import { clone, create, toBinary } from '@bufbuild/protobuf';
-import { AttributionError, formatShape, sizeOf } from '@saliency/core';
+import {
+  AttributionError,
+  checkOutputPosition,
+  describeOutputPosition,
+  formatShape,
+  outputPositionHint,
+  sizeOf,
+  type OutputPosition,
+} from '@saliency/core';
 import { checkRunsOn, supports, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { describeNode } from '../model/attributes.js';
 import type { ModelBudgets } from '../model/budgets.js';
@@ -7,13 +15,7 @@ import { writeTensorProto } from '../model/const-tensor.js';
 import { DataType, isFloatType } from '../model/data-type.js';
 import { defaultOpset } from '../model/onnx-model.js';
 import { valueInfo as tensorValueInfo } from '../model/value-info.js';
-import {
-  checkOutputPosition,
-  describeOutputPosition,
-  outputPositionHead,
-  outputPositionHint,
-  type OutputPosition,
-} from '../model/output-position.js';
+import { outputPositionHead } from '../model/output-position.js';
 import {
   GraphProtoSchema,
   ModelProtoSchema,

@@ -74,7 +74,7 @@ export interface InferredGraph extends GraphFacts {
   readonly graph: GraphProto;
 }
 
-function isIf(node: NodeProto): boolean {
+export function isIf(node: NodeProto): boolean {
   return node.opType === 'If' && (node.domain === '' || node.domain === 'ai.onnx');
 }
 

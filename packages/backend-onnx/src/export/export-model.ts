@@ -15,11 +15,12 @@ import { GraphEmitter } from '../autodiff/graph-emitter.js';
 import { checkRunsOn } from '../execution-provider/execution-provider.js';
 import { DataType, dataTypeName } from '../model/data-type.js';
 import { resolveBudgets } from '../model/budgets.js';
-import { chooseInputOutput, declaredShape } from '../model/graph-io.js';
+import { chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
 import { defaultOpset, readOnnxModel } from '../model/onnx-model.js';
 import { valueInfo } from '../model/value-info.js';
 import { planBatch } from '../passes/fixed-batch.js';
 import { prepareModel } from '../passes/prepare-model.js';
+import { feedShape, inputNameLeft } from '../model/feeds.js';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, type TensorProto, type ValueInfoProto } from '../proto/onnx_pb.js';
 import { namesOf, renamedGraph, topologicalOrder } from './compose-graph.js';
 import { LOGITS_OUTPUT, MAP_OUTPUT, TARGET_INPUT, TARGET_OUTPUT } from './export-names.js';
@@ -75,8 +76,14 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   const inGraph = cam === undefined ? ruleInGraph(rule) : undefined;
   const budgets = resolveBudgets(options.budgets, 'exportAttributionModel');
   // As the backend takes a model: float16 computed in float32, int8 dequantized (passes/prepare-model.ts).
-  const model = prepareModel(readOnnxModel(modelBytes, options.externalData, budgets));
-  const { input, outputName } = chooseInputOutput(model, options.inputName, options.outputName);
+  const read = prepareModel(readOnnxModel(modelBytes, options.externalData, budgets));
+  // As the backend chooses: with feeds, the one input they (and feedShapes) leave is the attributed one.
+  const fed = [...Object.keys(options.feeds ?? {}), ...Object.keys(options.feedShapes ?? {})];
+  const { input, outputName } = chooseInputOutput(
+    read,
+    inputNameLeft(graphInputs(read), options.inputName, fed.length === 0 ? undefined : fed),
+    options.outputName,
+  );
   const inputType = input.type?.value.case === 'tensorType' ? input.type.value.value.elemType : undefined;
   if (inputType !== DataType.FLOAT) {
     throw new AttributionError(
@@ -84,19 +91,20 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
       `input "${input.name}" is ${inputType === undefined ? 'not a tensor' : dataTypeName(inputType)}; an attribution model is exported for a float32 input`,
     );
   }
+  const declared = declaredShape(input);
+  const { model, feedsAt } = exportFeeds(read, input.name, outputName, options);
   // A model exported with its batch fixed (x.view(1, -1)) is freed where its Reshapes allow, as the backend does
   // (passes/fixed-batch.ts); a batch the rewrite frees is free for the export too.
   const plan = planBatch(model, input, batchInference(model, input.name, outputName, budgets));
-  const declared = declaredShape(input);
   const shape = exportInputShape(input.name, plan.kind === 'rewritten' ? [null, ...declared.slice(1)] : declared, options.inputShape);
   const options_ = resolved.attribution;
   checkBaseline(options_.baseline, shape);
   const [batch, ...example] = shape as [number, ...number[]];
+  const feeds = feedsAt(batch);
   const opset = defaultOpset(model);
-  const feeds = exportFeeds(model, input.name, outputName, options.feedShapes, batch);
   const request = (inputShape: readonly number[], result: GradientModelRequest['result'], groupSize?: number): GradientModelRequest => ({
     ...(result === 'layer' && options_.layer !== undefined ? { layer: options_.layer } : {}),
-    feedShapes: new Map(feeds.map((feed) => [feed.name, [inputShape[0]!, ...feed.exampleShape]])),
+    feedShapes: new Map(feeds.map((feed) => [feed.name, feedShape(feed, inputShape[0]!)])),
     inputName: input.name,
     inputShape,
     outputName,
@@ -127,13 +135,14 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   const modelInitializers = new Set(model.graph!.initializer.map((t) => t.name));
   // The gradient graph reads its rows in place of the input and, for each feed, the feed's rows (its example's row, repeated).
   const feedRows = (name: string) => `${ROWS}/${name}`;
-  const fed = new Set(feeds.map((feed) => feed.name));
-  const rename = (name: string) => (rule.rows === 'input' ? name : name === input.name ? ROWS : fed.has(name) ? feedRows(name) : name);
+  const feedNames = new Set(feeds.map((feed) => feed.name));
+  const rename = (name: string) =>
+    rule.rows === 'input' ? name : name === input.name ? ROWS : feedNames.has(name) ? feedRows(name) : name;
   const parts = [renamedGraph(gradient.model.graph!, rename)];
   let logits = LOGITS_OUTPUT;
   if (rule.rows !== 'input') {
     const clean = buildGradientGraph(model, request(shape, 'none'));
-    const keep = (name: string) => modelInitializers.has(name) || name === input.name || fed.has(name);
+    const keep = (name: string) => modelInitializers.has(name) || name === input.name || feedNames.has(name);
     parts.push(renamedGraph(clean.model.graph!, (name) => (keep(name) ? name : CLEAN_PREFIX + name)));
     logits = CLEAN_PREFIX + LOGITS_OUTPUT;
     // The rows' logits are not an output: their Identity goes.
@@ -206,7 +215,7 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   if (rule.rows !== 'input') name(logits, LOGITS_OUTPUT);
 
   const inputs: ExportedTensor[] = [{ name: input.name, shape, type: 'float32' }];
-  for (const feed of feeds) inputs.push({ name: feed.name, shape: [batch, ...feed.exampleShape], type: feed.type });
+  for (const feed of feeds) if (feed.value === undefined) inputs.push({ name: feed.name, shape: feedShape(feed, batch), type: feed.type });
   for (const info of rows.inputs) inputs.push({ name: info.name, shape: [batch, perExample, ...example], type: 'float32' });
   if (resolved.targetSource === 'input') inputs.push({ name: TARGET_INPUT, shape: [batch], type: 'int64' });
   const outputs: ExportedTensor[] = [
@@ -218,7 +227,11 @@ export function exportAttributionModel(modelBytes: Uint8Array, options: ExportOp
   const graph = create(GraphProtoSchema, {
     name: `${model.graph!.name || 'model'}_${options.method}`,
     node: nodes,
-    initializer: uniqueByName([...parts.flatMap((p) => p.initializers), ...emitter.initializers]),
+    initializer: uniqueByName([
+      ...parts.flatMap((p) => p.initializers),
+      ...emitter.initializers,
+      ...feeds.flatMap((feed) => (feed.value === undefined ? [] : [feed.value])),
+    ]),
     input: inputs.map(toValueInfo),
     output: outputs.map(toValueInfo),
   });

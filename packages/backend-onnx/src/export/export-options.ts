@@ -1,5 +1,6 @@
 import {
   AttributionError,
+  checkOutputPosition,
   describeValue,
   formatShape,
   methodRule,
@@ -8,11 +9,12 @@ import {
   sizeOf,
   softmaxOption,
   type AttributionOptions,
+  type FeedTensor,
   type MethodName,
+  type OutputPosition,
   type ResolvedOptions,
 } from '@saliency/core';
 import type { ModelBudgets } from '../model/budgets.js';
-import { checkOutputPosition, type OutputPosition } from '../model/output-position.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../execution-provider/execution-provider.js';
 import { EXPORTABLE_LAYER_METHODS } from './cam-in-graph.js';
 import { NOISE_INPUT } from './export-names.js';
@@ -66,11 +68,21 @@ export interface ExportOptions extends Pick<AttributionOptions, (typeof BAKED_OP
    * declared shape, where every dimension past the batch axis is declared.
    */
   readonly feedShapes?: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Values of other graph inputs, as the backend's option `feeds` takes
+   * them (a scalar of shape [], a state [2, 1 or B, H] on its batch axis),
+   * held fixed in the exported graph: a scalar folded into it, so that the
+   * `If` nodes on it are decided (a sample rate); any other a constant with
+   * its example's row for each example. An input in neither `feeds` nor
+   * `feedShapes` stays an input of the exported model.
+   */
+  readonly feeds?: Readonly<Record<string, FeedTensor>>;
 }
 
 const EXPORT_KEYS: readonly string[] = [
   'method',
   'feedShapes',
+  'feeds',
   'inputShape',
   'noiseSource',
   'targetSource',

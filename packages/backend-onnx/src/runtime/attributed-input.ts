@@ -6,7 +6,8 @@ import { ancestors } from '../autodiff/infer-graph.js';
 import { declaredShape } from '../model/graph-io.js';
 import { prefixTo } from '../passes/cut-at-tensor.js';
 import { ModelProtoSchema, type ModelProto, type ValueInfoProto } from '../proto/onnx_pb.js';
-import { feedTensors, resolveFeed, rowExamples, type ResolvedFeed } from './feeds.js';
+import { resolveFeed, rowExamples, type ResolvedFeed } from '../model/feeds.js';
+import { feedTensors } from './feeds.js';
 import type { OnnxRuntimeModule } from './onnx-runtime-module.js';
 
 /**

@@ -2,6 +2,7 @@ import {
   AttributionError,
   checkGroupSize,
   checkNoiseDescription,
+  checkOutputPosition,
   checkTargetCount,
   disposedError,
   formatShape,
@@ -17,6 +18,7 @@ import {
   type LayerGradients,
   type HostTensor,
   type NoiseDescription,
+  type OutputPosition,
   type RowGradients,
 } from '@saliency/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
@@ -42,7 +44,6 @@ import { resolveBudgets, type ModelBudgets } from '../model/budgets.js';
 import { chooseInputOutput, declaredOutputShape, declaredShape, graphInputs } from '../model/graph-io.js';
 import { BACKWARD_RULE_SET_NAMES, backwardRuleSet } from '../backward/rule-set.js';
 import { readOnnxModel } from '../model/onnx-model.js';
-import { checkOutputPosition, type OutputPosition } from '../model/output-position.js';
 import { activationFittingCount } from './activation-plan.js';
 import { prepareModel } from '../passes/prepare-model.js';
 import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
@@ -54,9 +55,11 @@ import { batchTextureRows, concatRows, largestFittingCount, pieces, sliceRows } 
 import { onnxRuntimeId } from './runtime-id.js';
 import { sessionOptionsWithDefaults } from './session-defaults.js';
 import { cachedSession, cacheBytesOption, SessionCache, type CachedSession } from './session-cache.js';
-import { feedShapes, feedTensors, resolveFeed, resolveFeeds, rowExamples, scalarFeedValues, type ResolvedFeed } from './feeds.js';
+import { feedShapes, inputNameLeft, resolveFeed, resolveFeeds, rowExamples, scalarFeedValues, type ResolvedFeed } from '../model/feeds.js';
+import { feedTensors } from './feeds.js';
 import { ancestors } from '../autodiff/infer-graph.js';
 import { attributedTensor } from '../autodiff/attributed-tensor.js';
+import { decideConstantBranches } from '../autodiff/constant-branches.js';
 import { remainderAt } from '../passes/cut-at-tensor.js';
 import { AttributedInput } from './attributed-input.js';
 import { hasDeviceNoise, isDeviceFeed, noisyRowsFeed, type DeviceFeed } from './device-noise.js';
@@ -245,9 +248,7 @@ export class OnnxBackend implements GradientBackend {
     const read = prepareModel(readOnnxModel(bytes, options.externalData, this.#budgets));
     // With feeds, the one input they leave is the attributed one.
     const fed = typeof options.feeds === 'object' && options.feeds !== null ? Object.keys(options.feeds) : undefined;
-    const unfed = graphInputs(read).filter((i) => !fed?.includes(i.name));
-    const inputName = options.inputName ?? (fed !== undefined && unfed.length === 1 ? unfed[0]!.name : undefined);
-    const { input, outputName } = chooseInputOutput(read, inputName, options.outputName);
+    const { input, outputName } = chooseInputOutput(read, inputNameLeft(graphInputs(read), options.inputName, fed), options.outputName);
     this.#modelInput = input;
     this.#outputName = outputName;
     // A Softmax or Sigmoid left out keeps the declared shape.
@@ -256,7 +257,9 @@ export class OnnxBackend implements GradientBackend {
         ? undefined
         : checkOutputPosition(options.outputPosition, 'createOnnxBackend', declaredOutputShape(read, outputName));
     const feeds = resolveFeeds(graphInputs(read), input.name, ancestors(read.graph!, [outputName]).inputs, options.feeds);
-    const model = foldScalarFeeds(read, scalarFeedValues(feeds));
+    const folded = foldScalarFeeds(read, scalarFeedValues(feeds));
+    // A layer may lie inside the branch of an If decided by constants (Silero VAD's, on the sample rate): decided first.
+    const model = options.layer === undefined ? folded : decideConstantBranches(folded, this.#budgets);
     this.#feeds = feeds.filter((feed) => feed.batchAxis !== undefined);
     if (options.onWarning !== undefined && typeof options.onWarning !== 'function') {
       throw new AttributionError(
