@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import * as ortNode from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { ModelProtoSchema } from '../src/proto/onnx_pb.js';
 import { countingOrt } from './helpers/counting-ort.js';
 import { node, onnxBytes, valueInfo } from './helpers/onnx-model-builder.js';
 import { paddleOcrModel } from './helpers/output-position-check.js';
+import { VAD_DIST } from './helpers/silero-vad.js';
 import { ortPageForSuite, runNode, runWebgl, values, type Outputs } from './helpers/webgl-page.js';
 
 /*
@@ -28,7 +28,6 @@ import { ortPageForSuite, runNode, runWebgl, values, type Outputs } from './help
  * with Constant nodes on the EP.
  */
 
-const VAD_DIST = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist');
 const onNode = ortNode as unknown as OnnxRuntimeModule;
 const sr = { data: new BigInt64Array([16000n]), shape: [] };
 

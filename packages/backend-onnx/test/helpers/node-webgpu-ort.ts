@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { installNodeWebGpu } from '@saliency/dev-support/node-webgpu';
 import type { FeedTensor } from '@saliency/core';
 import type { OnnxRuntimeModule } from '../../src/index.js';
+import { feedsOf, MODELS, VAD_DIST } from './silero-vad.js';
 
 /*
  * What the real-model tests on the WebGPU EPs in Node (Dawn, SwiftShader)
@@ -12,7 +13,6 @@ import type { OnnxRuntimeModule } from '../../src/index.js';
  */
 
 const ORT_DIST = dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
-const VAD_DIST = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json')), 'dist');
 
 /** Dawn's start, the bundle's load and the sessions' shader compilation on SwiftShader, on a loaded 2-core machine. */
 export const DAWN_TIMEOUT = 300_000;
@@ -48,10 +48,6 @@ export function sileroV5(): {
 } {
   return {
     bytes: readFileSync(join(VAD_DIST, 'silero_vad_v5.onnx')),
-    options: {
-      inputName: 'input',
-      outputName: 'output',
-      feeds: { sr: { data: new BigInt64Array([16000n]), shape: [] }, state: { data: new Float32Array(256), shape: [2, 1, 128] } },
-    },
+    options: { inputName: 'input', outputName: 'output', feeds: feedsOf(MODELS[1]!, 16000) },
   };
 }
