@@ -9,7 +9,7 @@ import { prepareModel } from '../passes/prepare-model.js';
 import { feedBatchAxis, feedShape, feedsOption, inputNameLeft, resolveGivenFeeds, scalarFeedValues } from '../model/feeds.js';
 import { attributedTensor } from './attributed-tensor.js';
 import { forwardFromInput } from './build-gradient-model.js';
-import { ancestors, inferGraph } from './infer-graph.js';
+import { ancestors, inferGraph, producersOf } from './infer-graph.js';
 import { isFeatureMap, layerTensor } from './layer-tensor.js';
 
 /** One tensor inside the model that the `layer` option (or Grad-CAM's `layer`) can name. */
@@ -108,8 +108,7 @@ export function attributableTensors(model: Uint8Array | ModelProto, options: Att
         }),
     );
     const facts = inferGraph(graph, defaultOpset(proto), shapes, undefined, [outputName]);
-    const producers = new Map<string, number>();
-    facts.graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
+    const producers = producersOf(facts.graph.node);
     return { facts, producers, ...forwardFromInput(facts.graph, facts, producers, outputName, input.name) };
   });
   const [first, second] = passes as [(typeof passes)[0], (typeof passes)[0]];
