@@ -6,7 +6,7 @@ import { DataType, dataTypeName } from '../model/data-type.js';
 import { checkFedInputs, declaredShape, elementType, graphInputs } from '../model/graph-io.js';
 import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
 import type { ModelProto, TensorProto } from '../proto/onnx_pb.js';
-import { fedShape, feedBatchAxis, feedRows, feedsOption, resolveGivenFeeds, scalarFeedValues } from '../model/feeds.js';
+import { fedShape, feedBatchAxis, feedRows, feedShape, feedsOption, resolveGivenFeeds, scalarFeedValues } from '../model/feeds.js';
 
 const WHO = 'exportAttributionModel';
 
@@ -16,15 +16,25 @@ const WHO = 'exportAttributionModel';
  * an input of the exported model under its own name, or, given in option
  * feeds, a constant of the graph.
  */
-export interface ExportFeed {
+export type ExportFeed = FeedAxes &
+  (
+    | {
+        /** An input of the exported model: its element type. */
+        readonly type: 'float32' | 'int64';
+        readonly value?: undefined;
+      }
+    | {
+        /** Given in option feeds: its value, one row per example, a constant of the graph. */
+        readonly value: TensorProto;
+      }
+  );
+
+interface FeedAxes {
   readonly name: string;
-  readonly type: 'float32' | 'int64';
   /** Its batch axis, as the backend places it (`runtime/feeds.ts`). */
   readonly batchAxis: number;
   /** Its shape without the batch axis. */
   readonly exampleShape: readonly number[];
-  /** Its value, one row per example, where option feeds gave it; undefined: an input of the exported model. */
-  readonly value?: TensorProto;
 }
 
 /**
@@ -88,17 +98,11 @@ export function exportFeeds(
             `${WHO}: feed "${feed.name}" holds ${feed.batch} examples on its batch axis ${feed.batchAxis}, and inputShape ${batch}: give 1 or ${batch}`,
           );
         }
-        const batchAxis = feed.batchAxis!;
-        const shape = [...feed.exampleShape];
-        shape.splice(batchAxis, 0, batch);
-        const value = writeTensorProto(feed.name, constTensor(feed.dataType, shape, Array.from(feedRows(feed, examples), Number)));
-        return {
-          name: feed.name,
-          type: feed.type === 'int64' ? 'int64' : 'float32',
-          batchAxis,
-          exampleShape: feed.exampleShape,
-          value,
-        };
+        const value = writeTensorProto(
+          feed.name,
+          constTensor(feed.dataType, feedShape(feed, batch), Array.from(feedRows(feed, examples), Number)),
+        );
+        return { name: feed.name, batchAxis: feed.batchAxis!, exampleShape: feed.exampleShape, value };
       });
   };
   const keptAt = (batch: number) =>
