@@ -6,7 +6,7 @@ import { DataType, dataTypeName } from '../model/data-type.js';
 import { checkFedInputs, declaredShape, elementType, graphInputs } from '../model/graph-io.js';
 import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
 import type { ModelProto, TensorProto } from '../proto/onnx_pb.js';
-import { fedShape, feedBatchAxis, feedRows, feedShape, feedsOption, resolveGivenFeeds, scalarFeedValues } from '../model/feeds.js';
+import { fedShape, feedBatchAxis, feedRows, feedShape, feedsOption, resolveFeeds, scalarFeedValues } from '../model/feeds.js';
 
 const WHO = 'exportAttributionModel';
 
@@ -68,7 +68,7 @@ export function exportFeeds(
       `${WHO}: input "${twice}" is in both feeds and feedShapes; give a value to hold fixed, or a shape to keep it an input of the exported model`,
     );
   }
-  checkFedInputs(inputs, inputName, new Set(), Object.keys(given), `${WHO}: option feeds`);
+  const values = resolveFeeds(inputs, inputName, new Set(), given, WHO).filter((feed) => needed.has(feed.name));
   checkFedInputs(inputs, inputName, new Set(), Object.keys(shapes), `${WHO}: option feedShapes`);
   const scalar = inputs.find(
     (input) => needed.has(input.name) && input.name !== inputName && declaredShape(input).length === 0 && !(input.name in given),
@@ -85,7 +85,6 @@ export function exportFeeds(
     .map((i) => i.name);
   checkFedInputs(inputs, inputName, needed, [...Object.keys(given), ...Object.keys(shapes), ...declaredIn], `${WHO}: option feeds`);
 
-  const values = resolveGivenFeeds(inputs, given, WHO).filter((feed) => needed.has(feed.name));
   const feedsAt = (batch: number): ExportFeed[] => [...keptAt(batch), ...bakedAt(batch)];
   const bakedAt = (batch: number) => {
     const examples = Int32Array.from({ length: batch }, (_, b) => b);
