@@ -1,15 +1,15 @@
 import { clone } from '@bufbuild/protobuf';
 import { AttributionError, type FeedTensor } from '@saliency/core';
 import { dataTypeName } from '../model/data-type.js';
-import { checkFedInputs, chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
+import { chooseInputOutput, declaredShape, graphInputs } from '../model/graph-io.js';
 import { defaultOpset, readOnnxModel } from '../model/onnx-model.js';
 import { ModelProtoSchema, type ModelProto } from '../proto/onnx_pb.js';
 import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
 import { prepareModel } from '../passes/prepare-model.js';
-import { feedBatchAxis, feedShape, feedsOption, inputNameLeft, resolveGivenFeeds, scalarFeedValues } from '../model/feeds.js';
+import { feedBatchAxis, feedShape, feedsOption, inputNameLeft, resolveFeeds, scalarFeedValues } from '../model/feeds.js';
 import { attributedTensor } from './attributed-tensor.js';
 import { forwardFromInput } from './build-gradient-model.js';
-import { ancestors, inferGraph } from './infer-graph.js';
+import { ancestors, inferGraph, producersOf } from './infer-graph.js';
 import { isFeatureMap, layerTensor } from './layer-tensor.js';
 
 /** One tensor inside the model that the `layer` option (or Grad-CAM's `layer`) can name. */
@@ -82,8 +82,7 @@ export function attributableTensors(model: Uint8Array | ModelProto, options: Att
   const given = feedsOption(options.feeds, WHO);
   const inputs = graphInputs(read);
   const { input, outputName } = chooseInputOutput(read, inputNameLeft(inputs, options.inputName, Object.keys(given)), options.outputName);
-  checkFedInputs(inputs, input.name, new Set(), Object.keys(given), `${WHO}: option feeds`);
-  const feeds = new Map(resolveGivenFeeds(inputs, given, WHO).map((feed) => [feed.name, feed]));
+  const feeds = new Map(resolveFeeds(inputs, input.name, new Set(), given, WHO).map((feed) => [feed.name, feed]));
   const proto = foldScalarFeeds(read, scalarFeedValues([...feeds.values()]));
   const graph = proto.graph!;
   const needed = ancestors(graph, [outputName]).inputs;
@@ -108,8 +107,7 @@ export function attributableTensors(model: Uint8Array | ModelProto, options: Att
         }),
     );
     const facts = inferGraph(graph, defaultOpset(proto), shapes, undefined, [outputName]);
-    const producers = new Map<string, number>();
-    facts.graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
+    const producers = producersOf(facts.graph.node);
     return { facts, producers, ...forwardFromInput(facts.graph, facts, producers, outputName, input.name) };
   });
   const [first, second] = passes as [(typeof passes)[0], (typeof passes)[0]];

@@ -32,7 +32,7 @@ import { foldBatchNorm } from '../passes/fold-batch-norm.js';
 import { lowerToFloat16 } from '../passes/lower-to-float16.js';
 import type { GraphFacts } from './graph-facts.js';
 import { GraphEmitter } from './graph-emitter.js';
-import { inferGraph } from './infer-graph.js';
+import { inferGraph, producersOf } from './infer-graph.js';
 import { layerTensor } from './layer-tensor.js';
 import { nodeContext } from './node-context.js';
 import { plannedActivationBytes } from './planned-bytes.js';
@@ -164,11 +164,6 @@ export function buildGradientGraph(original: ModelProto, request: GradientModelR
   const opset = defaultOpset(model);
   const inputShapes = new Map([...(request.unfedShapes ?? []), ...(request.feedShapes ?? []), [request.inputName, request.inputShape]]);
   const facts = inferGraph(model.graph!, opset, inputShapes, request.budgets, [request.outputName]);
-  const producersOf = (nodes: readonly NodeProto[]) => {
-    const producers = new Map<string, number>();
-    nodes.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
-    return producers;
-  };
   const head = logitsOf(request, facts.graph.node, producersOf(facts.graph.node));
   const headType = facts.types.get(head.logits);
   if (headType === undefined) throw new AttributionError('INVALID_MODEL', `${head.description} is produced by no node of the graph`);

@@ -124,10 +124,16 @@ function inferNode(node: NodeProto, index: number, facts: GraphFacts, opset: num
   });
 }
 
+/** The index of the node that produces each (non-empty) output name of `nodes`. */
+export function producersOf(nodes: readonly NodeProto[]): Map<string, number> {
+  const producers = new Map<string, number>();
+  nodes.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
+  return producers;
+}
+
 /** The nodes (by index) and the names that `outputs` depend on, through every input of every node on the way. */
 export function ancestors(graph: GraphProto, outputs: readonly string[]): { nodes: Set<number>; inputs: Set<string> } {
-  const producers = new Map<string, number>();
-  graph.node.forEach((node, index) => node.output.forEach((name) => name !== '' && producers.set(name, index)));
+  const producers = producersOf(graph.node);
   const nodes = new Set<number>();
   const inputs = new Set<string>();
   const pending = [...outputs];

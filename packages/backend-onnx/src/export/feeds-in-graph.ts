@@ -6,7 +6,7 @@ import { DataType, dataTypeName } from '../model/data-type.js';
 import { checkFedInputs, declaredShape, elementType, graphInputs } from '../model/graph-io.js';
 import { foldScalarFeeds } from '../passes/fold-scalar-feeds.js';
 import type { ModelProto, TensorProto } from '../proto/onnx_pb.js';
-import { fedShape, feedBatchAxis, feedRows, feedsOption, resolveGivenFeeds, scalarFeedValues } from '../model/feeds.js';
+import { fedShape, feedBatchAxis, feedRows, feedShape, feedsOption, resolveFeeds, scalarFeedValues } from '../model/feeds.js';
 
 const WHO = 'exportAttributionModel';
 
@@ -16,15 +16,25 @@ const WHO = 'exportAttributionModel';
  * an input of the exported model under its own name, or, given in option
  * feeds, a constant of the graph.
  */
-export interface ExportFeed {
+export type ExportFeed = FeedAxes &
+  (
+    | {
+        /** An input of the exported model: its element type. */
+        readonly type: 'float32' | 'int64';
+        readonly value?: undefined;
+      }
+    | {
+        /** Given in option feeds: its value, one row per example, a constant of the graph. */
+        readonly value: TensorProto;
+      }
+  );
+
+interface FeedAxes {
   readonly name: string;
-  readonly type: 'float32' | 'int64';
   /** Its batch axis, as the backend places it (`runtime/feeds.ts`). */
   readonly batchAxis: number;
   /** Its shape without the batch axis. */
   readonly exampleShape: readonly number[];
-  /** Its value, one row per example, where option feeds gave it; undefined: an input of the exported model. */
-  readonly value?: TensorProto;
 }
 
 /**
@@ -58,7 +68,7 @@ export function exportFeeds(
       `${WHO}: input "${twice}" is in both feeds and feedShapes; give a value to hold fixed, or a shape to keep it an input of the exported model`,
     );
   }
-  checkFedInputs(inputs, inputName, new Set(), Object.keys(given), `${WHO}: option feeds`);
+  const values = resolveFeeds(inputs, inputName, new Set(), given, WHO).filter((feed) => needed.has(feed.name));
   checkFedInputs(inputs, inputName, new Set(), Object.keys(shapes), `${WHO}: option feedShapes`);
   const scalar = inputs.find(
     (input) => needed.has(input.name) && input.name !== inputName && declaredShape(input).length === 0 && !(input.name in given),
@@ -75,7 +85,6 @@ export function exportFeeds(
     .map((i) => i.name);
   checkFedInputs(inputs, inputName, needed, [...Object.keys(given), ...Object.keys(shapes), ...declaredIn], `${WHO}: option feeds`);
 
-  const values = resolveGivenFeeds(inputs, given, WHO).filter((feed) => needed.has(feed.name));
   const feedsAt = (batch: number): ExportFeed[] => [...keptAt(batch), ...bakedAt(batch)];
   const bakedAt = (batch: number) => {
     const examples = Int32Array.from({ length: batch }, (_, b) => b);
@@ -88,17 +97,11 @@ export function exportFeeds(
             `${WHO}: feed "${feed.name}" holds ${feed.batch} examples on its batch axis ${feed.batchAxis}, and inputShape ${batch}: give 1 or ${batch}`,
           );
         }
-        const batchAxis = feed.batchAxis!;
-        const shape = [...feed.exampleShape];
-        shape.splice(batchAxis, 0, batch);
-        const value = writeTensorProto(feed.name, constTensor(feed.dataType, shape, Array.from(feedRows(feed, examples), Number)));
-        return {
-          name: feed.name,
-          type: feed.type === 'int64' ? 'int64' : 'float32',
-          batchAxis,
-          exampleShape: feed.exampleShape,
-          value,
-        };
+        const value = writeTensorProto(
+          feed.name,
+          constTensor(feed.dataType, feedShape(feed, batch), Array.from(feedRows(feed, examples), Number)),
+        );
+        return { name: feed.name, batchAxis: feed.batchAxis!, exampleShape: feed.exampleShape, value };
       });
   };
   const keptAt = (batch: number) =>

@@ -83,11 +83,7 @@ export function feedsOption(feeds: unknown, who: string): Readonly<Record<string
 }
 
 /** Each feed of `given` resolved against its graph input (`resolveFeed`), once `checkFedInputs` has matched the names. */
-export function resolveGivenFeeds(
-  inputs: readonly ValueInfoProto[],
-  given: Readonly<Record<string, FeedTensor>>,
-  who: string,
-): ResolvedFeed[] {
+function resolveGivenFeeds(inputs: readonly ValueInfoProto[], given: Readonly<Record<string, FeedTensor>>, who: string): ResolvedFeed[] {
   const byName = new Map(inputs.map((input) => [input.name, input]));
   return Object.entries(given).map(([name, feed]) => {
     const input = byName.get(name)!;
