@@ -77,28 +77,24 @@ const MODELS: RealModel[] = [
 ];
 
 describe.each(MODELS)('$name for the WebGL EP', ({ bytes, options, shape, refusal }) => {
-  it(
-    "is refused before any session: UNSUPPORTED_MODEL naming the op and the model's own node",
-    async () => {
-      // onnxruntime-node runs the sessions, if any were made: the graphs are built for WebGL by the option.
-      const counting = countingOrt(onNode);
-      const backend = createOnnxBackend(counting.module, bytes(), { ...options, executionProvider: 'webgl' });
-      try {
-        const x = hostTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
-        for (const call of [() => backend.logits(x), () => backend.gradients(x, Int32Array.from([0]))]) {
-          const error = await call().catch((e: unknown) => e);
-          expect(error).toBeInstanceOf(AttributionError);
-          expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');
-          expect((error as AttributionError).message).toMatch(refusal);
-          expect((error as AttributionError).message).toMatch(/It is a node of the model itself/);
-        }
-        expect(counting.created()).toBe(0);
-      } finally {
-        await backend.dispose();
+  it("is refused before any session: UNSUPPORTED_MODEL naming the op and the model's own node", async () => {
+    // onnxruntime-node runs the sessions, if any were made: the graphs are built for WebGL by the option.
+    const counting = countingOrt(onNode);
+    const backend = createOnnxBackend(counting.module, bytes(), { ...options, executionProvider: 'webgl' });
+    try {
+      const x = hostTensor(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape);
+      for (const call of [() => backend.logits(x), () => backend.gradients(x, Int32Array.from([0]))]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(AttributionError);
+        expect((error as AttributionError).code).toBe('UNSUPPORTED_MODEL');
+        expect((error as AttributionError).message).toMatch(refusal);
+        expect((error as AttributionError).message).toMatch(/It is a node of the model itself/);
       }
-    },
-    120_000,
-  );
+      expect(counting.created()).toBe(0);
+    } finally {
+      await backend.dispose();
+    }
+  }, 120_000);
 });
 
 /** x [2, 3] + a Constant [3], then a Slice whose starts, ends and axes are Constant nodes (opset 13): the forms the EP's loader takes. */
@@ -123,11 +119,14 @@ describe('Constant nodes on the WebGL EP', () => {
   it('pass the check with a tensor value, and are refused in any other form, naming the attribute', () => {
     const model = fromBinary(ModelProtoSchema, constantNodesModel());
     expect(() => checkRunsOnWebgl(model.graph!, 13, 'the test graph')).not.toThrow();
-    const scalar = fromBinary(ModelProtoSchema, onnxBytes({
-      nodes: [node('Constant', [], ['c'], { value_float: { float: 2 } }), node('Add', ['x', 'c'], ['y'])],
-      inputs: [valueInfo('x', [2, 3])],
-      outputs: [valueInfo('y', [2, 3])],
-    }));
+    const scalar = fromBinary(
+      ModelProtoSchema,
+      onnxBytes({
+        nodes: [node('Constant', [], ['c'], { value_float: { float: 2 } }), node('Add', ['x', 'c'], ['y'])],
+        inputs: [valueInfo('x', [2, 3])],
+        outputs: [valueInfo('y', [2, 3])],
+      }),
+    );
     expect(() => checkRunsOnWebgl(scalar.graph!, 13, 'the test graph')).toThrow(
       /op 'Constant' of Constant node .* with attributes value_float is not supported: the EP reads a Constant's value from a single tensor attribute \(value\) only/,
     );
@@ -135,16 +134,12 @@ describe('Constant nodes on the WebGL EP', () => {
 
   const page = ortPageForSuite('webgl');
 
-  it(
-    'run in Chromium (SwiftShader WebGL) as on onnxruntime-node',
-    async () => {
-      const bytes = constantNodesModel();
-      const feeds = { x: { dims: [2, 3], data: values(6, 5) } };
-      const expected = (await runNode(bytes, feeds))['z']!.data as Float32Array;
-      const result = await runWebgl(page(), bytes, feeds);
-      expect(typeof result, String(result)).toBe('object');
-      expect((result as Outputs)['z']!.data).toEqual(Array.from(expected));
-    },
-    120_000,
-  );
+  it('run in Chromium (SwiftShader WebGL) as on onnxruntime-node', async () => {
+    const bytes = constantNodesModel();
+    const feeds = { x: { dims: [2, 3], data: values(6, 5) } };
+    const expected = (await runNode(bytes, feeds))['z']!.data as Float32Array;
+    const result = await runWebgl(page(), bytes, feeds);
+    expect(typeof result, String(result)).toBe('object');
+    expect((result as Outputs)['z']!.data).toEqual(Array.from(expected));
+  }, 120_000);
 });

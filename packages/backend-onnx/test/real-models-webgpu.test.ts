@@ -57,8 +57,12 @@ describe('the JSEP WebGPU EP on a 1-D ConvTranspose (Dawn, SwiftShader)', () => 
       // Both forms give the same values on onnxruntime-node: output positions 1..4 of the unpadded transpose.
       expect(await runXY(onNode, symmetric, x, [1, 64, 2])).toEqual(expected);
       // If this fails because the values are right, the EP was fixed: 'asymmetricConvTransposePads' may be given back to WebGPU.
-      expect(maxRelativeError(await runXY(web, asymmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeGreaterThan(0.1);
-      expect(maxRelativeError(await runXY(web, symmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeLessThanOrEqual(1e-5);
+      expect(maxRelativeError(await runXY(web, asymmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected)).toBeGreaterThan(
+        0.1,
+      );
+      expect(
+        maxRelativeError(await runXY(web, symmetric, x, [1, 64, 2], { executionProviders: ['webgpu'] }), expected),
+      ).toBeLessThanOrEqual(1e-5);
     },
     DAWN_TIMEOUT,
   );
@@ -95,7 +99,9 @@ describe('Silero VAD v5 at 16 kHz on the JSEP WebGPU EP', () => {
           (await explain(gpu, 'vargrad', x, vargradOptions)).data,
           (await explain(reference, 'vargrad', x, vargradOptions)).data,
         );
-        console.log(`Silero v5 on JSEP WebGPU vs onnxruntime-node: logits ${logits.toExponential(2)}, gradient ${gradient.toExponential(2)}, VarGrad ${vargrad.toExponential(2)}`);
+        console.log(
+          `Silero v5 on JSEP WebGPU vs onnxruntime-node: logits ${logits.toExponential(2)}, gradient ${gradient.toExponential(2)}, VarGrad ${vargrad.toExponential(2)}`,
+        );
         expect(logits, 'logits').toBeLessThanOrEqual(1e-4);
         expect(vargrad, 'VarGrad').toBeLessThanOrEqual(1e-4);
         // The STFT is a Conv with a DFT basis: a bin near zero is a sum that cancels, so any other order of its 256
@@ -104,7 +110,10 @@ describe('Silero VAD v5 at 16 kHz on the JSEP WebGPU EP', () => {
         // onnxruntime-node's own gradient at the frame moved by ±4 ulps of its largest sample, seeded signs.
         const scale = Math.max(...x.data.map(Math.abs));
         const signs = values(samples, 17);
-        const moved = hostTensor(x.data.map((v, i) => v + Math.sign(signs[i]!) * 4 * 2 ** -24 * scale), x.shape);
+        const moved = hostTensor(
+          x.data.map((v, i) => v + Math.sign(signs[i]!) * 4 * 2 ** -24 * scale),
+          x.shape,
+        );
         const sensitivity = maxRelativeError((await reference.gradients(moved, target)).data, expected);
         const tolerance = Math.max(1e-4, 2 * sensitivity);
         console.log(`float32's own sensitivity of the gradient on onnxruntime-node: ${sensitivity.toExponential(2)}`);

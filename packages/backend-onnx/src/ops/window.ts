@@ -151,7 +151,13 @@ export function transposeWindow(g: GradientContext, dy: string, weight: string, 
   const wide = g.op('ConvTranspose', [dy, weight], { ...windowAttributes(w, group, [...pads, ...pads]), ...padding });
   const starts = w.padsBegin.map((p, a) => p - pads[a]!);
   const axes = w.inSizes.map((_, a) => a + 2);
-  return emitSlice(g, wide, starts, starts.map((s, a) => s + w.inSizes[a]!), axes);
+  return emitSlice(
+    g,
+    wide,
+    starts,
+    starts.map((s, a) => s + w.inSizes[a]!),
+    axes,
+  );
 }
 
 /** The attributes of a Conv or ConvTranspose node over the window `w`, with `pads` [begin…, end…]. */

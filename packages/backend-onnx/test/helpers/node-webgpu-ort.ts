@@ -31,7 +31,13 @@ export async function webOrtInNode(bundle: keyof typeof WASM): Promise<OnnxRunti
 }
 
 /** Runs a model of one input `x` and one output `y` in a fresh session, released after. */
-export async function runXY(ort: OnnxRuntimeModule, bytes: Uint8Array, x: Float32Array, shape: number[], options = {}): Promise<Float32Array> {
+export async function runXY(
+  ort: OnnxRuntimeModule,
+  bytes: Uint8Array,
+  x: Float32Array,
+  shape: number[],
+  options = {},
+): Promise<Float32Array> {
   const session = await ort.InferenceSession.create(bytes, options);
   try {
     const outputs = await session.run({ x: new ort.Tensor('float32', x, shape) });
